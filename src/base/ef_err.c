@@ -1,0 +1,62 @@
+/* ef_err.c: names of the project-wide error codes. */
+#include "ef_err.h"
+
+static const struct { const char *id, *text; } ef_err_names[EF_ERR_COUNT_] = {
+    [0] = {"OK", "ok"},
+    [1] = {"ENOMEM", "out of memory"},
+    [2] = {"EINVAL", "invalid argument"},
+    [3] = {"ETRUNC", "truncated encoding"},
+    [4] = {"ETRAILING", "trailing bytes after value"},
+    [5] = {"ETOOBIG", "size over maximum"},
+    [6] = {"ENONCANON", "non-canonical encoding"},
+    [7] = {"EBADSIG", "bad signature"},
+    [8] = {"ECHAIN", "wrong chain id"},
+    [9] = {"ENONCE", "wrong nonce (replay or gap)"},
+    [10] = {"EEXIST", "already exists"},
+    [11] = {"ENOTFOUND", "not found"},
+    [12] = {"EPERM", "not permitted"},
+    [13] = {"ESTATE", "not allowed in current state"},
+    [14] = {"EFUNDS", "insufficient funds"},
+    [15] = {"EIO", "i/o error"},
+    [16] = {"EDB", "storage error"},
+    [17] = {"EFULL", "full"},
+    [18] = {"ETIMEOUT", "timed out"},
+    [19] = {"EPROOF", "proof does not verify"},
+    [20] = {"ENOCONTRACT", "unknown contract"},
+    [21] = {"ENOMETHOD", "unknown method"},
+    [22] = {"EARGS", "malformed arguments"},
+    [23] = {"ELATE", "deadline passed"},
+    [24] = {"EDUP", "duplicate"},
+    [25] = {"EOVERFLOW", "arithmetic overflow"},
+    [26] = {"EHEIGHT", "wrong height"},
+    [27] = {"EPREV", "previous hash mismatch"},
+    [28] = {"EROOT", "merkle root mismatch"},
+    [29] = {"ECERT", "invalid commit certificate"},
+    [30] = {"ENOTVAL", "not a validator"},
+    [31] = {"EPRICE", "price above maximum"},
+    [32] = {"ELIMIT", "per-transaction limit exceeded"},
+    [33] = {"ECONFIG", "bad configuration"},
+    [34] = {"ENET", "network error"},
+    [35] = {"EPROTO", "protocol violation"},
+    [36] = {"EAUTH", "authentication failed"},
+    [37] = {"ECLOSED", "closed"},
+    [38] = {"EAGAIN", "try again"},
+};
+
+static int ef_err_index(int err)
+{
+    int i = err < 0 ? -err : err;
+    return (i < EF_ERR_COUNT_ && ef_err_names[i].id) ? i : -1;
+}
+
+const char *ef_strerror(int err)
+{
+    int i = ef_err_index(err);
+    return i < 0 ? "unknown error" : ef_err_names[i].text;
+}
+
+const char *ef_errname(int err)
+{
+    int i = ef_err_index(err);
+    return i < 0 ? "EUNKNOWN" : ef_err_names[i].id;
+}

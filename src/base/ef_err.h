@@ -1,0 +1,75 @@
+/* ef_err.h: the project-wide error codes, their names, and always-on assertions. */
+#ifndef EF_ERR_H
+#define EF_ERR_H
+
+#include <stdio.h>
+#include <stdlib.h>
+
+/* Every function that can fail returns 0 (EF_OK) or one of these negative codes.
+ * Codes are stable: they appear in API errors ("code") and in stored tx results.
+ * Append new codes at the end of the list (before EF_ERR_COUNT_) and name them in
+ * ef_err.c; never renumber. */
+typedef enum ef_err {
+    EF_OK = 0,
+    EF_ENOMEM = -1,      /* allocation failed */
+    EF_EINVAL = -2,      /* invalid argument */
+    EF_ETRUNC = -3,      /* encoding ends early */
+    EF_ETRAILING = -4,   /* bytes left over after a complete value */
+    EF_ETOOBIG = -5,     /* a length or size over its maximum */
+    EF_ENONCANON = -6,   /* a value that has another, canonical encoding */
+    EF_EBADSIG = -7,     /* signature does not verify */
+    EF_ECHAIN = -8,      /* chain id of another chain */
+    EF_ENONCE = -9,      /* nonce is not the sender's next (replay or gap) */
+    EF_EEXIST = -10,     /* already exists */
+    EF_ENOTFOUND = -11,  /* no such thing */
+    EF_EPERM = -12,      /* caller lacks the role or is the wrong party */
+    EF_ESTATE = -13,     /* not allowed in the current state */
+    EF_EFUNDS = -14,     /* insufficient balance */
+    EF_EIO = -15,        /* I/O error (sticky for storage) */
+    EF_EDB = -16,        /* storage engine error */
+    EF_EFULL = -17,      /* a bounded queue, pool or table is full */
+    EF_ETIMEOUT = -18,   /* timed out */
+    EF_EPROOF = -19,     /* proof does not verify */
+    EF_ENOCONTRACT = -20,/* unknown contract */
+    EF_ENOMETHOD = -21,  /* unknown method */
+    EF_EARGS = -22,      /* malformed method arguments */
+    EF_ELATE = -23,      /* deadline passed */
+    EF_EDUP = -24,       /* duplicate (bid, vote, transaction) */
+    EF_EOVERFLOW = -25,  /* arithmetic overflow */
+    EF_EHEIGHT = -26,    /* wrong height */
+    EF_EPREV = -27,      /* previous hash does not match */
+    EF_EROOT = -28,      /* a Merkle root in a header does not match its content */
+    EF_ECERT = -29,      /* commit certificate invalid */
+    EF_ENOTVAL = -30,    /* signer is not a validator */
+    EF_EPRICE = -31,     /* price above the maximum */
+    EF_ELIMIT = -32,     /* per-transaction write/event/size limit exceeded */
+    EF_ECONFIG = -33,    /* bad configuration or genesis */
+    EF_ENET = -34,       /* network error */
+    EF_EPROTO = -35,     /* protocol violation by a peer */
+    EF_EAUTH = -36,      /* peer authentication failed */
+    EF_ECLOSED = -37,    /* closed or shut down */
+    EF_EAGAIN = -38,     /* try again later */
+    EF_ERR_COUNT_ = 39   /* one more than the largest magnitude */
+} ef_err;
+
+/* A short lower-case name for a code, e.g. "bad signature"; never NULL. */
+const char *ef_strerror(int err);
+/* A stable identifier for a code, e.g. "EBADSIG"; never NULL. */
+const char *ef_errname(int err);
+
+/* Assertions stay on in every build: a node that breaks an invariant dies. */
+#define EF_ASSERT(cond)                                                         \
+    do {                                                                        \
+        if (!(cond)) {                                                          \
+            fprintf(stderr, "%s:%d: %s: assertion failed: %s\n", __FILE__,      \
+                    __LINE__, __func__, #cond);                                 \
+            abort();                                                            \
+        }                                                                       \
+    } while (0)
+
+#define EF_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+#define EF_MIN(a, b) ((a) < (b) ? (a) : (b))
+#define EF_MAX(a, b) ((a) > (b) ? (a) : (b))
+#define EF_MUST_USE __attribute__((warn_unused_result))
+
+#endif

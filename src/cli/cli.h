@@ -1,0 +1,28 @@
+/* cli.h: the edgefed subcommands, each in its own src/cli/cmd_*.c file. */
+#ifndef EF_CLI_H
+#define EF_CLI_H
+
+#include <stdbool.h>
+
+/* Every subcommand: argv[0] is the subcommand's name; returns the exit status.
+ * Each prints its usage on --help and exits 0; on a usage error it prints the
+ * usage to stderr and returns 2. */
+typedef int (*ef_cli_fn)(int argc, char **argv);
+
+typedef struct ef_cli_cmd {
+    const char *name;
+    const char *summary;
+    ef_cli_fn fn;
+} ef_cli_cmd;
+
+/* true if argv has -h or --help. */
+bool ef_cli_wants_help(int argc, char **argv);
+/* Looks up "--name VALUE" or "--name=VALUE"; returns the value or def. */
+const char *ef_cli_opt(int argc, char **argv, const char *name, const char *def);
+/* true if "--name" is present (as a flag). */
+bool ef_cli_flag(int argc, char **argv, const char *name);
+
+int ef_cmd_version(int argc, char **argv);
+int ef_cmd_keygen(int argc, char **argv);
+
+#endif

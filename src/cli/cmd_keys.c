@@ -1,0 +1,44 @@
+/* cmd_keys.c: `edgefed version` and `edgefed keygen`. */
+#include <stdio.h>
+#include <string.h>
+
+#include "base/ef_codec.h"
+#include "base/ef_crypto.h"
+#include "cli/cli.h"
+
+int ef_cmd_version(int argc, char **argv)
+{
+    if (ef_cli_wants_help(argc, argv)) {
+        printf("usage: edgefed version\n  prints the edgefed version\n");
+        return 0;
+    }
+    printf("edgefed %s\n", EF_VERSION);
+    return 0;
+}
+
+int ef_cmd_keygen(int argc, char **argv)
+{
+    const char *usage = "usage: edgefed keygen --out FILE\n"
+                        "  writes a new Ed25519 key (hex seed, mode 0600) to FILE and\n"
+                        "  prints its public key in hex\n";
+    if (ef_cli_wants_help(argc, argv)) {
+        fputs(usage, stdout);
+        return 0;
+    }
+    const char *out = ef_cli_opt(argc, argv, "out", NULL);
+    if (!out) {
+        fputs(usage, stderr);
+        return 2;
+    }
+    ef_keypair kp;
+    ef_keypair_generate(&kp);
+    int rc = ef_key_save(out, &kp);
+    if (rc) {
+        fprintf(stderr, "edgefed keygen: cannot write %s: %s\n", out, ef_strerror(rc));
+        return 1;
+    }
+    char hex[2 * EF_PUB_SIZE + 1];
+    ef_hex(hex, kp.pub.b, EF_PUB_SIZE);
+    printf("%s\n", hex);
+    return 0;
+}

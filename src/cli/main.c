@@ -1,0 +1,36 @@
+/* main.c: the edgefed command: dispatches to a subcommand. */
+#include <stdio.h>
+#include <string.h>
+
+#include "base/ef_crypto.h"
+#include "cli/cli.h"
+
+/* Add a subcommand here and declare its function in cli.h. */
+static const ef_cli_cmd ef_cli_cmds[] = {
+    {"version", "print the version", ef_cmd_version},
+    {"keygen", "create an Ed25519 key file", ef_cmd_keygen},
+};
+
+static void ef_cli_usage(FILE *f)
+{
+    fprintf(f, "usage: edgefed COMMAND [options]   (edgefed COMMAND --help for more)\n\ncommands:\n");
+    for (size_t i = 0; i < EF_ARRAY_LEN(ef_cli_cmds); i++)
+        fprintf(f, "  %-10s %s\n", ef_cli_cmds[i].name, ef_cli_cmds[i].summary);
+}
+
+int main(int argc, char **argv)
+{
+    if (ef_crypto_init()) {
+        fprintf(stderr, "edgefed: libsodium failed to initialise\n");
+        return 1;
+    }
+    if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
+        ef_cli_usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    for (size_t i = 0; i < EF_ARRAY_LEN(ef_cli_cmds); i++)
+        if (!strcmp(argv[1], ef_cli_cmds[i].name)) return ef_cli_cmds[i].fn(argc - 1, argv + 1);
+    fprintf(stderr, "edgefed: unknown command '%s'\n", argv[1]);
+    ef_cli_usage(stderr);
+    return 2;
+}
