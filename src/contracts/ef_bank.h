@@ -1,0 +1,33 @@
+/* ef_bank.h: the bank contract: balances, transfers, and escrow for other contracts.
+ *
+ * Money is created only at genesis; every other operation moves it. An escrow is
+ * owned by the contract that opened it: only that contract can release it, to a
+ * payee or back to the payer, in one or several parts.
+ *
+ * Methods (JSON args):
+ *   transfer {"to": PUB, "amount": N}
+ * Query: /bank/balance/{PUB}, /bank/escrow/{ID}, /bank/supply
+ */
+#ifndef EF_BANK_H
+#define EF_BANK_H
+
+#include "ledger/ef_ctx.h"
+
+extern const ef_contract ef_bank_contract;
+
+/* Balance of pub (0 if none). */
+int ef_bank_balance(ef_ctx *ctx, const ef_pub *pub, uint64_t *out);
+/* Moves amount from `from` to `to`; EF_EFUNDS if short (nothing changes). Only the
+ * bank's own transfer method or a contract acting for the transaction's sender
+ * (from == sender) may call it; otherwise EF_EPERM. */
+int ef_bank_transfer(ef_ctx *ctx, const ef_pub *from, const ef_pub *to, uint64_t amount);
+/* Locks amount of the sender's money in a new escrow owned by the calling contract;
+ * returns its id in *escrow_id. EF_EFUNDS if short. */
+int ef_bank_escrow_lock(ef_ctx *ctx, uint64_t amount, uint64_t *escrow_id);
+/* Pays amount from the escrow to `to` (payee or payer). Only the contract that
+ * locked it; EF_EFUNDS if more than what is left. */
+int ef_bank_escrow_release(ef_ctx *ctx, uint64_t escrow_id, const ef_pub *to, uint64_t amount);
+/* What is left in an escrow. */
+int ef_bank_escrow_left(ef_ctx *ctx, uint64_t escrow_id, uint64_t *out);
+
+#endif

@@ -1,0 +1,116 @@
+/* ef_ctx.h: the contract framework: how a native contract is declared and what it
+ * may do while a transaction executes (the execution context).
+ *
+ * A contract is a name and a method table. A method runs with an ef_ctx through
+ * which, and only through which, it reads and writes state, emits events and sees
+ * the block (height, time, previous block hash) and the sender. There is no clock,
+ * randomness or I/O: every node computes the same result.
+ *
+ * Arguments: a transaction's args are a JSON object (UTF-8, at most
+ * EF_TX_ARGS_MAX bytes). The bytes are signed as they are, so the encoding needs
+ * no canonical form; a method parses them with jansson (integers only, no reals)
+ * and must reject missing fields, wrong types and unknown fields with EF_EARGS.
+ *
+ * Atomicity: all writes of a transaction are buffered; if the method returns an
+ * error they are discarded (the sender's nonce still advances), and the error code
+ * is the transaction's recorded result. Events are kept only on success.
+ *
+ * Limits per transaction: EF_CTX_WRITES_MAX writes, EF_CTX_EVENTS_MAX events,
+ * keys up to EF_CTX_KEY_MAX bytes, values up to EF_CTX_VALUE_MAX bytes; exceeding
+ * any fails the call with EF_ELIMIT.
+ *
+ * Threading: a ctx is used by one thread, during one method call; never keep it.
+ */
+#ifndef EF_CTX_H
+#define EF_CTX_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/ef_crypto.h"
+
+#define EF_CTX_KEY_MAX 128
+#define EF_CTX_VALUE_MAX 65536
+#define EF_CTX_WRITES_MAX 256
+#define EF_CTX_EVENTS_MAX 32
+#define EF_CTX_EVENT_DATA_MAX 4096
+#define EF_CONTRACT_NAME_MAX 16
+#define EF_METHOD_NAME_MAX 32
+
+typedef struct ef_ctx ef_ctx;
+
+/* A method: args is the parsed JSON object of the transaction's arguments
+ * (borrowed). Returns 0 or a negative ef_err code (which fails the transaction). */
+typedef int (*ef_method_fn)(ef_ctx *ctx, const json_t *args);
+
+typedef struct ef_method {
+    const char *name;
+    ef_method_fn fn;
+} ef_method;
+
+/* A read-only query for the API: GET /state/{contract}/{path}. path is what follows
+ * the contract name ("" for the root). On success stores a new JSON value in *out
+ * and returns 0; EF_ENOTFOUND or EF_EINVAL otherwise. ctx is read-only here: puts,
+ * events and bank calls fail with EF_EPERM. */
+typedef int (*ef_query_fn)(ef_ctx *ctx, const char *path, json_t **out);
+
+/* Called once at genesis with the contract's section of the genesis file's
+ * "params" (or NULL). The sender is the all-zero key. */
+typedef int (*ef_genesis_fn)(ef_ctx *ctx, const json_t *params);
+
+typedef struct ef_contract {
+    const char *name;           /* at most EF_CONTRACT_NAME_MAX bytes */
+    const ef_method *methods;
+    size_t methods_len;
+    ef_query_fn query;          /* may be NULL */
+    ef_genesis_fn genesis;      /* may be NULL */
+} ef_contract;
+
+/* --- what a method sees --- */
+const ef_pub *ef_ctx_sender(const ef_ctx *ctx);
+uint64_t ef_ctx_height(const ef_ctx *ctx);         /* height of the block executing */
+uint64_t ef_ctx_time_ms(const ef_ctx *ctx);        /* the block header's time */
+const ef_hash *ef_ctx_prev_hash(const ef_ctx *ctx);/* hash of the previous block */
+const ef_hash *ef_ctx_tx_hash(const ef_ctx *ctx);  /* the executing transaction's hash */
+const char *ef_ctx_chain_id(const ef_ctx *ctx);
+const char *ef_ctx_contract(const ef_ctx *ctx);    /* name of the running contract */
+
+/* --- state of the running contract (its own namespace) --- */
+/* On success *val points to a buffer valid until the next call on ctx. Returns 0,
+ * EF_ENOTFOUND, or an error. */
+int ef_ctx_get(ef_ctx *ctx, const void *key, size_t key_len, const uint8_t **val, size_t *val_len);
+int ef_ctx_put(ef_ctx *ctx, const void *key, size_t key_len, const void *val, size_t val_len);
+int ef_ctx_del(ef_ctx *ctx, const void *key, size_t key_len);
+/* Read another contract's state (read-only), e.g. the registry's roles. */
+int ef_ctx_get_in(ef_ctx *ctx, const char *contract, const void *key, size_t key_len,
+                  const uint8_t **val, size_t *val_len);
+/* Visit keys of the running contract with the given prefix, in key order; fn
+ * returns 0 to go on, 1 to stop, or an error. Sees this transaction's writes. */
+typedef int (*ef_ctx_scan_fn)(void *arg, const uint8_t *key, size_t key_len,
+                              const uint8_t *val, size_t val_len);
+int ef_ctx_scan(ef_ctx *ctx, const void *prefix, size_t prefix_len, ef_ctx_scan_fn fn, void *arg);
+/* Convenience: JSON values stored as compact JSON text. */
+int ef_ctx_get_json(ef_ctx *ctx, const char *key, json_t **out);
+int ef_ctx_put_json(ef_ctx *ctx, const char *key, const json_t *val);
+
+/* --- events --- */
+/* Records event `name` with data (a JSON object, borrowed) for this transaction;
+ * events enter the block's results root and the API's event stream. */
+int ef_ctx_emit(ef_ctx *ctx, const char *name, const json_t *data);
+
+/* --- calling another contract's C interface ---
+ * Runs fn with ctx switched to contract `name`'s namespace (and back), so e.g. the
+ * bank's escrow functions write under "bank". The sender stays the same. */
+int ef_ctx_call_as(ef_ctx *ctx, const char *name, int (*fn)(ef_ctx *, void *), void *arg);
+
+/* --- argument helpers (return EF_EARGS on a missing field or wrong type) --- */
+int ef_args_u64(const json_t *args, const char *field, uint64_t *out);
+int ef_args_str(const json_t *args, const char *field, const char **out, size_t max_len);
+int ef_args_pub(const json_t *args, const char *field, ef_pub *out);   /* 64 hex digits */
+int ef_args_hash(const json_t *args, const char *field, ef_hash *out); /* 64 hex digits */
+/* EF_EARGS unless args is an object whose keys are all in the NULL-terminated list. */
+int ef_args_only(const json_t *args, const char *const *fields);
+
+#endif
