@@ -123,11 +123,11 @@ static int fed_set(json_t *obj, const char *field, json_t *v)
  * vni and subnet required. */
 static int fed_endpoint(const json_t *args, const char *field, bool need_tunnel, json_t **out)
 {
-    static const char *const fields[] = {"address", "port", "vni", "subnet", NULL};
+    static const char *const fields[] = {"address", "port", "vni", "subnet", "overlay_ip", "app_port", NULL};
     const json_t *ep = json_object_get(args, field);
-    const char *address, *subnet = NULL;
-    uint64_t port, vni = 0;
-    bool has_vni;
+    const char *address, *subnet = NULL, *overlay_ip = NULL;
+    uint64_t port, vni = 0, app_port = 0;
+    bool has_vni, has_app;
     int rc;
 
     *out = NULL;
@@ -138,8 +138,13 @@ static int fed_endpoint(const json_t *args, const char *field, bool need_tunnel,
     if (port < 1 || port > 65535) return EF_EARGS;
     if ((rc = fed_opt_u64(ep, "vni", &vni, &has_vni))) return rc;
     if (has_vni && (vni < 1 || vni > EF_FED_VNI_MAX)) return EF_EARGS;
+    if ((rc = fed_opt_u64(ep, "app_port", &app_port, &has_app))) return rc;
+    if (has_app && (app_port < 1 || app_port > 65535)) return EF_EARGS;
     if (json_object_get(ep, "subnet") &&
         (rc = fed_get_str(ep, "subnet", EF_FED_ADDR_MAX, false, &subnet)))
+        return rc;
+    if (json_object_get(ep, "overlay_ip") &&
+        (rc = fed_get_str(ep, "overlay_ip", EF_FED_ADDR_MAX, false, &overlay_ip)))
         return rc;
     if (need_tunnel && (!has_vni || !subnet)) return EF_EARGS;
 
@@ -149,6 +154,8 @@ static int fed_endpoint(const json_t *args, const char *field, bool need_tunnel,
     if (!rc) rc = fed_set_u64(o, "port", port);
     if (!rc && has_vni) rc = fed_set_u64(o, "vni", vni);
     if (!rc && subnet) rc = fed_set_str(o, "subnet", subnet);
+    if (!rc && overlay_ip) rc = fed_set_str(o, "overlay_ip", overlay_ip);
+    if (!rc && has_app) rc = fed_set_u64(o, "app_port", app_port);
     if (rc) {
         json_decref(o);
         return rc;

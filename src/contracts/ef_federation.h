@@ -62,8 +62,11 @@
  * Every successful step emits an event; every wrong call fails with the code given
  * below and changes nothing (the executor discards a failed call's writes).
  *
- * Methods (JSON args; PUB = 64 hex digits; ENDPOINT = {"address": STR<=64,
- * "port": 1..65535, "vni": 1..16777215 (optional), "subnet": STR<=64 (optional)}):
+ * Methods (JSON args; PUB = 64 hex digits; ENDPOINT = {"address": STR<=64 (underlay
+ * address), "port": 1..65535 (VXLAN UDP port), and optionally "vni": 1..16777215,
+ * "subnet": STR<=64 (overlay subnet, CIDR), "overlay_ip": STR<=64 (this side's
+ * overlay address), "app_port": 1..65535 (the deployed app's port)}; strings only
+ * of [A-Za-z0-9.:/_-], since orchestrators put them on command lines):
  *   register  {"name": STR<=64, "location": STR<=32}
  *       EF_EPERM sender unknown to the registry; EF_EEXIST already registered.
  *   announce  {"requirements": {"service": STR<=64, "cpu_milli": N?, "mem_mb": N?},
