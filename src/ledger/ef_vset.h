@@ -27,6 +27,8 @@
 #include "base/ef_crypto.h"
 
 #define EF_VSET_MAX 128
+/* a change decided in block h takes effect at height h + EF_VSET_DELAY */
+#define EF_VSET_DELAY 2
 #define EF_VSET_POWER_MAX (UINT64_C(1) << 48)
 #define EF_VSET_ENC_MAX (4 + EF_VSET_MAX * (EF_PUB_SIZE + 8))
 
