@@ -9,6 +9,7 @@
 static const ef_cli_cmd ef_cli_cmds[] = {
     {"version", "print the version", ef_cmd_version},
     {"keygen", "create an Ed25519 key file", ef_cmd_keygen},
+    {"mef", "MEF agent: configuration help, check, price quotes", ef_cmd_mef},
 };
 
 static void ef_cli_usage(FILE *f)
