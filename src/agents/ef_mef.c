@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base/ef_codec.h"
@@ -40,7 +41,7 @@ typedef struct mef_fed {
     uint32_t gen;                 /* bumped on reuse, so a stale job sees it */
     bool consumer;
     bool result_done;
-    bool close_sent, cancel_sent;
+    uint64_t close_sent_ms, cancel_sent_ms;  /* wall ms a close/cancel was last sent; 0 = never */
     uint64_t id;                  /* ledger id (0 until announced) */
     char tag[MEF_TAG_MAX];        /* MEO service id */
     char kind[65];
@@ -77,6 +78,10 @@ struct ef_mef {
     size_t workers_len;
     uint64_t next_local;
     uint64_t runs_done;
+    uint64_t ops_seen, ended_seen;   /* operator_registered; terminated/expired/cancelled */
+    pthread_t timer;
+    bool timer_started;
+    pthread_cond_t timer_cv;         /* signalled when a deadline is added or on stop */
     unsigned n_connected, n_failed;
     pthread_mutex_t file_mu;
     int results_fd;
@@ -130,8 +135,8 @@ int ef_mef_config_parse(ef_mef_config *cfg, const json_t *obj, char *err, size_t
                                       "consumer", "meo", NULL};
     static const char *const pr[] = {"base_per_hour", "utc_offset_min", "tod", NULL};
     static const char *const co[] = {"service", "offers", "bid_window_ms", "deploy_window_ms", "max_price",
-                                     "deposit", "check_timeout_ms", "announce_at_height", "runs",
-                                     "run_every_blocks", "hold", NULL};
+                                     "deposit", "check_timeout_ms", "start_after_operators", "runs",
+                                     "run_size", "hold", NULL};
     static const char *const me[] = {"driver", "netns", "underlay_ip", "underlay_dev", "app_path", "port_min",
                                      "port_max", "overlay_pool", "vni_base", "vxlan_port", NULL};
     bool bad = false;
@@ -145,6 +150,7 @@ int ef_mef_config_parse(ef_mef_config *cfg, const json_t *obj, char *err, size_t
     cfg->max_price = 1000;
     cfg->check_timeout_ms = 15000;
     cfg->runs = 1;
+    cfg->run_size = 1;
     snprintf(cfg->service, sizeof cfg->service, "app");
     snprintf(cfg->driver, sizeof cfg->driver, "process");
     snprintf(cfg->location, sizeof cfg->location, "ES");
@@ -199,9 +205,9 @@ int ef_mef_config_parse(ef_mef_config *cfg, const json_t *obj, char *err, size_t
         cfg_u64(c, "max_price", &cfg->max_price, &bad);
         cfg_u64(c, "deposit", &cfg->deposit, &bad);
         if (cfg_u64(c, "check_timeout_ms", &v, &bad)) cfg->check_timeout_ms = (uint32_t)EF_MIN(v, 600000u);
-        cfg_u64(c, "announce_at_height", &cfg->announce_at_height, &bad);
+        cfg_u64(c, "start_after_operators", &cfg->start_after_operators, &bad);
         cfg_u64(c, "runs", &cfg->runs, &bad);
-        cfg_u64(c, "run_every_blocks", &cfg->run_every_blocks, &bad);
+        cfg_u64(c, "run_size", &cfg->run_size, &bad);
         json_t *h = json_object_get(c, "hold");
         if (h && !json_is_boolean(h)) bad = true;
         if (h) hold = json_is_true(h);
@@ -209,6 +215,7 @@ int ef_mef_config_parse(ef_mef_config *cfg, const json_t *obj, char *err, size_t
     }
     cfg->hold = hold;
     if (!cfg->deposit) cfg->deposit = cfg->max_price;
+    if (cfg->runs < 1 || cfg->run_size < 1) return cfg_fail(err, cap, "consumer: runs and run_size >= 1");
     if (cfg->offers < 1 || cfg->max_price < 1 || cfg->deposit < cfg->max_price || !ef_meo_name_ok(cfg->service))
         return cfg_fail(err, cap, "consumer: offers >= 1, max_price >= 1, deposit >= max_price, service a name");
     json_t *m = json_object_get(obj, "meo");
@@ -410,7 +417,6 @@ static json_t *mef_finish(ef_mef *mef, int i, const char *outcome, const char *e
     json_t *r = mef_outcome(mef, i, outcome, error);
     mef_fed *f = &mef->feds[i];
     f->id = 0;   /* no further event matches it */
-    f->close_sent = f->cancel_sent = true;
     if (f->tag[0] && mef_queue(mef, J_TEARDOWN, i)) f->st = MEF_RUNNING;
     else f->st = MEF_FREE;
     return r;
@@ -554,6 +560,7 @@ int ef_mef_open(ef_mef **out, const ef_mef_config *cfg, const ef_pub *self, cons
     pthread_mutex_init(&mef->mu, NULL);
     pthread_mutex_init(&mef->file_mu, NULL);
     pthread_cond_init(&mef->cv, NULL);
+    pthread_cond_init(&mef->timer_cv, NULL);
     if ((rc = ef_meo_open(&mef->meo, mef->cfg.driver, &mef->cfg.meo))) goto fail;
     if (mef->cfg.results_path[0]) {
         mef->results_fd = open(mef->cfg.results_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
@@ -569,6 +576,11 @@ int ef_mef_open(ef_mef **out, const ef_mef_config *cfg, const ef_pub *self, cons
         }
         mef->workers_len++;
     }
+    if (pthread_create(&mef->timer, NULL, mef_timer, mef)) {
+        rc = EF_ENOMEM;
+        goto fail;
+    }
+    mef->timer_started = true;
     if (mef->cfg.do_register)
         mef_submit(mef, "register", json_pack("{s:s, s:s}", "name", mef->cfg.name, "location", mef->cfg.location));
     EF_LOGI(MEF_LOG, "%s: agent up (%s%s%s, driver %s)", mef->cfg.name, mef->cfg.consumer ? "consumer" : "",
@@ -587,11 +599,14 @@ void ef_mef_close(ef_mef *mef)
     pthread_mutex_lock(&mef->mu);
     mef->stop = true;
     pthread_cond_broadcast(&mef->cv);
+    pthread_cond_broadcast(&mef->timer_cv);
     pthread_mutex_unlock(&mef->mu);
     for (size_t i = 0; i < mef->workers_len; i++) pthread_join(mef->workers[i], NULL);
+    if (mef->timer_started) pthread_join(mef->timer, NULL);
     ef_meo_close(mef->meo);   /* tears down every service still up */
     if (mef->results_fd >= 0) close(mef->results_fd);
     pthread_cond_destroy(&mef->cv);
+    pthread_cond_destroy(&mef->timer_cv);
     pthread_mutex_destroy(&mef->file_mu);
     pthread_mutex_destroy(&mef->mu);
     free(mef);
@@ -676,6 +691,8 @@ void ef_mef_on_event(ef_mef *mef, uint64_t height, uint64_t block_time_ms, const
     int i;
 
     pthread_mutex_lock(&mef->mu);
+    if (!strcmp(name, "operator_registered")) mef->ops_seen++;
+    if (!strcmp(name, "terminated") || !strcmp(name, "expired") || !strcmp(name, "cancelled")) mef->ended_seen++;
     if (!strcmp(name, "announced")) {
         if (mef_is_self(mef, data, "consumer")) {
             uint64_t vni = mef_u64(json_object_get(data, "endpoint"), "vni");
@@ -686,6 +703,7 @@ void ef_mef_on_event(ef_mef *mef, uint64_t height, uint64_t block_time_ms, const
                     f->deadline_ms = mef_u64(data, "deadline_ms");
                     f->st = MEF_OPEN;
                     mef_mark(f, T_ANNOUNCED);
+                    pthread_cond_signal(&mef->timer_cv);
                     break;
                 }
             }
@@ -708,6 +726,7 @@ void ef_mef_on_event(ef_mef *mef, uint64_t height, uint64_t block_time_ms, const
             f->deploy_deadline_ms = mef_u64(data, "deploy_deadline_ms");
             snprintf(f->winner, sizeof f->winner, "%s", json_string_value(json_object_get(data, "winner")));
             if (f->st == MEF_OPEN) f->st = MEF_AWARDED;
+            pthread_cond_signal(&mef->timer_cv);
         }
         if (mef_is_self(mef, data, "winner") && mef->cfg.provider && mef_find_id(mef, id, false) < 0) {
             const char *kind = json_string_value(json_object_get(json_object_get(data, "requirements"), "service"));
@@ -778,35 +797,99 @@ void ef_mef_on_event(ef_mef *mef, uint64_t height, uint64_t block_time_ms, const
     if (bid_on) mef_on_announced_other(mef, data);
 }
 
-void ef_mef_on_block(ef_mef *mef, uint64_t height, uint64_t block_time_ms)
-{
-    uint64_t close_ids[EF_MEF_FEDS_MAX], cancel_ids[EF_MEF_FEDS_MAX];
-    size_t n_close = 0, n_cancel = 0, n_announce = 0;
+#define MEF_RESEND_MS 2000
+#define MEF_TIMER_MARGIN_MS 20
 
-    pthread_mutex_lock(&mef->mu);
+/* Under mu: collects the closes and cancels due at `now_ms` (block time, or wall
+ * time minus a margin for the timer) into ids; returns how many. */
+static size_t mef_due(ef_mef *mef, uint64_t now_ms, uint64_t close_ids[], uint64_t cancel_ids[], size_t *n_cancel)
+{
+    size_t n_close = 0;
+    uint64_t wall = ef_now_wall_ms();
+    *n_cancel = 0;
     for (int i = 0; i < EF_MEF_FEDS_MAX; i++) {
         mef_fed *f = &mef->feds[i];
         if (!f->consumer) continue;
-        if (f->st == MEF_OPEN && !f->close_sent && block_time_ms >= f->deadline_ms) {
-            f->close_sent = true;
+        if (f->st == MEF_OPEN && now_ms >= f->deadline_ms &&
+            (!f->close_sent_ms || wall >= f->close_sent_ms + MEF_RESEND_MS)) {
+            f->close_sent_ms = wall;
             close_ids[n_close++] = f->id;
         }
-        if (f->st == MEF_AWARDED && !f->cancel_sent && block_time_ms >= f->deploy_deadline_ms) {
-            f->cancel_sent = true;
-            cancel_ids[n_cancel++] = f->id;
+        if (f->st == MEF_AWARDED && now_ms >= f->deploy_deadline_ms &&
+            (!f->cancel_sent_ms || wall >= f->cancel_sent_ms + MEF_RESEND_MS)) {
+            f->cancel_sent_ms = wall;
+            cancel_ids[(*n_cancel)++] = f->id;
         }
     }
-    if (mef->cfg.consumer && mef->cfg.announce_at_height) {
-        while (mef->runs_done < mef->cfg.runs &&
-               height >= mef->cfg.announce_at_height + mef->runs_done * mef->cfg.run_every_blocks) {
-            mef->runs_done++;
-            n_announce++;
-        }
-    }
-    pthread_mutex_unlock(&mef->mu);
+    return n_close;
+}
+
+static void mef_send_due(ef_mef *mef, const uint64_t *close_ids, size_t n_close, const uint64_t *cancel_ids,
+                         size_t n_cancel)
+{
     for (size_t k = 0; k < n_close; k++) mef_submit(mef, "close", json_pack("{s:I}", "id", (json_int_t)close_ids[k]));
     for (size_t k = 0; k < n_cancel; k++)
         mef_submit(mef, "cancel", json_pack("{s:I}", "id", (json_int_t)cancel_ids[k]));
+}
+
+/* One-shot timers for deadlines: sleeps until the earliest pending deadline (or a
+ * resend time), so a close or cancel goes out even if no block comes. */
+static void *mef_timer(void *arg)
+{
+    ef_mef *mef = arg;
+    uint64_t close_ids[EF_MEF_FEDS_MAX], cancel_ids[EF_MEF_FEDS_MAX];
+    pthread_mutex_lock(&mef->mu);
+    while (!mef->stop) {
+        uint64_t next = UINT64_MAX;
+        for (int i = 0; i < EF_MEF_FEDS_MAX; i++) {
+            mef_fed *f = &mef->feds[i];
+            if (!f->consumer) continue;
+            if (f->st == MEF_OPEN)
+                next = EF_MIN(next, EF_MAX(f->deadline_ms, f->close_sent_ms ? f->close_sent_ms + MEF_RESEND_MS : 0));
+            if (f->st == MEF_AWARDED)
+                next = EF_MIN(next, EF_MAX(f->deploy_deadline_ms,
+                                           f->cancel_sent_ms ? f->cancel_sent_ms + MEF_RESEND_MS : 0));
+        }
+        uint64_t wall = ef_now_wall_ms();
+        if (next != UINT64_MAX && wall >= next + MEF_TIMER_MARGIN_MS) {
+            size_t n_cancel, n_close = mef_due(mef, wall - MEF_TIMER_MARGIN_MS, close_ids, cancel_ids, &n_cancel);
+            pthread_mutex_unlock(&mef->mu);
+            mef_send_due(mef, close_ids, n_close, cancel_ids, n_cancel);
+            pthread_mutex_lock(&mef->mu);
+            if (n_close || n_cancel) continue;
+            next = wall + 100;   /* a resend not due yet: look again soon */
+        }
+        if (next == UINT64_MAX) {
+            pthread_cond_wait(&mef->timer_cv, &mef->mu);
+        } else {
+            uint64_t at = next + MEF_TIMER_MARGIN_MS;
+            struct timespec ts = {.tv_sec = (time_t)(at / 1000), .tv_nsec = (long)(at % 1000) * 1000000L};
+            pthread_cond_timedwait(&mef->timer_cv, &mef->mu, &ts);
+        }
+    }
+    pthread_mutex_unlock(&mef->mu);
+    return NULL;
+}
+
+void ef_mef_on_block(ef_mef *mef, uint64_t height, uint64_t block_time_ms)
+{
+    uint64_t close_ids[EF_MEF_FEDS_MAX], cancel_ids[EF_MEF_FEDS_MAX];
+    size_t n_close, n_cancel, n_announce = 0;
+    (void)height;
+
+    pthread_mutex_lock(&mef->mu);
+    n_close = mef_due(mef, block_time_ms, close_ids, cancel_ids, &n_cancel);
+    if (mef->cfg.consumer && mef->cfg.start_after_operators && mef->runs_done < mef->cfg.runs) {
+        if (mef->runs_done == 0 && mef->ops_seen >= mef->cfg.start_after_operators) {
+            mef->runs_done = 1;
+            n_announce = 1;
+        } else if (mef->runs_done > 0 && mef->ended_seen >= mef->runs_done * mef->cfg.run_size) {
+            mef->runs_done++;
+            n_announce = 1;
+        }
+    }
+    pthread_mutex_unlock(&mef->mu);
+    mef_send_due(mef, close_ids, n_close, cancel_ids, n_cancel);
     for (size_t k = 0; k < n_announce; k++) {
         int rc = ef_mef_announce(mef);
         if (rc) EF_LOGW(MEF_LOG, "%s: scheduled announcement not started: %s", mef->cfg.name, ef_strerror(rc));

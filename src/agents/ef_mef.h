@@ -14,9 +14,16 @@
  *
  * It never polls: the host (a node, through its commit listener) calls
  * ef_mef_on_event for every event of a committed block, in block order, then
- * ef_mef_on_block once for the block. Transactions go out through the host's
+ * ef_mef_on_block once for the block. Deadlines (close after the bid window,
+ * cancel after the deploy window) are acted on at the first committed block at
+ * or past them, or by a one-shot timer at the deadline when no block comes (a
+ * ledger that makes blocks only for transactions); a close or cancel that
+ * arrives early (block time before the deadline) is sent again 2 s later. Transactions go out through the host's
  * submit hook (the node's thread-safe submission path), signed by the node's key:
  * the agent acts as the node's operator account.
+ *
+ * The agent must see the chain from its start (a fresh node): it counts the
+ * operators and ended services it has seen for its schedule.
  *
  * Blocking work (the MEO driver: starting the app, building the tunnel, checking
  * traffic) runs on the agent's own worker threads (EF_MEF_WORKERS), never on the
@@ -59,10 +66,14 @@
  *    "consumer": {"service": STR, "offers": N, "bid_window_ms": N,
  *                 "deploy_window_ms": N, "max_price": N, "deposit": N,
  *                 "check_timeout_ms": N,
- *                 "announce_at_height": N,   0 = only on ef_mef_announce
- *                 "runs": N, "run_every_blocks": N,  runs announcements, at
- *                                  heights H, H+B, H+2B, ... (all consumers with
- *                                  the same schedule announce in the same block)
+ *                 "start_after_operators": N,  announce by itself once N operators
+ *                                  are registered (0 = only on ef_mef_announce)
+ *                 "runs": R, "run_size": K,  then R runs: run r+1 starts once r*K
+ *                                  services have ended (terminated, expired or
+ *                                  cancelled) on the ledger. Every consumer sees the
+ *                                  same events in the same blocks, so all consumers
+ *                                  with this schedule announce at once, off the
+ *                                  same commit, with no coordinator.
  *                 "hold": BOOL},   keep the service after payment (default true);
  *                                  false: terminate it at once (benchmarks)
  *    "meo": {"driver": "process"|"netns", "netns": STR, "underlay_ip": STR,
@@ -70,7 +81,7 @@
  *            "overlay_pool": CIDR, "vni_base": N, "vxlan_port": N}}
  * Defaults: roles both, register true, offers 1, bid_window_ms 10000,
  * deploy_window_ms 60000, max_price 1000, deposit = max_price, service "app",
- * check_timeout_ms 15000, runs 1, run_every_blocks 0, driver "process".
+ * check_timeout_ms 15000, runs 1, run_size 1, driver "process".
  */
 typedef struct ef_mef_config {
     char name[65];
@@ -82,7 +93,7 @@ typedef struct ef_mef_config {
     char service[65];
     uint64_t offers, bid_window_ms, deploy_window_ms, max_price, deposit;
     uint32_t check_timeout_ms;
-    uint64_t announce_at_height, runs, run_every_blocks;
+    uint64_t start_after_operators, runs, run_size;
     char driver[16];
     char netns[EF_MEO_NAME_MAX], underlay_ip[EF_MEO_IP_STR_MAX], underlay_dev[EF_MEO_NAME_MAX];
     char app_path[EF_MEO_PATH_MAX], overlay_pool[24];

@@ -337,7 +337,7 @@ static void test_no_offer_expires(void **state)
                       "\"pricing\":{\"base_per_hour\":5000},\"meo\":{\"port_min\":23300,\"port_max\":23399}}");
     start_agent(m, A, "{\"name\":\"mec-a\",\"location\":\"FR\",\"roles\":[\"consumer\"],"
                       "\"consumer\":{\"offers\":1,\"max_price\":50,\"deposit\":70,\"bid_window_ms\":600,"
-                      "\"announce_at_height\":3}}");
+                      "\"start_after_operators\":2}}");
     assert_int_equal(wait_results(m, 1, 30), 1);
     pthread_mutex_lock(&m->mu);
     json_t *cr = result_of(m, "consumer");
