@@ -514,6 +514,8 @@ static void mef_job_connect(ef_mef *mef, const mef_job *j)
     mef_submit(mef, "confirm_connectivity", json_pack("{s:I}", "id", (json_int_t)id));
 }
 
+static void *mef_timer(void *arg);
+
 static void *mef_worker(void *arg)
 {
     ef_mef *mef = arg;
