@@ -384,7 +384,7 @@ static int fed_m_announce(ef_ctx *ctx, const json_t *args)
                                          "deploy_window_ms", "max_price", "deposit", NULL};
     char pubhex[FED_PUBHEX_LEN + 1], key[FED_KEY_LEN];
     uint64_t offers, bid_window, deploy_window, max_price, deposit, id = 1, escrow;
-    json_t *req = NULL, *ep = NULL, *rec = NULL, *next = NULL, *ev = NULL;
+    json_t *req = NULL, *ep = NULL, *rec = NULL, *ev = NULL;
     int rc;
 
     if ((rc = ef_args_only(args, fields))) goto out;
@@ -404,13 +404,14 @@ static int fed_m_announce(ef_ctx *ctx, const json_t *args)
     fed_pubhex(pubhex, ef_ctx_sender(ctx));
     if ((rc = fed_require_operator(ctx, pubhex))) goto out;
 
-    rc = ef_ctx_get_json(ctx, "next_id", &next);
+    const uint8_t *nv;
+    size_t nv_len;
+    rc = ef_ctx_get(ctx, "next_id", 7, &nv, &nv_len);
     if (rc == 0) {
-        if (!json_is_integer(next) || json_integer_value(next) < 1) {
+        if (nv_len != 8 || (id = ef_get_u64le(nv)) < 1) {
             rc = EF_EDB;
             goto out;
         }
-        id = (uint64_t)json_integer_value(next);
     } else if (rc != EF_ENOTFOUND) {
         goto out;
     }
@@ -435,13 +436,9 @@ static int fed_m_announce(ef_ctx *ctx, const json_t *args)
     if ((rc = ef_ctx_put(ctx, key, strlen(key), "", 0))) goto out;
     if ((rc = fed_store(ctx, id, rec))) goto out;
     if ((rc = fed_index(ctx, pubhex, id, "consumer"))) goto out;
-    json_decref(next);
-    next = json_integer((json_int_t)(id + 1));
-    if (!next) {
-        rc = EF_ENOMEM;
-        goto out;
-    }
-    if ((rc = ef_ctx_put_json(ctx, "next_id", next))) goto out;
+    uint8_t nbuf[8];
+    ef_put_u64le(nbuf, id + 1);
+    if ((rc = ef_ctx_put(ctx, "next_id", 7, nbuf, sizeof nbuf))) goto out;
 
     ev = json_pack("{s:I, s:s, s:O, s:O, s:I, s:I, s:I, s:I, s:I}",
                    "id", (json_int_t)id, "consumer", pubhex, "requirements", req, "endpoint", ep,
@@ -456,7 +453,6 @@ static int fed_m_announce(ef_ctx *ctx, const json_t *args)
 out:
     json_decref(ev);
     json_decref(rec);
-    json_decref(next);
     json_decref(req);
     json_decref(ep);
     return rc;

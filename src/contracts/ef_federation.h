@@ -113,7 +113,7 @@
  *   "svc/" ID16                  service record (fields as in the query below)
  *   "st/" STATE "/" ID16         "" (index of services by state)
  *   "idx/" PUBHEX "/" ID16       "consumer" | "bidder" (an operator's services)
- *   "next_id"                    next service id (ids start at 1)
+ *   "next_id"                    u64 little-endian: next service id (ids start at 1)
  * ID16 is the id as 16 lower-case hex digits, so key order is id order.
  *
  * Queries (GET /state/federation/...):

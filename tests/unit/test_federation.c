@@ -386,7 +386,7 @@ static void test_misbehaviour(void **state)
            "\"deploy_window_ms\":1000,\"max_price\":10,\"deposit\":10}");
     REJECT(c, 0, EF_EARGS, C, "announce", "not json");
 
-    uint64_t id = announce(c, 3, 10000, 10000, 500, 500);
+    uint64_t id = announce(c, 3, 120000, 10000, 500, 500);
     /* bids */
     REJECT(c, id, EF_ENOTFOUND, P1, "bid", "{\"id\":%llu,\"price\":100,\"endpoint\":" EP_P "}", (unsigned long long)id + 1);
     REJECT(c, id, EF_EPERM, X, "bid", "{\"id\":%llu,\"price\":100,\"endpoint\":" EP_P "}", (unsigned long long)id);
