@@ -438,8 +438,8 @@ static void mef_job_announce(ef_mef *mef, const mef_job *j)
     }
     f->cons_ep = ep;
     f->st = MEF_ANNOUNCING;
-    args = json_pack("{s:{s:s}, s:o, s:I, s:I, s:I, s:I, s:I}", "requirements", "service", mef->cfg.service,
-                     "endpoint", mef_ep_json(&ep, true), "offers", (json_int_t)mef->cfg.offers,
+    args = json_pack("{s:{s:s, s:s}, s:o, s:I, s:I, s:I, s:I, s:I}", "requirements", "service", mef->cfg.service,
+                     "instance", f->tag, "endpoint", mef_ep_json(&ep, true), "offers", (json_int_t)mef->cfg.offers,
                      "bid_window_ms", (json_int_t)mef->cfg.bid_window_ms,
                      "deploy_window_ms", (json_int_t)mef->cfg.deploy_window_ms,
                      "max_price", (json_int_t)mef->cfg.max_price, "deposit", (json_int_t)mef->cfg.deposit);
@@ -626,7 +626,8 @@ int ef_mef_announce(ef_mef *mef)
     }
     mef_fed *f = &mef->feds[i];
     f->st = MEF_PREPARING;
-    snprintf(f->tag, sizeof f->tag, "c%" PRIu64, ++mef->next_local);
+    /* the instance name both sides use with the MEO (and the app answers with) */
+    snprintf(f->tag, sizeof f->tag, "i%.8s-%" PRIu64, mef->self_hex, ++mef->next_local);
     snprintf(f->kind, sizeof f->kind, "%s", mef->cfg.service);
     if (!mef_queue(mef, J_ANNOUNCE, i)) {
         f->st = MEF_FREE;
@@ -731,11 +732,13 @@ void ef_mef_on_event(ef_mef *mef, uint64_t height, uint64_t block_time_ms, const
             pthread_cond_signal(&mef->timer_cv);
         }
         if (mef_is_self(mef, data, "winner") && mef->cfg.provider && mef_find_id(mef, id, false) < 0) {
-            const char *kind = json_string_value(json_object_get(json_object_get(data, "requirements"), "service"));
+            const json_t *req = json_object_get(data, "requirements");
+            const char *kind = json_string_value(json_object_get(req, "service"));
+            const char *inst = json_string_value(json_object_get(req, "instance"));
             ef_meo_ep cons;
             if ((i = mef_alloc(mef, false)) < 0) {
                 EF_LOGW(MEF_LOG, "%s: too many federations, cannot deploy %" PRIu64, mef->cfg.name, id);
-            } else if (!kind || !ef_meo_name_ok(kind) ||
+            } else if (!kind || !ef_meo_name_ok(kind) || (inst && !ef_meo_name_ok(inst)) ||
                        mef_ep_parse(&cons, json_object_get(data, "consumer_endpoint"))) {
                 EF_LOGW(MEF_LOG, "%s: award %" PRIu64 " has an unusable endpoint or service", mef->cfg.name, id);
             } else {
@@ -746,7 +749,8 @@ void ef_mef_on_event(ef_mef *mef, uint64_t height, uint64_t block_time_ms, const
                 f->bids = mef_u64(data, "bids");
                 snprintf(f->winner, sizeof f->winner, "%s", mef->self_hex);
                 snprintf(f->kind, sizeof f->kind, "%s", kind);
-                snprintf(f->tag, sizeof f->tag, "p%" PRIu64, id);
+                if (inst) snprintf(f->tag, sizeof f->tag, "%s", inst);
+                else snprintf(f->tag, sizeof f->tag, "p%" PRIu64, id);
                 f->st = MEF_DEPLOYING;
                 if (!mef_queue(mef, J_DEPLOY, i)) f->st = MEF_FREE;
             }

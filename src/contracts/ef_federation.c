@@ -166,9 +166,9 @@ static int fed_endpoint(const json_t *args, const char *field, bool need_tunnel,
 
 static int fed_requirements(const json_t *args, json_t **out)
 {
-    static const char *const fields[] = {"service", "cpu_milli", "mem_mb", NULL};
+    static const char *const fields[] = {"service", "instance", "cpu_milli", "mem_mb", NULL};
     const json_t *rq = json_object_get(args, "requirements");
-    const char *service;
+    const char *service, *instance = NULL;
     uint64_t cpu = 0, mem = 0;
     bool has_cpu, has_mem;
     int rc;
@@ -177,12 +177,16 @@ static int fed_requirements(const json_t *args, json_t **out)
     if (!json_is_object(rq)) return EF_EARGS;
     if ((rc = ef_args_only(rq, fields))) return rc;
     if ((rc = fed_get_str(rq, "service", EF_FED_SERVICE_MAX, false, &service))) return rc;
+    if (json_object_get(rq, "instance") &&
+        (rc = fed_get_str(rq, "instance", EF_FED_INSTANCE_MAX, false, &instance)))
+        return rc;
     if ((rc = fed_opt_u64(rq, "cpu_milli", &cpu, &has_cpu))) return rc;
     if ((rc = fed_opt_u64(rq, "mem_mb", &mem, &has_mem))) return rc;
 
     json_t *o = json_object();
     if (!o) return EF_ENOMEM;
     rc = fed_set_str(o, "service", service);
+    if (!rc && instance) rc = fed_set_str(o, "instance", instance);
     if (!rc && has_cpu) rc = fed_set_u64(o, "cpu_milli", cpu);
     if (!rc && has_mem) rc = fed_set_u64(o, "mem_mb", mem);
     if (rc) {

@@ -69,7 +69,10 @@
  * of [A-Za-z0-9.:/_-], since orchestrators put them on command lines):
  *   register  {"name": STR<=64, "location": STR<=32}
  *       EF_EPERM sender unknown to the registry; EF_EEXIST already registered.
- *   announce  {"requirements": {"service": STR<=64, "cpu_milli": N?, "mem_mb": N?},
+ *   announce  {"requirements": {"service": STR<=64, "instance": STR<=31?, "cpu_milli": N?,
+ *              "mem_mb": N?},  (instance: the name the consumer gives this service
+ *              instance; the provider deploys it under that name, so the consumer's
+ *              app-to-app check can tell it reached this instance and no other)
  *              "endpoint": ENDPOINT (vni and subnet required), "offers": 1..EF_FED_BIDS_MAX,
  *              "bid_window_ms": 1..EF_FED_WINDOW_MAX_MS, "deploy_window_ms": 1..EF_FED_WINDOW_MAX_MS,
  *              "max_price": 1.., "deposit": >= max_price}
@@ -142,6 +145,7 @@
 #define EF_FED_ADDR_MAX 64
 #define EF_FED_SERVICE_MAX 64
 #define EF_FED_REASON_MAX 128
+#define EF_FED_INSTANCE_MAX 31
 #define EF_FED_VNI_MAX 16777215u
 
 /* Service states, as the strings in records, events and the query. */
