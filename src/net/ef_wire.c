@@ -194,7 +194,7 @@ static int ef_sess_append(ef_sess *s, const uint8_t *data, size_t len)
         s->buf = p;
         s->cap = cap;
     }
-    memcpy(s->buf + s->len, data, len);
+    if (len) memcpy(s->buf + s->len, data, len);
     s->len += len;
     return 0;
 }
@@ -229,12 +229,17 @@ int ef_sess_feed(ef_sess *s, const uint8_t *data, size_t len, const ef_sess_ops 
         if (rc) break;
     }
     if (s->state == EF_SESS_DEAD) return rc ? rc : EF_ECLOSED;
-    memmove(s->buf, s->buf + off, s->len - off);
+    if (off) memmove(s->buf, s->buf + off, s->len - off);
     s->len -= off;
-    if (s->len == 0 && s->cap > (256u << 10)) { /* give back a large frame's buffer */
+    if (s->len == 0 && s->cap > (256u << 10)) { /* give back a large frame's buffers */
         free(s->buf);
         s->buf = NULL;
         s->cap = 0;
+    }
+    if (s->plain_cap > (256u << 10)) {
+        free(s->plain);
+        s->plain = NULL;
+        s->plain_cap = 0;
     }
     return 0;
 }
