@@ -1,0 +1,118 @@
+/* ef_agents_node.c: the node extension that runs the MEF agent (see ef_agents_node.h). */
+#include "agents/ef_agents_node.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agents/ef_mef.h"
+#include "base/ef_log.h"
+
+#define AG_LOG "agents"
+
+typedef struct ag_state {
+    ef_node *node;
+    ef_mef *mef;
+} ag_state;
+
+typedef struct ag_call {
+    char what[EF_CONTRACT_NAME_MAX + EF_METHOD_NAME_MAX + 2];
+} ag_call;
+
+static void ag_tx_cb(void *arg, const ef_hash *tx_hash, int stage, int code, uint64_t height)
+{
+    ag_call *call = arg;
+    (void)tx_hash;
+    if (code) EF_LOGW(AG_LOG, "%s %s: %s (height %llu)", call->what,
+                      stage == EF_NODE_TX_ADMITTED ? "not admitted" : "failed", ef_strerror(code),
+                      (unsigned long long)height);
+    if (stage == EF_NODE_TX_DROPPED) EF_LOGW(AG_LOG, "%s dropped", call->what);
+    if (stage != EF_NODE_TX_ADMITTED || code) free(call);
+}
+
+static int ag_submit(void *arg, const char *contract, const char *method, const json_t *args)
+{
+    ag_state *st = arg;
+    char *text = json_dumps(args, JSON_COMPACT);
+    ag_call *call = calloc(1, sizeof *call);
+    int rc = EF_ENOMEM;
+    if (text && call) {
+        snprintf(call->what, sizeof call->what, "%s.%s", contract, method);
+        rc = ef_node_submit_call(st->node, contract, method, text, ag_tx_cb, call);
+        if (!rc) call = NULL;   /* the callback frees it */
+    }
+    free(call);
+    free(text);
+    return rc;
+}
+
+static void ag_on_commit(void *arg, const ef_node_commit *c)
+{
+    ag_state *st = arg;
+    for (uint32_t i = 0; i < c->block->txs_len; i++) {
+        if (c->results[i].code) continue;
+        const char *contract = c->block->txs[i].tx.contract;
+        json_t *evs = json_loads(c->results[i].events_json, 0, NULL);
+        for (size_t e = 0; e < json_array_size(evs); e++) {
+            json_t *ev = json_array_get(evs, e);
+            const char *ec = json_string_value(json_object_get(ev, "contract"));
+            const char *name = json_string_value(json_object_get(ev, "name"));
+            if (name)
+                ef_mef_on_event(st->mef, c->height, c->block->hdr.time_ms, ec ? ec : contract, name,
+                                json_object_get(ev, "data"));
+        }
+        json_decref(evs);
+    }
+    ef_mef_on_block(st->mef, c->height, c->block->hdr.time_ms);
+}
+
+static int ag_start(ef_node *n, const ef_node_config *cfg, void **state)
+{
+    *state = NULL;
+    const json_t *sec = json_object_get(json_object_get(cfg->doc, "agents"), "mef");
+    if (!sec) return 0;
+    ef_mef_config mc;
+    char err[256] = "";
+    int rc = ef_mef_config_parse(&mc, sec, err, sizeof err);
+    if (rc) {
+        EF_LOGE(AG_LOG, "%s", err);
+        return rc;
+    }
+    /* a relative results path is relative to the node's directory */
+    if (mc.results_path[0] && mc.results_path[0] != '/') {
+        char tmp[EF_MEF_PATH_MAX];
+        if ((size_t)snprintf(tmp, sizeof tmp, "%s/%s", cfg->dir, mc.results_path) >= sizeof tmp)
+            return EF_ECONFIG;
+        memcpy(mc.results_path, tmp, sizeof tmp);
+    }
+    ag_state *st = calloc(1, sizeof *st);
+    if (!st) return EF_ENOMEM;
+    st->node = n;
+    ef_mef_hooks hooks = {ag_submit, NULL, st};
+    if ((rc = ef_mef_open(&st->mef, &mc, &ef_node_key(n)->pub, &hooks))) {
+        EF_LOGE(AG_LOG, "MEF agent did not start: %s", ef_strerror(rc));
+        free(st);
+        return rc;
+    }
+    if ((rc = ef_node_on_commit(n, ag_on_commit, st))) {
+        ef_mef_close(st->mef);
+        free(st);
+        return rc;
+    }
+    *state = st;
+    return 0;
+}
+
+static void ag_stop(void *state)
+{
+    ag_state *st = state;
+    if (!st) return;
+    ef_mef_close(st->mef);
+    free(st);
+}
+
+const ef_node_ext ef_agents_node_ext = {
+    .name = "agents",
+    .start = ag_start,
+    .stop = ag_stop,
+};

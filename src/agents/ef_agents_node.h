@@ -1,0 +1,18 @@
+/* ef_agents_node.h: runs the MEF agent inside a node, from the node config's "agents" section.
+ *
+ * The node command adds this extension when it is in the build. On start it reads
+ * cfg->doc["agents"]["mef"] (no section: the extension does nothing), opens an
+ * ef_mef agent acting as the node's key, registers a commit listener that hands it
+ * every event of every committed block (then the block itself), and routes the
+ * agent's transactions through ef_node_submit_call. A transaction that fails at
+ * admission or execution is logged with its method and error (warn level).
+ * Everything runs on the node's loop thread except the agent's own workers.
+ */
+#ifndef EF_AGENTS_NODE_H
+#define EF_AGENTS_NODE_H
+
+#include "node/ef_node.h"
+
+extern const ef_node_ext ef_agents_node_ext;
+
+#endif
