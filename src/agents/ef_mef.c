@@ -85,6 +85,7 @@ struct ef_mef {
     unsigned n_connected, n_failed;
     pthread_mutex_t file_mu;
     int results_fd;
+    int trace_fd;
 };
 
 /* ---------------------------------------------------------------- config */
@@ -131,7 +132,7 @@ void ef_mef_config_fix(ef_mef_config *cfg)
 
 int ef_mef_config_parse(ef_mef_config *cfg, const json_t *obj, char *err, size_t cap)
 {
-    static const char *const top[] = {"name", "location", "roles", "register", "results", "pricing",
+    static const char *const top[] = {"name", "location", "roles", "register", "results", "trace", "pricing",
                                       "consumer", "meo", NULL};
     static const char *const pr[] = {"base_per_hour", "utc_offset_min", "tod", NULL};
     static const char *const co[] = {"service", "offers", "bid_window_ms", "deploy_window_ms", "max_price",
@@ -161,6 +162,7 @@ int ef_mef_config_parse(ef_mef_config *cfg, const json_t *obj, char *err, size_t
     cfg_str(obj, "name", cfg->name, sizeof cfg->name, &bad);
     cfg_str(obj, "location", cfg->location, sizeof cfg->location, &bad);
     cfg_str(obj, "results", cfg->results_path, sizeof cfg->results_path, &bad);
+    cfg_str(obj, "trace", cfg->trace_path, sizeof cfg->trace_path, &bad);
     if (bad) return cfg_fail(err, cap, "name, location or results: not a string or too long");
     json_t *reg = json_object_get(obj, "register");
     if (reg) {
@@ -379,23 +381,52 @@ static json_t *mef_result(ef_mef *mef, const mef_fed *f, const char *outcome, co
     return r;
 }
 
+/* Appends obj as one JSON line to fd (if open). */
+static void mef_write_line(ef_mef *mef, int fd, const json_t *obj)
+{
+    if (fd < 0 || !obj) return;
+    char *line = json_dumps(obj, JSON_COMPACT | JSON_SORT_KEYS);
+    if (!line) return;
+    size_t len = strlen(line);
+    char *buf = malloc(len + 1);
+    if (buf) {
+        memcpy(buf, line, len);
+        buf[len] = '\n';
+        pthread_mutex_lock(&mef->file_mu);
+        ssize_t w = write(fd, buf, len + 1);
+        pthread_mutex_unlock(&mef->file_mu);
+        if (w != (ssize_t)(len + 1)) EF_LOGW(MEF_LOG, "%s: results/trace write failed", mef->cfg.name);
+        free(buf);
+    }
+    free(line);
+}
+
+/* One step of a federation for the trace file: {"wall_ms","mec","step","id",...};
+ * extra (consumed, may be NULL) adds fields. Also an info log line. */
+static void mef_trace(ef_mef *mef, const char *step, uint64_t id, json_t *extra)
+{
+    EF_LOGI(MEF_LOG, "%s: service %llu: %s", mef->cfg.name, (unsigned long long)id, step);
+    if (mef->trace_fd >= 0) {
+        json_t *o = extra ? extra : json_object();
+        if (o) {
+            json_object_set_new(o, "wall_ms", json_integer((json_int_t)ef_now_wall_ms()));
+            json_object_set_new(o, "mec", json_string(mef->cfg.name));
+            json_object_set_new(o, "step", json_string(step));
+            json_object_set_new(o, "id", json_integer((json_int_t)id));
+            mef_write_line(mef, mef->trace_fd, o);
+            json_decref(o);
+        }
+        return;
+    }
+    json_decref(extra);
+}
+
 /* Gives a result to the host and the results file; r is consumed. Not under mu. */
 static void mef_deliver(ef_mef *mef, json_t *r)
 {
     if (!r) return;
     if (mef->hooks.on_result) mef->hooks.on_result(mef->hooks.arg, r);
-    if (mef->results_fd >= 0) {
-        char *line = json_dumps(r, JSON_COMPACT | JSON_SORT_KEYS);
-        if (line) {
-            pthread_mutex_lock(&mef->file_mu);
-            size_t len = strlen(line);
-            line[len] = '\n';   /* json_dumps' buffer holds the NUL we overwrite */
-            ssize_t w = write(mef->results_fd, line, len + 1);
-            if (w != (ssize_t)(len + 1)) EF_LOGW(MEF_LOG, "%s: results file write failed", mef->cfg.name);
-            pthread_mutex_unlock(&mef->file_mu);
-            free(line);
-        }
-    }
+    mef_write_line(mef, mef->results_fd, r);
     json_decref(r);
 }
 
@@ -445,6 +476,7 @@ static void mef_job_announce(ef_mef *mef, const mef_job *j)
                      "max_price", (json_int_t)mef->cfg.max_price, "deposit", (json_int_t)mef->cfg.deposit);
 unlock:
     pthread_mutex_unlock(&mef->mu);
+    if (args) mef_trace(mef, "announce_sent", 0, json_pack("{s:I, s:s}", "vni", (json_int_t)ep.vni, "instance", j->tag));
     if (args && mef_submit(mef, "announce", args)) {
         pthread_mutex_lock(&mef->mu);
         if (f->gen == j->gen && f->st == MEF_ANNOUNCING) r = mef_finish(mef, j->slot, "failed", "announce not submitted");
@@ -480,6 +512,10 @@ static void mef_job_deploy(ef_mef *mef, const mef_job *j)
         f->st = MEF_DEPLOYED;
     }
     pthread_mutex_unlock(&mef->mu);
+    ef_meo_times tm = {0};
+    (void)ef_meo_times_get(mef->meo, j->tag, &tm);
+    mef_trace(mef, "deployed_here", id, json_pack("{s:s, s:I, s:I}", "instance", j->tag, "deploy_us",
+                                                  (json_int_t)tm.deploy_us, "connect_us", (json_int_t)tm.connect_us));
     mef_submit(mef, "confirm_deployment", json_pack("{s:I, s:o}", "id", (json_int_t)id, "endpoint",
                                                     mef_ep_json(&prov, true)));
 }
@@ -511,6 +547,10 @@ static void mef_job_connect(ef_mef *mef, const mef_job *j)
         f->st = MEF_CONFIRMING;
     }
     pthread_mutex_unlock(&mef->mu);
+    ef_meo_times tm = {0};
+    (void)ef_meo_times_get(mef->meo, j->tag, &tm);
+    mef_trace(mef, "traffic_ok", id, json_pack("{s:s, s:I, s:I}", "instance", j->tag, "connect_us",
+                                               (json_int_t)tm.connect_us, "check_us", (json_int_t)tm.check_us));
     mef_submit(mef, "confirm_connectivity", json_pack("{s:I}", "id", (json_int_t)id));
 }
 
@@ -559,6 +599,7 @@ int ef_mef_open(ef_mef **out, const ef_mef_config *cfg, const ef_pub *self, cons
     ef_hex(mef->self_hex, self->b, EF_PUB_SIZE);
     mef->hooks = *hooks;
     mef->results_fd = -1;
+    mef->trace_fd = -1;
     pthread_mutex_init(&mef->mu, NULL);
     pthread_mutex_init(&mef->file_mu, NULL);
     pthread_cond_init(&mef->cv, NULL);
@@ -567,6 +608,13 @@ int ef_mef_open(ef_mef **out, const ef_mef_config *cfg, const ef_pub *self, cons
     if (mef->cfg.results_path[0]) {
         mef->results_fd = open(mef->cfg.results_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
         if (mef->results_fd < 0) {
+            rc = EF_EIO;
+            goto fail;
+        }
+    }
+    if (mef->cfg.trace_path[0]) {
+        mef->trace_fd = open(mef->cfg.trace_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+        if (mef->trace_fd < 0) {
             rc = EF_EIO;
             goto fail;
         }
@@ -607,6 +655,7 @@ void ef_mef_close(ef_mef *mef)
     if (mef->timer_started) pthread_join(mef->timer, NULL);
     ef_meo_close(mef->meo);   /* tears down every service still up */
     if (mef->results_fd >= 0) close(mef->results_fd);
+    if (mef->trace_fd >= 0) close(mef->trace_fd);
     pthread_cond_destroy(&mef->cv);
     pthread_cond_destroy(&mef->timer_cv);
     pthread_mutex_destroy(&mef->file_mu);
@@ -671,6 +720,7 @@ static void mef_on_announced_other(ef_mef *mef, const json_t *data)
     if (ef_pricing_quote(&mef->cfg.pricing, ef_now_wall_ms(), &price)) return;
     if (price < 1) price = 1;
     if (price > max) {
+        mef_trace(mef, "no_bid", id, json_pack("{s:I, s:I}", "price", (json_int_t)price, "max_price", (json_int_t)max));
         EF_LOGI(MEF_LOG, "%s: no bid on %" PRIu64 ": price %" PRIu64 " over max %" PRIu64, mef->cfg.name, id,
                 price, max);
         return;
@@ -678,6 +728,7 @@ static void mef_on_announced_other(ef_mef *mef, const json_t *data)
     ef_meo_ep own = {0};
     if (ef_meo_ip_parse(&own.underlay_ip, mef->cfg.underlay_ip[0] ? mef->cfg.underlay_ip : "127.0.0.1")) return;
     own.vxlan_port = mef->cfg.meo.vxlan_port ? mef->cfg.meo.vxlan_port : EF_MEO_VXLAN_PORT_DEFAULT;
+    mef_trace(mef, "bid_sent", id, json_pack("{s:I}", "price", (json_int_t)price));
     mef_submit(mef, "bid", json_pack("{s:I, s:I, s:o}", "id", (json_int_t)id, "price", (json_int_t)price,
                                      "endpoint", mef_ep_json(&own, false)));
 }
@@ -707,6 +758,9 @@ void ef_mef_on_event(ef_mef *mef, uint64_t height, uint64_t block_time_ms, const
                     f->st = MEF_OPEN;
                     mef_mark(f, T_ANNOUNCED);
                     pthread_cond_signal(&mef->timer_cv);
+                    mef_trace(mef, "announced", id, json_pack("{s:I, s:I}", "deadline_ms",
+                                                              (json_int_t)f->deadline_ms, "offers",
+                                                              (json_int_t)mef->cfg.offers));
                     break;
                 }
             }
@@ -718,6 +772,8 @@ void ef_mef_on_event(ef_mef *mef, uint64_t height, uint64_t block_time_ms, const
             mef_fed *f = &mef->feds[i];
             f->bids = mef_u64(data, "bids");
             if (f->bids >= mef->cfg.offers) mef_mark(f, T_OFFERS);
+            mef_trace(mef, "offer", id, json_pack("{s:O, s:O, s:I}", "provider", json_object_get(data, "provider"),
+                                                  "price", json_object_get(data, "price"), "bids", (json_int_t)f->bids));
         }
     } else if (!strcmp(name, "awarded")) {
         if (mef_is_self(mef, data, "consumer") && (i = mef_find_id(mef, id, true)) >= 0) {
@@ -730,6 +786,8 @@ void ef_mef_on_event(ef_mef *mef, uint64_t height, uint64_t block_time_ms, const
             snprintf(f->winner, sizeof f->winner, "%s", json_string_value(json_object_get(data, "winner")));
             if (f->st == MEF_OPEN) f->st = MEF_AWARDED;
             pthread_cond_signal(&mef->timer_cv);
+            mef_trace(mef, "awarded", id, json_pack("{s:s, s:I, s:I}", "winner", f->winner, "price",
+                                                    (json_int_t)f->price, "bids", (json_int_t)f->bids));
         }
         if (mef_is_self(mef, data, "winner") && mef->cfg.provider && mef_find_id(mef, id, false) < 0) {
             const json_t *req = json_object_get(data, "requirements");
@@ -752,6 +810,7 @@ void ef_mef_on_event(ef_mef *mef, uint64_t height, uint64_t block_time_ms, const
                 if (inst) snprintf(f->tag, sizeof f->tag, "%s", inst);
                 else snprintf(f->tag, sizeof f->tag, "p%" PRIu64, id);
                 f->st = MEF_DEPLOYING;
+                mef_trace(mef, "won", id, json_pack("{s:I, s:s}", "price", (json_int_t)f->price, "instance", f->tag));
                 if (!mef_queue(mef, J_DEPLOY, i)) f->st = MEF_FREE;
             }
         }
@@ -759,6 +818,7 @@ void ef_mef_on_event(ef_mef *mef, uint64_t height, uint64_t block_time_ms, const
         if (mef_is_self(mef, data, "consumer") && (i = mef_find_id(mef, id, true)) >= 0) {
             mef_fed *f = &mef->feds[i];
             mef_mark(f, T_DEPLOYED);
+            mef_trace(mef, "deployment_confirmed", id, json_pack("{s:O}", "endpoint", json_object_get(data, "endpoint")));
             if (f->st == MEF_AWARDED && !mef_ep_parse(&f->prov_ep, json_object_get(data, "endpoint"))) {
                 f->st = MEF_CONNECTING;
                 if (!mef_queue(mef, J_CONNECT, i)) r = mef_finish(mef, i, "failed", "job queue full");
@@ -776,6 +836,8 @@ void ef_mef_on_event(ef_mef *mef, uint64_t height, uint64_t block_time_ms, const
             mef_fed *f = &mef->feds[i];
             mef_mark(f, T_CONFIRMED);
             f->paid = mef_u64(data, "paid");
+            mef_trace(mef, consumer ? "paid" : "payment_received", id,
+                      json_pack("{s:I, s:O}", "paid", (json_int_t)f->paid, "refunded", json_object_get(data, "refunded")));
             f->st = MEF_RUNNING;
             json_t *res = mef_outcome(mef, i, "connected", NULL);
             if (res) {
@@ -791,6 +853,7 @@ void ef_mef_on_event(ef_mef *mef, uint64_t height, uint64_t block_time_ms, const
     } else if (!strcmp(name, "expired") || !strcmp(name, "cancelled") || !strcmp(name, "terminated")) {
         for (int side = 0; side < 2; side++) {
             if ((i = mef_find_id(mef, id, side == 0)) < 0) continue;
+            mef_trace(mef, name, id, json_pack("{s:O}", "refunded", json_object_get(data, "refunded")));
             json_t *res = mef_finish(mef, i, name, NULL);
             if (res) {
                 if (r) mef_deliver(mef, res);

@@ -61,6 +61,8 @@
  *    "roles": ["consumer", "provider"],   one or both
  *    "register": true,             submit federation.register when started
  *    "results": PATH,              append one JSON line per finished federation
+ *    "trace": PATH,                append one JSON line per step as it happens:
+ *                                  {"wall_ms","mec","step","id",...} (for demos)
  *    "pricing": {"base_per_hour": N, "utc_offset_min": N, "tod": "24 factors"},
  *                                  each optional, over ef_pricing_default(location)
  *    "consumer": {"service": STR, "offers": N, "bid_window_ms": N,
@@ -89,6 +91,7 @@ typedef struct ef_mef_config {
     bool consumer, provider, do_register;
     bool hold;                    /* consumer: keep the service after payment (else terminate) */
     char results_path[EF_MEF_PATH_MAX];
+    char trace_path[EF_MEF_PATH_MAX];
     ef_pricing pricing;
     char service[65];
     uint64_t offers, bid_window_ms, deploy_window_ms, max_price, deposit;
