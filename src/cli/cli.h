@@ -25,6 +25,7 @@ bool ef_cli_flag(int argc, char **argv, const char *name);
 int ef_cmd_version(int argc, char **argv);
 int ef_cmd_keygen(int argc, char **argv);
 int ef_cmd_mef(int argc, char **argv);
+int ef_cmd_demo(int argc, char **argv);
 int ef_cmd_app(int argc, char **argv);
 int ef_cmd_meo(int argc, char **argv);
 int ef_cmd_soa(int argc, char **argv);
