@@ -26,6 +26,8 @@ int ef_cmd_version(int argc, char **argv);
 int ef_cmd_keygen(int argc, char **argv);
 int ef_cmd_mef(int argc, char **argv);
 int ef_cmd_demo(int argc, char **argv);
+int ef_cmd_bench(int argc, char **argv);
+int ef_cmd_bench_federation(int argc, char **argv);
 int ef_cmd_app(int argc, char **argv);
 int ef_cmd_meo(int argc, char **argv);
 int ef_cmd_soa(int argc, char **argv);

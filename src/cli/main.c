@@ -10,6 +10,7 @@ static const ef_cli_cmd ef_cli_cmds[] = {
     {"version", "print the version", ef_cmd_version},
     {"keygen", "create an Ed25519 key file", ef_cmd_keygen},
     {"demo", "a local federation of MEC systems federates a service end to end", ef_cmd_demo},
+    {"bench", "benchmarks (edgefed bench --help)", ef_cmd_bench},
     {"mef", "MEF agent: configuration help, check, price quotes", ef_cmd_mef},
     {"app", "the federated service app (serve) and its client check (call)", ef_cmd_app},
     {"meo", "MEC orchestrator driver: self-test, test topology", ef_cmd_meo},
