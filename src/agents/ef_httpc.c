@@ -20,6 +20,7 @@ void ef_httpc_resp_free(ef_httpc_resp *resp)
 {
     if (!resp) return;
     free(resp->body);
+    free(resp->head);
     memset(resp, 0, sizeof *resp);
 }
 
@@ -64,8 +65,10 @@ static int ef_httpc_parse(ef_httpc_resp *resp, char *buf, size_t len)
             break;
         }
     }
+    char *first = strstr(buf, "\r\n");
+    resp->head = strdup(first ? first + 2 : "");
     resp->body = malloc(body_len + 1);
-    if (!resp->body) return EF_ENOMEM;
+    if (!resp->body || !resp->head) return EF_ENOMEM;
     memcpy(resp->body, body, body_len);
     resp->body[body_len] = 0;
     resp->body_len = body_len;
@@ -204,4 +207,26 @@ int ef_httpc_parse_url(const char *url, uint32_t *ip, uint16_t *port, char *path
     if (strlen(path) >= cap) return EF_EINVAL;
     memcpy(path_out, path, strlen(path) + 1);
     return 0;
+}
+
+int ef_httpc_header(const ef_httpc_resp *resp, const char *name, char *out, size_t cap)
+{
+    EF_ASSERT(resp && name && out && cap);
+    out[0] = 0;
+    size_t n = strlen(name);
+    for (const char *line = resp->head; line && *line;) {
+        const char *eol = strstr(line, "\r\n");
+        size_t len = eol ? (size_t)(eol - line) : strlen(line);
+        if (len > n && !strncasecmp(line, name, n) && line[n] == ':') {
+            const char *v = line + n + 1, *e = line + len;
+            while (v < e && (*v == ' ' || *v == '\t')) v++;
+            while (e > v && (e[-1] == ' ' || e[-1] == '\t')) e--;
+            if ((size_t)(e - v) >= cap) return EF_ETOOBIG;
+            memcpy(out, v, (size_t)(e - v));
+            out[e - v] = 0;
+            return 0;
+        }
+        line = eol ? eol + 2 : NULL;
+    }
+    return EF_ENOTFOUND;
 }

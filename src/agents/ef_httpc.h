@@ -24,6 +24,7 @@ typedef struct ef_httpc_resp {
     int status;        /* HTTP status code */
     char *body;        /* NUL-terminated (body_len bytes before the NUL); free with ef_httpc_resp_free */
     size_t body_len;
+    char *head;        /* the header lines after the status line, NUL-terminated, CRLF-separated */
 } ef_httpc_resp;
 
 /* Sends METHOD path to ip:port (host-order IPv4) with extra header lines
@@ -38,6 +39,10 @@ int ef_httpc_request(ef_httpc_resp *resp, const char *netns, uint32_t ip, uint16
                      const void *body, size_t body_len, uint32_t timeout_ms) EF_MUST_USE;
 
 void ef_httpc_resp_free(ef_httpc_resp *resp);
+
+/* Copies the value of response header `name` (case-insensitive, surrounding
+ * blanks trimmed) into out (cap bytes). 0, EF_ENOTFOUND, or EF_ETOOBIG. */
+int ef_httpc_header(const ef_httpc_resp *resp, const char *name, char *out, size_t cap);
 
 /* Splits "http://A.B.C.D:PORT/path" (port required; path defaults to "/") into
  * ip, port and path (copied into path_out, cap bytes). 0 or EF_EINVAL. */

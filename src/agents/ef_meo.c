@@ -561,9 +561,10 @@ int ef_meo_connect(ef_meo *meo, const char *service_id, const ef_meo_ep *local, 
         ef_meo_release(meo, s, 0);
         return same ? 0 : EF_EEXIST;
     }
-    /* No two services of this MEC system on the same VNI and port. */
+    /* No two tunnels of this MEC system on the same VNI and port (netns only:
+     * the process driver builds no tunnel). */
     pthread_mutex_lock(&meo->mu);
-    for (size_t i = 0; i < EF_MEO_SERVICES_MAX && !err; i++) {
+    for (size_t i = 0; i < EF_MEO_SERVICES_MAX && !err && meo->kind == EF_MEO_NETNS; i++) {
         const ef_meo_svc *o = &meo->svcs[i];
         if (o != s && o->used && o->connected && o->local.vni == local->vni &&
             o->local.vxlan_port == local->vxlan_port)
