@@ -26,10 +26,15 @@ int ef_cmd_version(int argc, char **argv);
 int ef_cmd_keygen(int argc, char **argv);
 int ef_cmd_mef(int argc, char **argv);
 int ef_cmd_demo(int argc, char **argv);
-int ef_cmd_bench(int argc, char **argv);
-int ef_cmd_bench_federation(int argc, char **argv);
 int ef_cmd_app(int argc, char **argv);
 int ef_cmd_meo(int argc, char **argv);
 int ef_cmd_soa(int argc, char **argv);
+int ef_cmd_node(int argc, char **argv);
+int ef_cmd_status(int argc, char **argv);
+int ef_cmd_submit(int argc, char **argv);
+int ef_cmd_testnet(int argc, char **argv);
+int ef_cmd_load(int argc, char **argv);
+int ef_cmd_p2p_probe(int argc, char **argv);
+int ef_cmd_bench(int argc, char **argv);
 
 #endif

@@ -10,11 +10,17 @@ static const ef_cli_cmd ef_cli_cmds[] = {
     {"version", "print the version", ef_cmd_version},
     {"keygen", "create an Ed25519 key file", ef_cmd_keygen},
     {"demo", "a local federation of MEC systems federates a service end to end", ef_cmd_demo},
-    {"bench", "benchmarks (edgefed bench --help)", ef_cmd_bench},
     {"mef", "MEF agent: configuration help, check, price quotes", ef_cmd_mef},
     {"app", "the federated service app (serve) and its client check (call)", ef_cmd_app},
     {"meo", "MEC orchestrator driver: self-test, test topology", ef_cmd_meo},
     {"soa", "REST federation baseline without a ledger (provider, consumer, bench)", ef_cmd_soa},
+    {"node", "run a ledger node", ef_cmd_node},
+    {"status", "status of a running node (admin socket)", ef_cmd_status},
+    {"submit", "submit signed transactions to a node (admin socket)", ef_cmd_submit},
+    {"testnet", "local test networks: init, up, status, down", ef_cmd_testnet},
+    {"load", "generate transaction load against a testnet", ef_cmd_load},
+    {"p2p-probe", "send hostile P2P input to a node (tests)", ef_cmd_p2p_probe},
+    {"bench", "benchmarks: bench ledger, bench federation", ef_cmd_bench},
 };
 
 static void ef_cli_usage(FILE *f)
