@@ -19,7 +19,7 @@
 
 #include "ledger/ef_ctx.h"
 
-#define EF_VSET_DELAY 2
+/* EF_VSET_DELAY: ledger/ef_vset.h */
 #define EF_DOMAIN_MAX 32
 
 typedef enum ef_role {

@@ -1,0 +1,62 @@
+/* ef_wal.h: the write-ahead record of a validator's own signed messages (file and in-memory sides). */
+#ifndef EF_WAL_H
+#define EF_WAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/ef_err.h"
+#include "consensus/ef_msg.h"
+
+/* The engine writes each proposal and vote it signs to the WAL, and the write is
+ * durable, before the message is handed out for sending. After a restart it reads
+ * the records back so it never signs a different value for the same height,
+ * round and step, and it recovers its lock.
+ *
+ * A record is one signed consensus message (ef_msg.h), at most EF_WAL_RECORD_MAX
+ * bytes. The storage is a table of function pointers with two sides: a file
+ * (ef_wal_file_*) for the node and a memory one (ef_wal_mem_*) for the simulator,
+ * which survives a simulated crash because the simulator owns it. */
+#define EF_WAL_RECORD_MAX EF_MSG_SIZE_MAX
+
+typedef int (*ef_wal_visit_fn)(void *arg, const uint8_t *rec, size_t len);
+
+typedef struct ef_wal_ops {
+    /* Appends one record and makes it durable before returning. 0 or EF_EIO (sticky:
+     * after a failure every later append fails too). */
+    int (*append)(void *ctx, const uint8_t *rec, size_t len);
+    /* Calls visit for every intact record in order; stops at the first torn or
+     * corrupt one (a crash during append) and ignores the rest. visit returns 0
+     * to go on or an error to stop (returned). 0 or EF_EIO. */
+    int (*read_all)(void *ctx, ef_wal_visit_fn visit, void *arg);
+    /* Drops every record, durably (the engine calls it when a new height starts and
+     * no record is for that height or later). 0 or EF_EIO. */
+    int (*reset)(void *ctx);
+    void *ctx;
+} ef_wal_ops;
+
+/* File side. Record layout, one after another:
+ *
+ *   offset  size  meaning
+ *   0       4     u32 n: payload length (1..EF_WAL_RECORD_MAX)
+ *   4       8     first 8 bytes of BLAKE2b-256(n as u32 || payload)
+ *   12      n     payload (a signed consensus message)
+ *
+ * Append is write() then fsync(); a failed write or fsync is sticky. A short or
+ * mismatching record at the end is a torn write and ignored by read_all; the next
+ * append truncates it away first. */
+typedef struct ef_wal_file ef_wal_file;
+/* Opens or creates path (mode 0600). Returns 0, EF_EIO, or EF_ENOMEM. */
+EF_MUST_USE int ef_wal_file_open(ef_wal_file **out, const char *path);
+void ef_wal_file_close(ef_wal_file *w);
+/* The ops table for w (ctx = w). Valid until ef_wal_file_close. */
+ef_wal_ops ef_wal_file_ops(ef_wal_file *w);
+
+/* Memory side (simulator). Never fails except EF_ENOMEM. Not thread-safe. */
+typedef struct ef_wal_mem ef_wal_mem;
+EF_MUST_USE int ef_wal_mem_new(ef_wal_mem **out);
+void ef_wal_mem_free(ef_wal_mem *w);
+ef_wal_ops ef_wal_mem_ops(ef_wal_mem *w);
+size_t ef_wal_mem_count(const ef_wal_mem *w);
+
+#endif
