@@ -58,6 +58,11 @@ struct ef_api {
     ef_api_replay *replay;        /* EF_API_REPLAY_MAX entries */
     size_t replay_len;
 
+    pthread_t counter;            /* counts committed transactions (txs_total) */
+    bool counter_started;
+    atomic_uint_fast64_t txs_total;       /* transactions in blocks 1..txs_counted */
+    atomic_uint_fast64_t txs_counted;
+
     atomic_uint_fast64_t http_status[6];        /* requests by status class: [1]=1xx ... [5]=5xx */
     atomic_uint_fast64_t rejected[EF_ERR_COUNT_]; /* requests refused, by error code */
 };
@@ -297,6 +302,10 @@ static enum MHD_Result ef_api_status(ef_api *api, struct MHD_Connection *c)
 {
     json_t *j = NULL;
     int rc = api->be.status(api->be.ctx, &j);
+    if (rc == 0 && json_is_object(j)) {
+        json_object_set_new(j, "txs_total", json_integer((json_int_t)atomic_load(&api->txs_total)));
+        json_object_set_new(j, "txs_counted_to", json_integer((json_int_t)atomic_load(&api->txs_counted)));
+    }
     return ef_api_get_json(api, c, rc, j, "status");
 }
 
@@ -587,7 +596,7 @@ static int ef_sse_block(ef_sse *s, uint64_t h)
     json_t *txs = json_object_get(b, "txs");
     if (s->want_blocks) {
         json_t *sum = json_pack("{s:I, s:O?, s:O?, s:O?, s:I}", "height", (json_int_t)h,
-                                "hash", json_object_get(b, "hash"), "time", json_object_get(b, "time"),
+                                "hash", json_object_get(b, "hash"), "time_ms", json_object_get(b, "time_ms"),
                                 "proposer", json_object_get(b, "proposer"),
                                 "txs", (json_int_t)json_array_size(txs));
         if (!sum) { rc = EF_ENOMEM; goto out; }
@@ -818,6 +827,7 @@ static enum MHD_Result ef_api_metrics_get(ef_api *api, struct MHD_Connection *c)
     ef_api_metrics m;
     memset(&m, 0, sizeof m);
     m.height = api->be.height(api->be.ctx);
+    m.txs_committed = atomic_load(&api->txs_total);
     if (api->be.metrics) {
         int rc = api->be.metrics(api->be.ctx, &m);
         if (rc) return ef_api_reply_err(api, c, 0, rc, "metrics: %s", ef_strerror(rc));
@@ -1015,6 +1025,48 @@ static void ef_api_mhd_log(void *cls, const char *fmt, va_list ap)
     EF_LOGD(EF_API_LOG, "microhttpd: %s", line);
 }
 
+/* ------------------------------------------------------ transaction count */
+
+/* Sums the transaction counts of every committed block, once, then of each new
+ * block as it commits, so /status and the explorer can show the total. */
+static void *ef_api_counter_main(void *arg)
+{
+    ef_api *api = arg;
+    for (;;) {
+        pthread_mutex_lock(&api->mu);
+        bool stopping = api->stopping;
+        uint64_t known = api->height;
+        pthread_mutex_unlock(&api->mu);
+        if (stopping) break;
+        uint64_t top = api->be.height(api->be.ctx);
+        if (top < known) top = known;
+        uint64_t h = atomic_load(&api->txs_counted);
+        while (h < top) {
+            json_t *b = NULL;
+            int rc = api->be.block(api->be.ctx, h + 1, false, &b);
+            if (rc && rc != EF_ENOTFOUND) break;     /* try again later */
+            if (rc == EF_ENOTFOUND && h + 1 >= top) break;
+            json_t *n = json_object_get(b, "txs");
+            if (json_is_integer(n)) atomic_fetch_add(&api->txs_total, (uint64_t)json_integer_value(n));
+            json_decref(b);
+            atomic_store(&api->txs_counted, ++h);
+            pthread_mutex_lock(&api->mu);
+            stopping = api->stopping;
+            pthread_mutex_unlock(&api->mu);
+            if (stopping) return NULL;
+        }
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_sec += 1;
+        pthread_mutex_lock(&api->mu);
+        while (!api->stopping && api->height <= h) {
+            if (pthread_cond_timedwait(&api->cond, &api->mu, &ts) == ETIMEDOUT) break;
+        }
+        pthread_mutex_unlock(&api->mu);
+    }
+    return NULL;
+}
+
 /* -------------------------------------------------------------- lifecycle */
 
 static int ef_api_parse_listen(const char *listen, struct sockaddr_in *sa)
@@ -1090,6 +1142,7 @@ int ef_api_start(ef_api **out, const ef_api_config *cfg, const ef_api_backend *b
         EF_LOGE(EF_API_LOG, "cannot listen on %s", cfg->listen);
         goto fail;
     }
+    if (pthread_create(&api->counter, NULL, ef_api_counter_main, api) == 0) api->counter_started = true;
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(api->mhd, MHD_DAEMON_INFO_BIND_PORT);
     api->port = info ? info->port : ntohs(sa.sin_port);
     EF_LOGI(EF_API_LOG, "listening on %s (port %u)%s", cfg->listen, api->port,
@@ -1128,6 +1181,7 @@ void ef_api_stop(ef_api *api)
     pthread_cond_broadcast(&api->cond);
     pthread_mutex_unlock(&api->mu);
     MHD_stop_daemon(api->mhd);
+    if (api->counter_started) pthread_join(api->counter, NULL);
     for (size_t i = 0; i < EF_EXPLORER_ASSETS_MAX; i++)
         if (api->assets[i]) MHD_destroy_response(api->assets[i]);
     pthread_cond_destroy(&api->cond);

@@ -32,7 +32,7 @@
  *
  * Event stream (GET /events?from=H&contract=C&event=E1,E2&kind=all|block|event):
  *   Messages are grouped per committed block, in height order. For block h:
- *     event: block     data: {"height","hash","time","proposer","txs"}   (kind all|block)
+ *     event: block     data: {"height","hash","time_ms","proposer","txs"} (kind all|block)
  *     event: event     data: {"height","tx","index","contract","name","data"}
  *                      one per contract event matching contract/event (kind all|event)
  *   and the last message of block h carries "id: h" (a message with only "id: h" is
@@ -119,9 +119,9 @@ typedef struct ef_api_metrics {
  * the server's threads, concurrently. Functions marked optional may be NULL.
  *
  * JSON shapes (fields the server and the explorer rely on; more are allowed):
- *   status:  {"chain_id","height","last_hash","last_time","round","peers",
+ *   status:  {"chain_id","height","last_hash","last_time_ms","round","peers",
  *             "mempool_txs","validators":[{"key","role","domain",...}],...}
- *   block, full=false:  {"height","hash","time","proposer","txs": COUNT,...}
+ *   block, full=false:  {"height","hash","time_ms","proposer","txs": COUNT,...}
  *   block, full=true:   the same plus "txs":[{"hash","sender","nonce","contract",
  *             "method","result","code","events":[{"name","data"}]}] (here "txs" is
  *             the list), "header":{...}, "signers":[KEY,...]

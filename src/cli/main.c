@@ -9,6 +9,8 @@
 static const ef_cli_cmd ef_cli_cmds[] = {
     {"version", "print the version", ef_cmd_version},
     {"keygen", "create an Ed25519 key file", ef_cmd_keygen},
+    {"tx", "transactions: send one to a node's API", ef_cmd_tx},
+    {"query", "GET a path of a node's HTTP API", ef_cmd_query},
 };
 
 static void ef_cli_usage(FILE *f)
