@@ -15,6 +15,7 @@
  *            "state"                      raw[32] state hash accumulator
  *            "chain"                      str chain id
  *            "genesis"                    raw[32] hash of block 0
+ *            "gdoc"                       raw[32] BLAKE2b of the genesis document
  *
  * (all integers little-endian as in ef_codec.h, except the big-endian height keys,
  * which make LMDB's byte order the height order).
@@ -87,8 +88,8 @@ void ef_store_close(ef_store *s);
 
 /* Creates block 0 from a genesis (ef_genesis.h): runs each contract's genesis
  * function with its params, records the validator set, stores block 0 (no txs, no
- * cert) and commits. Returns 0, EF_EEXIST if the store already has a block 0 (with
- * the same genesis hash it is not an error: 0), EF_ECONFIG if a contract rejects
+ * cert) and commits. Returns 0, EF_EEXIST if the store was initialised from another
+ * genesis document (from the same one it is not an error: 0), EF_ECONFIG if a contract rejects
  * its params, or EF_EDB / EF_EIO. */
 int ef_store_init_genesis(ef_store *s, const ef_genesis *g);
 
