@@ -24,5 +24,6 @@ bool ef_cli_flag(int argc, char **argv, const char *name);
 
 int ef_cmd_version(int argc, char **argv);
 int ef_cmd_keygen(int argc, char **argv);
+int ef_cmd_sim(int argc, char **argv);
 
 #endif

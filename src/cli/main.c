@@ -9,6 +9,7 @@
 static const ef_cli_cmd ef_cli_cmds[] = {
     {"version", "print the version", ef_cmd_version},
     {"keygen", "create an Ed25519 key file", ef_cmd_keygen},
+    {"sim", "run the consensus simulator over seeds (faults, Byzantine nodes, checkers)", ef_cmd_sim},
 };
 
 static void ef_cli_usage(FILE *f)
