@@ -11,6 +11,7 @@ static const ef_cli_cmd ef_cli_cmds[] = {
     {"keygen", "create an Ed25519 key file", ef_cmd_keygen},
     {"tx", "transactions: send one to a node's API", ef_cmd_tx},
     {"query", "GET a path of a node's HTTP API", ef_cmd_query},
+    {"sim", "run the consensus simulator over seeds (faults, Byzantine nodes, checkers)", ef_cmd_sim},
 };
 
 static void ef_cli_usage(FILE *f)

@@ -86,6 +86,9 @@ size_t ef_msg_vote_signed_bytes(uint8_t *buf, ef_msg_type type, const char *chai
 typedef bool (*ef_verify_fn)(void *ctx, const ef_sig *sig, const ef_pub *pub, uint8_t tag,
                              const void *msg, size_t len);
 
+/* As ef_msg_verify, through `verify` (NULL = ef_verify). */
+EF_MUST_USE bool ef_msg_verify_with(const ef_msg *m, ef_verify_fn verify, void *ctx);
+
 /* Evidence of equivocation: two messages of the same type, height, round and
  * signer, both correctly signed, for different values (different value ids for
  * votes; different values or valid rounds for proposals).

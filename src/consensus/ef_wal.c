@@ -1,0 +1,240 @@
+/* ef_wal.c: the write-ahead record's file side (write + fsync, checksummed) and memory side. */
+#include "consensus/ef_wal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/ef_codec.h"
+#include "base/ef_crypto.h"
+
+#define EF_WAL_HDR 12u
+
+static void ef_wal_sum(uint8_t out[8], const uint8_t *rec, size_t len)
+{
+    ef_hasher h;
+    ef_hash d;
+    uint8_t n[4];
+    ef_put_u32le(n, (uint32_t)len);
+    ef_hasher_init(&h, EF_TAG_VOTE);
+    ef_hasher_update(&h, n, 4);
+    ef_hasher_update(&h, rec, len);
+    ef_hasher_final(&h, &d);
+    memcpy(out, d.b, 8);
+}
+
+/* ---------------- file side ---------------- */
+
+struct ef_wal_file {
+    int fd;
+    int err;          /* sticky */
+    off_t good_end;   /* end of the last intact record; -1 = not scanned yet */
+};
+
+int ef_wal_file_open(ef_wal_file **out, const char *path)
+{
+    *out = NULL;
+    ef_wal_file *w = calloc(1, sizeof *w);
+    if (!w) return EF_ENOMEM;
+    w->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (w->fd < 0) {
+        free(w);
+        return EF_EIO;
+    }
+    w->good_end = -1;
+    *out = w;
+    return 0;
+}
+
+void ef_wal_file_close(ef_wal_file *w)
+{
+    if (!w) return;
+    close(w->fd);
+    free(w);
+}
+
+static int ef_wal_full_pread(int fd, void *buf, size_t n, off_t off)
+{
+    size_t got = 0;
+    while (got < n) {
+        ssize_t r = pread(fd, (uint8_t *)buf + got, n - got, off + (off_t)got);
+        if (r < 0 && errno == EINTR) continue;
+        if (r < 0) return -1;
+        if (r == 0) return 0;
+        got += (size_t)r;
+    }
+    return 1;
+}
+
+/* Visits intact records; sets w->good_end to the end of the last one. */
+static int ef_wal_file_scan(ef_wal_file *w, ef_wal_visit_fn visit, void *arg)
+{
+    off_t off = 0;
+    uint8_t hdr[EF_WAL_HDR], sum[8];
+    uint8_t *rec = NULL;
+    int rc = 0;
+    for (;;) {
+        int r = ef_wal_full_pread(w->fd, hdr, EF_WAL_HDR, off);
+        if (r < 0) { rc = EF_EIO; goto out; }
+        if (r == 0) break;
+        uint32_t n = ef_get_u32le(hdr);
+        if (n == 0 || n > EF_WAL_RECORD_MAX) break;
+        uint8_t *nrec = realloc(rec, n);
+        if (!nrec) { rc = EF_ENOMEM; goto out; }
+        rec = nrec;
+        r = ef_wal_full_pread(w->fd, rec, n, off + EF_WAL_HDR);
+        if (r < 0) { rc = EF_EIO; goto out; }
+        if (r == 0) break;
+        ef_wal_sum(sum, rec, n);
+        if (memcmp(sum, hdr + 4, 8)) break;
+        if (visit && (rc = visit(arg, rec, n))) goto out;
+        off += (off_t)(EF_WAL_HDR + n);
+    }
+    w->good_end = off;
+out:
+    free(rec);
+    return rc;
+}
+
+static int ef_wal_file_read_all(void *ctx, ef_wal_visit_fn visit, void *arg)
+{
+    ef_wal_file *w = ctx;
+    if (w->err) return w->err;
+    return ef_wal_file_scan(w, visit, arg);
+}
+
+static int ef_wal_full_pwrite(int fd, const void *buf, size_t n, off_t off)
+{
+    size_t put = 0;
+    while (put < n) {
+        ssize_t r = pwrite(fd, (const uint8_t *)buf + put, n - put, off + (off_t)put);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) return -1;
+        put += (size_t)r;
+    }
+    return 0;
+}
+
+static int ef_wal_file_append(void *ctx, const uint8_t *rec, size_t len)
+{
+    ef_wal_file *w = ctx;
+    uint8_t hdr[EF_WAL_HDR];
+    int rc;
+    if (w->err) return w->err;
+    if (len == 0 || len > EF_WAL_RECORD_MAX) return EF_ETOOBIG;
+    if (w->good_end < 0 && (rc = ef_wal_file_scan(w, NULL, NULL))) return rc;
+    /* Cut a torn tail before writing after it. */
+    struct stat st;
+    if (fstat(w->fd, &st) || (st.st_size > w->good_end && ftruncate(w->fd, w->good_end))) goto fail;
+    ef_put_u32le(hdr, (uint32_t)len);
+    ef_wal_sum(hdr + 4, rec, len);
+    if (ef_wal_full_pwrite(w->fd, hdr, EF_WAL_HDR, w->good_end) ||
+        ef_wal_full_pwrite(w->fd, rec, len, w->good_end + EF_WAL_HDR) || fsync(w->fd))
+        goto fail;
+    w->good_end += (off_t)(EF_WAL_HDR + len);
+    return 0;
+fail:
+    w->err = EF_EIO;
+    return w->err;
+}
+
+static int ef_wal_file_reset(void *ctx)
+{
+    ef_wal_file *w = ctx;
+    if (w->err) return w->err;
+    if (ftruncate(w->fd, 0) || fsync(w->fd)) {
+        w->err = EF_EIO;
+        return w->err;
+    }
+    w->good_end = 0;
+    return 0;
+}
+
+ef_wal_ops ef_wal_file_ops(ef_wal_file *w)
+{
+    return (ef_wal_ops){.append = ef_wal_file_append, .read_all = ef_wal_file_read_all,
+                        .reset = ef_wal_file_reset, .ctx = w};
+}
+
+/* ---------------- memory side ---------------- */
+
+#define EF_WAL_MEM_RECORDS_MAX 1000000u
+
+typedef struct {
+    uint8_t *p;
+    size_t len;
+} ef_wal_mem_rec;
+
+struct ef_wal_mem {
+    ef_wal_mem_rec *recs;
+    size_t len, cap;
+};
+
+int ef_wal_mem_new(ef_wal_mem **out)
+{
+    *out = calloc(1, sizeof **out);
+    return *out ? 0 : EF_ENOMEM;
+}
+
+static void ef_wal_mem_clear(ef_wal_mem *w)
+{
+    for (size_t i = 0; i < w->len; i++) free(w->recs[i].p);
+    w->len = 0;
+}
+
+void ef_wal_mem_free(ef_wal_mem *w)
+{
+    if (!w) return;
+    ef_wal_mem_clear(w);
+    free(w->recs);
+    free(w);
+}
+
+size_t ef_wal_mem_count(const ef_wal_mem *w)
+{
+    return w->len;
+}
+
+static int ef_wal_mem_append(void *ctx, const uint8_t *rec, size_t len)
+{
+    ef_wal_mem *w = ctx;
+    if (len == 0 || len > EF_WAL_RECORD_MAX) return EF_ETOOBIG;
+    if (w->len >= EF_WAL_MEM_RECORDS_MAX) return EF_EFULL;
+    if (w->len == w->cap) {
+        size_t ncap = w->cap ? w->cap * 2 : 16;
+        ef_wal_mem_rec *n = realloc(w->recs, ncap * sizeof *n);
+        if (!n) return EF_ENOMEM;
+        w->recs = n;
+        w->cap = ncap;
+    }
+    uint8_t *p = malloc(len);
+    if (!p) return EF_ENOMEM;
+    memcpy(p, rec, len);
+    w->recs[w->len++] = (ef_wal_mem_rec){p, len};
+    return 0;
+}
+
+static int ef_wal_mem_read_all(void *ctx, ef_wal_visit_fn visit, void *arg)
+{
+    ef_wal_mem *w = ctx;
+    for (size_t i = 0; i < w->len; i++) {
+        int rc = visit(arg, w->recs[i].p, w->recs[i].len);
+        if (rc) return rc;
+    }
+    return 0;
+}
+
+static int ef_wal_mem_reset(void *ctx)
+{
+    ef_wal_mem_clear(ctx);
+    return 0;
+}
+
+ef_wal_ops ef_wal_mem_ops(ef_wal_mem *w)
+{
+    return (ef_wal_ops){.append = ef_wal_mem_append, .read_all = ef_wal_mem_read_all,
+                        .reset = ef_wal_mem_reset, .ctx = w};
+}
