@@ -1135,7 +1135,6 @@ int ef_api_start(ef_api **out, const ef_api_config *cfg, const ef_api_backend *b
         MHD_OPTION_URI_LOG_CALLBACK, ef_api_uri_cb, api,
         MHD_OPTION_NOTIFY_COMPLETED, ef_api_done_cb, api,
         MHD_OPTION_EXTERNAL_LOGGER, ef_api_mhd_log, api,
-        MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u,
         MHD_OPTION_END);
     if (!api->mhd) {
         rc = EF_ENET;
