@@ -12,7 +12,7 @@ static int fz_allow(void *arg, const ef_pub *pub) { (void)arg; return pub->b[0] 
 static int fz_msg(void *arg, uint8_t type, const uint8_t *p, size_t len)
 {
     (void)arg; (void)p;
-    return (type == EF_MSG_TXS && len == 3) ? EF_ETRUNC : 0;
+    return (type == EF_P2P_TXS && len == 3) ? EF_ETRUNC : 0;
 }
 static const ef_sess_ops fz_ops = {fz_allow, fz_msg};
 
@@ -67,7 +67,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     (void)ef_sess_feed(&b, ta.buf, ta.len, &fz_ops, NULL, &t);
     if (ef_sess_is_open(&b)) {
         ef_wr_reset(&t);
-        ef_sess_seal(&a, EF_MSG_STATUS, data, EF_MIN(size, (size_t)40), &t);
+        ef_sess_seal(&a, EF_P2P_STATUS, data, EF_MIN(size, (size_t)40), &t);
         (void)ef_sess_feed(&b, t.buf, t.len, &fz_ops, NULL, &out);
         feed_chunks(&b, data, size);
     }

@@ -466,7 +466,7 @@ int ef_net_send(ef_net *n, ef_conn *c, uint8_t type, const void *payload, size_t
                 bool droppable)
 {
     if (c->closing || !c->authed) return EF_ECLOSED;
-    if (len > EF_MSG_PAYLOAD_MAX) return EF_ETOOBIG;
+    if (len > EF_P2P_PAYLOAD_MAX) return EF_ETOOBIG;
     size_t size = len + 1 + EF_FRAME_OVERHEAD;
     if (droppable && c->queued + size > n->cfg.sendq_bytes_max / 2) {
         n->st.dropped++;

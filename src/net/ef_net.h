@@ -80,7 +80,7 @@ int ef_net_add_peer(ef_net *n, const ef_pub *pub, const char *addr);
 
 /* Queues one message to c. EF_EFULL (dropped, counted) if droppable and the
  * queue is over half full; EF_ECLOSED if the connection is closing or was closed
- * because its queue is full; EF_ETOOBIG over EF_MSG_PAYLOAD_MAX. */
+ * because its queue is full; EF_ETOOBIG over EF_P2P_PAYLOAD_MAX. */
 int ef_net_send(ef_net *n, ef_conn *c, uint8_t type, const void *payload, size_t len,
                 bool droppable);
 /* Sends to every authenticated peer (except `except`, may be NULL). Returns the

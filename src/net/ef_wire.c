@@ -98,7 +98,7 @@ static void ef_sess_auth_msg(const ef_sess *s, bool mine, uint8_t msg[33])
 int ef_sess_seal(ef_sess *s, uint8_t type, const void *payload, size_t len, ef_wr *out)
 {
     EF_ASSERT(s->state == EF_SESS_AUTH || s->state == EF_SESS_OPEN);
-    if (len > EF_MSG_PAYLOAD_MAX) return EF_ETOOBIG;
+    if (len > EF_P2P_PAYLOAD_MAX) return EF_ETOOBIG;
     size_t n = 1 + len + crypto_aead_xchacha20poly1305_ietf_ABYTES;
     size_t start = out->len;
     uint8_t hdr[4];
@@ -138,7 +138,7 @@ static int ef_sess_on_hello(ef_sess *s, const ef_sess_ops *ops, void *arg, ef_wr
     ef_sess_auth_msg(s, true, msg);
     ef_sig sig;
     ef_sign(&sig, s->kp, EF_TAG_HANDSHAKE, msg, sizeof msg);
-    return ef_sess_seal(s, EF_MSG_AUTH, sig.b, sizeof sig.b, out);
+    return ef_sess_seal(s, EF_P2P_AUTH, sig.b, sizeof sig.b, out);
 }
 
 static int ef_sess_on_frame(ef_sess *s, const uint8_t *frame, size_t n, const ef_sess_ops *ops,
@@ -163,7 +163,7 @@ static int ef_sess_on_frame(ef_sess *s, const uint8_t *frame, size_t n, const ef
     EF_ASSERT(mlen == plen && plen >= 1);
     uint8_t type = s->plain[0];
     if (s->state == EF_SESS_AUTH) {
-        if (type != EF_MSG_AUTH || plen != EF_AUTH_PLAIN_SIZE)
+        if (type != EF_P2P_AUTH || plen != EF_AUTH_PLAIN_SIZE)
             return ef_sess_fail(s, EF_NR_BAD_AUTH, EF_EAUTH);
         uint8_t msg[33];
         ef_sess_auth_msg(s, false, msg);
@@ -174,7 +174,7 @@ static int ef_sess_on_frame(ef_sess *s, const uint8_t *frame, size_t n, const ef
         s->state = EF_SESS_OPEN;
         return 0;
     }
-    if (type == EF_MSG_AUTH || type == 0 || type > EF_MSG_TYPE_MAX_)
+    if (type == EF_P2P_AUTH || type == 0 || type > EF_P2P_TYPE_MAX_)
         return ef_sess_fail(s, EF_NR_MALFORMED, EF_EPROTO);
     int rc = ops->on_msg(arg, type, s->plain + 1, plen - 1);
     if (rc) {

@@ -17,7 +17,7 @@
  * session keys with crypto_kx (the dialer is the kx "client"), and sends its
  * first sealed frame, the auth frame:
  *
- *   auth plaintext: type EF_MSG_AUTH (1 byte) || Ed25519 signature (64 bytes) by
+ *   auth plaintext: type EF_P2P_AUTH (1 byte) || Ed25519 signature (64 bytes) by
  *   the node key over EF_TAG_HANDSHAKE || th || role, where
  *   th = BLAKE2b(dialer hello || acceptor hello) and role is 'D' (dialer) or
  *   'A' (acceptor) for the signer. Binding the transcript (which contains both
@@ -36,7 +36,7 @@
  *                direction (0, 1, 2, ...) padded with zeros to 24 bytes. A frame
  *                that does not open: EF_NR_BAD_MAC.
  *
- *   plaintext: u8 message type (EF_MSG_*), then the payload (n - 17 bytes).
+ *   plaintext: u8 message type (EF_P2P_*), then the payload (n - 17 bytes).
  *
  * Message types and payloads (the codec of ef_codec.h):
  *   type  name          payload
@@ -64,20 +64,20 @@
 
 #define EF_WIRE_VERSION 1
 #define EF_HELLO_SIZE 101
-#define EF_FRAME_MAX (4u << 20)          /* ciphertext bytes of one frame */
+#define EF_FRAME_MAX ((4u << 20) + (128u << 10)) /* ciphertext bytes: a 4 MiB block + cert */
 #define EF_FRAME_OVERHEAD (4 + 16)       /* length prefix + Poly1305 tag */
-#define EF_MSG_PAYLOAD_MAX (EF_FRAME_MAX - 17)
+#define EF_P2P_PAYLOAD_MAX (EF_FRAME_MAX - 17)
 #define EF_TXS_BATCH_MAX 4096            /* transactions in one TXS message */
 #define EF_BLOCK_REQ_MAX 64              /* blocks asked for in one BLOCK_REQ */
 
 enum {
-    EF_MSG_AUTH = 1,
-    EF_MSG_STATUS = 2,
-    EF_MSG_TXS = 3,
-    EF_MSG_CONSENSUS = 4,
-    EF_MSG_BLOCK_REQ = 5,
-    EF_MSG_BLOCK = 6,
-    EF_MSG_TYPE_MAX_ = 6,
+    EF_P2P_AUTH = 1,
+    EF_P2P_STATUS = 2,
+    EF_P2P_TXS = 3,
+    EF_P2P_CONSENSUS = 4,
+    EF_P2P_BLOCK_REQ = 5,
+    EF_P2P_BLOCK = 6,
+    EF_P2P_TYPE_MAX_ = 6,
 };
 
 /* Why a connection was refused or closed; counted per node. */
@@ -143,7 +143,7 @@ int ef_sess_feed(ef_sess *s, const uint8_t *data, size_t len, const ef_sess_ops 
                  void *arg, ef_wr *out);
 
 /* Appends one sealed frame with type and payload to out. The session must be
- * past the hello (state AUTH or OPEN). EF_ETOOBIG if len > EF_MSG_PAYLOAD_MAX. */
+ * past the hello (state AUTH or OPEN). EF_ETOOBIG if len > EF_P2P_PAYLOAD_MAX. */
 int ef_sess_seal(ef_sess *s, uint8_t type, const void *payload, size_t len, ef_wr *out);
 
 /* true once both sides are authenticated (state OPEN). */

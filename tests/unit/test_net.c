@@ -105,17 +105,17 @@ static void test_sess_roundtrip(void **st)
     ef_wr_init(&w);
     ef_wr_init(&o);
     for (int i = 0; i < 3; i++)
-        assert_int_equal(ef_sess_seal(&a.s, EF_MSG_STATUS, "hello", 5, &w), 0);
+        assert_int_equal(ef_sess_seal(&a.s, EF_P2P_STATUS, "hello", 5, &w), 0);
     /* Deliver byte by byte: framing must reassemble. */
     for (size_t i = 0; i < w.len; i++)
         assert_int_equal(ef_sess_feed(&b.s, w.buf + i, 1, &side_ops, &b, &o), 0);
     assert_int_equal(b.msgs, 3);
-    assert_int_equal(b.last_type, EF_MSG_STATUS);
+    assert_int_equal(b.last_type, EF_P2P_STATUS);
     assert_int_equal(b.last_len, 5);
     assert_memory_equal(b.last, "hello", 5);
     /* And the other way. */
     ef_wr_reset(&w);
-    assert_int_equal(ef_sess_seal(&b.s, EF_MSG_TXS, "xy", 2, &w), 0);
+    assert_int_equal(ef_sess_seal(&b.s, EF_P2P_TXS, "xy", 2, &w), 0);
     assert_int_equal(ef_sess_feed(&a.s, w.buf, w.len, &side_ops, &a, &o), 0);
     assert_int_equal(a.msgs, 1);
     assert_int_equal(o.len, 0);
@@ -197,7 +197,7 @@ static void test_sess_bad_frames(void **st)
 
     /* A flipped ciphertext bit: bad MAC. */
     pair_open(&a, &b);
-    assert_int_equal(ef_sess_seal(&a.s, EF_MSG_STATUS, "abc", 3, &w), 0);
+    assert_int_equal(ef_sess_seal(&a.s, EF_P2P_STATUS, "abc", 3, &w), 0);
     w.buf[6] ^= 0x40;
     assert_int_equal(ef_sess_feed(&b.s, w.buf, w.len, &side_ops, &b, &o), EF_EAUTH);
     assert_int_equal(b.s.fail_reason, EF_NR_BAD_MAC);
@@ -207,7 +207,7 @@ static void test_sess_bad_frames(void **st)
     /* A replayed frame (same counter twice): bad MAC on the second. */
     pair_open(&a, &b);
     ef_wr_reset(&w);
-    assert_int_equal(ef_sess_seal(&a.s, EF_MSG_STATUS, "abc", 3, &w), 0);
+    assert_int_equal(ef_sess_seal(&a.s, EF_P2P_STATUS, "abc", 3, &w), 0);
     assert_int_equal(ef_sess_feed(&b.s, w.buf, w.len, &side_ops, &b, &o), 0);
     assert_int_equal(ef_sess_feed(&b.s, w.buf, w.len, &side_ops, &b, &o), EF_EAUTH);
     assert_int_equal(b.s.fail_reason, EF_NR_BAD_MAC);
@@ -243,7 +243,7 @@ static void test_sess_bad_auth(void **st)
     ef_wr_init(&forged);
     uint8_t zero_sig[EF_SIG_SIZE] = {0};
     a.s.tx_ctr = 0;
-    assert_int_equal(ef_sess_seal(&a.s, EF_MSG_AUTH, zero_sig, sizeof zero_sig, &forged), 0);
+    assert_int_equal(ef_sess_seal(&a.s, EF_P2P_AUTH, zero_sig, sizeof zero_sig, &forged), 0);
     assert_int_equal(ef_sess_feed(&b.s, forged.buf, forged.len, &side_ops, &b, &o), EF_EAUTH);
     assert_int_equal(b.s.fail_reason, EF_NR_BAD_AUTH);
     ef_wr_free(&forged);
@@ -291,7 +291,7 @@ static int node_msg(void *arg, ef_conn *c, uint8_t type, const uint8_t *p, size_
 {
     node *nd = arg;
     (void)c;
-    if (type == EF_MSG_BLOCK_REQ) return EF_EPERM; /* the test's "rejected" message */
+    if (type == EF_P2P_BLOCK_REQ) return EF_EPERM; /* the test's "rejected" message */
     nd->msgs++;
     nd->last_len = EF_MIN(len, sizeof nd->last);
     memcpy(nd->last, p, nd->last_len);
@@ -355,10 +355,10 @@ static void test_net_loopback(void **st)
     assert_int_equal(ef_net_conns(a.net, tmp, 4), 1);
 
     /* Messages both ways. */
-    assert_int_equal(ef_net_send(b.net, b.peer, EF_MSG_STATUS, "ping", 4, false), 0);
+    assert_int_equal(ef_net_send(b.net, b.peer, EF_P2P_STATUS, "ping", 4, false), 0);
     RUN_UNTIL(&loop, a.msgs == 1);
     assert_memory_equal(a.last, "ping", 4);
-    assert_int_equal(ef_net_broadcast(a.net, EF_MSG_TXS, "pong", 4, true, NULL), 1);
+    assert_int_equal(ef_net_broadcast(a.net, EF_P2P_TXS, "pong", 4, true, NULL), 1);
     RUN_UNTIL(&loop, b.msgs == 1);
     assert_memory_equal(b.last, "pong", 4);
 
@@ -371,10 +371,10 @@ static void test_net_loopback(void **st)
 
     /* A message the node rejects closes the connection (counted); b redials. */
     int ups_before = a.ups;
-    assert_int_equal(ef_net_send(b.net, b.peer, EF_MSG_BLOCK_REQ, "x", 1, false), 0);
+    assert_int_equal(ef_net_send(b.net, b.peer, EF_P2P_BLOCK_REQ, "x", 1, false), 0);
     RUN_UNTIL(&loop, (ef_net_get_stats(a.net, &sa), sa.closed[EF_NR_REJECTED] == 1));
     RUN_UNTIL(&loop, a.ups > ups_before && a.peer && b.peer);
-    assert_int_equal(ef_net_send(b.net, b.peer, EF_MSG_STATUS, "again", 5, false), 0);
+    assert_int_equal(ef_net_send(b.net, b.peer, EF_P2P_STATUS, "again", 5, false), 0);
     RUN_UNTIL(&loop, a.msgs == 2);
 
     ef_net_stop(a.net);

@@ -1,0 +1,226 @@
+/* ef_node_config.c: the node configuration file (JSON via jansson): defaults,
+ * loading with checks, and writing. */
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/ef_codec.h"
+#include "node/ef_node.h"
+
+void ef_node_config_defaults(ef_node_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    snprintf(cfg->moniker, sizeof cfg->moniker, "node");
+    snprintf(cfg->data_dir, sizeof cfg->data_dir, "data");
+    snprintf(cfg->listen, sizeof cfg->listen, "127.0.0.1:26600");
+    snprintf(cfg->admin_socket, sizeof cfg->admin_socket, "admin.sock");
+    cfg->propose_ms = 1000;
+    cfg->propose_delta_ms = 500;
+    cfg->prevote_ms = 500;
+    cfg->prevote_delta_ms = 500;
+    cfg->precommit_ms = 500;
+    cfg->precommit_delta_ms = 500;
+    cfg->resend_ms = 1000;
+    cfg->empty_block_ms = 0;
+    cfg->mempool_txs = 50000;
+    cfg->mempool_bytes = 32u << 20;
+    cfg->block_txs = EF_BLOCK_TXS_MAX;
+    cfg->block_bytes = EF_BLOCK_BYTES_MAX;
+    cfg->sendq_bytes = 16u << 20;
+}
+
+void ef_node_config_free(ef_node_config *cfg)
+{
+    if (cfg && cfg->doc) json_decref(cfg->doc);
+    if (cfg) cfg->doc = NULL;
+}
+
+#define CFG_FAIL(...)                                     \
+    do {                                                  \
+        if (err) snprintf(err, err_len, __VA_ARGS__);     \
+        rc = EF_ECONFIG;                                  \
+        goto fail;                                        \
+    } while (0)
+
+/* Copies a string field into out (cap bytes); missing keeps the default. */
+static int cfg_str(const json_t *o, const char *name, char *out, size_t cap, bool required)
+{
+    json_t *v = json_object_get(o, name);
+    if (!v) return required ? EF_ECONFIG : 0;
+    if (!json_is_string(v) || strlen(json_string_value(v)) >= cap) return EF_ECONFIG;
+    snprintf(out, cap, "%s", json_string_value(v));
+    return 0;
+}
+
+static int cfg_u32(const json_t *o, const char *name, uint32_t *out)
+{
+    json_t *v = json_object_get(o, name);
+    if (!v) return 0;
+    if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > 600000)
+        return EF_ECONFIG;
+    *out = (uint32_t)json_integer_value(v);
+    return 0;
+}
+
+static int cfg_size(const json_t *o, const char *name, size_t *out, size_t lo, size_t hi)
+{
+    json_t *v = json_object_get(o, name);
+    if (!v) return 0;
+    if (!json_is_integer(v) || json_integer_value(v) < (json_int_t)lo ||
+        json_integer_value(v) > (json_int_t)hi)
+        return EF_ECONFIG;
+    *out = (size_t)json_integer_value(v);
+    return 0;
+}
+
+/* Makes p absolute against dir (in place). */
+static int cfg_abs(char *p, size_t cap, const char *dir)
+{
+    if (!p[0] || p[0] == '/') return 0;
+    char tmp[EF_NODE_PATH_MAX];
+    int n = snprintf(tmp, sizeof tmp, "%s/%s", dir, p);
+    if (n < 0 || (size_t)n >= cap || (size_t)n >= sizeof tmp) return EF_ECONFIG;
+    memcpy(p, tmp, (size_t)n + 1);
+    return 0;
+}
+
+int ef_node_config_load(ef_node_config *cfg, const char *path, char *err, size_t err_len)
+{
+    int rc = 0;
+    ef_node_config_defaults(cfg);
+    json_error_t je;
+    json_t *doc = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+    if (!doc) {
+        if (err) snprintf(err, err_len, "%s: %s (line %d)", path, je.text, je.line);
+        return je.line <= 0 ? EF_EIO : EF_ECONFIG;
+    }
+    cfg->doc = doc;
+    if (!json_is_object(doc)) CFG_FAIL("%s: not a JSON object", path);
+    static const char *const known[] = {"chain_id", "moniker", "key", "genesis", "data_dir",
+        "listen", "http_listen", "admin_socket", "peers", "observers", "timeouts", "limits",
+        "api", "agents", NULL};
+    const char *k;
+    json_t *v;
+    json_object_foreach(doc, k, v) {
+        bool ok = false;
+        for (int i = 0; known[i]; i++) ok |= !strcmp(k, known[i]);
+        if (!ok) CFG_FAIL("%s: unknown field \"%s\"", path, k);
+    }
+    {
+        char tmp[EF_NODE_PATH_MAX];
+        snprintf(tmp, sizeof tmp, "%s", path);
+        char *d = realpath(dirname(tmp), NULL);
+        if (!d) CFG_FAIL("%s: cannot resolve its directory", path);
+        snprintf(cfg->dir, sizeof cfg->dir, "%s", d);
+        free(d);
+    }
+    if (cfg_str(doc, "chain_id", cfg->chain_id, sizeof cfg->chain_id, true) ||
+        !ef_chain_id_valid(cfg->chain_id))
+        CFG_FAIL("chain_id missing or invalid");
+    if (cfg_str(doc, "moniker", cfg->moniker, sizeof cfg->moniker, false)) CFG_FAIL("bad moniker");
+    if (cfg_str(doc, "key", cfg->key_path, sizeof cfg->key_path, true)) CFG_FAIL("key missing");
+    if (cfg_str(doc, "genesis", cfg->genesis_path, sizeof cfg->genesis_path, true))
+        CFG_FAIL("genesis missing");
+    if (cfg_str(doc, "data_dir", cfg->data_dir, sizeof cfg->data_dir, false)) CFG_FAIL("bad data_dir");
+    if (cfg_str(doc, "listen", cfg->listen, sizeof cfg->listen, false)) CFG_FAIL("bad listen");
+    if (cfg_str(doc, "http_listen", cfg->http_listen, sizeof cfg->http_listen, false))
+        CFG_FAIL("bad http_listen");
+    if (cfg_str(doc, "admin_socket", cfg->admin_socket, sizeof cfg->admin_socket, false))
+        CFG_FAIL("bad admin_socket");
+    if (cfg_abs(cfg->key_path, sizeof cfg->key_path, cfg->dir) ||
+        cfg_abs(cfg->genesis_path, sizeof cfg->genesis_path, cfg->dir) ||
+        cfg_abs(cfg->data_dir, sizeof cfg->data_dir, cfg->dir) ||
+        cfg_abs(cfg->admin_socket, sizeof cfg->admin_socket, cfg->dir))
+        CFG_FAIL("a path is too long");
+    json_t *peers = json_object_get(doc, "peers");
+    if (peers) {
+        if (!json_is_array(peers) || json_array_size(peers) > EF_NODE_PEERS_MAX)
+            CFG_FAIL("peers: not an array of at most %d", EF_NODE_PEERS_MAX);
+        size_t i;
+        json_array_foreach(peers, i, v) {
+            ef_node_peer_cfg *p = &cfg->peers[cfg->peers_len];
+            const char *pub = json_string_value(json_object_get(v, "pub"));
+            if (!pub || ef_unhex(p->pub.b, EF_PUB_SIZE, pub)) CFG_FAIL("peers[%zu].pub", i);
+            if (cfg_str(v, "addr", p->addr, sizeof p->addr, true)) CFG_FAIL("peers[%zu].addr", i);
+            cfg->peers_len++;
+        }
+    }
+    json_t *obs = json_object_get(doc, "observers");
+    if (obs) {
+        if (!json_is_array(obs) || json_array_size(obs) > EF_NODE_PEERS_MAX)
+            CFG_FAIL("observers: not an array of at most %d", EF_NODE_PEERS_MAX);
+        size_t i;
+        json_array_foreach(obs, i, v) {
+            const char *pub = json_string_value(v);
+            if (!pub || ef_unhex(cfg->observers[i].b, EF_PUB_SIZE, pub)) CFG_FAIL("observers[%zu]", i);
+            cfg->observers_len++;
+        }
+    }
+    json_t *t = json_object_get(doc, "timeouts");
+    if (t && (!json_is_object(t) || cfg_u32(t, "propose_ms", &cfg->propose_ms) ||
+              cfg_u32(t, "propose_delta_ms", &cfg->propose_delta_ms) ||
+              cfg_u32(t, "prevote_ms", &cfg->prevote_ms) ||
+              cfg_u32(t, "prevote_delta_ms", &cfg->prevote_delta_ms) ||
+              cfg_u32(t, "precommit_ms", &cfg->precommit_ms) ||
+              cfg_u32(t, "precommit_delta_ms", &cfg->precommit_delta_ms) ||
+              cfg_u32(t, "resend_ms", &cfg->resend_ms) ||
+              cfg_u32(t, "empty_block_ms", &cfg->empty_block_ms)))
+        CFG_FAIL("timeouts: integers 0..600000 ms expected");
+    if (cfg->propose_ms == 0 || cfg->prevote_ms == 0 || cfg->precommit_ms == 0)
+        CFG_FAIL("timeouts must be positive");
+    json_t *l = json_object_get(doc, "limits");
+    if (l && (!json_is_object(l) || cfg_size(l, "mempool_txs", &cfg->mempool_txs, 1, 10000000) ||
+              cfg_size(l, "mempool_bytes", &cfg->mempool_bytes, 65536, (size_t)1 << 34) ||
+              cfg_size(l, "block_txs", &cfg->block_txs, 1, EF_BLOCK_TXS_MAX) ||
+              cfg_size(l, "block_bytes", &cfg->block_bytes, 4096, EF_BLOCK_BYTES_MAX) ||
+              cfg_size(l, "sendq_bytes", &cfg->sendq_bytes, 1u << 20, (size_t)1 << 31)))
+        CFG_FAIL("limits: an integer out of range");
+    return 0;
+fail:
+    ef_node_config_free(cfg);
+    return rc;
+}
+
+json_t *ef_node_config_to_json(const ef_node_config *cfg)
+{
+    char hex[2 * EF_PUB_SIZE + 1];
+    json_t *o = json_object();
+    json_object_set_new(o, "chain_id", json_string(cfg->chain_id));
+    json_object_set_new(o, "moniker", json_string(cfg->moniker));
+    json_object_set_new(o, "key", json_string(cfg->key_path));
+    json_object_set_new(o, "genesis", json_string(cfg->genesis_path));
+    json_object_set_new(o, "data_dir", json_string(cfg->data_dir));
+    json_object_set_new(o, "listen", json_string(cfg->listen));
+    json_object_set_new(o, "http_listen", json_string(cfg->http_listen));
+    json_object_set_new(o, "admin_socket", json_string(cfg->admin_socket));
+    json_t *peers = json_array();
+    for (size_t i = 0; i < cfg->peers_len; i++) {
+        ef_hex(hex, cfg->peers[i].pub.b, EF_PUB_SIZE);
+        json_array_append_new(peers, json_pack("{s:s,s:s}", "pub", hex, "addr", cfg->peers[i].addr));
+    }
+    json_object_set_new(o, "peers", peers);
+    json_t *obs = json_array();
+    for (size_t i = 0; i < cfg->observers_len; i++) {
+        ef_hex(hex, cfg->observers[i].b, EF_PUB_SIZE);
+        json_array_append_new(obs, json_string(hex));
+    }
+    json_object_set_new(o, "observers", obs);
+    json_object_set_new(o, "timeouts", json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
+        "propose_ms", (json_int_t)cfg->propose_ms, "propose_delta_ms", (json_int_t)cfg->propose_delta_ms,
+        "prevote_ms", (json_int_t)cfg->prevote_ms, "prevote_delta_ms", (json_int_t)cfg->prevote_delta_ms,
+        "precommit_ms", (json_int_t)cfg->precommit_ms,
+        "precommit_delta_ms", (json_int_t)cfg->precommit_delta_ms,
+        "resend_ms", (json_int_t)cfg->resend_ms, "empty_block_ms", (json_int_t)cfg->empty_block_ms));
+    json_object_set_new(o, "limits", json_pack("{s:I,s:I,s:I,s:I,s:I}",
+        "mempool_txs", (json_int_t)cfg->mempool_txs, "mempool_bytes", (json_int_t)cfg->mempool_bytes,
+        "block_txs", (json_int_t)cfg->block_txs, "block_bytes", (json_int_t)cfg->block_bytes,
+        "sendq_bytes", (json_int_t)cfg->sendq_bytes));
+    if (cfg->doc) {
+        json_t *a = json_object_get(cfg->doc, "api");
+        if (a) json_object_set(o, "api", a);
+        a = json_object_get(cfg->doc, "agents");
+        if (a) json_object_set(o, "agents", a);
+    }
+    return o;
+}
