@@ -92,8 +92,8 @@ extern const double ef_api_lat_bounds_ms[EF_API_LAT_BUCKETS - 1];
 /* The bucket index for a latency in ms. */
 int ef_api_lat_bucket(double ms);
 
-#define EF_API_REJECT_MAX 16
-#define EF_API_REASON_MAX 24
+#define EF_API_REJECT_MAX 48
+#define EF_API_REASON_MAX 32
 
 /* Counters the backend reports for /metrics. Plain values, filled by the backend. */
 typedef struct ef_api_metrics {
