@@ -211,6 +211,7 @@ int ef_api_store_status(ef_store *s, json_t **out)
     ef_vset *vs = malloc(sizeof *vs);
     int64_t round;
     json_t *signers = ef_api_signers(s, info.height, &round);
+    bool have_cert = round >= 0;   /* else signed_last is unknown and left out */
     if (vs && ef_store_vset(s, info.height + 1, vs) == 0) {
         for (uint32_t i = 0; i < vs->len; i++) {
             char hex[2 * EF_PUB_SIZE + 1];
@@ -223,7 +224,7 @@ int ef_api_store_status(ef_store *s, json_t **out)
             json_t *sg;
             json_array_foreach(signers, k, sg)
                 if (!strcmp(json_string_value(sg), hex)) signed_last = true;
-            json_object_set_new(v, "signed_last", json_boolean(signed_last));
+            if (have_cert) json_object_set_new(v, "signed_last", json_boolean(signed_last));
             json_array_append_new(vals, v);
         }
     }

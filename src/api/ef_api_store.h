@@ -15,7 +15,8 @@
  *            and no domain/name for an unregistered key.
  *   status:  {"chain_id","height","last_hash","last_time_ms","genesis_hash",
  *            "state_hash","validators":[{"key","power","role","domain","name",
- *            "signed_last"}]} where signed_last tells whether the validator's
+ *            "signed_last"}]} where signed_last (absent when the last block has no
+ *            certificate, e.g. block 0) tells whether the validator's
  *            precommit is in the last block's certificate.
  *
  * Every function returns 0 or a negative ef_err (EF_ENOTFOUND, EF_EDB, EF_ENOMEM,

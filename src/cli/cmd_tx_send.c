@@ -28,6 +28,7 @@ static const char *ef_tx_send_usage =
     "  --timeout-ms N   how long to wait (default 30000)\n"
     "  --sign-request   also sign the HTTP request with --key (private ledgers); reads\n"
     "                   made here (status, nonce) are then signed too\n"
+    "  --dry-run        with --key: print the signed transaction in hex, send nothing\n"
     "  --api URL        the node's API (default $EDGEFED_API or http://127.0.0.1:8080)\n"
     "  exit status: 0 if accepted (and, with --wait, committed with result OK), 1 if\n"
     "  refused or failed, 2 on a usage error\n";
@@ -191,6 +192,15 @@ int ef_cmd_tx_send(int argc, char **argv)
         ret = ef_tx_build(argc, argv, cl, &enc, &len);
         if (ret) goto out;
         ret = 1;
+        if (ef_cli_flag(argc, argv, "dry-run")) {
+            char *hx = malloc(2 * len + 1);
+            if (!hx) goto out;
+            ef_hex(hx, enc, len);
+            printf("%s\n", hx);
+            free(hx);
+            ret = 0;
+            goto out;
+        }
     } else {
         FILE *f = NULL;
         if (hex && strcmp(hex, "-")) {

@@ -54,12 +54,22 @@ function setStat(id, value) {
 
 // ---------------------------------------------------------------- status
 
+// The node counts transactions up to txs_counted_to; blocks this page saw after
+// that are added so the total never lags the list.
+function totalTxs() {
+  const s = state.status;
+  if (!s || s.txs_total == null) return "\u2013";
+  let n = s.txs_total;
+  for (const [h, b] of state.blocks) if (h > s.txs_counted_to) n += b.txs;
+  return n;
+}
+
 function renderStatus(s) {
   state.status = s;
   $("chain-id").textContent = s.chain_id;
   if (state.height === null || s.height > state.height) state.height = s.height;
   setStat("stat-height", state.height);
-  setStat("stat-txs", s.txs_total != null ? s.txs_total : "\u2013");
+  setStat("stat-txs", totalTxs());
   setStat("stat-round", s.round != null ? s.round : "\u2013");
   setStat("stat-validators", (s.validators || []).length);
   setStat("stat-peers", s.peers != null ? s.peers : "\u2013");
@@ -69,7 +79,7 @@ function renderStatus(s) {
   tb.innerHTML = "";
   for (const v of s.validators || []) {
     let pill = v.signed_last ? '<span class="pill ok">signing</span>' : '<span class="pill bad">missed last</span>';
-    if (s.height === 0) pill = '<span class="pill idle">no blocks yet</span>';
+    if (v.signed_last == null) pill = '<span class="pill idle">no certificate yet</span>';
     if (v.connected === false) pill += ' <span class="pill bad">offline</span>';
     const tr = document.createElement("tr");
     tr.innerHTML = `<td class="mono" title="${esc(v.key)}">${esc(short(v.key, 16))}</td><td>${esc(v.role || "")}</td>` +
@@ -143,6 +153,7 @@ async function addBlock(b, fresh) {
     state.height = b.height;
     setStat("stat-height", b.height);
   }
+  setStat("stat-txs", totalTxs());
   if (fresh) { renderBlocks(b.height); drawChart(); }
   if (b.txs > 0) await loadBlockTxs(b.height, fresh);
 }
@@ -185,7 +196,7 @@ function drawChart() {
   const g = cv.getContext("2d");
   g.scale(dpr, dpr);
   g.clearRect(0, 0, w, h);
-  const bs = [...state.blocks.values()].filter((b) => b.time_ms > 0).sort((a, b) => a.time_ms - b.time_ms);
+  const bs = [...state.blocks.values()].filter((b) => b.height > 0).sort((a, b) => a.time_ms - b.time_ms);
   const left = 36, bottom = 20, top = 8, right = 8;
   g.strokeStyle = "#e3e7ee"; g.fillStyle = "#6b7588"; g.font = "11px system-ui, sans-serif";
   if (bs.length < 1) { g.fillText("waiting for blocks\u2026", left, h / 2); return; }
@@ -194,12 +205,12 @@ function drawChart() {
   const span = (t1 - t0) / buckets;
   const counts = new Array(buckets).fill(0);
   for (const b of bs) counts[Math.min(buckets - 1, Math.floor((b.time_ms - t0) / span))] += b.txs;
-  const max = Math.max(1, ...counts);
+  const max = Math.max(4, Math.ceil(Math.max(...counts) / 4) * 4);   // four integer grid steps
   const plotW = w - left - right, plotH = h - top - bottom;
   for (let i = 0; i <= 4; i++) {       // grid and y labels
     const y = top + plotH - (plotH * i) / 4;
     g.beginPath(); g.moveTo(left, y); g.lineTo(w - right, y); g.stroke();
-    g.fillText(String(Math.round((max * i) / 4)), 4, y + 4);
+    g.fillText(String((max * i) / 4), 4, y + 4);
   }
   const bw = plotW / buckets;
   g.fillStyle = "#1769e0";
