@@ -4,7 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/ef_api.h"
 #include "api/ef_client.h"
+#include "base/ef_log.h"
 #include "base/ef_crypto.h"
 #include "cli/cli.h"
 #include "cli/cli_api.h"
@@ -61,6 +63,9 @@ int ef_cmd_query(int argc, char **argv)
         "  /accounts/KEY, /metrics) from a node's HTTP API and prints the answer.\n"
         "  --api URL      the node's API (default $EDGEFED_API or " EF_CLI_API_DEFAULT ")\n"
         "  --key KEYFILE  sign the request with this account's key (private ledgers)\n"
+        "  --headers      with --key: print the three signature headers for GET PATH\n"
+        "                 (one 'Name: value' line each, for curl -H) and send nothing\n"
+        "  --method M     the method the --headers are for (default GET)\n"
         "  --events N     PATH is an event stream (/events?...): print N messages, one\n"
         "                 JSON line each {\"type\",\"id\",\"data\"}, then stop\n"
         "  exit status: 0 for a 2xx answer, 1 otherwise (the error is printed)\n";
@@ -69,9 +74,11 @@ int ef_cmd_query(int argc, char **argv)
         return 0;
     }
     const char *path = NULL;
+    static const char *const valued[] = {"--api", "--key", "--events", "--method"};
     for (int i = 1; i < argc; i++) {
         if (!strncmp(argv[i], "--", 2)) {
-            if (!strchr(argv[i], '=')) i++;     /* skip the option's value */
+            for (size_t k = 0; k < EF_ARRAY_LEN(valued); k++)
+                if (!strcmp(argv[i], valued[k])) i++;     /* skip the option's value */
             continue;
         }
         path = argv[i];
@@ -80,6 +87,27 @@ int ef_cmd_query(int argc, char **argv)
     if (!path || path[0] != '/') {
         fputs(usage, stderr);
         return 2;
+    }
+    if (ef_cli_flag(argc, argv, "headers")) {
+        const char *keyfile = ef_cli_opt(argc, argv, "key", NULL);
+        ef_keypair kp;
+        char key[2 * EF_PUB_SIZE + 1], sig[2 * EF_SIG_SIZE + 1];
+        if (!keyfile) {
+            fputs(usage, stderr);
+            return 2;
+        }
+        if (ef_key_load(&kp, keyfile)) {
+            fprintf(stderr, "edgefed query: cannot read key %s\n", keyfile);
+            return 1;
+        }
+        uint64_t t = ef_now_wall_ms();
+        if (ef_api_auth_sign(key, sig, &kp, ef_cli_opt(argc, argv, "method", "GET"), path, t)) {
+            fprintf(stderr, "edgefed query: path too long to sign\n");
+            return 1;
+        }
+        printf("%s: %s\n%s: %llu\n%s: %s\n", EF_API_HDR_KEY, key, EF_API_HDR_TIME, (unsigned long long)t,
+               EF_API_HDR_SIG, sig);
+        return 0;
     }
     ef_client *cl = NULL;
     if (ef_cli_api_client(&cl, argc, argv, "query")) return 1;
