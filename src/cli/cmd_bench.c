@@ -9,9 +9,11 @@
 
 int ef_bench_ledger(int argc, char **argv);
 int ef_cmd_bench_federation(int argc, char **argv);
+int ef_cmd_bench_api(int argc, char **argv);
 
 static const ef_cli_cmd ef_benches[] = {
     {"ledger", "4 and 7 validators: committed tx/s, commit latency, RSS, CPU, verify rate", ef_bench_ledger},
+    {"api", "HTTP API: p50/p90/p99 and throughput of GET /status and GET /txs/{hash}", ef_cmd_bench_api},
     {"federation", "MEC service federation, N = 2..30 MEC systems, vs the REST baseline", ef_cmd_bench_federation},
 };
 

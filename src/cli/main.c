@@ -21,6 +21,9 @@ static const ef_cli_cmd ef_cli_cmds[] = {
     {"load", "generate transaction load against a testnet", ef_cmd_load},
     {"p2p-probe", "send hostile P2P input to a node (tests)", ef_cmd_p2p_probe},
     {"bench", "benchmarks: bench ledger, bench federation", ef_cmd_bench},
+    {"tx", "transactions: send one to a node's API", ef_cmd_tx},
+    {"query", "GET a path of a node's HTTP API", ef_cmd_query},
+    {"sim", "run the consensus simulator over seeds (faults, Byzantine nodes, checkers)", ef_cmd_sim},
 };
 
 static void ef_cli_usage(FILE *f)

@@ -15,12 +15,22 @@ typedef struct {
     uint64_t power;
 } ef_tally;
 
+/* One vote as kept: its value and signature (the rest is implied by the slot). */
 typedef struct {
-    bool present;
     bool has_value;
-    bool equivocated;
     ef_hash id;
     ef_sig sig;
+} ef_vent;
+
+/* The votes of one validator, one round, one kind. An honest validator has at
+ * most one; a Byzantine one may send conflicting ones. Each counts once toward
+ * its own value (as in the paper, where quorums count senders per value, which
+ * is safe since two quorums share an honest validator), and any_power counts the
+ * validator once. v[0] is the first, used for evidence. */
+typedef struct {
+    uint8_t count;
+    bool equivocated;
+    ef_vent v[EF_ENGINE_VOTES_PER_SLOT];
 } ef_slot;
 
 typedef struct {
@@ -200,7 +210,7 @@ static ef_round *ef_round_get(ef_engine *e, uint32_t r)
     rd->n = n;
     for (int k = 0; k < 2; k++) {
         rd->slot[k] = calloc(n, sizeof(ef_slot));
-        rd->tally[k] = calloc(n, sizeof(ef_tally));
+        rd->tally[k] = calloc((size_t)n * EF_ENGINE_VOTES_PER_SLOT, sizeof(ef_tally));
         EF_ASSERT(rd->slot[k] && rd->tally[k]);
     }
     rd->seen = calloc(n, sizeof(bool));
@@ -272,7 +282,6 @@ static int ef_value_add(ef_engine *e, const uint8_t *p, size_t len, bool own)
 
 static void ef_tally_add(ef_round *rd, int k, bool has_value, const ef_hash *id, uint64_t power)
 {
-    rd->any_power[k] += power;
     if (!has_value) {
         rd->nil_power[k] += power;
         return;
@@ -283,7 +292,7 @@ static void ef_tally_add(ef_round *rd, int k, bool has_value, const ef_hash *id,
             return;
         }
     }
-    EF_ASSERT(rd->ntally[k] < rd->n);
+    EF_ASSERT(rd->ntally[k] < rd->n * EF_ENGINE_VOTES_PER_SLOT);
     rd->tally[k][rd->ntally[k]++] = (ef_tally){*id, power};
 }
 
@@ -316,7 +325,7 @@ static void ef_mark_seen(ef_engine *e, ef_round *rd, int idx)
 }
 
 /* Encodes a vote from stored parts (for evidence and resending). */
-static uint8_t *ef_vote_encode(const ef_engine *e, int k, uint32_t r, int idx, const ef_slot *s,
+static uint8_t *ef_vote_encode(const ef_engine *e, int k, uint32_t r, int idx, const ef_vent *s,
                                size_t *len)
 {
     uint8_t buf[EF_MSG_VOTE_SIGNED_MAX + EF_SIG_SIZE];
@@ -392,6 +401,27 @@ static int ef_vote(ef_engine *e, int k, const ef_hash *id)
     return 0;
 }
 
+/* Sends the prevotes of round vr for id (the proof of lock of a re-proposed
+ * value), so that validators which missed some of them, for instance because a
+ * Byzantine validator sent them a conflicting vote, can check the proposal. */
+static void ef_send_pol(ef_engine *e, uint32_t vr, const ef_hash *id)
+{
+    ef_round *rd = vr < EF_ENGINE_ROUNDS_MAX ? e->rounds[vr] : NULL;
+    if (!rd) return;
+    for (uint32_t i = 0; i < rd->n; i++) {
+        const ef_slot *s = &rd->slot[EF_K_PREVOTE][i];
+        for (uint8_t j = 0; j < s->count; j++) {
+            if (s->v[j].has_value && ef_hash_eq(&s->v[j].id, id)) {
+                size_t len;
+                uint8_t *p = ef_vote_encode(e, EF_K_PREVOTE, vr, (int)i, &s->v[j], &len);
+                ef_out_broadcast(e, p, len);
+                free(p);
+                break;
+            }
+        }
+    }
+}
+
 static int ef_propose(ef_engine *e)
 {
     ef_round *rd = ef_round_get(e, e->round);
@@ -424,6 +454,7 @@ static int ef_propose(ef_engine *e)
     EF_ASSERT(rc == 0);
     if ((rc = ef_own_emit(e, e->round, EF_OWN_PROPOSAL, p, len))) goto out;
     ef_insert_proposal(e, &m, e->self, vi);
+    if (!fresh) ef_send_pol(e, (uint32_t)e->valid_round, &e->values[vi].id);
 out:
     if (fresh) free(value);
     return rc;
@@ -459,15 +490,26 @@ static int ef_start_round(ef_engine *e, uint32_t r)
 
 /* ---------------- inserting received messages ---------------- */
 
+static bool ef_slot_has(const ef_slot *s, bool has_value, const ef_hash *id)
+{
+    for (uint8_t i = 0; i < s->count; i++)
+        if (s->v[i].has_value == has_value && ef_hash_eq(&s->v[i].id, id)) return true;
+    return false;
+}
+
 static void ef_insert_vote(ef_engine *e, const ef_msg *m, int idx)
 {
     ef_round *rd = ef_round_get(e, m->round);
     EF_ASSERT(rd);
     int k = m->type == EF_MSG_PREVOTE ? EF_K_PREVOTE : EF_K_PRECOMMIT;
     ef_slot *s = &rd->slot[k][idx];
-    if (s->present) return; /* only own messages can get here twice (a copy came back) */
-    *s = (ef_slot){.present = true, .has_value = m->has_value, .id = m->value_id, .sig = m->sig};
-    ef_tally_add(rd, k, m->has_value, &m->value_id, e->vs.v[idx].power);
+    /* a copy of one we have (only own messages can get here twice) or no room */
+    if (ef_slot_has(s, m->has_value, &m->value_id) || s->count >= EF_ENGINE_VOTES_PER_SLOT) return;
+    uint64_t power = e->vs.v[idx].power;
+    bool had_nil = ef_slot_has(s, false, &(ef_hash){0});
+    if (s->count == 0) rd->any_power[k] += power;
+    s->v[s->count++] = (ef_vent){.has_value = m->has_value, .id = m->value_id, .sig = m->sig};
+    if (m->has_value || !had_nil) ef_tally_add(rd, k, m->has_value, &m->value_id, power);
     ef_mark_seen(e, rd, idx);
 }
 
@@ -495,10 +537,13 @@ static void ef_decide(ef_engine *e, uint32_t r, int vi)
     c->value_id = e->values[vi].id;
     for (uint32_t i = 0; i < rd->n; i++) {
         const ef_slot *s = &rd->slot[EF_K_PRECOMMIT][i];
-        if (s->present && s->has_value && ef_hash_eq(&s->id, &c->value_id)) {
-            c->sigs[c->count].index = (uint16_t)i;
-            c->sigs[c->count].sig = s->sig;
-            c->count++;
+        for (uint8_t j = 0; j < s->count; j++) {
+            if (s->v[j].has_value && ef_hash_eq(&s->v[j].id, &c->value_id)) {
+                c->sigs[c->count].index = (uint16_t)i;
+                c->sigs[c->count].sig = s->v[j].sig;
+                c->count++;
+                break;
+            }
         }
     }
     uint8_t *cert;
@@ -703,7 +748,7 @@ static void ef_receive(ef_engine *e, const uint8_t *p, size_t len, bool own)
     } else {
         int k = m.type == EF_MSG_PREVOTE ? EF_K_PREVOTE : EF_K_PRECOMMIT;
         ef_slot *s = &rd->slot[k][idx];
-        if (s->present && s->has_value == m.has_value && ef_hash_eq(&s->id, &m.value_id)) {
+        if (ef_slot_has(s, m.has_value, &m.value_id)) {
             e->stats.dropped[EF_DROP_DUPLICATE]++;
             return;
         }
@@ -711,13 +756,13 @@ static void ef_receive(ef_engine *e, const uint8_t *p, size_t len, bool own)
             e->stats.dropped[EF_DROP_BAD_SIG]++;
             return;
         }
-        if (s->present) {
-            if (!s->equivocated) {
-                s->equivocated = true;
-                size_t a_len;
-                uint8_t *a = ef_vote_encode(e, k, m.round, idx, s, &a_len);
-                ef_out_evidence(e, a, a_len, p, len);
-            }
+        if (s->count > 0 && !s->equivocated) {
+            s->equivocated = true;
+            size_t a_len;
+            uint8_t *a = ef_vote_encode(e, k, m.round, idx, &s->v[0], &a_len);
+            ef_out_evidence(e, a, a_len, p, len);
+        }
+        if (s->count >= EF_ENGINE_VOTES_PER_SLOT) {
             e->stats.dropped[EF_DROP_EQUIVOCATION]++;
             return;
         }
@@ -759,6 +804,9 @@ int ef_engine_on_timeout(ef_engine *e, uint64_t height, uint32_t round, ef_step 
                 e->stats.resent++;
             }
         }
+        if (rd && rd->own[EF_OWN_PROPOSAL] && rd->has_prop && rd->prop_value >= 0 &&
+            rd->prop_vr != EF_ROUND_NONE)
+            ef_send_pol(e, rd->prop_vr, &e->values[rd->prop_value].id);
         ef_out_timeout(e, EF_STEP_RESEND);
         break;
     }
@@ -938,3 +986,33 @@ uint32_t ef_engine_round(const ef_engine *e) { return e->round; }
 ef_step ef_engine_step(const ef_engine *e) { return e->step; }
 bool ef_engine_decided(const ef_engine *e) { return e->decided; }
 const ef_engine_stats *ef_engine_get_stats(const ef_engine *e) { return &e->stats; }
+
+void ef_engine_dump(const ef_engine *e, FILE *f)
+{
+    char hex[17];
+    ef_hex(hex, e->locked_id.b, 8);
+    fprintf(f, "  h=%llu r=%u step=%d decided=%d locked=%d/%s valid=%d/%d values=%u future=%u err=%d\n",
+            (unsigned long long)e->height, e->round, e->step, e->decided, e->locked_round,
+            e->locked_round >= 0 ? hex : "-", e->valid_round, e->valid_value, e->nvalues, e->nfuture,
+            e->err);
+    for (uint32_t i = 0; i < e->nvalues; i++) {
+        ef_hex(hex, e->values[i].id.b, 8);
+        fprintf(f, "    value %u %s validity=%d\n", i, hex, e->values[i].validity);
+    }
+    for (uint32_t r = 0; r < EF_ENGINE_ROUNDS_MAX; r++) {
+        const ef_round *rd = e->rounds[r];
+        if (!rd) continue;
+        fprintf(f, "    round %u: prop=%d(vr=%d) seen=%llu pv any=%llu nil=%llu pc any=%llu nil=%llu own=%d%d%d\n",
+                r, rd->has_prop ? rd->prop_value : -1, rd->prop_vr == EF_ROUND_NONE ? -1 : (int)rd->prop_vr,
+                (unsigned long long)rd->seen_power, (unsigned long long)rd->any_power[0],
+                (unsigned long long)rd->nil_power[0], (unsigned long long)rd->any_power[1],
+                (unsigned long long)rd->nil_power[1], rd->own[0] != NULL, rd->own[1] != NULL,
+                rd->own[2] != NULL);
+        for (int k = 0; k < 2; k++)
+            for (uint32_t t = 0; t < rd->ntally[k]; t++) {
+                ef_hex(hex, rd->tally[k][t].id.b, 8);
+                fprintf(f, "      %s %s: %llu\n", k ? "pc" : "pv", hex,
+                        (unsigned long long)rd->tally[k][t].power);
+            }
+    }
+}

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "base/ef_crypto.h"
 #include "consensus/ef_cert.h"
@@ -49,6 +50,7 @@
 #define EF_ENGINE_ROUNDS_MAX 256u     /* rounds tracked per height */
 #define EF_ENGINE_ROUND_AHEAD 16u     /* messages up to round_p + this are kept */
 #define EF_ENGINE_VALUES_MAX 32u      /* distinct proposed values kept per height */
+#define EF_ENGINE_VOTES_PER_SLOT 4u   /* conflicting votes counted per validator, round and kind */
 
 typedef enum ef_step {
     EF_STEP_PROPOSE = 1,
@@ -181,5 +183,8 @@ uint32_t ef_engine_round(const ef_engine *e);
 ef_step ef_engine_step(const ef_engine *e);
 bool ef_engine_decided(const ef_engine *e);
 const ef_engine_stats *ef_engine_get_stats(const ef_engine *e);
+/* Writes a human-readable dump of the current height's state (rounds, tallies,
+ * lock) to f, for debugging and the simulator's failure reports. */
+void ef_engine_dump(const ef_engine *e, FILE *f);
 
 #endif

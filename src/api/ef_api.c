@@ -1,0 +1,1190 @@
+/* ef_api.c: the HTTP API server on libmicrohttpd: routing, limits, errors, signed
+ * reads, commit waits, the event stream and Prometheus metrics. */
+#include "api/ef_api.h"
+
+#include <errno.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "api/ef_explorer.h"
+#include "base/ef_codec.h"
+#include "base/ef_log.h"
+
+#define EF_API_LOG "api"
+#define EF_API_POLL_MS 250          /* streams and waiters re-check the height this often */
+#define EF_API_SSE_BLOCK 16384      /* bytes libmicrohttpd asks of a stream at a time */
+#define EF_API_REPLAY_KEY 16        /* signature bytes remembered per entry */
+
+const double ef_api_lat_bounds_ms[EF_API_LAT_BUCKETS - 1] = {
+    1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000,
+};
+
+int ef_api_lat_bucket(double ms)
+{
+    for (int i = 0; i < EF_API_LAT_BUCKETS - 1; i++)
+        if (ms <= ef_api_lat_bounds_ms[i]) return i;
+    return EF_API_LAT_BUCKETS - 1;
+}
+
+typedef struct ef_api_replay {
+    uint8_t sig[EF_API_REPLAY_KEY];
+    uint64_t expire_ms;
+} ef_api_replay;
+
+struct ef_api {
+    struct MHD_Daemon *mhd;
+    ef_api_backend be;
+    bool private_reads;
+    unsigned wait_ms_max;
+    uint16_t port;
+    struct MHD_Response *assets[EF_EXPLORER_ASSETS_MAX];
+
+    pthread_mutex_t mu;           /* guards everything below */
+    pthread_cond_t cond;          /* broadcast on commit and on stop */
+    uint64_t height;              /* highest committed height seen */
+    bool stopping;
+    unsigned sse_open;
+    unsigned waits_open;
+    ef_api_replay *replay;        /* EF_API_REPLAY_MAX entries */
+    size_t replay_len;
+
+    pthread_t counter;            /* counts committed transactions (txs_total) */
+    bool counter_started;
+    atomic_uint_fast64_t txs_total;       /* transactions in blocks 1..txs_counted */
+    atomic_uint_fast64_t txs_counted;
+
+    atomic_uint_fast64_t http_status[6];        /* requests by status class: [1]=1xx ... [5]=5xx */
+    atomic_uint_fast64_t rejected[EF_ERR_COUNT_]; /* requests refused, by error code */
+};
+
+/* One request: allocated when its URI arrives, freed when it completes. */
+typedef struct ef_api_req {
+    char target[EF_API_PATH_MAX + 1];   /* request target as sent, for signatures */
+    bool target_too_long;
+    bool started;
+    bool body_too_big;
+    uint8_t *body;
+    size_t body_len;
+} ef_api_req;
+
+/* ---------------------------------------------------------------- helpers */
+
+unsigned ef_api_http_status(int err)
+{
+    switch (err) {
+    case EF_OK: return 200;
+    case EF_EINVAL: case EF_ETRUNC: case EF_ETRAILING: case EF_ENONCANON: case EF_EARGS:
+        return 400;
+    case EF_EPERM: case EF_EAUTH: return 403;
+    case EF_ENOTFOUND: case EF_ENOCONTRACT: case EF_ENOMETHOD: return 404;
+    case EF_ENONCE: case EF_EDUP: case EF_EEXIST: case EF_ESTATE: return 409;
+    case EF_ETOOBIG: case EF_ELIMIT: return 413;
+    case EF_EBADSIG: case EF_ECHAIN: case EF_EHEIGHT: case EF_EFUNDS: return 422;
+    case EF_EFULL: case EF_EAGAIN: case EF_ECLOSED: return 503;
+    case EF_ETIMEOUT: return 504;
+    default: return 500;
+    }
+}
+
+static uint64_t ef_api_now_ms(void) { return ef_now_mono_us() / 1000; }
+
+/* Strict decimal u64: digits only, no sign, no overflow, at most 20 digits. */
+static bool ef_api_parse_u64(const char *s, uint64_t *out)
+{
+    if (!s || !*s || strlen(s) > 20) return false;
+    uint64_t v = 0;
+    for (const char *p = s; *p; p++) {
+        if (*p < '0' || *p > '9') return false;
+        unsigned d = (unsigned)(*p - '0');
+        if (v > (UINT64_MAX - d) / 10) return false;
+        v = v * 10 + d;
+    }
+    *out = v;
+    return true;
+}
+
+static void ef_api_count(ef_api *api, unsigned status)
+{
+    unsigned cls = status / 100;
+    if (cls >= 1 && cls <= 5) atomic_fetch_add(&api->http_status[cls], 1);
+}
+
+static enum MHD_Result ef_api_queue(ef_api *api, struct MHD_Connection *c, unsigned status,
+                                    struct MHD_Response *r)
+{
+    if (!r) return MHD_NO;
+    ef_api_count(api, status);
+    enum MHD_Result ok = MHD_queue_response(c, status, r);
+    MHD_destroy_response(r);
+    return ok;
+}
+
+/* Replies with text that the response takes ownership of (freed with free()). */
+static enum MHD_Result ef_api_reply_owned(ef_api *api, struct MHD_Connection *c, unsigned status,
+                                          const char *ctype, char *body, size_t len)
+{
+    struct MHD_Response *r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+    if (!r) {
+        free(body);
+        return MHD_NO;
+    }
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    return ef_api_queue(api, c, status, r);
+}
+
+/* Replies with a JSON value; steals the reference. */
+static enum MHD_Result ef_api_reply_json(ef_api *api, struct MHD_Connection *c, unsigned status,
+                                         json_t *j)
+{
+    char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    json_decref(j);
+    if (!text) return MHD_NO;
+    return ef_api_reply_owned(api, c, status, "application/json", text, strlen(text));
+}
+
+/* Replies {"error": text, "code": ef_errname(err)} with the status for err (or the
+ * given status if not 0). */
+static enum MHD_Result ef_api_reply_err(ef_api *api, struct MHD_Connection *c, unsigned status,
+                                        int err, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+static enum MHD_Result ef_api_reply_err(ef_api *api, struct MHD_Connection *c, unsigned status,
+                                        int err, const char *fmt, ...)
+{
+    char text[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    if (!status) status = ef_api_http_status(err);
+    int idx = err < 0 ? -err : 0;
+    if (idx > 0 && idx < EF_ERR_COUNT_) atomic_fetch_add(&api->rejected[idx], 1);
+    json_t *j = json_pack("{s:s, s:s}", "error", text, "code", ef_errname(err));
+    return ef_api_reply_json(api, c, status, j);
+}
+
+/* --------------------------------------------------------- signed requests */
+
+int ef_api_auth_message(char *out, size_t cap, const char *method, const char *target,
+                        uint64_t time_ms)
+{
+    EF_ASSERT(out && method && target);
+    int n = snprintf(out, cap, "%s\n%s\n%llu", method, target, (unsigned long long)time_ms);
+    if (n < 0 || (size_t)n >= cap) return EF_ETOOBIG;
+    return n;
+}
+
+int ef_api_auth_sign(char key_hex[2 * EF_PUB_SIZE + 1], char sig_hex[2 * EF_SIG_SIZE + 1],
+                     const ef_keypair *kp, const char *method, const char *target,
+                     uint64_t time_ms)
+{
+    char msg[EF_API_PATH_MAX + 64];
+    if (strlen(target) > EF_API_PATH_MAX) return EF_ETOOBIG;
+    int n = ef_api_auth_message(msg, sizeof msg, method, target, time_ms);
+    if (n < 0) return n;
+    ef_sig sig;
+    ef_sign(&sig, kp, EF_TAG_HTTP, msg, (size_t)n);
+    ef_hex(key_hex, kp->pub.b, EF_PUB_SIZE);
+    ef_hex(sig_hex, sig.b, EF_SIG_SIZE);
+    return 0;
+}
+
+/* Remembers sig until expire_ms; EF_EDUP if it is already remembered, EF_EFULL if
+ * the table is full of unexpired entries. Caller holds api->mu. */
+static int ef_api_replay_add(ef_api *api, const ef_sig *sig, uint64_t now_ms, uint64_t expire_ms)
+{
+    size_t w = 0;
+    bool dup = false;
+    for (size_t i = 0; i < api->replay_len; i++) {
+        ef_api_replay *e = &api->replay[i];
+        if (e->expire_ms < now_ms) continue;              /* drop expired */
+        if (!memcmp(e->sig, sig->b, EF_API_REPLAY_KEY)) dup = true;
+        api->replay[w++] = *e;
+    }
+    api->replay_len = w;
+    if (dup) return EF_EDUP;
+    if (api->replay_len == EF_API_REPLAY_MAX) return EF_EFULL;
+    ef_api_replay *e = &api->replay[api->replay_len++];
+    memcpy(e->sig, sig->b, EF_API_REPLAY_KEY);
+    e->expire_ms = expire_ms;
+    return 0;
+}
+
+/* Checks a private ledger's request signature. Returns 0, or replies (403/503) and
+ * returns the error. */
+static int ef_api_check_auth(ef_api *api, struct MHD_Connection *c, const char *method,
+                             const ef_api_req *req, enum MHD_Result *reply)
+{
+    const char *kh = MHD_lookup_connection_value(c, MHD_HEADER_KIND, EF_API_HDR_KEY);
+    const char *th = MHD_lookup_connection_value(c, MHD_HEADER_KIND, EF_API_HDR_TIME);
+    const char *sh = MHD_lookup_connection_value(c, MHD_HEADER_KIND, EF_API_HDR_SIG);
+    ef_pub pub;
+    ef_sig sig;
+    uint64_t t;
+    int err = EF_EPERM;
+    const char *why;
+    if (!kh || !th || !sh) {
+        why = "private ledger: request must be signed (" EF_API_HDR_KEY ", " EF_API_HDR_TIME
+              ", " EF_API_HDR_SIG ")";
+        goto refuse;
+    }
+    if (strlen(kh) != 2 * EF_PUB_SIZE || ef_unhex(pub.b, EF_PUB_SIZE, kh) ||
+        strlen(sh) != 2 * EF_SIG_SIZE || ef_unhex(sig.b, EF_SIG_SIZE, sh) ||
+        !ef_api_parse_u64(th, &t)) {
+        err = EF_EINVAL;
+        why = "malformed signature headers";
+        goto refuse;
+    }
+    uint64_t now = ef_now_wall_ms();
+    if (t + EF_API_SIG_WINDOW_MS < now || t > now + EF_API_SIG_WINDOW_MS) {
+        err = EF_ELATE;
+        why = "request time outside the signature window";
+        goto refuse;
+    }
+    if (req->target_too_long) {
+        err = EF_ETOOBIG;
+        why = "request target too long to sign";
+        goto refuse;
+    }
+    char msg[EF_API_PATH_MAX + 64];
+    int n = ef_api_auth_message(msg, sizeof msg, method, req->target, t);
+    if (n < 0 || !ef_verify(&sig, &pub, EF_TAG_HTTP, msg, (size_t)n)) {
+        err = EF_EBADSIG;
+        why = "request signature does not verify";
+        goto refuse;
+    }
+    pthread_mutex_lock(&api->mu);
+    int rc = ef_api_replay_add(api, &sig, now, t + EF_API_SIG_WINDOW_MS);
+    pthread_mutex_unlock(&api->mu);
+    if (rc == EF_EDUP) {
+        err = EF_EDUP;
+        why = "replayed request signature";
+        goto refuse;
+    }
+    if (rc == EF_EFULL) {
+        *reply = ef_api_reply_err(api, c, 503, EF_EFULL, "too many signed requests, retry later");
+        return rc;
+    }
+    if (!api->be.is_member || !api->be.is_member(api->be.ctx, &pub)) {
+        err = EF_EPERM;
+        why = "not a member of this ledger";
+        goto refuse;
+    }
+    return 0;
+refuse:
+    *reply = ef_api_reply_err(api, c, 403, err, "%s", why);
+    return err;
+}
+
+/* ------------------------------------------------------------- endpoints */
+
+static enum MHD_Result ef_api_get_json(ef_api *api, struct MHD_Connection *c, int rc, json_t *j,
+                                       const char *what)
+{
+    if (rc) {
+        json_decref(j);
+        return ef_api_reply_err(api, c, 0, rc, "%s: %s", what, ef_strerror(rc));
+    }
+    return ef_api_reply_json(api, c, 200, j);
+}
+
+static enum MHD_Result ef_api_status(ef_api *api, struct MHD_Connection *c)
+{
+    json_t *j = NULL;
+    int rc = api->be.status(api->be.ctx, &j);
+    if (rc == 0 && json_is_object(j)) {
+        json_object_set_new(j, "txs_total", json_integer((json_int_t)atomic_load(&api->txs_total)));
+        json_object_set_new(j, "txs_counted_to", json_integer((json_int_t)atomic_load(&api->txs_counted)));
+    }
+    return ef_api_get_json(api, c, rc, j, "status");
+}
+
+static enum MHD_Result ef_api_block(ef_api *api, struct MHD_Connection *c, const char *hs)
+{
+    uint64_t h;
+    if (!ef_api_parse_u64(hs, &h))
+        return ef_api_reply_err(api, c, 400, EF_EINVAL, "height must be a decimal number");
+    json_t *j = NULL;
+    int rc = api->be.block(api->be.ctx, h, true, &j);
+    return ef_api_get_json(api, c, rc, j, "block");
+}
+
+static enum MHD_Result ef_api_blocks(ef_api *api, struct MHD_Connection *c)
+{
+    const char *fs = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "from");
+    const char *ts = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "to");
+    uint64_t top = api->be.height(api->be.ctx), from, to;
+    if (ts) {
+        if (!ef_api_parse_u64(ts, &to))
+            return ef_api_reply_err(api, c, 400, EF_EINVAL, "'to' must be a decimal number");
+    } else {
+        to = top;
+    }
+    if (fs) {
+        if (!ef_api_parse_u64(fs, &from))
+            return ef_api_reply_err(api, c, 400, EF_EINVAL, "'from' must be a decimal number");
+    } else {
+        from = to >= 19 ? to - 19 : 0;
+    }
+    if (from > to) return ef_api_reply_err(api, c, 400, EF_EINVAL, "'from' is above 'to'");
+    if (to - from >= EF_API_RANGE_MAX)
+        return ef_api_reply_err(api, c, 400, EF_ETOOBIG, "at most %d blocks per request",
+                                EF_API_RANGE_MAX);
+    if (to > top) to = top;
+    json_t *list = json_array();
+    for (uint64_t h = from; h <= to && from <= top; h++) {
+        json_t *b = NULL;
+        int rc = api->be.block(api->be.ctx, h, false, &b);
+        if (rc == EF_ENOTFOUND) continue;   /* below a pruned or missing base */
+        if (rc) {
+            json_decref(list);
+            return ef_api_reply_err(api, c, 0, rc, "block %llu: %s", (unsigned long long)h,
+                                    ef_strerror(rc));
+        }
+        json_array_append_new(list, b);
+    }
+    return ef_api_reply_json(api, c, 200,
+                             json_pack("{s:o, s:I}", "blocks", list, "height", (json_int_t)top));
+}
+
+static enum MHD_Result ef_api_tx(ef_api *api, struct MHD_Connection *c, const char *hs)
+{
+    ef_hash h;
+    if (strlen(hs) != 2 * EF_HASH_SIZE || ef_unhex(h.b, EF_HASH_SIZE, hs))
+        return ef_api_reply_err(api, c, 400, EF_EINVAL, "transaction hash must be 64 hex digits");
+    json_t *j = NULL;
+    int rc = api->be.tx(api->be.ctx, &h, &j);
+    return ef_api_get_json(api, c, rc, j, "transaction");
+}
+
+static enum MHD_Result ef_api_account(ef_api *api, struct MHD_Connection *c, const char *ks)
+{
+    ef_pub pub;
+    if (strlen(ks) != 2 * EF_PUB_SIZE || ef_unhex(pub.b, EF_PUB_SIZE, ks))
+        return ef_api_reply_err(api, c, 400, EF_EINVAL, "account key must be 64 hex digits");
+    json_t *j = NULL;
+    int rc = api->be.account(api->be.ctx, &pub, &j);
+    return ef_api_get_json(api, c, rc, j, "account");
+}
+
+static enum MHD_Result ef_api_state(ef_api *api, struct MHD_Connection *c, const char *rest)
+{
+    char contract[EF_API_PATH_MAX + 1];
+    const char *slash = strchr(rest, '/');
+    size_t n = slash ? (size_t)(slash - rest) : strlen(rest);
+    if (n == 0 || n > 16)
+        return ef_api_reply_err(api, c, 400, EF_EINVAL, "contract name must be 1..16 bytes");
+    memcpy(contract, rest, n);
+    contract[n] = 0;
+    const char *path = slash ? slash + 1 : "";
+    json_t *j = NULL;
+    int rc = api->be.query(api->be.ctx, contract, path, &j);
+    return ef_api_get_json(api, c, rc, j, "query");
+}
+
+/* POST /txs: decode the body, submit, and optionally wait for the commit. */
+static enum MHD_Result ef_api_post_tx(ef_api *api, struct MHD_Connection *c, ef_api_req *req)
+{
+    const char *ctype = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+    const char *wait = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "wait");
+    const char *tms = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "timeout_ms");
+    uint64_t timeout_ms = api->wait_ms_max;
+    if (wait && strcmp(wait, "commit"))
+        return ef_api_reply_err(api, c, 400, EF_EINVAL, "wait must be 'commit'");
+    if (tms && (!ef_api_parse_u64(tms, &timeout_ms) || timeout_ms == 0 || timeout_ms > api->wait_ms_max))
+        return ef_api_reply_err(api, c, 400, EF_EINVAL, "timeout_ms must be 1..%u", api->wait_ms_max);
+
+    uint8_t *raw = NULL;
+    size_t raw_len = 0;
+    bool raw_owned = false;
+    if (ctype && !strncmp(ctype, "application/octet-stream", 24)) {
+        raw = req->body;
+        raw_len = req->body_len;
+    } else if (!ctype || !strncmp(ctype, "application/json", 16)) {
+        json_error_t jerr;
+        json_t *j = json_loadb((const char *)req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr);
+        if (!j) return ef_api_reply_err(api, c, 400, EF_EINVAL, "malformed JSON: %s", jerr.text);
+        json_t *tx = json_object_get(j, "tx");
+        if (!json_is_object(j) || json_object_size(j) != 1 || !json_is_string(tx)) {
+            json_decref(j);
+            return ef_api_reply_err(api, c, 400, EF_EINVAL,
+                                    "body must be {\"tx\": HEX} with no other field");
+        }
+        const char *hex = json_string_value(tx);
+        size_t hl = json_string_length(tx);
+        if (hl == 0 || hl % 2 || strlen(hex) != hl) {
+            json_decref(j);
+            return ef_api_reply_err(api, c, 400, EF_EINVAL, "tx must be an even number of hex digits");
+        }
+        raw_len = hl / 2;
+        raw = malloc(raw_len);
+        if (!raw) {
+            json_decref(j);
+            return ef_api_reply_err(api, c, 503, EF_ENOMEM, "out of memory");
+        }
+        raw_owned = true;
+        int rc = ef_unhex(raw, raw_len, hex);
+        json_decref(j);
+        if (rc) {
+            free(raw);
+            return ef_api_reply_err(api, c, 400, EF_EINVAL, "tx must be hex digits");
+        }
+    } else {
+        return ef_api_reply_err(api, c, 415, EF_EINVAL,
+                                "content type must be application/json or application/octet-stream");
+    }
+
+    /* Take a waiter slot before submitting, so a refused wait changes nothing. */
+    uint64_t seen = 0;
+    if (wait) {
+        pthread_mutex_lock(&api->mu);
+        bool full = api->waits_open >= EF_API_WAIT_MAX;
+        if (!full) api->waits_open++;
+        pthread_mutex_unlock(&api->mu);
+        if (full) {
+            if (raw_owned) free(raw);
+            return ef_api_reply_err(api, c, 503, EF_EFULL, "too many requests waiting for commits");
+        }
+    }
+    ef_hash hash;
+    int rc = api->be.submit(api->be.ctx, raw, raw_len, &hash);
+    if (raw_owned) free(raw);
+    char hh[2 * EF_HASH_SIZE + 1];
+    enum MHD_Result out;
+    if (rc) {
+        out = ef_api_reply_err(api, c, 0, rc, "transaction refused: %s", ef_strerror(rc));
+        goto done;
+    }
+    ef_hex(hh, hash.b, EF_HASH_SIZE);
+    if (!wait) {
+        out = ef_api_reply_json(api, c, 202, json_pack("{s:s, s:s}", "hash", hh, "status", "accepted"));
+        goto done;
+    }
+    uint64_t deadline = ef_api_now_ms() + timeout_ms;
+    for (;;) {
+        pthread_mutex_lock(&api->mu);
+        seen = api->height;
+        pthread_mutex_unlock(&api->mu);
+        json_t *j = NULL;
+        rc = api->be.tx(api->be.ctx, &hash, &j);
+        if (rc == 0) {
+            json_object_set_new(j, "status", json_string("committed"));
+            out = ef_api_reply_json(api, c, 200, j);
+            goto done;
+        }
+        if (rc != EF_ENOTFOUND) {
+            out = ef_api_reply_err(api, c, 0, rc, "transaction lookup: %s", ef_strerror(rc));
+            goto done;
+        }
+        uint64_t now = ef_api_now_ms();
+        if (now >= deadline) {
+            atomic_fetch_add(&api->rejected[-EF_ETIMEOUT], 1);
+            out = ef_api_reply_json(api, c, 504,
+                                    json_pack("{s:s, s:s, s:s}", "error", "timed out waiting for commit",
+                                              "code", ef_errname(EF_ETIMEOUT), "hash", hh));
+            goto done;
+        }
+        uint64_t nap = EF_MIN(deadline - now, (uint64_t)EF_API_POLL_MS);
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_sec += (time_t)(nap / 1000);
+        ts.tv_nsec += (long)(nap % 1000) * 1000000L;
+        if (ts.tv_nsec >= 1000000000L) { ts.tv_sec++; ts.tv_nsec -= 1000000000L; }
+        pthread_mutex_lock(&api->mu);
+        while (!api->stopping && api->height == seen) {
+            if (pthread_cond_timedwait(&api->cond, &api->mu, &ts) == ETIMEDOUT) break;
+        }
+        bool stopping = api->stopping;
+        pthread_mutex_unlock(&api->mu);
+        if (stopping) {
+            out = ef_api_reply_err(api, c, 503, EF_ECLOSED, "server shutting down");
+            goto done;
+        }
+    }
+done:
+    if (wait) {
+        pthread_mutex_lock(&api->mu);
+        api->waits_open--;
+        pthread_mutex_unlock(&api->mu);
+    }
+    return out;
+}
+
+/* ------------------------------------------------------------ event stream */
+
+typedef struct ef_sse {
+    ef_api *api;
+    uint64_t next;                         /* next height to send */
+    bool want_blocks, want_events;
+    char contract[32];                     /* "" = any */
+    size_t names_len;                      /* 0 = any */
+    char names[EF_API_FILTER_MAX][48];
+    char *buf;                             /* pending bytes */
+    size_t len, off, cap;
+    uint64_t last_write_ms;
+} ef_sse;
+
+static int ef_sse_append(ef_sse *s, const char *text, size_t n)
+{
+    if (s->len + n > s->cap) {
+        size_t cap = s->cap ? s->cap : 4096;
+        while (cap < s->len + n) cap *= 2;
+        char *nb = realloc(s->buf, cap);
+        if (!nb) return EF_ENOMEM;
+        s->buf = nb;
+        s->cap = cap;
+    }
+    memcpy(s->buf + s->len, text, n);
+    s->len += n;
+    return 0;
+}
+
+/* Appends one message "event: type\n[id: id\n]data: json\n\n" (steals j). */
+static int ef_sse_message(ef_sse *s, const char *type, uint64_t id, bool with_id, json_t *j)
+{
+    char head[96];
+    int rc = 0;
+    char *data = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    json_decref(j);
+    if (j && !data) return EF_ENOMEM;
+    if (type) {
+        int n = snprintf(head, sizeof head, "event: %s\n", type);
+        rc = rc ? rc : ef_sse_append(s, head, (size_t)n);
+    }
+    if (with_id) {
+        int n = snprintf(head, sizeof head, "id: %llu\n", (unsigned long long)id);
+        rc = rc ? rc : ef_sse_append(s, head, (size_t)n);
+    }
+    if (data) {
+        rc = rc ? rc : ef_sse_append(s, "data: ", 6);
+        rc = rc ? rc : ef_sse_append(s, data, strlen(data));
+        rc = rc ? rc : ef_sse_append(s, "\n", 1);
+    }
+    rc = rc ? rc : ef_sse_append(s, "\n", 1);
+    free(data);
+    return rc;
+}
+
+static bool ef_sse_name_match(const ef_sse *s, const char *name)
+{
+    if (s->names_len == 0) return true;
+    for (size_t i = 0; i < s->names_len; i++)
+        if (!strcmp(s->names[i], name)) return true;
+    return false;
+}
+
+/* Queues every message for block h; the last carries "id: h". */
+static int ef_sse_block(ef_sse *s, uint64_t h)
+{
+    ef_api *api = s->api;
+    json_t *b = NULL;
+    int rc = api->be.block(api->be.ctx, h, true, &b);
+    if (rc) return rc;
+    json_t *out[1 + 256];       /* pending messages; flushed when full */
+    const char *types[1 + 256];
+    size_t n = 0;
+    json_t *txs = json_object_get(b, "txs");
+    if (s->want_blocks) {
+        json_t *sum = json_pack("{s:I, s:O?, s:O?, s:O?, s:I}", "height", (json_int_t)h,
+                                "hash", json_object_get(b, "hash"), "time_ms", json_object_get(b, "time_ms"),
+                                "proposer", json_object_get(b, "proposer"),
+                                "txs", (json_int_t)json_array_size(txs));
+        if (!sum) { rc = EF_ENOMEM; goto out; }
+        types[n] = "block";
+        out[n++] = sum;
+    }
+    size_t i;
+    json_t *tx;
+    json_array_foreach(txs, i, tx) {
+        if (!s->want_events) break;
+        const char *contract = json_string_value(json_object_get(tx, "contract"));
+        if (!contract) continue;
+        if (s->contract[0] && strcmp(s->contract, contract)) continue;
+        size_t k;
+        json_t *ev;
+        json_array_foreach(json_object_get(tx, "events"), k, ev) {
+            const char *name = json_string_value(json_object_get(ev, "name"));
+            if (!name || !ef_sse_name_match(s, name)) continue;
+            json_t *m = json_pack("{s:I, s:O?, s:I, s:s, s:s, s:O?}", "height", (json_int_t)h,
+                                  "tx", json_object_get(tx, "hash"), "index", (json_int_t)i,
+                                  "contract", contract, "name", name,
+                                  "data", json_object_get(ev, "data"));
+            if (!m) { rc = EF_ENOMEM; goto out; }
+            if (n == EF_ARRAY_LEN(out)) {     /* flush all but the last kept message */
+                for (size_t q = 0; q + 1 < n; q++) {
+                    rc = ef_sse_message(s, types[q], 0, false, out[q]);
+                    out[q] = NULL;
+                    if (rc) { json_decref(m); goto out; }
+                }
+                out[0] = out[n - 1];
+                types[0] = types[n - 1];
+                n = 1;
+            }
+            types[n] = "event";
+            out[n++] = m;
+        }
+    }
+    for (size_t q = 0; q < n; q++) {
+        rc = ef_sse_message(s, types[q], h, q + 1 == n, out[q]);
+        out[q] = NULL;
+        if (rc) goto out;
+    }
+    if (n == 0) rc = ef_sse_message(s, NULL, h, true, NULL);   /* id only */
+out:
+    for (size_t q = 0; q < n; q++) json_decref(out[q]);
+    json_decref(b);
+    return rc;
+}
+
+static ssize_t ef_sse_read(void *cls, uint64_t pos, char *dst, size_t max)
+{
+    (void)pos;
+    ef_sse *s = cls;
+    ef_api *api = s->api;
+    while (s->off == s->len) {
+        s->off = s->len = 0;
+        pthread_mutex_lock(&api->mu);
+        bool stopping = api->stopping;
+        uint64_t known = api->height;
+        pthread_mutex_unlock(&api->mu);
+        if (stopping) return MHD_CONTENT_READER_END_OF_STREAM;
+        uint64_t top = api->be.height(api->be.ctx);
+        if (top < known) top = known;
+        if (s->next <= top) {
+            int rc = ef_sse_block(s, s->next);
+            if (rc == EF_ENOTFOUND && s->next < top) {
+                s->next++;     /* a height the store no longer holds: skip it */
+                continue;
+            }
+            if (rc == EF_ENOTFOUND) goto nap;
+            if (rc) {
+                EF_LOGW(EF_API_LOG, "event stream: block %llu: %s", (unsigned long long)s->next,
+                        ef_strerror(rc));
+                return MHD_CONTENT_READER_END_WITH_ERROR;
+            }
+            s->next++;
+            s->last_write_ms = ef_api_now_ms();
+            continue;
+        }
+    nap:;
+        uint64_t now = ef_api_now_ms();
+        if (now - s->last_write_ms >= EF_API_SSE_KEEPALIVE_MS) {
+            if (ef_sse_append(s, ": keepalive\n\n", 13)) return MHD_CONTENT_READER_END_WITH_ERROR;
+            s->last_write_ms = now;
+            break;
+        }
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += EF_API_POLL_MS * 1000000L;
+        if (ts.tv_nsec >= 1000000000L) { ts.tv_sec++; ts.tv_nsec -= 1000000000L; }
+        pthread_mutex_lock(&api->mu);
+        while (!api->stopping && api->height < s->next) {
+            if (pthread_cond_timedwait(&api->cond, &api->mu, &ts) == ETIMEDOUT) break;
+        }
+        pthread_mutex_unlock(&api->mu);
+    }
+    size_t n = EF_MIN(max, s->len - s->off);
+    memcpy(dst, s->buf + s->off, n);
+    s->off += n;
+    return (ssize_t)n;
+}
+
+static void ef_sse_free(void *cls)
+{
+    ef_sse *s = cls;
+    pthread_mutex_lock(&s->api->mu);
+    s->api->sse_open--;
+    pthread_mutex_unlock(&s->api->mu);
+    free(s->buf);
+    free(s);
+}
+
+static enum MHD_Result ef_api_events(ef_api *api, struct MHD_Connection *c)
+{
+    const char *fs = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "from");
+    const char *ls = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Last-Event-ID");
+    const char *cs = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "contract");
+    const char *es = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "event");
+    const char *ks = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "kind");
+    ef_sse *s = calloc(1, sizeof *s);
+    if (!s) return ef_api_reply_err(api, c, 503, EF_ENOMEM, "out of memory");
+    s->api = api;
+    s->want_blocks = s->want_events = true;
+    if (ks && !strcmp(ks, "block")) s->want_events = false;
+    else if (ks && !strcmp(ks, "event")) s->want_blocks = false;
+    else if (ks && strcmp(ks, "all")) goto bad_kind;
+    uint64_t v;
+    if (ls && *ls) {
+        if (!ef_api_parse_u64(ls, &v) || v == UINT64_MAX) goto bad_from;
+        s->next = v + 1;
+    } else if (fs) {
+        if (!ef_api_parse_u64(fs, &v)) goto bad_from;
+        s->next = v;
+    } else {
+        s->next = api->be.height(api->be.ctx) + 1;
+    }
+    if (cs) {
+        if (strlen(cs) >= sizeof s->contract) goto bad_filter;
+        strcpy(s->contract, cs);
+    }
+    if (es) {
+        const char *p = es;
+        while (*p) {
+            const char *e = strchr(p, ',');
+            size_t n = e ? (size_t)(e - p) : strlen(p);
+            if (n == 0 || n >= sizeof s->names[0] || s->names_len == EF_API_FILTER_MAX) goto bad_filter;
+            memcpy(s->names[s->names_len], p, n);
+            s->names[s->names_len++][n] = 0;
+            p += n;
+            if (*p == ',') p++;
+        }
+    }
+    pthread_mutex_lock(&api->mu);
+    bool full = api->sse_open >= EF_API_SSE_MAX;
+    if (!full) api->sse_open++;
+    pthread_mutex_unlock(&api->mu);
+    if (full) {
+        free(s);
+        return ef_api_reply_err(api, c, 503, EF_EFULL, "too many event streams open");
+    }
+    s->last_write_ms = 0;     /* send a first keepalive at once if nothing is due */
+    struct MHD_Response *r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, EF_API_SSE_BLOCK,
+                                                               ef_sse_read, s, ef_sse_free);
+    if (!r) {
+        ef_sse_free(s);
+        return MHD_NO;
+    }
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/event-stream");
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    MHD_add_response_header(r, "X-Accel-Buffering", "no");
+    return ef_api_queue(api, c, 200, r);
+bad_kind:
+    free(s);
+    return ef_api_reply_err(api, c, 400, EF_EINVAL, "kind must be all, block or event");
+bad_from:
+    free(s);
+    return ef_api_reply_err(api, c, 400, EF_EINVAL, "from / Last-Event-ID must be a height");
+bad_filter:
+    free(s);
+    return ef_api_reply_err(api, c, 400, EF_EINVAL, "bad contract or event filter");
+}
+
+/* ----------------------------------------------------------------- metrics */
+
+typedef struct ef_text {
+    char *p;
+    size_t len, cap;
+    int err;
+} ef_text;
+
+static void ef_text_printf(ef_text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void ef_text_printf(ef_text *t, const char *fmt, ...)
+{
+    if (t->err) return;
+    for (;;) {
+        va_list ap;
+        va_start(ap, fmt);
+        int n = vsnprintf(t->p + t->len, t->cap - t->len, fmt, ap);
+        va_end(ap);
+        if (n < 0) { t->err = EF_EINVAL; return; }
+        if ((size_t)n < t->cap - t->len) { t->len += (size_t)n; return; }
+        size_t cap = t->cap * 2 + (size_t)n;
+        char *np = realloc(t->p, cap);
+        if (!np) { t->err = EF_ENOMEM; return; }
+        t->p = np;
+        t->cap = cap;
+    }
+}
+
+static uint64_t ef_api_rss_bytes(void)
+{
+    FILE *f = fopen("/proc/self/statm", "r");
+    unsigned long long size = 0, res = 0;
+    if (!f) return 0;
+    if (fscanf(f, "%llu %llu", &size, &res) != 2) res = 0;
+    fclose(f);
+    return (uint64_t)res * (uint64_t)sysconf(_SC_PAGESIZE);
+}
+
+static void ef_metric(ef_text *t, const char *name, const char *type, const char *help, uint64_t v)
+{
+    ef_text_printf(t, "# HELP %s %s\n# TYPE %s %s\n%s %llu\n", name, help, name, type, name,
+                   (unsigned long long)v);
+}
+
+static enum MHD_Result ef_api_metrics_get(ef_api *api, struct MHD_Connection *c)
+{
+    ef_api_metrics m;
+    memset(&m, 0, sizeof m);
+    m.height = api->be.height(api->be.ctx);
+    m.txs_committed = atomic_load(&api->txs_total);
+    if (api->be.metrics) {
+        int rc = api->be.metrics(api->be.ctx, &m);
+        if (rc) return ef_api_reply_err(api, c, 0, rc, "metrics: %s", ef_strerror(rc));
+    }
+    ef_text t = {.p = malloc(4096), .cap = 4096};
+    if (!t.p) return MHD_NO;
+    ef_metric(&t, "edgefed_height", "gauge", "Last committed block height.", m.height);
+    ef_metric(&t, "edgefed_round", "gauge", "Consensus round at the current height.", m.round);
+    ef_metric(&t, "edgefed_txs_committed_total", "counter", "Transactions committed since genesis.",
+              m.txs_committed);
+    ef_metric(&t, "edgefed_blocks_committed_total", "counter",
+              "Blocks committed since this process started.", m.blocks_committed);
+    ef_metric(&t, "edgefed_mempool_txs", "gauge", "Transactions waiting in the mempool.", m.mempool_txs);
+    ef_metric(&t, "edgefed_mempool_bytes", "gauge", "Bytes of transactions in the mempool.",
+              m.mempool_bytes);
+    ef_metric(&t, "edgefed_peers", "gauge", "Connected, authenticated peers.", m.peers);
+    ef_text_printf(&t, "# HELP edgefed_commit_latency_seconds Time from admission to commit.\n"
+                       "# TYPE edgefed_commit_latency_seconds histogram\n");
+    uint64_t cum = 0;
+    for (int i = 0; i < EF_API_LAT_BUCKETS; i++) {
+        cum += m.lat_counts[i];
+        if (i < EF_API_LAT_BUCKETS - 1)
+            ef_text_printf(&t, "edgefed_commit_latency_seconds_bucket{le=\"%g\"} %llu\n",
+                           ef_api_lat_bounds_ms[i] / 1000.0, (unsigned long long)cum);
+        else
+            ef_text_printf(&t, "edgefed_commit_latency_seconds_bucket{le=\"+Inf\"} %llu\n",
+                           (unsigned long long)cum);
+    }
+    ef_text_printf(&t, "edgefed_commit_latency_seconds_sum %.6f\nedgefed_commit_latency_seconds_count %llu\n",
+                   m.lat_sum_ms / 1000.0, (unsigned long long)m.lat_count);
+    ef_text_printf(&t, "# HELP edgefed_rejected_total Messages and transactions the node rejected, by reason.\n"
+                       "# TYPE edgefed_rejected_total counter\n");
+    for (size_t i = 0; i < m.rejected_len && i < EF_API_REJECT_MAX; i++) {
+        m.rejected[i].reason[EF_API_REASON_MAX - 1] = 0;
+        ef_text_printf(&t, "edgefed_rejected_total{reason=\"%s\"} %llu\n", m.rejected[i].reason,
+                       (unsigned long long)m.rejected[i].count);
+    }
+    ef_text_printf(&t, "# HELP edgefed_http_requests_total HTTP requests answered, by status class.\n"
+                       "# TYPE edgefed_http_requests_total counter\n");
+    for (int k = 1; k <= 5; k++)
+        ef_text_printf(&t, "edgefed_http_requests_total{code=\"%dxx\"} %llu\n", k,
+                       (unsigned long long)atomic_load(&api->http_status[k]));
+    ef_text_printf(&t, "# HELP edgefed_http_rejected_total HTTP requests refused, by error code.\n"
+                       "# TYPE edgefed_http_rejected_total counter\n");
+    for (int k = 1; k < EF_ERR_COUNT_; k++) {
+        uint64_t v = atomic_load(&api->rejected[k]);
+        if (v) ef_text_printf(&t, "edgefed_http_rejected_total{code=\"%s\"} %llu\n", ef_errname(-k),
+                              (unsigned long long)v);
+    }
+    pthread_mutex_lock(&api->mu);
+    unsigned sse = api->sse_open, waits = api->waits_open;
+    pthread_mutex_unlock(&api->mu);
+    ef_metric(&t, "edgefed_http_event_streams", "gauge", "Open /events streams.", sse);
+    ef_metric(&t, "edgefed_http_commit_waits", "gauge", "Requests waiting for a commit.", waits);
+    ef_metric(&t, "edgefed_process_resident_memory_bytes", "gauge", "Resident set size of the node.",
+              ef_api_rss_bytes());
+    if (t.err) {
+        free(t.p);
+        return MHD_NO;
+    }
+    return ef_api_reply_owned(api, c, 200, "text/plain; version=0.0.4", t.p, t.len);
+}
+
+/* --------------------------------------------------------------- dispatch */
+
+static enum MHD_Result ef_api_static(ef_api *api, struct MHD_Connection *c, const char *name)
+{
+    for (size_t i = 0; i < ef_explorer_assets_len; i++) {
+        if (strcmp(ef_explorer_assets[i].name, name)) continue;
+        ef_api_count(api, 200);
+        return MHD_queue_response(c, 200, api->assets[i]);
+    }
+    return ef_api_reply_err(api, c, 404, EF_ENOTFOUND, "no such file");
+}
+
+static enum MHD_Result ef_api_route(ef_api *api, struct MHD_Connection *c, const char *url,
+                                    const char *method, ef_api_req *req)
+{
+    bool get = !strcmp(method, "GET"), post = !strcmp(method, "POST");
+    if (get && !strcmp(url, "/")) return ef_api_static(api, c, "index.html");
+    if (get && !strncmp(url, "/ui/", 4)) return ef_api_static(api, c, url + 4);
+    if (api->private_reads) {
+        enum MHD_Result reply = MHD_NO;
+        if (ef_api_check_auth(api, c, method, req, &reply)) return reply;
+    }
+    if (!strcmp(url, "/txs")) {
+        if (post) return ef_api_post_tx(api, c, req);
+        goto not_allowed;
+    }
+    if (!get) {
+        if (!strcmp(url, "/status") || !strncmp(url, "/blocks", 7) || !strncmp(url, "/txs/", 5) ||
+            !strncmp(url, "/state/", 7) || !strncmp(url, "/accounts/", 10) ||
+            !strcmp(url, "/events") || !strcmp(url, "/metrics"))
+            goto not_allowed;
+        return ef_api_reply_err(api, c, 404, EF_ENOTFOUND, "no such endpoint");
+    }
+    if (!strcmp(url, "/status")) return ef_api_status(api, c);
+    if (!strcmp(url, "/blocks")) return ef_api_blocks(api, c);
+    if (!strncmp(url, "/blocks/", 8)) return ef_api_block(api, c, url + 8);
+    if (!strncmp(url, "/txs/", 5)) return ef_api_tx(api, c, url + 5);
+    if (!strncmp(url, "/state/", 7)) return ef_api_state(api, c, url + 7);
+    if (!strncmp(url, "/accounts/", 10)) return ef_api_account(api, c, url + 10);
+    if (!strcmp(url, "/events")) return ef_api_events(api, c);
+    if (!strcmp(url, "/metrics")) return ef_api_metrics_get(api, c);
+    return ef_api_reply_err(api, c, 404, EF_ENOTFOUND, "no such endpoint");
+not_allowed:;
+    struct MHD_Response *r = NULL;
+    char *text = strdup("{\"error\":\"method not allowed\",\"code\":\"EINVAL\"}");
+    if (!text) return MHD_NO;
+    r = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
+    if (!r) { free(text); return MHD_NO; }
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+    MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, !strcmp(url, "/txs") ? "POST" : "GET");
+    atomic_fetch_add(&api->rejected[-EF_EINVAL], 1);
+    return ef_api_queue(api, c, 405, r);
+}
+
+static void *ef_api_uri_cb(void *cls, const char *uri, struct MHD_Connection *c)
+{
+    (void)cls;
+    (void)c;
+    ef_api_req *req = calloc(1, sizeof *req);
+    if (!req) return NULL;
+    size_t n = strlen(uri);
+    if (n > EF_API_PATH_MAX) req->target_too_long = true;
+    else memcpy(req->target, uri, n + 1);
+    return req;
+}
+
+static void ef_api_done_cb(void *cls, struct MHD_Connection *c, void **req_cls,
+                           enum MHD_RequestTerminationCode toe)
+{
+    (void)cls;
+    (void)c;
+    (void)toe;
+    ef_api_req *req = *req_cls;
+    if (!req) return;
+    free(req->body);
+    free(req);
+    *req_cls = NULL;
+}
+
+static enum MHD_Result ef_api_handler(void *cls, struct MHD_Connection *c, const char *url,
+                                      const char *method, const char *version,
+                                      const char *upload, size_t *upload_size, void **req_cls)
+{
+    (void)version;
+    ef_api *api = cls;
+    ef_api_req *req = *req_cls;
+    if (!req) return MHD_NO;          /* the URI callback could not allocate */
+    if (!req->started) {
+        req->started = true;
+        const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+        uint64_t n;
+        if (cl && ef_api_parse_u64(cl, &n) && n > EF_API_BODY_MAX) req->body_too_big = true;
+        if (req->body_too_big || req->target_too_long) {
+            if (req->target_too_long)
+                return ef_api_reply_err(api, c, 414, EF_ETOOBIG, "request target over %d bytes",
+                                        EF_API_PATH_MAX);
+            return ef_api_reply_err(api, c, 413, EF_ETOOBIG, "body over %d bytes", EF_API_BODY_MAX);
+        }
+        return MHD_YES;
+    }
+    if (*upload_size) {
+        if (!req->body_too_big) {
+            if (req->body_len + *upload_size > EF_API_BODY_MAX) {
+                req->body_too_big = true;
+                free(req->body);
+                req->body = NULL;
+                req->body_len = 0;
+            } else {
+                uint8_t *nb = realloc(req->body, req->body_len + *upload_size);
+                if (!nb) return MHD_NO;
+                memcpy(nb + req->body_len, upload, *upload_size);
+                req->body = nb;
+                req->body_len += *upload_size;
+            }
+        }
+        *upload_size = 0;
+        return MHD_YES;
+    }
+    if (req->body_too_big)
+        return ef_api_reply_err(api, c, 413, EF_ETOOBIG, "body over %d bytes", EF_API_BODY_MAX);
+    return ef_api_route(api, c, url, method, req);
+}
+
+static void ef_api_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    if (ef_log_level() < EF_LOG_DEBUG) return;
+    char line[512];
+    vsnprintf(line, sizeof line, fmt, ap);
+    size_t n = strlen(line);
+    if (n && line[n - 1] == '\n') line[n - 1] = 0;
+    EF_LOGD(EF_API_LOG, "microhttpd: %s", line);
+}
+
+/* ------------------------------------------------------ transaction count */
+
+/* Sums the transaction counts of every committed block, once, then of each new
+ * block as it commits, so /status and the explorer can show the total. */
+static void *ef_api_counter_main(void *arg)
+{
+    ef_api *api = arg;
+    for (;;) {
+        pthread_mutex_lock(&api->mu);
+        bool stopping = api->stopping;
+        uint64_t known = api->height;
+        pthread_mutex_unlock(&api->mu);
+        if (stopping) break;
+        uint64_t top = api->be.height(api->be.ctx);
+        if (top < known) top = known;
+        uint64_t h = atomic_load(&api->txs_counted);
+        while (h < top) {
+            json_t *b = NULL;
+            int rc = api->be.block(api->be.ctx, h + 1, false, &b);
+            if (rc && rc != EF_ENOTFOUND) break;     /* try again later */
+            if (rc == EF_ENOTFOUND && h + 1 >= top) break;
+            json_t *n = json_object_get(b, "txs");
+            if (json_is_integer(n)) atomic_fetch_add(&api->txs_total, (uint64_t)json_integer_value(n));
+            json_decref(b);
+            atomic_store(&api->txs_counted, ++h);
+            pthread_mutex_lock(&api->mu);
+            stopping = api->stopping;
+            pthread_mutex_unlock(&api->mu);
+            if (stopping) return NULL;
+        }
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_sec += 1;
+        pthread_mutex_lock(&api->mu);
+        while (!api->stopping && api->height <= h) {
+            if (pthread_cond_timedwait(&api->cond, &api->mu, &ts) == ETIMEDOUT) break;
+        }
+        pthread_mutex_unlock(&api->mu);
+    }
+    return NULL;
+}
+
+/* -------------------------------------------------------------- lifecycle */
+
+static int ef_api_parse_listen(const char *listen, struct sockaddr_in *sa)
+{
+    char host[256];
+    const char *colon = strrchr(listen, ':');
+    if (!colon) return EF_EINVAL;
+    size_t hl = (size_t)(colon - listen);
+    if (hl >= sizeof host) return EF_EINVAL;
+    memcpy(host, listen, hl);
+    host[hl] = 0;
+    uint64_t port;
+    if (!ef_api_parse_u64(colon + 1, &port) || port > 65535) return EF_EINVAL;
+    memset(sa, 0, sizeof *sa);
+    sa->sin_family = AF_INET;
+    sa->sin_port = htons((uint16_t)port);
+    if (hl == 0 || !strcmp(host, "*")) {
+        sa->sin_addr.s_addr = htonl(INADDR_ANY);
+        return 0;
+    }
+    struct addrinfo hints = {.ai_family = AF_INET, .ai_socktype = SOCK_STREAM}, *res = NULL;
+    if (getaddrinfo(host, NULL, &hints, &res) || !res) return EF_EINVAL;
+    sa->sin_addr = ((struct sockaddr_in *)res->ai_addr)->sin_addr;
+    freeaddrinfo(res);
+    return 0;
+}
+
+int ef_api_start(ef_api **out, const ef_api_config *cfg, const ef_api_backend *be)
+{
+    EF_ASSERT(out && cfg && be);
+    *out = NULL;
+    if (!cfg->listen || !be->height || !be->status || !be->block || !be->tx || !be->query ||
+        !be->account || !be->submit)
+        return EF_EINVAL;
+    if (cfg->private_reads && !be->is_member) return EF_EINVAL;
+    struct sockaddr_in sa;
+    if (ef_api_parse_listen(cfg->listen, &sa)) return EF_EINVAL;
+    ef_api *api = calloc(1, sizeof *api);
+    if (!api) return EF_ENOMEM;
+    int rc = EF_ENOMEM;
+    api->be = *be;
+    api->private_reads = cfg->private_reads;
+    api->wait_ms_max = cfg->wait_ms_max ? cfg->wait_ms_max : EF_API_WAIT_MS_DEFAULT;
+    api->replay = calloc(EF_API_REPLAY_MAX, sizeof *api->replay);
+    if (!api->replay) goto fail_alloc;
+    pthread_mutex_init(&api->mu, NULL);
+    pthread_cond_init(&api->cond, NULL);
+    api->height = be->height(be->ctx);
+    EF_ASSERT(ef_explorer_assets_len <= EF_EXPLORER_ASSETS_MAX);
+    for (size_t i = 0; i < ef_explorer_assets_len; i++) {
+        const ef_explorer_asset *a = &ef_explorer_assets[i];
+        api->assets[i] = MHD_create_response_from_buffer(a->len, (void *)a->data, MHD_RESPMEM_PERSISTENT);
+        if (!api->assets[i]) goto fail;
+        MHD_add_response_header(api->assets[i], MHD_HTTP_HEADER_CONTENT_TYPE, a->ctype);
+        MHD_add_response_header(api->assets[i], MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+    }
+    unsigned conn_max = cfg->conn_max ? cfg->conn_max : EF_API_CONN_MAX;
+    unsigned idle_s = cfg->idle_s ? cfg->idle_s : EF_API_IDLE_S;
+    api->mhd = MHD_start_daemon(
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ERROR_LOG, 0,
+        NULL, NULL, ef_api_handler, api,
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+        MHD_OPTION_CONNECTION_LIMIT, conn_max,
+        MHD_OPTION_CONNECTION_TIMEOUT, idle_s,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)EF_API_HEADER_MEM,
+        MHD_OPTION_URI_LOG_CALLBACK, ef_api_uri_cb, api,
+        MHD_OPTION_NOTIFY_COMPLETED, ef_api_done_cb, api,
+        MHD_OPTION_EXTERNAL_LOGGER, ef_api_mhd_log, api,
+        MHD_OPTION_END);
+    if (!api->mhd) {
+        rc = EF_ENET;
+        EF_LOGE(EF_API_LOG, "cannot listen on %s", cfg->listen);
+        goto fail;
+    }
+    if (pthread_create(&api->counter, NULL, ef_api_counter_main, api) == 0) api->counter_started = true;
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(api->mhd, MHD_DAEMON_INFO_BIND_PORT);
+    api->port = info ? info->port : ntohs(sa.sin_port);
+    EF_LOGI(EF_API_LOG, "listening on %s (port %u)%s", cfg->listen, api->port,
+            api->private_reads ? ", private: signed member reads only" : "");
+    *out = api;
+    return 0;
+fail:
+    for (size_t i = 0; i < EF_EXPLORER_ASSETS_MAX; i++)
+        if (api->assets[i]) MHD_destroy_response(api->assets[i]);
+    pthread_cond_destroy(&api->cond);
+    pthread_mutex_destroy(&api->mu);
+fail_alloc:
+    free(api->replay);
+    free(api);
+    return rc;
+}
+
+uint16_t ef_api_port(const ef_api *api)
+{
+    return api->port;
+}
+
+void ef_api_notify_commit(ef_api *api, uint64_t height)
+{
+    pthread_mutex_lock(&api->mu);
+    if (height > api->height) api->height = height;
+    pthread_cond_broadcast(&api->cond);
+    pthread_mutex_unlock(&api->mu);
+}
+
+void ef_api_stop(ef_api *api)
+{
+    if (!api) return;
+    pthread_mutex_lock(&api->mu);
+    api->stopping = true;
+    pthread_cond_broadcast(&api->cond);
+    pthread_mutex_unlock(&api->mu);
+    MHD_stop_daemon(api->mhd);
+    if (api->counter_started) pthread_join(api->counter, NULL);
+    for (size_t i = 0; i < EF_EXPLORER_ASSETS_MAX; i++)
+        if (api->assets[i]) MHD_destroy_response(api->assets[i]);
+    pthread_cond_destroy(&api->cond);
+    pthread_mutex_destroy(&api->mu);
+    free(api->replay);
+    free(api);
+}

@@ -1,0 +1,198 @@
+/* ef_api.h: the node's HTTP API: JSON endpoints, server-sent events, Prometheus
+ * metrics, signed reads for private ledgers, and the explorer page.
+ *
+ * The server (libmicrohttpd, one thread per connection, so a long request such as
+ * POST /txs?wait=commit or GET /events never holds up another) knows nothing about
+ * nodes or stores: it calls a small backend (ef_api_backend), a table of function
+ * pointers plus a context, implemented over the real node (ef_api_node.h) and over
+ * a bare ledger store (ef_api_store.h).
+ *
+ * Endpoints (docs/api.yaml is the full reference):
+ *
+ *   GET  /                      the explorer page (static, embedded at build time)
+ *   GET  /ui/{file}             its script and style sheet
+ *   GET  /status                chain id, height, last block, round, validators, peers, mempool
+ *   GET  /blocks/{height}       one block: header, commit signers, transactions with results and events
+ *   GET  /blocks?from=&to=      block summaries, ascending, at most EF_API_RANGE_MAX
+ *   GET  /txs/{hash}            a committed transaction: block, position, result, events
+ *   POST /txs[?wait=commit]     submit a signed transaction (JSON {"tx": HEX} or raw
+ *                               application/octet-stream); 202 once admitted, or with
+ *                               wait=commit 200 once committed (504 after timeout_ms)
+ *   GET  /state/{contract}/...  a contract's query function
+ *   GET  /accounts/{key}        role, domain, balance and next nonce of an account
+ *   GET  /events                server-sent events (see below)
+ *   GET  /metrics               Prometheus text format
+ *
+ * Errors: a JSON body {"error": "text", "code": "ENAME"} where code is an
+ * ef_errname() of src/base/ef_err.h, with status 400 (malformed), 403 (private
+ * ledger, unsigned or outsider), 404, 405, 409 (nonce, duplicate), 413 (body over
+ * EF_API_BODY_MAX), 422 (well-formed but invalid: signature, chain), 503 (full,
+ * shutting down) or 504 (wait timed out). Headers over EF_API_HEADER_MEM get
+ * libmicrohttpd's own 431.
+ *
+ * Event stream (GET /events?from=H&contract=C&event=E1,E2&kind=all|block|event):
+ *   Messages are grouped per committed block, in height order. For block h:
+ *     event: block     data: {"height","hash","time_ms","proposer","txs"} (kind all|block)
+ *     event: event     data: {"height","tx","index","contract","name","data"}
+ *                      one per contract event matching contract/event (kind all|event)
+ *   and the last message of block h carries "id: h" (a message with only "id: h" is
+ *   sent when nothing in the block matched), so a client's Last-Event-ID always
+ *   means "every message up to and including block h was delivered". Resume with
+ *   ?from=h+1 or the Last-Event-ID header (browsers do this by themselves); without
+ *   either, the stream starts at the next block to commit. Old blocks are replayed
+ *   from the store, then the stream follows commits live, with no gap between.
+ *   A comment line (": keepalive") is sent every EF_API_SSE_KEEPALIVE_MS.
+ *
+ * Private ledgers (ef_api_config.private_reads): every endpoint except the explorer's
+ * static files requires three headers, EF_API_HDR_KEY (the account's public key,
+ * hex), EF_API_HDR_TIME (Unix time in ms, decimal) and EF_API_HDR_SIG (hex Ed25519
+ * signature with tag EF_TAG_HTTP over the message from ef_api_auth_message()). The
+ * time must be within EF_API_SIG_WINDOW_MS of the server's clock, the signature
+ * must verify, a signature is accepted once only (a replay within the window is
+ * refused), and the key must be a member of the ledger (backend is_member). Any
+ * failure is 403.
+ *
+ * Threading: ef_api_start/ef_api_stop from one thread; ef_api_notify_commit from
+ * any thread. Backend functions are called concurrently from the server's
+ * connection threads and must be thread-safe.
+ */
+#ifndef EF_API_H
+#define EF_API_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/ef_crypto.h"
+
+/* --- limits (each enforced) --- */
+#define EF_API_BODY_MAX (256 * 1024)      /* POST body bytes; more is 413 */
+#define EF_API_HEADER_MEM (32 * 1024)     /* per-connection memory for request line and headers */
+#define EF_API_CONN_MAX 256               /* open connections (default of conn_max) */
+#define EF_API_SSE_MAX 64                 /* concurrent /events streams; more is 503 */
+#define EF_API_WAIT_MAX 128               /* concurrent ?wait=commit requests; more is 503 */
+#define EF_API_IDLE_S 30                  /* idle connection timeout (default of idle_s) */
+#define EF_API_RANGE_MAX 100              /* blocks per /blocks?from=&to= */
+#define EF_API_WAIT_MS_DEFAULT 30000      /* default and maximum wait for ?wait=commit */
+#define EF_API_SIG_WINDOW_MS 30000        /* signed request time must be within +- this */
+#define EF_API_REPLAY_MAX 8192            /* signatures remembered for replay detection */
+#define EF_API_SSE_KEEPALIVE_MS 15000
+#define EF_API_FILTER_MAX 8               /* event names in one /events filter */
+#define EF_API_PATH_MAX 512               /* request target (path and query) bytes */
+
+#define EF_API_HDR_KEY "X-Edgefed-Key"
+#define EF_API_HDR_TIME "X-Edgefed-Time"
+#define EF_API_HDR_SIG "X-Edgefed-Sig"
+
+/* Commit latency histogram: bucket i counts commits with latency <= bound[i] ms
+ * (and > bound[i-1]); the last bucket, EF_API_LAT_BUCKETS - 1, counts the rest. */
+#define EF_API_LAT_BUCKETS 13
+extern const double ef_api_lat_bounds_ms[EF_API_LAT_BUCKETS - 1];
+/* The bucket index for a latency in ms. */
+int ef_api_lat_bucket(double ms);
+
+#define EF_API_REJECT_MAX 48
+#define EF_API_REASON_MAX 32
+
+/* Counters the backend reports for /metrics. Plain values, filled by the backend. */
+typedef struct ef_api_metrics {
+    uint64_t height;                /* last committed height */
+    uint64_t round;                 /* consensus round at the current height */
+    uint64_t txs_committed;         /* since genesis */
+    uint64_t blocks_committed;      /* since this process started */
+    uint64_t mempool_txs;
+    uint64_t mempool_bytes;
+    uint64_t peers;                 /* connected, authenticated peers */
+    uint64_t lat_counts[EF_API_LAT_BUCKETS]; /* commit latency (admission to commit) */
+    uint64_t lat_count;
+    double lat_sum_ms;
+    size_t rejected_len;            /* rejected messages / transactions by reason */
+    struct {
+        char reason[EF_API_REASON_MAX];
+        uint64_t count;
+    } rejected[EF_API_REJECT_MAX];
+} ef_api_metrics;
+
+/* What the server asks of a node. Every function returns 0 or a negative ef_err
+ * code; JSON outputs are new references the server releases. All are called from
+ * the server's threads, concurrently. Functions marked optional may be NULL.
+ *
+ * JSON shapes (fields the server and the explorer rely on; more are allowed):
+ *   status:  {"chain_id","height","last_hash","last_time_ms","round","peers",
+ *             "mempool_txs","validators":[{"key","role","domain",...}],...}
+ *   block, full=false:  {"height","hash","time_ms","proposer","txs": COUNT,...}
+ *   block, full=true:   the same plus "txs":[{"hash","sender","nonce","contract",
+ *             "method","result","code","events":[{"name","data"}]}] (here "txs" is
+ *             the list), "header":{...}, "signers":[KEY,...]
+ *   tx:      {"hash","height","index","sender","nonce","contract","method","args",
+ *             "result","code","events":[...]}
+ *   account: {"key","role","domain","balance","nonce"} where nonce is the next one.
+ */
+typedef struct ef_api_backend {
+    void *ctx;
+    /* Last committed height (0 before the first block after genesis). Must be cheap. */
+    uint64_t (*height)(void *ctx);
+    int (*status)(void *ctx, json_t **out);
+    /* EF_ENOTFOUND above the committed height. */
+    int (*block)(void *ctx, uint64_t height, bool full, json_t **out);
+    /* EF_ENOTFOUND unless committed. */
+    int (*tx)(void *ctx, const ef_hash *hash, json_t **out);
+    /* Runs contract's query function on path ("" for its root): EF_ENOCONTRACT,
+     * EF_ENOTFOUND, EF_EINVAL. */
+    int (*query)(void *ctx, const char *contract, const char *path, json_t **out);
+    int (*account)(void *ctx, const ef_pub *pub, json_t **out);
+    /* Admits one encoded, signed transaction to the mempool (checks its decoding,
+     * chain, signature and nonce) and sets *hash. Errors: EF_ETRUNC..EF_ENONCANON,
+     * EF_ETOOBIG, EF_EBADSIG, EF_ECHAIN, EF_ENONCE, EF_EDUP, EF_EFULL, EF_ECLOSED. */
+    int (*submit)(void *ctx, const uint8_t *tx, size_t len, ef_hash *hash);
+    /* Optional: counters for /metrics (zeroed by the server before the call). */
+    int (*metrics)(void *ctx, ef_api_metrics *out);
+    /* Optional (required for private_reads): true if pub is an account registered
+     * on this ledger (any role). */
+    bool (*is_member)(void *ctx, const ef_pub *pub);
+} ef_api_backend;
+
+typedef struct ef_api_config {
+    const char *listen;      /* "HOST:PORT" (IPv4 or a name); port 0 picks a free one */
+    bool private_reads;      /* domain ledger: every request must be signed by a member */
+    unsigned conn_max;       /* 0: EF_API_CONN_MAX */
+    unsigned idle_s;         /* 0: EF_API_IDLE_S */
+    unsigned wait_ms_max;    /* 0: EF_API_WAIT_MS_DEFAULT */
+} ef_api_config;
+
+typedef struct ef_api ef_api;
+
+/* Starts the server. The backend table is copied; be->ctx must outlive the server.
+ * Returns 0 and *out, or EF_EINVAL (bad listen address or backend), EF_ENET (cannot
+ * bind), EF_ENOMEM. */
+EF_MUST_USE int ef_api_start(ef_api **out, const ef_api_config *cfg, const ef_api_backend *be);
+/* The bound TCP port. */
+uint16_t ef_api_port(const ef_api *api);
+/* Tells the server a block was committed: wakes event streams and commit waiters.
+ * Thread-safe, never blocks on the network; cheap enough to call from the node's
+ * loop on every commit. Streams also poll be->height every second, so a missed
+ * call delays but never loses a message. */
+void ef_api_notify_commit(ef_api *api, uint64_t height);
+/* Ends every stream and waiter, stops the server and frees it. NULL is a no-op. */
+void ef_api_stop(ef_api *api);
+
+/* --- signed requests (private ledgers) --- */
+
+/* Writes the signed message for a request into out (cap bytes, NUL-terminated):
+ *   METHOD "\n" TARGET "\n" TIME_MS
+ * where TARGET is the request target as sent (path and query, e.g.
+ * "/blocks?from=1&to=5") and TIME_MS is decimal. Returns its length, or EF_ETOOBIG
+ * if it does not fit. */
+int ef_api_auth_message(char *out, size_t cap, const char *method, const char *target,
+                        uint64_t time_ms);
+/* Signs a request: key_hex (65 bytes), sig_hex (129 bytes) receive the header values.
+ * Returns 0 or EF_ETOOBIG (target over EF_API_PATH_MAX). */
+int ef_api_auth_sign(char key_hex[2 * EF_PUB_SIZE + 1], char sig_hex[2 * EF_SIG_SIZE + 1],
+                     const ef_keypair *kp, const char *method, const char *target,
+                     uint64_t time_ms);
+
+/* Maps an ef_err code to the API's HTTP status (e.g. EF_ENOTFOUND -> 404). */
+unsigned ef_api_http_status(int err);
+
+#endif

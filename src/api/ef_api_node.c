@@ -1,0 +1,194 @@
+/* ef_api_node.c: the HTTP API inside a node: backend over the node and the
+ * extension that starts and stops the server with it. */
+#include "api/ef_api_node.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/ef_api_store.h"
+#include "base/ef_codec.h"
+#include "base/ef_log.h"
+
+static ef_store *ef_an_store(void *ctx) { return ef_node_store(ctx); }
+
+static uint64_t ef_an_height(void *ctx) { return ef_store_height(ef_an_store(ctx)); }
+
+/* The store's view (validators with roles and last signatures) plus the node's
+ * snapshot (round, peers, mempool, who we are). */
+static int ef_an_status(void *ctx, json_t **out)
+{
+    ef_node *n = ctx;
+    json_t *o = NULL;
+    int rc = ef_api_store_status(ef_node_store(n), &o);
+    if (rc) return rc;
+    ef_node_status *st = malloc(sizeof *st);
+    if (!st) {
+        json_decref(o);
+        return EF_ENOMEM;
+    }
+    ef_node_get_status(n, st);
+    char hex[2 * EF_PUB_SIZE + 1];
+    ef_hex(hex, st->key.b, EF_PUB_SIZE);
+    json_object_set_new(o, "node_key", json_string(hex));
+    json_object_set_new(o, "moniker", json_string(st->moniker));
+    json_object_set_new(o, "validator", json_boolean(st->validator));
+    json_object_set_new(o, "round", json_integer((json_int_t)st->round));
+    json_object_set_new(o, "step", json_integer(st->step));
+    json_object_set_new(o, "catching_up", json_boolean(st->catching_up));
+    json_object_set_new(o, "peers", json_integer((json_int_t)st->peers_len));
+    json_object_set_new(o, "mempool_txs", json_integer((json_int_t)st->mempool_txs));
+    json_object_set_new(o, "mempool_bytes", json_integer((json_int_t)st->mempool_bytes));
+    json_object_set_new(o, "blocks_committed", json_integer((json_int_t)st->blocks_committed));
+    json_t *peers = json_array();
+    for (size_t i = 0; i < st->peers_len && peers; i++) {
+        ef_hex(hex, st->peers[i].b, EF_PUB_SIZE);
+        json_array_append_new(peers, json_pack("{s:s, s:I}", "key", hex, "height",
+                                               (json_int_t)st->peer_heights[i]));
+    }
+    json_object_set_new(o, "peer_list", peers ? peers : json_array());
+    /* each validator: connected if it is us or one of our peers */
+    size_t i;
+    json_t *v;
+    json_array_foreach(json_object_get(o, "validators"), i, v) {
+        const char *key = json_string_value(json_object_get(v, "key"));
+        ef_pub pub;
+        if (!key || ef_unhex(pub.b, EF_PUB_SIZE, key)) continue;
+        bool up = !memcmp(pub.b, st->key.b, EF_PUB_SIZE);
+        for (size_t k = 0; k < st->peers_len && !up; k++)
+            if (!memcmp(pub.b, st->peers[k].b, EF_PUB_SIZE)) up = true;
+        json_object_set_new(v, "connected", json_boolean(up));
+    }
+    free(st);
+    *out = o;
+    return 0;
+}
+
+static int ef_an_block(void *ctx, uint64_t h, bool full, json_t **out)
+{
+    return ef_api_store_block(ef_an_store(ctx), h, full, out);
+}
+static int ef_an_tx(void *ctx, const ef_hash *h, json_t **out) { return ef_api_store_tx(ef_an_store(ctx), h, out); }
+static int ef_an_query(void *ctx, const char *c, const char *p, json_t **out)
+{
+    return ef_store_query(ef_an_store(ctx), c, p, out);
+}
+static int ef_an_account(void *ctx, const ef_pub *p, json_t **out)
+{
+    return ef_api_store_account(ef_an_store(ctx), p, out);
+}
+static bool ef_an_is_member(void *ctx, const ef_pub *p) { return ef_api_store_is_member(ef_an_store(ctx), p); }
+
+static int ef_an_submit(void *ctx, const uint8_t *tx, size_t len, ef_hash *hash)
+{
+    return ef_node_submit_wait(ctx, tx, len, hash);
+}
+
+static int ef_an_metrics(void *ctx, ef_api_metrics *m)
+{
+    ef_node_status *st = malloc(sizeof *st);
+    if (!st) return EF_ENOMEM;
+    ef_node_get_status(ctx, st);
+    m->height = st->height;
+    m->round = st->round;
+    m->txs_committed = st->txs_committed;
+    m->blocks_committed = st->blocks_committed;
+    m->mempool_txs = st->mempool_txs;
+    m->mempool_bytes = st->mempool_bytes;
+    m->peers = st->peers_len;
+    _Static_assert(EF_NODE_LAT_BUCKETS == EF_API_LAT_BUCKETS, "same latency buckets");
+    memcpy(m->lat_counts, st->lat_counts, sizeof m->lat_counts);
+    m->lat_count = st->lat_count;
+    m->lat_sum_ms = st->lat_sum_ms;
+    m->rejected_len = EF_MIN(st->rejected_len, (size_t)EF_API_REJECT_MAX);
+    for (size_t i = 0; i < m->rejected_len; i++) {
+        snprintf(m->rejected[i].reason, sizeof m->rejected[i].reason, "%s", st->rejected[i].reason);
+        m->rejected[i].count = st->rejected[i].count;
+    }
+    free(st);
+    return 0;
+}
+
+void ef_api_node_backend(ef_api_backend *be, ef_node *n)
+{
+    memset(be, 0, sizeof *be);
+    be->ctx = n;
+    be->height = ef_an_height;
+    be->status = ef_an_status;
+    be->block = ef_an_block;
+    be->tx = ef_an_tx;
+    be->query = ef_an_query;
+    be->account = ef_an_account;
+    be->submit = ef_an_submit;
+    be->metrics = ef_an_metrics;
+    be->is_member = ef_an_is_member;
+}
+
+/* --- the extension --- */
+
+static void ef_an_on_commit(void *arg, const ef_node_commit *c)
+{
+    ef_api_notify_commit(arg, c->height);
+}
+
+static int ef_an_uint(const json_t *sec, const char *k, unsigned *out)
+{
+    json_t *v = json_object_get(sec, k);
+    if (!v) return 0;
+    if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > 1000000)
+        return EF_ECONFIG;
+    *out = (unsigned)json_integer_value(v);
+    return 0;
+}
+
+static int ef_an_start(ef_node *n, const ef_node_config *cfg, void **state)
+{
+    *state = NULL;
+    if (!cfg->http_listen[0]) return 0;
+    ef_api_config ac = {.listen = cfg->http_listen};
+    json_t *sec = cfg->doc ? json_object_get(cfg->doc, "api") : NULL;
+    if (sec) {
+        const char *k;
+        json_t *v;
+        if (!json_is_object(sec)) goto bad;
+        json_object_foreach(sec, k, v) {
+            if (strcmp(k, "private") && strcmp(k, "conn_max") && strcmp(k, "idle_s") &&
+                strcmp(k, "wait_ms_max"))
+                goto bad;
+        }
+        json_t *p = json_object_get(sec, "private");
+        if (p && !json_is_boolean(p)) goto bad;
+        ac.private_reads = json_is_true(p);
+        if (ef_an_uint(sec, "conn_max", &ac.conn_max) || ef_an_uint(sec, "idle_s", &ac.idle_s) ||
+            ef_an_uint(sec, "wait_ms_max", &ac.wait_ms_max))
+            goto bad;
+    }
+    ef_api_backend be;
+    ef_api_node_backend(&be, n);
+    ef_api *api = NULL;
+    int rc = ef_api_start(&api, &ac, &be);
+    if (rc) {
+        EF_LOGE("api", "cannot start the HTTP API on %s: %s", cfg->http_listen, ef_strerror(rc));
+        return rc;
+    }
+    rc = ef_node_on_commit(n, ef_an_on_commit, api);
+    if (rc) {
+        ef_api_stop(api);
+        return rc;
+    }
+    *state = api;
+    return 0;
+bad:
+    EF_LOGE("api", "bad \"api\" section in the node config (fields: private, conn_max, idle_s, wait_ms_max)");
+    return EF_ECONFIG;
+}
+
+static void ef_an_stop(void *state)
+{
+    ef_api_stop(state);
+}
+
+const ef_node_ext ef_api_node_ext = {
+    .name = "api",
+    .start = ef_an_start,
+    .stop = ef_an_stop,
+};

@@ -1,0 +1,274 @@
+/* ef_api_store.c: JSON views of blocks, transactions, accounts and status read
+ * from the ledger store, and the read-only store backend. */
+#include "api/ef_api_store.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/ef_codec.h"
+#include "consensus/ef_cert.h"
+#include "ledger/ef_block.h"
+
+static void ef_api_hex_set(json_t *o, const char *k, const void *p, size_t n)
+{
+    char hex[2 * 64 + 1];
+    EF_ASSERT(n <= 64);
+    ef_hex(hex, p, n);
+    json_object_set_new(o, k, json_string(hex));
+}
+
+/* result, code and events of a committed tx into o. */
+static int ef_api_result_set(json_t *o, const ef_tx_loc *loc)
+{
+    json_object_set_new(o, "height", json_integer((json_int_t)loc->height));
+    json_object_set_new(o, "index", json_integer((json_int_t)loc->index));
+    json_object_set_new(o, "result", json_integer(loc->code));
+    json_object_set_new(o, "code", json_string(ef_errname(loc->code)));
+    json_t *ev = loc->events_json ? json_loads(loc->events_json, 0, NULL) : NULL;
+    json_object_set_new(o, "events", ev ? ev : json_array());
+    return 0;
+}
+
+/* The signers of block height's certificate, as a JSON array of keys (and its round). */
+static json_t *ef_api_signers(ef_store *s, uint64_t height, int64_t *round)
+{
+    json_t *arr = json_array();
+    uint8_t *cert = NULL;
+    size_t len = 0;
+    *round = -1;
+    if (!arr || height == 0 || ef_store_cert(s, height, &cert, &len)) return arr;
+    ef_cert *c = malloc(sizeof *c);
+    ef_vset *vs = malloc(sizeof *vs);
+    if (c && vs && len && ef_cert_decode(c, cert, len) == 0 && ef_store_vset(s, height, vs) == 0) {
+        *round = c->round;
+        for (uint16_t i = 0; i < c->count; i++) {
+            if (c->sigs[i].index >= vs->len) continue;
+            char hex[2 * EF_PUB_SIZE + 1];
+            ef_hex(hex, vs->v[c->sigs[i].index].pub.b, EF_PUB_SIZE);
+            json_array_append_new(arr, json_string(hex));
+        }
+    }
+    free(c);
+    free(vs);
+    free(cert);
+    return arr;
+}
+
+int ef_api_store_block(ef_store *s, uint64_t height, bool full, json_t **out)
+{
+    *out = NULL;
+    uint8_t *enc = NULL;
+    size_t len = 0;
+    ef_block b = {0};
+    int rc = ef_store_block(s, height, &enc, &len);
+    if (rc) return rc;
+    rc = ef_block_decode(&b, enc, len);
+    if (rc) goto out;
+    json_t *o = ef_block_header_to_json(&b.hdr);
+    if (!o) { rc = EF_ENOMEM; goto out; }
+    int64_t round;
+    json_object_set_new(o, "signers", ef_api_signers(s, height, &round));
+    json_object_set_new(o, "round", round >= 0 ? json_integer(round) : json_null());
+    if (!full) {
+        json_object_set_new(o, "txs", json_integer(b.txs_len));
+    } else {
+        json_t *txs = json_array();
+        for (uint32_t i = 0; i < b.txs_len && txs; i++) {
+            json_t *t = ef_tx_to_json(&b.txs[i].tx);
+            if (!t) { rc = EF_ENOMEM; break; }
+            ef_api_hex_set(t, "hash", b.txs[i].hash.b, EF_HASH_SIZE);
+            json_object_del(t, "chain_id");
+            ef_tx_loc loc = {0};
+            if (ef_store_tx_lookup(s, &b.txs[i].hash, &loc) == 0 && loc.height == height) {
+                ef_api_result_set(t, &loc);
+                json_object_del(t, "height");
+            }
+            free(loc.events_json);
+            json_array_append_new(txs, t);
+        }
+        if (!txs) rc = EF_ENOMEM;
+        json_object_set_new(o, "txs", txs ? txs : json_array());
+    }
+    if (rc) json_decref(o);
+    else *out = o;
+out:
+    ef_block_free(&b);
+    free(enc);
+    return rc;
+}
+
+int ef_api_store_tx(ef_store *s, const ef_hash *hash, json_t **out)
+{
+    *out = NULL;
+    ef_tx_loc loc = {0};
+    uint8_t *enc = NULL;
+    size_t len = 0;
+    ef_block b = {0};
+    int rc = ef_store_tx_lookup(s, hash, &loc);
+    if (rc) return rc;
+    rc = ef_store_block(s, loc.height, &enc, &len);
+    if (rc) goto out;
+    rc = ef_block_decode(&b, enc, len);
+    if (rc) goto out;
+    if (loc.index >= b.txs_len || !ef_hash_eq(&b.txs[loc.index].hash, hash)) {
+        rc = EF_EDB;          /* the index disagrees with the block */
+        goto out;
+    }
+    json_t *t = ef_tx_to_json(&b.txs[loc.index].tx);
+    if (!t) { rc = EF_ENOMEM; goto out; }
+    ef_api_hex_set(t, "hash", hash->b, EF_HASH_SIZE);
+    ef_api_result_set(t, &loc);
+    json_object_set_new(t, "block_hash", json_null());
+    ef_hash bh;
+    ef_block_header_hash(&bh, &b.hdr);
+    ef_api_hex_set(t, "block_hash", bh.b, EF_HASH_SIZE);
+    json_object_set_new(t, "time_ms", json_integer((json_int_t)b.hdr.time_ms));
+    *out = t;
+out:
+    ef_block_free(&b);
+    free(enc);
+    free(loc.events_json);
+    return rc;
+}
+
+/* Copies role, domain and name of the registry's account record into o. */
+static void ef_api_registry_set(ef_store *s, const char *hex, json_t *o)
+{
+    char path[16 + 2 * EF_PUB_SIZE];
+    json_t *acc = NULL;
+    snprintf(path, sizeof path, "account/%s", hex);
+    if (ef_store_query(s, "registry", path, &acc) || !json_is_object(acc)) {
+        json_decref(acc);
+        json_object_set_new(o, "role", json_string("none"));
+        return;
+    }
+    static const char *const fields[] = {"role", "domain", "name"};
+    for (size_t i = 0; i < EF_ARRAY_LEN(fields); i++) {
+        json_t *v = json_object_get(acc, fields[i]);
+        if (v) json_object_set(o, fields[i], v);
+    }
+    if (!json_object_get(o, "role")) json_object_set_new(o, "role", json_string("member"));
+    json_decref(acc);
+}
+
+int ef_api_store_account(ef_store *s, const ef_pub *pub, json_t **out)
+{
+    *out = NULL;
+    char hex[2 * EF_PUB_SIZE + 1], path[16 + 2 * EF_PUB_SIZE];
+    ef_hex(hex, pub->b, EF_PUB_SIZE);
+    uint64_t nonce = 0;
+    int rc = ef_store_nonce(s, pub, &nonce);
+    if (rc) return rc;
+    json_t *o = json_pack("{s:s, s:I}", "key", hex, "nonce", (json_int_t)nonce);
+    if (!o) return EF_ENOMEM;
+    json_t *bal = NULL;
+    snprintf(path, sizeof path, "balance/%s", hex);
+    uint64_t balance = 0;
+    if (ef_store_query(s, "bank", path, &bal) == 0) {
+        json_t *v = json_is_object(bal) ? json_object_get(bal, "balance") : bal;
+        if (json_is_integer(v)) balance = (uint64_t)json_integer_value(v);
+    }
+    json_decref(bal);
+    json_object_set_new(o, "balance", json_integer((json_int_t)balance));
+    ef_api_registry_set(s, hex, o);
+    *out = o;
+    return 0;
+}
+
+bool ef_api_store_is_member(ef_store *s, const ef_pub *pub)
+{
+    char hex[2 * EF_PUB_SIZE + 1], path[16 + 2 * EF_PUB_SIZE];
+    ef_hex(hex, pub->b, EF_PUB_SIZE);
+    snprintf(path, sizeof path, "account/%s", hex);
+    json_t *acc = NULL;
+    int rc = ef_store_query(s, "registry", path, &acc);
+    bool member = rc == 0 && acc && !json_is_null(acc);
+    if (member && json_is_object(acc)) {
+        const char *role = json_string_value(json_object_get(acc, "role"));
+        if (role && !strcmp(role, "none")) member = false;
+    }
+    json_decref(acc);
+    return member;
+}
+
+int ef_api_store_status(ef_store *s, json_t **out)
+{
+    *out = NULL;
+    ef_store_info info;
+    int rc = ef_store_info_get(s, &info);
+    if (rc) return rc;
+    if (!info.initialised) return EF_ENOTFOUND;
+    char lh[2 * EF_HASH_SIZE + 1], gh[2 * EF_HASH_SIZE + 1], sh[2 * EF_HASH_SIZE + 1];
+    ef_hex(lh, info.last_hash.b, EF_HASH_SIZE);
+    ef_hex(gh, info.genesis_hash.b, EF_HASH_SIZE);
+    ef_hex(sh, info.state_hash.b, EF_HASH_SIZE);
+    json_t *o = json_pack("{s:s, s:I, s:s, s:I, s:s, s:s}", "chain_id", info.chain_id,
+                          "height", (json_int_t)info.height, "last_hash", lh,
+                          "last_time_ms", (json_int_t)info.last_time_ms, "genesis_hash", gh,
+                          "state_hash", sh);
+    if (!o) return EF_ENOMEM;
+    json_t *vals = json_array();
+    ef_vset *vs = malloc(sizeof *vs);
+    int64_t round;
+    json_t *signers = ef_api_signers(s, info.height, &round);
+    bool have_cert = round >= 0;   /* else signed_last is unknown and left out */
+    if (vs && ef_store_vset(s, info.height + 1, vs) == 0) {
+        for (uint32_t i = 0; i < vs->len; i++) {
+            char hex[2 * EF_PUB_SIZE + 1];
+            ef_hex(hex, vs->v[i].pub.b, EF_PUB_SIZE);
+            json_t *v = json_pack("{s:s, s:I}", "key", hex, "power", (json_int_t)vs->v[i].power);
+            if (!v) continue;
+            ef_api_registry_set(s, hex, v);
+            bool signed_last = false;
+            size_t k;
+            json_t *sg;
+            json_array_foreach(signers, k, sg)
+                if (!strcmp(json_string_value(sg), hex)) signed_last = true;
+            if (have_cert) json_object_set_new(v, "signed_last", json_boolean(signed_last));
+            json_array_append_new(vals, v);
+        }
+    }
+    json_decref(signers);
+    free(vs);
+    json_object_set_new(o, "validators", vals ? vals : json_array());
+    *out = o;
+    return 0;
+}
+
+/* --- the read-only backend --- */
+
+static uint64_t ef_sb_height(void *ctx) { return ef_store_height(ctx); }
+static int ef_sb_status(void *ctx, json_t **out) { return ef_api_store_status(ctx, out); }
+static int ef_sb_block(void *ctx, uint64_t h, bool full, json_t **out)
+{
+    return ef_api_store_block(ctx, h, full, out);
+}
+static int ef_sb_tx(void *ctx, const ef_hash *h, json_t **out) { return ef_api_store_tx(ctx, h, out); }
+static int ef_sb_query(void *ctx, const char *c, const char *p, json_t **out)
+{
+    return ef_store_query(ctx, c, p, out);
+}
+static int ef_sb_account(void *ctx, const ef_pub *p, json_t **out)
+{
+    return ef_api_store_account(ctx, p, out);
+}
+static int ef_sb_submit(void *ctx, const uint8_t *tx, size_t len, ef_hash *h)
+{
+    (void)ctx; (void)tx; (void)len; (void)h;
+    return EF_EPERM;
+}
+static bool ef_sb_is_member(void *ctx, const ef_pub *p) { return ef_api_store_is_member(ctx, p); }
+
+void ef_api_store_backend(ef_api_backend *be, ef_store *s)
+{
+    memset(be, 0, sizeof *be);
+    be->ctx = s;
+    be->height = ef_sb_height;
+    be->status = ef_sb_status;
+    be->block = ef_sb_block;
+    be->tx = ef_sb_tx;
+    be->query = ef_sb_query;
+    be->account = ef_sb_account;
+    be->submit = ef_sb_submit;
+    be->is_member = ef_sb_is_member;
+}

@@ -1,0 +1,48 @@
+/* ef_api_store.h: the API's reads served straight from a ledger store: JSON views
+ * of blocks, transactions, accounts and the chain's status (the read half of every
+ * API backend, see ef_api.h), and a read-only backend over a bare store.
+ *
+ * JSON shapes (docs/api.yaml has the full schemas):
+ *   block:   the header's fields (ef_block_header_to_json: "hash","height","time_ms",
+ *            "prev_hash","txs_root","results_root","state_hash","vset_hash",
+ *            "proposer",...) plus "round" and "signers" (public keys of the commit
+ *            certificate's signers, [] for block 0) and "txs": the count, or with
+ *            full the list of transactions as below, without "height".
+ *   tx:      ef_tx_to_json's fields plus "height","index","result" (0 or an ef_err),
+ *            "code" (ef_errname of result: "OK", "EFUNDS", ...) and "events"
+ *            ([{"name","data"}], [] for a failed transaction).
+ *   account: {"key","nonce" (next),"balance","role","domain","name"}; role "none"
+ *            and no domain/name for an unregistered key.
+ *   status:  {"chain_id","height","last_hash","last_time_ms","genesis_hash",
+ *            "state_hash","validators":[{"key","power","role","domain","name",
+ *            "signed_last"}]} where signed_last (absent when the last block has no
+ *            certificate, e.g. block 0) tells whether the validator's
+ *            precommit is in the last block's certificate.
+ *
+ * Every function returns 0 or a negative ef_err (EF_ENOTFOUND, EF_EDB, EF_ENOMEM,
+ * or a decoding error for a corrupt record) and on success a new JSON reference.
+ * Threading: as the store's read functions, callable from any thread.
+ */
+#ifndef EF_API_STORE_H
+#define EF_API_STORE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "api/ef_api.h"
+#include "ledger/ef_store.h"
+
+int ef_api_store_block(ef_store *s, uint64_t height, bool full, json_t **out);
+int ef_api_store_tx(ef_store *s, const ef_hash *hash, json_t **out);
+int ef_api_store_account(ef_store *s, const ef_pub *pub, json_t **out);
+int ef_api_store_status(ef_store *s, json_t **out);
+/* true if pub has any role in the store's registry. */
+bool ef_api_store_is_member(ef_store *s, const ef_pub *pub);
+
+/* A backend over store s (ctx = s): every read, is_member, no metrics; submit
+ * answers EF_EPERM (a bare store has no mempool). The node's backend
+ * (ef_api_node.h) reuses the reads and adds submit, status and metrics. */
+void ef_api_store_backend(ef_api_backend *be, ef_store *s);
+
+#endif

@@ -1,0 +1,309 @@
+// explorer.js: the explorer page: status, blocks, transactions, validators and a
+// chart, kept live through the node's /events stream. Plain browser JavaScript.
+"use strict";
+
+const BLOCKS_SHOWN = 15;      // rows in "Latest blocks"
+const TXS_SHOWN = 15;         // rows in "Latest transactions"
+const CHART_BLOCKS = 100;     // blocks the chart covers (one /blocks request)
+const STATUS_MIN_MS = 400;    // at most one /status refresh per this interval
+
+const state = {
+  height: null,
+  blocks: new Map(),          // height -> summary {height, hash, time_ms, proposer, txs}
+  txs: [],                    // newest first: {hash, contract, method, sender, height, code}
+  status: null,
+  statusAt: 0,
+  statusTimer: null,
+  es: null,
+};
+
+const $ = (id) => document.getElementById(id);
+const short = (h, n = 10) => (h && h.length > n + 2 ? h.slice(0, n) + "\u2026" : h || "");
+const fmtTime = (ms) => (ms ? new Date(ms).toLocaleTimeString() : "genesis");
+const esc = (s) => String(s).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
+
+async function getJSON(path) {
+  const r = await fetch(path, { cache: "no-store" });
+  let body = null;
+  try { body = await r.json(); } catch (e) { /* not JSON */ }
+  if (!r.ok) {
+    const msg = body && body.error ? body.error : r.statusText;
+    const err = new Error(`${path}: ${r.status} ${msg}`);
+    err.status = r.status;
+    throw err;
+  }
+  return body;
+}
+
+function showError(text) {
+  const el = $("error");
+  if (!text) { el.hidden = true; return; }
+  el.textContent = text;
+  el.hidden = false;
+}
+
+function setStat(id, value) {
+  const el = $(id);
+  const text = String(value);
+  if (el.textContent !== text) {
+    el.textContent = text;
+    el.classList.add("bump");
+    setTimeout(() => el.classList.remove("bump"), 600);
+  }
+}
+
+// ---------------------------------------------------------------- status
+
+// The node counts transactions up to txs_counted_to; blocks this page saw after
+// that are added so the total never lags the list.
+function totalTxs() {
+  const s = state.status;
+  if (!s || s.txs_total == null) return "\u2013";
+  let n = s.txs_total;
+  for (const [h, b] of state.blocks) if (h > s.txs_counted_to) n += b.txs;
+  return n;
+}
+
+function renderStatus(s) {
+  state.status = s;
+  $("chain-id").textContent = s.chain_id;
+  if (state.height === null || s.height > state.height) state.height = s.height;
+  setStat("stat-height", state.height);
+  setStat("stat-txs", totalTxs());
+  setStat("stat-round", s.round != null ? s.round : "\u2013");
+  setStat("stat-validators", (s.validators || []).length);
+  setStat("stat-peers", s.peers != null ? s.peers : "\u2013");
+  setStat("stat-mempool", s.mempool_txs != null ? s.mempool_txs : "\u2013");
+  $("stat-last").textContent = `${short(s.last_hash, 16)} \u00b7 ${fmtTime(s.last_time_ms)}`;
+  const tb = $("validators").tBodies[0];
+  tb.innerHTML = "";
+  for (const v of s.validators || []) {
+    let pill = v.signed_last ? '<span class="pill ok">signing</span>' : '<span class="pill bad">missed last</span>';
+    if (v.signed_last == null) pill = '<span class="pill idle">no certificate yet</span>';
+    if (v.connected === false) pill += ' <span class="pill bad">offline</span>';
+    const tr = document.createElement("tr");
+    tr.innerHTML = `<td class="mono" title="${esc(v.key)}">${esc(short(v.key, 16))}</td><td>${esc(v.role || "")}</td>` +
+      `<td>${esc(v.domain || "")}</td><td>${esc(v.name || "")}</td><td class="num">${esc(v.power)}</td><td>${pill}</td>`;
+    tb.appendChild(tr);
+  }
+}
+
+async function refreshStatus() {
+  state.statusAt = Date.now();
+  try {
+    renderStatus(await getJSON("/status"));
+    showError(null);
+  } catch (e) {
+    showError(e.status === 403
+      ? "This is a private ledger: its API answers only requests signed by a member of the domain."
+      : `Cannot read the node's status: ${e.message}`);
+  }
+}
+
+function scheduleStatus() {
+  if (state.statusTimer) return;
+  const wait = Math.max(0, STATUS_MIN_MS - (Date.now() - state.statusAt));
+  state.statusTimer = setTimeout(() => { state.statusTimer = null; refreshStatus(); }, wait);
+}
+
+// ---------------------------------------------------------------- blocks
+
+function renderBlocks(freshHeight) {
+  const tb = $("blocks").tBodies[0];
+  tb.innerHTML = "";
+  const hs = [...state.blocks.keys()].sort((a, b) => b - a).slice(0, BLOCKS_SHOWN);
+  for (const h of hs) {
+    const b = state.blocks.get(h);
+    const tr = document.createElement("tr");
+    tr.className = "row" + (h === freshHeight ? " fresh" : "");
+    tr.dataset.height = h;
+    tr.innerHTML = `<td><a href="#/block/${h}">${h}</a></td><td>${esc(fmtTime(b.time_ms))}</td>` +
+      `<td class="mono" title="${esc(b.proposer)}">${esc(short(b.proposer))}</td><td class="num">${b.txs}</td>`;
+    tr.onclick = () => { location.hash = `#/block/${h}`; };
+    tb.appendChild(tr);
+  }
+}
+
+function renderTxs(freshHashes) {
+  const tb = $("txs").tBodies[0];
+  tb.innerHTML = "";
+  if (!state.txs.length) {
+    tb.innerHTML = '<tr class="empty"><td colspan="5">no transactions yet</td></tr>';
+    return;
+  }
+  for (const t of state.txs.slice(0, TXS_SHOWN)) {
+    const tr = document.createElement("tr");
+    tr.className = "row" + (freshHashes && freshHashes.has(t.hash) ? " fresh" : "");
+    tr.dataset.hash = t.hash;
+    const ok = t.code === "OK";
+    tr.innerHTML = `<td class="mono"><a href="#/tx/${esc(t.hash)}">${esc(short(t.hash, 12))}</a></td>` +
+      `<td>${esc(t.contract)}.${esc(t.method)}</td><td class="mono" title="${esc(t.sender)}">${esc(short(t.sender))}</td>` +
+      `<td><a href="#/block/${t.height}">${t.height}</a></td>` +
+      `<td><span class="pill ${ok ? "ok" : "bad"}">${esc(t.code)}</span></td>`;
+    tr.onclick = (ev) => { if (ev.target.tagName !== "A") location.hash = `#/tx/${t.hash}`; };
+    tb.appendChild(tr);
+  }
+}
+
+// Adds a block summary; fetches its transactions if it has any.
+async function addBlock(b, fresh) {
+  state.blocks.set(b.height, { height: b.height, hash: b.hash, time_ms: b.time_ms, proposer: b.proposer, txs: b.txs });
+  for (const h of [...state.blocks.keys()]) if (h < b.height - CHART_BLOCKS) state.blocks.delete(h);
+  if (state.height === null || b.height > state.height) {
+    state.height = b.height;
+    setStat("stat-height", b.height);
+  }
+  setStat("stat-txs", totalTxs());
+  if (fresh) { renderBlocks(b.height); drawChart(); }
+  if (b.txs > 0) await loadBlockTxs(b.height, fresh);
+}
+
+async function loadBlockTxs(h, fresh) {
+  let full;
+  try { full = await getJSON(`/blocks/${h}`); } catch (e) { return; }
+  const fresh_ = new Set();
+  for (const t of full.txs || []) {
+    if (state.txs.some((x) => x.hash === t.hash)) continue;
+    state.txs.push({ hash: t.hash, contract: t.contract, method: t.method, sender: t.sender, height: h, code: t.code || "OK" });
+    fresh_.add(t.hash);
+  }
+  state.txs.sort((a, b) => b.height - a.height);
+  state.txs = state.txs.slice(0, 200);
+  renderTxs(fresh ? fresh_ : null);
+}
+
+async function loadRecent(top) {
+  const from = Math.max(0, top - CHART_BLOCKS + 1);
+  const r = await getJSON(`/blocks?from=${from}&to=${top}`);
+  for (const b of r.blocks) state.blocks.set(b.height, b);
+  renderBlocks(null);
+  drawChart();
+  // Transactions of the latest blocks that have any, newest first.
+  const withTxs = r.blocks.filter((b) => b.txs > 0).sort((a, b) => b.height - a.height).slice(0, 10);
+  for (const b of withTxs) {
+    await loadBlockTxs(b.height, false);
+    if (state.txs.length >= TXS_SHOWN) break;
+  }
+}
+
+// ---------------------------------------------------------------- chart
+
+function drawChart() {
+  const cv = $("chart");
+  const dpr = window.devicePixelRatio || 1;
+  const w = cv.clientWidth, h = 160;
+  cv.width = w * dpr; cv.height = h * dpr;
+  const g = cv.getContext("2d");
+  g.scale(dpr, dpr);
+  g.clearRect(0, 0, w, h);
+  const bs = [...state.blocks.values()].filter((b) => b.height > 0).sort((a, b) => a.time_ms - b.time_ms);
+  const left = 36, bottom = 20, top = 8, right = 8;
+  g.strokeStyle = "#e3e7ee"; g.fillStyle = "#6b7588"; g.font = "11px system-ui, sans-serif";
+  if (bs.length < 1) { g.fillText("waiting for blocks\u2026", left, h / 2); return; }
+  const t0 = bs[0].time_ms, t1 = Math.max(bs[bs.length - 1].time_ms, t0 + 1000);
+  const buckets = Math.max(10, Math.min(60, Math.floor((w - left - right) / 12)));
+  const span = (t1 - t0) / buckets;
+  const counts = new Array(buckets).fill(0);
+  for (const b of bs) counts[Math.min(buckets - 1, Math.floor((b.time_ms - t0) / span))] += b.txs;
+  const max = Math.max(4, Math.ceil(Math.max(...counts) / 4) * 4);   // four integer grid steps
+  const plotW = w - left - right, plotH = h - top - bottom;
+  for (let i = 0; i <= 4; i++) {       // grid and y labels
+    const y = top + plotH - (plotH * i) / 4;
+    g.beginPath(); g.moveTo(left, y); g.lineTo(w - right, y); g.stroke();
+    g.fillText(String((max * i) / 4), 4, y + 4);
+  }
+  const bw = plotW / buckets;
+  g.fillStyle = "#1769e0";
+  counts.forEach((c, i) => {
+    const bh = (plotH * c) / max;
+    g.fillRect(left + i * bw + 1, top + plotH - bh, Math.max(1, bw - 2), bh);
+  });
+  g.fillStyle = "#6b7588";
+  g.fillText(fmtTime(t0), left, h - 5);
+  const endLabel = fmtTime(t1);
+  g.fillText(endLabel, w - right - g.measureText(endLabel).width, h - 5);
+  const secs = span / 1000;
+  $("chart-hint").textContent = `transactions per ${secs >= 1 ? secs.toFixed(1) + " s" : Math.round(span) + " ms"}, ` +
+    `last ${bs.length} blocks`;
+}
+
+// ---------------------------------------------------------------- detail
+
+function kv(rows) {
+  return '<dl class="kv">' + rows.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${v}</dd>`).join("") + "</dl>";
+}
+
+async function showDetail() {
+  const m = location.hash.match(/^#\/(block|tx)\/([0-9a-fA-F]+)$/);
+  const box = $("detail");
+  if (!m) { box.hidden = true; return; }
+  box.hidden = false;
+  const body = $("detail-body");
+  body.textContent = "loading\u2026";
+  try {
+    if (m[1] === "block") {
+      const b = await getJSON(`/blocks/${m[2]}`);
+      $("detail-title").textContent = `Block ${b.height}`;
+      const txRows = (b.txs || []).map((t) =>
+        `<tr class="row"><td class="mono"><a href="#/tx/${esc(t.hash)}">${esc(short(t.hash, 16))}</a></td>` +
+        `<td>${esc(t.contract)}.${esc(t.method)}</td><td class="mono">${esc(short(t.sender))}</td>` +
+        `<td><span class="pill ${t.code === "OK" ? "ok" : "bad"}">${esc(t.code || "")}</span></td></tr>`).join("");
+      body.innerHTML = kv([
+        ["hash", esc(b.hash)], ["time", `${esc(fmtTime(b.time_ms))} (${esc(b.time_ms)})`],
+        ["proposer", esc(b.proposer)], ["round", esc(b.round == null ? "\u2013" : b.round)],
+        ["previous", b.height > 0 ? `<a href="#/block/${b.height - 1}">${esc(b.prev_hash)}</a>` : esc(b.prev_hash)],
+        ["txs root", esc(b.txs_root)], ["results root", esc(b.results_root)], ["state hash", esc(b.state_hash)],
+        ["signers", (b.signers || []).map((s) => esc(short(s, 16))).join(", ") || "\u2013"],
+      ]) + `<h2>${(b.txs || []).length} transactions</h2>` +
+        (txRows ? `<table class="list"><thead><tr><th>Hash</th><th>Call</th><th>Sender</th><th>Result</th></tr></thead><tbody>${txRows}</tbody></table>` : "");
+    } else {
+      const t = await getJSON(`/txs/${m[2]}`);
+      $("detail-title").textContent = `Transaction ${short(t.hash, 16)}`;
+      body.innerHTML = kv([
+        ["hash", esc(t.hash)], ["block", `<a href="#/block/${t.height}">${t.height}</a> position ${t.index}`],
+        ["time", esc(fmtTime(t.time_ms))], ["sender", esc(t.sender)], ["nonce", esc(t.nonce)],
+        ["call", `${esc(t.contract)}.${esc(t.method)}`],
+        ["result", `<span class="pill ${t.code === "OK" ? "ok" : "bad"}">${esc(t.code)}</span>`],
+      ]) + "<h2>Arguments</h2>" + `<pre class="json">${esc(JSON.stringify(t.args !== undefined ? t.args : t.args_hex, null, 2))}</pre>` +
+        `<h2>Events (${(t.events || []).length})</h2>` + `<pre class="json">${esc(JSON.stringify(t.events || [], null, 2))}</pre>`;
+    }
+    box.scrollIntoView({ behavior: "smooth", block: "nearest" });
+  } catch (e) {
+    body.textContent = e.message;
+  }
+}
+
+// ---------------------------------------------------------------- live
+
+function setLive(mode, text) {
+  const el = $("live");
+  el.className = "live " + mode;
+  $("live-text").textContent = text;
+}
+
+function connect(fromHeight) {
+  const es = new EventSource(`/events?kind=block&from=${fromHeight}`);
+  state.es = es;
+  es.onopen = () => setLive("on", "live");
+  es.onerror = () => setLive("off", "reconnecting");   // EventSource retries with Last-Event-ID
+  es.addEventListener("block", (ev) => {
+    setLive("on", "live");
+    const b = JSON.parse(ev.data);
+    addBlock(b, true);
+    scheduleStatus();
+  });
+}
+
+async function main() {
+  $("detail-close").onclick = (ev) => { ev.preventDefault(); history.pushState("", "", location.pathname); showDetail(); };
+  window.addEventListener("hashchange", showDetail);
+  window.addEventListener("resize", drawChart);
+  await refreshStatus();
+  if (!state.status) { setLive("off", "unavailable"); return; }
+  try { await loadRecent(state.status.height); } catch (e) { showError(e.message); }
+  connect(state.status.height + 1);
+  setInterval(scheduleStatus, 5000);   // round, peers and mempool change without blocks too
+  showDetail();
+}
+
+main();
