@@ -78,12 +78,13 @@ static int ag_start(ef_node *n, const ef_node_config *cfg, void **state)
         EF_LOGE(AG_LOG, "%s", err);
         return rc;
     }
-    /* a relative results path is relative to the node's directory */
-    if (mc.results_path[0] && mc.results_path[0] != '/') {
+    /* relative results and trace paths are relative to the node's directory */
+    char *paths[] = {mc.results_path, mc.trace_path};
+    for (size_t i = 0; i < 2; i++) {
+        if (!paths[i][0] || paths[i][0] == '/') continue;
         char tmp[EF_MEF_PATH_MAX];
-        if ((size_t)snprintf(tmp, sizeof tmp, "%s/%s", cfg->dir, mc.results_path) >= sizeof tmp)
-            return EF_ECONFIG;
-        memcpy(mc.results_path, tmp, sizeof tmp);
+        if ((size_t)snprintf(tmp, sizeof tmp, "%s/%s", cfg->dir, paths[i]) >= sizeof tmp) return EF_ECONFIG;
+        memcpy(paths[i], tmp, sizeof tmp);
     }
     ag_state *st = calloc(1, sizeof *st);
     if (!st) return EF_ENOMEM;
