@@ -91,14 +91,17 @@ int ef_fedrun_init(ef_fedrun *fr, const ef_fedrun_cfg *cfg)
         return EF_EIO;
     }
     json_t *nodes = json_object_get(tn, "nodes");
+    char base[EF_FEDRUN_PATH_MAX];   /* a copy: gcc cannot tell fr->dir from fr->nodes */
+    memcpy(base, fr->dir, sizeof base);
     int rc = 0;
     for (size_t i = 0; i < json_array_size(nodes) && fr->n < EF_FEDRUN_NODES_MAX; i++) {
         json_t *v = json_array_get(nodes, i);
         if (!json_is_true(json_object_get(v, "validator"))) continue;
         ef_fedrun_node *nd = &fr->nodes[fr->n];
         size_t idx = fr->n++;
-        snprintf(nd->name, sizeof nd->name, "%s", fr_str(v, "name"));
-        snprintf(nd->home, sizeof nd->home, "%s/%s", fr->dir, nd->name);
+        const char *name = fr_str(v, "name");
+        snprintf(nd->name, sizeof nd->name, "%s", name);
+        snprintf(nd->home, sizeof nd->home, "%s/%s", base, name);
         snprintf(nd->http, sizeof nd->http, "%s", fr_str(v, "http"));
         snprintf(nd->ip, sizeof nd->ip, "%s", fr_str(v, "ip"));
         snprintf(nd->ns, sizeof nd->ns, "%s", fr_str(v, "netns"));
@@ -106,8 +109,9 @@ int ef_fedrun_init(ef_fedrun *fr, const ef_fedrun_cfg *cfg)
         nd->consumer = idx < cfg->consumers;
         const char *loc = ef_pricing_location((idx + ef_pricing_location_count() - cfg->consumers) %
                                               ef_pricing_location_count());
-        snprintf(nd->location, sizeof nd->location, "%s", loc ? loc : "ES");
-        snprintf(nd->mec, sizeof nd->mec, "mec-%zu-%s", idx, nd->location);
+        if (!loc) loc = "ES";
+        snprintf(nd->location, sizeof nd->location, "%s", loc);
+        snprintf(nd->mec, sizeof nd->mec, "mec-%zu-%s", idx, loc);
         for (char *p = nd->mec; *p; p++)
             if (*p >= 'A' && *p <= 'Z') *p = (char)(*p - 'A' + 'a');
 

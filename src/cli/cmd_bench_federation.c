@@ -245,7 +245,7 @@ int ef_cmd_bench_federation(int argc, char **argv)
         p = *end == ',' ? end + 1 : end;
     }
     mkdir(outdir, 0755);
-    char work[EF_FEDRUN_PATH_MAX];
+    char work[64];
     snprintf(work, sizeof work, "/tmp/edgefed-benchfed-XXXXXX");
     if (!mkdtemp(work)) return 1;
 
@@ -346,7 +346,7 @@ int ef_cmd_bench_federation(int argc, char **argv)
     }
     printf("wrote %s/federation.json and %s/federation.md\n", outdir, outdir);
     json_decref(doc);
-    char cmd[EF_FEDRUN_PATH_MAX + 16];
+    char cmd[128];
     snprintf(cmd, sizeof cmd, "rmdir '%s' 2>/dev/null", work);
     if (system(cmd)) printf("work files left in %s\n", work);
     return 0;
