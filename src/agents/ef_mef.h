@@ -49,7 +49,7 @@
 #include "agents/ef_pricing.h"
 #include "base/ef_crypto.h"
 
-#define EF_MEF_WORKERS 4          /* worker threads for MEO calls */
+#define EF_MEF_WORKERS 16         /* worker threads for MEO calls (deployments run in parallel) */
 #define EF_MEF_JOBS_MAX 256       /* queued MEO jobs */
 #define EF_MEF_FEDS_MAX 256       /* federations one agent follows at once */
 #define EF_MEF_PATH_MAX 512
