@@ -87,9 +87,11 @@ static void demo_print(const ef_fedrun *fr, const json_t *t, uint64_t t0_ms)
                  json_integer_value(json_object_get(t, "deploy_us")) / 1000.0,
                  json_integer_value(json_object_get(t, "connect_us")) / 1000.0);
     else if (!strcmp(step, "deployment_confirmed"))
-        snprintf(what, sizeof what, "deployment confirmed on the ledger (app at %s:%lld); connecting",
-                 json_string_value(json_object_get(json_object_get(t, "endpoint"), "overlay_ip")),
-                 json_integer_value(json_object_get(json_object_get(t, "endpoint"), "app_port")));
+        snprintf(what, sizeof what, "deployment confirmed on the ledger (app at %s:%lld%s); connecting",
+                 fr->cfg.netns ? json_string_value(json_object_get(json_object_get(t, "endpoint"), "overlay_ip"))
+                               : "127.0.0.1",
+                 json_integer_value(json_object_get(json_object_get(t, "endpoint"), "app_port")),
+                 fr->cfg.netns ? ", through the VXLAN tunnel" : "");
     else if (!strcmp(step, "traffic_ok"))
         snprintf(what, sizeof what, "APP-TO-APP TRAFFIC flows (tunnel %.1f ms, check %.1f ms); confirming",
                  json_integer_value(json_object_get(t, "connect_us")) / 1000.0,
