@@ -16,7 +16,7 @@
 
 static const char *const bf_usage =
     "usage: edgefed bench federation [--n 2,10,15,25,30] [--runs 20] [--driver netns|process]\n"
-    "                                [--out DIR] [--ref DIR] [--no-soa] [--timeout S]\n"
+    "                                [--out DIR] [--ref DIR] [--no-soa] [--keep] [--timeout S]\n"
     "\n"
     "Seed 001's experiment. For each N: N MEC systems, each its own validator node\n"
     "(validators = N) with a MEF agent; consumers:providers = 80:20 (providers =\n"
@@ -32,7 +32,8 @@ static const char *const bf_usage =
     "DIR/besu-federation-times.csv and besu-validator-resources.csv (--ref, default\n"
     "../shared/reference).\n"
     "  --driver  netns (default when root) or process\n"
-    "  --timeout seconds allowed per N for all runs (default 60 + 10 x runs)\n";
+    "  --timeout seconds allowed per N for all runs (default 60 + 10 x runs)\n"
+    "  --keep    keep the ledger runs' directories (node logs, traces, stores)\n";
 
 typedef struct bf_stat {
     double sum, sum2;
@@ -84,6 +85,8 @@ static const char *const bf_steps[] = {"announce_to_offers", "award", "deploymen
 #define BF_STEPS 5
 
 /* One N on the ledger. Fills out (an object). 0 or an error. */
+static bool bf_keep;   /* --keep: leave the work directories (traces, logs, stores) */
+
 static int bf_ledger(unsigned n, unsigned runs, bool netns, const char *work, int timeout_s, json_t *out)
 {
     unsigned providers = n / 5 ? n / 5 : 1, consumers = n - providers;
@@ -171,7 +174,7 @@ static int bf_ledger(unsigned n, unsigned runs, bool netns, const char *work, in
     rc = 0;
 out:
     if (fr && fr->up) ef_fedrun_down(fr);
-    if (rc == 0 && failed == 0) {
+    if (rc == 0 && failed == 0 && !bf_keep) {
         char cmd[EF_FEDRUN_PATH_MAX + 16];
         snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
         if (system(cmd)) fprintf(stderr, "bench: could not remove %s\n", dir);
@@ -225,6 +228,7 @@ int ef_cmd_bench_federation(int argc, char **argv)
     const char *outdir = ef_cli_opt(argc, argv, "out", "bench-out");
     const char *refdir = ef_cli_opt(argc, argv, "ref", "../shared/reference");
     bool soa = !ef_cli_flag(argc, argv, "no-soa");
+    bf_keep = ef_cli_flag(argc, argv, "keep");
     int timeout_s = atoi(ef_cli_opt(argc, argv, "timeout", "0"));
     if (!timeout_s) timeout_s = 60 + 10 * (int)runs;
     bool netns = !strcmp(driver, "netns");
