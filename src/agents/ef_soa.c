@@ -715,7 +715,7 @@ int ef_soa_bench_run(const ef_soa_bench_cfg *cfg, ef_soa_bench_result *out)
             snprintf(listen, sizeof listen, "127.0.0.1:%u", base_port + p);
             snprintf(ports, sizeof ports, "%u-%u", 22000 + p * 200, 22000 + p * 200 + 199);
         }
-        char *argv[24];
+        char *argv[32];
         int k = 0;
         argv[k++] = (char *)exe;
         argv[k++] = "soa";
@@ -728,6 +728,7 @@ int ef_soa_bench_run(const ef_soa_bench_cfg *cfg, ef_soa_bench_result *out)
         argv[k++] = "--underlay"; argv[k++] = ul;
         argv[k++] = "--app-ports"; argv[k++] = ports;
         argv[k++] = "--app"; argv[k++] = (char *)exe;
+        argv[k++] = "--exit-with-parent";
         if (netns) { argv[k++] = "--netns"; argv[k++] = ns; }
         argv[k] = NULL;
         if ((err = ef_proc_spawn(&prov_pid[p], netns ? ns : NULL, argv, 0))) goto out;
