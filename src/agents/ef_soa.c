@@ -621,7 +621,7 @@ typedef struct ef_soa_bench_consumer {
 static void *ef_soa_bench_thread(void *arg)
 {
     ef_soa_bench_consumer *c = arg;
-    char sid[EF_MEO_NAME_MAX];
+    char sid[64];  /* well under EF_MEO_NAME_MAX for the bench's names; else federate refuses it */
     snprintf(sid, sizeof sid, "%s-r%u", c->name, c->run);
     pthread_barrier_wait(c->start);
     c->sample->run = c->run;
@@ -702,7 +702,7 @@ int ef_soa_bench_run(const ef_soa_bench_cfg *cfg, ef_soa_bench_result *out)
             fputs(line, fp);
         }
         if (fclose(fp)) { err = EF_EIO; goto out; }
-        char listen[32], name[16], ns[EF_MEO_NAME_MAX], ul[EF_MEO_IP_STR_MAX], ports[32];
+        char listen[48], name[16], ns[EF_MEO_NAME_MAX], ul[32], ports[32];
         const char *loc = ef_pricing_location(p % ef_pricing_location_count());
         snprintf(name, sizeof name, "mec%u", p);
         if (netns) {
@@ -738,7 +738,7 @@ int ef_soa_bench_run(const ef_soa_bench_cfg *cfg, ef_soa_bench_result *out)
         ef_soa_bench_consumer *cs = &cons[c];
         unsigned mec = np + c;
         snprintf(cs->name, sizeof cs->name, "mec%u", mec);
-        char ul[EF_MEO_IP_STR_MAX], pool[EF_MEO_IP_STR_MAX];
+        char ul[32], pool[32];
         uint32_t d = mec + 1;
         if (netns) {
             snprintf(cs->netns, sizeof cs->netns, "%s%u", prefix, mec);
@@ -802,7 +802,7 @@ int ef_soa_bench_run(const ef_soa_bench_cfg *cfg, ef_soa_bench_result *out)
         for (unsigned c = 0; c < nc; c++) {
             ef_soa_bench_sample *s = &out->samples[out->n_samples + c];
             if (s->err) { out->n_failed++; continue; }
-            char sid[EF_MEO_NAME_MAX];
+            char sid[64];
             snprintf(sid, sizeof sid, "%s-r%u", cons[c].name, run);
             int rerr = ef_soa_release(&cons[c].cfg, s->res.winner, sid);
             if (rerr) EF_LOGW(EF_SOA_LOG, "bench: release %s: %s", sid, ef_strerror(rerr));
