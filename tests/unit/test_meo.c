@@ -8,6 +8,8 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include <pthread.h>
+
 #include <sodium.h>
 
 #include "agents/ef_httpc.h"
@@ -184,6 +186,46 @@ static void test_process_driver(void **state)
     ef_meo_close(cons);  /* tears down svc-b */
 }
 
+/* Eight services at once through one consumer and one provider instance. */
+#define CONC_N 8
+typedef struct conc_arg { ef_meo *cons, *prov; int i, rc; } conc_arg;
+
+static void *conc_thread(void *p)
+{
+    conc_arg *a = p;
+    char sid[32];
+    snprintf(sid, sizeof sid, "conc-%d", a->i);
+    ef_meo_ep cep, pep;
+    a->rc = ef_meo_prepare(a->cons, sid, &cep);
+    if (!a->rc) a->rc = ef_meo_deploy(a->prov, sid, "echo", &cep, &pep);
+    if (!a->rc) a->rc = ef_meo_connect(a->prov, sid, &pep, &cep);
+    if (!a->rc) a->rc = ef_meo_connect(a->cons, sid, &cep, &pep);
+    if (!a->rc) a->rc = ef_meo_check(a->cons, sid, &pep, 10000);
+    int t1 = ef_meo_teardown(a->prov, sid), t2 = ef_meo_teardown(a->cons, sid);
+    if (!a->rc) a->rc = t1 ? t1 : t2;
+    return NULL;
+}
+
+static void test_process_concurrent(void **state)
+{
+    (void)state;
+    ef_meo *cons, *prov;
+    ef_meo_config cc = {.mec_name = "cons", .app_path = edgefed_path()};
+    ef_meo_config pc = {.mec_name = "prov", .app_path = edgefed_path(), .port_min = 23300, .port_max = 23399};
+    assert_int_equal(ef_meo_open(&cons, "process", &cc), 0);
+    assert_int_equal(ef_meo_open(&prov, "process", &pc), 0);
+    pthread_t th[CONC_N];
+    conc_arg args[CONC_N];
+    for (int i = 0; i < CONC_N; i++) {
+        args[i] = (conc_arg){.cons = cons, .prov = prov, .i = i, .rc = -999};
+        assert_int_equal(pthread_create(&th[i], NULL, conc_thread, &args[i]), 0);
+    }
+    for (int i = 0; i < CONC_N; i++) pthread_join(th[i], NULL);
+    for (int i = 0; i < CONC_N; i++) assert_int_equal(args[i].rc, 0);
+    ef_meo_close(prov);
+    ef_meo_close(cons);
+}
+
 /* One in-process provider, a process driver behind it, keys for "alice". */
 typedef struct soa_fixture {
     ef_meo *pmeo, *cmeo;
@@ -320,6 +362,7 @@ int main(void)
         cmocka_unit_test(test_names),
         cmocka_unit_test(test_open_rejects),
         cmocka_unit_test(test_process_driver),
+        cmocka_unit_test(test_process_concurrent),
         cmocka_unit_test_setup_teardown(test_soa_federate, soa_setup, soa_teardown),
         cmocka_unit_test_setup_teardown(test_soa_rejects_bad_credentials, soa_setup, soa_teardown),
         cmocka_unit_test(test_soa_files),
