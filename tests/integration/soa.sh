@@ -66,6 +66,8 @@ if command -v openssl >/dev/null; then
     mac=$(printf 'POST\n/quote\n%s\n%s' "$t" "$body" | openssl dgst -sha512 -mac HMAC -macopt "hexkey:$k0" | sed 's/.*= //' | cut -c1-64)
     [ "$(code -H 'X-EF-Client: mec2' -H "X-EF-Time: $t" -H "X-EF-Auth: $mac" -d "$body")" = 200 ] || fail "openssl-signed quote refused"
     grep -q '"provider":"mec0"' "$dir/body" || fail "quote body"
+    # The same signed request again is a replay.
+    [ "$(code -H 'X-EF-Client: mec2' -H "X-EF-Time: $t" -H "X-EF-Auth: $mac" -d "$body")" = 401 ] || fail "replay accepted"
     [ "$(curl -s -o /dev/null -w '%{http_code}' -X POST "http://127.0.0.1:$base/quote" -H 'X-EF-Client: mec2' \
         -H "X-EF-Time: $t" -H "X-EF-Auth: $mac" -d '{"service":"x-3","kind":"k"}')" = 403 ] || fail "tampered body accepted"
 fi
