@@ -191,6 +191,21 @@ int ef_httpc_parse_hostport(const char *s, uint32_t *ip, uint16_t *port)
     return 0;
 }
 
+int ef_httpc_parse_response(ef_httpc_resp *resp, const void *buf, size_t len)
+{
+    EF_ASSERT(resp);
+    memset(resp, 0, sizeof *resp);
+    if (len > EF_HTTPC_RESP_MAX) return EF_ETOOBIG;
+    char *copy = malloc(len + 1);
+    if (!copy) return EF_ENOMEM;
+    if (len) memcpy(copy, buf, len);
+    copy[len] = 0;
+    int rc = ef_httpc_parse(resp, copy, len);
+    free(copy);
+    if (rc) ef_httpc_resp_free(resp);
+    return rc;
+}
+
 int ef_httpc_parse_url(const char *url, uint32_t *ip, uint16_t *port, char *path_out, size_t cap)
 {
     EF_ASSERT(ip && port && path_out && cap > 1);

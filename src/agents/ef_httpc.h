@@ -44,6 +44,12 @@ void ef_httpc_resp_free(ef_httpc_resp *resp);
  * blanks trimmed) into out (cap bytes). 0, EF_ENOTFOUND, or EF_ETOOBIG. */
 int ef_httpc_header(const ef_httpc_resp *resp, const char *name, char *out, size_t cap);
 
+/* Parses a complete HTTP response (status line, headers, body read to EOF) of
+ * len bytes into *resp (the caller frees it). Exposed for the fuzz target.
+ * Errors: EF_EPROTO (not a response, Content-Length beyond the data),
+ * EF_ETOOBIG (over EF_HTTPC_RESP_MAX), EF_ENOMEM; *resp is then empty. */
+int ef_httpc_parse_response(ef_httpc_resp *resp, const void *buf, size_t len) EF_MUST_USE;
+
 /* Splits "http://A.B.C.D:PORT/path" (port required; path defaults to "/") into
  * ip, port and path (copied into path_out, cap bytes). 0 or EF_EINVAL. */
 int ef_httpc_parse_url(const char *url, uint32_t *ip, uint16_t *port, char *path_out, size_t cap) EF_MUST_USE;

@@ -476,7 +476,7 @@ int ef_meo_deploy(ef_meo *meo, const char *service_id, const char *kind, const e
         ef_meo_ip_format(lip, listen_ip);
         snprintf(listen, sizeof listen, "%s:%u", lip, port);
         char *argv[] = {meo->app_path, "app", "serve", "--listen", listen, "--name", (char *)service_id,
-                        "--kind", (char *)kind, "--mec", meo->mec, NULL};
+                        "--kind", (char *)kind, "--mec", meo->mec, "--exit-with-parent", NULL};
         pthread_mutex_lock(&meo->mu);
         s->port = port;  /* reserve it against concurrent deploys */
         pthread_mutex_unlock(&meo->mu);

@@ -150,7 +150,8 @@ typedef struct ef_meo ef_meo;
  * the instance (free with ef_meo_close). Errors: EF_ECONFIG (unknown driver, bad
  * address, missing netns), EF_EPERM (netns without root), EF_ENOMEM. */
 int ef_meo_open(ef_meo **out, const char *driver, const ef_meo_config *cfg) EF_MUST_USE;
-/* Tears down every service still up (as ef_meo_teardown) and frees meo. NULL ok. */
+/* Tears down every service still up (as ef_meo_teardown) and frees meo. NULL ok.
+ * No other call on meo may be running or start (the caller joins its workers first). */
 void ef_meo_close(ef_meo *meo);
 /* The driver's name ("process" or "netns"). */
 const char *ef_meo_driver(const ef_meo *meo);

@@ -24,6 +24,7 @@
 #define EF_SOA_LOG "soa"
 #define EF_SOA_MAC_HEX (2 * crypto_auth_BYTES + 1)
 #define EF_SOA_OWNED_MAX EF_MEO_SERVICES_MAX
+#define EF_SOA_REPLAY_MAX 4096   /* request MACs remembered against replays */
 
 _Static_assert(EF_SOA_KEY_SIZE == crypto_auth_KEYBYTES, "pre-shared key size");
 
@@ -93,17 +94,23 @@ struct ef_soa_provider {
     ef_meo *meo;
     pthread_mutex_t mu;
     ef_soa_owned owned[EF_SOA_OWNED_MAX];
+    char seen[EF_SOA_REPLAY_MAX][EF_SOA_MAC_HEX - 1];  /* MACs of accepted requests, a ring */
+    size_t seen_next;
 };
 
 typedef struct ef_soa_req {
     size_t len;
     int too_big;
+    const ef_soa_cred *cred;          /* set once authenticated */
+    char mac[EF_SOA_MAC_HEX];         /* the request's MAC, bound into the answer's */
     char body[EF_SOA_BODY_MAX];
 } ef_soa_req;
 
+/* Queues the answer; authenticated (bound to the request's MAC) when req->cred is set. */
 static enum MHD_Result ef_soa_send(struct MHD_Connection *c, unsigned status, const char *body,
-                                   const ef_soa_cred *cred)
+                                   const ef_soa_req *req)
 {
+    const ef_soa_cred *cred = req ? req->cred : NULL;
     struct MHD_Response *r = MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_MUST_COPY);
     if (!r) return MHD_NO;
     MHD_add_response_header(r, "Content-Type", "application/json");
@@ -111,7 +118,7 @@ static enum MHD_Result ef_soa_send(struct MHD_Connection *c, unsigned status, co
         char st[8], tm[24], mac[EF_SOA_MAC_HEX];
         snprintf(st, sizeof st, "%u", status);
         snprintf(tm, sizeof tm, "%" PRIu64, ef_now_wall_ms());
-        ef_soa_mac(mac, cred->key, st, tm, "", body, strlen(body));
+        ef_soa_mac(mac, cred->key, st, tm, req->mac, body, strlen(body));
         MHD_add_response_header(r, "X-EF-Time", tm);
         MHD_add_response_header(r, "X-EF-Auth", mac);
     }
@@ -121,7 +128,7 @@ static enum MHD_Result ef_soa_send(struct MHD_Connection *c, unsigned status, co
 }
 
 static enum MHD_Result ef_soa_send_err(struct MHD_Connection *c, unsigned status, const char *msg,
-                                       const ef_soa_cred *cred)
+                                       const ef_soa_req *req)
 {
     char body[256];
     json_t *j = json_pack("{s:s}", "error", msg);
@@ -129,12 +136,15 @@ static enum MHD_Result ef_soa_send_err(struct MHD_Connection *c, unsigned status
     snprintf(body, sizeof body, "%s", s ? s : "{\"error\":\"internal\"}");
     free(s);
     json_decref(j);
-    return ef_soa_send(c, status, body, cred);
+    return ef_soa_send(c, status, body, req);
 }
 
-/* Authenticates the request; returns the credential or NULL with *status set. */
+/* Authenticates the request; returns the credential (also in req->cred, with the
+ * request's MAC in req->mac) or NULL with *status set. A MAC seen before (within
+ * the last EF_SOA_REPLAY_MAX requests; older ones are outside the time window
+ * unless the provider is that busy) is a replay: 401. */
 static const ef_soa_cred *ef_soa_auth(ef_soa_provider *p, struct MHD_Connection *c, const char *method,
-                                      const char *url, const ef_soa_req *req, unsigned *status)
+                                      const char *url, ef_soa_req *req, unsigned *status)
 {
     const char *client = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-EF-Client");
     const char *tm = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-EF-Time");
@@ -152,6 +162,21 @@ static const ef_soa_cred *ef_soa_auth(ef_soa_provider *p, struct MHD_Connection 
         *status = MHD_HTTP_FORBIDDEN;
         return NULL;
     }
+    pthread_mutex_lock(&p->mu);
+    int replay = 0;
+    for (size_t i = 0; i < EF_SOA_REPLAY_MAX && !replay; i++)
+        replay = !memcmp(p->seen[i], want, EF_SOA_MAC_HEX - 1);
+    if (!replay) {
+        memcpy(p->seen[p->seen_next], want, EF_SOA_MAC_HEX - 1);
+        p->seen_next = (p->seen_next + 1) % EF_SOA_REPLAY_MAX;
+    }
+    pthread_mutex_unlock(&p->mu);
+    if (replay) {
+        EF_LOGW(EF_SOA_LOG, "%s: replayed request from %s refused", p->name, cred->id);
+        return NULL;
+    }
+    req->cred = cred;
+    memcpy(req->mac, want, sizeof req->mac);
     return cred;
 }
 
@@ -170,20 +195,19 @@ static json_t *ef_soa_body(const ef_soa_req *req, const char **sid, const char *
     return j;
 }
 
-static enum MHD_Result ef_soa_quote(ef_soa_provider *p, struct MHD_Connection *c, const ef_soa_req *req,
-                                    const ef_soa_cred *cred)
+static enum MHD_Result ef_soa_quote(ef_soa_provider *p, struct MHD_Connection *c, const ef_soa_req *req)
 {
     const char *sid, *kind;
     json_t *j = ef_soa_body(req, &sid, &kind);
-    if (!j) return ef_soa_send_err(c, MHD_HTTP_BAD_REQUEST, "bad request body", cred);
+    if (!j) return ef_soa_send_err(c, MHD_HTTP_BAD_REQUEST, "bad request body", req);
     json_decref(j);
     uint64_t now = ef_now_wall_ms(), price;
     if (ef_pricing_quote(&p->pricing, now, &price))
-        return ef_soa_send_err(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "pricing", cred);
+        return ef_soa_send_err(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "pricing", req);
     char body[256];
     snprintf(body, sizeof body, "{\"provider\":\"%s\",\"location\":\"%s\",\"price\":%" PRIu64 ",\"time_ms\":%" PRIu64 "}",
              p->name, p->pricing.location, price, now);
-    return ef_soa_send(c, MHD_HTTP_OK, body, cred);
+    return ef_soa_send(c, MHD_HTTP_OK, body, req);
 }
 
 static ef_soa_owned *ef_soa_owned_find(ef_soa_provider *p, const char *sid)
@@ -198,12 +222,12 @@ static enum MHD_Result ef_soa_deploy(ef_soa_provider *p, struct MHD_Connection *
 {
     const char *sid, *kind;
     json_t *j = ef_soa_body(req, &sid, &kind);
-    if (!j) return ef_soa_send_err(c, MHD_HTTP_BAD_REQUEST, "bad request body", cred);
+    if (!j) return ef_soa_send_err(c, MHD_HTTP_BAD_REQUEST, "bad request body", req);
     ef_meo_ep cons, prov;
     const char *eps = json_string_value(json_object_get(j, "consumer_ep"));
     if (!eps || ef_meo_ep_parse(&cons, eps)) {
         json_decref(j);
-        return ef_soa_send_err(c, MHD_HTTP_BAD_REQUEST, "bad consumer_ep", cred);
+        return ef_soa_send_err(c, MHD_HTTP_BAD_REQUEST, "bad consumer_ep", req);
     }
     char sid_c[EF_MEO_NAME_MAX], kind_c[EF_MEO_NAME_MAX];
     snprintf(sid_c, sizeof sid_c, "%s", sid);
@@ -223,8 +247,8 @@ static enum MHD_Result ef_soa_deploy(ef_soa_provider *p, struct MHD_Connection *
         memcpy(o->client, cred->id, sizeof o->client);
     }
     pthread_mutex_unlock(&p->mu);
-    if (busy) return ef_soa_send_err(c, MHD_HTTP_CONFLICT, "service already deployed", cred);
-    if (!o) return ef_soa_send_err(c, MHD_HTTP_SERVICE_UNAVAILABLE, "too many services", cred);
+    if (busy) return ef_soa_send_err(c, MHD_HTTP_CONFLICT, "service already deployed", req);
+    if (!o) return ef_soa_send_err(c, MHD_HTTP_SERVICE_UNAVAILABLE, "too many services", req);
     uint64_t t0 = ef_now_mono_us();
     int err = ef_meo_deploy(p->meo, sid_c, kind_c, &cons, &prov);
     if (!err) {
@@ -238,13 +262,13 @@ static enum MHD_Result ef_soa_deploy(ef_soa_provider *p, struct MHD_Connection *
     if (err) {
         EF_LOGW(EF_SOA_LOG, "%s: deploy %s for %s failed: %s", p->name, sid_c, cred->id, ef_strerror(err));
         return ef_soa_send_err(c, err == EF_EEXIST ? MHD_HTTP_CONFLICT : MHD_HTTP_INTERNAL_SERVER_ERROR,
-                               ef_strerror(err), cred);
+                               ef_strerror(err), req);
     }
     char eps_out[EF_MEO_EP_STR_MAX], body[512];
     (void)ef_meo_ep_format(eps_out, sizeof eps_out, &prov);
     snprintf(body, sizeof body, "{\"provider_ep\":\"%s\",\"deploy_ms\":%.3f}", eps_out,
              (ef_now_mono_us() - t0) / 1000.0);
-    return ef_soa_send(c, MHD_HTTP_OK, body, cred);
+    return ef_soa_send(c, MHD_HTTP_OK, body, req);
 }
 
 static enum MHD_Result ef_soa_teardown(ef_soa_provider *p, struct MHD_Connection *c, const ef_soa_req *req,
@@ -252,7 +276,7 @@ static enum MHD_Result ef_soa_teardown(ef_soa_provider *p, struct MHD_Connection
 {
     const char *sid, *kind;
     json_t *j = ef_soa_body(req, &sid, &kind);
-    if (!j) return ef_soa_send_err(c, MHD_HTTP_BAD_REQUEST, "bad request body", cred);
+    if (!j) return ef_soa_send_err(c, MHD_HTTP_BAD_REQUEST, "bad request body", req);
     char sid_c[EF_MEO_NAME_MAX];
     snprintf(sid_c, sizeof sid_c, "%s", sid);
     json_decref(j);
@@ -263,7 +287,7 @@ static enum MHD_Result ef_soa_teardown(ef_soa_provider *p, struct MHD_Connection
     else if (o && !o->ready) status = MHD_HTTP_CONFLICT;  /* deploy still running */
     else if (o) o->ready = 0;
     pthread_mutex_unlock(&p->mu);
-    if (status) return ef_soa_send_err(c, (unsigned)status, "not yours or busy", cred);
+    if (status) return ef_soa_send_err(c, (unsigned)status, "not yours or busy", req);
     int err = 0;
     if (o) {
         err = ef_meo_teardown(p->meo, sid_c);
@@ -271,8 +295,8 @@ static enum MHD_Result ef_soa_teardown(ef_soa_provider *p, struct MHD_Connection
         memset(o, 0, sizeof *o);
         pthread_mutex_unlock(&p->mu);
     }
-    if (err) return ef_soa_send_err(c, MHD_HTTP_INTERNAL_SERVER_ERROR, ef_strerror(err), cred);
-    return ef_soa_send(c, MHD_HTTP_OK, "{\"ok\":true}", cred);
+    if (err) return ef_soa_send_err(c, MHD_HTTP_INTERNAL_SERVER_ERROR, ef_strerror(err), req);
+    return ef_soa_send(c, MHD_HTTP_OK, "{\"ok\":true}", req);
 }
 
 static enum MHD_Result ef_soa_handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
@@ -306,10 +330,10 @@ static enum MHD_Result ef_soa_handle(void *cls, struct MHD_Connection *c, const 
         EF_LOGI(EF_SOA_LOG, "%s: %s %s rejected: %u", p->name, method, url, status);
         return ef_soa_send_err(c, status, status == MHD_HTTP_FORBIDDEN ? "bad signature" : "unauthenticated", NULL);
     }
-    if (!strcmp(method, "POST") && !strcmp(url, "/quote")) return ef_soa_quote(p, c, req, cred);
+    if (!strcmp(method, "POST") && !strcmp(url, "/quote")) return ef_soa_quote(p, c, req);
     if (!strcmp(method, "POST") && !strcmp(url, "/deploy")) return ef_soa_deploy(p, c, req, cred);
     if (!strcmp(method, "POST") && !strcmp(url, "/teardown")) return ef_soa_teardown(p, c, req, cred);
-    return ef_soa_send_err(c, MHD_HTTP_NOT_FOUND, "not found", cred);
+    return ef_soa_send_err(c, MHD_HTTP_NOT_FOUND, "not found", req);
 }
 
 static void ef_soa_completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode t)
@@ -400,7 +424,7 @@ int ef_soa_call(const ef_soa_peer *peer, const char *netns, const char *method, 
         if (!ef_httpc_header(&r, "X-EF-Time", rt, sizeof rt) && !ef_httpc_header(&r, "X-EF-Auth", ra, sizeof ra) &&
             !ef_soa_parse_ms(rt, &rt_ms) && ef_soa_skew_ok(rt_ms)) {
             snprintf(st, sizeof st, "%d", r.status);
-            ef_soa_mac(want, peer->cred.key, st, rt, "", r.body, r.body_len);
+            ef_soa_mac(want, peer->cred.key, st, rt, mac, r.body, r.body_len);
             if (ef_soa_mac_ok(ra, want)) err = 0;
         }
         if (err) EF_LOGW(EF_SOA_LOG, "answer from %s not authenticated", peer->name);
@@ -621,7 +645,7 @@ typedef struct ef_soa_bench_consumer {
 static void *ef_soa_bench_thread(void *arg)
 {
     ef_soa_bench_consumer *c = arg;
-    char sid[EF_MEO_NAME_MAX];
+    char sid[64];  /* well under EF_MEO_NAME_MAX for the bench's names; else federate refuses it */
     snprintf(sid, sizeof sid, "%s-r%u", c->name, c->run);
     pthread_barrier_wait(c->start);
     c->sample->run = c->run;
@@ -702,7 +726,7 @@ int ef_soa_bench_run(const ef_soa_bench_cfg *cfg, ef_soa_bench_result *out)
             fputs(line, fp);
         }
         if (fclose(fp)) { err = EF_EIO; goto out; }
-        char listen[32], name[16], ns[EF_MEO_NAME_MAX], ul[EF_MEO_IP_STR_MAX], ports[32];
+        char listen[48], name[16], ns[EF_MEO_NAME_MAX], ul[32], ports[32];
         const char *loc = ef_pricing_location(p % ef_pricing_location_count());
         snprintf(name, sizeof name, "mec%u", p);
         if (netns) {
@@ -715,7 +739,7 @@ int ef_soa_bench_run(const ef_soa_bench_cfg *cfg, ef_soa_bench_result *out)
             snprintf(listen, sizeof listen, "127.0.0.1:%u", base_port + p);
             snprintf(ports, sizeof ports, "%u-%u", 22000 + p * 200, 22000 + p * 200 + 199);
         }
-        char *argv[24];
+        char *argv[32];
         int k = 0;
         argv[k++] = (char *)exe;
         argv[k++] = "soa";
@@ -728,6 +752,7 @@ int ef_soa_bench_run(const ef_soa_bench_cfg *cfg, ef_soa_bench_result *out)
         argv[k++] = "--underlay"; argv[k++] = ul;
         argv[k++] = "--app-ports"; argv[k++] = ports;
         argv[k++] = "--app"; argv[k++] = (char *)exe;
+        argv[k++] = "--exit-with-parent";
         if (netns) { argv[k++] = "--netns"; argv[k++] = ns; }
         argv[k] = NULL;
         if ((err = ef_proc_spawn(&prov_pid[p], netns ? ns : NULL, argv, 0))) goto out;
@@ -737,7 +762,7 @@ int ef_soa_bench_run(const ef_soa_bench_cfg *cfg, ef_soa_bench_result *out)
         ef_soa_bench_consumer *cs = &cons[c];
         unsigned mec = np + c;
         snprintf(cs->name, sizeof cs->name, "mec%u", mec);
-        char ul[EF_MEO_IP_STR_MAX], pool[EF_MEO_IP_STR_MAX];
+        char ul[32], pool[32];
         uint32_t d = mec + 1;
         if (netns) {
             snprintf(cs->netns, sizeof cs->netns, "%s%u", prefix, mec);
@@ -801,7 +826,7 @@ int ef_soa_bench_run(const ef_soa_bench_cfg *cfg, ef_soa_bench_result *out)
         for (unsigned c = 0; c < nc; c++) {
             ef_soa_bench_sample *s = &out->samples[out->n_samples + c];
             if (s->err) { out->n_failed++; continue; }
-            char sid[EF_MEO_NAME_MAX];
+            char sid[64];
             snprintf(sid, sizeof sid, "%s-r%u", cons[c].name, run);
             int rerr = ef_soa_release(&cons[c].cfg, s->res.winner, sid);
             if (rerr) EF_LOGW(EF_SOA_LOG, "bench: release %s: %s", sid, ef_strerror(rerr));

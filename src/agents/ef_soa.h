@@ -25,10 +25,12 @@
  *   X-EF-Time:   the consumer's wall clock, unix milliseconds (decimal)
  *   X-EF-Auth:   hex of crypto_auth (HMAC-SHA-512-256, libsodium) with the pair's
  *                key over  METHOD "\n" PATH "\n" TIME "\n" BODY
- * A missing header, unknown client or a time more than EF_SOA_SKEW_MS away ->
- * 401; a MAC that does not verify -> 403. Authenticated answers carry
- * X-EF-Time and X-EF-Auth over  STATUS "\n" TIME "\n" BODY  with the same key,
- * which the consumer verifies (mutual authentication).
+ * A missing header, unknown client, a time more than EF_SOA_SKEW_MS away or a
+ * replayed request (same MAC as one already accepted) -> 401; a MAC that does
+ * not verify -> 403. Authenticated answers carry X-EF-Time and X-EF-Auth over
+ *   STATUS "\n" TIME "\n" REQUEST_MAC_HEX "\n" BODY
+ * with the same key, which the consumer verifies (mutual authentication; the
+ * answer is bound to its request, so it cannot be replayed to another).
  *
  * Threading: a provider serves each connection on its own thread
  * (libmicrohttpd), calling the (thread-safe) MEO driver. ef_soa_federate is

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "agents/ef_app.h"
 #include "agents/ef_httpc.h"
@@ -14,12 +16,13 @@
 static void ef_app_usage(FILE *f)
 {
     fprintf(f,
-            "usage: edgefed app serve --listen ADDR:PORT [--name NAME] [--kind KIND] [--mec MEC]\n"
+            "usage: edgefed app serve --listen ADDR:PORT [--name NAME] [--kind KIND] [--mec MEC] [--exit-with-parent]\n"
             "       edgefed app call URL [--netns NS] [--expect NAME] [--count N] [--timeout-ms MS]\n"
             "\n"
             "serve: a small HTTP service (what a provider deploys for a consumer):\n"
             "  GET / -> {\"app\":\"edgefed-app\",\"service\":NAME,\"kind\":KIND,\"mec\":MEC,\"count\":N}\n"
-            "  GET /health -> ok. Runs until SIGTERM or SIGINT.\n"
+            "  GET /health -> ok. Runs until SIGTERM or SIGINT (or, with --exit-with-parent,\n"
+            "  until the process that started it ends).\n"
             "call: sends N (default 1) GET requests to URL (http://A.B.C.D:PORT/path), from inside\n"
             "  network namespace NS if given; prints each answer; exits 0 only if every answer\n"
             "  is 200 (and, with --expect, names service NAME).\n");
@@ -49,8 +52,16 @@ static int ef_app_serve_cmd(int argc, char **argv)
     }
     printf("edgefed app: serving on %s\n", listen);
     fflush(stdout);
-    int sig;
-    while (sigwait(&set, &sig) != 0) {}
+    /* With --exit-with-parent (what the MEO driver passes) the app also ends when
+     * the process that started it is gone, so a crashed orchestrator leaves no app. */
+    int watch = ef_cli_flag(argc, argv, "exit-with-parent");
+    pid_t parent = getppid();
+    struct timespec tick = {.tv_sec = 0, .tv_nsec = 200 * 1000000L};
+    for (;;) {
+        int sig = sigtimedwait(&set, NULL, &tick);
+        if (sig == SIGTERM || sig == SIGINT) break;
+        if (watch && getppid() != parent) break;
+    }
     ef_app_stop(app);
     return 0;
 }

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -25,7 +26,7 @@ static void ef_soa_usage(FILE *f)
             "usage: edgefed soa provider --listen ADDR:PORT --name MEC --credentials FILE [--location CODE]\n"
             "                            [--base N] [--tod F0,..,F23] [--utc-offset-min M]\n"
             "                            [--driver process|netns] [--netns NS] [--underlay IP]\n"
-            "                            [--app-ports A-B] [--app PATH]\n"
+            "                            [--app-ports A-B] [--app PATH] [--exit-with-parent]\n"
             "       edgefed soa consumer --registry FILE --name MEC --service ID [--kind K]\n"
             "                            [--driver process|netns] [--netns NS] [--underlay IP] [--keep]\n"
             "       edgefed soa bench [--n 2,10,15,25,30] [--runs 20] [--driver process|netns] [--out DIR]\n"
@@ -64,6 +65,18 @@ static void ef_soa_block_signals(sigset_t *set)
     sigaddset(set, SIGTERM);
     sigaddset(set, SIGINT);
     pthread_sigmask(SIG_BLOCK, set, NULL);
+}
+
+/* Waits for SIGTERM/SIGINT (blocked in set), or for the parent to go when watch. */
+static void ef_soa_wait_stop(sigset_t *set, int watch)
+{
+    pid_t parent = getppid();
+    struct timespec tick = {.tv_sec = 0, .tv_nsec = 200 * 1000000L};
+    for (;;) {
+        int sig = sigtimedwait(set, NULL, &tick);
+        if (sig == SIGTERM || sig == SIGINT) return;
+        if (watch && getppid() != parent) return;
+    }
 }
 
 static int ef_soa_provider_cmd(int argc, char **argv)
@@ -117,8 +130,7 @@ static int ef_soa_provider_cmd(int argc, char **argv)
     sodium_memzero(creds, sizeof creds);
     printf("soa provider %s (%s, %s driver) listening on %s, %d consumers\n", name, loc, ef_meo_driver(meo), listen, n);
     fflush(stdout);
-    int sig;
-    while (sigwait(&set, &sig) != 0) {}
+    ef_soa_wait_stop(&set, ef_cli_flag(argc, argv, "exit-with-parent"));
     ef_soa_provider_stop(p);
     ef_meo_close(meo);
     return 0;
@@ -168,10 +180,9 @@ static int ef_soa_consumer_cmd(int argc, char **argv)
     printf("  consumer %s\n  provider %s\n", cs, ps);
     fflush(stdout);
     if (ef_cli_flag(argc, argv, "keep")) {
-        int sig;
         printf("up; SIGINT or SIGTERM releases it\n");
         fflush(stdout);
-        while (sigwait(&set, &sig) != 0) {}
+        ef_soa_wait_stop(&set, 0);
     }
     err = ef_soa_release(&cc, r.winner, sid);
     if (err) fprintf(stderr, "soa consumer: release %s: %s\n", sid, ef_strerror(err));
