@@ -27,7 +27,13 @@ int ef_cmd_keygen(int argc, char **argv);
 int ef_cmd_query(int argc, char **argv);    /* cmd_query.c */
 int ef_cmd_tx(int argc, char **argv);       /* cmd_tx_send.c: tx send */
 int ef_cmd_tx_send(int argc, char **argv);
-int ef_cmd_bench_api(int argc, char **argv); /* cmd_bench_api.c: bench api */
 int ef_cmd_sim(int argc, char **argv);
+int ef_cmd_node(int argc, char **argv);
+int ef_cmd_status(int argc, char **argv);
+int ef_cmd_submit(int argc, char **argv);
+int ef_cmd_testnet(int argc, char **argv);
+int ef_cmd_load(int argc, char **argv);
+int ef_cmd_p2p_probe(int argc, char **argv);
+int ef_cmd_bench(int argc, char **argv);
 
 #endif

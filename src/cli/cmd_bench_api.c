@@ -137,11 +137,11 @@ static int ef_bench_write(const char *dir, const char *url, unsigned secs, unsig
                             "url", url, "duration_s", (json_int_t)secs, "wrk_threads", (json_int_t)threads,
                             "cpus", (json_int_t)sysconf(_SC_NPROCESSORS_ONLN), "loadavg_1m", load[0],
                             "aim_p50_ms", 1.0, "runs", runs);
-    snprintf(path, sizeof path, "%s/bench-api.json", dir);
+    snprintf(path, sizeof path, "%s/api.json", dir);
     int rc = json_dump_file(doc, path, JSON_INDENT(2) | JSON_PRESERVE_ORDER) ? EF_EIO : 0;
     json_decref(doc);
     if (rc) return rc;
-    snprintf(path, sizeof path, "%s/bench-api.md", dir);
+    snprintf(path, sizeof path, "%s/api.md", dir);
     FILE *f = fopen(path, "w");
     if (!f) return EF_EIO;
     fprintf(f, "# edgefed bench api\n\nwrk, %u s per run, %u wrk threads, %ld CPUs, 1-minute load average %.2f "
@@ -156,7 +156,7 @@ static int ef_bench_write(const char *dir, const char *url, unsigned secs, unsig
     return 0;
 }
 
-int ef_cmd_bench_api(int argc, char **argv)
+int ef_bench_api(int argc, char **argv)
 {
     const char *usage =
         "usage: edgefed bench api [--api URL] [--tx HASH] [--duration S] [--connections C]\n"
@@ -164,7 +164,7 @@ int ef_cmd_bench_api(int argc, char **argv)
         "  Measures GET /status and GET /txs/{hash} of a running node with wrk, first with\n"
         "  one connection, then with C concurrent ones (default 32), S seconds each\n"
         "  (default 5), T wrk threads (default 2). Prints p50/p99 latency and requests/s\n"
-        "  and writes DIR/bench-api.json and DIR/bench-api.md (default ./bench-out).\n"
+        "  and writes DIR/api.json and DIR/api.md (default ./bench-out).\n"
         "  --api URL  the node (default $EDGEFED_API or http://127.0.0.1:8080); it must\n"
         "             hold at least one committed transaction, else pass --tx\n"
         "  The aim is p50 <= 1 ms. Exit status 0 if every run completed without errors.\n";
@@ -237,7 +237,7 @@ int ef_cmd_bench_api(int argc, char **argv)
     }
     double worst = 0;
     for (size_t i = 0; i < n; i++) worst = rs[i].p50_ms > worst ? rs[i].p50_ms : worst;
-    printf("worst p50 %.3f ms (aim <= 1 ms: %s); wrote %s/bench-api.json and %s/bench-api.md\n", worst,
+    printf("worst p50 %.3f ms (aim <= 1 ms: %s); wrote %s/api.json and %s/api.md\n", worst,
            worst <= 1.0 ? "met" : "missed", out, out);
     return ret;
 }

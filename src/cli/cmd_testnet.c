@@ -1,0 +1,548 @@
+/* cmd_testnet.c: `edgefed testnet init|up|status|down|kill|start|link`: local
+ * networks of node processes on loopback, or each node in its own network
+ * namespace joined by a veth pair to a bridge (--netns, root). */
+#include <errno.h>
+#include <stdarg.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "base/ef_codec.h"
+#include "base/ef_crypto.h"
+#include "cli/cli.h"
+#include "cli/cli_admin.h"
+#include "cli/cli_testnet.h"
+#include "node/ef_node.h"
+
+extern char **environ;
+
+#define TN_NODES_MAX 64
+#define TN_SUBNET "10.77"      /* 10.77.<tag>.<host>/24 per testnet */
+
+void ef_load_key(ef_keypair *kp, unsigned i)
+{
+    char s[64];
+    int n = snprintf(s, sizeof s, "edgefed-load-account-%u", i);
+    ef_hash seed;
+    ef_hash_tagged(&seed, EF_TAG_DATA, s, (size_t)n);
+    ef_keypair_from_seed(kp, seed.b);
+}
+
+static int tn_write_json(const char *path, json_t *j)
+{
+    int rc = json_dump_file(j, path, JSON_INDENT(2) | JSON_SORT_KEYS);
+    return rc ? EF_EIO : 0;
+}
+
+static int tn_mkdir(const char *p)
+{
+    if (mkdir(p, 0700) && errno != EEXIST) return EF_EIO;
+    return 0;
+}
+
+/* Runs a shell command (netns set-up); returns its exit status. */
+static int tn_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int tn_sh(const char *fmt, ...)
+{
+    char cmd[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof cmd, fmt, ap);
+    va_end(ap);
+    int st = system(cmd);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 1;
+}
+
+int ef_testnet_load(ef_testnet *tn, const char *dir)
+{
+    memset(tn, 0, sizeof *tn);
+    char path[TN_PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/testnet.json", dir);
+    json_error_t je;
+    json_t *j = json_load_file(path, 0, &je);
+    if (!j) {
+        fprintf(stderr, "edgefed testnet: %s: %s\n", path, je.text);
+        return EF_EIO;
+    }
+    char *real = realpath(dir, NULL);
+    snprintf(tn->dir, sizeof tn->dir, "%s", real ? real : dir);
+    free(real);
+    snprintf(tn->chain_id, sizeof tn->chain_id, "%s", json_string_value(json_object_get(j, "chain_id")));
+    tn->netns = json_is_true(json_object_get(j, "netns"));
+    snprintf(tn->bridge, sizeof tn->bridge, "%s", json_string_value(json_object_get(j, "bridge")) ?: "");
+    tn->accounts = (unsigned)json_integer_value(json_object_get(j, "accounts"));
+    snprintf(tn->bridge_ip, sizeof tn->bridge_ip, "%s",
+             json_string_value(json_object_get(j, "bridge_ip")) ?: "");
+    json_t *nodes = json_object_get(j, "nodes");
+    size_t i;
+    json_t *v;
+    json_array_foreach(nodes, i, v) {
+        if (tn->len == TN_NODES_MAX) break;
+        ef_tn_node *n = &tn->nodes[tn->len++];
+        snprintf(n->name, sizeof n->name, "%s", json_string_value(json_object_get(v, "name")));
+        snprintf(n->home, sizeof n->home, "%s/%s", tn->dir, n->name);
+        snprintf(n->ns, sizeof n->ns, "%s", json_string_value(json_object_get(v, "netns")) ?: "");
+        snprintf(n->ip, sizeof n->ip, "%s", json_string_value(json_object_get(v, "ip")) ?: "");
+        snprintf(n->veth, sizeof n->veth, "%s", json_string_value(json_object_get(v, "veth")) ?: "");
+        n->validator = json_is_true(json_object_get(v, "validator"));
+        snprintf(n->http, sizeof n->http, "%s", json_string_value(json_object_get(v, "http")) ?: "");
+    }
+    json_decref(j);
+    return 0;
+}
+
+static const char *tn_usage =
+    "usage: edgefed testnet init --dir D --validators N [--observers M] [--netns]\n"
+    "                       [--chain ID] [--base-port P] [--accounts K] [--empty-block-ms MS]\n"
+    "       edgefed testnet up --dir D            start every node (background processes)\n"
+    "       edgefed testnet status --dir D        one line per node: pid, height, peers, mempool\n"
+    "       edgefed testnet down --dir D          stop every node, remove namespaces and links\n"
+    "       edgefed testnet start --dir D --node NAME     start one node\n"
+    "       edgefed testnet kill --dir D --node NAME [--signal KILL|TERM]\n"
+    "       edgefed testnet link --dir D --node NAME up|down   (--netns only: cut a node off)\n"
+    "  init writes D/genesis.json, D/testnet.json and one directory per node (v0.., o0..)\n"
+    "  with its key and config.json (docs/config.md). Without --netns the nodes listen on\n"
+    "  127.0.0.1 ports P.. (P2P) and P+100.. (HTTP); with --netns (root) node i lives in\n"
+    "  network namespace ef<tag>n<i> at 10.77.<tag>.<i+2>, joined by a veth pair to bridge\n"
+    "  efbr<tag> in the root namespace. K funded load accounts (edgefed load) are in the\n"
+    "  genesis.\n";
+
+static int tn_init(int argc, char **argv)
+{
+    const char *dir = ef_cli_opt(argc, argv, "dir", NULL);
+    int nv = atoi(ef_cli_opt(argc, argv, "validators", "0"));
+    int no = atoi(ef_cli_opt(argc, argv, "observers", "0"));
+    bool netns = ef_cli_flag(argc, argv, "netns");
+    const char *chain = ef_cli_opt(argc, argv, "chain", "edgefed-testnet");
+    int base = atoi(ef_cli_opt(argc, argv, "base-port", "26600"));
+    unsigned accounts = (unsigned)atoi(ef_cli_opt(argc, argv, "accounts", "64"));
+    int empty_ms = atoi(ef_cli_opt(argc, argv, "empty-block-ms", "0"));
+    if (!dir || nv < 1 || no < 0 || nv + no > TN_NODES_MAX || base < 1024 || base > 65000 ||
+        accounts > 100000 || !ef_chain_id_valid(chain)) {
+        fputs(tn_usage, stderr);
+        return 2;
+    }
+    if (netns && geteuid() != 0) {
+        fprintf(stderr, "edgefed testnet init: --netns needs root\n");
+        return 1;
+    }
+    if (tn_mkdir(dir)) {
+        fprintf(stderr, "edgefed testnet init: cannot create %s\n", dir);
+        return 1;
+    }
+    char *real = realpath(dir, NULL);
+    if (!real) return 1;
+    char d[TN_PATH_MAX];
+    snprintf(d, sizeof d, "%s", real);
+    free(real);
+    /* a short tag unique to the directory, for interface and namespace names */
+    ef_hash th;
+    ef_hash_tagged(&th, EF_TAG_DATA, d, strlen(d));
+    unsigned tag = (unsigned)(th.b[0] % 200) + 20;
+    int total = nv + no;
+    ef_keypair kps[TN_NODES_MAX];
+    char names[TN_NODES_MAX][16], addrs[TN_NODES_MAX][64], https[TN_NODES_MAX][64], ips[TN_NODES_MAX][32];
+    char hex[2 * EF_PUB_SIZE + 1];
+    for (int i = 0; i < total; i++) {
+        ef_keypair_generate(&kps[i]);
+        if (i < nv) snprintf(names[i], sizeof names[i], "v%d", i);
+        else snprintf(names[i], sizeof names[i], "o%d", i - nv);
+        if (netns) {
+            snprintf(ips[i], sizeof ips[i], TN_SUBNET ".%u.%d", tag, i + 2);
+            snprintf(addrs[i], sizeof addrs[i], "%s:26600", ips[i]);
+            snprintf(https[i], sizeof https[i], "%s:8600", ips[i]);
+        } else {
+            ips[i][0] = 0;
+            snprintf(addrs[i], sizeof addrs[i], "127.0.0.1:%d", base + i);
+            snprintf(https[i], sizeof https[i], "127.0.0.1:%d", base + 100 + i);
+        }
+    }
+    /* genesis */
+    json_t *g = json_object();
+    json_object_set_new(g, "chain_id", json_string(chain));
+    json_object_set_new(g, "time_ms", json_integer(0));
+    json_t *vals = json_array(), *bal = json_object(), *mem = json_array();
+    for (int i = 0; i < nv; i++) {
+        ef_hex(hex, kps[i].pub.b, EF_PUB_SIZE);
+        char dom[32];
+        snprintf(dom, sizeof dom, "dom-%d", i);
+        json_array_append_new(vals, json_pack("{s:s,s:s,s:i,s:s}", "pub", hex, "domain", dom,
+                                              "power", 1, "role", "validator"));
+        json_object_set_new(bal, hex, json_integer(1000000000));
+    }
+    for (int i = nv; i < total; i++) {
+        ef_hex(hex, kps[i].pub.b, EF_PUB_SIZE);
+        json_array_append_new(mem, json_pack("{s:s,s:s,s:s}", "pub", hex, "domain", "dom-0", "name", names[i]));
+        json_object_set_new(bal, hex, json_integer(1000000000));
+    }
+    for (unsigned i = 0; i < accounts; i++) {
+        ef_keypair kp;
+        ef_load_key(&kp, i);
+        ef_hex(hex, kp.pub.b, EF_PUB_SIZE);
+        json_object_set_new(bal, hex, json_integer(1000000000000LL));
+    }
+    json_object_set_new(g, "validators", vals);
+    json_object_set_new(g, "members", mem);
+    json_object_set_new(g, "balances", bal);
+    char path[TN_PATH_MAX + 64];
+    snprintf(path, sizeof path, "%s/genesis.json", d);
+    int rc = tn_write_json(path, g);
+    json_decref(g);
+    if (rc) return 1;
+    /* one directory per node */
+    json_t *nodes = json_array();
+    for (int i = 0; i < total; i++) {
+        char home[TN_PATH_MAX + 32];
+        snprintf(home, sizeof home, "%s/%s", d, names[i]);
+        if (tn_mkdir(home)) return 1;
+        snprintf(path, sizeof path, "%s/node.key", home);
+        if (ef_key_save(path, &kps[i])) return 1;
+        ef_node_config c;
+        ef_node_config_defaults(&c);
+        snprintf(c.chain_id, sizeof c.chain_id, "%s", chain);
+        snprintf(c.moniker, sizeof c.moniker, "%s", names[i]);
+        snprintf(c.key_path, sizeof c.key_path, "node.key");
+        snprintf(c.genesis_path, sizeof c.genesis_path, "../genesis.json");
+        snprintf(c.listen, sizeof c.listen, "%s", addrs[i]);
+        snprintf(c.http_listen, sizeof c.http_listen, "%s", https[i]);
+        c.empty_block_ms = (uint32_t)empty_ms;
+        for (int k = 0; k < nv; k++) { /* everyone dials the validators */
+            if (k == i) continue;
+            c.peers[c.peers_len].pub = kps[k].pub;
+            snprintf(c.peers[c.peers_len++].addr, sizeof c.peers[0].addr, "%s", addrs[k]);
+        }
+        if (i < nv)
+            for (int k = nv; k < total; k++) c.observers[c.observers_len++] = kps[k].pub;
+        json_t *cj = ef_node_config_to_json(&c);
+        snprintf(path, sizeof path, "%s/config.json", home);
+        rc = tn_write_json(path, cj);
+        json_decref(cj);
+        if (rc) return 1;
+        json_t *nj = json_pack("{s:s,s:b,s:s}", "name", names[i], "validator", i < nv, "http", https[i]);
+        ef_hex(hex, kps[i].pub.b, EF_PUB_SIZE);
+        json_object_set_new(nj, "pub", json_string(hex));
+        json_object_set_new(nj, "p2p", json_string(addrs[i]));
+        if (netns) {
+            char ns[32], veth[32];
+            snprintf(ns, sizeof ns, "ef%un%d", tag, i);
+            snprintf(veth, sizeof veth, "ef%uv%d", tag, i);
+            json_object_set_new(nj, "netns", json_string(ns));
+            json_object_set_new(nj, "veth", json_string(veth));
+            json_object_set_new(nj, "ip", json_string(ips[i]));
+        }
+        json_array_append_new(nodes, nj);
+    }
+    json_t *tj = json_object();
+    json_object_set_new(tj, "chain_id", json_string(chain));
+    json_object_set_new(tj, "netns", json_boolean(netns));
+    json_object_set_new(tj, "accounts", json_integer(accounts));
+    if (netns) {
+        char br[32];
+        snprintf(br, sizeof br, "efbr%u", tag);
+        json_object_set_new(tj, "bridge", json_string(br));
+        char bip[32];
+        snprintf(bip, sizeof bip, TN_SUBNET ".%u.1", tag);
+        json_object_set_new(tj, "bridge_ip", json_string(bip));
+    }
+    json_object_set_new(tj, "nodes", nodes);
+    snprintf(path, sizeof path, "%s/testnet.json", d);
+    rc = tn_write_json(path, tj);
+    json_decref(tj);
+    if (rc) return 1;
+    printf("testnet in %s: %d validators, %d observers%s\n", d, nv, no, netns ? " (netns)" : "");
+    return 0;
+}
+
+/* ---- processes ---- */
+
+static int tn_pidfile_read(const ef_tn_node *n)
+{
+    char path[TN_PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/node.pid", n->home);
+    FILE *f = fopen(path, "r");
+    if (!f) return 0;
+    int pid = 0;
+    if (fscanf(f, "%d", &pid) != 1) pid = 0;
+    fclose(f);
+    return pid;
+}
+
+int ef_testnet_pid(const ef_tn_node *n)
+{
+    int pid = tn_pidfile_read(n);
+    if (pid > 0 && kill(pid, 0) == 0) {
+        /* a zombie or another process reusing the pid? check its cmdline mentions home */
+        char p[64], cmd[4096];
+        snprintf(p, sizeof p, "/proc/%d/cmdline", pid);
+        FILE *f = fopen(p, "r");
+        if (!f) return 0;
+        size_t k = fread(cmd, 1, sizeof cmd - 1, f);
+        fclose(f);
+        for (size_t i = 0; i < k; i++)
+            if (!cmd[i]) cmd[i] = ' ';
+        cmd[k] = 0;
+        char st[64];
+        snprintf(p, sizeof p, "/proc/%d/stat", pid);
+        f = fopen(p, "r");
+        if (f) {
+            if (fgets(st, sizeof st, f)) {
+                char *rp = strrchr(st, ')');
+                if (rp && rp[1] == ' ' && rp[2] == 'Z') {
+                    fclose(f);
+                    return 0;
+                }
+            }
+            fclose(f);
+        }
+        return strstr(cmd, n->name) ? pid : 0;
+    }
+    return 0;
+}
+
+static int tn_netns_setup(const ef_testnet *tn, const ef_tn_node *n)
+{
+    /* bridge (once), namespace, veth pair: <veth> in the root ns on the bridge,
+     * <veth>p inside the namespace as eth0 */
+    if (tn_sh("ip link show %s >/dev/null 2>&1", tn->bridge)) {
+        if (tn_sh("ip link add %s type bridge && ip addr add %s/24 dev %s && ip link set %s up",
+                  tn->bridge, tn->bridge_ip, tn->bridge, tn->bridge))
+            return EF_EIO;
+    }
+    if (tn_sh("ip netns list | grep -qw %s", n->ns)) {
+        if (tn_sh("ip netns add %s", n->ns)) return EF_EIO;
+        if (tn_sh("ip link add %s type veth peer name %sp && ip link set %sp netns %s && "
+                  "ip link set %s master %s && ip link set %s up && "
+                  "ip netns exec %s ip link set %sp name eth0 && "
+                  "ip netns exec %s ip addr add %s/24 dev eth0 && "
+                  "ip netns exec %s ip link set eth0 up && ip netns exec %s ip link set lo up",
+                  n->veth, n->veth, n->veth, n->ns, n->veth, tn->bridge, n->veth, n->ns, n->veth,
+                  n->ns, n->ip, n->ns, n->ns))
+            return EF_EIO;
+    }
+    return 0;
+}
+
+int ef_testnet_start_node(const ef_testnet *tn, const ef_tn_node *n, const char *binary)
+{
+    if (ef_testnet_pid(n)) return 0; /* already running */
+    if (tn->netns && tn_netns_setup(tn, n)) {
+        fprintf(stderr, "edgefed testnet: cannot set up namespace %s\n", n->ns);
+        return EF_EIO;
+    }
+    char log[TN_PATH_MAX + 32], pidf[TN_PATH_MAX + 32];
+    snprintf(log, sizeof log, "%s/node.log", n->home);
+    snprintf(pidf, sizeof pidf, "%s/node.pid", n->home);
+    pid_t pid = fork();
+    if (pid < 0) return EF_EIO;
+    if (pid == 0) {
+        setsid();
+        int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+        int nul = open("/dev/null", O_RDONLY);
+        if (fd >= 0) {
+            dup2(fd, 1);
+            dup2(fd, 2);
+        }
+        if (nul >= 0) dup2(nul, 0);
+        const char *lvl = getenv("EDGEFED_LOG") ? getenv("EDGEFED_LOG") : "info";
+        if (tn->netns) {
+            execl("/usr/sbin/ip", "ip", "netns", "exec", n->ns, binary, "node", "--home", n->home,
+                  "--log", lvl, (char *)NULL);
+            execlp("ip", "ip", "netns", "exec", n->ns, binary, "node", "--home", n->home, "--log",
+                   lvl, (char *)NULL);
+        } else {
+            execl(binary, binary, "node", "--home", n->home, "--log", lvl, (char *)NULL);
+        }
+        _exit(127);
+    }
+    FILE *f = fopen(pidf, "w");
+    if (f) {
+        fprintf(f, "%d\n", (int)pid);
+        fclose(f);
+    }
+    return 0;
+}
+
+/* Waits until the node answers on its admin socket (or timeout). */
+static bool tn_wait_up(const ef_tn_node *n, int timeout_ms)
+{
+    for (int t = 0; t < timeout_ms; t += 100) {
+        int fd = ef_admin_connect(n->home);
+        if (fd >= 0) {
+            close(fd);
+            return true;
+        }
+        if (!ef_testnet_pid(n) && t > 500) return false;
+        usleep(100 * 1000);
+    }
+    return false;
+}
+
+static void tn_self_binary(char *out, size_t cap)
+{
+    ssize_t k = readlink("/proc/self/exe", out, cap - 1);
+    out[k > 0 ? k : 0] = 0;
+}
+
+static int tn_up(const ef_testnet *tn, const char *only)
+{
+    char bin[TN_PATH_MAX];
+    tn_self_binary(bin, sizeof bin);
+    int bad = 0;
+    for (size_t i = 0; i < tn->len; i++) {
+        if (only && strcmp(only, tn->nodes[i].name)) continue;
+        if (ef_testnet_start_node(tn, &tn->nodes[i], bin)) bad++;
+    }
+    for (size_t i = 0; i < tn->len; i++) {
+        if (only && strcmp(only, tn->nodes[i].name)) continue;
+        if (!tn_wait_up(&tn->nodes[i], 20000)) {
+            fprintf(stderr, "edgefed testnet: %s did not come up (see %s/node.log)\n",
+                    tn->nodes[i].name, tn->nodes[i].home);
+            bad++;
+        }
+    }
+    if (!bad) printf("up: %s\n", only ? only : "all nodes");
+    return bad ? 1 : 0;
+}
+
+int ef_testnet_kill(const ef_tn_node *n, int sig)
+{
+    int pid = ef_testnet_pid(n);
+    if (!pid) return EF_ENOTFOUND;
+    kill(pid, sig);
+    /* the node is our child only in `up`'s process; elsewhere poll until gone */
+    for (int t = 0; t < 100 && ef_testnet_pid(n); t++) {
+        waitpid(pid, NULL, WNOHANG);
+        usleep(50 * 1000);
+    }
+    if (ef_testnet_pid(n) && sig != SIGKILL) {
+        kill(pid, SIGKILL);
+        for (int t = 0; t < 100 && ef_testnet_pid(n); t++) usleep(20 * 1000);
+    }
+    return 0;
+}
+
+static int tn_down(const ef_testnet *tn)
+{
+    for (size_t i = 0; i < tn->len; i++) {
+        const ef_tn_node *n = &tn->nodes[i];
+        int pid = ef_testnet_pid(n);
+        if (pid) kill(pid, SIGTERM);
+    }
+    for (size_t i = 0; i < tn->len; i++) ef_testnet_kill(&tn->nodes[i], SIGTERM);
+    if (tn->netns) {
+        for (size_t i = 0; i < tn->len; i++) {
+            const ef_tn_node *n = &tn->nodes[i];
+            tn_sh("ip link del %s >/dev/null 2>&1", n->veth);
+            tn_sh("ip netns del %s >/dev/null 2>&1", n->ns);
+        }
+        tn_sh("ip link del %s >/dev/null 2>&1", tn->bridge);
+    }
+    printf("down: %s\n", tn->dir);
+    return 0;
+}
+
+/* Asks a node for its status JSON; NULL if unreachable. */
+json_t *ef_testnet_status(const ef_tn_node *n)
+{
+    int fd = ef_admin_connect(n->home);
+    if (fd < 0) return NULL;
+    json_t *j = NULL;
+    ef_admin_reader *r = malloc(sizeof *r);
+    r->fd = fd;
+    r->len = r->off = 0;
+    char *line;
+    if (!ef_admin_write(fd, "status\n", 7) && !ef_admin_readline(r, &line) &&
+        !strncmp(line, "status ", 7))
+        j = json_loads(line + 7, 0, NULL);
+    free(r);
+    close(fd);
+    return j;
+}
+
+static int tn_status(const ef_testnet *tn)
+{
+    printf("%-5s %-8s %-8s %-6s %-6s %-8s %s\n", "node", "pid", "height", "round", "peers", "mempool",
+           "address");
+    for (size_t i = 0; i < tn->len; i++) {
+        const ef_tn_node *n = &tn->nodes[i];
+        int pid = ef_testnet_pid(n);
+        json_t *s = pid ? ef_testnet_status(n) : NULL;
+        if (s)
+            printf("%-5s %-8d %-8lld %-6lld %-6zu %-8lld %s\n", n->name, pid,
+                   json_integer_value(json_object_get(s, "height")),
+                   json_integer_value(json_object_get(s, "round")),
+                   json_array_size(json_object_get(s, "peers")),
+                   json_integer_value(json_object_get(s, "mempool_txs")), n->http);
+        else
+            printf("%-5s %-8s\n", n->name, pid ? "?" : "down");
+        json_decref(s);
+    }
+    return 0;
+}
+
+static int tn_link(const ef_testnet *tn, const char *name, const char *state)
+{
+    if (!tn->netns) {
+        fprintf(stderr, "edgefed testnet link: only for --netns testnets\n");
+        return 2;
+    }
+    for (size_t i = 0; i < tn->len; i++)
+        if (!strcmp(tn->nodes[i].name, name))
+            return tn_sh("ip link set %s %s", tn->nodes[i].veth, state) ? 1 : 0;
+    fprintf(stderr, "edgefed testnet: no node %s\n", name);
+    return 2;
+}
+
+int ef_cmd_testnet(int argc, char **argv)
+{
+    if (argc < 2 || ef_cli_wants_help(argc, argv)) {
+        fputs(tn_usage, argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    const char *sub = argv[1];
+    if (!strcmp(sub, "init")) return tn_init(argc - 1, argv + 1);
+    const char *dir = ef_cli_opt(argc, argv, "dir", NULL);
+    if (!dir) {
+        fputs(tn_usage, stderr);
+        return 2;
+    }
+    ef_testnet *tn = calloc(1, sizeof *tn);
+    int rc = 2;
+    if (ef_testnet_load(tn, dir)) {
+        free(tn);
+        return 1;
+    }
+    const char *node = ef_cli_opt(argc, argv, "node", NULL);
+    if (!strcmp(sub, "up")) {
+        rc = tn_up(tn, NULL);
+    } else if (!strcmp(sub, "start") && node) {
+        rc = tn_up(tn, node);
+    } else if (!strcmp(sub, "status")) {
+        rc = tn_status(tn);
+    } else if (!strcmp(sub, "down")) {
+        rc = tn_down(tn);
+    } else if (!strcmp(sub, "kill") && node) {
+        const char *s = ef_cli_opt(argc, argv, "signal", "KILL");
+        int sig = !strcmp(s, "TERM") ? SIGTERM : SIGKILL;
+        rc = 1;
+        for (size_t i = 0; i < tn->len; i++)
+            if (!strcmp(tn->nodes[i].name, node)) rc = ef_testnet_kill(&tn->nodes[i], sig) ? 1 : 0;
+    } else if (!strcmp(sub, "link") && node && argc >= 3) {
+        const char *st = argv[argc - 1];
+        rc = (!strcmp(st, "up") || !strcmp(st, "down")) ? tn_link(tn, node, st) : 2;
+    } else {
+        fputs(tn_usage, stderr);
+    }
+    free(tn);
+    return rc;
+}

@@ -1,0 +1,1302 @@
+/* ef_node.c: the node: one libuv loop driving the engine, the P2P transport, the
+ * mempool and the store; catch-up; submission from other threads; status. */
+#include "node/ef_node.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include "base/ef_codec.h"
+#include "base/ef_log.h"
+#include "consensus/ef_cert.h"
+#include "consensus/ef_engine.h"
+#include "consensus/ef_msg.h"
+#include "consensus/ef_wal.h"
+#include "ledger/ef_genesis.h"
+#include "ledger/ef_ledger.h"
+#include "ledger/ef_mempool.h"
+#include "net/ef_net.h"
+#include "node/ef_node_int.h"
+
+_Static_assert(EF_P2P_PAYLOAD_MAX >= 8 + 4 + EF_BLOCK_BYTES_MAX + 4 + EF_CERT_MAX,
+               "a BLOCK message fits in a frame");
+_Static_assert(EF_P2P_PAYLOAD_MAX >= EF_MSG_SIZE_MAX, "a proposal fits in a frame");
+
+const double ef_node_lat_bounds_ms[EF_NODE_LAT_BUCKETS - 1] = {
+    1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000,
+};
+
+#define EF_NODE_TIMEOUTS_MAX 256        /* consensus timeouts pending */
+#define EF_NODE_GOSSIP_MAX 512          /* txs per gossip message */
+#define EF_NODE_SYNC_BLOCKS 16          /* blocks asked for per catch-up request */
+#define EF_NODE_SYNC_WAIT_MS 3000
+#define EF_NODE_TICK_MS 1000
+#define EF_NODE_WAITER_BUCKETS 4096
+#define EF_NODE_ADMIN_LINE_MAX (2 * EF_TX_ENC_MAX + 64)
+#define EF_NODE_ADMIN_CLIENTS_MAX 64
+
+/* ---------------- small helpers ---------------- */
+
+static uint64_t node_now_ms(ef_node *n) { return uv_now(&n->loop); }
+
+static void node_count(ef_node *n, const char *reason)
+{
+    for (size_t i = 0; i < n->rej_len; i++)
+        if (!strcmp(n->rej[i].reason, reason)) {
+            n->rej[i].count++;
+            return;
+        }
+    if (n->rej_len < EF_NODE_REJECT_REASONS) {
+        snprintf(n->rej[n->rej_len].reason, sizeof n->rej[0].reason, "%s", reason);
+        n->rej[n->rej_len++].count = 1;
+    }
+}
+
+static void node_count_tx(ef_node *n, int rc)
+{
+    char r[32];
+    snprintf(r, sizeof r, "tx_%s", ef_errname(rc));
+    node_count(n, r);
+}
+
+static void node_fatal(ef_node *n, int rc, const char *what)
+{
+    EF_LOGE("node", "%s: %s; stopping", what, ef_strerror(rc));
+    if (!n->fatal) n->fatal = rc;
+    ef_node_stop(n);
+}
+
+/* ---------------- waiters (submitted txs awaiting commit) ---------------- */
+
+static size_t waiter_bucket(const ef_hash *h) { return ef_get_u32le(h->b) % EF_NODE_WAITER_BUCKETS; }
+
+static ef_waiter *waiter_find(ef_node *n, const ef_hash *h, ef_waiter ***link)
+{
+    ef_waiter **pp = &n->waiters[waiter_bucket(h)];
+    for (; *pp; pp = &(*pp)->next)
+        if (ef_hash_eq(&(*pp)->hash, h)) {
+            if (link) *link = pp;
+            return *pp;
+        }
+    return NULL;
+}
+
+static void waiter_add(ef_node *n, const ef_hash *h, ef_node_tx_cb cb, void *arg)
+{
+    if (n->waiters_len >= EF_NODE_WAITERS_MAX || waiter_find(n, h, NULL)) {
+        if (cb) cb(arg, h, EF_NODE_TX_DROPPED, EF_EFULL, 0);
+        return;
+    }
+    ef_waiter *w = calloc(1, sizeof *w);
+    if (!w) {
+        if (cb) cb(arg, h, EF_NODE_TX_DROPPED, EF_ENOMEM, 0);
+        return;
+    }
+    w->hash = *h;
+    w->cb = cb;
+    w->arg = arg;
+    w->admit_us = ef_now_mono_us();
+    size_t b = waiter_bucket(h);
+    w->next = n->waiters[b];
+    n->waiters[b] = w;
+    n->waiters_len++;
+}
+
+/* Removes and returns the waiter for h (caller frees), or NULL. */
+static ef_waiter *waiter_take(ef_node *n, const ef_hash *h)
+{
+    ef_waiter **link;
+    ef_waiter *w = waiter_find(n, h, &link);
+    if (!w) return NULL;
+    *link = w->next;
+    n->waiters_len--;
+    return w;
+}
+
+/* ---------------- status snapshot ---------------- */
+
+static void node_snapshot(ef_node *n)
+{
+    ef_node_status *s = &n->snap_tmp;
+    memset(s, 0, sizeof *s);
+    snprintf(s->chain_id, sizeof s->chain_id, "%s", n->cfg.chain_id);
+    snprintf(s->moniker, sizeof s->moniker, "%s", n->cfg.moniker);
+    s->key = n->kp.pub;
+    s->validator = ef_vset_index(&n->vset_next, &n->kp.pub) >= 0;
+    s->height = n->height;
+    s->last_hash = n->last_hash;
+    s->last_time_ms = n->last_time_ms;
+    s->round = n->engine_started ? ef_engine_round(n->eng) : 0;
+    s->step = n->engine_started && !ef_engine_decided(n->eng) ? (int)ef_engine_step(n->eng) : 0;
+    s->catching_up = n->sync_conn != NULL;
+    s->vset = n->vset_next;
+    if (n->net) {
+        ef_conn *cs[EF_NODE_PEERS_MAX];
+        size_t k = ef_net_conns(n->net, cs, EF_NODE_PEERS_MAX);
+        k = EF_MIN(k, (size_t)EF_NODE_PEERS_MAX);
+        for (size_t i = 0; i < k; i++) {
+            s->peers[i] = *ef_conn_pub(cs[i]);
+            ef_peer *p = ef_conn_data(cs[i]);
+            s->peer_heights[i] = p ? p->height : 0;
+        }
+        s->peers_len = k;
+    }
+    ef_mempool_stats ms;
+    ef_mempool_get_stats(n->mp, &ms);
+    s->mempool_txs = ms.count;
+    s->mempool_bytes = ms.bytes;
+    s->txs_committed = n->txs_committed;
+    s->blocks_committed = n->blocks_committed;
+    memcpy(s->lat_counts, n->lat_counts, sizeof s->lat_counts);
+    s->lat_count = n->lat_count;
+    s->lat_sum_ms = n->lat_sum_ms;
+    /* rejected input: node counters, the transport's and the engine's */
+    size_t r = 0;
+    for (size_t i = 0; i < n->rej_len && r < EF_NODE_REJECT_REASONS; i++) {
+        snprintf(s->rejected[r].reason, sizeof s->rejected[r].reason, "%s", n->rej[i].reason);
+        s->rejected[r++].count = n->rej[i].count;
+    }
+    if (n->net) {
+        ef_net_stats ns;
+        ef_net_get_stats(n->net, &ns);
+        for (int i = 0; i < EF_NR_COUNT_ && r < EF_NODE_REJECT_REASONS; i++) {
+            if (!ns.closed[i] || i == EF_NR_IO || i == EF_NR_DUPLICATE) continue;
+            snprintf(s->rejected[r].reason, sizeof s->rejected[r].reason, "net_%s",
+                     ef_net_reason_name(i));
+            s->rejected[r++].count = ns.closed[i];
+        }
+        if (ns.dropped && r < EF_NODE_REJECT_REASONS) {
+            snprintf(s->rejected[r].reason, sizeof s->rejected[r].reason, "net_gossip_dropped");
+            s->rejected[r++].count = ns.dropped;
+        }
+    }
+    const ef_engine_stats *es = ef_engine_get_stats(n->eng);
+    for (int i = 0; i < EF_DROP_COUNT_ && r < EF_NODE_REJECT_REASONS; i++) {
+        if (!es->dropped[i] || i == EF_DROP_DUPLICATE || i == EF_DROP_HEIGHT) continue;
+        snprintf(s->rejected[r].reason, sizeof s->rejected[r].reason, "cons_%s",
+                 ef_drop_name((ef_drop)i));
+        s->rejected[r++].count = es->dropped[i];
+    }
+    s->rejected_len = r;
+    pthread_mutex_lock(&n->mu);
+    n->snap = *s;
+    pthread_mutex_unlock(&n->mu);
+}
+
+void ef_node_get_status(ef_node *n, ef_node_status *out)
+{
+    pthread_mutex_lock(&n->mu);
+    *out = n->snap;
+    pthread_mutex_unlock(&n->mu);
+}
+
+json_t *ef_node_status_json(ef_node *n)
+{
+    ef_node_status *s = malloc(sizeof *s);
+    if (!s) return NULL;
+    ef_node_get_status(n, s);
+    char hex[2 * EF_HASH_SIZE + 1];
+    json_t *o = json_object();
+    json_object_set_new(o, "chain_id", json_string(s->chain_id));
+    json_object_set_new(o, "moniker", json_string(s->moniker));
+    ef_hex(hex, s->key.b, EF_PUB_SIZE);
+    json_object_set_new(o, "key", json_string(hex));
+    json_object_set_new(o, "validator", json_boolean(s->validator));
+    json_object_set_new(o, "height", json_integer((json_int_t)s->height));
+    ef_hex(hex, s->last_hash.b, EF_HASH_SIZE);
+    json_object_set_new(o, "last_hash", json_string(hex));
+    json_object_set_new(o, "last_time", json_integer((json_int_t)s->last_time_ms));
+    json_object_set_new(o, "round", json_integer((json_int_t)s->round));
+    json_object_set_new(o, "step", json_integer(s->step));
+    json_object_set_new(o, "catching_up", json_boolean(s->catching_up));
+    json_t *vs = json_array();
+    for (uint32_t i = 0; i < s->vset.len; i++) {
+        ef_hex(hex, s->vset.v[i].pub.b, EF_PUB_SIZE);
+        json_array_append_new(vs, json_pack("{s:s,s:I}", "key", hex, "power",
+                                            (json_int_t)s->vset.v[i].power));
+    }
+    json_object_set_new(o, "validators", vs);
+    json_t *ps = json_array();
+    for (size_t i = 0; i < s->peers_len; i++) {
+        ef_hex(hex, s->peers[i].b, EF_PUB_SIZE);
+        json_array_append_new(ps, json_pack("{s:s,s:I}", "key", hex, "height",
+                                            (json_int_t)s->peer_heights[i]));
+    }
+    json_object_set_new(o, "peers", ps);
+    json_object_set_new(o, "mempool_txs", json_integer((json_int_t)s->mempool_txs));
+    json_object_set_new(o, "mempool_bytes", json_integer((json_int_t)s->mempool_bytes));
+    json_object_set_new(o, "txs_committed", json_integer((json_int_t)s->txs_committed));
+    json_object_set_new(o, "blocks_committed", json_integer((json_int_t)s->blocks_committed));
+    json_t *rj = json_object();
+    for (size_t i = 0; i < s->rejected_len; i++)
+        json_object_set_new(rj, s->rejected[i].reason, json_integer((json_int_t)s->rejected[i].count));
+    json_object_set_new(o, "rejected", rj);
+    free(s);
+    return o;
+}
+
+/* ---------------- gossip ---------------- */
+
+static void node_gossip_flush(ef_node *n)
+{
+    if (n->gossip_count == 0) return;
+    ef_wr w;
+    ef_wr_init(&w);
+    ef_wr_u32(&w, n->gossip_count);
+    ef_wr_raw(&w, n->gossip.buf, n->gossip.len);
+    if (!w.err) ef_net_broadcast(n->net, EF_P2P_TXS, w.buf, w.len, true, NULL);
+    ef_wr_free(&w);
+    ef_wr_reset(&n->gossip);
+    n->gossip_count = 0;
+}
+
+static void node_gossip_timer(uv_timer_t *t)
+{
+    node_gossip_flush(t->data);
+}
+
+static void node_gossip_add(ef_node *n, const uint8_t *tx, size_t len)
+{
+    ef_wr_bytes(&n->gossip, tx, len);
+    if (++n->gossip_count >= EF_NODE_GOSSIP_MAX || n->gossip.len > (1u << 20)) {
+        node_gossip_flush(n);
+        return;
+    }
+    if (!uv_is_active((uv_handle_t *)&n->gossip_timer))
+        uv_timer_start(&n->gossip_timer, node_gossip_timer, 1, 0);
+}
+
+/* ---------------- consensus driving ---------------- */
+
+static void node_drain(ef_node *n);
+static void node_maybe_start(ef_node *n);
+static void node_after(ef_node *n);
+static int node_apply_committed(ef_node *n, const uint8_t *blk, size_t len, const uint8_t *cert,
+                                size_t cert_len);
+
+static void node_cons_timer_cb(uv_timer_t *t);
+
+static void node_timeout_arm(ef_node *n)
+{
+    if (n->touts_len == 0) {
+        uv_timer_stop(&n->cons_timer);
+        return;
+    }
+    uint64_t due = n->touts[0].due_ms;
+    for (size_t i = 1; i < n->touts_len; i++) due = EF_MIN(due, n->touts[i].due_ms);
+    uint64_t now = node_now_ms(n);
+    uv_timer_start(&n->cons_timer, node_cons_timer_cb, due > now ? due - now : 0, 0);
+}
+
+static void node_cons_timer_cb(uv_timer_t *t)
+{
+    ef_node *n = t->data;
+    uint64_t now = node_now_ms(n);
+    /* collect the due ones first: on_timeout may schedule new ones */
+    ef_tout due[EF_NODE_TIMEOUTS_MAX];
+    size_t nd = 0;
+    for (size_t i = 0; i < n->touts_len;) {
+        if (n->touts[i].due_ms <= now) {
+            due[nd++] = n->touts[i];
+            n->touts[i] = n->touts[--n->touts_len];
+        } else {
+            i++;
+        }
+    }
+    for (size_t i = 0; i < nd; i++) {
+        if (due[i].height != ef_engine_height(n->eng)) continue;
+        int rc = ef_engine_on_timeout(n->eng, due[i].height, due[i].round, due[i].step);
+        if (rc == EF_EIO) {
+            node_fatal(n, rc, "WAL");
+            return;
+        }
+        node_drain(n);
+    }
+    node_timeout_arm(n);
+    node_after(n);
+}
+
+static void node_timeout_add(ef_node *n, const ef_engine_out *o)
+{
+    if (n->touts_len == EF_NODE_TIMEOUTS_MAX) {
+        /* drop the stalest (lowest height/round) to make room */
+        size_t worst = 0;
+        for (size_t i = 1; i < n->touts_len; i++)
+            if (n->touts[i].height < n->touts[worst].height ||
+                (n->touts[i].height == n->touts[worst].height && n->touts[i].round < n->touts[worst].round))
+                worst = i;
+        n->touts[worst] = n->touts[--n->touts_len];
+        node_count(n, "node_timeouts_full");
+    }
+    ef_tout *t = &n->touts[n->touts_len++];
+    t->due_ms = node_now_ms(n) + o->duration_ms;
+    t->height = o->height;
+    t->round = o->round;
+    t->step = o->step;
+    node_timeout_arm(n);
+}
+
+static void node_broadcast_consensus(ef_node *n, const uint8_t *msg, size_t len)
+{
+    ef_conn *cs[EF_NET_CONNS_MAX];
+    size_t k = ef_net_conns(n->net, cs, EF_NET_CONNS_MAX);
+    k = EF_MIN(k, (size_t)EF_NET_CONNS_MAX);
+    for (size_t i = 0; i < k; i++) {
+        ef_peer *p = ef_conn_data(cs[i]);
+        if (p && p->validator) ef_net_send(n->net, cs[i], EF_P2P_CONSENSUS, msg, len, false);
+    }
+}
+
+static void node_validate(ef_node *n, const ef_engine_out *o)
+{
+    bool valid;
+    if (n->have_proposed && ef_hash_eq(&o->value_id, &n->proposed_id)) {
+        valid = true;
+    } else {
+        ef_ledger_hooks hooks = {ef_mempool_sig_verified, n->mp};
+        int rc = ef_ledger_check(n->store, o->data, o->len, &hooks);
+        valid = rc == 0;
+        if (!valid) {
+            EF_LOGW("node", "height %llu: proposal invalid: %s", (unsigned long long)o->height,
+                    ef_strerror(rc));
+            node_count(n, "block_invalid");
+        }
+    }
+    (void)ef_engine_on_validity(n->eng, &o->value_id, valid);
+}
+
+static void node_drain(ef_node *n)
+{
+    ef_engine_out o;
+    while (ef_engine_poll(n->eng, &o)) {
+        switch (o.kind) {
+        case EF_OUT_BROADCAST:
+            node_broadcast_consensus(n, o.data, o.len);
+            break;
+        case EF_OUT_TIMEOUT:
+            node_timeout_add(n, &o);
+            break;
+        case EF_OUT_VALIDATE:
+            node_validate(n, &o);
+            break;
+        case EF_OUT_COMMIT:
+            if (o.height == n->height + 1) {
+                int rc = node_apply_committed(n, o.data, o.len, o.cert, o.cert_len);
+                if (rc) node_fatal(n, rc, "commit of a decided block failed");
+            }
+            break;
+        case EF_OUT_EVIDENCE:
+            EF_LOGW("node", "equivocation evidence at height %llu", (unsigned long long)o.height);
+            node_count(n, "cons_evidence");
+            break;
+        }
+        ef_engine_out_free(&o);
+    }
+}
+
+static int node_value_id(void *ctx, const uint8_t *value, size_t len, ef_hash *id)
+{
+    (void)ctx;
+    return ef_block_hash_enc(id, value, len);
+}
+
+static int node_get_value(void *ctx, uint64_t height, uint32_t round, uint8_t **out, size_t *out_len)
+{
+    ef_node *n = ctx;
+    (void)round;
+    if (height != n->height + 1) return EF_EHEIGHT;
+    size_t max = EF_MIN(n->cfg.block_txs, (size_t)EF_BLOCK_TXS_MAX);
+    size_t k = ef_mempool_reap(n->mp, n->reap_buf, max, n->cfg.block_bytes - EF_BLOCK_HEADER_MAX - 64);
+    ef_ledger_hooks hooks = {ef_mempool_sig_verified, n->mp};
+    int rc = ef_ledger_propose(n->store, n->reap_buf, k, ef_now_wall_ms(), &n->kp.pub, &hooks,
+                               n->reap_status, out, out_len);
+    if (rc) {
+        EF_LOGW("node", "cannot build block %llu: %s", (unsigned long long)height, ef_strerror(rc));
+        return rc;
+    }
+    /* drop candidates the ledger refused for good (replays, undecodable) */
+    for (size_t i = 0; i < k; i++) {
+        int st = n->reap_status[i];
+        if (st == 0 || st == EF_EFULL || st == EF_ENONCE) continue;
+        ef_hash h;
+        ef_tx_hash_enc(&h, n->reap_buf[i].enc, n->reap_buf[i].len);
+        node_count_tx(n, st);
+        (void)ef_mempool_remove(n->mp, &h); /* frees only this entry's encoding */
+    }
+    if (ef_block_hash_enc(&n->proposed_id, *out, *out_len) == 0) n->have_proposed = true;
+    EF_LOGD("node", "proposing block %llu round %u", (unsigned long long)height, round);
+    return 0;
+}
+
+/* Starts the engine at height + 1 if there is a reason to. */
+static void node_start_height(ef_node *n)
+{
+    int rc = ef_engine_start_height(n->eng, n->height + 1, &n->vset_next);
+    if (rc) {
+        node_fatal(n, rc, "engine start_height");
+        return;
+    }
+    n->engine_started = true;
+    n->have_proposed = false;
+    node_drain(n);
+}
+
+static bool node_has_reapable(ef_node *n)
+{
+    ef_txbuf one;
+    return ef_mempool_reap(n->mp, &one, 1, EF_TX_ENC_MAX) > 0;
+}
+
+static void node_maybe_start(ef_node *n)
+{
+    if (n->engine_started || n->stopping || n->sync_conn) return;
+    bool empty_due = n->cfg.empty_block_ms &&
+                     node_now_ms(n) - n->last_commit_ms >= n->cfg.empty_block_ms;
+    if (node_has_reapable(n) || empty_due || n->start_asap) {
+        n->start_asap = false;
+        node_start_height(n);
+    }
+}
+
+/* ---------------- committing ---------------- */
+
+static void node_send_status(ef_node *n, ef_conn *c)
+{
+    uint8_t p[8 + EF_HASH_SIZE];
+    ef_put_u64le(p, n->height);
+    memcpy(p + 8, n->last_hash.b, EF_HASH_SIZE);
+    if (c) ef_net_send(n->net, c, EF_P2P_STATUS, p, sizeof p, true);
+    else ef_net_broadcast(n->net, EF_P2P_STATUS, p, sizeof p, true, NULL);
+}
+
+static void node_lat_record(ef_node *n, double ms)
+{
+    int b = EF_NODE_LAT_BUCKETS - 1;
+    for (int i = 0; i < EF_NODE_LAT_BUCKETS - 1; i++)
+        if (ms <= ef_node_lat_bounds_ms[i]) {
+            b = i;
+            break;
+        }
+    n->lat_counts[b]++;
+    n->lat_count++;
+    n->lat_sum_ms += ms;
+}
+
+/* Commits block height+1 (decided by the engine, or fetched and verified by
+ * catch-up), then tells the mempool, the waiters and the listeners. */
+static int node_apply_committed(ef_node *n, const uint8_t *blk, size_t len, const uint8_t *cert,
+                                size_t cert_len)
+{
+    int rc = ef_ledger_commit(n->store, blk, len, cert, cert_len);
+    if (rc) return rc;
+    ef_block b;
+    rc = ef_block_decode(&b, blk, len);
+    EF_ASSERT(rc == 0); /* the ledger just accepted it */
+    n->height = b.hdr.height;
+    ef_block_header_hash(&n->last_hash, &b.hdr);
+    n->last_time_ms = b.hdr.time_ms;
+    n->last_commit_ms = node_now_ms(n);
+    n->blocks_committed++;
+    n->txs_committed += b.txs_len;
+    n->engine_started = n->engine_started && ef_engine_height(n->eng) > n->height;
+    n->have_proposed = false;
+    rc = ef_store_vset(n->store, n->height + 1, &n->vset_next);
+    if (rc) return rc;
+    ef_mempool_committed(n->mp, &b);
+
+    /* results, for the listeners and the waiters */
+    bool want_all = n->listeners_len > 0;
+    ef_node_tx_result *res = calloc(b.txs_len ? b.txs_len : 1, sizeof *res);
+    char **evs = calloc(b.txs_len ? b.txs_len : 1, sizeof *evs);
+    EF_ASSERT(res && evs);
+    uint64_t now_us = ef_now_mono_us();
+    for (uint32_t i = 0; i < b.txs_len; i++) {
+        ef_waiter *w = waiter_take(n, &b.txs[i].hash);
+        res[i].events_json = "[]";
+        if (want_all || (w && w->cb)) {
+            ef_tx_loc loc;
+            if (ef_store_tx_lookup(n->store, &b.txs[i].hash, &loc) == 0) {
+                res[i].code = loc.code;
+                evs[i] = loc.events_json;
+                if (evs[i]) res[i].events_json = evs[i];
+            }
+        }
+        if (w) {
+            node_lat_record(n, (double)(now_us - w->admit_us) / 1000.0);
+            if (w->cb) w->cb(w->arg, &w->hash, EF_NODE_TX_COMMITTED, res[i].code, n->height);
+            free(w);
+        }
+    }
+    ef_node_commit c = {n->height, n->last_hash, &b, blk, len, res, ef_now_wall_ms()};
+    for (size_t i = 0; i < n->listeners_len; i++) n->listeners[i].fn(n->listeners[i].arg, &c);
+    for (uint32_t i = 0; i < b.txs_len; i++) free(evs[i]);
+    free(evs);
+    free(res);
+    EF_LOGI("node", "committed %llu (%u txs)", (unsigned long long)n->height, b.txs_len);
+    ef_block_free(&b);
+    node_send_status(n, NULL);
+    /* own-nonce bookkeeping for submit_call */
+    uint64_t next;
+    if (ef_store_nonce(n->store, &n->kp.pub, &next) == 0 && next > n->own_next) n->own_next = next;
+    node_snapshot(n);
+    return 0;
+}
+
+/* ---------------- catch-up ---------------- */
+
+static void node_sync_request(ef_node *n)
+{
+    if (n->sync_conn || n->stopping) return;
+    ef_conn *cs[EF_NET_CONNS_MAX];
+    size_t k = EF_MIN(ef_net_conns(n->net, cs, EF_NET_CONNS_MAX), (size_t)EF_NET_CONNS_MAX);
+    ef_conn *best = NULL;
+    uint64_t best_h = n->height;
+    for (size_t i = 0; i < k; i++) {
+        ef_peer *p = ef_conn_data(cs[i]);
+        if (p && p->height > best_h) {
+            best = cs[i];
+            best_h = p->height;
+        }
+    }
+    if (!best) {
+        n->behind_since_ms = 0;
+        return;
+    }
+    uint64_t now = node_now_ms(n);
+    if (!n->behind_since_ms) n->behind_since_ms = now;
+    /* one block behind is normal for a moment (a peer committed first) */
+    if (best_h < n->height + 2 && now - n->behind_since_ms < 1000) return;
+    uint8_t p[12];
+    uint32_t count = (uint32_t)EF_MIN(best_h - n->height, (uint64_t)EF_NODE_SYNC_BLOCKS);
+    ef_put_u64le(p, n->height + 1);
+    ef_put_u32le(p + 8, count);
+    if (ef_net_send(n->net, best, EF_P2P_BLOCK_REQ, p, sizeof p, false)) return;
+    n->sync_conn = best;
+    n->sync_until = n->height + count;
+    n->sync_deadline_ms = now + EF_NODE_SYNC_WAIT_MS;
+    EF_LOGI("node", "catching up: asking %s for %u blocks from %llu", ef_conn_addr(best), count,
+            (unsigned long long)(n->height + 1));
+}
+
+static void node_sync_done(ef_node *n)
+{
+    n->sync_conn = NULL;
+    n->behind_since_ms = 0;
+    node_sync_request(n);
+}
+
+static int node_on_block(ef_node *n, ef_conn *c, const uint8_t *p, size_t len)
+{
+    ef_rd r;
+    uint64_t h;
+    const uint8_t *blk, *cert;
+    size_t blk_len, cert_len;
+    ef_rd_init(&r, p, len);
+    ef_rd_u64(&r, &h);
+    ef_rd_bytes(&r, &blk, &blk_len, EF_BLOCK_BYTES_MAX);
+    ef_rd_bytes(&r, &cert, &cert_len, EF_CERT_MAX);
+    int rc = ef_rd_finish(&r);
+    if (rc) return rc;
+    if (h != n->height + 1) { /* stale or out of order: ignore */
+        if (c == n->sync_conn && h >= n->sync_until) node_sync_done(n);
+        return 0;
+    }
+    ef_hash id;
+    rc = ef_block_hash_enc(&id, blk, blk_len);
+    if (rc) return rc;
+    ef_vset vs;
+    rc = ef_store_vset(n->store, h, &vs);
+    if (rc) return 0;
+    rc = ef_cert_verify(cert, cert_len, n->cfg.chain_id, h, &id, &vs);
+    if (rc) {
+        node_count(n, "sync_bad_cert");
+        return EF_ECERT;
+    }
+    rc = node_apply_committed(n, blk, blk_len, cert, cert_len);
+    if (rc == EF_EIO || rc == EF_EDB) {
+        node_fatal(n, rc, "commit of a fetched block");
+        return 0;
+    }
+    if (rc) {
+        /* a certified block the ledger refuses: our state differs from the quorum's */
+        node_count(n, "sync_block_refused");
+        EF_LOGE("node", "certified block %llu refused: %s", (unsigned long long)h, ef_strerror(rc));
+        return EF_EPROTO;
+    }
+    n->touts_len = 0; /* timeouts of the height we skipped are stale */
+    if (c == n->sync_conn && h >= n->sync_until) node_sync_done(n);
+    n->start_asap = true; /* follow the network: the next height is likely running */
+    return 0;
+}
+
+static void node_on_block_req(ef_node *n, ef_conn *c, const uint8_t *p, size_t len)
+{
+    if (len != 12) return;
+    uint64_t from = ef_get_u64le(p);
+    uint32_t count = EF_MIN(ef_get_u32le(p + 8), (uint32_t)EF_BLOCK_REQ_MAX);
+    for (uint64_t h = EF_MAX(from, 1); h < from + count && h <= n->height; h++) {
+        uint8_t *blk = NULL, *cert = NULL;
+        size_t bl = 0, cl = 0;
+        if (ef_store_block(n->store, h, &blk, &bl) || ef_store_cert(n->store, h, &cert, &cl)) {
+            free(blk);
+            free(cert);
+            break;
+        }
+        ef_wr w;
+        ef_wr_init(&w);
+        ef_wr_u64(&w, h);
+        ef_wr_bytes(&w, blk, bl);
+        ef_wr_bytes(&w, cert, cl);
+        int rc = w.err ? w.err : ef_net_send(n->net, c, EF_P2P_BLOCK, w.buf, w.len, false);
+        ef_wr_free(&w);
+        free(blk);
+        free(cert);
+        if (rc) break;
+    }
+}
+
+/* ---------------- P2P callbacks ---------------- */
+
+static bool node_is_validator_key(ef_node *n, const ef_pub *pub)
+{
+    return ef_vset_index(&n->vset_next, pub) >= 0 || ef_vset_index(&n->vset_genesis, pub) >= 0;
+}
+
+static int node_allow(void *arg, const ef_pub *pub)
+{
+    ef_node *n = arg;
+    if (node_is_validator_key(n, pub)) return 0;
+    for (size_t i = 0; i < n->cfg.observers_len; i++)
+        if (!memcmp(n->cfg.observers[i].b, pub->b, EF_PUB_SIZE)) return 0;
+    for (size_t i = 0; i < n->cfg.peers_len; i++)
+        if (!memcmp(n->cfg.peers[i].pub.b, pub->b, EF_PUB_SIZE)) return 0;
+    return EF_EAUTH;
+}
+
+static void node_on_peer(void *arg, ef_conn *c, bool up)
+{
+    ef_node *n = arg;
+    if (up) {
+        ef_peer *p = calloc(1, sizeof *p);
+        if (!p) {
+            ef_net_close_conn(n->net, c, EF_NR_IO);
+            return;
+        }
+        p->validator = node_is_validator_key(n, ef_conn_pub(c));
+        ef_conn_set_data(c, p);
+        node_send_status(n, c);
+    } else {
+        free(ef_conn_data(c));
+        ef_conn_set_data(c, NULL);
+        if (n->sync_conn == c) n->sync_conn = NULL;
+    }
+    node_snapshot(n);
+}
+
+static void node_after(ef_node *n)
+{
+    if (n->stopping) return;
+    node_maybe_start(n);
+}
+
+static int node_on_txs(ef_node *n, ef_conn *c, const uint8_t *p, size_t len)
+{
+    ef_rd r;
+    uint32_t count;
+    ef_rd_init(&r, p, len);
+    if (ef_rd_u32(&r, &count)) return EF_ETRUNC;
+    if (count > EF_TXS_BATCH_MAX) return EF_ETOOBIG;
+    ef_peer *peer = ef_conn_data(c);
+    bool regossip = peer && !peer->validator;
+    for (uint32_t i = 0; i < count; i++) {
+        const uint8_t *tx;
+        size_t tl;
+        if (ef_rd_bytes(&r, &tx, &tl, EF_TX_ENC_MAX)) return r.err;
+        int rc = ef_mempool_add(n->mp, tx, tl, NULL);
+        if (rc == 0 && regossip) node_gossip_add(n, tx, tl);
+        else if (rc && rc != EF_EDUP && rc != EF_ENONCE && rc != EF_EFULL) node_count_tx(n, rc);
+    }
+    return ef_rd_finish(&r);
+}
+
+static int node_on_consensus(ef_node *n, ef_conn *c, const uint8_t *p, size_t len)
+{
+    ef_peer *peer = ef_conn_data(c);
+    if (!peer || !peer->validator) {
+        node_count(n, "cons_from_non_validator");
+        return EF_EPERM;
+    }
+    if (!n->engine_started && !n->sync_conn) {
+        /* a message for the next height: the network is running it, join in */
+        ef_msg m;
+        if (ef_msg_decode(&m, p, len) == 0 && m.height == n->height + 1) node_start_height(n);
+    }
+    int rc = ef_engine_on_message(n->eng, p, len);
+    if (rc == EF_EIO) {
+        node_fatal(n, rc, "WAL");
+        return 0;
+    }
+    node_drain(n);
+    const ef_engine_stats *es = ef_engine_get_stats(n->eng);
+    if (es->height_seen > n->height + 1) node_sync_request(n);
+    return 0;
+}
+
+static int node_on_msg(void *arg, ef_conn *c, uint8_t type, const uint8_t *p, size_t len)
+{
+    ef_node *n = arg;
+    int rc = 0;
+    switch (type) {
+    case EF_P2P_STATUS: {
+        if (len != 8 + EF_HASH_SIZE) return EF_EPROTO;
+        ef_peer *peer = ef_conn_data(c);
+        if (peer) peer->height = ef_get_u64le(p);
+        if (peer && peer->height > n->height) node_sync_request(n);
+        break;
+    }
+    case EF_P2P_TXS:
+        rc = node_on_txs(n, c, p, len);
+        break;
+    case EF_P2P_CONSENSUS:
+        rc = node_on_consensus(n, c, p, len);
+        break;
+    case EF_P2P_BLOCK_REQ:
+        node_on_block_req(n, c, p, len);
+        break;
+    case EF_P2P_BLOCK:
+        rc = node_on_block(n, c, p, len);
+        break;
+    default:
+        return EF_EPROTO;
+    }
+    node_after(n);
+    return rc;
+}
+
+/* ---------------- admission (loop thread) ---------------- */
+
+/* Admits a tx submitted locally; calls cb for admission, registers the waiter. */
+static int node_admit_local(ef_node *n, const uint8_t *tx, size_t len, ef_node_tx_cb cb, void *arg,
+                            ef_hash *hash_out)
+{
+    ef_hash h;
+    int rc = ef_mempool_add(n->mp, tx, len, &h);
+    if (hash_out) *hash_out = h;
+    if (rc) {
+        node_count_tx(n, rc);
+        if (cb) cb(arg, &h, EF_NODE_TX_ADMITTED, rc, 0);
+        return rc;
+    }
+    node_gossip_add(n, tx, len);
+    if (cb) cb(arg, &h, EF_NODE_TX_ADMITTED, 0, 0);
+    waiter_add(n, &h, cb, arg);
+    return 0;
+}
+
+/* Builds and signs own tx for a queued call. */
+static int node_build_call(ef_node *n, ef_subm *s, uint8_t **out, size_t *out_len)
+{
+    ef_tx tx;
+    memset(&tx, 0, sizeof tx);
+    snprintf(tx.chain_id, sizeof tx.chain_id, "%s", n->cfg.chain_id);
+    tx.sender = n->kp.pub;
+    uint64_t next = 0;
+    (void)ef_store_nonce(n->store, &n->kp.pub, &next);
+    if (next > n->own_next) n->own_next = next;
+    tx.nonce = n->own_next;
+    snprintf(tx.contract, sizeof tx.contract, "%s", s->contract);
+    snprintf(tx.method, sizeof tx.method, "%s", s->method);
+    tx.args = s->tx;
+    tx.args_len = s->len;
+    int rc = ef_tx_sign(&tx, &n->kp);
+    if (rc) return rc;
+    ef_wr w;
+    ef_wr_init(&w);
+    rc = ef_tx_encode(&w, &tx);
+    if (rc) {
+        ef_wr_free(&w);
+        return rc;
+    }
+    *out = ef_wr_take(&w, out_len);
+    return *out ? 0 : EF_ENOMEM;
+}
+
+static void node_sync_cb(void *arg, const ef_hash *h, int stage, int code, uint64_t height)
+{
+    (void)height;
+    ef_subm_sync *s = arg;
+    if (stage != EF_NODE_TX_ADMITTED) return;
+    pthread_mutex_lock(&s->mu);
+    s->hash = *h;
+    s->rc = code;
+    s->done = true;
+    pthread_cond_signal(&s->cv);
+    pthread_mutex_unlock(&s->mu);
+}
+
+static void node_process_subm(ef_node *n, ef_subm *s)
+{
+    if (s->is_call) {
+        uint8_t *tx = NULL;
+        size_t len = 0;
+        int rc = node_build_call(n, s, &tx, &len);
+        if (rc) {
+            ef_hash z = {0};
+            if (s->cb) s->cb(s->arg, &z, EF_NODE_TX_ADMITTED, rc, 0);
+            return;
+        }
+        rc = node_admit_local(n, tx, len, s->cb, s->arg, NULL);
+        if (rc == 0) n->own_next++;
+        free(tx);
+        return;
+    }
+    if (s->sync) {
+        node_admit_local(n, s->tx, s->len, node_sync_cb, s->sync, NULL);
+        /* no commit callback for a synchronous submit: forget the waiter's cb */
+        ef_hash h;
+        ef_tx_hash_enc(&h, s->tx, s->len);
+        ef_waiter *w = waiter_find(n, &h, NULL);
+        if (w && w->cb == node_sync_cb) w->cb = NULL;
+        return;
+    }
+    node_admit_local(n, s->tx, s->len, s->cb, s->arg, NULL);
+}
+
+static void node_async_cb(uv_async_t *a)
+{
+    ef_node *n = a->data;
+    pthread_mutex_lock(&n->mu);
+    ef_subm *q = n->subq_head;
+    n->subq_head = n->subq_tail = NULL;
+    n->subq_len = 0;
+    pthread_mutex_unlock(&n->mu);
+    bool stop = atomic_load(&n->stop_flag);
+    while (q) {
+        ef_subm *next = q->next;
+        if (!n->stopping) {
+            node_process_subm(n, q);
+        } else if (q->sync) {
+            ef_hash z = {0};
+            node_sync_cb(q->sync, &z, EF_NODE_TX_ADMITTED, EF_ECLOSED, 0);
+        } else if (q->cb) {
+            ef_hash z = {0};
+            q->cb(q->arg, &z, EF_NODE_TX_ADMITTED, EF_ECLOSED, 0);
+        }
+        free(q->tx);
+        free(q);
+        q = next;
+    }
+    if (stop && !n->stopping) ef_node_shutdown(n);
+    else node_after(n);
+}
+
+static int node_enqueue(ef_node *n, ef_subm *s)
+{
+    pthread_mutex_lock(&n->mu);
+    if (n->stop_req) {
+        pthread_mutex_unlock(&n->mu);
+        return EF_ECLOSED;
+    }
+    if (n->subq_len >= EF_NODE_SUBMITQ_MAX) {
+        pthread_mutex_unlock(&n->mu);
+        return EF_EFULL;
+    }
+    if (n->subq_tail) n->subq_tail->next = s;
+    else n->subq_head = s;
+    n->subq_tail = s;
+    n->subq_len++;
+    pthread_mutex_unlock(&n->mu);
+    uv_async_send(&n->async);
+    return 0;
+}
+
+int ef_node_submit(ef_node *n, const uint8_t *tx, size_t len, ef_node_tx_cb cb, void *arg)
+{
+    if (len > EF_TX_ENC_MAX) return EF_ETOOBIG;
+    ef_subm *s = calloc(1, sizeof *s);
+    uint8_t *copy = malloc(len ? len : 1);
+    if (!s || !copy) {
+        free(s);
+        free(copy);
+        return EF_ENOMEM;
+    }
+    memcpy(copy, tx, len);
+    s->tx = copy;
+    s->len = len;
+    s->cb = cb;
+    s->arg = arg;
+    int rc = node_enqueue(n, s);
+    if (rc) {
+        free(copy);
+        free(s);
+    }
+    return rc;
+}
+
+int ef_node_submit_wait(ef_node *n, const uint8_t *tx, size_t len, ef_hash *hash)
+{
+    if (len > EF_TX_ENC_MAX) return EF_ETOOBIG;
+    ef_subm_sync sync;
+    memset(&sync, 0, sizeof sync);
+    pthread_mutex_init(&sync.mu, NULL);
+    pthread_cond_init(&sync.cv, NULL);
+    ef_subm *s = calloc(1, sizeof *s);
+    uint8_t *copy = malloc(len ? len : 1);
+    int rc;
+    if (!s || !copy) {
+        free(s);
+        free(copy);
+        rc = EF_ENOMEM;
+        goto out;
+    }
+    memcpy(copy, tx, len);
+    s->tx = copy;
+    s->len = len;
+    s->sync = &sync;
+    rc = node_enqueue(n, s);
+    if (rc) {
+        free(copy);
+        free(s);
+        goto out;
+    }
+    pthread_mutex_lock(&sync.mu);
+    while (!sync.done) pthread_cond_wait(&sync.cv, &sync.mu);
+    pthread_mutex_unlock(&sync.mu);
+    rc = sync.rc;
+    if (hash) *hash = sync.hash;
+out:
+    pthread_cond_destroy(&sync.cv);
+    pthread_mutex_destroy(&sync.mu);
+    return rc;
+}
+
+int ef_node_submit_call(ef_node *n, const char *contract, const char *method, const char *args_json,
+                        ef_node_tx_cb cb, void *arg)
+{
+    if (!contract || !method || !ef_name_valid(contract, EF_CONTRACT_NAME_MAX) ||
+        !ef_name_valid(method, EF_METHOD_NAME_MAX))
+        return EF_EINVAL;
+    if (!args_json) args_json = "{}";
+    size_t len = strlen(args_json);
+    if (len > EF_TX_ARGS_MAX) return EF_ETOOBIG;
+    ef_subm *s = calloc(1, sizeof *s);
+    uint8_t *copy = malloc(len ? len : 1);
+    if (!s || !copy) {
+        free(s);
+        free(copy);
+        return EF_ENOMEM;
+    }
+    memcpy(copy, args_json, len);
+    s->is_call = true;
+    snprintf(s->contract, sizeof s->contract, "%s", contract);
+    snprintf(s->method, sizeof s->method, "%s", method);
+    s->tx = copy;
+    s->len = len;
+    s->cb = cb;
+    s->arg = arg;
+    int rc = node_enqueue(n, s);
+    if (rc) {
+        free(copy);
+        free(s);
+    }
+    return rc;
+}
+
+int ef_node_submit_local(ef_node *n, const uint8_t *tx, size_t len, ef_node_tx_cb cb, void *arg,
+                         ef_hash *hash_out)
+{
+    int rc = node_admit_local(n, tx, len, cb, arg, hash_out);
+    node_after(n);
+    return rc;
+}
+
+/* ---------------- tick ---------------- */
+
+static void node_tick(uv_timer_t *t)
+{
+    ef_node *n = t->data;
+    uint64_t now = node_now_ms(n);
+    if (n->sync_conn && now > n->sync_deadline_ms) {
+        EF_LOGI("node", "catch-up request timed out");
+        n->sync_conn = NULL;
+    }
+    node_send_status(n, NULL); /* heartbeat: height, and keeps links from idling out */
+    node_sync_request(n);
+    node_after(n);
+    node_snapshot(n);
+}
+
+/* ---------------- lifecycle ---------------- */
+
+int ef_node_open(ef_node **out, const ef_node_config *cfg)
+{
+    int rc;
+    char err[256];
+    *out = NULL;
+    ef_node *n = calloc(1, sizeof *n);
+    if (!n) return EF_ENOMEM;
+    n->cfg = *cfg;
+    if (cfg->doc) json_incref(cfg->doc);
+    pthread_mutex_init(&n->mu, NULL);
+    uv_loop_init(&n->loop);
+    n->loop_init = true;
+    ef_wr_init(&n->gossip);
+
+    rc = ef_key_load(&n->kp, cfg->key_path);
+    if (rc) {
+        EF_LOGE("node", "cannot load key %s: %s", cfg->key_path, ef_strerror(rc));
+        goto fail;
+    }
+    if (mkdir(cfg->data_dir, 0700) && errno != EEXIST) {
+        EF_LOGE("node", "cannot create %s: %s", cfg->data_dir, strerror(errno));
+        rc = EF_EIO;
+        goto fail;
+    }
+    char path[EF_NODE_PATH_MAX + 16];
+    snprintf(path, sizeof path, "%s/store", cfg->data_dir);
+    rc = ef_store_open(&n->store, path, NULL);
+    if (rc) {
+        EF_LOGE("node", "cannot open store %s: %s", path, ef_strerror(rc));
+        goto fail;
+    }
+    ef_genesis g;
+    rc = ef_genesis_load(&g, cfg->genesis_path, err, sizeof err);
+    if (rc) {
+        EF_LOGE("node", "genesis %s: %s", cfg->genesis_path, err);
+        goto fail;
+    }
+    if (strcmp(g.chain_id, cfg->chain_id)) {
+        EF_LOGE("node", "genesis chain %s differs from the config's %s", g.chain_id, cfg->chain_id);
+        ef_genesis_free(&g);
+        rc = EF_ECONFIG;
+        goto fail;
+    }
+    n->vset_genesis = g.vset;
+    rc = ef_store_init_genesis(n->store, &g);
+    ef_genesis_free(&g);
+    if (rc) {
+        EF_LOGE("node", "genesis: %s", ef_strerror(rc));
+        goto fail;
+    }
+    ef_store_info info;
+    rc = ef_store_info_get(n->store, &info);
+    if (rc) goto fail;
+    n->height = info.height;
+    n->last_hash = info.last_hash;
+    n->last_time_ms = info.last_time_ms;
+    rc = ef_store_vset(n->store, n->height + 1, &n->vset_next);
+    if (rc) goto fail;
+    (void)ef_store_nonce(n->store, &n->kp.pub, &n->own_next);
+    /* txs committed so far: sum of block tx counts would need a scan; count from here */
+    n->txs_committed = 0;
+
+    ef_mempool_cfg mc = {cfg->chain_id, cfg->mempool_txs, cfg->mempool_bytes,
+                         (ef_mempool_nonce_fn)ef_store_nonce, n->store};
+    rc = ef_mempool_new(&n->mp, &mc);
+    if (rc) goto fail;
+    n->reap_buf = calloc(EF_BLOCK_TXS_MAX, sizeof *n->reap_buf);
+    n->reap_status = calloc(EF_BLOCK_TXS_MAX, sizeof *n->reap_status);
+    if (!n->reap_buf || !n->reap_status) {
+        rc = EF_ENOMEM;
+        goto fail;
+    }
+
+    bool is_val = ef_vset_index(&n->vset_next, &n->kp.pub) >= 0 ||
+                  ef_vset_index(&n->vset_genesis, &n->kp.pub) >= 0;
+    ef_engine_cfg ec;
+    ef_engine_cfg_defaults(&ec);
+    ec.chain_id = cfg->chain_id;
+    if (is_val) {
+        snprintf(path, sizeof path, "%s/wal", cfg->data_dir);
+        rc = ef_wal_file_open(&n->wal, path);
+        if (rc) {
+            EF_LOGE("node", "cannot open WAL %s: %s", path, ef_strerror(rc));
+            goto fail;
+        }
+        n->wal_ops = ef_wal_file_ops(n->wal);
+        ec.key = &n->kp;
+        ec.wal = n->wal_ops;
+    }
+    ec.get_value = node_get_value;
+    ec.value_id = node_value_id;
+    ec.cb_ctx = n;
+    ec.propose_ms = cfg->propose_ms;
+    ec.propose_delta_ms = cfg->propose_delta_ms;
+    ec.prevote_ms = cfg->prevote_ms;
+    ec.prevote_delta_ms = cfg->prevote_delta_ms;
+    ec.precommit_ms = cfg->precommit_ms;
+    ec.precommit_delta_ms = cfg->precommit_delta_ms;
+    ec.resend_ms = cfg->resend_ms;
+    rc = ef_engine_new(&n->eng, &ec);
+    if (rc) goto fail;
+
+    uv_timer_init(&n->loop, &n->cons_timer);
+    n->cons_timer.data = n;
+    uv_timer_init(&n->loop, &n->tick);
+    n->tick.data = n;
+    uv_timer_init(&n->loop, &n->gossip_timer);
+    n->gossip_timer.data = n;
+    uv_async_init(&n->loop, &n->async, node_async_cb);
+    n->async.data = n;
+    n->handles_init = true;
+
+    ef_net_cfg nc = {0};
+    nc.loop = &n->loop;
+    nc.kp = &n->kp;
+    ef_wire_netid(&nc.netid, cfg->chain_id);
+    nc.listen = cfg->listen[0] ? cfg->listen : NULL;
+    nc.sendq_bytes_max = cfg->sendq_bytes;
+    nc.allow = node_allow;
+    nc.on_peer = node_on_peer;
+    nc.on_msg = node_on_msg;
+    nc.arg = n;
+    rc = ef_net_start(&n->net, &nc);
+    if (rc) {
+        EF_LOGE("node", "P2P listen on %s failed", cfg->listen);
+        goto fail;
+    }
+    for (size_t i = 0; i < cfg->peers_len; i++) {
+        if (!memcmp(cfg->peers[i].pub.b, n->kp.pub.b, EF_PUB_SIZE)) continue;
+        rc = ef_net_add_peer(n->net, &cfg->peers[i].pub, cfg->peers[i].addr);
+        if (rc) {
+            EF_LOGE("node", "bad peer address %s", cfg->peers[i].addr);
+            goto fail;
+        }
+    }
+    if (cfg->admin_socket[0]) {
+        rc = ef_node_admin_start(n);
+        if (rc) goto fail;
+    }
+    node_snapshot(n);
+    *out = n;
+    return 0;
+fail:
+    ef_node_shutdown(n);
+    if (n->handles_init) while (uv_run(&n->loop, UV_RUN_DEFAULT)) {}
+    ef_node_close(n);
+    return rc ? rc : EF_EINVAL;
+}
+
+int ef_node_add_ext(ef_node *n, const ef_node_ext *ext)
+{
+    if (n->exts_len >= EF_NODE_EXTS_MAX) return EF_EFULL;
+    n->exts[n->exts_len++].ext = ext;
+    return 0;
+}
+
+int ef_node_on_commit(ef_node *n, ef_node_commit_fn fn, void *arg)
+{
+    if (n->listeners_len >= EF_NODE_LISTENERS_MAX) return EF_EFULL;
+    n->listeners[n->listeners_len].fn = fn;
+    n->listeners[n->listeners_len++].arg = arg;
+    return 0;
+}
+
+int ef_node_run(ef_node *n)
+{
+    for (size_t i = 0; i < n->exts_len; i++) {
+        const ef_node_ext *x = n->exts[i].ext;
+        int rc = x->start(n, &n->cfg, &n->exts[i].state);
+        if (rc) {
+            EF_LOGE("node", "extension %s failed to start: %s", x->name, ef_strerror(rc));
+            n->fatal = rc;
+            ef_node_shutdown(n);
+            break;
+        }
+        n->exts[i].started = true;
+    }
+    if (!n->stopping) {
+        uv_timer_start(&n->tick, node_tick, EF_NODE_TICK_MS, EF_NODE_TICK_MS);
+        /* resume at once: after a restart the WAL may hold votes for this height */
+        node_start_height(n);
+        EF_LOGI("node", "%s up at height %llu (%s)", n->cfg.moniker, (unsigned long long)n->height,
+                ef_vset_index(&n->vset_next, &n->kp.pub) >= 0 ? "validator" : "observer");
+    }
+    while (uv_run(&n->loop, UV_RUN_DEFAULT)) {}
+    return n->fatal;
+}
+
+void ef_node_stop(ef_node *n)
+{
+    /* async-signal-safe: one atomic store and uv_async_send */
+    atomic_store(&n->stop_flag, 1);
+    uv_async_send(&n->async);
+}
+
+static void node_handle_closed(uv_handle_t *h) { (void)h; }
+
+void ef_node_shutdown(ef_node *n)
+{
+    if (n->stopping) return;
+    n->stopping = true;
+    pthread_mutex_lock(&n->mu);
+    n->stop_req = true;
+    pthread_mutex_unlock(&n->mu);
+    for (size_t i = n->exts_len; i-- > 0;)
+        if (n->exts[i].started) {
+            n->exts[i].ext->stop(n->exts[i].state);
+            n->exts[i].started = false;
+        }
+    /* waiters: tell them the node is going */
+    for (size_t b = 0; b < EF_NODE_WAITER_BUCKETS; b++) {
+        while (n->waiters[b]) {
+            ef_waiter *w = n->waiters[b];
+            n->waiters[b] = w->next;
+            if (w->cb) w->cb(w->arg, &w->hash, EF_NODE_TX_DROPPED, EF_ECLOSED, 0);
+            free(w);
+        }
+    }
+    n->waiters_len = 0;
+    ef_node_admin_stop(n);
+    if (n->net) {
+        ef_net_stop(n->net);
+        n->net = NULL;
+    }
+    if (n->handles_init) {
+        uv_close((uv_handle_t *)&n->cons_timer, node_handle_closed);
+        uv_close((uv_handle_t *)&n->tick, node_handle_closed);
+        uv_close((uv_handle_t *)&n->gossip_timer, node_handle_closed);
+        uv_close((uv_handle_t *)&n->async, node_handle_closed);
+    }
+}
+
+void ef_node_close(ef_node *n)
+{
+    if (!n) return;
+    if (n->loop_init) {
+        if (!n->stopping) ef_node_shutdown(n);
+        while (uv_run(&n->loop, UV_RUN_DEFAULT)) {}
+        uv_loop_close(&n->loop);
+    }
+    /* anything still queued by other threads */
+    for (ef_subm *q = n->subq_head, *next; q; q = next) {
+        next = q->next;
+        if (q->sync) {
+            ef_hash z = {0};
+            node_sync_cb(q->sync, &z, EF_NODE_TX_ADMITTED, EF_ECLOSED, 0);
+        }
+        free(q->tx);
+        free(q);
+    }
+    ef_engine_free(n->eng);
+    ef_mempool_free(n->mp);
+    ef_store_close(n->store);
+    ef_wal_file_close(n->wal);
+    free(n->reap_buf);
+    free(n->reap_status);
+    ef_wr_free(&n->gossip);
+    pthread_mutex_destroy(&n->mu);
+    ef_node_config_free(&n->cfg);
+    free(n);
+}
+
+ef_store *ef_node_store(ef_node *n) { return n->store; }
+const ef_node_config *ef_node_cfg(const ef_node *n) { return &n->cfg; }
+const ef_keypair *ef_node_key(const ef_node *n) { return &n->kp; }
+uv_loop_t *ef_node_loop(ef_node *n) { return &n->loop; }
