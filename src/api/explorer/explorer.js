@@ -78,9 +78,11 @@ function renderStatus(s) {
   const tb = $("validators").tBodies[0];
   tb.innerHTML = "";
   for (const v of s.validators || []) {
-    let pill = v.signed_last ? '<span class="pill ok">signing</span>' : '<span class="pill bad">missed last</span>';
-    if (v.signed_last == null) pill = '<span class="pill idle">no certificate yet</span>';
-    if (v.connected === false) pill += ' <span class="pill bad">offline</span>';
+    let pill;
+    if (v.connected === false) pill = '<span class="pill bad" title="this node has no connection to it">offline</span>';
+    else if (v.signed_last) pill = '<span class="pill ok" title="its precommit is in the last block\'s certificate">signing</span>';
+    else if (v.signed_last == null) pill = '<span class="pill idle">no certificate yet</span>';
+    else pill = '<span class="pill idle" title="connected; its precommit was not among those in the last certificate">late</span>';
     const tr = document.createElement("tr");
     tr.innerHTML = `<td class="mono" title="${esc(v.key)}">${esc(short(v.key, 16))}</td><td>${esc(v.role || "")}</td>` +
       `<td>${esc(v.domain || "")}</td><td>${esc(v.name || "")}</td><td class="num">${esc(v.power)}</td><td>${pill}</td>`;
