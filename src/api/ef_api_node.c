@@ -22,6 +22,8 @@ typedef struct ef_api_node {
     pthread_cond_t cond;           /* a submission was answered, or stopping */
     bool stopping;
     unsigned refs;                 /* the extension + each live submission; under mu */
+    json_t *status_cache;          /* the store's part of /status ... */
+    uint64_t status_height;        /* ... as of this height; under mu */
 } ef_api_node;
 
 static void ef_an_unref(ef_api_node *an)
@@ -30,6 +32,7 @@ static void ef_an_unref(ef_api_node *an)
     bool last = --an->refs == 0;
     pthread_mutex_unlock(&an->mu);
     if (!last) return;
+    json_decref(an->status_cache);
     pthread_cond_destroy(&an->cond);
     pthread_mutex_destroy(&an->mu);
     free(an);
@@ -52,11 +55,39 @@ static uint64_t ef_an_height(void *ctx) { return ef_store_height(ef_an_store(ctx
 
 /* The store's view (validators with roles and last signatures) plus the node's
  * snapshot (round, peers, mempool, who we are). */
+/* The store's part of the status (validators, roles, certificate signers) changes
+ * only with the height: it is computed once per block and copied after. */
+static int ef_an_store_status(ef_api_node *an, json_t **out)
+{
+    ef_store *s = ef_node_store(an->n);
+    uint64_t h = ef_store_height(s);
+    pthread_mutex_lock(&an->mu);
+    if (an->status_cache && an->status_height == h) {
+        *out = json_deep_copy(an->status_cache);
+        pthread_mutex_unlock(&an->mu);
+        return *out ? 0 : EF_ENOMEM;
+    }
+    pthread_mutex_unlock(&an->mu);
+    json_t *o = NULL;
+    int rc = ef_api_store_status(s, &o);
+    if (rc) return rc;
+    uint64_t oh = (uint64_t)json_integer_value(json_object_get(o, "height"));
+    pthread_mutex_lock(&an->mu);
+    if (!an->status_cache || oh > an->status_height) {
+        json_decref(an->status_cache);
+        an->status_cache = json_deep_copy(o);
+        an->status_height = an->status_cache ? oh : 0;
+    }
+    pthread_mutex_unlock(&an->mu);
+    *out = o;
+    return 0;
+}
+
 static int ef_an_status(void *ctx, json_t **out)
 {
     ef_node *n = ef_an_node(ctx);
     json_t *o = NULL;
-    int rc = ef_api_store_status(ef_node_store(n), &o);
+    int rc = ef_an_store_status(ctx, &o);
     if (rc) return rc;
     ef_node_status *st = malloc(sizeof *st);
     if (!st) {
