@@ -263,6 +263,12 @@ static int ef_api_check_auth(ef_api *api, struct MHD_Connection *c, const char *
         why = "request signature does not verify";
         goto refuse;
     }
+    /* membership before the replay table, so outsiders cannot fill it */
+    if (!api->be.is_member || !api->be.is_member(api->be.ctx, &pub)) {
+        err = EF_EPERM;
+        why = "not a member of this ledger";
+        goto refuse;
+    }
     pthread_mutex_lock(&api->mu);
     int rc = ef_api_replay_add(api, &sig, now, t + EF_API_SIG_WINDOW_MS);
     pthread_mutex_unlock(&api->mu);
@@ -274,11 +280,6 @@ static int ef_api_check_auth(ef_api *api, struct MHD_Connection *c, const char *
     if (rc == EF_EFULL) {
         *reply = ef_api_reply_err(api, c, 503, EF_EFULL, "too many signed requests, retry later");
         return rc;
-    }
-    if (!api->be.is_member || !api->be.is_member(api->be.ctx, &pub)) {
-        err = EF_EPERM;
-        why = "not a member of this ledger";
-        goto refuse;
     }
     return 0;
 refuse:
