@@ -35,7 +35,9 @@ int ef_state_key(uint8_t *out, const char *ns, const void *key, size_t key_len)
 }
 
 /* term = BLAKE2b(EF_TAG_STATE || u32 key_len || key || value) */
-static void ef_state_term(uint8_t term[32], const uint8_t *key, size_t key_len,
+void ef_state_term(uint8_t term[32], const uint8_t *key, size_t key_len,
+                   const void *val, size_t val_len);
+void ef_state_term(uint8_t term[32], const uint8_t *key, size_t key_len,
                           const void *val, size_t val_len)
 {
     ef_hasher h;
@@ -51,7 +53,8 @@ static void ef_state_term(uint8_t term[32], const uint8_t *key, size_t key_len,
 }
 
 /* acc = acc + t (mod 2^256), little-endian */
-static void ef_acc_add(uint8_t *acc, const uint8_t *t)
+void ef_acc_add(uint8_t *acc, const uint8_t *t);
+void ef_acc_add(uint8_t *acc, const uint8_t *t)
 {
     unsigned c = 0;
     for (int i = 0; i < 32; i++) {

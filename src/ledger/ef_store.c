@@ -35,6 +35,8 @@ int ef_store_open(ef_store **out, const char *dir, const ef_store_opts *opts)
     if ((rc = mdb_env_set_mapsize(s->env, (size_t)map))) goto fail;
     unsigned flags = MDB_NOTLS | (s->no_sync ? MDB_NOSYNC : 0);
     if ((rc = mdb_env_open(s->env, dir, flags, 0600))) goto fail;
+    int dead = 0;
+    mdb_reader_check(s->env, &dead);   /* clear slots of readers that died (crash) */
     if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn))) goto fail;
     if ((rc = mdb_dbi_open(txn, "blocks", MDB_CREATE, &s->db_blocks))) goto fail;
     if ((rc = mdb_dbi_open(txn, "certs", MDB_CREATE, &s->db_certs))) goto fail;
@@ -408,5 +410,39 @@ int ef_store_init_genesis(ef_store *s, const ef_genesis *g)
 out:
     if (txn) mdb_txn_abort(txn);
     ef_wr_free(&w);
+    return rc;
+}
+
+void ef_acc_add(uint8_t *acc, const uint8_t *t);
+void ef_state_term(uint8_t term[32], const uint8_t *key, size_t key_len,
+                   const void *val, size_t val_len);
+
+int ef_store_verify_state(ef_store *s, ef_hash *out)
+{
+    MDB_txn *txn;
+    MDB_cursor *c;
+    MDB_val k, v;
+    ef_store_info info;
+    uint8_t acc[32] = {0}, term[32];
+    memset(out, 0, sizeof *out);
+    int rc = ef_rdtxn(s, &txn);
+    if (rc) return rc;
+    if ((rc = ef_store_meta_read(txn, s, &info))) goto out;
+    if ((rc = ef_mdb_err(mdb_cursor_open(txn, s->db_state, &c)))) goto out;
+    int mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
+    while (mrc == 0) {
+        ef_state_term(term, k.mv_data, k.mv_size, v.mv_data, v.mv_size);
+        ef_acc_add(acc, term);
+        mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+    }
+    mdb_cursor_close(c);
+    if (mrc != MDB_NOTFOUND) {
+        rc = ef_mdb_err(mrc);
+        goto out;
+    }
+    memcpy(out->b, acc, 32);
+    rc = memcmp(acc, info.state_hash.b, 32) ? EF_EROOT : 0;
+out:
+    mdb_txn_abort(txn);
     return rc;
 }

@@ -143,6 +143,11 @@ int ef_store_query(ef_store *s, const char *contract, const char *path, json_t *
 int ef_store_state_get(ef_store *s, const char *ns, const void *key, size_t key_len,
                        uint8_t **val, size_t *val_len);
 
+/* Recomputes the state hash from scratch (a full scan of the state) into *out
+ * and compares it with the incrementally maintained one: 0 if equal, EF_EROOT if
+ * not (the store is corrupt), EF_EDB. For tests and `edgefed` checks; O(state). */
+int ef_store_verify_state(ef_store *s, ef_hash *out);
+
 /* Called after every successful commit (from the committing thread), e.g. to push
  * events to the API. One callback; NULL removes it. */
 typedef void (*ef_store_commit_fn)(void *arg, uint64_t height, const ef_hash *block_hash);
