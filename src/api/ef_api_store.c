@@ -78,8 +78,8 @@ int ef_api_store_block(ef_store *s, uint64_t height, bool full, json_t **out)
             if (!t) { rc = EF_ENOMEM; break; }
             ef_api_hex_set(t, "hash", b.txs[i].hash.b, EF_HASH_SIZE);
             json_object_del(t, "chain_id");
-            ef_tx_loc loc = {0};
-            if (ef_store_tx_lookup(s, &b.txs[i].hash, &loc) == 0 && loc.height == height) {
+            ef_tx_loc loc = {.height = height, .index = i};
+            if (ef_store_result(s, height, i, &loc.code, &loc.events_json) == 0) {
                 ef_api_result_set(t, &loc);
                 json_object_del(t, "height");
             }

@@ -9,7 +9,10 @@
 static const ef_cli_cmd ef_cli_cmds[] = {
     {"version", "print the version", ef_cmd_version},
     {"keygen", "create an Ed25519 key file", ef_cmd_keygen},
-    {"tx", "transactions: send one to a node's API", ef_cmd_tx},
+    {"genesis", "write a genesis file for a new chain", ef_cmd_genesis},
+    {"tx", "transactions: sign and decode offline, send to a node's API", ef_cmd_tx},
+    {"chain", "local single-process ledger demo (no consensus)", ef_cmd_chain},
+    {"bench", "benchmarks (edgefed bench --help)", ef_cmd_bench},
     {"query", "GET a path of a node's HTTP API", ef_cmd_query},
     {"sim", "run the consensus simulator over seeds (faults, Byzantine nodes, checkers)", ef_cmd_sim},
     {"node", "run a ledger node", ef_cmd_node},
@@ -18,7 +21,6 @@ static const ef_cli_cmd ef_cli_cmds[] = {
     {"testnet", "local test networks: init, up, status, down", ef_cmd_testnet},
     {"load", "generate transaction load against a testnet", ef_cmd_load},
     {"p2p-probe", "send hostile P2P input to a node (tests)", ef_cmd_p2p_probe},
-    {"bench", "benchmarks: bench ledger", ef_cmd_bench},
 };
 
 static void ef_cli_usage(FILE *f)
