@@ -148,6 +148,10 @@ static void *ld_reader(void *arg)
                         s->lat = realloc(s->lat, s->lat_cap * sizeof *s->lat);
                     }
                     s->lat[s->lat_len++] = (double)(now - e->send_us) / 1000.0;
+                    if (getenv("EF_LOAD_DEBUG") && now - e->send_us > 300000)
+                        fprintf(stderr, "slow: acct %u nonce %llu sent %.3f lat %.1f ms via %s h %llu\n", e->acct,
+                                (unsigned long long)e->nonce, (double)e->send_us / 1e6,
+                                (double)(now - e->send_us) / 1000.0, c->node->name, height);
                 }
                 ld_finish(s, e);
             }
@@ -204,7 +208,7 @@ static ld_entry *ld_build(ld_state *s, unsigned a)
     ld_acct *ac = &s->accts[a];
     ef_tx tx;
     memset(&tx, 0, sizeof tx);
-    snprintf(tx.chain_id, sizeof tx.chain_id, "%s", s->cfg->tn->chain_id);
+    snprintf(tx.chain_id, sizeof tx.chain_id, "%.32s", s->cfg->tn->chain_id);
     tx.sender = ac->kp.pub;
     tx.nonce = ac->next;
     snprintf(tx.contract, sizeof tx.contract, "bank");
