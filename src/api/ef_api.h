@@ -146,7 +146,9 @@ typedef struct ef_api_backend {
      * chain, signature and nonce) and sets *hash. Errors: EF_ETRUNC..EF_ENONCANON,
      * EF_ETOOBIG, EF_EBADSIG, EF_ECHAIN, EF_ENONCE, EF_EDUP, EF_EFULL, EF_ECLOSED. */
     int (*submit)(void *ctx, const uint8_t *tx, size_t len, ef_hash *hash);
-    /* Optional: counters for /metrics (zeroed by the server before the call). */
+    /* Optional: counters for /metrics. The server zeroes *out and presets height
+     * (from height()) and txs_committed (its own count) before the call; the
+     * backend overwrites what it knows better. */
     int (*metrics)(void *ctx, ef_api_metrics *out);
     /* Optional (required for private_reads): true if pub is an account registered
      * on this ledger (any role). */
