@@ -57,6 +57,10 @@ struct ef_api {
     unsigned waits_open;
     ef_api_replay *replay;        /* EF_API_REPLAY_MAX entries */
     size_t replay_len;
+    char *status_text;            /* last /status answer ... */
+    size_t status_len;
+    uint64_t status_version;      /* ... for this backend version ... */
+    uint64_t status_txs;          /* ... and this txs_total */
 
     pthread_t counter;            /* counts committed transactions (txs_total) */
     bool counter_started;
@@ -301,13 +305,45 @@ static enum MHD_Result ef_api_get_json(ef_api *api, struct MHD_Connection *c, in
 
 static enum MHD_Result ef_api_status(ef_api *api, struct MHD_Connection *c)
 {
+    uint64_t txs = atomic_load(&api->txs_total), counted = atomic_load(&api->txs_counted);
+    uint64_t version = api->be.status_version ? api->be.status_version(api->be.ctx) : 0;
+    if (api->be.status_version) {             /* unchanged since the last answer? */
+        char *copy = NULL;
+        size_t len = 0;
+        pthread_mutex_lock(&api->mu);
+        if (api->status_text && api->status_version == version && api->status_txs == txs) {
+            copy = malloc(api->status_len);
+            len = api->status_len;
+            if (copy) memcpy(copy, api->status_text, len);
+        }
+        pthread_mutex_unlock(&api->mu);
+        if (copy) return ef_api_reply_owned(api, c, 200, "application/json", copy, len);
+    }
     json_t *j = NULL;
     int rc = api->be.status(api->be.ctx, &j);
-    if (rc == 0 && json_is_object(j)) {
-        json_object_set_new(j, "txs_total", json_integer((json_int_t)atomic_load(&api->txs_total)));
-        json_object_set_new(j, "txs_counted_to", json_integer((json_int_t)atomic_load(&api->txs_counted)));
+    if (rc) return ef_api_get_json(api, c, rc, j, "status");
+    if (json_is_object(j)) {
+        json_object_set_new(j, "txs_total", json_integer((json_int_t)txs));
+        json_object_set_new(j, "txs_counted_to", json_integer((json_int_t)counted));
     }
-    return ef_api_get_json(api, c, rc, j, "status");
+    char *text = json_dumps(j, JSON_COMPACT);
+    json_decref(j);
+    if (!text) return MHD_NO;
+    size_t len = strlen(text);
+    if (api->be.status_version) {
+        char *keep = malloc(len);
+        if (keep) {
+            memcpy(keep, text, len);
+            pthread_mutex_lock(&api->mu);
+            free(api->status_text);
+            api->status_text = keep;
+            api->status_len = len;
+            api->status_version = version;
+            api->status_txs = txs;
+            pthread_mutex_unlock(&api->mu);
+        }
+    }
+    return ef_api_reply_owned(api, c, 200, "application/json", text, len);
 }
 
 static enum MHD_Result ef_api_block(ef_api *api, struct MHD_Connection *c, const char *hs)
@@ -1186,6 +1222,7 @@ void ef_api_stop(ef_api *api)
         if (api->assets[i]) MHD_destroy_response(api->assets[i]);
     pthread_cond_destroy(&api->cond);
     pthread_mutex_destroy(&api->mu);
+    free(api->status_text);
     free(api->replay);
     free(api);
 }

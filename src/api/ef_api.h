@@ -153,6 +153,10 @@ typedef struct ef_api_backend {
     /* Optional (required for private_reads): true if pub is an account registered
      * on this ledger (any role). */
     bool (*is_member)(void *ctx, const ef_pub *pub);
+    /* Optional: a number that changes whenever status() would answer differently.
+     * While it stays the same the server answers /status from its last
+     * serialization without calling status(). Must be much cheaper than status(). */
+    uint64_t (*status_version)(void *ctx);
 } ef_api_backend;
 
 typedef struct ef_api_config {

@@ -49,6 +49,29 @@ typedef struct ef_an_sub {
 } ef_an_sub;
 
 static ef_node *ef_an_node(void *ctx) { return ((ef_api_node *)ctx)->n; }
+
+/* A hash of everything /status shows from the node's snapshot and the store's
+ * height: the server reuses its last /status answer while it is unchanged. */
+static uint64_t ef_an_status_version(void *ctx)
+{
+    ef_node_status *st = malloc(sizeof *st);
+    if (!st) return 0;
+    ef_node_get_status(ef_an_node(ctx), st);
+    ef_hasher h;
+    ef_hasher_init(&h, EF_TAG_DATA);
+    uint64_t f[] = {ef_store_height(ef_node_store(ef_an_node(ctx))), st->height, st->round, (uint64_t)st->step,
+                    st->catching_up, st->validator, st->peers_len, st->mempool_txs, st->mempool_bytes,
+                    st->blocks_committed};
+    ef_hasher_update(&h, f, sizeof f);
+    ef_hasher_update(&h, st->peers, st->peers_len * sizeof st->peers[0]);
+    ef_hasher_update(&h, st->peer_heights, st->peers_len * sizeof st->peer_heights[0]);
+    ef_hasher_update(&h, st->moniker, strnlen(st->moniker, sizeof st->moniker));
+    free(st);
+    ef_hash out;
+    ef_hasher_final(&h, &out);
+    uint64_t v = ef_get_u64le(out.b);
+    return v ? v : 1;
+}
 static ef_store *ef_an_store(void *ctx) { return ef_node_store(ef_an_node(ctx)); }
 
 static uint64_t ef_an_height(void *ctx) { return ef_store_height(ef_an_store(ctx)); }
@@ -236,6 +259,7 @@ static void ef_api_node_backend_ctx(ef_api_backend *be, ef_api_node *an)
     be->submit = ef_an_submit;
     be->metrics = ef_an_metrics;
     be->is_member = ef_an_is_member;
+    be->status_version = ef_an_status_version;
 }
 
 /* --- the extension --- */
