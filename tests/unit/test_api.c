@@ -12,6 +12,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <sys/socket.h>
 #include <time.h>
 
@@ -43,7 +44,17 @@ typedef struct t_node {
 } t_node;
 
 static uint64_t tn_height(void *ctx) { return ef_store_height(((t_node *)ctx)->store); }
-static int tn_status(void *ctx, json_t **out) { return ef_api_store_status(((t_node *)ctx)->store, out); }
+static atomic_int tn_status_calls;
+static atomic_uint_fast64_t tn_status_ver = 1;
+static int tn_status(void *ctx, json_t **out)
+{
+    atomic_fetch_add(&tn_status_calls, 1);
+    return ef_api_store_status(((t_node *)ctx)->store, out);
+}
+static uint64_t tn_status_version(void *ctx)
+{
+    return atomic_load(&tn_status_ver) * 1000003u + ef_store_height(((t_node *)ctx)->store);
+}
 static int tn_block(void *ctx, uint64_t h, bool full, json_t **out)
 {
     return ef_api_store_block(((t_node *)ctx)->store, h, full, out);
@@ -150,6 +161,7 @@ static void tn_backend(ef_api_backend *be, t_node *tn)
     be->submit = tn_submit;
     be->metrics = tn_metrics;
     be->is_member = tn_is_member;
+    be->status_version = tn_status_version;
 }
 
 /* ------------------------------------------------------------------------
@@ -792,6 +804,23 @@ static void test_api_private_reads(void **state)
     ef_client_free(out);
 }
 
+static void test_api_status_cache(void **state)
+{
+    (void)state;
+    json_decref(t_get(env->cl, "/status", 200));
+    int calls = atomic_load(&tn_status_calls);
+    json_t *a = t_get(env->cl, "/status", 200), *b = t_get(env->cl, "/status", 200);
+    assert_int_equal(atomic_load(&tn_status_calls), calls);           /* same version: reused */
+    assert_true(json_equal(a, b));
+    atomic_fetch_add(&tn_status_ver, 1);
+    json_t *c = t_get(env->cl, "/status", 200);
+    assert_int_equal(atomic_load(&tn_status_calls), calls + 1);       /* new version: rebuilt */
+    assert_string_equal(json_string_value(json_object_get(c, "chain_id")), T_CHAIN);
+    json_decref(a);
+    json_decref(b);
+    json_decref(c);
+}
+
 static void test_api_config_errors(void **state)
 {
     (void)state;
@@ -824,6 +853,7 @@ int main(void)
         cmocka_unit_test(test_api_events_replay_filter_resume),
         cmocka_unit_test(test_api_events_live),
         cmocka_unit_test(test_api_private_reads),
+        cmocka_unit_test(test_api_status_cache),
         cmocka_unit_test(test_api_config_errors),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
