@@ -49,7 +49,7 @@ struct ef_api {
     uint16_t port;
     struct MHD_Response *assets[EF_EXPLORER_ASSETS_MAX];
 
-    pthread_mutex_t mu;           /* guards everything below */
+    pthread_mutex_t mu;           /* guards the fields from here to status_txs */
     pthread_cond_t cond;          /* broadcast on commit and on stop */
     uint64_t height;              /* highest committed height seen */
     bool stopping;
@@ -62,6 +62,7 @@ struct ef_api {
     uint64_t status_version;      /* ... for this backend version ... */
     uint64_t status_txs;          /* ... and this txs_total */
 
+    /* the counter thread's own fields, and atomics */
     pthread_t counter;            /* counts committed transactions (txs_total) */
     bool counter_started;
     atomic_uint_fast64_t txs_total;       /* transactions in blocks 1..txs_counted */
