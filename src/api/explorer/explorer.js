@@ -202,8 +202,9 @@ function drawChart() {
   const left = 36, bottom = 20, top = 8, right = 8;
   g.strokeStyle = "#e3e7ee"; g.fillStyle = "#6b7588"; g.font = "11px system-ui, sans-serif";
   if (bs.length < 1) { g.fillText("waiting for blocks\u2026", left, h / 2); return; }
-  const t0 = bs[0].time_ms, t1 = Math.max(bs[bs.length - 1].time_ms, t0 + 1000);
-  const buckets = Math.max(10, Math.min(60, Math.floor((w - left - right) / 12)));
+  // at least the last minute, so buckets are never shorter than a second
+  const t1 = bs[bs.length - 1].time_ms, t0 = Math.min(bs[0].time_ms, t1 - 60000);
+  const buckets = Math.max(10, Math.min(60, Math.floor((w - left - right) / 12)));   // <= 60
   const span = (t1 - t0) / buckets;
   const counts = new Array(buckets).fill(0);
   for (const b of bs) counts[Math.min(buckets - 1, Math.floor((b.time_ms - t0) / span))] += b.txs;
