@@ -24,6 +24,7 @@
 #define EF_API_POLL_MS 250          /* streams and waiters re-check the height this often */
 #define EF_API_SSE_BLOCK 16384      /* bytes libmicrohttpd asks of a stream at a time */
 #define EF_API_REPLAY_KEY 16        /* signature bytes remembered per entry */
+#define EF_API_STACK_SIZE (1u << 20) /* per connection thread; jansson nests up to 2048 deep */
 
 const double ef_api_lat_bounds_ms[EF_API_LAT_BUCKETS - 1] = {
     1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000,
@@ -1170,6 +1171,7 @@ int ef_api_start(ef_api **out, const ef_api_config *cfg, const ef_api_backend *b
         MHD_OPTION_CONNECTION_LIMIT, conn_max,
         MHD_OPTION_CONNECTION_TIMEOUT, idle_s,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)EF_API_HEADER_MEM,
+        MHD_OPTION_THREAD_STACK_SIZE, (size_t)EF_API_STACK_SIZE,
         MHD_OPTION_URI_LOG_CALLBACK, ef_api_uri_cb, api,
         MHD_OPTION_NOTIFY_COMPLETED, ef_api_done_cb, api,
         MHD_OPTION_EXTERNAL_LOGGER, ef_api_mhd_log, api,

@@ -463,6 +463,14 @@ static void test_api_bad_submissions_change_nothing(void **state)
     assert_int_equal(t_post("/txs", "application/json", "{\"tx\":\"0011\"}", 13, &j), 400); /* truncated tx */
     t_expect_code(j, "ETRUNC");
     json_decref(j);
+    size_t depth = 100000;                                                                /* deep nesting */
+    char *deep = malloc(2 * depth);
+    memset(deep, '[', depth);
+    memset(deep + depth, ']', depth);
+    assert_int_equal(t_post("/txs", "application/json", deep, 2 * depth, &j), 400);
+    t_expect_code(j, "EINVAL");
+    json_decref(j);
+    free(deep);
     assert_int_equal(t_post("/txs", "text/plain", "x", 1, &j), 415);
     json_decref(j);
     assert_int_equal(t_post("/txs?wait=later", "application/json", "{}", 2, &j), 400);
