@@ -69,7 +69,7 @@
 /* --- limits (each enforced) --- */
 #define EF_API_BODY_MAX (256 * 1024)      /* POST body bytes; more is 413 */
 #define EF_API_HEADER_MEM (32 * 1024)     /* per-connection memory for request line and headers */
-#define EF_API_CONN_MAX 256               /* open connections (default of conn_max) */
+#define EF_API_CONN_MAX 256               /* open connections (default of conn_max); more wait in the backlog */
 #define EF_API_SSE_MAX 64                 /* concurrent /events streams; more is 503 */
 #define EF_API_WAIT_MAX 128               /* concurrent ?wait=commit requests; more is 503 */
 #define EF_API_IDLE_S 30                  /* idle connection timeout (default of idle_s) */

@@ -829,6 +829,46 @@ static void test_api_status_cache(void **state)
     json_decref(c);
 }
 
+static int t_connect(uint16_t port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port)};
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+    struct timeval tv = {.tv_sec = 5};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    return fd;
+}
+
+/* Connections over conn_max wait (in the listen backlog) until a slot frees; an
+ * idle connection is closed after idle_s, which frees one. */
+static void test_api_connection_limits(void **state)
+{
+    (void)state;
+    ef_api_backend be;
+    tn_backend(&be, &env->tn);
+    ef_api *a = NULL;
+    assert_int_equal(ef_api_start(&a, &(ef_api_config){.listen = "127.0.0.1:0", .conn_max = 2, .idle_s = 1}, &be), 0);
+    uint16_t port = ef_api_port(a);
+    int c1 = t_connect(port), c2 = t_connect(port);
+    usleep(100000);
+    uint64_t t0 = ef_now_mono_us();
+    int c3 = t_connect(port);
+    const char req[] = "GET /status HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    assert_int_equal(send(c3, req, sizeof req - 1, MSG_NOSIGNAL), (ssize_t)(sizeof req - 1));
+    char buf[256] = {0};
+    assert_true(recv(c3, buf, sizeof buf - 1, 0) > 12);     /* served only once an idle one closed */
+    uint64_t waited = ef_now_mono_us() - t0;
+    assert_non_null(strstr(buf, " 200 "));
+    assert_true(waited > 500000 && waited < 4500000);
+    assert_true(recv(c1, buf, sizeof buf, 0) <= 0);         /* the idle ones were closed */
+    assert_true(recv(c2, buf, sizeof buf, 0) <= 0);
+    close(c1);
+    close(c2);
+    close(c3);
+    ef_api_stop(a);
+}
+
 static void test_api_config_errors(void **state)
 {
     (void)state;
@@ -862,6 +902,7 @@ int main(void)
         cmocka_unit_test(test_api_events_live),
         cmocka_unit_test(test_api_private_reads),
         cmocka_unit_test(test_api_status_cache),
+        cmocka_unit_test(test_api_connection_limits),
         cmocka_unit_test(test_api_config_errors),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
