@@ -24,6 +24,7 @@
 #define EF_API_POLL_MS 250          /* streams and waiters re-check the height this often */
 #define EF_API_SSE_BLOCK 16384      /* bytes libmicrohttpd asks of a stream at a time */
 #define EF_API_REPLAY_KEY 16        /* signature bytes remembered per entry */
+#define EF_API_STACK_SIZE (1u << 20) /* per connection thread; jansson nests up to 2048 deep */
 
 const double ef_api_lat_bounds_ms[EF_API_LAT_BUCKETS - 1] = {
     1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000,
@@ -49,7 +50,7 @@ struct ef_api {
     uint16_t port;
     struct MHD_Response *assets[EF_EXPLORER_ASSETS_MAX];
 
-    pthread_mutex_t mu;           /* guards everything below */
+    pthread_mutex_t mu;           /* guards the fields from here to status_txs */
     pthread_cond_t cond;          /* broadcast on commit and on stop */
     uint64_t height;              /* highest committed height seen */
     bool stopping;
@@ -57,7 +58,12 @@ struct ef_api {
     unsigned waits_open;
     ef_api_replay *replay;        /* EF_API_REPLAY_MAX entries */
     size_t replay_len;
+    char *status_text;            /* last /status answer ... */
+    size_t status_len;
+    uint64_t status_version;      /* ... for this backend version ... */
+    uint64_t status_txs;          /* ... and this txs_total */
 
+    /* the counter thread's own fields, and atomics */
     pthread_t counter;            /* counts committed transactions (txs_total) */
     bool counter_started;
     atomic_uint_fast64_t txs_total;       /* transactions in blocks 1..txs_counted */
@@ -263,6 +269,12 @@ static int ef_api_check_auth(ef_api *api, struct MHD_Connection *c, const char *
         why = "request signature does not verify";
         goto refuse;
     }
+    /* membership before the replay table, so outsiders cannot fill it */
+    if (!api->be.is_member || !api->be.is_member(api->be.ctx, &pub)) {
+        err = EF_EPERM;
+        why = "not a member of this ledger";
+        goto refuse;
+    }
     pthread_mutex_lock(&api->mu);
     int rc = ef_api_replay_add(api, &sig, now, t + EF_API_SIG_WINDOW_MS);
     pthread_mutex_unlock(&api->mu);
@@ -274,11 +286,6 @@ static int ef_api_check_auth(ef_api *api, struct MHD_Connection *c, const char *
     if (rc == EF_EFULL) {
         *reply = ef_api_reply_err(api, c, 503, EF_EFULL, "too many signed requests, retry later");
         return rc;
-    }
-    if (!api->be.is_member || !api->be.is_member(api->be.ctx, &pub)) {
-        err = EF_EPERM;
-        why = "not a member of this ledger";
-        goto refuse;
     }
     return 0;
 refuse:
@@ -300,13 +307,45 @@ static enum MHD_Result ef_api_get_json(ef_api *api, struct MHD_Connection *c, in
 
 static enum MHD_Result ef_api_status(ef_api *api, struct MHD_Connection *c)
 {
+    uint64_t txs = atomic_load(&api->txs_total), counted = atomic_load(&api->txs_counted);
+    uint64_t version = api->be.status_version ? api->be.status_version(api->be.ctx) : 0;
+    if (api->be.status_version) {             /* unchanged since the last answer? */
+        char *copy = NULL;
+        size_t len = 0;
+        pthread_mutex_lock(&api->mu);
+        if (api->status_text && api->status_version == version && api->status_txs == txs) {
+            copy = malloc(api->status_len);
+            len = api->status_len;
+            if (copy) memcpy(copy, api->status_text, len);
+        }
+        pthread_mutex_unlock(&api->mu);
+        if (copy) return ef_api_reply_owned(api, c, 200, "application/json", copy, len);
+    }
     json_t *j = NULL;
     int rc = api->be.status(api->be.ctx, &j);
-    if (rc == 0 && json_is_object(j)) {
-        json_object_set_new(j, "txs_total", json_integer((json_int_t)atomic_load(&api->txs_total)));
-        json_object_set_new(j, "txs_counted_to", json_integer((json_int_t)atomic_load(&api->txs_counted)));
+    if (rc) return ef_api_get_json(api, c, rc, j, "status");
+    if (json_is_object(j)) {
+        json_object_set_new(j, "txs_total", json_integer((json_int_t)txs));
+        json_object_set_new(j, "txs_counted_to", json_integer((json_int_t)counted));
     }
-    return ef_api_get_json(api, c, rc, j, "status");
+    char *text = json_dumps(j, JSON_COMPACT);
+    json_decref(j);
+    if (!text) return MHD_NO;
+    size_t len = strlen(text);
+    if (api->be.status_version) {
+        char *keep = malloc(len);
+        if (keep) {
+            memcpy(keep, text, len);
+            pthread_mutex_lock(&api->mu);
+            free(api->status_text);
+            api->status_text = keep;
+            api->status_len = len;
+            api->status_version = version;
+            api->status_txs = txs;
+            pthread_mutex_unlock(&api->mu);
+        }
+    }
+    return ef_api_reply_owned(api, c, 200, "application/json", text, len);
 }
 
 static enum MHD_Result ef_api_block(ef_api *api, struct MHD_Connection *c, const char *hs)
@@ -1132,6 +1171,7 @@ int ef_api_start(ef_api **out, const ef_api_config *cfg, const ef_api_backend *b
         MHD_OPTION_CONNECTION_LIMIT, conn_max,
         MHD_OPTION_CONNECTION_TIMEOUT, idle_s,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)EF_API_HEADER_MEM,
+        MHD_OPTION_THREAD_STACK_SIZE, (size_t)EF_API_STACK_SIZE,
         MHD_OPTION_URI_LOG_CALLBACK, ef_api_uri_cb, api,
         MHD_OPTION_NOTIFY_COMPLETED, ef_api_done_cb, api,
         MHD_OPTION_EXTERNAL_LOGGER, ef_api_mhd_log, api,
@@ -1185,6 +1225,7 @@ void ef_api_stop(ef_api *api)
         if (api->assets[i]) MHD_destroy_response(api->assets[i]);
     pthread_cond_destroy(&api->cond);
     pthread_mutex_destroy(&api->mu);
+    free(api->status_text);
     free(api->replay);
     free(api);
 }

@@ -69,7 +69,7 @@
 /* --- limits (each enforced) --- */
 #define EF_API_BODY_MAX (256 * 1024)      /* POST body bytes; more is 413 */
 #define EF_API_HEADER_MEM (32 * 1024)     /* per-connection memory for request line and headers */
-#define EF_API_CONN_MAX 256               /* open connections (default of conn_max) */
+#define EF_API_CONN_MAX 256               /* open connections (default of conn_max); more wait in the backlog */
 #define EF_API_SSE_MAX 64                 /* concurrent /events streams; more is 503 */
 #define EF_API_WAIT_MAX 128               /* concurrent ?wait=commit requests; more is 503 */
 #define EF_API_IDLE_S 30                  /* idle connection timeout (default of idle_s) */
@@ -146,11 +146,17 @@ typedef struct ef_api_backend {
      * chain, signature and nonce) and sets *hash. Errors: EF_ETRUNC..EF_ENONCANON,
      * EF_ETOOBIG, EF_EBADSIG, EF_ECHAIN, EF_ENONCE, EF_EDUP, EF_EFULL, EF_ECLOSED. */
     int (*submit)(void *ctx, const uint8_t *tx, size_t len, ef_hash *hash);
-    /* Optional: counters for /metrics (zeroed by the server before the call). */
+    /* Optional: counters for /metrics. The server zeroes *out and presets height
+     * (from height()) and txs_committed (its own count) before the call; the
+     * backend overwrites what it knows better. */
     int (*metrics)(void *ctx, ef_api_metrics *out);
     /* Optional (required for private_reads): true if pub is an account registered
      * on this ledger (any role). */
     bool (*is_member)(void *ctx, const ef_pub *pub);
+    /* Optional: a number that changes whenever status() would answer differently.
+     * While it stays the same the server answers /status from its last
+     * serialization without calling status(). Must be much cheaper than status(). */
+    uint64_t (*status_version)(void *ctx);
 } ef_api_backend;
 
 typedef struct ef_api_config {

@@ -9,17 +9,108 @@
 #include "base/ef_codec.h"
 #include "base/ef_log.h"
 
-static ef_store *ef_an_store(void *ctx) { return ef_node_store(ctx); }
+#include <pthread.h>
+#include <time.h>
+
+/* The backend's context: the node, and what lets a submission that is waiting
+ * for the node's loop give up when the API stops (the loop thread itself stops
+ * the API, so it cannot also answer a submission then). */
+typedef struct ef_api_node {
+    ef_node *n;
+    ef_api *api;
+    pthread_mutex_t mu;
+    pthread_cond_t cond;           /* a submission was answered, or stopping */
+    bool stopping;
+    unsigned refs;                 /* the extension + each live submission; under mu */
+    json_t *status_cache;          /* the store's part of /status ... */
+    uint64_t status_height;        /* ... as of this height; under mu */
+} ef_api_node;
+
+static void ef_an_unref(ef_api_node *an)
+{
+    pthread_mutex_lock(&an->mu);
+    bool last = --an->refs == 0;
+    pthread_mutex_unlock(&an->mu);
+    if (!last) return;
+    json_decref(an->status_cache);
+    pthread_cond_destroy(&an->cond);
+    pthread_mutex_destroy(&an->mu);
+    free(an);
+}
+
+/* One submission: shared by the HTTP thread and the node's callback; freed by
+ * whichever lets go last. */
+typedef struct ef_an_sub {
+    ef_api_node *an;
+    int refs;                      /* under an->mu */
+    bool done;
+    int rc;
+    ef_hash hash;
+} ef_an_sub;
+
+static ef_node *ef_an_node(void *ctx) { return ((ef_api_node *)ctx)->n; }
+
+/* A hash of everything /status shows from the node's snapshot and the store's
+ * height: the server reuses its last /status answer while it is unchanged. */
+static uint64_t ef_an_status_version(void *ctx)
+{
+    ef_node_status *st = malloc(sizeof *st);
+    if (!st) return 0;
+    ef_node_get_status(ef_an_node(ctx), st);
+    ef_hasher h;
+    ef_hasher_init(&h, EF_TAG_DATA);
+    uint64_t f[] = {ef_store_height(ef_node_store(ef_an_node(ctx))), st->height, st->round, (uint64_t)st->step,
+                    st->catching_up, st->validator, st->peers_len, st->mempool_txs, st->mempool_bytes,
+                    st->blocks_committed};
+    ef_hasher_update(&h, f, sizeof f);
+    ef_hasher_update(&h, st->peers, st->peers_len * sizeof st->peers[0]);
+    ef_hasher_update(&h, st->peer_heights, st->peers_len * sizeof st->peer_heights[0]);
+    ef_hasher_update(&h, st->moniker, strnlen(st->moniker, sizeof st->moniker));
+    free(st);
+    ef_hash out;
+    ef_hasher_final(&h, &out);
+    uint64_t v = ef_get_u64le(out.b);
+    return v ? v : 1;
+}
+static ef_store *ef_an_store(void *ctx) { return ef_node_store(ef_an_node(ctx)); }
 
 static uint64_t ef_an_height(void *ctx) { return ef_store_height(ef_an_store(ctx)); }
 
 /* The store's view (validators with roles and last signatures) plus the node's
  * snapshot (round, peers, mempool, who we are). */
+/* The store's part of the status (validators, roles, certificate signers) changes
+ * only with the height: it is computed once per block and copied after. */
+static int ef_an_store_status(ef_api_node *an, json_t **out)
+{
+    ef_store *s = ef_node_store(an->n);
+    uint64_t h = ef_store_height(s);
+    pthread_mutex_lock(&an->mu);
+    if (an->status_cache && an->status_height == h) {
+        *out = json_deep_copy(an->status_cache);
+        pthread_mutex_unlock(&an->mu);
+        return *out ? 0 : EF_ENOMEM;
+    }
+    pthread_mutex_unlock(&an->mu);
+    json_t *o = NULL;
+    int rc = ef_api_store_status(s, &o);
+    if (rc) return rc;
+    uint64_t oh = (uint64_t)json_integer_value(json_object_get(o, "height"));
+    pthread_mutex_lock(&an->mu);
+    if (!an->status_cache || oh > an->status_height) {
+        json_decref(an->status_cache);
+        an->status_cache = json_deep_copy(o);
+        an->status_height = an->status_cache ? oh : 0;
+    }
+    pthread_mutex_unlock(&an->mu);
+    *out = o;
+    return 0;
+}
+
 static int ef_an_status(void *ctx, json_t **out)
 {
-    ef_node *n = ctx;
+    ef_node *n = ef_an_node(ctx);
     json_t *o = NULL;
-    int rc = ef_api_store_status(ef_node_store(n), &o);
+    int rc = ef_an_store_status(ctx, &o);
     if (rc) return rc;
     ef_node_status *st = malloc(sizeof *st);
     if (!st) {
@@ -78,16 +169,63 @@ static int ef_an_account(void *ctx, const ef_pub *p, json_t **out)
 }
 static bool ef_an_is_member(void *ctx, const ef_pub *p) { return ef_api_store_is_member(ef_an_store(ctx), p); }
 
+/* On the node's loop thread: first the admission result, then (if admitted) one
+ * final COMMITTED or DROPPED call. */
+static void ef_an_sub_cb(void *arg, const ef_hash *h, int stage, int code, uint64_t height)
+{
+    (void)height;
+    ef_an_sub *sub = arg;
+    ef_api_node *an = sub->an;
+    bool last = stage != EF_NODE_TX_ADMITTED || code != 0;
+    pthread_mutex_lock(&an->mu);
+    if (stage == EF_NODE_TX_ADMITTED) {
+        sub->rc = code;
+        sub->hash = *h;
+        sub->done = true;
+        pthread_cond_broadcast(&an->cond);
+    }
+    bool free_it = last && --sub->refs == 0;
+    pthread_mutex_unlock(&an->mu);
+    if (free_it) {
+        free(sub);
+        ef_an_unref(an);
+    }
+}
+
 static int ef_an_submit(void *ctx, const uint8_t *tx, size_t len, ef_hash *hash)
 {
-    return ef_node_submit_wait(ctx, tx, len, hash);
+    ef_api_node *an = ctx;
+    ef_an_sub *sub = calloc(1, sizeof *sub);
+    if (!sub) return EF_ENOMEM;
+    sub->an = an;
+    sub->refs = 2;
+    pthread_mutex_lock(&an->mu);
+    an->refs++;
+    pthread_mutex_unlock(&an->mu);
+    int rc = ef_node_submit(an->n, tx, len, ef_an_sub_cb, sub);
+    if (rc) {
+        free(sub);
+        ef_an_unref(an);
+        return rc;
+    }
+    pthread_mutex_lock(&an->mu);
+    while (!sub->done && !an->stopping) pthread_cond_wait(&an->cond, &an->mu);
+    rc = sub->done ? sub->rc : EF_ECLOSED;
+    if (sub->done) *hash = sub->hash;
+    bool free_it = --sub->refs == 0;
+    pthread_mutex_unlock(&an->mu);
+    if (free_it) {
+        free(sub);
+        ef_an_unref(an);
+    }
+    return rc;
 }
 
 static int ef_an_metrics(void *ctx, ef_api_metrics *m)
 {
     ef_node_status *st = malloc(sizeof *st);
     if (!st) return EF_ENOMEM;
-    ef_node_get_status(ctx, st);
+    ef_node_get_status(ef_an_node(ctx), st);
     m->height = st->height;
     m->round = st->round;
     m->txs_committed = st->txs_committed;
@@ -108,10 +246,10 @@ static int ef_an_metrics(void *ctx, ef_api_metrics *m)
     return 0;
 }
 
-void ef_api_node_backend(ef_api_backend *be, ef_node *n)
+static void ef_api_node_backend_ctx(ef_api_backend *be, ef_api_node *an)
 {
     memset(be, 0, sizeof *be);
-    be->ctx = n;
+    be->ctx = an;
     be->height = ef_an_height;
     be->status = ef_an_status;
     be->block = ef_an_block;
@@ -121,6 +259,7 @@ void ef_api_node_backend(ef_api_backend *be, ef_node *n)
     be->submit = ef_an_submit;
     be->metrics = ef_an_metrics;
     be->is_member = ef_an_is_member;
+    be->status_version = ef_an_status_version;
 }
 
 /* --- the extension --- */
@@ -162,29 +301,51 @@ static int ef_an_start(ef_node *n, const ef_node_config *cfg, void **state)
             ef_an_uint(sec, "wait_ms_max", &ac.wait_ms_max))
             goto bad;
     }
+    ef_api_node *an = calloc(1, sizeof *an);
+    if (!an) return EF_ENOMEM;
+    an->n = n;
+    an->refs = 1;
+    pthread_mutex_init(&an->mu, NULL);
+    pthread_cond_init(&an->cond, NULL);
     ef_api_backend be;
-    ef_api_node_backend(&be, n);
-    ef_api *api = NULL;
-    int rc = ef_api_start(&api, &ac, &be);
+    ef_api_node_backend_ctx(&be, an);
+    int rc = ef_api_start(&an->api, &ac, &be);
     if (rc) {
         EF_LOGE("api", "cannot start the HTTP API on %s: %s", cfg->http_listen, ef_strerror(rc));
-        return rc;
+        goto fail;
     }
-    rc = ef_node_on_commit(n, ef_an_on_commit, api);
+    rc = ef_node_on_commit(n, ef_an_on_commit, an->api);
     if (rc) {
-        ef_api_stop(api);
-        return rc;
+        ef_api_stop(an->api);
+        goto fail;
     }
-    *state = api;
+    *state = an;
     return 0;
+fail:
+    pthread_cond_destroy(&an->cond);
+    pthread_mutex_destroy(&an->mu);
+    free(an);
+    return rc;
 bad:
     EF_LOGE("api", "bad \"api\" section in the node config (fields: private, conn_max, idle_s, wait_ms_max)");
     return EF_ECONFIG;
 }
 
+/* On the loop thread: release submissions waiting for the loop, then stop the
+ * server (which waits for its connection threads). Submissions still owned by
+ * the node are freed by their final callback (the node calls it with DROPPED
+ * when it shuts down). */
 static void ef_an_stop(void *state)
 {
-    ef_api_stop(state);
+    ef_api_node *an = state;
+    if (!an) return;
+    pthread_mutex_lock(&an->mu);
+    an->stopping = true;
+    pthread_cond_broadcast(&an->cond);
+    pthread_mutex_unlock(&an->mu);
+    ef_api_stop(an->api);
+    an->api = NULL;
+    ef_an_unref(an);      /* freed now, or by the last pending submission's callback */
 }
 
 const ef_node_ext ef_api_node_ext = {

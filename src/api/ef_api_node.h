@@ -23,7 +23,4 @@
 
 extern const ef_node_ext ef_api_node_ext;
 
-/* Fills be with the backend over node n (ctx = n). */
-void ef_api_node_backend(ef_api_backend *be, ef_node *n);
-
 #endif

@@ -78,8 +78,8 @@ int ef_api_store_block(ef_store *s, uint64_t height, bool full, json_t **out)
             if (!t) { rc = EF_ENOMEM; break; }
             ef_api_hex_set(t, "hash", b.txs[i].hash.b, EF_HASH_SIZE);
             json_object_del(t, "chain_id");
-            ef_tx_loc loc = {0};
-            if (ef_store_tx_lookup(s, &b.txs[i].hash, &loc) == 0 && loc.height == height) {
+            ef_tx_loc loc = {.height = height, .index = i};
+            if (ef_store_result(s, height, i, &loc.code, &loc.events_json) == 0) {
                 ef_api_result_set(t, &loc);
                 json_object_del(t, "height");
             }
@@ -97,36 +97,60 @@ out:
     return rc;
 }
 
+/* Finds the index-th transaction of an encoded block without decoding the others
+ * (a lookup should not cost a whole block's decoding and hashing): reads the
+ * header, skips index length-prefixed encodings, decodes the one. *tx borrows
+ * from p. Returns 0 or a decoding error. */
+static int ef_api_block_tx_at(const uint8_t *p, size_t n, uint32_t index, ef_block_header *hdr,
+                              ef_tx *tx, const uint8_t **enc, size_t *enc_len)
+{
+    ef_rd r;
+    uint32_t count;
+    ef_rd_init(&r, p, n);
+    int rc = ef_block_header_decode_rd(&r, hdr);
+    if (rc == 0) rc = ef_rd_u32(&r, &count);
+    if (rc) return rc;
+    if (index >= count) return EF_EDB;
+    for (uint32_t i = 0; i <= index; i++) {
+        rc = ef_rd_bytes(&r, enc, enc_len, EF_TX_ENC_MAX);
+        if (rc) return rc;
+    }
+    return ef_tx_decode(tx, *enc, *enc_len);
+}
+
 int ef_api_store_tx(ef_store *s, const ef_hash *hash, json_t **out)
 {
     *out = NULL;
     ef_tx_loc loc = {0};
-    uint8_t *enc = NULL;
+    uint8_t *blk = NULL;
     size_t len = 0;
-    ef_block b = {0};
     int rc = ef_store_tx_lookup(s, hash, &loc);
     if (rc) return rc;
-    rc = ef_store_block(s, loc.height, &enc, &len);
+    rc = ef_store_block(s, loc.height, &blk, &len);
     if (rc) goto out;
-    rc = ef_block_decode(&b, enc, len);
+    ef_block_header hdr;
+    ef_tx tx;
+    const uint8_t *enc;
+    size_t enc_len;
+    rc = ef_api_block_tx_at(blk, len, loc.index, &hdr, &tx, &enc, &enc_len);
     if (rc) goto out;
-    if (loc.index >= b.txs_len || !ef_hash_eq(&b.txs[loc.index].hash, hash)) {
+    ef_hash th;
+    ef_tx_hash_enc(&th, enc, enc_len);
+    if (!ef_hash_eq(&th, hash)) {
         rc = EF_EDB;          /* the index disagrees with the block */
         goto out;
     }
-    json_t *t = ef_tx_to_json(&b.txs[loc.index].tx);
+    json_t *t = ef_tx_to_json(&tx);
     if (!t) { rc = EF_ENOMEM; goto out; }
     ef_api_hex_set(t, "hash", hash->b, EF_HASH_SIZE);
     ef_api_result_set(t, &loc);
-    json_object_set_new(t, "block_hash", json_null());
     ef_hash bh;
-    ef_block_header_hash(&bh, &b.hdr);
+    ef_block_header_hash(&bh, &hdr);
     ef_api_hex_set(t, "block_hash", bh.b, EF_HASH_SIZE);
-    json_object_set_new(t, "time_ms", json_integer((json_int_t)b.hdr.time_ms));
+    json_object_set_new(t, "time_ms", json_integer((json_int_t)hdr.time_ms));
     *out = t;
 out:
-    ef_block_free(&b);
-    free(enc);
+    free(blk);
     free(loc.events_json);
     return rc;
 }

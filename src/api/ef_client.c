@@ -212,7 +212,7 @@ int ef_client_submit(ef_client *cl, const uint8_t *tx, size_t tx_len, bool wait,
 
 /* --- event stream --- */
 
-typedef struct ef_client_sse {
+struct ef_sse_parser {
     ef_client_event_fn fn;
     void *arg;
     int stop;               /* fn's non-zero answer */
@@ -224,9 +224,24 @@ typedef struct ef_client_sse {
     bool has_data;
     char type[64];
     char id[64];
-} ef_client_sse;
+};
 
-static void ef_client_sse_line(ef_client_sse *s)
+ef_sse_parser *ef_sse_parser_new(ef_client_event_fn fn, void *arg, const char *last_id)
+{
+    ef_sse_parser *s = calloc(1, sizeof *s);
+    if (!s) return NULL;
+    s->fn = fn;
+    s->arg = arg;
+    if (last_id) snprintf(s->id, sizeof s->id, "%s", last_id);
+    return s;
+}
+
+void ef_sse_parser_free(ef_sse_parser *s)
+{
+    free(s);
+}
+
+static void ef_sse_line(ef_sse_parser *s)
 {
     char *l = s->line;
     s->line[s->line_len] = 0;
@@ -251,7 +266,7 @@ static void ef_client_sse_line(ef_client_sse *s)
     }
     size_t vl = strlen(value);
     if (!strcmp(l, "data")) {
-        if (s->data_len + vl + 1 >= sizeof s->data) {
+        if (s->data_len + vl + 2 > sizeof s->data) {
             s->overflow = true;
             return;
         }
@@ -266,23 +281,32 @@ static void ef_client_sse_line(ef_client_sse *s)
     }
 }
 
-static size_t ef_client_sse_write(char *data, size_t size, size_t nmemb, void *arg)
+int ef_sse_parser_feed(ef_sse_parser *s, const char *data, size_t n)
 {
-    ef_client_sse *s = arg;
-    size_t n = size * nmemb;
+    if (s->stop) return s->stop;
+    if (s->overflow) return EF_ETOOBIG;
     for (size_t i = 0; i < n; i++) {
         if (data[i] == '\n') {
-            ef_client_sse_line(s);
+            ef_sse_line(s);
             s->line_len = 0;
-            if (s->stop || s->overflow) return 0;
+            if (s->stop) return s->stop;
+            if (s->overflow) return EF_ETOOBIG;
+        } else if (data[i] == 0) {
+            continue;                              /* a NUL byte is dropped */
         } else if (s->line_len + 1 < sizeof s->line) {
             s->line[s->line_len++] = data[i];
         } else {
             s->overflow = true;
-            return 0;
+            return EF_ETOOBIG;
         }
     }
-    return n;
+    return 0;
+}
+
+static size_t ef_client_sse_write(char *data, size_t size, size_t nmemb, void *arg)
+{
+    size_t n = size * nmemb;
+    return ef_sse_parser_feed(arg, data, n) ? 0 : n;
 }
 
 int ef_client_events(ef_client *cl, const char *target, const char *last_id, ef_client_event_fn fn,
@@ -291,11 +315,8 @@ int ef_client_events(ef_client *cl, const char *target, const char *last_id, ef_
     EF_ASSERT(cl && target && fn && status);
     *status = 0;
     struct curl_slist *hdrs = NULL;
-    ef_client_sse *s = calloc(1, sizeof *s);
+    ef_sse_parser *s = ef_sse_parser_new(fn, arg, last_id);
     if (!s) return EF_ENOMEM;
-    s->fn = fn;
-    s->arg = arg;
-    if (last_id) snprintf(s->id, sizeof s->id, "%s", last_id);
     int rc = ef_client_setup(cl, "GET", target, &hdrs);
     if (rc) goto out;
     hdrs = curl_slist_append(hdrs, "Accept: text/event-stream");
@@ -318,6 +339,6 @@ int ef_client_events(ef_client *cl, const char *target, const char *last_id, ef_
     else rc = ef_client_curl_err(cc);
 out:
     curl_slist_free_all(hdrs);
-    free(s);
+    ef_sse_parser_free(s);
     return rc;
 }

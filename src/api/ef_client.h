@@ -49,8 +49,11 @@ int ef_client_submit(ef_client *cl, const uint8_t *tx, size_t tx_len, bool wait,
                      uint32_t timeout_ms, long *status, json_t **out);
 
 /* Called once per event-stream message with its type ("message" if none), its id
- * (the last id seen, "" if none) and its data (NUL-terminated). Return 0 to go on,
- * anything else to stop the stream (ef_client_events then returns that value). */
+ * (the last id seen, "" if none) and its data (NUL-terminated). A message carrying
+ * only an id (the API sends one per block in which nothing matched the filters)
+ * comes with type "" and data "", so the caller can record how far it got.
+ * Return 0 to go on, anything else to stop the stream (ef_client_events then
+ * returns that value). */
 typedef int (*ef_client_event_fn)(void *arg, const char *type, const char *id, const char *data);
 
 /* GET target (e.g. "/events?from=5&contract=fed") as a server-sent event stream and
@@ -62,5 +65,16 @@ typedef int (*ef_client_event_fn)(void *arg, const char *type, const char *id, c
  * or EF_ENET / EF_ETIMEOUT. The caller resumes with the last id it saw. */
 int ef_client_events(ef_client *cl, const char *target, const char *last_id, ef_client_event_fn fn,
                      void *arg, long *status);
+
+/* An incremental server-sent events parser (the one ef_client_events uses), for
+ * callers with their own transport. Lines end in LF or CRLF; "data" lines are
+ * joined with LF; a blank line dispatches the message to fn as above (messages
+ * with neither data nor an id are dropped). last_id (may be NULL) is the initial
+ * id. A line or message over EF_CLIENT_EVENT_MAX bytes fails with EF_ETOOBIG. */
+typedef struct ef_sse_parser ef_sse_parser;
+ef_sse_parser *ef_sse_parser_new(ef_client_event_fn fn, void *arg, const char *last_id);
+/* Feeds n bytes. Returns 0, fn's non-zero answer (sticky), or EF_ETOOBIG (sticky). */
+int ef_sse_parser_feed(ef_sse_parser *p, const char *data, size_t n);
+void ef_sse_parser_free(ef_sse_parser *p);
 
 #endif

@@ -25,6 +25,7 @@ typedef struct ef_load_cfg {
     unsigned window;            /* max txs in flight per account (default 32) */
     double duration_s;          /* measured period */
     double warmup_s;            /* not measured, before it */
+    double drain_s;             /* wait this long after it for commits (0 = 10 s) */
     FILE *acked;                /* if set: one line "HASH HEIGHT" per tx acknowledged committed */
     bool quiet;
 } ef_load_cfg;

@@ -1,6 +1,7 @@
 /* cmd_bench_api.c: `edgefed bench api`: latency (p50, p99) and throughput of
  * GET /status and GET /txs/{hash} under concurrent load, measured with wrk. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,9 +10,12 @@
 #include <unistd.h>
 
 #include "api/ef_client.h"
+#include "base/ef_codec.h"
 #include "base/ef_log.h"
 #include "cli/cli.h"
 #include "cli/cli_api.h"
+#include "cli/cli_testnet.h"
+#include "ledger/ef_tx.h"
 
 #define EF_BENCH_RUNS_MAX 8
 
@@ -118,8 +122,105 @@ static int ef_bench_find_tx(ef_client *cl, char hash[65])
     return EF_ENOTFOUND;
 }
 
+
+/* Runs this binary with args (NULL-terminated) and waits; returns its exit status. */
+static int ef_bench_self(char *const args[])
+{
+    char self[512];
+    ssize_t k = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (k <= 0) return -1;
+    self[k] = 0;
+    pid_t pid = fork();
+    if (pid < 0) return -1;
+    if (pid == 0) {
+        int null = open("/dev/null", O_WRONLY);
+        if (null >= 0) dup2(null, 1);
+        execv(self, args);
+        _exit(127);
+    }
+    int status = 0;
+    if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status)) return -1;
+    return WEXITSTATUS(status);
+}
+
+/* Commits n transfers from load account 0 (waiting for the last) so the chain
+ * holds transactions to look up. Returns 0 or an error. */
+static int ef_bench_fill(ef_client *cl, const char *chain, int n)
+{
+    ef_keypair kp, to;
+    ef_load_key(&kp, 0);
+    ef_keypair_generate(&to);
+    char hex[2 * EF_PUB_SIZE + 1], args[160];
+    ef_hex(hex, to.pub.b, EF_PUB_SIZE);
+    snprintf(args, sizeof args, "{\"to\":\"%s\",\"amount\":1}", hex);
+    for (int i = 0; i < n; i++) {
+        ef_tx tx;
+        memset(&tx, 0, sizeof tx);
+        snprintf(tx.chain_id, sizeof tx.chain_id, "%s", chain);
+        tx.sender = kp.pub;
+        tx.nonce = (uint64_t)i;
+        strcpy(tx.contract, "bank");
+        strcpy(tx.method, "transfer");
+        tx.args = (const uint8_t *)args;
+        tx.args_len = strlen(args);
+        ef_wr w;
+        ef_wr_init(&w);
+        int rc = ef_tx_sign(&tx, &kp);
+        if (rc == 0) rc = ef_tx_encode(&w, &tx);
+        long status = 0;
+        json_t *j = NULL;
+        if (rc == 0) rc = ef_client_submit(cl, w.buf, w.len, i == n - 1, 20000, &status, &j);
+        ef_wr_free(&w);
+        json_decref(j);
+        if (rc) return rc;
+        if (status != 202 && status != 200) return EF_EPROTO;
+    }
+    return 0;
+}
+
+/* A testnet of nval validators in a new directory under TMPDIR; *api gets the
+ * HTTP address of its first node. Returns 0 or an error (printed). */
+static int ef_bench_testnet(char *dir, size_t dir_cap, unsigned nval, char *api, size_t api_cap)
+{
+    const char *tmp = getenv("TMPDIR");
+    snprintf(dir, dir_cap, "%s/ef-bench-api-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    if (!mkdtemp(dir)) return EF_EIO;
+    char net[600], nv[16], port[16];
+    snprintf(net, sizeof net, "%s/net", dir);
+    snprintf(nv, sizeof nv, "%u", nval);
+    snprintf(port, sizeof port, "%d", 27000 + (int)(getpid() % 100) * 20);
+    char *init[] = {"edgefed", "testnet", "init", "--dir", net, "--validators", nv, "--base-port", port,
+                    "--accounts", "1", NULL};
+    char *up[] = {"edgefed", "testnet", "up", "--dir", net, NULL};
+    if (ef_bench_self(init) || ef_bench_self(up)) {
+        fprintf(stderr, "edgefed bench api: cannot start a testnet in %s\n", net);
+        return EF_EIO;
+    }
+    ef_testnet *tn = calloc(1, sizeof *tn);
+    if (!tn) return EF_ENOMEM;
+    int rc = ef_testnet_load(tn, net);
+    if (rc == 0) snprintf(api, api_cap, "http://%s", tn->nodes[0].http);
+    free(tn);
+    return rc;
+}
+
+static void ef_bench_testnet_down(const char *dir)
+{
+    char net[600];
+    snprintf(net, sizeof net, "%s/net", dir);
+    char *down[] = {"edgefed", "testnet", "down", "--dir", net, NULL};
+    ef_bench_self(down);
+    char *rm[] = {"rm", "-rf", (char *)dir, NULL};
+    pid_t pid = fork();
+    if (pid == 0) {
+        execvp("rm", rm);
+        _exit(127);
+    }
+    if (pid > 0) waitpid(pid, NULL, 0);
+}
+
 static int ef_bench_write(const char *dir, const char *url, unsigned secs, unsigned threads,
-                          const ef_wrk_result *rs, size_t n)
+                          const ef_wrk_result *rs, size_t n, unsigned nval, double rss_mb)
 {
     char path[600];
     if (mkdir(dir, 0755) && errno != EEXIST) return EF_EIO;
@@ -137,16 +238,21 @@ static int ef_bench_write(const char *dir, const char *url, unsigned secs, unsig
                             "url", url, "duration_s", (json_int_t)secs, "wrk_threads", (json_int_t)threads,
                             "cpus", (json_int_t)sysconf(_SC_NPROCESSORS_ONLN), "loadavg_1m", load[0],
                             "aim_p50_ms", 1.0, "runs", runs);
-    snprintf(path, sizeof path, "%s/bench-api.json", dir);
+    if (nval) json_object_set_new(doc, "testnet_validators", json_integer(nval));
+    json_object_set_new(doc, "node_rss_mb", json_real(rss_mb));
+    snprintf(path, sizeof path, "%s/api.json", dir);
     int rc = json_dump_file(doc, path, JSON_INDENT(2) | JSON_PRESERVE_ORDER) ? EF_EIO : 0;
     json_decref(doc);
     if (rc) return rc;
-    snprintf(path, sizeof path, "%s/bench-api.md", dir);
+    snprintf(path, sizeof path, "%s/api.md", dir);
     FILE *f = fopen(path, "w");
     if (!f) return EF_EIO;
     fprintf(f, "# edgefed bench api\n\nwrk, %u s per run, %u wrk threads, %ld CPUs, 1-minute load average %.2f "
                "before the runs; node at %s.\nAim: p50 <= 1 ms.\n\n",
             secs, threads, sysconf(_SC_NPROCESSORS_ONLN), load[0], url);
+    if (nval) fprintf(f, "The node is validator 0 of a local testnet of %u validators (all on this machine).\n", nval);
+    if (rss_mb >= 0) fprintf(f, "Node RSS after the runs: %.1f MB.\n", rss_mb);
+    fputc('\n', f);
     fprintf(f, "| endpoint | connections | p50 ms | p90 ms | p99 ms | requests/s | errors |\n"
                "|---|---:|---:|---:|---:|---:|---:|\n");
     for (size_t i = 0; i < n; i++)
@@ -156,23 +262,38 @@ static int ef_bench_write(const char *dir, const char *url, unsigned secs, unsig
     return 0;
 }
 
-int ef_cmd_bench_api(int argc, char **argv)
+int ef_bench_api(int argc, char **argv)
 {
     const char *usage =
-        "usage: edgefed bench api [--api URL] [--tx HASH] [--duration S] [--connections C]\n"
-        "                         [--threads T] [--out DIR]\n"
-        "  Measures GET /status and GET /txs/{hash} of a running node with wrk, first with\n"
+        "usage: edgefed bench api [--api URL [--tx HASH] | --validators N] [--duration S]\n"
+        "                         [--connections C] [--threads T] [--out DIR]\n"
+        "  Measures GET /status and GET /txs/{hash} of a node with wrk, first with\n"
         "  one connection, then with C concurrent ones (default 32), S seconds each\n"
         "  (default 5), T wrk threads (default 2). Prints p50/p99 latency and requests/s\n"
-        "  and writes DIR/bench-api.json and DIR/bench-api.md (default ./bench-out).\n"
-        "  --api URL  the node (default $EDGEFED_API or http://127.0.0.1:8080); it must\n"
-        "             hold at least one committed transaction, else pass --tx\n"
+        "  and writes DIR/api.json and DIR/api.md (default ./bench-out).\n"
+        "  Without --api it starts a local testnet of N validators (default 4), commits\n"
+        "  20 transfers, measures its first node and takes the testnet down again.\n"
+        "  --api URL  a running node instead; it must hold a committed transaction, else\n"
+        "             pass --tx\n"
         "  The aim is p50 <= 1 ms. Exit status 0 if every run completed without errors.\n";
     if (ef_cli_wants_help(argc, argv)) {
         fputs(usage, stdout);
         return 0;
     }
-    const char *url = ef_cli_api_url(argc, argv);
+    const char *api_opt = ef_cli_opt(argc, argv, "api", NULL);
+    char own_url[128] = "", own_dir[512] = "";
+    unsigned nval = (unsigned)strtoul(ef_cli_opt(argc, argv, "validators", "4"), NULL, 10);
+    if (!api_opt && (nval < 1 || nval > 16)) {
+        fputs(usage, stderr);
+        return 2;
+    }
+    if (!api_opt) {
+        if (ef_bench_testnet(own_dir, sizeof own_dir, nval, own_url, sizeof own_url)) {
+            if (own_dir[0]) ef_bench_testnet_down(own_dir);
+            return 1;
+        }
+    }
+    const char *url = api_opt ? api_opt : own_url;
     const char *out = ef_cli_opt(argc, argv, "out", "bench-out");
     unsigned secs = (unsigned)strtoul(ef_cli_opt(argc, argv, "duration", "5"), NULL, 10);
     unsigned conns = (unsigned)strtoul(ef_cli_opt(argc, argv, "connections", "32"), NULL, 10);
@@ -189,16 +310,31 @@ int ef_cmd_bench_api(int argc, char **argv)
         return 2;
     }
     int rc = 0;
-    if (tx) {
+    if (!api_opt) {
+        long status = 0;
+        json_t *st = NULL;
+        for (int i = 0; i < 100; i++) {        /* wait for the node's API */
+            if (ef_client_json(cl, "GET", "/status", NULL, &status, &st) == 0 && status == 200) break;
+            json_decref(st);
+            st = NULL;
+            usleep(100000);
+        }
+        const char *chain = json_string_value(json_object_get(st, "chain_id"));
+        rc = chain ? ef_bench_fill(cl, chain, 20) : EF_ENET;
+        json_decref(st);
+        if (rc) fprintf(stderr, "edgefed bench api: cannot commit transactions: %s\n", ef_strerror(rc));
+    }
+    if (rc == 0 && tx) {
         if (strlen(tx) != 64) { fputs(usage, stderr); ef_client_free(cl); return 2; }
         memcpy(hash, tx, 65);
-    } else {
+    } else if (rc == 0) {
         rc = ef_bench_find_tx(cl, hash);
+        if (rc) fprintf(stderr, "edgefed bench api: no committed transaction found at %s (%s); pass --tx\n",
+                        url, ef_strerror(rc));
     }
     ef_client_free(cl);
     if (rc) {
-        fprintf(stderr, "edgefed bench api: no committed transaction found at %s (%s); pass --tx\n", url,
-                ef_strerror(rc));
+        if (own_dir[0]) ef_bench_testnet_down(own_dir);
         return 1;
     }
     ef_wrk_result rs[EF_BENCH_RUNS_MAX];
@@ -222,6 +358,7 @@ int ef_cmd_bench_api(int argc, char **argv)
             rc = ef_wrk_run(full, threads, levels[l], secs, r);
             if (rc) {
                 fprintf(stderr, "edgefed bench api: wrk failed on %s (is wrk installed? scripts/setup)\n", full);
+                if (own_dir[0]) ef_bench_testnet_down(own_dir);
                 return 1;
             }
             printf("  %-22s %5u %9.3f %9.3f %9.3f %11.0f %7llu\n", r->endpoint, r->connections, r->p50_ms,
@@ -230,14 +367,29 @@ int ef_cmd_bench_api(int argc, char **argv)
             n++;
         }
     }
-    rc = ef_bench_write(out, url, secs, threads, rs, n);
+    /* the node's resident memory after the load, from its own metrics */
+    double rss_mb = -1;
+    if (ef_client_new(&cl, url, NULL, 10000) == 0) {
+        long status;
+        char *body = NULL;
+        size_t blen;
+        if (ef_client_request(cl, "GET", "/metrics", NULL, NULL, 0, &status, &body, &blen) == 0) {
+            const char *m = strstr(body, "\nedgefed_process_resident_memory_bytes ");
+            if (m) rss_mb = strtod(m + 39, NULL) / (1024.0 * 1024.0);
+        }
+        free(body);
+        ef_client_free(cl);
+    }
+    if (own_dir[0]) ef_bench_testnet_down(own_dir);
+    if (rss_mb >= 0) printf("node RSS after the runs: %.1f MB\n", rss_mb);
+    rc = ef_bench_write(out, api_opt ? url : "own testnet", secs, threads, rs, n, api_opt ? 0 : nval, rss_mb);
     if (rc) {
         fprintf(stderr, "edgefed bench api: cannot write to %s: %s\n", out, ef_strerror(rc));
         return 1;
     }
     double worst = 0;
     for (size_t i = 0; i < n; i++) worst = rs[i].p50_ms > worst ? rs[i].p50_ms : worst;
-    printf("worst p50 %.3f ms (aim <= 1 ms: %s); wrote %s/bench-api.json and %s/bench-api.md\n", worst,
+    printf("worst p50 %.3f ms (aim <= 1 ms: %s); wrote %s/api.json and %s/api.md\n", worst,
            worst <= 1.0 ? "met" : "missed", out, out);
     return ret;
 }

@@ -148,6 +148,10 @@ static void *ld_reader(void *arg)
                         s->lat = realloc(s->lat, s->lat_cap * sizeof *s->lat);
                     }
                     s->lat[s->lat_len++] = (double)(now - e->send_us) / 1000.0;
+                    if (getenv("EF_LOAD_DEBUG") && now - e->send_us > 300000)
+                        fprintf(stderr, "slow: acct %u nonce %llu sent %.3f lat %.1f ms via %s h %llu\n", e->acct,
+                                (unsigned long long)e->nonce, (double)e->send_us / 1e6,
+                                (double)(now - e->send_us) / 1000.0, c->node->name, height);
                 }
                 ld_finish(s, e);
             }
@@ -204,7 +208,7 @@ static ld_entry *ld_build(ld_state *s, unsigned a)
     ld_acct *ac = &s->accts[a];
     ef_tx tx;
     memset(&tx, 0, sizeof tx);
-    snprintf(tx.chain_id, sizeof tx.chain_id, "%s", s->cfg->tn->chain_id);
+    snprintf(tx.chain_id, sizeof tx.chain_id, "%.32s", s->cfg->tn->chain_id);
     tx.sender = ac->kp.pub;
     tx.nonce = ac->next;
     snprintf(tx.contract, sizeof tx.contract, "bank");
@@ -379,7 +383,7 @@ int ef_load_run(const ef_load_cfg *cfg, ef_load_result *res)
         if (credit < 1 || tried >= s->naccts || !c) usleep(500);
     }
     /* let what was sent in the period commit (bounded) */
-    uint64_t drain_until = ef_now_mono_us() + 10000000;
+    uint64_t drain_until = ef_now_mono_us() + (uint64_t)((cfg->drain_s > 0 ? cfg->drain_s : 10) * 1e6);
     for (;;) {
         pthread_mutex_lock(&s->mu);
         size_t left = 0;
@@ -423,13 +427,15 @@ int ef_cmd_load(int argc, char **argv)
 {
     const char *usage =
         "usage: edgefed load --dir D [--rate TPS] [--duration S] [--warmup S] [--accounts K]\n"
-        "                    [--window W] [--nodes v0,v1,..] [--acked FILE] [--json]\n"
+        "                    [--window W] [--nodes v0,v1,..] [--acked FILE] [--drain S] [--json]\n"
         "  submits bank transfers from the testnet's funded load accounts to its nodes\n"
         "  (admin sockets; default: every validator, round robin) at TPS per second\n"
         "  (0 = as fast as W in-flight transactions per account allow), for S seconds,\n"
         "  and prints committed tx/s and commit latency (submission to commit notice).\n"
         "  --acked FILE appends \"HASH HEIGHT\" for every transaction acknowledged as\n"
-        "  committed. Defaults: rate 1000, duration 10, warmup 0, accounts 64, window 32.\n";
+        "  committed. After the period it waits up to S seconds (default 10) for the\n"
+        "  transactions sent in it to commit. Defaults: rate 1000, duration 10, warmup 0,\n"
+        "  accounts 64, window 32.\n";
     if (ef_cli_wants_help(argc, argv)) {
         fputs(usage, stdout);
         return 0;
@@ -452,6 +458,7 @@ int ef_cmd_load(int argc, char **argv)
     cfg.warmup_s = atof(ef_cli_opt(argc, argv, "warmup", "0"));
     cfg.accounts = (unsigned)atoi(ef_cli_opt(argc, argv, "accounts", "64"));
     cfg.window = (unsigned)atoi(ef_cli_opt(argc, argv, "window", "32"));
+    cfg.drain_s = atof(ef_cli_opt(argc, argv, "drain", "10"));
     char nodes[1024];
     snprintf(nodes, sizeof nodes, "%s", ef_cli_opt(argc, argv, "nodes", ""));
     char *save = NULL;

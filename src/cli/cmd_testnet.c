@@ -2,6 +2,7 @@
  * networks of node processes on loopback, or each node in its own network
  * namespace joined by a veth pair to a bridge (--netns, root). */
 #include <errno.h>
+#include <stdint.h>
 #include <stdarg.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -90,7 +91,9 @@ int ef_testnet_load(ef_testnet *tn, const char *dir)
         if (tn->len == TN_NODES_MAX) break;
         ef_tn_node *n = &tn->nodes[tn->len++];
         snprintf(n->name, sizeof n->name, "%s", json_string_value(json_object_get(v, "name")));
-        snprintf(n->home, sizeof n->home, "%s/%s", tn->dir, n->name);
+        char home[sizeof n->home];
+        snprintf(home, sizeof home, "%s/%.15s", tn->dir, n->name);
+        memcpy(n->home, home, sizeof home);
         snprintf(n->ns, sizeof n->ns, "%s", json_string_value(json_object_get(v, "netns")) ?: "");
         snprintf(n->ip, sizeof n->ip, "%s", json_string_value(json_object_get(v, "ip")) ?: "");
         snprintf(n->veth, sizeof n->veth, "%s", json_string_value(json_object_get(v, "veth")) ?: "");
@@ -110,11 +113,13 @@ static const char *tn_usage =
     "       edgefed testnet start --dir D --node NAME     start one node\n"
     "       edgefed testnet kill --dir D --node NAME [--signal KILL|TERM]\n"
     "       edgefed testnet link --dir D --node NAME up|down   (--netns only: cut a node off)\n"
+    "       edgefed testnet check --dir D         block hashes identical on every node at every height\n"
+    "       edgefed testnet txcheck --dir D --acked FILE   every tx in FILE committed on every node\n"
     "  init writes D/genesis.json, D/testnet.json and one directory per node (v0.., o0..)\n"
     "  with its key and config.json (docs/config.md). Without --netns the nodes listen on\n"
     "  127.0.0.1 ports P.. (P2P) and P+100.. (HTTP); with --netns (root) node i lives in\n"
     "  network namespace ef<tag>n<i> at 10.77.<tag>.<i+2>, joined by a veth pair to bridge\n"
-    "  efbr<tag> in the root namespace. K funded load accounts (edgefed load) are in the\n"
+    "  efbr<tag> in the root namespace. K (<= 200) funded load accounts (edgefed load) are in the\n"
     "  genesis.\n";
 
 static int tn_init(int argc, char **argv)
@@ -128,7 +133,7 @@ static int tn_init(int argc, char **argv)
     unsigned accounts = (unsigned)atoi(ef_cli_opt(argc, argv, "accounts", "64"));
     int empty_ms = atoi(ef_cli_opt(argc, argv, "empty-block-ms", "0"));
     if (!dir || nv < 1 || no < 0 || nv + no > TN_NODES_MAX || base < 1024 || base > 65000 ||
-        accounts > 100000 || !ef_chain_id_valid(chain)) {
+        accounts > 200 || !ef_chain_id_valid(chain)) { /* genesis runs in one ctx: <= EF_CTX_WRITES_MAX writes */
         fputs(tn_usage, stderr);
         return 2;
     }
@@ -159,8 +164,8 @@ static int tn_init(int argc, char **argv)
         else snprintf(names[i], sizeof names[i], "o%d", i - nv);
         if (netns) {
             snprintf(ips[i], sizeof ips[i], TN_SUBNET ".%u.%d", tag, i + 2);
-            snprintf(addrs[i], sizeof addrs[i], "%s:26600", ips[i]);
-            snprintf(https[i], sizeof https[i], "%s:8600", ips[i]);
+            snprintf(addrs[i], sizeof addrs[i], "%.31s:26600", ips[i]);
+            snprintf(https[i], sizeof https[i], "%.31s:8600", ips[i]);
         } else {
             ips[i][0] = 0;
             snprintf(addrs[i], sizeof addrs[i], "127.0.0.1:%d", base + i);
@@ -219,7 +224,7 @@ static int tn_init(int argc, char **argv)
         for (int k = 0; k < nv; k++) { /* everyone dials the validators */
             if (k == i) continue;
             c.peers[c.peers_len].pub = kps[k].pub;
-            snprintf(c.peers[c.peers_len++].addr, sizeof c.peers[0].addr, "%s", addrs[k]);
+            snprintf(c.peers[c.peers_len++].addr, sizeof c.peers[0].addr, "%.63s", addrs[k]);
         }
         if (i < nv)
             for (int k = nv; k < total; k++) c.observers[c.observers_len++] = kps[k].pub;
@@ -490,6 +495,131 @@ static int tn_status(const ef_testnet *tn)
     return 0;
 }
 
+/* Opens an admin connection to node n and runs one command, calling fn per reply
+ * line until fn returns non-zero (1 = done, <0 = error). */
+static int tn_admin(const ef_tn_node *n, const char *cmd, int (*fn)(void *, const char *), void *arg)
+{
+    int fd = ef_admin_connect(n->home);
+    if (fd < 0) return EF_ENET;
+    ef_admin_reader *r = malloc(sizeof *r);
+    r->fd = fd;
+    r->len = r->off = 0;
+    int rc = ef_admin_write(fd, cmd, strlen(cmd));
+    char *line;
+    while (!rc) {
+        if ((rc = ef_admin_readline(r, &line))) break;
+        int k = fn(arg, line);
+        if (k) {
+            rc = k < 0 ? k : 0;
+            break;
+        }
+    }
+    free(r);
+    close(fd);
+    return rc;
+}
+
+typedef struct tn_hashes {
+    char (*hex)[65];
+    size_t len, cap;
+} tn_hashes;
+
+static int tn_hash_line(void *arg, const char *line)
+{
+    tn_hashes *h = arg;
+    if (!strcmp(line, "end")) return 1;
+    unsigned long long height;
+    char hex[65];
+    if (sscanf(line, "hash %llu %64s", &height, hex) != 2) return EF_EPROTO;
+    if (h->len == h->cap) {
+        h->cap = h->cap ? h->cap * 2 : 1024;
+        h->hex = realloc(h->hex, h->cap * sizeof *h->hex);
+    }
+    memcpy(h->hex[h->len++], hex, 65);
+    return 0;
+}
+
+/* Every reachable node's block hashes 1..its height must agree at each height. */
+static int tn_check(const ef_testnet *tn)
+{
+    tn_hashes hs[TN_NODES_MAX];
+    memset(hs, 0, sizeof hs);
+    size_t reached = 0, common = SIZE_MAX, longest = 0;
+    int rc = 0;
+    for (size_t i = 0; i < tn->len; i++) {
+        for (unsigned long long from = 1;; from += 10000) {
+            char cmd[64];
+            snprintf(cmd, sizeof cmd, "hashes %llu %llu\n", from, from + 9999);
+            size_t before = hs[i].len;
+            if (tn_admin(&tn->nodes[i], cmd, tn_hash_line, &hs[i])) break;
+            if (hs[i].len - before < 10000) break;
+        }
+        if (!ef_testnet_pid(&tn->nodes[i])) continue;
+        reached++;
+        common = EF_MIN(common, hs[i].len);
+        longest = EF_MAX(longest, hs[i].len);
+    }
+    for (size_t h = 0; h < longest; h++) {
+        const char *ref = NULL;
+        for (size_t i = 0; i < tn->len; i++) {
+            if (h >= hs[i].len) continue;
+            if (!ref) ref = hs[i].hex[h];
+            else if (strcmp(ref, hs[i].hex[h])) {
+                printf("MISMATCH at height %zu: %s has %s, another node %s\n", h + 1,
+                       tn->nodes[i].name, hs[i].hex[h], ref);
+                rc = 1;
+            }
+        }
+    }
+    if (!rc)
+        printf("agree: %zu nodes, identical block hashes at every height 1..%zu (all have 1..%zu)\n",
+               reached, longest, common == SIZE_MAX ? 0 : common);
+    for (size_t i = 0; i < tn->len; i++) free(hs[i].hex);
+    return rc;
+}
+
+typedef struct tn_txq {
+    bool found;
+} tn_txq;
+
+static int tn_tx_line(void *arg, const char *line)
+{
+    tn_txq *q = arg;
+    q->found = strncmp(line, "tx ", 3) == 0 && !strstr(line, " none");
+    return 1;
+}
+
+/* Every transaction listed in FILE ("HASH ..." lines) must be committed on every
+ * running node. */
+static int tn_txcheck(const ef_testnet *tn, const char *file)
+{
+    FILE *f = fopen(file, "r");
+    if (!f) {
+        fprintf(stderr, "edgefed testnet txcheck: cannot open %s\n", file);
+        return 1;
+    }
+    char line[256];
+    size_t checked = 0, missing = 0;
+    while (fgets(line, sizeof line, f)) {
+        char hex[65];
+        if (sscanf(line, "%64s", hex) != 1 || strlen(hex) != 64) continue;
+        checked++;
+        for (size_t i = 0; i < tn->len; i++) {
+            if (!ef_testnet_pid(&tn->nodes[i])) continue;
+            char cmd[80];
+            snprintf(cmd, sizeof cmd, "tx %s\n", hex);
+            tn_txq q = {false};
+            if (tn_admin(&tn->nodes[i], cmd, tn_tx_line, &q) || !q.found) {
+                printf("MISSING %s on %s\n", hex, tn->nodes[i].name);
+                missing++;
+            }
+        }
+    }
+    fclose(f);
+    printf("txcheck: %zu acknowledged transactions, %zu missing\n", checked, missing);
+    return missing ? 1 : 0;
+}
+
 static int tn_link(const ef_testnet *tn, const char *name, const char *state)
 {
     if (!tn->netns) {
@@ -537,6 +667,10 @@ int ef_cmd_testnet(int argc, char **argv)
         rc = 1;
         for (size_t i = 0; i < tn->len; i++)
             if (!strcmp(tn->nodes[i].name, node)) rc = ef_testnet_kill(&tn->nodes[i], sig) ? 1 : 0;
+    } else if (!strcmp(sub, "check")) {
+        rc = tn_check(tn);
+    } else if (!strcmp(sub, "txcheck") && ef_cli_opt(argc, argv, "acked", NULL)) {
+        rc = tn_txcheck(tn, ef_cli_opt(argc, argv, "acked", NULL));
     } else if (!strcmp(sub, "link") && node && argc >= 3) {
         const char *st = argv[argc - 1];
         rc = (!strcmp(st, "up") || !strcmp(st, "down")) ? tn_link(tn, node, st) : 2;

@@ -247,18 +247,3 @@ out:
     return ret;
 }
 
-/* `edgefed tx SUBCOMMAND`: the transaction commands. */
-int ef_cmd_tx(int argc, char **argv)
-{
-    static const ef_cli_cmd subs[] = {
-        {"send", "submit a signed transaction to a node's API", ef_cmd_tx_send},
-    };
-    if (argc >= 2) {
-        for (size_t i = 0; i < EF_ARRAY_LEN(subs); i++)
-            if (!strcmp(argv[1], subs[i].name)) return subs[i].fn(argc - 1, argv + 1);
-    }
-    FILE *f = ef_cli_wants_help(argc, argv) ? stdout : stderr;
-    fprintf(f, "usage: edgefed tx SUBCOMMAND [options]   (edgefed tx SUBCOMMAND --help)\n\n");
-    for (size_t i = 0; i < EF_ARRAY_LEN(subs); i++) fprintf(f, "  %-8s %s\n", subs[i].name, subs[i].summary);
-    return f == stdout ? 0 : 2;
-}

@@ -14,16 +14,18 @@ static const ef_cli_cmd ef_cli_cmds[] = {
     {"app", "the federated service app (serve) and its client check (call)", ef_cmd_app},
     {"meo", "MEC orchestrator driver: self-test, test topology", ef_cmd_meo},
     {"soa", "REST federation baseline without a ledger (provider, consumer, bench)", ef_cmd_soa},
+    {"genesis", "write a genesis file for a new chain", ef_cmd_genesis},
+    {"tx", "transactions: sign and decode offline, send to a node's API", ef_cmd_tx},
+    {"chain", "local single-process ledger demo (no consensus)", ef_cmd_chain},
+    {"bench", "benchmarks (edgefed bench --help)", ef_cmd_bench},
+    {"query", "GET a path of a node's HTTP API", ef_cmd_query},
+    {"sim", "run the consensus simulator over seeds (faults, Byzantine nodes, checkers)", ef_cmd_sim},
     {"node", "run a ledger node", ef_cmd_node},
     {"status", "status of a running node (admin socket)", ef_cmd_status},
     {"submit", "submit signed transactions to a node (admin socket)", ef_cmd_submit},
     {"testnet", "local test networks: init, up, status, down", ef_cmd_testnet},
     {"load", "generate transaction load against a testnet", ef_cmd_load},
     {"p2p-probe", "send hostile P2P input to a node (tests)", ef_cmd_p2p_probe},
-    {"bench", "benchmarks: bench ledger, bench federation", ef_cmd_bench},
-    {"tx", "transactions: send one to a node's API", ef_cmd_tx},
-    {"query", "GET a path of a node's HTTP API", ef_cmd_query},
-    {"sim", "run the consensus simulator over seeds (faults, Byzantine nodes, checkers)", ef_cmd_sim},
 };
 
 static void ef_cli_usage(FILE *f)

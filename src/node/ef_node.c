@@ -377,15 +377,24 @@ static void node_drain(ef_node *n)
     while (ef_engine_poll(n->eng, &o)) {
         switch (o.kind) {
         case EF_OUT_BROADCAST:
+            EF_LOGD("node", "t=%llu send type %u h %llu r %u", (unsigned long long)ef_now_mono_us(),
+                    o.data[0], (unsigned long long)o.height, o.round);
             node_broadcast_consensus(n, o.data, o.len);
             break;
         case EF_OUT_TIMEOUT:
             node_timeout_add(n, &o);
             break;
         case EF_OUT_VALIDATE:
+            EF_LOGD("node", "t=%llu validate h %llu", (unsigned long long)ef_now_mono_us(), (unsigned long long)o.height);
             node_validate(n, &o);
+            EF_LOGD("node", "t=%llu validated", (unsigned long long)ef_now_mono_us());
             break;
         case EF_OUT_COMMIT:
+            if (o.round > 0) {
+                EF_LOGI("node", "height %llu decided in round %u", (unsigned long long)o.height, o.round);
+                node_count(n, "cons_round_changes");
+            }
+            EF_LOGD("node", "t=%llu commit h %llu", (unsigned long long)ef_now_mono_us(), (unsigned long long)o.height);
             if (o.height == n->height + 1) {
                 int rc = node_apply_committed(n, o.data, o.len, o.cert, o.cert_len);
                 if (rc) node_fatal(n, rc, "commit of a decided block failed");
@@ -444,6 +453,7 @@ static void node_start_height(ef_node *n)
     }
     n->engine_started = true;
     n->have_proposed = false;
+    EF_LOGD("node", "t=%llu start h %llu", (unsigned long long)ef_now_mono_us(), (unsigned long long)(n->height + 1));
     node_drain(n);
 }
 
@@ -538,7 +548,8 @@ static int node_apply_committed(ef_node *n, const uint8_t *blk, size_t len, cons
     for (uint32_t i = 0; i < b.txs_len; i++) free(evs[i]);
     free(evs);
     free(res);
-    EF_LOGI("node", "committed %llu (%u txs)", (unsigned long long)n->height, b.txs_len);
+    EF_LOGI("node", "committed %llu (%u txs) t=%llu", (unsigned long long)n->height, b.txs_len,
+            (unsigned long long)ef_now_mono_us());
     ef_block_free(&b);
     node_send_status(n, NULL);
     /* own-nonce bookkeeping for submit_call */

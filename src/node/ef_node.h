@@ -66,9 +66,9 @@
  *     "admin_socket": "admin.sock",          local submission/status socket, "" = off
  *     "peers": [{"pub": HEX64, "addr": "127.0.0.1:26601"}, ...],
  *     "observers": [HEX64, ...],             non-validator keys allowed to connect
- *     "timeouts": {"propose_ms": 1000, "propose_delta_ms": 500, "prevote_ms": 500,
- *                  "prevote_delta_ms": 500, "precommit_ms": 500,
- *                  "precommit_delta_ms": 500, "resend_ms": 1000, "empty_block_ms": 0},
+ *     "timeouts": {"propose_ms": 300, "propose_delta_ms": 300, "prevote_ms": 200,
+ *                  "prevote_delta_ms": 200, "precommit_ms": 200,
+ *                  "precommit_delta_ms": 200, "resend_ms": 1000, "empty_block_ms": 0},
  *     "limits": {"mempool_txs": 50000, "mempool_bytes": 33554432,
  *                "block_txs": 4096, "block_bytes": 4194304, "sendq_bytes": 16777216},
  *     "api": {...},                          reserved for the api module

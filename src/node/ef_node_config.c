@@ -15,12 +15,12 @@ void ef_node_config_defaults(ef_node_config *cfg)
     snprintf(cfg->data_dir, sizeof cfg->data_dir, "data");
     snprintf(cfg->listen, sizeof cfg->listen, "127.0.0.1:26600");
     snprintf(cfg->admin_socket, sizeof cfg->admin_socket, "admin.sock");
-    cfg->propose_ms = 1000;
-    cfg->propose_delta_ms = 500;
-    cfg->prevote_ms = 500;
-    cfg->prevote_delta_ms = 500;
-    cfg->precommit_ms = 500;
-    cfg->precommit_delta_ms = 500;
+    cfg->propose_ms = 300;
+    cfg->propose_delta_ms = 300;
+    cfg->prevote_ms = 200;
+    cfg->prevote_delta_ms = 200;
+    cfg->precommit_ms = 200;
+    cfg->precommit_delta_ms = 200;
     cfg->resend_ms = 1000;
     cfg->empty_block_ms = 0;
     cfg->mempool_txs = 50000;

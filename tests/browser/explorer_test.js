@@ -78,6 +78,8 @@ async function main() {
     log("the submitted transactions appear in the list");
     const total = Number((await page.textContent("#stat-txs")).trim());
     if (!(total >= hashes.length)) throw new Error(`total transactions shown: ${total}`);
+    const hint = await page.textContent("#chart-hint");
+    if (!/transactions per/.test(hint)) throw new Error(`chart not drawn: '${hint}'`);
     const blockRows = await page.locator("#blocks tbody tr").count();
     if (blockRows < 2) throw new Error("latest blocks list is empty");
     await page.screenshot({ path: path.join(out, "explorer.png"), fullPage: true });

@@ -28,7 +28,13 @@ expect() { # expect WANT_STATUS WANT_CODE METHOD PATH [curl args...]
   fi
 }
 
-port=$((21000 + ($$ % 200) * 20))
+# a base port whose P2P (P..P+9) and HTTP (P+100..P+109) ports are all free
+port=
+for try in $(seq 0 40); do
+  p=$((21000 + (($$ + try * 37) % 200) * 20))
+  ss -Hltn 2>/dev/null | awk '{print $4}' | grep -Eq ":($p|$((p + 1))|$((p + 2))|$((p + 3))|$((p + 4))|$((p + 100))|$((p + 101))|$((p + 102))|$((p + 103))|$((p + 104)))\$" || { port=$p; break; }
+done
+[ -n "$port" ] || { echo "no free ports" >&2; exit 1; }
 "$E" testnet init --dir "$T/net" --validators 4 --observers 1 --base-port "$port" --accounts 4 >/dev/null
 # v3 serves a private ledger API: only members' signed requests
 jq '. + {"api": {"private": true}}' "$T/net/v3/config.json" > "$T/c.json" && mv "$T/c.json" "$T/net/v3/config.json"

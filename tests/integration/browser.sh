@@ -18,7 +18,13 @@ cleanup() {
 }
 trap cleanup EXIT
 
-port=$((25000 + ($$ % 200) * 20))
+# a base port whose P2P (P..P+9) and HTTP (P+100..P+109) ports are all free
+port=
+for try in $(seq 0 40); do
+  p=$((25000 + (($$ + try * 37) % 200) * 20))
+  ss -Hltn 2>/dev/null | awk '{print $4}' | grep -Eq ":($p|$((p + 1))|$((p + 2))|$((p + 3))|$((p + 4))|$((p + 100))|$((p + 101))|$((p + 102))|$((p + 103))|$((p + 104)))\$" || { port=$p; break; }
+done
+[ -n "$port" ] || { echo "no free ports" >&2; exit 1; }
 "$E" testnet init --dir "$T/net" --validators 4 --observers 1 --base-port "$port" --accounts 4 >/dev/null
 "$E" testnet up --dir "$T/net" >/dev/null
 API=http://$(jq -r '.nodes[0].http' "$T/net/testnet.json")

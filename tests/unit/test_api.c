@@ -12,6 +12,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <sys/socket.h>
 #include <time.h>
 
@@ -43,7 +44,17 @@ typedef struct t_node {
 } t_node;
 
 static uint64_t tn_height(void *ctx) { return ef_store_height(((t_node *)ctx)->store); }
-static int tn_status(void *ctx, json_t **out) { return ef_api_store_status(((t_node *)ctx)->store, out); }
+static atomic_int tn_status_calls;
+static atomic_uint_fast64_t tn_status_ver = 1;
+static int tn_status(void *ctx, json_t **out)
+{
+    atomic_fetch_add(&tn_status_calls, 1);
+    return ef_api_store_status(((t_node *)ctx)->store, out);
+}
+static uint64_t tn_status_version(void *ctx)
+{
+    return atomic_load(&tn_status_ver) * 1000003u + ef_store_height(((t_node *)ctx)->store);
+}
 static int tn_block(void *ctx, uint64_t h, bool full, json_t **out)
 {
     return ef_api_store_block(((t_node *)ctx)->store, h, full, out);
@@ -150,6 +161,7 @@ static void tn_backend(ef_api_backend *be, t_node *tn)
     be->submit = tn_submit;
     be->metrics = tn_metrics;
     be->is_member = tn_is_member;
+    be->status_version = tn_status_version;
 }
 
 /* ------------------------------------------------------------------------
@@ -451,6 +463,14 @@ static void test_api_bad_submissions_change_nothing(void **state)
     assert_int_equal(t_post("/txs", "application/json", "{\"tx\":\"0011\"}", 13, &j), 400); /* truncated tx */
     t_expect_code(j, "ETRUNC");
     json_decref(j);
+    size_t depth = 100000;                                                                /* deep nesting */
+    char *deep = malloc(2 * depth);
+    memset(deep, '[', depth);
+    memset(deep + depth, ']', depth);
+    assert_int_equal(t_post("/txs", "application/json", deep, 2 * depth, &j), 400);
+    t_expect_code(j, "EINVAL");
+    json_decref(j);
+    free(deep);
     assert_int_equal(t_post("/txs", "text/plain", "x", 1, &j), 415);
     json_decref(j);
     assert_int_equal(t_post("/txs?wait=later", "application/json", "{}", 2, &j), 400);
@@ -792,6 +812,63 @@ static void test_api_private_reads(void **state)
     ef_client_free(out);
 }
 
+static void test_api_status_cache(void **state)
+{
+    (void)state;
+    json_decref(t_get(env->cl, "/status", 200));
+    int calls = atomic_load(&tn_status_calls);
+    json_t *a = t_get(env->cl, "/status", 200), *b = t_get(env->cl, "/status", 200);
+    assert_int_equal(atomic_load(&tn_status_calls), calls);           /* same version: reused */
+    assert_true(json_equal(a, b));
+    atomic_fetch_add(&tn_status_ver, 1);
+    json_t *c = t_get(env->cl, "/status", 200);
+    assert_int_equal(atomic_load(&tn_status_calls), calls + 1);       /* new version: rebuilt */
+    assert_string_equal(json_string_value(json_object_get(c, "chain_id")), T_CHAIN);
+    json_decref(a);
+    json_decref(b);
+    json_decref(c);
+}
+
+static int t_connect(uint16_t port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port)};
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+    struct timeval tv = {.tv_sec = 5};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    return fd;
+}
+
+/* Connections over conn_max wait (in the listen backlog) until a slot frees; an
+ * idle connection is closed after idle_s, which frees one. */
+static void test_api_connection_limits(void **state)
+{
+    (void)state;
+    ef_api_backend be;
+    tn_backend(&be, &env->tn);
+    ef_api *a = NULL;
+    assert_int_equal(ef_api_start(&a, &(ef_api_config){.listen = "127.0.0.1:0", .conn_max = 2, .idle_s = 1}, &be), 0);
+    uint16_t port = ef_api_port(a);
+    int c1 = t_connect(port), c2 = t_connect(port);
+    usleep(100000);
+    uint64_t t0 = ef_now_mono_us();
+    int c3 = t_connect(port);
+    const char req[] = "GET /status HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    assert_int_equal(send(c3, req, sizeof req - 1, MSG_NOSIGNAL), (ssize_t)(sizeof req - 1));
+    char buf[256] = {0};
+    assert_true(recv(c3, buf, sizeof buf - 1, 0) > 12);     /* served only once an idle one closed */
+    uint64_t waited = ef_now_mono_us() - t0;
+    assert_non_null(strstr(buf, " 200 "));
+    assert_true(waited > 500000 && waited < 4500000);
+    assert_true(recv(c1, buf, sizeof buf, 0) <= 0);         /* the idle ones were closed */
+    assert_true(recv(c2, buf, sizeof buf, 0) <= 0);
+    close(c1);
+    close(c2);
+    close(c3);
+    ef_api_stop(a);
+}
+
 static void test_api_config_errors(void **state)
 {
     (void)state;
@@ -824,6 +901,8 @@ int main(void)
         cmocka_unit_test(test_api_events_replay_filter_resume),
         cmocka_unit_test(test_api_events_live),
         cmocka_unit_test(test_api_private_reads),
+        cmocka_unit_test(test_api_status_cache),
+        cmocka_unit_test(test_api_connection_limits),
         cmocka_unit_test(test_api_config_errors),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -78,9 +78,11 @@ function renderStatus(s) {
   const tb = $("validators").tBodies[0];
   tb.innerHTML = "";
   for (const v of s.validators || []) {
-    let pill = v.signed_last ? '<span class="pill ok">signing</span>' : '<span class="pill bad">missed last</span>';
-    if (v.signed_last == null) pill = '<span class="pill idle">no certificate yet</span>';
-    if (v.connected === false) pill += ' <span class="pill bad">offline</span>';
+    let pill;
+    if (v.connected === false) pill = '<span class="pill bad" title="this node has no connection to it">offline</span>';
+    else if (v.signed_last) pill = '<span class="pill ok" title="its precommit is in the last block\'s certificate">signing</span>';
+    else if (v.signed_last == null) pill = '<span class="pill idle">no certificate yet</span>';
+    else pill = '<span class="pill idle" title="connected; its precommit was not among those in the last certificate">late</span>';
     const tr = document.createElement("tr");
     tr.innerHTML = `<td class="mono" title="${esc(v.key)}">${esc(short(v.key, 16))}</td><td>${esc(v.role || "")}</td>` +
       `<td>${esc(v.domain || "")}</td><td>${esc(v.name || "")}</td><td class="num">${esc(v.power)}</td><td>${pill}</td>`;
@@ -200,8 +202,9 @@ function drawChart() {
   const left = 36, bottom = 20, top = 8, right = 8;
   g.strokeStyle = "#e3e7ee"; g.fillStyle = "#6b7588"; g.font = "11px system-ui, sans-serif";
   if (bs.length < 1) { g.fillText("waiting for blocks\u2026", left, h / 2); return; }
-  const t0 = bs[0].time_ms, t1 = Math.max(bs[bs.length - 1].time_ms, t0 + 1000);
-  const buckets = Math.max(10, Math.min(60, Math.floor((w - left - right) / 12)));
+  // at least the last minute, so buckets are never shorter than a second
+  const t1 = bs[bs.length - 1].time_ms, t0 = Math.min(bs[0].time_ms, t1 - 60000);
+  const buckets = Math.max(10, Math.min(60, Math.floor((w - left - right) / 12)));   // <= 60
   const span = (t1 - t0) / buckets;
   const counts = new Array(buckets).fill(0);
   for (const b of bs) counts[Math.min(buckets - 1, Math.floor((b.time_ms - t0) / span))] += b.txs;
