@@ -76,6 +76,12 @@ EF_MUST_USE int ef_ledger_check(ef_store *s, const uint8_t *block, size_t len,
 int ef_ledger_commit(ef_store *s, const uint8_t *block, size_t len,
                      const uint8_t *cert, size_t cert_len);
 
+/* As ef_ledger_commit, with hooks for the case where the block is not the pending
+ * one (e.g. a catch-up block, or a proposal of an earlier round): signatures the
+ * hooks vouch for are not verified again. hooks may be NULL. */
+int ef_ledger_commit_ex(ef_store *s, const uint8_t *block, size_t len, const uint8_t *cert,
+                        size_t cert_len, const ef_ledger_hooks *hooks);
+
 /* Drops the pending block, if any (e.g. when a round fails). */
 void ef_ledger_abort_pending(ef_store *s);
 
