@@ -10,15 +10,17 @@
  * Cost: executing a block happens once per node per block in the common case: a
  * block that propose built or check validated stays "pending" (an open LMDB write
  * transaction holding its state changes); committing the same block (same hash)
- * only adds the block, certificate and index entries and commits. Any other
- * propose/check/commit aborts the pending block and starts afresh.
+ * only adds the block, certificate and metadata and commits. Any other
+ * propose/check/commit aborts the pending block and starts afresh. (ef_ledger_check
+ * of the pending block itself returns 0 at once.)
  *
  * Execution of a transaction (in block order):
  *   1. nonce must equal the sender's next nonce (else the block is invalid:
  *      EF_ENONCE; propose skips such candidates);
  *   2. the nonce is consumed;
- *   3. the contract's method runs in a nested transaction; its writes and events
- *      are kept only if it returns 0; its code (0 or an ef_err) is the result.
+ *   3. the contract's method runs; its writes are logged and undone if it fails,
+ *      its events kept only if it returns 0; its code (0 or an ef_err) is the result.
+ *   4. the result is stored (code and events) and the tx indexed by hash.
  *   Unknown contract or method fails the tx (EF_ENOCONTRACT, EF_ENOMETHOD), malformed
  *   args fail it (EF_EARGS): the tx is still included and its nonce consumed.
  *
