@@ -1,26 +1,35 @@
-/* cmd_bench.c: `edgefed bench WHAT`: the benchmarks (not tests). Each prints its
- * figures and writes WHAT.json and WHAT.md to --out DIR (default ./bench-out).
- * To add one: write ef_bench_<what>(argc, argv) and add a line to the table. */
+/* cmd_bench.c: `edgefed bench`: dispatches to one benchmark. Add a benchmark with
+ * one line in ef_bench_cmds (its function in its own cmd_bench_<what>.c). */
 #include <stdio.h>
 #include <string.h>
 
 #include "base/ef_err.h"
 #include "cli/cli.h"
 
-int ef_bench_ledger(int argc, char **argv);
-
-static const ef_cli_cmd ef_benches[] = {
-    {"ledger", "4 and 7 validators: committed tx/s, commit latency, RSS, CPU, verify rate", ef_bench_ledger},
+static const ef_cli_cmd ef_bench_cmds[] = {
+    {"apply", "transactions applied per second vs bare Ed25519 verification", ef_bench_apply},
+    {"ledger", "4 and 7 validator processes: tx/s, commit latency, CPU, RSS, verify limit", ef_bench_ledger},
 };
+
+static void ef_bench_usage(FILE *f)
+{
+    fprintf(f, "usage: edgefed bench WHAT [options] [--out DIR]   (edgefed bench WHAT --help)\n"
+               "  prints the figures and writes WHAT.json and WHAT.md to DIR (default ./bench-out)\n\n"
+               "benchmarks:\n");
+    for (size_t i = 0; i < EF_ARRAY_LEN(ef_bench_cmds); i++)
+        fprintf(f, "  %-12s %s\n", ef_bench_cmds[i].name, ef_bench_cmds[i].summary);
+}
 
 int ef_cmd_bench(int argc, char **argv)
 {
-    if (argc >= 2 && strcmp(argv[1], "-h") && strcmp(argv[1], "--help"))
-        for (size_t i = 0; i < EF_ARRAY_LEN(ef_benches); i++)
-            if (!strcmp(argv[1], ef_benches[i].name)) return ef_benches[i].fn(argc - 1, argv + 1);
-    FILE *f = argc >= 2 && ef_cli_wants_help(argc, argv) ? stdout : stderr;
-    fprintf(f, "usage: edgefed bench WHAT [options]   (edgefed bench WHAT --help)\n");
-    for (size_t i = 0; i < EF_ARRAY_LEN(ef_benches); i++)
-        fprintf(f, "  %-10s %s\n", ef_benches[i].name, ef_benches[i].summary);
-    return f == stdout ? 0 : 2;
+    if (argc < 2 || argv[1][0] == '-') {
+        bool help = ef_cli_wants_help(argc, argv);
+        ef_bench_usage(help ? stdout : stderr);
+        return help ? 0 : 2;
+    }
+    for (size_t i = 0; i < EF_ARRAY_LEN(ef_bench_cmds); i++)
+        if (!strcmp(argv[1], ef_bench_cmds[i].name)) return ef_bench_cmds[i].fn(argc - 1, argv + 1);
+    fprintf(stderr, "edgefed bench: unknown benchmark '%s'\n", argv[1]);
+    ef_bench_usage(stderr);
+    return 2;
 }

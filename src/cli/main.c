@@ -9,13 +9,16 @@
 static const ef_cli_cmd ef_cli_cmds[] = {
     {"version", "print the version", ef_cmd_version},
     {"keygen", "create an Ed25519 key file", ef_cmd_keygen},
+    {"genesis", "write a genesis file for a new chain", ef_cmd_genesis},
+    {"tx", "build, sign and decode transactions offline", ef_cmd_tx},
+    {"chain", "local single-process ledger demo (no consensus)", ef_cmd_chain},
+    {"bench", "benchmarks (edgefed bench --help)", ef_cmd_bench},
     {"node", "run a ledger node", ef_cmd_node},
     {"status", "status of a running node (admin socket)", ef_cmd_status},
     {"submit", "submit signed transactions to a node (admin socket)", ef_cmd_submit},
     {"testnet", "local test networks: init, up, status, down", ef_cmd_testnet},
     {"load", "generate transaction load against a testnet", ef_cmd_load},
     {"p2p-probe", "send hostile P2P input to a node (tests)", ef_cmd_p2p_probe},
-    {"bench", "benchmarks: bench ledger", ef_cmd_bench},
 };
 
 static void ef_cli_usage(FILE *f)

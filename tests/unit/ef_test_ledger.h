@@ -124,3 +124,31 @@ static inline int t_block(ef_store *s, const ef_pub *proposer, uint8_t **txs, si
 }
 
 #endif
+
+#ifndef EF_TEST_LEDGER_RUN
+#define EF_TEST_LEDGER_RUN
+/* Commits a block holding one tx from kp (next nonce) and returns the tx's result
+ * code (or the block error, which makes a test fail loudly). */
+static inline int t_run(ef_store *s, const ef_pub *proposer, const ef_keypair *kp,
+                        const char *contract, const char *method, const char *args)
+{
+    uint64_t nonce;
+    if (ef_store_nonce(s, &kp->pub, &nonce)) abort();
+    size_t len;
+    uint8_t *tx = t_tx(kp, nonce, contract, method, args, &len);
+    ef_store_info info;
+    if (ef_store_info_get(s, &info)) abort();
+    int rc = t_block(s, proposer, &tx, &len, 1, info.last_time_ms + 1000);
+    if (rc) {
+        fprintf(stderr, "t_run: block failed: %s\n", ef_strerror(rc));
+        abort();
+    }
+    ef_hash h;
+    ef_tx_loc loc;
+    ef_tx_hash_enc(&h, tx, len);
+    free(tx);
+    if (ef_store_tx_lookup(s, &h, &loc)) abort();
+    free(loc.events_json);
+    return loc.code;
+}
+#endif
