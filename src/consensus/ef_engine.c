@@ -85,8 +85,9 @@ struct ef_engine {
     int32_t valid_round;
     int valid_value;
 
-    ef_value values[EF_ENGINE_VALUES_MAX];
-    uint32_t nvalues;
+    ef_value *values;            /* grows up to EF_ENGINE_VALUES_MAX */
+    uint32_t nvalues, capvalues;
+    uint64_t value_bytes;        /* at most EF_ENGINE_VALUE_BYTES_MAX */
     ef_round *rounds[EF_ENGINE_ROUNDS_MAX];
 
     ef_buf future[EF_ENGINE_FUTURE_MAX];
@@ -239,8 +240,8 @@ static void ef_height_clear(ef_engine *e)
         e->rounds[r] = NULL;
     }
     for (uint32_t i = 0; i < e->nvalues; i++) free(e->values[i].bytes);
-    memset(e->values, 0, sizeof e->values);
     e->nvalues = 0;
+    e->value_bytes = 0;
     e->decided = false;
     e->round = 0;
     e->step = EF_STEP_PROPOSE;
@@ -268,7 +269,16 @@ static int ef_value_add(ef_engine *e, const uint8_t *p, size_t len, bool own)
         if (own) e->values[i].validity = 1;
         return i;
     }
-    if (e->nvalues >= EF_ENGINE_VALUES_MAX) return -1;
+    if (e->nvalues >= EF_ENGINE_VALUES_MAX || e->value_bytes + len > EF_ENGINE_VALUE_BYTES_MAX)
+        return -1;
+    if (e->nvalues == e->capvalues) {
+        uint32_t nc = e->capvalues ? e->capvalues * 2 : 8;
+        ef_value *nv = realloc(e->values, nc * sizeof *nv);
+        EF_ASSERT(nv);
+        e->values = nv;
+        e->capvalues = nc;
+    }
+    e->value_bytes += len;
     i = (int)e->nvalues++;
     e->values[i] = (ef_value){.id = id, .bytes = ef_dup(p, len), .len = len,
                               .validity = own ? 1 : 0};
@@ -372,7 +382,7 @@ static int ef_own_emit(ef_engine *e, uint32_t r, int which, uint8_t *p, size_t l
     return 0;
 }
 
-static void ef_insert_vote(ef_engine *e, const ef_msg *m, int idx);
+static bool ef_insert_vote(ef_engine *e, const ef_msg *m, int idx);
 static void ef_insert_proposal(ef_engine *e, const ef_msg *m, int idx, int value);
 
 /* Casts own vote of kind k in the current round (nil if id is NULL), unless one
@@ -497,20 +507,63 @@ static bool ef_slot_has(const ef_slot *s, bool has_value, const ef_hash *id)
     return false;
 }
 
-static void ef_insert_vote(ef_engine *e, const ef_msg *m, int idx)
+static uint64_t ef_tally_power(const ef_round *rd, int k, bool has_value, const ef_hash *id)
+{
+    if (!has_value) return rd->nil_power[k];
+    for (uint32_t i = 0; i < rd->ntally[k]; i++)
+        if (ef_hash_eq(&rd->tally[k][i].id, id)) return rd->tally[k][i].power;
+    return 0;
+}
+
+/* A full slot (a Byzantine validator sent many conflicting votes): the new vote
+ * replaces the kept one (never the first) whose value has the least support, if
+ * the new vote's value has at least as much. So junk votes cannot crowd out the
+ * one that completes a quorum. Counting fewer votes is always safe. */
+static bool ef_slot_evict(ef_engine *e, ef_round *rd, int k, ef_slot *s, const ef_msg *m,
+                          uint64_t power)
+{
+    (void)e;
+    uint8_t worst = 0;
+    uint64_t worst_power = UINT64_MAX;
+    for (uint8_t j = 1; j < s->count; j++) {
+        uint64_t p = ef_tally_power(rd, k, s->v[j].has_value, &s->v[j].id);
+        if (p < worst_power) {
+            worst_power = p;
+            worst = j;
+        }
+    }
+    if (worst == 0 || ef_tally_power(rd, k, m->has_value, &m->value_id) < worst_power) return false;
+    const ef_vent *w = &s->v[worst];
+    bool nil_elsewhere = false;
+    for (uint8_t j = 0; j < s->count; j++)
+        if (j != worst && !s->v[j].has_value) nil_elsewhere = true;
+    if (w->has_value) {
+        for (uint32_t i = 0; i < rd->ntally[k]; i++)
+            if (ef_hash_eq(&rd->tally[k][i].id, &w->id)) rd->tally[k][i].power -= power;
+    } else if (!nil_elsewhere) {
+        rd->nil_power[k] -= power;
+    }
+    s->v[worst] = s->v[--s->count];
+    return true;
+}
+
+/* Returns false if the vote was not kept (a copy, or a full slot). */
+static bool ef_insert_vote(ef_engine *e, const ef_msg *m, int idx)
 {
     ef_round *rd = ef_round_get(e, m->round);
     EF_ASSERT(rd);
     int k = m->type == EF_MSG_PREVOTE ? EF_K_PREVOTE : EF_K_PRECOMMIT;
     ef_slot *s = &rd->slot[k][idx];
     /* a copy of one we have (only own messages can get here twice) or no room */
-    if (ef_slot_has(s, m->has_value, &m->value_id) || s->count >= EF_ENGINE_VOTES_PER_SLOT) return;
+    if (ef_slot_has(s, m->has_value, &m->value_id)) return false;
     uint64_t power = e->vs.v[idx].power;
+    if (s->count >= EF_ENGINE_VOTES_PER_SLOT && !ef_slot_evict(e, rd, k, s, m, power)) return false;
     bool had_nil = ef_slot_has(s, false, &(ef_hash){0});
     if (s->count == 0) rd->any_power[k] += power;
     s->v[s->count++] = (ef_vent){.has_value = m->has_value, .id = m->value_id, .sig = m->sig};
     if (m->has_value || !had_nil) ef_tally_add(rd, k, m->has_value, &m->value_id, power);
     ef_mark_seen(e, rd, idx);
+    return true;
 }
 
 static void ef_insert_proposal(ef_engine *e, const ef_msg *m, int idx, int value)
@@ -711,7 +764,9 @@ static void ef_receive(ef_engine *e, const uint8_t *p, size_t len, bool own)
             e->stats.dropped[EF_DROP_BAD_SIG]++;
             return;
         }
-        int vi = ef_value_add(e, m.value, m.value_len, own);
+        /* Of a second, conflicting proposal the value is kept once per round. */
+        int vi = rd->has_prop && rd->prop_equivocated ? -1
+                                                       : ef_value_add(e, m.value, m.value_len, own);
         if (rd->has_prop) {
             /* A second, different proposal: equivocation. Keep its value (a quorum
              * may form on it) and the evidence. */
@@ -762,11 +817,10 @@ static void ef_receive(ef_engine *e, const uint8_t *p, size_t len, bool own)
             uint8_t *a = ef_vote_encode(e, k, m.round, idx, &s->v[0], &a_len);
             ef_out_evidence(e, a, a_len, p, len);
         }
-        if (s->count >= EF_ENGINE_VOTES_PER_SLOT) {
+        if (!ef_insert_vote(e, &m, idx)) {
             e->stats.dropped[EF_DROP_EQUIVOCATION]++;
             return;
         }
-        ef_insert_vote(e, &m, idx);
     }
     e->stats.accepted++;
 }
@@ -797,13 +851,18 @@ int ef_engine_on_timeout(ef_engine *e, uint64_t height, uint32_t round, ef_step 
     case EF_STEP_RESEND: {
         /* Not in the paper, whose gossip layer delivers eventually: re-send own
          * latest messages so that lost ones are made good. */
-        ef_round *rd = e->rounds[e->round];
-        for (int i = 0; rd && i < 3; i++) {
-            if (rd->own[i]) {
-                ef_out_broadcast(e, rd->own[i], rd->own_len[i]);
-                e->stats.resent++;
+        /* The previous round's too: validators still in it may lack our votes
+         * and, without them, never reach their own timeouts. */
+        for (uint32_t r = e->round > 0 ? e->round - 1 : 0; r <= e->round; r++) {
+            ef_round *pr = e->rounds[r];
+            for (int i = 0; pr && i < 3; i++) {
+                if (pr->own[i]) {
+                    ef_out_broadcast(e, pr->own[i], pr->own_len[i]);
+                    e->stats.resent++;
+                }
             }
         }
+        ef_round *rd = e->rounds[e->round];
         if (rd && rd->own[EF_OWN_PROPOSAL] && rd->has_prop && rd->prop_value >= 0 &&
             rd->prop_vr != EF_ROUND_NONE)
             ef_send_pol(e, rd->prop_vr, &e->values[rd->prop_value].id);
@@ -973,6 +1032,7 @@ void ef_engine_free(ef_engine *e)
 {
     if (!e) return;
     ef_height_clear(e);
+    free(e->values);
     for (uint32_t i = 0; i < e->nfuture; i++) free(e->future[i].p);
     ef_engine_out o;
     while (ef_engine_poll(e, &o)) ef_engine_out_free(&o);

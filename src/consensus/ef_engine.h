@@ -49,8 +49,9 @@
 #define EF_ENGINE_FUTURE_MAX 256u     /* buffered messages for the next height */
 #define EF_ENGINE_ROUNDS_MAX 256u     /* rounds tracked per height */
 #define EF_ENGINE_ROUND_AHEAD 16u     /* messages up to round_p + this are kept */
-#define EF_ENGINE_VALUES_MAX 32u      /* distinct proposed values kept per height */
-#define EF_ENGINE_VOTES_PER_SLOT 4u   /* conflicting votes counted per validator, round and kind */
+#define EF_ENGINE_VALUES_MAX 512u     /* distinct proposed values kept per height */
+#define EF_ENGINE_VALUE_BYTES_MAX (256u << 20) /* their total size */
+#define EF_ENGINE_VOTES_PER_SLOT 8u   /* conflicting votes counted per validator, round and kind */
 
 typedef enum ef_step {
     EF_STEP_PROPOSE = 1,
