@@ -862,6 +862,19 @@ int ef_engine_on_timeout(ef_engine *e, uint64_t height, uint32_t round, ef_step 
                 }
             }
         }
+        /* And the precommits that made us leave the previous round: the paper
+         * assumes a gossip layer that relays what a correct validator received;
+         * without them, validators still in that round may wait forever (a
+         * Byzantine validator can send its precommit to some of us only). */
+        ef_round *prev = e->round > 0 ? e->rounds[e->round - 1] : NULL;
+        for (uint32_t i = 0; prev && i < prev->n; i++) {
+            const ef_slot *sl = &prev->slot[EF_K_PRECOMMIT][i];
+            if ((int)i == e->self || sl->count == 0) continue;
+            size_t len;
+            uint8_t *p = ef_vote_encode(e, EF_K_PRECOMMIT, e->round - 1, (int)i, &sl->v[0], &len);
+            ef_out_broadcast(e, p, len);
+            free(p);
+        }
         ef_round *rd = e->rounds[e->round];
         if (rd && rd->own[EF_OWN_PROPOSAL] && rd->has_prop && rd->prop_value >= 0 &&
             rd->prop_vr != EF_ROUND_NONE)
