@@ -613,6 +613,42 @@ static void ef_decide(ef_engine *e, uint32_t r, int vi)
     e->stats.commits++;
 }
 
+/* WAL lock record: the value we lock on and the prevotes for it (see ef_wal.h). */
+static int ef_wal_put_lock(ef_engine *e, int vi)
+{
+    if (!e->has_key || e->self < 0 || e->err) return e->err;
+    const ef_round *rd = e->rounds[e->round];
+    const ef_hash *id = &e->values[vi].id;
+    ef_wr w;
+    ef_wr_init(&w);
+    ef_wr_u8(&w, EF_WAL_REC_LOCK);
+    ef_wr_u64(&w, e->height);
+    ef_wr_u32(&w, e->round);
+    ef_wr_bytes(&w, e->values[vi].bytes, e->values[vi].len);
+    uint16_t count = 0;
+    for (uint32_t i = 0; i < rd->n; i++)
+        if (ef_slot_has(&rd->slot[EF_K_PREVOTE][i], true, id)) count++;
+    ef_wr_u16(&w, count);
+    for (uint32_t i = 0; i < rd->n; i++) {
+        const ef_slot *sl = &rd->slot[EF_K_PREVOTE][i];
+        for (uint8_t j = 0; j < sl->count; j++) {
+            if (!sl->v[j].has_value || !ef_hash_eq(&sl->v[j].id, id)) continue;
+            size_t len;
+            uint8_t *p = ef_vote_encode(e, EF_K_PREVOTE, e->round, (int)i, &sl->v[j], &len);
+            ef_wr_bytes(&w, p, len);
+            free(p);
+            break;
+        }
+    }
+    int rc = w.err;
+    if (!rc && (rc = e->cfg.wal.append(e->cfg.wal.ctx, w.buf, w.len))) {
+        e->err = rc;
+        EF_LOGE("consensus", "WAL append failed: %s; engine stops signing", ef_strerror(rc));
+    }
+    ef_wr_free(&w);
+    return rc;
+}
+
 /* Prevote decision of lines 22-33 for proposal value vi with proof-of-lock round vr. */
 static bool ef_prevote_ok(const ef_engine *e, int vi, uint32_t vr)
 {
@@ -675,6 +711,10 @@ static bool ef_rules_once(ef_engine *e, int *rc)
             if (e->step == EF_STEP_PREVOTE) {
                 e->locked_round = (int32_t)e->round;
                 e->locked_id = id;
+                /* The locked value and its proof of lock go to the WAL before the
+                 * precommit, so that after a restart we can still propose it and
+                 * others can check it (liveness). */
+                if ((*rc = ef_wal_put_lock(e, vi))) return true;
                 *rc = ef_vote(e, EF_K_PRECOMMIT, &id);
             }
             e->valid_round = (int32_t)e->round;
@@ -937,6 +977,37 @@ static int ef_wal_visit(void *arg, const uint8_t *rec, size_t len)
     ef_wal_scan *s = arg;
     ef_engine *e = s->e;
     ef_msg m;
+    if (len > 13 && rec[0] == EF_WAL_REC_LOCK) {
+        ef_rd r;
+        uint8_t tag;
+        uint64_t h;
+        uint32_t round;
+        uint16_t count = 0;
+        const uint8_t *v;
+        size_t vlen;
+        ef_rd_init(&r, rec, len);
+        ef_rd_u8(&r, &tag);
+        ef_rd_u64(&r, &h);
+        ef_rd_u32(&r, &round);
+        ef_rd_bytes(&r, &v, &vlen, EF_MSG_VALUE_MAX);
+        ef_rd_u16(&r, &count);
+        if (r.err || h < s->h) return 0;
+        s->later = true;
+        if (h != s->h || vlen == 0) return 0;
+        (void)ef_value_add(e, v, vlen, true); /* it was validated before we locked */
+        for (uint16_t i = 0; i < count && !r.err; i++) {
+            const uint8_t *vote;
+            size_t vote_len;
+            ef_msg vm;
+            if (ef_rd_bytes(&r, &vote, &vote_len, EF_MSG_SIZE_MAX)) break;
+            if (ef_msg_decode(&vm, vote, vote_len) || vm.type != EF_MSG_PREVOTE || vm.height != h ||
+                vm.round >= EF_ENGINE_ROUNDS_MAX || strcmp(vm.chain, e->chain))
+                continue;
+            int idx = ef_cvset_index(&e->vs, &vm.signer);
+            if (idx >= 0) (void)ef_insert_vote(e, &vm, idx);
+        }
+        return 0;
+    }
     if (ef_msg_decode(&m, rec, len)) return 0; /* intact but foreign: skip */
     if (m.height < s->h) return 0;
     s->later = true;
@@ -990,6 +1061,12 @@ int ef_engine_start_height(ef_engine *e, uint64_t h, const ef_vset *vs)
         for (uint32_t r = 0; r < EF_ENGINE_ROUNDS_MAX; r++) {
             ef_round *rd = e->rounds[r];
             if (rd && (rd->own[0] || rd->own[1] || rd->own[2])) start = r;
+        }
+        /* The locked value is also our valid value: we can propose it again. */
+        int vi = e->locked_round >= 0 ? ef_value_find(e, &e->locked_id) : -1;
+        if (vi >= 0) {
+            e->valid_round = e->locked_round;
+            e->valid_value = vi;
         }
     }
     if ((rc = ef_start_round(e, start))) return rc;
