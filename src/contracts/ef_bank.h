@@ -4,9 +4,25 @@
  * owned by the contract that opened it: only that contract can release it, to a
  * payee or back to the payer, in one or several parts.
  *
- * Methods (JSON args):
- *   transfer {"to": PUB, "amount": N}
- * Query: /bank/balance/{PUB}, /bank/escrow/{ID}, /bank/supply
+ * Methods (JSON args; amounts are integers >= 1):
+ *   transfer {"to": PUB, "amount": N}        sender pays `to`
+ *   escrow   {"payee": PUB, "amount": N}     sender locks N for payee in a new escrow
+ *                                            owned by the bank (event escrow_lock has its id)
+ *   release  {"escrow": ID, "amount": N}     the escrow's payer pays N of it to the payee
+ *   refund   {"escrow": ID, "amount": N}     the escrow's payee returns N of it to the payer
+ * Errors: EF_EFUNDS (short; nothing changes), EF_EPERM (wrong party), EF_ENOTFOUND
+ * (no such escrow), EF_EARGS.
+ * Events: transfer {from,to,amount}, escrow_lock {id,owner,payer,amount[,payee]},
+ *         escrow_release {id,to,amount,left}.
+ * Query: /bank/balance/{PUB} -> {"account","balance"}, /bank/escrow/{ID} ->
+ *        {"id","owner","payer","amount","left"[,"payee"]}, /bank/supply -> {"supply","locked"}
+ *
+ * Invariant: the sum of all balances plus the money locked in escrows equals the
+ * supply created at genesis.
+ *
+ * The C functions below may be called from any contract's method (they switch to
+ * the bank's namespace themselves); "the calling contract" is ef_ctx_contract(ctx)
+ * at the call.
  */
 #ifndef EF_BANK_H
 #define EF_BANK_H

@@ -11,15 +11,26 @@
  *   register_member  {"account": PUB, "domain": STR, "name": STR}   (validator of that domain)
  *   propose_validator {"account": PUB, "domain": STR, "role": "validator"|"regulator", "action": "add"|"remove"}
  *   vote_validator   {"proposal": N}
+ * Voting: only a validator (role validator, in the set of the current height) may
+ * propose or vote: others get EF_ENOTVAL, regulators EF_EPERM. Proposing counts
+ * as the proposer's vote; a second vote by the same validator is EF_EDUP; voting
+ * on a decided proposal EF_ESTATE. The tally counts the power of the voters still
+ * in the current set with role validator against the total power of those.
+ * A passed change updates the account's role at once (a removed validator becomes a
+ * member of its domain) and the validator set at h + EF_VSET_DELAY
+ * (ef_ctx_vset_schedule; read it with ef_store_vset).
+ * register_member: EF_ENOTVAL if the sender is not a validator, EF_EPERM if it is
+ * of another domain, EF_EEXIST if the account exists.
+ * Events: member_registered, validator_proposed, validator_vote, validator_change.
  * Query: /registry/account/{PUB}, /registry/validators, /registry/validators/{HEIGHT},
- *        /registry/proposals
+ *        /registry/proposals, /registry/proposal/{ID}
  */
 #ifndef EF_REGISTRY_H
 #define EF_REGISTRY_H
 
 #include "ledger/ef_ctx.h"
 
-#define EF_VSET_DELAY 2
+/* EF_VSET_DELAY: ledger/ef_vset.h */
 #define EF_DOMAIN_MAX 32
 
 typedef enum ef_role {

@@ -30,6 +30,7 @@
 #include <stdint.h>
 
 #include "base/ef_crypto.h"
+#include "ledger/ef_vset.h"
 
 #define EF_CTX_KEY_MAX 128
 #define EF_CTX_VALUE_MAX 65536
@@ -104,6 +105,20 @@ int ef_ctx_emit(ef_ctx *ctx, const char *name, const json_t *data);
  * Runs fn with ctx switched to contract `name`'s namespace (and back), so e.g. the
  * bank's escrow functions write under "bank". The sender stays the same. */
 int ef_ctx_call_as(ef_ctx *ctx, const char *name, int (*fn)(ef_ctx *, void *), void *arg);
+
+/* --- context, validator set (added by the ledger) --- */
+/* The contract that called into the running one through ef_ctx_call_as, or NULL
+ * when the running contract is the transaction's own. */
+const char *ef_ctx_caller(const ef_ctx *ctx);
+/* true in a read-only (query) context. */
+bool ef_ctx_read_only(const ef_ctx *ctx);
+/* The validator set effective at height (as ef_store_vset, but seeing this block's
+ * changes). Returns 0, EF_ENOTFOUND, or EF_EDB. */
+int ef_ctx_vset(ef_ctx *ctx, uint64_t height, ef_vset *out);
+/* Registry only (else EF_EPERM): vs becomes the set from height
+ * ef_ctx_height() + EF_VSET_DELAY on. A second call in the same block replaces
+ * the first. EF_EINVAL if vs is not valid. */
+int ef_ctx_vset_schedule(ef_ctx *ctx, const ef_vset *vs);
 
 /* --- argument helpers (return EF_EARGS on a missing field or wrong type) --- */
 int ef_args_u64(const json_t *args, const char *field, uint64_t *out);

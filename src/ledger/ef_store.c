@@ -1,0 +1,448 @@
+/* ef_store.c: the LMDB store: open/close, genesis, and the read functions
+ * (see ef_store.h for the layout). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "base/ef_codec.h"
+#include "base/ef_log.h"
+#include "base/ef_merkle.h"
+#include "contracts/ef_contracts.h"
+#include "ledger/ef_store_int.h"
+
+int ef_store_open(ef_store **out, const char *dir, const ef_store_opts *opts)
+{
+    ef_store *s = NULL;
+    MDB_txn *txn = NULL;
+    int rc;
+    *out = NULL;
+    if (mkdir(dir, 0700) && errno != EEXIST) return EF_EIO;
+    s = calloc(1, sizeof *s);
+    if (!s) return EF_ENOMEM;
+    if (opts && opts->contracts) {
+        s->contracts = opts->contracts;
+        s->contracts_len = opts->contracts_len;
+    } else {
+        s->contracts = ef_contracts_builtin;
+        s->contracts_len = ef_contracts_builtin_len;
+    }
+    EF_ASSERT(s->contracts_len <= EF_STORE_CONTRACTS_MAX);
+    s->no_sync = opts && opts->no_sync;
+    uint64_t map = opts && opts->map_size ? opts->map_size : EF_STORE_MAP_SIZE_DEFAULT;
+    if ((rc = mdb_env_create(&s->env))) goto fail;
+    if ((rc = mdb_env_set_maxdbs(s->env, 8))) goto fail;
+    if ((rc = mdb_env_set_mapsize(s->env, (size_t)map))) goto fail;
+    unsigned flags = MDB_NOTLS | (s->no_sync ? MDB_NOSYNC : 0);
+    if ((rc = mdb_env_open(s->env, dir, flags, 0600))) goto fail;
+    int dead = 0;
+    mdb_reader_check(s->env, &dead);   /* clear slots of readers that died (crash) */
+    if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn))) goto fail;
+    if ((rc = mdb_dbi_open(txn, "blocks", MDB_CREATE, &s->db_blocks))) goto fail;
+    if ((rc = mdb_dbi_open(txn, "certs", MDB_CREATE, &s->db_certs))) goto fail;
+    if ((rc = mdb_dbi_open(txn, "txs", MDB_CREATE, &s->db_txs))) goto fail;
+    if ((rc = mdb_dbi_open(txn, "state", MDB_CREATE, &s->db_state))) goto fail;
+    if ((rc = mdb_dbi_open(txn, "meta", MDB_CREATE, &s->db_meta))) goto fail;
+    rc = mdb_txn_commit(txn);
+    txn = NULL;
+    if (rc) goto fail;
+    *out = s;
+    return 0;
+fail:
+    EF_LOGE("store", "open %s: %s", dir, mdb_strerror(rc));
+    if (txn) mdb_txn_abort(txn);
+    if (s->env) mdb_env_close(s->env);
+    free(s);
+    return rc == ENOENT || rc == EACCES ? EF_EIO : ef_mdb_err(rc);
+}
+
+void ef_store_close(ef_store *s)
+{
+    if (!s) return;
+    ef_ledger_abort_pending(s);
+    mdb_env_close(s->env);
+    free(s);
+}
+
+void ef_store_on_commit(ef_store *s, ef_store_commit_fn fn, void *arg)
+{
+    s->on_commit = fn;
+    s->on_commit_arg = arg;
+}
+
+static int ef_rdtxn(ef_store *s, MDB_txn **txn)
+{
+    return ef_mdb_err(mdb_txn_begin(s->env, NULL, MDB_RDONLY, txn));
+}
+
+static int ef_meta_get(MDB_txn *txn, ef_store *s, const char *name, void *out, size_t n)
+{
+    MDB_val k = {strlen(name), (void *)name}, v;
+    int rc = mdb_get(txn, s->db_meta, &k, &v);
+    if (rc) return ef_mdb_err(rc);
+    if (v.mv_size != n) return EF_EDB;
+    memcpy(out, v.mv_data, n);
+    return 0;
+}
+
+/* Reads the metadata in txn (exported to ef_ledger.c through the declaration there). */
+int ef_store_meta_read(MDB_txn *txn, ef_store *s, ef_store_info *out);
+int ef_store_meta_read(MDB_txn *txn, ef_store *s, ef_store_info *out)
+{
+    uint8_t b8[8];
+    memset(out, 0, sizeof *out);
+    int rc = ef_meta_get(txn, s, "height", b8, 8);
+    if (rc == EF_ENOTFOUND) return 0;   /* not initialised */
+    if (rc) return rc;
+    out->height = ef_get_u64le(b8);
+    if ((rc = ef_meta_get(txn, s, "time", b8, 8))) return rc;
+    out->last_time_ms = ef_get_u64le(b8);
+    if ((rc = ef_meta_get(txn, s, "hash", out->last_hash.b, EF_HASH_SIZE))) return rc;
+    if ((rc = ef_meta_get(txn, s, "state", out->state_hash.b, EF_HASH_SIZE))) return rc;
+    if ((rc = ef_meta_get(txn, s, "genesis", out->genesis_hash.b, EF_HASH_SIZE))) return rc;
+    MDB_val k = {5, "chain"}, v;
+    if ((rc = mdb_get(txn, s->db_meta, &k, &v))) return ef_mdb_err(rc);
+    if (v.mv_size == 0 || v.mv_size > EF_CHAIN_ID_MAX) return EF_EDB;
+    memcpy(out->chain_id, v.mv_data, v.mv_size);
+    out->chain_id[v.mv_size] = 0;
+    out->initialised = true;
+    return 0;
+}
+
+/* Writes the metadata for a newly committed block. */
+int ef_store_meta_write(MDB_txn *txn, ef_store *s, const ef_block_header *h, const ef_hash *hash,
+                        const uint8_t acc[32], const ef_hash *genesis_hash);
+int ef_store_meta_write(MDB_txn *txn, ef_store *s, const ef_block_header *h, const ef_hash *hash,
+                        const uint8_t acc[32], const ef_hash *genesis_hash)
+{
+    uint8_t hb[8], tb[8];
+    ef_put_u64le(hb, h->height);
+    ef_put_u64le(tb, h->time_ms);
+    struct { const char *k; const void *v; size_t n; } f[] = {
+        {"height", hb, 8}, {"time", tb, 8}, {"hash", hash->b, EF_HASH_SIZE},
+        {"state", acc, 32}, {"chain", h->chain_id, strlen(h->chain_id)},
+        {"genesis", genesis_hash ? genesis_hash->b : NULL, EF_HASH_SIZE},
+    };
+    for (size_t i = 0; i < EF_ARRAY_LEN(f); i++) {
+        if (!f[i].v) continue;
+        MDB_val k = {strlen(f[i].k), (void *)f[i].k}, v = {f[i].n, (void *)f[i].v};
+        int rc = mdb_put(txn, s->db_meta, &k, &v, 0);
+        if (rc) return ef_mdb_err(rc);
+    }
+    return 0;
+}
+
+int ef_store_info_get(ef_store *s, ef_store_info *out)
+{
+    MDB_txn *txn;
+    memset(out, 0, sizeof *out);
+    int rc = ef_rdtxn(s, &txn);
+    if (rc) return rc;
+    rc = ef_store_meta_read(txn, s, out);
+    mdb_txn_abort(txn);
+    return rc;
+}
+
+uint64_t ef_store_height(ef_store *s)
+{
+    ef_store_info info;
+    return ef_store_info_get(s, &info) ? 0 : info.height;
+}
+
+static int ef_get_copy(ef_store *s, MDB_dbi db, const void *key, size_t key_len,
+                       uint8_t **out, size_t *len)
+{
+    MDB_txn *txn;
+    MDB_val k = {key_len, (void *)key}, v;
+    *out = NULL;
+    *len = 0;
+    int rc = ef_rdtxn(s, &txn);
+    if (rc) return rc;
+    rc = mdb_get(txn, db, &k, &v);
+    if (rc) {
+        mdb_txn_abort(txn);
+        return ef_mdb_err(rc);
+    }
+    *out = malloc(v.mv_size ? v.mv_size : 1);
+    if (!*out) {
+        mdb_txn_abort(txn);
+        return EF_ENOMEM;
+    }
+    memcpy(*out, v.mv_data, v.mv_size);
+    *len = v.mv_size;
+    mdb_txn_abort(txn);
+    return 0;
+}
+
+int ef_store_block(ef_store *s, uint64_t height, uint8_t **out, size_t *len)
+{
+    uint8_t k[8];
+    ef_be64(k, height);
+    return ef_get_copy(s, s->db_blocks, k, 8, out, len);
+}
+
+int ef_store_cert(ef_store *s, uint64_t height, uint8_t **out, size_t *len)
+{
+    uint8_t k[8];
+    ef_be64(k, height);
+    return ef_get_copy(s, s->db_certs, k, 8, out, len);
+}
+
+int ef_store_header(ef_store *s, uint64_t height, ef_block_header *out)
+{
+    uint8_t k[8];
+    MDB_txn *txn;
+    MDB_val key = {8, k}, v;
+    ef_be64(k, height);
+    memset(out, 0, sizeof *out);
+    int rc = ef_rdtxn(s, &txn);
+    if (rc) return rc;
+    rc = ef_mdb_err(mdb_get(txn, s->db_blocks, &key, &v));
+    if (rc == 0) {
+        ef_rd r;
+        ef_rd_init(&r, v.mv_data, v.mv_size);
+        if (ef_block_header_decode_rd(&r, out)) rc = EF_EDB;
+    }
+    mdb_txn_abort(txn);
+    return rc;
+}
+
+int ef_store_tx_lookup(ef_store *s, const ef_hash *tx_hash, ef_tx_loc *out)
+{
+    uint8_t *v;
+    size_t n;
+    memset(out, 0, sizeof *out);
+    int rc = ef_get_copy(s, s->db_txs, tx_hash->b, EF_HASH_SIZE, &v, &n);
+    if (rc) return rc;
+    ef_rd r;
+    int64_t code;
+    const uint8_t *ev;
+    size_t ev_len;
+    ef_rd_init(&r, v, n);
+    ef_rd_u64(&r, &out->height);
+    ef_rd_u32(&r, &out->index);
+    ef_rd_i64(&r, &code);
+    ef_rd_bytes(&r, &ev, &ev_len, EF_EVENTS_JSON_MAX);
+    if (ef_rd_finish(&r)) {
+        free(v);
+        memset(out, 0, sizeof *out);
+        return EF_EDB;
+    }
+    out->code = (int)code;
+    out->events_json = malloc(ev_len + 1);
+    if (!out->events_json) {
+        free(v);
+        return EF_ENOMEM;
+    }
+    memcpy(out->events_json, ev, ev_len);
+    out->events_json[ev_len] = 0;
+    free(v);
+    return 0;
+}
+
+int ef_store_state_get(ef_store *s, const char *ns, const void *key, size_t key_len,
+                       uint8_t **val, size_t *val_len)
+{
+    uint8_t k[EF_STATE_KEY_MAX];
+    *val = NULL;
+    *val_len = 0;
+    int n = ef_state_key(k, ns, key, key_len);
+    if (n < 0) return -n;
+    return ef_get_copy(s, s->db_state, k, (size_t)n, val, val_len);
+}
+
+int ef_store_nonce(ef_store *s, const ef_pub *sender, uint64_t *next)
+{
+    uint8_t *v;
+    size_t n;
+    *next = 0;
+    int rc = ef_store_state_get(s, EF_NS_NONCE, sender->b, EF_PUB_SIZE, &v, &n);
+    if (rc == EF_ENOTFOUND) return 0;
+    if (rc) return rc;
+    if (n == 8) *next = ef_get_u64le(v);
+    else rc = EF_EDB;
+    free(v);
+    return rc;
+}
+
+int ef_store_vset(ef_store *s, uint64_t height, ef_vset *out)
+{
+    MDB_txn *txn;
+    ef_store_info info;
+    out->len = 0;
+    int rc = ef_rdtxn(s, &txn);
+    if (rc) return rc;
+    if ((rc = ef_store_meta_read(txn, s, &info))) goto out;
+    if (!info.initialised) {
+        rc = EF_ENOTFOUND;
+        goto out;
+    }
+    if (height > info.height + EF_VSET_DELAY) {
+        rc = EF_EAGAIN;
+        goto out;
+    }
+    rc = ef_state_vset(txn, s->db_state, height, out);
+out:
+    mdb_txn_abort(txn);
+    return rc;
+}
+
+int ef_store_query(ef_store *s, const char *contract, const char *path, json_t **out)
+{
+    MDB_txn *txn;
+    ef_store_info info;
+    ef_block_header hdr;
+    ef_ctx ctx;
+    *out = NULL;
+    const ef_contract *c = ef_store_contract(s, contract);
+    if (!c) return EF_ENOCONTRACT;
+    if (!c->query) return EF_ENOTFOUND;
+    int rc = ef_rdtxn(s, &txn);
+    if (rc) return rc;
+    if ((rc = ef_store_meta_read(txn, s, &info))) goto out;
+    memset(&hdr, 0, sizeof hdr);
+    hdr.version = EF_BLOCK_VERSION;
+    memcpy(hdr.chain_id, info.chain_id, sizeof hdr.chain_id);
+    hdr.height = info.height;
+    hdr.time_ms = info.last_time_ms;
+    hdr.prev_hash = info.last_hash;
+    ef_ctx_setup(&ctx, s, txn, &hdr, NULL, true);
+    ctx.contract = c->name;
+    rc = c->query(&ctx, path ? path : "", out);
+    if (rc > 0) rc = EF_EINVAL;
+    ef_ctx_cleanup(&ctx);
+    if (rc && *out) {
+        json_decref(*out);
+        *out = NULL;
+    }
+out:
+    mdb_txn_abort(txn);
+    return rc;
+}
+
+int ef_store_init_genesis(ef_store *s, const ef_genesis *g)
+{
+    MDB_txn *txn = NULL;
+    ef_block_header hdr;
+    ef_ctx ctx;
+    uint8_t acc[32] = {0};
+    ef_wr w;
+    int rc;
+    if (s->failed) return EF_EIO;
+    ef_ledger_abort_pending(s);
+    ef_wr_init(&w);
+    memset(&hdr, 0, sizeof hdr);
+    hdr.version = EF_BLOCK_VERSION;
+    snprintf(hdr.chain_id, sizeof hdr.chain_id, "%s", g->chain_id);
+    hdr.height = 0;
+    hdr.time_ms = g->time_ms;
+    if (!ef_chain_id_valid(hdr.chain_id) || !ef_vset_valid(&g->vset)) return EF_ECONFIG;
+    if ((rc = ef_mdb_err(mdb_txn_begin(s->env, NULL, 0, &txn)))) goto out;
+
+    /* the genesis document's digest identifies it on a second init */
+    ef_hash gdoc;
+    char *text = json_dumps(g->doc, JSON_COMPACT | JSON_SORT_KEYS);
+    if (!text) {
+        rc = EF_ENOMEM;
+        goto out;
+    }
+    ef_hash_tagged(&gdoc, EF_TAG_STATE, text, strlen(text));
+    free(text);
+    ef_store_info info;
+    if ((rc = ef_store_meta_read(txn, s, &info))) goto out;
+    if (info.initialised) {
+        uint8_t prev[EF_HASH_SIZE];
+        rc = ef_meta_get(txn, s, "gdoc", prev, EF_HASH_SIZE);
+        if (rc == 0) rc = memcmp(prev, gdoc.b, EF_HASH_SIZE) ? EF_EEXIST : 0;
+        else if (rc == EF_ENOTFOUND) rc = EF_EEXIST;
+        goto out;
+    }
+    MDB_val gk = {4, "gdoc"}, gv = {EF_HASH_SIZE, gdoc.b};
+    if ((rc = ef_mdb_err(mdb_put(txn, s->db_meta, &gk, &gv, 0)))) goto out;
+
+    /* the genesis validator set, effective from height 0 */
+    uint8_t k[EF_STATE_KEY_MAX], hb[8];
+    ef_be64(hb, 0);
+    int kn = ef_state_key(k, EF_NS_VSET, hb, 8);
+    if ((rc = ef_vset_encode(&w, &g->vset))) goto out;
+    if ((rc = ef_state_put(txn, s->db_state, acc, k, (size_t)kn, w.buf, w.len))) goto out;
+    ef_wr_reset(&w);
+
+    /* each contract's genesis */
+    for (size_t i = 0; i < s->contracts_len; i++) {
+        const ef_contract *c = s->contracts[i];
+        if (!c->genesis) continue;
+        json_t *params = ef_genesis_params(g, c->name);
+        ef_ctx_setup(&ctx, s, txn, &hdr, acc, false);
+        ctx.contract = c->name;
+        ctx.events = json_array();
+        rc = c->genesis(&ctx, params);
+        ef_ctx_cleanup(&ctx);
+        json_decref(params);
+        if (rc) {
+            EF_LOGE("store", "genesis of contract %s: %s", c->name, ef_strerror(rc));
+            rc = EF_ECONFIG;
+            goto out;
+        }
+    }
+
+    /* block 0 */
+    ef_vset_hash(&hdr.vset_hash, &g->vset);
+    memcpy(hdr.state_hash.b, acc, 32);
+    ef_merkle_root(&hdr.txs_root, NULL, 0);
+    ef_merkle_root(&hdr.results_root, NULL, 0);
+    if ((rc = ef_block_encode(&w, &hdr, NULL, 0))) goto out;
+    ef_hash hash;
+    ef_block_header_hash(&hash, &hdr);
+
+    ef_be64(hb, 0);
+    MDB_val key = {8, hb}, val = {w.len, w.buf};
+    if ((rc = ef_mdb_err(mdb_put(txn, s->db_blocks, &key, &val, 0)))) goto out;
+    if ((rc = ef_store_meta_write(txn, s, &hdr, &hash, acc, &hash))) goto out;
+    rc = mdb_txn_commit(txn);
+    txn = NULL;
+    if (rc) {
+        s->failed = EF_EIO;
+        rc = ef_mdb_err(rc);
+        goto out;
+    }
+    if (s->on_commit) s->on_commit(s->on_commit_arg, 0, &hash);
+out:
+    if (txn) mdb_txn_abort(txn);
+    ef_wr_free(&w);
+    return rc;
+}
+
+void ef_acc_add(uint8_t *acc, const uint8_t *t);
+void ef_state_term(uint8_t term[32], const uint8_t *key, size_t key_len,
+                   const void *val, size_t val_len);
+
+int ef_store_verify_state(ef_store *s, ef_hash *out)
+{
+    MDB_txn *txn;
+    MDB_cursor *c;
+    MDB_val k, v;
+    ef_store_info info;
+    uint8_t acc[32] = {0}, term[32];
+    memset(out, 0, sizeof *out);
+    int rc = ef_rdtxn(s, &txn);
+    if (rc) return rc;
+    if ((rc = ef_store_meta_read(txn, s, &info))) goto out;
+    if ((rc = ef_mdb_err(mdb_cursor_open(txn, s->db_state, &c)))) goto out;
+    int mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
+    while (mrc == 0) {
+        ef_state_term(term, k.mv_data, k.mv_size, v.mv_data, v.mv_size);
+        ef_acc_add(acc, term);
+        mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+    }
+    mdb_cursor_close(c);
+    if (mrc != MDB_NOTFOUND) {
+        rc = ef_mdb_err(mrc);
+        goto out;
+    }
+    memcpy(out->b, acc, 32);
+    rc = memcmp(acc, info.state_hash.b, 32) ? EF_EROOT : 0;
+out:
+    mdb_txn_abort(txn);
+    return rc;
+}
