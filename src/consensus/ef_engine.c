@@ -817,19 +817,9 @@ static void ef_receive(ef_engine *e, const uint8_t *p, size_t len, bool own)
                                 .value = e->values[rd->prop_value].bytes,
                                 .value_len = e->values[rd->prop_value].len, .sig = rd->prop_sig};
                 memcpy(first.chain, e->chain, sizeof first.chain);
-                ef_wr w;
-                ef_wr_init(&w);
-                ef_wr_u8(&w, EF_MSG_PROPOSAL);
-                ef_wr_str(&w, first.chain);
-                ef_wr_u64(&w, first.height);
-                ef_wr_u32(&w, first.round);
-                ef_wr_raw(&w, &first.signer, sizeof first.signer);
-                ef_wr_u32(&w, first.valid_round);
-                ef_wr_bytes(&w, first.value, first.value_len);
-                ef_wr_raw(&w, &first.sig, sizeof first.sig);
                 size_t a_len;
-                uint8_t *a = ef_wr_take(&w, &a_len);
-                if (a) ef_out_evidence(e, a, a_len, p, len);
+                uint8_t *a;
+                if (ef_msg_encode(&first, &a, &a_len) == 0) ef_out_evidence(e, a, a_len, p, len);
             }
             e->stats.dropped[EF_DROP_EQUIVOCATION]++;
             ef_mark_seen(e, rd, idx);
