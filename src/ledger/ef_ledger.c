@@ -217,7 +217,7 @@ int ef_ledger_commit(ef_store *s, const uint8_t *block, size_t len,
     const ef_block_header *h = &s->pending_hdr;
     ef_be64(k, h->height);
     MDB_val key = {8, k}, val = {len, (void *)block};
-    if ((rc = ef_mdb_err(mdb_put(txn, s->db_blocks, &key, &val, 0)))) goto fail;
+    if ((rc = ef_mdb_err(mdb_put(txn, s->db_blocks, &key, &val, MDB_APPEND)))) goto fail;
     if (cert_len) {
         MDB_val cv = {cert_len, (void *)cert};
         if ((rc = ef_mdb_err(mdb_put(txn, s->db_certs, &key, &cv, 0)))) goto fail;

@@ -6,8 +6,9 @@
  *   db       key                          value
  *   blocks   u64 height, big-endian       block encoding (ef_block.h)
  *   certs    u64 height, big-endian       commit certificate, opaque (<= EF_CERT_MAX)
- *   txs      raw[32] tx hash              u64 height, u32 index, i64 code,
- *                                         bytes events_json (compact JSON array)
+ *   txs      raw[32] tx hash              u64 height, u32 index
+ *   results  u64 height, u32 index (BE)   i64 code, bytes events_json (the tx's
+ *                                         result: a compact JSON array, ef_block.h)
  *   state    name '\0' key                value (contract state, see below)
  *   meta     "height"                     u64 last committed height
  *            "hash"                       raw[32] last block hash
@@ -125,6 +126,10 @@ typedef struct ef_tx_loc {
 
 /* Where a committed transaction is and what it did: 0, EF_ENOTFOUND, EF_EDB. */
 int ef_store_tx_lookup(ef_store *s, const ef_hash *tx_hash, ef_tx_loc *out);
+
+/* The result of the index-th tx of block height: its code and (if events_json is
+ * not NULL) a malloc'd copy of its events JSON array. 0, EF_ENOTFOUND, EF_EDB. */
+int ef_store_result(ef_store *s, uint64_t height, uint32_t index, int *code, char **events_json);
 
 /* The nonce the sender's next transaction must carry (0 if it never sent one). */
 int ef_store_nonce(ef_store *s, const ef_pub *sender, uint64_t *next);
