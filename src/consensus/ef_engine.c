@@ -778,7 +778,9 @@ static void ef_receive(ef_engine *e, const uint8_t *p, size_t len, bool own)
         e->stats.dropped[EF_DROP_HEIGHT]++;
         return;
     }
-    if (m.round >= EF_ENGINE_ROUNDS_MAX || m.round > e->round + EF_ENGINE_ROUND_AHEAD) {
+    /* Any round that can be tracked: a validator left far behind in rounds must
+     * still see f+1 of a higher round to skip there (lines 55-56). */
+    if (m.round >= EF_ENGINE_ROUNDS_MAX) {
         e->stats.dropped[EF_DROP_ROUND]++;
         return;
     }

@@ -394,7 +394,7 @@ static void test_engine_drops_and_counts(void **state)
     drv_msg(&d, vote(1, EF_MSG_PREVOTE, 7, 0, &id, &len, NULL), len);
     assert_int_equal(st->dropped[EF_DROP_HEIGHT], 1);
     assert_int_equal(st->height_seen, 7);
-    drv_msg(&d, vote(1, EF_MSG_PREVOTE, 1, 100, &id, &len, NULL), len);
+    drv_msg(&d, vote(1, EF_MSG_PREVOTE, 1, EF_ENGINE_ROUNDS_MAX, &id, &len, NULL), len);
     assert_int_equal(st->dropped[EF_DROP_ROUND], 1);
     uint8_t junk[5] = {2, 1, 2, 3, 4};
     assert_int_equal(ef_engine_on_message(d.e, junk, sizeof junk), 0);
