@@ -38,5 +38,9 @@ int ef_cmd_submit(int argc, char **argv);
 int ef_cmd_testnet(int argc, char **argv);
 int ef_cmd_load(int argc, char **argv);
 int ef_cmd_p2p_probe(int argc, char **argv);
+/* `edgefed bench consensus` (cmd_bench_consensus.c) */
+int ef_bench_consensus(int argc, char **argv);
+/* `edgefed sim` (cmd_sim.c) */
+int ef_cmd_sim(int argc, char **argv);
 
 #endif

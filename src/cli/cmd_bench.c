@@ -9,6 +9,7 @@
 static const ef_cli_cmd ef_bench_cmds[] = {
     {"apply", "transactions applied per second vs bare Ed25519 verification", ef_bench_apply},
     {"ledger", "4 and 7 validator processes: tx/s, commit latency, CPU, RSS, verify limit", ef_bench_ledger},
+    {"consensus", "engine CPU time and messages per committed height, n = 4..100", ef_bench_consensus},
 };
 
 static void ef_bench_usage(FILE *f)

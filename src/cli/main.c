@@ -19,6 +19,7 @@ static const ef_cli_cmd ef_cli_cmds[] = {
     {"testnet", "local test networks: init, up, status, down", ef_cmd_testnet},
     {"load", "generate transaction load against a testnet", ef_cmd_load},
     {"p2p-probe", "send hostile P2P input to a node (tests)", ef_cmd_p2p_probe},
+    {"sim", "run the consensus simulator over seeds (faults, Byzantine nodes, checkers)", ef_cmd_sim},
 };
 
 static void ef_cli_usage(FILE *f)

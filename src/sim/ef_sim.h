@@ -1,0 +1,81 @@
+/* ef_sim.h: deterministic simulator of N consensus engines with faults and safety/liveness checkers. */
+#ifndef EF_SIM_H
+#define EF_SIM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "base/ef_err.h"
+
+/* One seed is one run. Everything random (keys, values, delays, losses, fault
+ * times, Byzantine choices) comes from the seed through one PRNG, and events are
+ * ordered by (simulated time, sequence number), so a seed replays exactly.
+ *
+ * Network: each message to each recipient is lost with probability loss,
+ * duplicated with probability dup, delayed uniformly in [1, delay_ms_max] ms
+ * (so reordered). Partitions: `partitions` episodes, each splitting the nodes in
+ * two random sides for a while, then healing. Crashes: `crashes` episodes, each
+ * stopping an honest validator (its engine is freed; its WAL and committed
+ * blocks survive) and restarting it later. All faults other than loss and
+ * duplication end by fault_end_ms (chosen from the seed).
+ *
+ * Byzantine validators (the first `byzantine` indices after a seeded
+ * permutation) each behave in one seeded way: silent; equivocating proposer
+ * and double voter; proposer of invalid values (and voting for them); double
+ * voter. They sign with their real keys.
+ *
+ * Checkers, after every event: agreement (honest validators commit the same
+ * value at each height), validity (only valid values are committed), no honest
+ * double-sign (no two different messages from one honest validator for one
+ * height, round and step, across restarts; no evidence against an honest one),
+ * certificates (every commit's certificate verifies: quorum power of distinct
+ * valid precommit signatures, ef_cert_verify), and liveness (once the last
+ * fault has healed, every honest validator commits again within
+ * EF_SIM_LIVENESS_MS of simulated time, and the run reaches `heights`). */
+
+#define EF_SIM_NODES_MAX 128u
+#define EF_SIM_EVENTS_MAX (1u << 22)       /* pending events */
+#define EF_SIM_LIVENESS_MS 120000u         /* bound after healing, simulated ms */
+
+typedef struct ef_sim_cfg {
+    uint32_t validators;          /* 1..EF_SIM_NODES_MAX */
+    uint32_t byzantine;           /* Byzantine validators (safety holds for 3f+1 > n... 3f < n) */
+    uint64_t seed;
+    uint64_t heights;             /* run until every honest validator committed this many */
+    double loss;                  /* 0..1 */
+    double dup;                   /* 0..1 */
+    uint32_t delay_ms_max;        /* >= 1 */
+    uint32_t partitions;
+    uint32_t crashes;
+    bool bug_ignore_lock;         /* plant the bug in honest engines */
+    bool verify_cache;            /* engines share verified signatures (speed; off = each engine
+                                     verifies every signature itself, as real nodes do) */
+    bool measure_cpu;             /* time engine calls (thread CPU time) */
+} ef_sim_cfg;
+
+typedef struct ef_sim_result {
+    uint64_t heights;             /* lowest height committed by every honest validator */
+    uint64_t commits;             /* commit outputs of honest validators */
+    uint64_t messages;            /* messages put on the network (per recipient) */
+    uint64_t broadcasts;          /* BROADCAST outputs of all engines */
+    uint64_t delivered;
+    uint64_t rounds_max;          /* largest round any height was decided in */
+    uint64_t catchups;
+    uint64_t evidence;            /* evidence outputs (all against Byzantine nodes) */
+    uint64_t restarts;
+    uint64_t sim_ms;
+    uint64_t engine_cpu_ns;       /* with measure_cpu */
+    uint64_t violations;
+    char violation[256];          /* the first one */
+} ef_sim_result;
+
+/* Fills cfg with defaults: 4 validators, 0 Byzantine, 10 heights, no faults,
+ * delay up to 50 ms, verify cache on. */
+void ef_sim_cfg_defaults(ef_sim_cfg *cfg);
+
+/* Runs one seed. Returns 0 when the run completed (violations are reported in
+ * res, not as an error), EF_EINVAL for a bad cfg, EF_ENOMEM, EF_EFULL (event
+ * queue). */
+EF_MUST_USE int ef_sim_run(const ef_sim_cfg *cfg, ef_sim_result *res);
+
+#endif
