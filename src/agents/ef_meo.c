@@ -660,7 +660,10 @@ int ef_meo_check(ef_meo *meo, const char *service_id, const ef_meo_ep *remote, u
         err = 0;
     } else {
         err = last == EF_EPROTO ? EF_EPROTO : EF_ETIMEOUT;
-        EF_LOGW(EF_MEO_LOG, "%s: check %s failed: %s", meo->mec, service_id, ef_strerror(last));
+        char ip_s[EF_MEO_IP_STR_MAX];
+        ef_meo_ip_format(ip_s, ip);
+        EF_LOGW(EF_MEO_LOG, "%s: check %s (%s:%u%s%s) failed: %s", meo->mec, service_id, ip_s, remote->app_port,
+                ns ? " from netns " : "", ns ? ns : "", ef_strerror(last));
     }
     ef_meo_release(meo, s, ef_meo_svc_empty(s));
     return err;

@@ -448,8 +448,12 @@ static void *ef_soa_quote_thread(void *arg)
     char out[EF_SOA_BODY_MAX];
     int status;
     q->ok = 0;
-    if (ef_soa_call(q->peer, q->netns, "POST", "/quote", q->body, q->timeout_ms, &status, out) || status != 200)
+    int err = ef_soa_call(q->peer, q->netns, "POST", "/quote", q->body, q->timeout_ms, &status, out);
+    if (err || status != 200) {
+        EF_LOGW(EF_SOA_LOG, "quote from %s: %s (HTTP %d) %s", q->peer->name, err ? ef_strerror(err) : "refused",
+                status, err ? "" : out);
         return NULL;
+    }
     json_error_t je;
     json_t *j = json_loads(out, 0, &je);
     json_t *pr = j ? json_object_get(j, "price") : NULL;
