@@ -416,6 +416,19 @@ static enum MHD_Result ef_api_account(ef_api *api, struct MHD_Connection *c, con
     return ef_api_get_json(api, c, rc, j, "account");
 }
 
+struct ef_api_qarg {
+    const char *key, *value;
+};
+
+static enum MHD_Result ef_api_first_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+    struct ef_api_qarg *qa = cls;
+    (void)kind;
+    qa->key = key;
+    qa->value = value;
+    return MHD_NO;   /* the first one only */
+}
+
 static enum MHD_Result ef_api_state(ef_api *api, struct MHD_Connection *c, const char *rest)
 {
     char contract[EF_API_PATH_MAX + 1];
@@ -426,6 +439,16 @@ static enum MHD_Result ef_api_state(ef_api *api, struct MHD_Connection *c, const
     memcpy(contract, rest, n);
     contract[n] = 0;
     const char *path = slash ? slash + 1 : "";
+    /* a query string reaches the contract as part of its path ("services?state=open"):
+     * libmicrohttpd strips it from the URL, so put the first argument back */
+    char full[EF_API_PATH_MAX + 1];
+    struct ef_api_qarg qa = {NULL, NULL};
+    MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, ef_api_first_arg, &qa);
+    if (qa.key) {
+        if ((size_t)snprintf(full, sizeof full, "%s?%s=%s", path, qa.key, qa.value ? qa.value : "") >= sizeof full)
+            return ef_api_reply_err(api, c, 400, EF_EINVAL, "path too long");
+        path = full;
+    }
     json_t *j = NULL;
     int rc = api->be.query(api->be.ctx, contract, path, &j);
     return ef_api_get_json(api, c, rc, j, "query");
