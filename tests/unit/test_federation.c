@@ -47,10 +47,10 @@ static void rm_rf(const char *dir)
     assert_int_equal(system(cmd), 0);
 }
 
-static int chain_setup(void **state)
+/* Creates the chain in a new directory; fed_params (JSON text or NULL) becomes the
+ * genesis params of the federation contract. Returns ef_store_init_genesis's code. */
+static int chain_open(chain *c, const char *fed_params)
 {
-    chain *c = calloc(1, sizeof *c);
-    assert_non_null(c);
     assert_int_equal(ef_crypto_init(), 0);
     const char *tmp = getenv("EF_TEST_TMP");
     if (!tmp) tmp = "/tmp";
@@ -74,6 +74,11 @@ static int chain_setup(void **state)
                               json_pack("{s:s, s:s, s:s}", "pub", c->hex[i], "domain", "mec-v", "name", acc_names[i]));
     for (int i = 0; i < NACC; i++)
         json_object_set_new(json_object_get(g, "balances"), c->hex[i], json_integer(START_BALANCE));
+    if (fed_params) {
+        json_t *fp = json_loads(fed_params, 0, NULL);
+        assert_non_null(fp);
+        json_object_set_new(g, "params", json_pack("{s:o}", "federation", fp));
+    }
     char *text = json_dumps(g, JSON_COMPACT);
     json_decref(g);
     ef_genesis gen;
@@ -86,9 +91,17 @@ static int chain_setup(void **state)
                                                    &ef_federation_contract};
     ef_store_opts opts = {.contracts = contracts, .contracts_len = 3, .no_sync = true};
     assert_int_equal(ef_store_open(&c->s, c->dir, &opts), 0);
-    assert_int_equal(ef_store_init_genesis(c->s, &gen), 0);
+    rc = ef_store_init_genesis(c->s, &gen);
     ef_genesis_free(&gen);
     c->now_ms = T0;
+    return rc;
+}
+
+static int chain_setup(void **state)
+{
+    chain *c = calloc(1, sizeof *c);
+    assert_non_null(c);
+    assert_int_equal(chain_open(c, NULL), 0);
     *state = c;
     return 0;
 }
@@ -520,6 +533,47 @@ static void test_terminate_deployed_refund(void **state)
     json_decref(v);
 }
 
+static void test_genesis_operators(void **state)
+{
+    (void)state;
+    char params[600];
+    /* operators registered at genesis can announce and bid at once */
+    chain *c = calloc(1, sizeof *c);
+    assert_non_null(c);
+    uint8_t seed[EF_SEED_SIZE] = {0};
+    ef_keypair kp;
+    char hc[65], hp[65];
+    seed[0] = C + 1, seed[1] = 0xfe;
+    ef_keypair_from_seed(&kp, seed);
+    ef_hex(hc, kp.pub.b, EF_PUB_SIZE);
+    seed[0] = P1 + 1;
+    ef_keypair_from_seed(&kp, seed);
+    ef_hex(hp, kp.pub.b, EF_PUB_SIZE);
+    snprintf(params, sizeof params,
+             "{\"operators\":[{\"operator\":\"%s\",\"name\":\"c\",\"location\":\"ES\"},"
+             "{\"operator\":\"%s\",\"name\":\"p1\",\"location\":\"DE\"}]}", hc, hp);
+    assert_int_equal(chain_open(c, params), 0);
+    uint64_t id = announce(c, 1, 60000, 60000, 100, 100);
+    assert_int_equal(tx(c, P1, "bid", "{\"id\":%llu,\"price\":90,\"endpoint\":" EP_P "}", (unsigned long long)id), 0);
+    assert_true(has_event(c, "awarded", NULL));
+    REJECT(c, 0, EF_EEXIST, C, "register", "{\"name\":\"again\",\"location\":\"ES\"}");
+    void *st = c;
+    chain_teardown(&st);
+
+    /* an operator the registry does not know, or a malformed entry: genesis fails */
+    c = calloc(1, sizeof *c);
+    assert_non_null(c);
+    snprintf(params, sizeof params, "{\"operators\":[{\"operator\":\"%064d\",\"name\":\"z\",\"location\":\"ES\"}]}", 7);
+    assert_int_equal(chain_open(c, params), EF_ECONFIG);
+    st = c;
+    chain_teardown(&st);
+    c = calloc(1, sizeof *c);
+    assert_non_null(c);
+    assert_int_equal(chain_open(c, "{\"operators\":[{\"name\":\"z\"}]}"), EF_ECONFIG);
+    st = c;
+    chain_teardown(&st);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -529,6 +583,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_expiry_refund, chain_setup, chain_teardown),
         cmocka_unit_test_setup_teardown(test_cancel_refund, chain_setup, chain_teardown),
         cmocka_unit_test_setup_teardown(test_terminate_deployed_refund, chain_setup, chain_teardown),
+        cmocka_unit_test(test_genesis_operators),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
