@@ -783,7 +783,8 @@ void ef_mef_on_event(ef_mef *mef, uint64_t height, uint64_t block_time_ms, const
             f->price = mef_u64(data, "price");
             f->bids = mef_u64(data, "bids");
             f->deploy_deadline_ms = mef_u64(data, "deploy_deadline_ms");
-            snprintf(f->winner, sizeof f->winner, "%s", json_string_value(json_object_get(data, "winner")));
+            const char *w = json_string_value(json_object_get(data, "winner"));
+            snprintf(f->winner, sizeof f->winner, "%s", w ? w : "");
             if (f->st == MEF_OPEN) f->st = MEF_AWARDED;
             pthread_cond_signal(&mef->timer_cv);
             mef_trace(mef, "awarded", id, json_pack("{s:s, s:I, s:I}", "winner", f->winner, "price",
