@@ -348,9 +348,60 @@ static void test_no_offer_expires(void **state)
     assert_true(balance(m, A) == START_BALANCE);
 }
 
+static int parse_cfg(const char *text, ef_mef_config *cfg)
+{
+    json_t *j = json_loads(text, 0, NULL);
+    assert_non_null(j);
+    char err[256] = "";
+    int rc = ef_mef_config_parse(cfg, j, err, sizeof err);
+    json_decref(j);
+    if (rc) assert_true(strlen(err) > 0);   /* every rejection says why */
+    return rc;
+}
+
+static void test_config(void **state)
+{
+    (void)state;
+    ef_mef_config cfg;
+    assert_int_equal(parse_cfg("{}", &cfg), 0);
+    assert_true(cfg.consumer && cfg.provider && cfg.do_register && cfg.hold);
+    assert_int_equal(cfg.offers, 1);
+    assert_true(cfg.deposit == cfg.max_price);
+    assert_string_equal(cfg.driver, "process");
+    assert_int_equal(parse_cfg("{\"name\":\"m\",\"location\":\"DE\",\"roles\":[\"provider\"],"
+                               "\"pricing\":{\"base_per_hour\":7,\"utc_offset_min\":-60},"
+                               "\"consumer\":{\"offers\":3,\"max_price\":10,\"deposit\":30,\"runs\":2,"
+                               "\"run_size\":4,\"start_after_operators\":5,\"hold\":false},"
+                               "\"meo\":{\"driver\":\"netns\",\"netns\":\"ns1\",\"underlay_ip\":\"10.0.0.1\","
+                               "\"overlay_pool\":\"100.70.0.0/18\"}}", &cfg), 0);
+    assert_false(cfg.consumer);
+    assert_true(cfg.provider);
+    assert_false(cfg.hold);
+    assert_int_equal(cfg.pricing.base_per_hour, 7);
+    assert_int_equal(cfg.pricing.utc_offset_min, -60);
+    assert_int_equal(cfg.meo.overlay_pool_prefix, 18);
+    assert_string_equal(cfg.meo.overlay_pool, "100.70.0.0");
+    assert_string_equal(cfg.meo.netns, "ns1");
+    /* rejections */
+    assert_int_equal(parse_cfg("[]", &cfg), EF_ECONFIG);
+    assert_int_equal(parse_cfg("{\"bogus\":1}", &cfg), EF_ECONFIG);
+    assert_int_equal(parse_cfg("{\"roles\":[\"broker\"]}", &cfg), EF_ECONFIG);
+    assert_int_equal(parse_cfg("{\"roles\":[]}", &cfg), EF_ECONFIG);
+    assert_int_equal(parse_cfg("{\"location\":\"XX\"}", &cfg), EF_ECONFIG);
+    assert_int_equal(parse_cfg("{\"consumer\":{\"max_price\":10,\"deposit\":5}}", &cfg), EF_ECONFIG);
+    assert_int_equal(parse_cfg("{\"consumer\":{\"offers\":0}}", &cfg), EF_ECONFIG);
+    assert_int_equal(parse_cfg("{\"consumer\":{\"service\":\"a b\"}}", &cfg), EF_ECONFIG);
+    assert_int_equal(parse_cfg("{\"consumer\":{\"offers\":\"2\"}}", &cfg), EF_ECONFIG);
+    assert_int_equal(parse_cfg("{\"meo\":{\"driver\":\"docker\"}}", &cfg), EF_ECONFIG);
+    assert_int_equal(parse_cfg("{\"meo\":{\"overlay_pool\":\"100.70.0.0\"}}", &cfg), EF_ECONFIG);
+    assert_int_equal(parse_cfg("{\"pricing\":{\"tod\":\"1,2\"}}", &cfg), EF_ECONFIG);
+    assert_int_equal(parse_cfg("{\"register\":\"yes\"}", &cfg), EF_ECONFIG);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_config),
         cmocka_unit_test_setup_teardown(test_federation_end_to_end, mini_setup, mini_teardown),
         cmocka_unit_test_setup_teardown(test_no_offer_expires, mini_setup, mini_teardown),
     };
