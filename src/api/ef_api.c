@@ -46,6 +46,7 @@ struct ef_api {
     struct MHD_Daemon *mhd;
     ef_api_backend be;
     bool private_reads;
+    char domain[64];              /* "" = any registered account */
     unsigned wait_ms_max;
     uint16_t port;
     struct MHD_Response *assets[EF_EXPLORER_ASSETS_MAX];
@@ -270,7 +271,7 @@ static int ef_api_check_auth(ef_api *api, struct MHD_Connection *c, const char *
         goto refuse;
     }
     /* membership before the replay table, so outsiders cannot fill it */
-    if (!api->be.is_member || !api->be.is_member(api->be.ctx, &pub)) {
+    if (!api->be.is_member || !api->be.is_member(api->be.ctx, &pub, api->domain[0] ? api->domain : NULL)) {
         err = EF_EPERM;
         why = "not a member of this ledger";
         goto refuse;
@@ -1141,6 +1142,7 @@ int ef_api_start(ef_api **out, const ef_api_config *cfg, const ef_api_backend *b
         !be->account || !be->submit)
         return EF_EINVAL;
     if (cfg->private_reads && !be->is_member) return EF_EINVAL;
+    if (cfg->domain && (!cfg->domain[0] || strlen(cfg->domain) >= sizeof ((ef_api *)0)->domain)) return EF_EINVAL;
     struct sockaddr_in sa;
     if (ef_api_parse_listen(cfg->listen, &sa)) return EF_EINVAL;
     ef_api *api = calloc(1, sizeof *api);
@@ -1148,6 +1150,7 @@ int ef_api_start(ef_api **out, const ef_api_config *cfg, const ef_api_backend *b
     int rc = EF_ENOMEM;
     api->be = *be;
     api->private_reads = cfg->private_reads;
+    if (cfg->domain) snprintf(api->domain, sizeof api->domain, "%s", cfg->domain);
     api->wait_ms_max = cfg->wait_ms_max ? cfg->wait_ms_max : EF_API_WAIT_MS_DEFAULT;
     api->replay = calloc(EF_API_REPLAY_MAX, sizeof *api->replay);
     if (!api->replay) goto fail_alloc;
@@ -1184,8 +1187,9 @@ int ef_api_start(ef_api **out, const ef_api_config *cfg, const ef_api_backend *b
     if (pthread_create(&api->counter, NULL, ef_api_counter_main, api) == 0) api->counter_started = true;
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(api->mhd, MHD_DAEMON_INFO_BIND_PORT);
     api->port = info ? info->port : ntohs(sa.sin_port);
-    EF_LOGI(EF_API_LOG, "listening on %s (port %u)%s", cfg->listen, api->port,
-            api->private_reads ? ", private: signed member reads only" : "");
+    EF_LOGI(EF_API_LOG, "listening on %s (port %u)%s%s", cfg->listen, api->port,
+            api->private_reads ? ", private: signed member requests only" : "",
+            api->private_reads && api->domain[0] ? ", of this domain" : "");
     *out = api;
     return 0;
 fail:

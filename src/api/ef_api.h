@@ -49,7 +49,8 @@
  * signature with tag EF_TAG_HTTP over the message from ef_api_auth_message()). The
  * time must be within EF_API_SIG_WINDOW_MS of the server's clock, the signature
  * must verify, a signature is accepted once only (a replay within the window is
- * refused), and the key must be a member of the ledger (backend is_member). Any
+ * refused), and the key must be an account registered on the ledger (backend
+ * is_member), of ef_api_config.domain if that is set. Any
  * failure is 403.
  *
  * Threading: ef_api_start/ef_api_stop from one thread; ef_api_notify_commit from
@@ -151,8 +152,8 @@ typedef struct ef_api_backend {
      * backend overwrites what it knows better. */
     int (*metrics)(void *ctx, ef_api_metrics *out);
     /* Optional (required for private_reads): true if pub is an account registered
-     * on this ledger (any role). */
-    bool (*is_member)(void *ctx, const ef_pub *pub);
+     * on this ledger (any role) and, if domain is not NULL, of that domain. */
+    bool (*is_member)(void *ctx, const ef_pub *pub, const char *domain);
     /* Optional: a number that changes whenever status() would answer differently.
      * While it stays the same the server answers /status from its last
      * serialization without calling status(). Must be much cheaper than status(). */
@@ -162,6 +163,8 @@ typedef struct ef_api_backend {
 typedef struct ef_api_config {
     const char *listen;      /* "HOST:PORT" (IPv4 or a name); port 0 picks a free one */
     bool private_reads;      /* domain ledger: every request must be signed by a member */
+    const char *domain;      /* with private_reads: members of this domain only (NULL: any
+                              * account registered on the ledger); copied */
     unsigned conn_max;       /* 0: EF_API_CONN_MAX */
     unsigned idle_s;         /* 0: EF_API_IDLE_S */
     unsigned wait_ms_max;    /* 0: EF_API_WAIT_MS_DEFAULT */

@@ -199,7 +199,7 @@ int ef_api_store_account(ef_store *s, const ef_pub *pub, json_t **out)
     return 0;
 }
 
-bool ef_api_store_is_member(ef_store *s, const ef_pub *pub)
+bool ef_api_store_is_member(ef_store *s, const ef_pub *pub, const char *domain)
 {
     char hex[2 * EF_PUB_SIZE + 1], path[16 + 2 * EF_PUB_SIZE];
     ef_hex(hex, pub->b, EF_PUB_SIZE);
@@ -210,6 +210,10 @@ bool ef_api_store_is_member(ef_store *s, const ef_pub *pub)
     if (member && json_is_object(acc)) {
         const char *role = json_string_value(json_object_get(acc, "role"));
         if (role && !strcmp(role, "none")) member = false;
+        const char *dom = json_string_value(json_object_get(acc, "domain"));
+        if (domain && (!dom || strcmp(dom, domain))) member = false;
+    } else if (domain) {
+        member = false;
     }
     json_decref(acc);
     return member;
@@ -281,7 +285,10 @@ static int ef_sb_submit(void *ctx, const uint8_t *tx, size_t len, ef_hash *h)
     (void)ctx; (void)tx; (void)len; (void)h;
     return EF_EPERM;
 }
-static bool ef_sb_is_member(void *ctx, const ef_pub *p) { return ef_api_store_is_member(ctx, p); }
+static bool ef_sb_is_member(void *ctx, const ef_pub *p, const char *d)
+{
+    return ef_api_store_is_member(ctx, p, d);
+}
 
 void ef_api_store_backend(ef_api_backend *be, ef_store *s)
 {

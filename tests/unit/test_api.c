@@ -68,7 +68,10 @@ static int tn_account(void *ctx, const ef_pub *p, json_t **out)
 {
     return ef_api_store_account(((t_node *)ctx)->store, p, out);
 }
-static bool tn_is_member(void *ctx, const ef_pub *p) { return ef_api_store_is_member(((t_node *)ctx)->store, p); }
+static bool tn_is_member(void *ctx, const ef_pub *p, const char *d)
+{
+    return ef_api_store_is_member(((t_node *)ctx)->store, p, d);
+}
 
 static int tn_submit(void *ctx, const uint8_t *enc, size_t len, ef_hash *hash)
 {
@@ -869,6 +872,37 @@ static void test_api_connection_limits(void **state)
     ef_api_stop(a);
 }
 
+/* A private API restricted to one domain: the validator of domain d0 reads on a
+ * d0 node, not on a d9 node. */
+static void test_api_private_domain(void **state)
+{
+    (void)state;
+    ef_api_backend be;
+    tn_backend(&be, &env->tn);
+    ef_api *d0 = NULL, *d9 = NULL;
+    assert_int_equal(ef_api_start(&d0, &(ef_api_config){.listen = "127.0.0.1:0", .private_reads = true, .domain = "d0"}, &be), 0);
+    assert_int_equal(ef_api_start(&d9, &(ef_api_config){.listen = "127.0.0.1:0", .private_reads = true, .domain = "d9"}, &be), 0);
+    ef_keypair member;
+    t_key(&member, 0);
+    char u0[64], u9[64];
+    snprintf(u0, sizeof u0, "http://127.0.0.1:%u", ef_api_port(d0));
+    snprintf(u9, sizeof u9, "http://127.0.0.1:%u", ef_api_port(d9));
+    ef_client *c0, *c9;
+    assert_int_equal(ef_client_new(&c0, u0, &member, 5000), 0);
+    assert_int_equal(ef_client_new(&c9, u9, &member, 5000), 0);
+    json_decref(t_get(c0, "/status", 200));
+    json_t *j = t_get(c9, "/status", 403);
+    t_expect_code(j, "EPERM");
+    json_decref(j);
+    ef_client_free(c0);
+    ef_client_free(c9);
+    ef_api_stop(d0);
+    ef_api_stop(d9);
+    ef_api *bad = NULL;
+    assert_int_equal(ef_api_start(&bad, &(ef_api_config){.listen = "127.0.0.1:0", .private_reads = true, .domain = ""}, &be),
+                     EF_EINVAL);
+}
+
 static void test_api_config_errors(void **state)
 {
     (void)state;
@@ -901,6 +935,7 @@ int main(void)
         cmocka_unit_test(test_api_events_replay_filter_resume),
         cmocka_unit_test(test_api_events_live),
         cmocka_unit_test(test_api_private_reads),
+        cmocka_unit_test(test_api_private_domain),
         cmocka_unit_test(test_api_status_cache),
         cmocka_unit_test(test_api_connection_limits),
         cmocka_unit_test(test_api_config_errors),
