@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "api/ef_api.h"
 #include "base/ef_codec.h"
@@ -307,6 +308,50 @@ static size_t ef_client_sse_write(char *data, size_t size, size_t nmemb, void *a
 {
     size_t n = size * nmemb;
     return ef_sse_parser_feed(arg, data, n) ? 0 : n;
+}
+
+typedef struct ef_client_follower {
+    ef_client_event_fn fn;
+    void *arg;
+    char *last_id;
+    const volatile bool *stop;
+    bool got_data;
+    int fn_rc;                     /* fn's non-zero answer */
+} ef_client_follower;
+
+static int ef_client_follow_cb(void *arg, const char *type, const char *id, const char *data)
+{
+    ef_client_follower *f = arg;
+    f->got_data = true;
+    if (f->stop && *f->stop) return EF_ECLOSED;
+    int rc = f->fn(f->arg, type, id, data);
+    /* the id counts as seen only once the message was handed over */
+    snprintf(f->last_id, EF_CLIENT_ID_MAX, "%s", id);
+    if (rc) f->fn_rc = rc;
+    return rc;
+}
+
+int ef_client_follow(ef_client *cl, const char *target, char last_id[EF_CLIENT_ID_MAX],
+                     ef_client_event_fn fn, void *arg, const volatile bool *stop, long *status)
+{
+    EF_ASSERT(cl && target && last_id && fn && status);
+    ef_client_follower f = {.fn = fn, .arg = arg, .last_id = last_id, .stop = stop};
+    unsigned backoff_ms = 200;
+    for (;;) {
+        if (stop && *stop) return EF_ECLOSED;
+        f.got_data = false;
+        int rc = ef_client_events(cl, target, last_id[0] ? last_id : NULL, ef_client_follow_cb, &f, status);
+        if (f.fn_rc) return f.fn_rc;                          /* fn ended it */
+        if (rc == EF_ECLOSED) return rc;                      /* stop */
+        if (rc == EF_EPROTO && *status != 503) return rc;
+        if (rc == EF_ETOOBIG) return rc;
+        if (f.got_data) backoff_ms = 200;
+        for (unsigned waited = 0; waited < backoff_ms; waited += 50) {
+            if (stop && *stop) return EF_ECLOSED;
+            usleep(50000);
+        }
+        if (backoff_ms < 5000) backoff_ms *= 2;
+    }
 }
 
 int ef_client_events(ef_client *cl, const char *target, const char *last_id, ef_client_event_fn fn,

@@ -872,6 +872,89 @@ static void test_api_connection_limits(void **state)
     ef_api_stop(a);
 }
 
+typedef struct t_follow {
+    char url[64];
+    char target[96];
+    char last_id[EF_CLIENT_ID_MAX];
+    uint64_t heights[16];
+    atomic_int n;
+    int want;
+    volatile bool stop;
+    int rc;
+} t_follow;
+
+static int t_follow_cb(void *arg, const char *type, const char *id, const char *data)
+{
+    (void)id;
+    t_follow *f = arg;
+    if (strcmp(type, "block")) return 0;
+    json_t *d = json_loads(data, 0, NULL);
+    int i = atomic_load(&f->n);
+    if (i < 16) f->heights[i] = (uint64_t)json_integer_value(json_object_get(d, "height"));
+    json_decref(d);
+    atomic_store(&f->n, i + 1);
+    return i + 1 >= f->want ? 1 : 0;
+}
+
+static void *t_follow_thread(void *arg)
+{
+    t_follow *f = arg;
+    ef_client *cl;
+    long status;
+    EF_ASSERT(ef_client_new(&cl, f->url, NULL, 0) == 0);
+    f->rc = ef_client_follow(cl, f->target, f->last_id, t_follow_cb, f, &f->stop, &status);
+    ef_client_free(cl);
+    return NULL;
+}
+
+static void t_commit_one(uint64_t amount)
+{
+    ef_keypair a1, a2;
+    t_key(&a1, 1);
+    t_key(&a2, 2);
+    char hex[65], args[256];
+    snprintf(args, sizeof args, "{\"to\":\"%s\",\"amount\":%llu}", t_hex(&a2.pub, hex), (unsigned long long)amount);
+    size_t len;
+    uint8_t *tx = t_tx(&a1, t_nonce(&a1), "bank", "transfer", args, &len);
+    t_send_commit(tx, len, "OK", NULL);
+    free(tx);
+}
+
+/* A follower loses its server (stopped, blocks commit meanwhile, started again on
+ * the same port) and still gets every block once, in order. */
+static void test_api_follow_across_restart(void **state)
+{
+    (void)state;
+    ef_api_backend be;
+    tn_backend(&be, &env->tn);
+    ef_api *a = NULL;
+    assert_int_equal(ef_api_start(&a, &(ef_api_config){.listen = "127.0.0.1:0"}, &be), 0);
+    char listen[32];
+    snprintf(listen, sizeof listen, "127.0.0.1:%u", ef_api_port(a));
+    uint64_t h = ef_store_height(env->tn.store);
+    t_follow f = {.want = 4};
+    snprintf(f.url, sizeof f.url, "http://%s", listen);
+    snprintf(f.target, sizeof f.target, "/events?kind=block&from=%llu", (unsigned long long)(h + 1));
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, t_follow_thread, &f), 0);
+    t_commit_one(1);
+    for (int i = 0; i < 100 && atomic_load(&f.n) < 1; i++) usleep(20000);
+    assert_int_equal(atomic_load(&f.n), 1);
+    ef_api_stop(a);                      /* the node's API goes away ... */
+    t_commit_one(2);                     /* ... blocks commit meanwhile ... */
+    t_commit_one(3);
+    usleep(300000);
+    assert_int_equal(ef_api_start(&a, &(ef_api_config){.listen = listen}, &be), 0);   /* ... it is back */
+    t_commit_one(4);
+    for (int i = 0; i < 500 && atomic_load(&f.n) < 4; i++) usleep(20000);
+    f.stop = true;
+    pthread_join(th, NULL);
+    assert_int_equal(f.rc, 1);
+    assert_int_equal(atomic_load(&f.n), 4);
+    for (int i = 0; i < 4; i++) assert_int_equal(f.heights[i], h + 1 + (uint64_t)i);
+    ef_api_stop(a);
+}
+
 /* A private API restricted to one domain: the validator of domain d0 reads on a
  * d0 node, not on a d9 node. */
 static void test_api_private_domain(void **state)
@@ -935,6 +1018,7 @@ int main(void)
         cmocka_unit_test(test_api_events_replay_filter_resume),
         cmocka_unit_test(test_api_events_live),
         cmocka_unit_test(test_api_private_reads),
+        cmocka_unit_test(test_api_follow_across_restart),
         cmocka_unit_test(test_api_private_domain),
         cmocka_unit_test(test_api_status_cache),
         cmocka_unit_test(test_api_connection_limits),
