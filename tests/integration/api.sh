@@ -67,7 +67,7 @@ H=$(jq -r .hash <<<"$out"); HT=$(jq .height <<<"$out")
 pass "tx send --wait: $H committed at height $HT"
 for i in 0 1 2; do
   url=http://$(jq -r ".nodes[$i].http" "$T/net/testnet.json")
-  for k in $(seq 1 50); do curl -sf "$url/txs/$H" >/dev/null && break; sleep 0.1; done
+  for k in $(seq 1 150); do curl -sf "$url/txs/$H" >/dev/null && break; sleep 0.1; done
   [ "$(curl -sf "$url/txs/$H" | jq -r '.height, .code' | tr '\n' ' ')" = "$HT OK " ] || fail "tx on node $i"
 done
 pass "GET /txs/{hash} on every node: height $HT, OK"
