@@ -32,7 +32,7 @@ void ef_be32(uint8_t out[4], uint32_t v)
 int ef_state_key(uint8_t *out, const char *ns, const void *key, size_t key_len)
 {
     size_t n = strlen(ns);
-    if (n > EF_CONTRACT_NAME_MAX || key_len > EF_CTX_KEY_MAX) return -EF_ELIMIT;
+    if (n > EF_CONTRACT_NAME_MAX || key_len > EF_CTX_KEY_MAX) return -1;
     memcpy(out, ns, n);
     out[n] = 0;
     if (key_len) memcpy(out + n + 1, key, key_len);
@@ -266,7 +266,7 @@ int ef_ctx_get_in(ef_ctx *ctx, const char *contract, const void *key, size_t key
     *val = NULL;
     *val_len = 0;
     int n = ef_state_key(k, contract, key, key_len);
-    if (n < 0) return -n;
+    if (n < 0) return EF_ELIMIT;
     return ef_ctx_get_full(ctx, k, (size_t)n, val, val_len);
 }
 
@@ -283,7 +283,7 @@ static int ef_ctx_write(ef_ctx *ctx, const void *key, size_t key_len, const void
     if (val && val_len > EF_CTX_VALUE_MAX) return EF_ELIMIT;
     if (ctx->writes >= EF_CTX_WRITES_MAX && !ctx->genesis) return EF_ELIMIT;
     int n = ef_state_key(k, ctx->contract, key, key_len);
-    if (n < 0) return -n;
+    if (n < 0) return EF_ELIMIT;
     ctx->writes++;
     return ef_state_put_u(ctx, k, (size_t)n, val ? val : "", val_len);
 }
@@ -301,7 +301,7 @@ int ef_ctx_del(ef_ctx *ctx, const void *key, size_t key_len)
     if (ctx->scanning) return EF_ESTATE;
     if (ctx->writes >= EF_CTX_WRITES_MAX && !ctx->genesis) return EF_ELIMIT;
     int n = ef_state_key(k, ctx->contract, key, key_len);
-    if (n < 0) return -n;
+    if (n < 0) return EF_ELIMIT;
     ctx->writes++;
     return ef_state_put_u(ctx, k, (size_t)n, NULL, 0);
 }
@@ -312,7 +312,7 @@ int ef_ctx_scan(ef_ctx *ctx, const void *prefix, size_t prefix_len, ef_ctx_scan_
     MDB_cursor *c;
     MDB_val key, val;
     int n = ef_state_key(k, ctx->contract, prefix, prefix_len);
-    if (n < 0) return -n;
+    if (n < 0) return EF_ELIMIT;
     size_t ns_len = strlen(ctx->contract) + 1;
     int rc = mdb_cursor_open(ctx->txn, ctx->s->db_state, &c);
     if (rc) return ef_mdb_err(rc);
@@ -362,12 +362,17 @@ int ef_ctx_emit(ef_ctx *ctx, const char *name, const json_t *data)
     if (ctx->read_only || !ctx->events) return EF_EPERM;
     if (!json_is_object(data) || !ef_name_valid(name, EF_METHOD_NAME_MAX)) return EF_EINVAL;
     if (json_array_size(ctx->events) >= EF_CTX_EVENTS_MAX) return EF_ELIMIT;
-    size_t sz = json_dumpb(data, NULL, 0, JSON_COMPACT | JSON_SORT_KEYS);
-    if (sz == 0 || sz > EF_CTX_EVENT_DATA_MAX) return EF_ELIMIT;
+    /* the size of data is checked when the events are serialized (ef_exec_tx) */
     /* a deep copy of data, so the caller may change it afterwards */
-    json_t *ev = json_pack("{s:s, s:s, s:o}", "contract", ctx->contract, "name", name, "data",
-                           json_deep_copy(data));
-    if (!ev || json_array_append_new(ctx->events, ev)) return EF_ENOMEM;
+    json_t *ev = json_object(), *copy = json_deep_copy(data);
+    if (!ev || !copy || json_object_set_new_nocheck(ev, "contract", json_string_nocheck(ctx->contract)) ||
+        json_object_set_new_nocheck(ev, "name", json_string_nocheck(name)) ||
+        json_object_set_new_nocheck(ev, "data", copy)) {
+        if (!ev) json_decref(copy);
+        json_decref(ev);
+        return EF_ENOMEM;
+    }
+    if (json_array_append_new(ctx->events, ev)) return EF_ENOMEM;
     return 0;
 }
 
@@ -469,6 +474,19 @@ int ef_args_only(const json_t *args, const char *const *fields)
 
 /* --- one transaction --- */
 
+/* EF_ELIMIT if the data of an event is over EF_CTX_EVENT_DATA_MAX bytes (only
+ * called when all events together are: the common case costs nothing). */
+static int ef_events_check(const json_t *events)
+{
+    size_t i;
+    json_t *ev;
+    json_array_foreach(events, i, ev) {
+        size_t sz = json_dumpb(json_object_get(ev, "data"), NULL, 0, JSON_COMPACT | JSON_SORT_KEYS);
+        if (sz == 0 || sz > EF_CTX_EVENT_DATA_MAX) return EF_ELIMIT;
+    }
+    return 0;
+}
+
 static const ef_method *ef_find_method(const ef_contract *c, const char *name)
 {
     for (size_t i = 0; i < c->methods_len; i++)
@@ -532,6 +550,7 @@ int ef_exec_tx(ef_store *s, MDB_txn *txn, const ef_block_header *hdr, uint32_t i
         if (code == 0) {
             events = json_dumps(ctx.events, JSON_COMPACT | JSON_SORT_KEYS);
             if (!events) code = EF_ENOMEM;
+            else if (strlen(events) > EF_CTX_EVENT_DATA_MAX) code = ef_events_check(ctx.events);
         }
         if (code && (rc = ef_ctx_rollback(&ctx))) {
             ef_ctx_undo_free(&ctx);
