@@ -503,7 +503,8 @@ static void node_lat_record(ef_node *n, double ms)
 static int node_apply_committed(ef_node *n, const uint8_t *blk, size_t len, const uint8_t *cert,
                                 size_t cert_len)
 {
-    int rc = ef_ledger_commit(n->store, blk, len, cert, cert_len);
+    ef_ledger_hooks hooks = {ef_mempool_sig_verified, n->mp};
+    int rc = ef_ledger_commit_ex(n->store, blk, len, cert, cert_len, &hooks);
     if (rc) return rc;
     ef_block b;
     rc = ef_block_decode(&b, blk, len);
