@@ -92,7 +92,7 @@ static int bl_run_phase(const ef_testnet *tn, bl_phase *ph, double duration, dou
     cfg.tn = tn;
     cfg.accounts = accounts;
     cfg.rate = ph->rate;
-    cfg.window = ph->rate > 0 ? 32 : 64;
+    cfg.window = 32;
     cfg.duration_s = duration;
     cfg.warmup_s = warmup;
     cfg.drain_s = 10;
