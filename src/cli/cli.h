@@ -26,18 +26,23 @@ int ef_cmd_version(int argc, char **argv);
 int ef_cmd_keygen(int argc, char **argv);
 int ef_cmd_query(int argc, char **argv);    /* cmd_query.c */
 int ef_cmd_tx_send(int argc, char **argv); /* cmd_tx_send.c: `edgefed tx send` */
-int ef_cmd_sim(int argc, char **argv);
-int ef_cmd_node(int argc, char **argv);
-int ef_cmd_status(int argc, char **argv);
-int ef_cmd_submit(int argc, char **argv);
-int ef_cmd_testnet(int argc, char **argv);
-int ef_cmd_load(int argc, char **argv);
-int ef_cmd_p2p_probe(int argc, char **argv);
 int ef_cmd_genesis(int argc, char **argv);
 int ef_cmd_tx(int argc, char **argv);
 int ef_cmd_chain(int argc, char **argv);
 int ef_cmd_bench(int argc, char **argv);
 /* `edgefed bench apply` (cmd_bench_apply.c) */
 int ef_bench_apply(int argc, char **argv);
+/* `edgefed bench ledger` (cmd_bench_ledger.c) */
+int ef_bench_ledger(int argc, char **argv);
+int ef_cmd_node(int argc, char **argv);
+int ef_cmd_status(int argc, char **argv);
+int ef_cmd_submit(int argc, char **argv);
+int ef_cmd_testnet(int argc, char **argv);
+int ef_cmd_load(int argc, char **argv);
+int ef_cmd_p2p_probe(int argc, char **argv);
+/* `edgefed bench consensus` (cmd_bench_consensus.c) */
+int ef_bench_consensus(int argc, char **argv);
+/* `edgefed sim` (cmd_sim.c) */
+int ef_cmd_sim(int argc, char **argv);
 
 #endif

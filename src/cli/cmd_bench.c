@@ -6,12 +6,12 @@
 #include "base/ef_err.h"
 #include "cli/cli.h"
 
-int ef_bench_ledger(int argc, char **argv);   /* cmd_bench_ledger.c */
 int ef_bench_api(int argc, char **argv);      /* cmd_bench_api.c */
 
 static const ef_cli_cmd ef_bench_cmds[] = {
     {"apply", "transactions applied per second vs bare Ed25519 verification", ef_bench_apply},
-    {"ledger", "4 and 7 validators: committed tx/s, commit latency, RSS, CPU, verify rate", ef_bench_ledger},
+    {"ledger", "4 and 7 validator processes: tx/s, commit latency, CPU, RSS, verify limit", ef_bench_ledger},
+    {"consensus", "engine CPU time and messages per committed height, n = 4..100", ef_bench_consensus},
     {"api", "HTTP API: p50/p99 of GET /status and GET /txs/{hash} under load (wrk)", ef_bench_api},
 };
 

@@ -157,7 +157,7 @@ int ef_admin_readline(ef_admin_reader *r, char **line)
 int ef_admin_write(int fd, const char *s, size_t len)
 {
     while (len) {
-        ssize_t k = write(fd, s, len);
+        ssize_t k = send(fd, s, len, MSG_NOSIGNAL);
         if (k < 0 && errno == EINTR) continue;
         if (k <= 0) return EF_EIO;
         s += k;

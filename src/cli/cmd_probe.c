@@ -12,6 +12,7 @@
 #include "base/ef_codec.h"
 #include "base/ef_crypto.h"
 #include "cli/cli.h"
+#include "consensus/ef_msg.h"
 #include "ledger/ef_tx.h"
 #include "net/ef_wire.h"
 
@@ -97,6 +98,8 @@ int ef_cmd_p2p_probe(int argc, char **argv)
         "        badmac       after a handshake, a frame with a flipped ciphertext bit\n"
         "        badsig-tx    after a handshake, a transaction with a bad signature\n"
         "        cons-nonval  after a handshake as a non-validator, a consensus message\n"
+        "        cons-badsig  after a handshake (with a validator's --key), a prevote for\n"
+        "                     --height H whose signature is wrong\n"
         "  Prints \"closed\" if the node closed the connection, \"open\" otherwise.\n";
     if (ef_cli_wants_help(argc, argv)) {
         fputs(usage, stdout);
@@ -155,6 +158,21 @@ int ef_cmd_p2p_probe(int argc, char **argv)
         } else if (!strcmp(kind, "badmac")) {
             ef_sess_seal(&s, EF_P2P_STATUS, "0123456789abcdef0123456789abcdef01234567", 40, &w);
             w.buf[10] ^= 0x20;
+        } else if (!strcmp(kind, "cons-badsig")) {
+            ef_msg m;
+            memset(&m, 0, sizeof m);
+            m.type = EF_MSG_PREVOTE;
+            snprintf(m.chain, sizeof m.chain, "%s", chain);
+            m.height = strtoull(ef_cli_opt(argc, argv, "height", "1"), NULL, 10);
+            m.round = 0;
+            m.has_value = false;
+            uint8_t *enc = NULL;
+            size_t el = 0;
+            if (ef_msg_sign_encode(&m, &kp, &enc, &el) == 0) {
+                enc[el - 1] ^= 0x10;
+                ef_sess_seal(&s, EF_P2P_CONSENSUS, enc, el, &w);
+            }
+            free(enc);
         } else if (!strcmp(kind, "badsig-tx") || !strcmp(kind, "cons-nonval")) {
             ef_tx tx;
             memset(&tx, 0, sizeof tx);

@@ -578,19 +578,9 @@ static int tn_check(const ef_testnet *tn)
     return rc;
 }
 
-typedef struct tn_txq {
-    bool found;
-} tn_txq;
-
-static int tn_tx_line(void *arg, const char *line)
-{
-    tn_txq *q = arg;
-    q->found = strncmp(line, "tx ", 3) == 0 && !strstr(line, " none");
-    return 1;
-}
-
 /* Every transaction listed in FILE ("HASH ..." lines) must be committed on every
- * running node. */
+ * running node. Queries are pipelined, EF_TXCHECK_CHUNK at a time per node. */
+#define EF_TXCHECK_CHUNK 256
 static int tn_txcheck(const ef_testnet *tn, const char *file)
 {
     FILE *f = fopen(file, "r");
@@ -599,24 +589,58 @@ static int tn_txcheck(const ef_testnet *tn, const char *file)
         return 1;
     }
     char line[256];
-    size_t checked = 0, missing = 0;
+    char (*hexes)[65] = NULL;
+    size_t n = 0, cap = 0;
     while (fgets(line, sizeof line, f)) {
         char hex[65];
         if (sscanf(line, "%64s", hex) != 1 || strlen(hex) != 64) continue;
-        checked++;
-        for (size_t i = 0; i < tn->len; i++) {
-            if (!ef_testnet_pid(&tn->nodes[i])) continue;
-            char cmd[80];
-            snprintf(cmd, sizeof cmd, "tx %s\n", hex);
-            tn_txq q = {false};
-            if (tn_admin(&tn->nodes[i], cmd, tn_tx_line, &q) || !q.found) {
-                printf("MISSING %s on %s\n", hex, tn->nodes[i].name);
-                missing++;
-            }
+        if (n == cap) {
+            cap = cap ? cap * 2 : 1024;
+            hexes = realloc(hexes, cap * sizeof *hexes);
         }
+        memcpy(hexes[n++], hex, 65);
     }
     fclose(f);
-    printf("txcheck: %zu acknowledged transactions, %zu missing\n", checked, missing);
+    size_t missing = 0, nodes = 0;
+    ef_admin_reader *r = malloc(sizeof *r);
+    for (size_t i = 0; i < tn->len; i++) {
+        if (!ef_testnet_pid(&tn->nodes[i])) continue;
+        int fd = ef_admin_connect(tn->nodes[i].home);
+        if (fd < 0) {
+            printf("UNREACHABLE %s\n", tn->nodes[i].name);
+            missing++;
+            continue;
+        }
+        nodes++;
+        r->fd = fd;
+        r->len = r->off = 0;
+        for (size_t k = 0; k < n; k += EF_TXCHECK_CHUNK) {
+            size_t m = EF_MIN((size_t)EF_TXCHECK_CHUNK, n - k);
+            char *q = malloc(m * 68 + 1);
+            size_t ql = 0;
+            for (size_t j = 0; j < m; j++) ql += (size_t)sprintf(q + ql, "tx %s\n", hexes[k + j]);
+            int rc = ef_admin_write(fd, q, ql);
+            free(q);
+            for (size_t j = 0; j < m && !rc; j++) {
+                char *ans;
+                if ((rc = ef_admin_readline(r, &ans))) break;
+                if (strncmp(ans, "tx ", 3) || strstr(ans, " none")) {
+                    printf("MISSING %s on %s\n", hexes[k + j], tn->nodes[i].name);
+                    missing++;
+                }
+            }
+            if (rc) {
+                printf("admin connection to %s failed\n", tn->nodes[i].name);
+                missing++;
+                break;
+            }
+        }
+        close(fd);
+    }
+    free(r);
+    free(hexes);
+    printf("txcheck: %zu acknowledged transactions checked on %zu nodes, %zu missing\n", n, nodes,
+           missing);
     return missing ? 1 : 0;
 }
 

@@ -14,13 +14,13 @@ static const ef_cli_cmd ef_cli_cmds[] = {
     {"chain", "local single-process ledger demo (no consensus)", ef_cmd_chain},
     {"bench", "benchmarks (edgefed bench --help)", ef_cmd_bench},
     {"query", "GET a path of a node's HTTP API", ef_cmd_query},
-    {"sim", "run the consensus simulator over seeds (faults, Byzantine nodes, checkers)", ef_cmd_sim},
     {"node", "run a ledger node", ef_cmd_node},
     {"status", "status of a running node (admin socket)", ef_cmd_status},
     {"submit", "submit signed transactions to a node (admin socket)", ef_cmd_submit},
     {"testnet", "local test networks: init, up, status, down", ef_cmd_testnet},
     {"load", "generate transaction load against a testnet", ef_cmd_load},
     {"p2p-probe", "send hostile P2P input to a node (tests)", ef_cmd_p2p_probe},
+    {"sim", "run the consensus simulator over seeds (faults, Byzantine nodes, checkers)", ef_cmd_sim},
 };
 
 static void ef_cli_usage(FILE *f)

@@ -85,8 +85,9 @@ struct ef_engine {
     int32_t valid_round;
     int valid_value;
 
-    ef_value values[EF_ENGINE_VALUES_MAX];
-    uint32_t nvalues;
+    ef_value *values;            /* grows up to EF_ENGINE_VALUES_MAX */
+    uint32_t nvalues, capvalues;
+    uint64_t value_bytes;        /* at most EF_ENGINE_VALUE_BYTES_MAX */
     ef_round *rounds[EF_ENGINE_ROUNDS_MAX];
 
     ef_buf future[EF_ENGINE_FUTURE_MAX];
@@ -239,8 +240,8 @@ static void ef_height_clear(ef_engine *e)
         e->rounds[r] = NULL;
     }
     for (uint32_t i = 0; i < e->nvalues; i++) free(e->values[i].bytes);
-    memset(e->values, 0, sizeof e->values);
     e->nvalues = 0;
+    e->value_bytes = 0;
     e->decided = false;
     e->round = 0;
     e->step = EF_STEP_PROPOSE;
@@ -268,7 +269,16 @@ static int ef_value_add(ef_engine *e, const uint8_t *p, size_t len, bool own)
         if (own) e->values[i].validity = 1;
         return i;
     }
-    if (e->nvalues >= EF_ENGINE_VALUES_MAX) return -1;
+    if (e->nvalues >= EF_ENGINE_VALUES_MAX || e->value_bytes + len > EF_ENGINE_VALUE_BYTES_MAX)
+        return -1;
+    if (e->nvalues == e->capvalues) {
+        uint32_t nc = e->capvalues ? e->capvalues * 2 : 8;
+        ef_value *nv = realloc(e->values, nc * sizeof *nv);
+        EF_ASSERT(nv);
+        e->values = nv;
+        e->capvalues = nc;
+    }
+    e->value_bytes += len;
     i = (int)e->nvalues++;
     e->values[i] = (ef_value){.id = id, .bytes = ef_dup(p, len), .len = len,
                               .validity = own ? 1 : 0};
@@ -372,7 +382,7 @@ static int ef_own_emit(ef_engine *e, uint32_t r, int which, uint8_t *p, size_t l
     return 0;
 }
 
-static void ef_insert_vote(ef_engine *e, const ef_msg *m, int idx);
+static bool ef_insert_vote(ef_engine *e, const ef_msg *m, int idx);
 static void ef_insert_proposal(ef_engine *e, const ef_msg *m, int idx, int value);
 
 /* Casts own vote of kind k in the current round (nil if id is NULL), unless one
@@ -497,20 +507,63 @@ static bool ef_slot_has(const ef_slot *s, bool has_value, const ef_hash *id)
     return false;
 }
 
-static void ef_insert_vote(ef_engine *e, const ef_msg *m, int idx)
+static uint64_t ef_tally_power(const ef_round *rd, int k, bool has_value, const ef_hash *id)
+{
+    if (!has_value) return rd->nil_power[k];
+    for (uint32_t i = 0; i < rd->ntally[k]; i++)
+        if (ef_hash_eq(&rd->tally[k][i].id, id)) return rd->tally[k][i].power;
+    return 0;
+}
+
+/* A full slot (a Byzantine validator sent many conflicting votes): the new vote
+ * replaces the kept one (never the first) whose value has the least support, if
+ * the new vote's value has at least as much. So junk votes cannot crowd out the
+ * one that completes a quorum. Counting fewer votes is always safe. */
+static bool ef_slot_evict(ef_engine *e, ef_round *rd, int k, ef_slot *s, const ef_msg *m,
+                          uint64_t power)
+{
+    (void)e;
+    uint8_t worst = 0;
+    uint64_t worst_power = UINT64_MAX;
+    for (uint8_t j = 1; j < s->count; j++) {
+        uint64_t p = ef_tally_power(rd, k, s->v[j].has_value, &s->v[j].id);
+        if (p < worst_power) {
+            worst_power = p;
+            worst = j;
+        }
+    }
+    if (worst == 0 || ef_tally_power(rd, k, m->has_value, &m->value_id) < worst_power) return false;
+    const ef_vent *w = &s->v[worst];
+    bool nil_elsewhere = false;
+    for (uint8_t j = 0; j < s->count; j++)
+        if (j != worst && !s->v[j].has_value) nil_elsewhere = true;
+    if (w->has_value) {
+        for (uint32_t i = 0; i < rd->ntally[k]; i++)
+            if (ef_hash_eq(&rd->tally[k][i].id, &w->id)) rd->tally[k][i].power -= power;
+    } else if (!nil_elsewhere) {
+        rd->nil_power[k] -= power;
+    }
+    s->v[worst] = s->v[--s->count];
+    return true;
+}
+
+/* Returns false if the vote was not kept (a copy, or a full slot). */
+static bool ef_insert_vote(ef_engine *e, const ef_msg *m, int idx)
 {
     ef_round *rd = ef_round_get(e, m->round);
     EF_ASSERT(rd);
     int k = m->type == EF_MSG_PREVOTE ? EF_K_PREVOTE : EF_K_PRECOMMIT;
     ef_slot *s = &rd->slot[k][idx];
     /* a copy of one we have (only own messages can get here twice) or no room */
-    if (ef_slot_has(s, m->has_value, &m->value_id) || s->count >= EF_ENGINE_VOTES_PER_SLOT) return;
+    if (ef_slot_has(s, m->has_value, &m->value_id)) return false;
     uint64_t power = e->vs.v[idx].power;
+    if (s->count >= EF_ENGINE_VOTES_PER_SLOT && !ef_slot_evict(e, rd, k, s, m, power)) return false;
     bool had_nil = ef_slot_has(s, false, &(ef_hash){0});
     if (s->count == 0) rd->any_power[k] += power;
     s->v[s->count++] = (ef_vent){.has_value = m->has_value, .id = m->value_id, .sig = m->sig};
     if (m->has_value || !had_nil) ef_tally_add(rd, k, m->has_value, &m->value_id, power);
     ef_mark_seen(e, rd, idx);
+    return true;
 }
 
 static void ef_insert_proposal(ef_engine *e, const ef_msg *m, int idx, int value)
@@ -558,6 +611,42 @@ static void ef_decide(ef_engine *e, uint32_t r, int vi)
     ef_out_push(e, &o);
     e->decided = true;
     e->stats.commits++;
+}
+
+/* WAL lock record: the value we lock on and the prevotes for it (see ef_wal.h). */
+static int ef_wal_put_lock(ef_engine *e, int vi)
+{
+    if (!e->has_key || e->self < 0 || e->err) return e->err;
+    const ef_round *rd = e->rounds[e->round];
+    const ef_hash *id = &e->values[vi].id;
+    ef_wr w;
+    ef_wr_init(&w);
+    ef_wr_u8(&w, EF_WAL_REC_LOCK);
+    ef_wr_u64(&w, e->height);
+    ef_wr_u32(&w, e->round);
+    ef_wr_bytes(&w, e->values[vi].bytes, e->values[vi].len);
+    uint16_t count = 0;
+    for (uint32_t i = 0; i < rd->n; i++)
+        if (ef_slot_has(&rd->slot[EF_K_PREVOTE][i], true, id)) count++;
+    ef_wr_u16(&w, count);
+    for (uint32_t i = 0; i < rd->n; i++) {
+        const ef_slot *sl = &rd->slot[EF_K_PREVOTE][i];
+        for (uint8_t j = 0; j < sl->count; j++) {
+            if (!sl->v[j].has_value || !ef_hash_eq(&sl->v[j].id, id)) continue;
+            size_t len;
+            uint8_t *p = ef_vote_encode(e, EF_K_PREVOTE, e->round, (int)i, &sl->v[j], &len);
+            ef_wr_bytes(&w, p, len);
+            free(p);
+            break;
+        }
+    }
+    int rc = w.err;
+    if (!rc && (rc = e->cfg.wal.append(e->cfg.wal.ctx, w.buf, w.len))) {
+        e->err = rc;
+        EF_LOGE("consensus", "WAL append failed: %s; engine stops signing", ef_strerror(rc));
+    }
+    ef_wr_free(&w);
+    return rc;
 }
 
 /* Prevote decision of lines 22-33 for proposal value vi with proof-of-lock round vr. */
@@ -622,6 +711,10 @@ static bool ef_rules_once(ef_engine *e, int *rc)
             if (e->step == EF_STEP_PREVOTE) {
                 e->locked_round = (int32_t)e->round;
                 e->locked_id = id;
+                /* The locked value and its proof of lock go to the WAL before the
+                 * precommit, so that after a restart we can still propose it and
+                 * others can check it (liveness). */
+                if ((*rc = ef_wal_put_lock(e, vi))) return true;
                 *rc = ef_vote(e, EF_K_PRECOMMIT, &id);
             }
             e->valid_round = (int32_t)e->round;
@@ -685,7 +778,9 @@ static void ef_receive(ef_engine *e, const uint8_t *p, size_t len, bool own)
         e->stats.dropped[EF_DROP_HEIGHT]++;
         return;
     }
-    if (m.round >= EF_ENGINE_ROUNDS_MAX || m.round > e->round + EF_ENGINE_ROUND_AHEAD) {
+    /* Any round that can be tracked: a validator left far behind in rounds must
+     * still see f+1 of a higher round to skip there (lines 55-56). */
+    if (m.round >= EF_ENGINE_ROUNDS_MAX) {
         e->stats.dropped[EF_DROP_ROUND]++;
         return;
     }
@@ -711,7 +806,9 @@ static void ef_receive(ef_engine *e, const uint8_t *p, size_t len, bool own)
             e->stats.dropped[EF_DROP_BAD_SIG]++;
             return;
         }
-        int vi = ef_value_add(e, m.value, m.value_len, own);
+        /* Of a second, conflicting proposal the value is kept once per round. */
+        int vi = rd->has_prop && rd->prop_equivocated ? -1
+                                                       : ef_value_add(e, m.value, m.value_len, own);
         if (rd->has_prop) {
             /* A second, different proposal: equivocation. Keep its value (a quorum
              * may form on it) and the evidence. */
@@ -722,19 +819,9 @@ static void ef_receive(ef_engine *e, const uint8_t *p, size_t len, bool own)
                                 .value = e->values[rd->prop_value].bytes,
                                 .value_len = e->values[rd->prop_value].len, .sig = rd->prop_sig};
                 memcpy(first.chain, e->chain, sizeof first.chain);
-                ef_wr w;
-                ef_wr_init(&w);
-                ef_wr_u8(&w, EF_MSG_PROPOSAL);
-                ef_wr_str(&w, first.chain);
-                ef_wr_u64(&w, first.height);
-                ef_wr_u32(&w, first.round);
-                ef_wr_raw(&w, &first.signer, sizeof first.signer);
-                ef_wr_u32(&w, first.valid_round);
-                ef_wr_bytes(&w, first.value, first.value_len);
-                ef_wr_raw(&w, &first.sig, sizeof first.sig);
                 size_t a_len;
-                uint8_t *a = ef_wr_take(&w, &a_len);
-                if (a) ef_out_evidence(e, a, a_len, p, len);
+                uint8_t *a;
+                if (ef_msg_encode(&first, &a, &a_len) == 0) ef_out_evidence(e, a, a_len, p, len);
             }
             e->stats.dropped[EF_DROP_EQUIVOCATION]++;
             ef_mark_seen(e, rd, idx);
@@ -762,11 +849,10 @@ static void ef_receive(ef_engine *e, const uint8_t *p, size_t len, bool own)
             uint8_t *a = ef_vote_encode(e, k, m.round, idx, &s->v[0], &a_len);
             ef_out_evidence(e, a, a_len, p, len);
         }
-        if (s->count >= EF_ENGINE_VOTES_PER_SLOT) {
+        if (!ef_insert_vote(e, &m, idx)) {
             e->stats.dropped[EF_DROP_EQUIVOCATION]++;
             return;
         }
-        ef_insert_vote(e, &m, idx);
     }
     e->stats.accepted++;
 }
@@ -797,13 +883,31 @@ int ef_engine_on_timeout(ef_engine *e, uint64_t height, uint32_t round, ef_step 
     case EF_STEP_RESEND: {
         /* Not in the paper, whose gossip layer delivers eventually: re-send own
          * latest messages so that lost ones are made good. */
-        ef_round *rd = e->rounds[e->round];
-        for (int i = 0; rd && i < 3; i++) {
-            if (rd->own[i]) {
-                ef_out_broadcast(e, rd->own[i], rd->own_len[i]);
-                e->stats.resent++;
+        /* The previous round's too: validators still in it may lack our votes
+         * and, without them, never reach their own timeouts. */
+        for (uint32_t r = e->round > 0 ? e->round - 1 : 0; r <= e->round; r++) {
+            ef_round *pr = e->rounds[r];
+            for (int i = 0; pr && i < 3; i++) {
+                if (pr->own[i]) {
+                    ef_out_broadcast(e, pr->own[i], pr->own_len[i]);
+                    e->stats.resent++;
+                }
             }
         }
+        /* And the precommits that made us leave the previous round: the paper
+         * assumes a gossip layer that relays what a correct validator received;
+         * without them, validators still in that round may wait forever (a
+         * Byzantine validator can send its precommit to some of us only). */
+        ef_round *prev = e->round > 0 ? e->rounds[e->round - 1] : NULL;
+        for (uint32_t i = 0; prev && i < prev->n; i++) {
+            const ef_slot *sl = &prev->slot[EF_K_PRECOMMIT][i];
+            if ((int)i == e->self || sl->count == 0) continue;
+            size_t len;
+            uint8_t *p = ef_vote_encode(e, EF_K_PRECOMMIT, e->round - 1, (int)i, &sl->v[0], &len);
+            ef_out_broadcast(e, p, len);
+            free(p);
+        }
+        ef_round *rd = e->rounds[e->round];
         if (rd && rd->own[EF_OWN_PROPOSAL] && rd->has_prop && rd->prop_value >= 0 &&
             rd->prop_vr != EF_ROUND_NONE)
             ef_send_pol(e, rd->prop_vr, &e->values[rd->prop_value].id);
@@ -865,6 +969,37 @@ static int ef_wal_visit(void *arg, const uint8_t *rec, size_t len)
     ef_wal_scan *s = arg;
     ef_engine *e = s->e;
     ef_msg m;
+    if (len > 13 && rec[0] == EF_WAL_REC_LOCK) {
+        ef_rd r;
+        uint8_t tag;
+        uint64_t h;
+        uint32_t round;
+        uint16_t count = 0;
+        const uint8_t *v;
+        size_t vlen;
+        ef_rd_init(&r, rec, len);
+        ef_rd_u8(&r, &tag);
+        ef_rd_u64(&r, &h);
+        ef_rd_u32(&r, &round);
+        ef_rd_bytes(&r, &v, &vlen, EF_MSG_VALUE_MAX);
+        ef_rd_u16(&r, &count);
+        if (r.err || h < s->h) return 0;
+        s->later = true;
+        if (h != s->h || vlen == 0) return 0;
+        (void)ef_value_add(e, v, vlen, true); /* it was validated before we locked */
+        for (uint16_t i = 0; i < count && !r.err; i++) {
+            const uint8_t *vote;
+            size_t vote_len;
+            ef_msg vm;
+            if (ef_rd_bytes(&r, &vote, &vote_len, EF_MSG_SIZE_MAX)) break;
+            if (ef_msg_decode(&vm, vote, vote_len) || vm.type != EF_MSG_PREVOTE || vm.height != h ||
+                vm.round >= EF_ENGINE_ROUNDS_MAX || strcmp(vm.chain, e->chain))
+                continue;
+            int idx = ef_cvset_index(&e->vs, &vm.signer);
+            if (idx >= 0) (void)ef_insert_vote(e, &vm, idx);
+        }
+        return 0;
+    }
     if (ef_msg_decode(&m, rec, len)) return 0; /* intact but foreign: skip */
     if (m.height < s->h) return 0;
     s->later = true;
@@ -918,6 +1053,12 @@ int ef_engine_start_height(ef_engine *e, uint64_t h, const ef_vset *vs)
         for (uint32_t r = 0; r < EF_ENGINE_ROUNDS_MAX; r++) {
             ef_round *rd = e->rounds[r];
             if (rd && (rd->own[0] || rd->own[1] || rd->own[2])) start = r;
+        }
+        /* The locked value is also our valid value: we can propose it again. */
+        int vi = e->locked_round >= 0 ? ef_value_find(e, &e->locked_id) : -1;
+        if (vi >= 0) {
+            e->valid_round = e->locked_round;
+            e->valid_value = vi;
         }
     }
     if ((rc = ef_start_round(e, start))) return rc;
@@ -973,6 +1114,7 @@ void ef_engine_free(ef_engine *e)
 {
     if (!e) return;
     ef_height_clear(e);
+    free(e->values);
     for (uint32_t i = 0; i < e->nfuture; i++) free(e->future[i].p);
     ef_engine_out o;
     while (ef_engine_poll(e, &o)) ef_engine_out_free(&o);

@@ -47,10 +47,11 @@
 
 #define EF_ENGINE_OUT_MAX 1024u       /* pending outputs; inputs fail with EF_EFULL past half */
 #define EF_ENGINE_FUTURE_MAX 256u     /* buffered messages for the next height */
-#define EF_ENGINE_ROUNDS_MAX 256u     /* rounds tracked per height */
-#define EF_ENGINE_ROUND_AHEAD 16u     /* messages up to round_p + this are kept */
-#define EF_ENGINE_VALUES_MAX 32u      /* distinct proposed values kept per height */
-#define EF_ENGINE_VOTES_PER_SLOT 4u   /* conflicting votes counted per validator, round and kind */
+#define EF_ENGINE_ROUNDS_MAX 256u     /* rounds tracked per height (memory per round: about
+                                         2 * n * EF_ENGINE_VOTES_PER_SLOT * 140 bytes) */
+#define EF_ENGINE_VALUES_MAX 512u     /* distinct proposed values kept per height */
+#define EF_ENGINE_VALUE_BYTES_MAX (256u << 20) /* their total size */
+#define EF_ENGINE_VOTES_PER_SLOT 8u   /* conflicting votes counted per validator, round and kind */
 
 typedef enum ef_step {
     EF_STEP_PROPOSE = 1,
@@ -120,7 +121,7 @@ typedef enum ef_drop {
     EF_DROP_DECODE = 0,     /* malformed */
     EF_DROP_CHAIN,          /* another chain id */
     EF_DROP_HEIGHT,         /* an old height, or more than one ahead */
-    EF_DROP_ROUND,          /* round too far ahead or past EF_ENGINE_ROUNDS_MAX */
+    EF_DROP_ROUND,          /* round >= EF_ENGINE_ROUNDS_MAX */
     EF_DROP_NOT_VALIDATOR,  /* signer not in the validator set */
     EF_DROP_BAD_SIG,        /* signature does not verify */
     EF_DROP_NOT_PROPOSER,   /* proposal from someone not the round's proposer */

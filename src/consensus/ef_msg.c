@@ -110,6 +110,24 @@ fail:
     return rc;
 }
 
+int ef_msg_encode(const ef_msg *m, uint8_t **out, size_t *out_len)
+{
+    ef_wr w;
+    *out = NULL;
+    *out_len = 0;
+    if (!ef_msg_fields_ok(m)) return EF_EINVAL;
+    ef_wr_init(&w);
+    ef_msg_write_body(&w, m);
+    ef_wr_raw(&w, &m->sig, sizeof m->sig);
+    if (w.err) {
+        int rc = w.err;
+        ef_wr_free(&w);
+        return rc;
+    }
+    *out = ef_wr_take(&w, out_len);
+    return *out ? 0 : EF_ENOMEM;
+}
+
 bool ef_msg_verify_with(const ef_msg *m, ef_verify_fn verify, void *ctx)
 {
     ef_wr w;

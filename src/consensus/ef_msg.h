@@ -70,6 +70,10 @@ EF_MUST_USE int ef_msg_decode(ef_msg *m, const uint8_t *p, size_t len);
  * (m would not decode), or EF_ENOMEM. */
 EF_MUST_USE int ef_msg_sign_encode(ef_msg *m, const ef_keypair *kp, uint8_t **out, size_t *out_len);
 
+/* Encodes m as it is, m->sig included (re-sending or relaying a received
+ * message). *out is malloc'ed. Returns 0, EF_EINVAL, or EF_ENOMEM. */
+EF_MUST_USE int ef_msg_encode(const ef_msg *m, uint8_t **out, size_t *out_len);
+
 /* true if m->sig is m->signer's signature of m. Thread-safe. */
 EF_MUST_USE bool ef_msg_verify(const ef_msg *m);
 

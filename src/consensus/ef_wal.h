@@ -13,11 +13,24 @@
  * the records back so it never signs a different value for the same height,
  * round and step, and it recovers its lock.
  *
- * A record is one signed consensus message (ef_msg.h), at most EF_WAL_RECORD_MAX
- * bytes. The storage is a table of function pointers with two sides: a file
+ * A record is at most EF_WAL_RECORD_MAX bytes and is either one signed consensus
+ * message (ef_msg.h; its first byte is the message type, 1..3) or a lock record,
+ * written before the precommit that locks, so that after a restart the validator
+ * can propose its locked value again with its proof of lock:
+ *
+ *   field    type    meaning
+ *   kind     u8      EF_WAL_REC_LOCK (0xf0)
+ *   height   u64     the height
+ *   round    u32     the round of the lock
+ *   value    bytes   the locked value (<= EF_MSG_VALUE_MAX)
+ *   count    u16     number of prevotes that follow
+ *   count x  bytes   a prevote message for the value in that round (signed by its validator)
+ *
+ * The storage is a table of function pointers with two sides: a file
  * (ef_wal_file_*) for the node and a memory one (ef_wal_mem_*) for the simulator,
  * which survives a simulated crash because the simulator owns it. */
-#define EF_WAL_RECORD_MAX EF_MSG_SIZE_MAX
+#define EF_WAL_RECORD_MAX (EF_MSG_SIZE_MAX + 64u + EF_VSET_MAX * (EF_MSG_VOTE_SIGNED_MAX + EF_SIG_SIZE + 4u))
+#define EF_WAL_REC_LOCK 0xf0u
 
 typedef int (*ef_wal_visit_fn)(void *arg, const uint8_t *rec, size_t len);
 

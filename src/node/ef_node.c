@@ -3,6 +3,7 @@
 #include "node/ef_node.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -503,7 +504,8 @@ static void node_lat_record(ef_node *n, double ms)
 static int node_apply_committed(ef_node *n, const uint8_t *blk, size_t len, const uint8_t *cert,
                                 size_t cert_len)
 {
-    int rc = ef_ledger_commit(n->store, blk, len, cert, cert_len);
+    ef_ledger_hooks hooks = {ef_mempool_sig_verified, n->mp};
+    int rc = ef_ledger_commit_ex(n->store, blk, len, cert, cert_len, &hooks);
     if (rc) return rc;
     ef_block b;
     rc = ef_block_decode(&b, blk, len);
@@ -1050,6 +1052,11 @@ int ef_node_open(ef_node **out, const ef_node_config *cfg)
     int rc;
     char err[256];
     *out = NULL;
+    /* Blocks and proposals are large, short-lived buffers: keep glibc from raising
+     * its mmap threshold after the first one is freed (it would then serve them
+     * from the heap and never give the memory back). */
+    mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+    mallopt(M_TRIM_THRESHOLD, 1 << 20);
     ef_node *n = calloc(1, sizeof *n);
     if (!n) return EF_ENOMEM;
     n->cfg = *cfg;

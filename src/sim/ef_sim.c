@@ -343,7 +343,7 @@ static void ef_check_commit(ef_sim *s, uint32_t node, const ef_engine_out *o)
         ef_violation(s, "node %u commit at height %llu: value id mismatch", node,
                      (unsigned long long)o->height);
     int rc = ef_cert_verify_with(o->cert, o->cert_len, EF_SIM_CHAIN, o->height, &o->value_id,
-                                 &s->vs, s->cfg->verify_cache ? ef_sim_verify : NULL, s);
+                                 &s->vs, ef_sim_verify, s);
     if (rc)
         ef_violation(s, "node %u commit at height %llu: certificate rejected (%s)", node,
                      (unsigned long long)o->height, ef_strerror(rc));
@@ -729,8 +729,9 @@ int ef_sim_run(const ef_sim_cfg *cfg, ef_sim_result *res)
     s->n = cfg->validators;
     s->decided_cap = 64;
     s->decided = calloc(s->decided_cap, sizeof *s->decided);
-    s->vcache = cfg->verify_cache ? calloc(1u << EF_SIM_VCACHE_BITS, sizeof *s->vcache) : NULL;
-    if (!s->decided || (cfg->verify_cache && !s->vcache)) {
+    /* the checkers always use the cache; engines only with verify_cache */
+    s->vcache = calloc(1u << EF_SIM_VCACHE_BITS, sizeof *s->vcache);
+    if (!s->decided || !s->vcache) {
         rc = EF_ENOMEM;
         goto out;
     }

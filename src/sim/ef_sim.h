@@ -48,7 +48,8 @@ typedef struct ef_sim_cfg {
     uint32_t partitions;
     uint32_t crashes;
     bool bug_ignore_lock;         /* plant the bug in honest engines */
-    bool verify_cache;            /* share signature verifications between nodes (speed) */
+    bool verify_cache;            /* engines share verified signatures (speed; off = each engine
+                                     verifies every signature itself, as real nodes do) */
     bool measure_cpu;             /* time engine calls (thread CPU time) */
 } ef_sim_cfg;
 
