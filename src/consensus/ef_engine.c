@@ -752,8 +752,9 @@ static int ef_input_check(const ef_engine *e)
     return 0;
 }
 
-/* Processes one message; own = restored from the WAL (trusted, no signature check). */
-static void ef_receive(ef_engine *e, const uint8_t *p, size_t len, bool own)
+/* Processes one received message (own messages enter through ef_vote / ef_propose
+ * and the WAL replay, never here). */
+static void ef_receive(ef_engine *e, const uint8_t *p, size_t len)
 {
     ef_msg m;
     e->stats.received++;
@@ -802,13 +803,13 @@ static void ef_receive(ef_engine *e, const uint8_t *p, size_t len, bool own)
             e->stats.dropped[EF_DROP_DUPLICATE]++;
             return;
         }
-        if (!own && !ef_msg_verify_with(&m, e->cfg.verify, e->cfg.verify_ctx)) {
+        if (!ef_msg_verify_with(&m, e->cfg.verify, e->cfg.verify_ctx)) {
             e->stats.dropped[EF_DROP_BAD_SIG]++;
             return;
         }
         /* Of a second, conflicting proposal the value is kept once per round. */
         int vi = rd->has_prop && rd->prop_equivocated ? -1
-                                                       : ef_value_add(e, m.value, m.value_len, own);
+                                                       : ef_value_add(e, m.value, m.value_len, false);
         if (rd->has_prop) {
             /* A second, different proposal: equivocation. Keep its value (a quorum
              * may form on it) and the evidence. */
@@ -839,7 +840,7 @@ static void ef_receive(ef_engine *e, const uint8_t *p, size_t len, bool own)
             e->stats.dropped[EF_DROP_DUPLICATE]++;
             return;
         }
-        if (!own && !ef_msg_verify_with(&m, e->cfg.verify, e->cfg.verify_ctx)) {
+        if (!ef_msg_verify_with(&m, e->cfg.verify, e->cfg.verify_ctx)) {
             e->stats.dropped[EF_DROP_BAD_SIG]++;
             return;
         }
@@ -861,7 +862,7 @@ int ef_engine_on_message(ef_engine *e, const uint8_t *msg, size_t len)
 {
     int rc;
     if ((rc = ef_input_check(e))) return rc;
-    ef_receive(e, msg, len, false);
+    ef_receive(e, msg, len);
     return ef_rules(e);
 }
 
@@ -1070,7 +1071,7 @@ int ef_engine_start_height(ef_engine *e, uint64_t h, const ef_vset *vs)
     e->nfuture = 0;
     for (uint32_t i = 0; i < n; i++) {
         e->stats.received--; /* counted when buffered */
-        ef_receive(e, fut[i].p, fut[i].len, false);
+        ef_receive(e, fut[i].p, fut[i].len);
         free(fut[i].p);
     }
     free(fut);
