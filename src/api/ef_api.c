@@ -6,6 +6,7 @@
 #include <microhttpd.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -564,6 +565,7 @@ done:
 
 typedef struct ef_sse {
     ef_api *api;
+    int fd;                                /* the client's socket, to notice it leaving */
     uint64_t next;                         /* next height to send */
     bool want_blocks, want_events;
     char contract[32];                     /* "" = any */
@@ -686,6 +688,18 @@ out:
     return rc;
 }
 
+/* true if the client closed its end (while the stream waits for blocks, MHD
+ * would only notice at the next write, up to a keepalive later). */
+static bool ef_sse_peer_gone(const ef_sse *s)
+{
+    if (s->fd < 0) return false;
+    struct pollfd p = {.fd = s->fd, .events = POLLIN | POLLRDHUP};
+    if (poll(&p, 1, 0) <= 0) return false;
+    if (p.revents & (POLLHUP | POLLRDHUP | POLLERR)) return true;
+    char c;
+    return (p.revents & POLLIN) && recv(s->fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
+}
+
 static ssize_t ef_sse_read(void *cls, uint64_t pos, char *dst, size_t max)
 {
     (void)pos;
@@ -717,6 +731,7 @@ static ssize_t ef_sse_read(void *cls, uint64_t pos, char *dst, size_t max)
             continue;
         }
     nap:;
+        if (ef_sse_peer_gone(s)) return MHD_CONTENT_READER_END_WITH_ERROR;
         uint64_t now = ef_api_now_ms();
         if (now - s->last_write_ms >= EF_API_SSE_KEEPALIVE_MS) {
             if (ef_sse_append(s, ": keepalive\n\n", 13)) return MHD_CONTENT_READER_END_WITH_ERROR;
@@ -759,6 +774,8 @@ static enum MHD_Result ef_api_events(ef_api *api, struct MHD_Connection *c)
     ef_sse *s = calloc(1, sizeof *s);
     if (!s) return ef_api_reply_err(api, c, 503, EF_ENOMEM, "out of memory");
     s->api = api;
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+    s->fd = ci ? ci->connect_fd : -1;
     s->want_blocks = s->want_events = true;
     if (ks && !strcmp(ks, "block")) s->want_events = false;
     else if (ks && !strcmp(ks, "event")) s->want_blocks = false;

@@ -955,6 +955,47 @@ static void test_api_follow_across_restart(void **state)
     ef_api_stop(a);
 }
 
+/* Status code of a response read from an open socket (first line only). */
+static int t_read_status(int fd)
+{
+    char buf[128] = {0};
+    ssize_t r = recv(fd, buf, sizeof buf - 1, 0);
+    int code = 0;
+    if (r > 12) sscanf(buf, "HTTP/1.%*d %d", &code);
+    return code;
+}
+
+/* EF_API_SSE_MAX streams are served at once; one more gets 503; closing one frees
+ * its slot. */
+static void test_api_stream_limit(void **state)
+{
+    (void)state;
+    uint16_t port = ef_api_port(env->api);
+    const char req[] = "GET /events HTTP/1.1\r\nHost: x\r\n\r\n";
+    int fds[EF_API_SSE_MAX + 1];
+    for (int i = 0; i < EF_API_SSE_MAX; i++) {
+        fds[i] = t_connect(port);
+        assert_int_equal(send(fds[i], req, sizeof req - 1, MSG_NOSIGNAL), (ssize_t)(sizeof req - 1));
+        assert_int_equal(t_read_status(fds[i]), 200);
+    }
+    fds[EF_API_SSE_MAX] = t_connect(port);
+    send(fds[EF_API_SSE_MAX], req, sizeof req - 1, MSG_NOSIGNAL);
+    assert_int_equal(t_read_status(fds[EF_API_SSE_MAX]), 503);
+    close(fds[EF_API_SSE_MAX]);
+    json_decref(t_get(env->cl, "/status", 200));             /* other requests still served */
+    close(fds[0]);
+    int code = 0;
+    for (int tries = 0; tries < 50 && code != 200; tries++) {   /* the server notices the close */
+        usleep(100000);
+        int fd = t_connect(port);
+        send(fd, req, sizeof req - 1, MSG_NOSIGNAL);
+        code = t_read_status(fd);
+        close(fd);
+    }
+    assert_int_equal(code, 200);
+    for (int i = 1; i < EF_API_SSE_MAX; i++) close(fds[i]);
+}
+
 /* A private API restricted to one domain: the validator of domain d0 reads on a
  * d0 node, not on a d9 node. */
 static void test_api_private_domain(void **state)
@@ -1020,6 +1061,7 @@ int main(void)
         cmocka_unit_test(test_api_private_reads),
         cmocka_unit_test(test_api_follow_across_restart),
         cmocka_unit_test(test_api_private_domain),
+        cmocka_unit_test(test_api_stream_limit),
         cmocka_unit_test(test_api_status_cache),
         cmocka_unit_test(test_api_connection_limits),
         cmocka_unit_test(test_api_config_errors),
