@@ -630,7 +630,7 @@ static int ef_sse_block(ef_sse *s, uint64_t h)
 {
     ef_api *api = s->api;
     json_t *b = NULL;
-    int rc = api->be.block(api->be.ctx, h, true, &b);
+    int rc = api->be.block(api->be.ctx, h, s->want_events, &b);   /* summaries need no txs */
     if (rc) return rc;
     json_t *out[1 + 256];       /* pending messages; flushed when full */
     const char *types[1 + 256];
@@ -639,8 +639,8 @@ static int ef_sse_block(ef_sse *s, uint64_t h)
     if (s->want_blocks) {
         json_t *sum = json_pack("{s:I, s:O?, s:O?, s:O?, s:I}", "height", (json_int_t)h,
                                 "hash", json_object_get(b, "hash"), "time_ms", json_object_get(b, "time_ms"),
-                                "proposer", json_object_get(b, "proposer"),
-                                "txs", (json_int_t)json_array_size(txs));
+                                "proposer", json_object_get(b, "proposer"), "txs",
+                                (json_int_t)(json_is_array(txs) ? json_array_size(txs) : (size_t)json_integer_value(txs)));
         if (!sum) { rc = EF_ENOMEM; goto out; }
         types[n] = "block";
         out[n++] = sum;
