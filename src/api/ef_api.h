@@ -26,8 +26,9 @@
  * Errors: a JSON body {"error": "text", "code": "ENAME"} where code is an
  * ef_errname() of src/base/ef_err.h, with status 400 (malformed), 403 (private
  * ledger, unsigned or outsider), 404, 405, 409 (nonce, duplicate), 413 (body over
- * EF_API_BODY_MAX), 422 (well-formed but invalid: signature, chain), 503 (full,
- * shutting down) or 504 (wait timed out). Headers over EF_API_HEADER_MEM get
+ * EF_API_BODY_MAX), 414 (target over EF_API_PATH_MAX), 415 (content type), 422
+ * (well-formed but invalid: signature, chain), 503 (full, shutting down) or 504
+ * (wait timed out). Headers over EF_API_HEADER_MEM get
  * libmicrohttpd's own 431.
  *
  * Event stream (GET /events?from=H&contract=C&event=E1,E2&kind=all|block|event):
@@ -50,8 +51,8 @@
  * time must be within EF_API_SIG_WINDOW_MS of the server's clock, the signature
  * must verify, a signature is accepted once only (a replay within the window is
  * refused), and the key must be an account registered on the ledger (backend
- * is_member), of ef_api_config.domain if that is set. Any
- * failure is 403.
+ * is_member), of ef_api_config.domain if that is set. Any failure is 403 (503
+ * only if EF_API_REPLAY_MAX signatures are remembered at once).
  *
  * Threading: ef_api_start/ef_api_stop from one thread; ef_api_notify_commit from
  * any thread. Backend functions are called concurrently from the server's
