@@ -98,6 +98,7 @@ static int ef_client_setup(ef_client *cl, const char *method, const char *target
     curl_easy_setopt(cl->curl, CURLOPT_TCP_NODELAY, 1L);
     curl_easy_setopt(cl->curl, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
     curl_easy_setopt(cl->curl, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(cl->curl, CURLOPT_PATH_AS_IS, 1L);    /* send the target as signed */
     if (!strcmp(method, "POST")) curl_easy_setopt(cl->curl, CURLOPT_POST, 1L);
     else if (strcmp(method, "GET")) curl_easy_setopt(cl->curl, CURLOPT_CUSTOMREQUEST, method);
     if (cl->sign) {
@@ -135,6 +136,10 @@ int ef_client_request(ef_client *cl, const char *method, const char *target, con
     ef_client_buf b = {.max = EF_CLIENT_RESP_MAX};
     int rc = ef_client_setup(cl, method, target, &hdrs);
     if (rc) goto out;
+    if (!body && !strcmp(method, "POST")) {           /* an empty body, not stdin */
+        curl_easy_setopt(cl->curl, CURLOPT_POSTFIELDS, "");
+        curl_easy_setopt(cl->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)0);
+    }
     if (body) {
         char line[128];
         snprintf(line, sizeof line, "Content-Type: %s", ctype ? ctype : "application/json");
