@@ -307,9 +307,18 @@ static enum MHD_Result ef_api_get_json(ef_api *api, struct MHD_Connection *c, in
     return ef_api_reply_json(api, c, 200, j);
 }
 
+/* Transactions committed in blocks 1..*counted: the backend's count, or ours. */
+static uint64_t ef_api_txs(ef_api *api, uint64_t *counted)
+{
+    if (api->be.txs_total) return api->be.txs_total(api->be.ctx, counted);
+    *counted = atomic_load(&api->txs_counted);
+    return atomic_load(&api->txs_total);
+}
+
 static enum MHD_Result ef_api_status(ef_api *api, struct MHD_Connection *c)
 {
-    uint64_t txs = atomic_load(&api->txs_total), counted = atomic_load(&api->txs_counted);
+    uint64_t counted;
+    uint64_t txs = ef_api_txs(api, &counted);
     uint64_t version = api->be.status_version ? api->be.status_version(api->be.ctx) : 0;
     if (api->be.status_version) {             /* unchanged since the last answer? */
         char *copy = NULL;
@@ -884,7 +893,8 @@ static enum MHD_Result ef_api_metrics_get(ef_api *api, struct MHD_Connection *c)
     ef_api_metrics m;
     memset(&m, 0, sizeof m);
     m.height = api->be.height(api->be.ctx);
-    m.txs_committed = atomic_load(&api->txs_total);
+    uint64_t counted;
+    m.txs_committed = ef_api_txs(api, &counted);
     if (api->be.metrics) {
         int rc = api->be.metrics(api->be.ctx, &m);
         if (rc) return ef_api_reply_err(api, c, 0, rc, "metrics: %s", ef_strerror(rc));
@@ -1201,7 +1211,8 @@ int ef_api_start(ef_api **out, const ef_api_config *cfg, const ef_api_backend *b
         EF_LOGE(EF_API_LOG, "cannot listen on %s", cfg->listen);
         goto fail;
     }
-    if (pthread_create(&api->counter, NULL, ef_api_counter_main, api) == 0) api->counter_started = true;
+    if (!be->txs_total && pthread_create(&api->counter, NULL, ef_api_counter_main, api) == 0)
+        api->counter_started = true;
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(api->mhd, MHD_DAEMON_INFO_BIND_PORT);
     api->port = info ? info->port : ntohs(sa.sin_port);
     EF_LOGI(EF_API_LOG, "listening on %s (port %u)%s%s", cfg->listen, api->port,

@@ -159,6 +159,10 @@ typedef struct ef_api_backend {
      * While it stays the same the server answers /status from its last
      * serialization without calling status(). Must be much cheaper than status(). */
     uint64_t (*status_version)(void *ctx);
+    /* Optional: transactions committed in blocks 1..*height (the backend sets
+     * *height). Without it the server counts them itself, reading every block
+     * summary once at start and each new block after. */
+    uint64_t (*txs_total)(void *ctx, uint64_t *height);
 } ef_api_backend;
 
 typedef struct ef_api_config {

@@ -83,7 +83,10 @@ acc=$("$E" query "/accounts/$OBSPUB")
 [ "$("$E" query "/state/bank/balance/$OBSPUB" | jq .balance)" = $((bal0 - 77)) ] || fail "state query"
 "$E" query /state/registry/validators >/dev/null || fail "registry query"
 "$E" query /state/bank/supply >/dev/null || fail "supply query"
-pass "GET /blocks range, /accounts, /state/bank, /state/registry"
+st=$("$E" query /status); top=$(jq .txs_counted_to <<<"$st")
+sum=$("$E" query "/blocks?from=0&to=$top" | jq '[.blocks[].txs] | add')
+[ "$(jq .txs_total <<<"$st")" = "$sum" ] || fail "txs_total $(jq .txs_total <<<"$st") != sum of block tx counts $sum"
+pass "GET /blocks range, /accounts, /state/bank, /state/registry; txs_total = sum over blocks ($sum)"
 m=$("$E" query /metrics)
 for k in edgefed_height edgefed_round edgefed_txs_committed_total edgefed_mempool_txs edgefed_peers \
          'edgefed_commit_latency_seconds_bucket{le="+Inf"}' edgefed_commit_latency_seconds_count \
