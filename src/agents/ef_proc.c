@@ -18,6 +18,7 @@
 #include "base/ef_log.h"
 
 #define EF_PROC_NETNS_DIR "/run/netns/"
+#define EF_PROC_THREAD_STACK (256u * 1024u)   /* the setns thread only opens a socket */
 
 static int ef_proc_netns_path(char *out, size_t cap, const char *netns)
 {
@@ -222,8 +223,17 @@ int ef_proc_netns_socket(const char *netns, int domain, int type, int protocol)
     char path[256];
     if (ef_proc_netns_path(path, sizeof path, netns)) return EF_EINVAL;
     ef_proc_ns_sock a = {.path = path, .domain = domain, .type = type, .protocol = protocol, .fd = EF_EIO};
+    /* A small stack: many of these may run at once (a consumer asking every provider). */
+    pthread_attr_t attr;
     pthread_t t;
-    if (pthread_create(&t, NULL, ef_proc_ns_sock_thread, &a)) return EF_EIO;
+    if (pthread_attr_init(&attr)) return EF_EIO;
+    pthread_attr_setstacksize(&attr, EF_PROC_THREAD_STACK);
+    int rc = pthread_create(&t, &attr, ef_proc_ns_sock_thread, &a);
+    pthread_attr_destroy(&attr);
+    if (rc) {
+        EF_LOGW("proc", "netns %s: cannot start a thread: %s", netns, strerror(rc));
+        return EF_EIO;
+    }
     pthread_join(t, NULL);
     return a.fd;
 }
