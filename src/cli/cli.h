@@ -24,6 +24,12 @@ bool ef_cli_flag(int argc, char **argv, const char *name);
 
 int ef_cmd_version(int argc, char **argv);
 int ef_cmd_keygen(int argc, char **argv);
+int ef_cmd_genesis(int argc, char **argv);
+int ef_cmd_tx(int argc, char **argv);
+int ef_cmd_chain(int argc, char **argv);
+int ef_cmd_bench(int argc, char **argv);
+/* `edgefed bench apply` (cmd_bench_apply.c) */
+int ef_bench_apply(int argc, char **argv);
 int ef_cmd_app(int argc, char **argv);
 int ef_cmd_meo(int argc, char **argv);
 int ef_cmd_soa(int argc, char **argv);

@@ -9,6 +9,10 @@
 static const ef_cli_cmd ef_cli_cmds[] = {
     {"version", "print the version", ef_cmd_version},
     {"keygen", "create an Ed25519 key file", ef_cmd_keygen},
+    {"genesis", "write a genesis file for a new chain", ef_cmd_genesis},
+    {"tx", "build, sign and decode transactions offline", ef_cmd_tx},
+    {"chain", "local single-process ledger demo (no consensus)", ef_cmd_chain},
+    {"bench", "benchmarks (edgefed bench --help)", ef_cmd_bench},
     {"app", "the federated service app (serve) and its client check (call)", ef_cmd_app},
     {"meo", "MEC orchestrator driver: self-test, test topology", ef_cmd_meo},
     {"soa", "REST federation baseline without a ledger (provider, consumer, bench)", ef_cmd_soa},

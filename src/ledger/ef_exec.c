@@ -24,10 +24,15 @@ void ef_be64(uint8_t out[8], uint64_t v)
     for (int i = 0; i < 8; i++) out[i] = (uint8_t)(v >> (56 - 8 * i));
 }
 
+void ef_be32(uint8_t out[4], uint32_t v)
+{
+    for (int i = 0; i < 4; i++) out[i] = (uint8_t)(v >> (24 - 8 * i));
+}
+
 int ef_state_key(uint8_t *out, const char *ns, const void *key, size_t key_len)
 {
     size_t n = strlen(ns);
-    if (n > EF_CONTRACT_NAME_MAX || key_len > EF_CTX_KEY_MAX) return -EF_ELIMIT;
+    if (n > EF_CONTRACT_NAME_MAX || key_len > EF_CTX_KEY_MAX) return -1;
     memcpy(out, ns, n);
     out[n] = 0;
     if (key_len) memcpy(out + n + 1, key, key_len);
@@ -35,7 +40,9 @@ int ef_state_key(uint8_t *out, const char *ns, const void *key, size_t key_len)
 }
 
 /* term = BLAKE2b(EF_TAG_STATE || u32 key_len || key || value) */
-static void ef_state_term(uint8_t term[32], const uint8_t *key, size_t key_len,
+void ef_state_term(uint8_t term[32], const uint8_t *key, size_t key_len,
+                   const void *val, size_t val_len);
+void ef_state_term(uint8_t term[32], const uint8_t *key, size_t key_len,
                           const void *val, size_t val_len)
 {
     ef_hasher h;
@@ -51,7 +58,8 @@ static void ef_state_term(uint8_t term[32], const uint8_t *key, size_t key_len,
 }
 
 /* acc = acc + t (mod 2^256), little-endian */
-static void ef_acc_add(uint8_t *acc, const uint8_t *t)
+void ef_acc_add(uint8_t *acc, const uint8_t *t);
+void ef_acc_add(uint8_t *acc, const uint8_t *t)
 {
     unsigned c = 0;
     for (int i = 0; i < 32; i++) {
@@ -72,17 +80,38 @@ static void ef_acc_sub(uint8_t *acc, const uint8_t *t)
     }
 }
 
-int ef_state_put(MDB_txn *txn, MDB_dbi db, uint8_t *acc, const uint8_t *key, size_t key_len,
-                 const void *val, size_t val_len)
+static int ef_state_put_int(MDB_txn *txn, MDB_dbi db, uint8_t *acc, const uint8_t *key, size_t key_len,
+                            const void *val, size_t val_len, ef_ctx *ctx)
 {
     MDB_val k = {key_len, (void *)key}, old;
     uint8_t term[32];
     int rc = mdb_get(txn, db, &k, &old);
+    if (rc != 0 && rc != MDB_NOTFOUND) return ef_mdb_err(rc);
+    if (ctx && ctx->undo) {
+        /* log only the first write of a key in this transaction */
+        bool seen = false;
+        for (unsigned i = 0; i < ctx->undo_len && !seen; i++)
+            seen = ctx->undo[i].key_len == key_len && !memcmp(ctx->undo[i].key, key, key_len);
+        if (!seen) {
+            EF_ASSERT(ctx->undo_len < EF_CTX_WRITES_MAX);
+            ef_undo *u = &ctx->undo[ctx->undo_len];
+            memcpy(u->key, key, key_len);
+            u->key_len = key_len;
+            u->existed = rc == 0;
+            u->old = NULL;
+            u->old_len = 0;
+            if (rc == 0) {
+                u->old = malloc(old.mv_size ? old.mv_size : 1);
+                if (!u->old) return EF_ENOMEM;
+                memcpy(u->old, old.mv_data, old.mv_size);
+                u->old_len = old.mv_size;
+            }
+            ctx->undo_len++;
+        }
+    }
     if (rc == 0) {
         ef_state_term(term, key, key_len, old.mv_data, old.mv_size);
         ef_acc_sub(acc, term);
-    } else if (rc != MDB_NOTFOUND) {
-        return ef_mdb_err(rc);
     }
     if (!val) {
         if (rc == MDB_NOTFOUND) return 0;
@@ -94,6 +123,37 @@ int ef_state_put(MDB_txn *txn, MDB_dbi db, uint8_t *acc, const uint8_t *key, siz
     ef_state_term(term, key, key_len, val, val_len);
     ef_acc_add(acc, term);
     return 0;
+}
+
+int ef_state_put(MDB_txn *txn, MDB_dbi db, uint8_t *acc, const uint8_t *key, size_t key_len,
+                 const void *val, size_t val_len)
+{
+    return ef_state_put_int(txn, db, acc, key, key_len, val, val_len, NULL);
+}
+
+int ef_state_put_u(ef_ctx *ctx, const uint8_t *key, size_t key_len, const void *val, size_t val_len)
+{
+    return ef_state_put_int(ctx->txn, ctx->s->db_state, ctx->acc, key, key_len, val, val_len, ctx);
+}
+
+/* Puts back every value the transaction changed, newest first. */
+static int ef_ctx_rollback(ef_ctx *ctx)
+{
+    int rc = 0;
+    for (unsigned i = ctx->undo_len; i-- > 0;) {
+        ef_undo *u = &ctx->undo[i];
+        MDB_val k = {u->key_len, u->key}, v = {u->old_len, u->old};
+        int r = u->existed ? mdb_put(ctx->txn, ctx->s->db_state, &k, &v, 0)
+                           : mdb_del(ctx->txn, ctx->s->db_state, &k, NULL);
+        if (r && r != MDB_NOTFOUND && !rc) rc = ef_mdb_err(r);
+    }
+    return rc;
+}
+
+static void ef_ctx_undo_free(ef_ctx *ctx)
+{
+    for (unsigned i = 0; i < ctx->undo_len; i++) free(ctx->undo[i].old);
+    ctx->undo_len = 0;
 }
 
 int ef_state_vset(MDB_txn *txn, MDB_dbi db, uint64_t height, ef_vset *out)
@@ -206,7 +266,7 @@ int ef_ctx_get_in(ef_ctx *ctx, const char *contract, const void *key, size_t key
     *val = NULL;
     *val_len = 0;
     int n = ef_state_key(k, contract, key, key_len);
-    if (n < 0) return -n;
+    if (n < 0) return EF_ELIMIT;
     return ef_ctx_get_full(ctx, k, (size_t)n, val, val_len);
 }
 
@@ -221,11 +281,11 @@ static int ef_ctx_write(ef_ctx *ctx, const void *key, size_t key_len, const void
     if (ctx->read_only) return EF_EPERM;
     if (ctx->scanning) return EF_ESTATE;
     if (val && val_len > EF_CTX_VALUE_MAX) return EF_ELIMIT;
-    if (ctx->writes >= EF_CTX_WRITES_MAX) return EF_ELIMIT;
+    if (ctx->writes >= EF_CTX_WRITES_MAX && !ctx->genesis) return EF_ELIMIT;
     int n = ef_state_key(k, ctx->contract, key, key_len);
-    if (n < 0) return -n;
+    if (n < 0) return EF_ELIMIT;
     ctx->writes++;
-    return ef_state_put(ctx->txn, ctx->s->db_state, ctx->acc, k, (size_t)n, val ? val : "", val_len) ;
+    return ef_state_put_u(ctx, k, (size_t)n, val ? val : "", val_len);
 }
 
 int ef_ctx_put(ef_ctx *ctx, const void *key, size_t key_len, const void *val, size_t val_len)
@@ -239,11 +299,11 @@ int ef_ctx_del(ef_ctx *ctx, const void *key, size_t key_len)
     uint8_t k[EF_STATE_KEY_MAX];
     if (ctx->read_only) return EF_EPERM;
     if (ctx->scanning) return EF_ESTATE;
-    if (ctx->writes >= EF_CTX_WRITES_MAX) return EF_ELIMIT;
+    if (ctx->writes >= EF_CTX_WRITES_MAX && !ctx->genesis) return EF_ELIMIT;
     int n = ef_state_key(k, ctx->contract, key, key_len);
-    if (n < 0) return -n;
+    if (n < 0) return EF_ELIMIT;
     ctx->writes++;
-    return ef_state_put(ctx->txn, ctx->s->db_state, ctx->acc, k, (size_t)n, NULL, 0);
+    return ef_state_put_u(ctx, k, (size_t)n, NULL, 0);
 }
 
 int ef_ctx_scan(ef_ctx *ctx, const void *prefix, size_t prefix_len, ef_ctx_scan_fn fn, void *arg)
@@ -252,7 +312,7 @@ int ef_ctx_scan(ef_ctx *ctx, const void *prefix, size_t prefix_len, ef_ctx_scan_
     MDB_cursor *c;
     MDB_val key, val;
     int n = ef_state_key(k, ctx->contract, prefix, prefix_len);
-    if (n < 0) return -n;
+    if (n < 0) return EF_ELIMIT;
     size_t ns_len = strlen(ctx->contract) + 1;
     int rc = mdb_cursor_open(ctx->txn, ctx->s->db_state, &c);
     if (rc) return ef_mdb_err(rc);
@@ -302,14 +362,17 @@ int ef_ctx_emit(ef_ctx *ctx, const char *name, const json_t *data)
     if (ctx->read_only || !ctx->events) return EF_EPERM;
     if (!json_is_object(data) || !ef_name_valid(name, EF_METHOD_NAME_MAX)) return EF_EINVAL;
     if (json_array_size(ctx->events) >= EF_CTX_EVENTS_MAX) return EF_ELIMIT;
-    size_t sz = json_dumpb(data, NULL, 0, JSON_COMPACT | JSON_SORT_KEYS);
-    if (sz == 0 || sz > EF_CTX_EVENT_DATA_MAX) return EF_ELIMIT;
-    json_t *ev = json_pack("{s:s, s:s, s:O}", "contract", ctx->contract, "name", name, "data", data);
-    if (!ev) return EF_ENOMEM;
-    /* a deep copy, so the caller may change data afterwards */
-    json_t *copy = json_deep_copy(ev);
-    json_decref(ev);
-    if (!copy || json_array_append_new(ctx->events, copy)) return EF_ENOMEM;
+    /* the size of data is checked when the events are serialized (ef_exec_tx) */
+    /* a deep copy of data, so the caller may change it afterwards */
+    json_t *ev = json_object(), *copy = json_deep_copy(data);
+    if (!ev || !copy || json_object_set_new_nocheck(ev, "contract", json_string_nocheck(ctx->contract)) ||
+        json_object_set_new_nocheck(ev, "name", json_string_nocheck(name)) ||
+        json_object_set_new_nocheck(ev, "data", copy)) {
+        if (!ev) json_decref(copy);
+        json_decref(ev);
+        return EF_ENOMEM;
+    }
+    if (json_array_append_new(ctx->events, ev)) return EF_ENOMEM;
     return 0;
 }
 
@@ -337,7 +400,7 @@ int ef_ctx_vset_schedule(ef_ctx *ctx, const ef_vset *vs)
     if (ctx->read_only) return EF_EPERM;
     if (strcmp(ctx->contract, "registry") || ctx->caller) return EF_EPERM;
     if (!ef_vset_valid(vs)) return EF_EINVAL;
-    if (ctx->writes >= EF_CTX_WRITES_MAX) return EF_ELIMIT;
+    if (ctx->writes >= EF_CTX_WRITES_MAX && !ctx->genesis) return EF_ELIMIT;
     ef_wr w;
     ef_wr_init(&w);
     int rc = ef_vset_encode(&w, vs);
@@ -345,7 +408,7 @@ int ef_ctx_vset_schedule(ef_ctx *ctx, const ef_vset *vs)
     ef_be64(hb, ctx->hdr->height + EF_VSET_DELAY);
     int n = ef_state_key(k, EF_NS_VSET, hb, 8);
     ctx->writes++;
-    rc = ef_state_put(ctx->txn, ctx->s->db_state, ctx->acc, k, (size_t)n, w.buf, w.len);
+    rc = ef_state_put_u(ctx, k, (size_t)n, w.buf, w.len);
 out:
     ef_wr_free(&w);
     return rc;
@@ -411,6 +474,19 @@ int ef_args_only(const json_t *args, const char *const *fields)
 
 /* --- one transaction --- */
 
+/* EF_ELIMIT if the data of an event is over EF_CTX_EVENT_DATA_MAX bytes (only
+ * called when all events together are: the common case costs nothing). */
+static int ef_events_check(const json_t *events)
+{
+    size_t i;
+    json_t *ev;
+    json_array_foreach(events, i, ev) {
+        size_t sz = json_dumpb(json_object_get(ev, "data"), NULL, 0, JSON_COMPACT | JSON_SORT_KEYS);
+        if (sz == 0 || sz > EF_CTX_EVENT_DATA_MAX) return EF_ELIMIT;
+    }
+    return 0;
+}
+
 static const ef_method *ef_find_method(const ef_contract *c, const char *name)
 {
     for (size_t i = 0; i < c->methods_len; i++)
@@ -442,14 +518,13 @@ int ef_exec_tx(ef_store *s, MDB_txn *txn, const ef_block_header *hdr, uint32_t i
     ef_put_u64le(nv, next + 1);
     if ((rc = ef_state_put(txn, s->db_state, acc, nk, (size_t)nkl, nv, 8))) return rc;
 
-    /* 2. the method, in a nested transaction */
+    /* 2. the method; its writes are undone if it fails */
     uint8_t acc_before[32];
     memcpy(acc_before, acc, 32);
     int code;
     char *events = NULL;
-    MDB_txn *child = NULL;
     ef_ctx ctx;
-    ef_ctx_setup(&ctx, s, NULL, hdr, acc, false);
+    ef_ctx_setup(&ctx, s, txn, hdr, acc, false);
     const ef_contract *c = ef_store_contract(s, tx->contract);
     const ef_method *m = c ? ef_find_method(c, tx->method) : NULL;
     json_t *args = NULL;
@@ -461,15 +536,11 @@ int ef_exec_tx(ef_store *s, MDB_txn *txn, const ef_block_header *hdr, uint32_t i
                !json_is_object(args)) {
         code = EF_EARGS;
     } else {
-        if ((rc = mdb_txn_begin(s->env, txn, 0, &child))) {
-            json_decref(args);
-            return ef_mdb_err(rc);
-        }
-        ctx.txn = child;
         ctx.sender = tx->sender;
         ctx.tx_hash = bt->hash;
         ctx.contract = c->name;
         ctx.events = json_array();
+        ctx.undo = s->undo;
         if (!ctx.events) {
             code = EF_ENOMEM;
         } else {
@@ -478,23 +549,16 @@ int ef_exec_tx(ef_store *s, MDB_txn *txn, const ef_block_header *hdr, uint32_t i
         }
         if (code == 0) {
             events = json_dumps(ctx.events, JSON_COMPACT | JSON_SORT_KEYS);
-            if (!events) {
-                code = EF_ENOMEM;
-            }
+            if (!events) code = EF_ENOMEM;
+            else if (strlen(events) > EF_CTX_EVENT_DATA_MAX) code = ef_events_check(ctx.events);
         }
-        if (code == 0) {
-            rc = mdb_txn_commit(child);
-            child = NULL;
-            if (rc) {
-                free(events);
-                json_decref(args);
-                ef_ctx_cleanup(&ctx);
-                return ef_mdb_err(rc);
-            }
-        } else {
-            mdb_txn_abort(child);
-            child = NULL;
+        if (code && (rc = ef_ctx_rollback(&ctx))) {
+            ef_ctx_undo_free(&ctx);
+            json_decref(args);
+            ef_ctx_cleanup(&ctx);
+            return rc;
         }
+        ef_ctx_undo_free(&ctx);
     }
     json_decref(args);
     ef_ctx_cleanup(&ctx);
@@ -512,11 +576,14 @@ int ef_exec_tx(ef_store *s, MDB_txn *txn, const ef_block_header *hdr, uint32_t i
     size_t ev_len = strlen(ev);
     ef_result_hash(result_hash, code, ev, ev_len);
 
-    /* 3. the tx index entry: u64 height, u32 index, i64 code, bytes events */
+    /* 3. the result (appended: keys only grow) and the tx index entry */
+    uint8_t rk[12], loc[12];
+    ef_be64(rk, hdr->height);
+    ef_be32(rk + 8, index);
+    ef_put_u64le(loc, hdr->height);
+    ef_put_u32le(loc + 8, index);
     ef_wr w;
     ef_wr_init(&w);
-    ef_wr_u64(&w, hdr->height);
-    ef_wr_u32(&w, index);
     ef_wr_i64(&w, code);
     ef_wr_bytes(&w, ev, ev_len);
     free(events);
@@ -525,11 +592,16 @@ int ef_exec_tx(ef_store *s, MDB_txn *txn, const ef_block_header *hdr, uint32_t i
         ef_wr_free(&w);
         return rc;
     }
-    k.mv_size = EF_HASH_SIZE;
-    k.mv_data = (void *)bt->hash.b;
+    k.mv_size = sizeof rk;
+    k.mv_data = rk;
     v.mv_size = w.len;
     v.mv_data = w.buf;
-    rc = ef_mdb_err(mdb_put(txn, s->db_txs, &k, &v, 0));
+    rc = ef_mdb_err(mdb_put(txn, s->db_results, &k, &v, MDB_APPEND));
     ef_wr_free(&w);
-    return rc;
+    if (rc) return rc;
+    k.mv_size = EF_HASH_SIZE;
+    k.mv_data = (void *)bt->hash.b;
+    v.mv_size = sizeof loc;
+    v.mv_data = loc;
+    return ef_mdb_err(mdb_put(txn, s->db_txs, &k, &v, 0));
 }

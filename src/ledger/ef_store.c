@@ -20,6 +20,11 @@ int ef_store_open(ef_store **out, const char *dir, const ef_store_opts *opts)
     if (mkdir(dir, 0700) && errno != EEXIST) return EF_EIO;
     s = calloc(1, sizeof *s);
     if (!s) return EF_ENOMEM;
+    s->undo = calloc(EF_CTX_WRITES_MAX, sizeof *s->undo);
+    if (!s->undo) {
+        free(s);
+        return EF_ENOMEM;
+    }
     if (opts && opts->contracts) {
         s->contracts = opts->contracts;
         s->contracts_len = opts->contracts_len;
@@ -35,10 +40,13 @@ int ef_store_open(ef_store **out, const char *dir, const ef_store_opts *opts)
     if ((rc = mdb_env_set_mapsize(s->env, (size_t)map))) goto fail;
     unsigned flags = MDB_NOTLS | (s->no_sync ? MDB_NOSYNC : 0);
     if ((rc = mdb_env_open(s->env, dir, flags, 0600))) goto fail;
+    int dead = 0;
+    mdb_reader_check(s->env, &dead);   /* clear slots of readers that died (crash) */
     if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn))) goto fail;
     if ((rc = mdb_dbi_open(txn, "blocks", MDB_CREATE, &s->db_blocks))) goto fail;
     if ((rc = mdb_dbi_open(txn, "certs", MDB_CREATE, &s->db_certs))) goto fail;
     if ((rc = mdb_dbi_open(txn, "txs", MDB_CREATE, &s->db_txs))) goto fail;
+    if ((rc = mdb_dbi_open(txn, "results", MDB_CREATE, &s->db_results))) goto fail;
     if ((rc = mdb_dbi_open(txn, "state", MDB_CREATE, &s->db_state))) goto fail;
     if ((rc = mdb_dbi_open(txn, "meta", MDB_CREATE, &s->db_meta))) goto fail;
     rc = mdb_txn_commit(txn);
@@ -50,6 +58,7 @@ fail:
     EF_LOGE("store", "open %s: %s", dir, mdb_strerror(rc));
     if (txn) mdb_txn_abort(txn);
     if (s->env) mdb_env_close(s->env);
+    free(s->undo);
     free(s);
     return rc == ENOENT || rc == EACCES ? EF_EIO : ef_mdb_err(rc);
 }
@@ -59,6 +68,7 @@ void ef_store_close(ef_store *s)
     if (!s) return;
     ef_ledger_abort_pending(s);
     mdb_env_close(s->env);
+    free(s->undo);
     free(s);
 }
 
@@ -205,6 +215,41 @@ int ef_store_header(ef_store *s, uint64_t height, ef_block_header *out)
     return rc;
 }
 
+int ef_store_result(ef_store *s, uint64_t height, uint32_t index, int *code, char **events_json)
+{
+    uint8_t k[12], *v;
+    size_t n;
+    *code = 0;
+    if (events_json) *events_json = NULL;
+    ef_be64(k, height);
+    ef_be32(k + 8, index);
+    int rc = ef_get_copy(s, s->db_results, k, sizeof k, &v, &n);
+    if (rc) return rc;
+    ef_rd r;
+    int64_t c;
+    const uint8_t *ev;
+    size_t ev_len;
+    ef_rd_init(&r, v, n);
+    ef_rd_i64(&r, &c);
+    ef_rd_bytes(&r, &ev, &ev_len, EF_EVENTS_JSON_MAX);
+    if (ef_rd_finish(&r)) {
+        free(v);
+        return EF_EDB;
+    }
+    *code = (int)c;
+    if (events_json) {
+        *events_json = malloc(ev_len + 1);
+        if (!*events_json) {
+            free(v);
+            return EF_ENOMEM;
+        }
+        memcpy(*events_json, ev, ev_len);
+        (*events_json)[ev_len] = 0;
+    }
+    free(v);
+    return 0;
+}
+
 int ef_store_tx_lookup(ef_store *s, const ef_hash *tx_hash, ef_tx_loc *out)
 {
     uint8_t *v;
@@ -212,29 +257,18 @@ int ef_store_tx_lookup(ef_store *s, const ef_hash *tx_hash, ef_tx_loc *out)
     memset(out, 0, sizeof *out);
     int rc = ef_get_copy(s, s->db_txs, tx_hash->b, EF_HASH_SIZE, &v, &n);
     if (rc) return rc;
-    ef_rd r;
-    int64_t code;
-    const uint8_t *ev;
-    size_t ev_len;
-    ef_rd_init(&r, v, n);
-    ef_rd_u64(&r, &out->height);
-    ef_rd_u32(&r, &out->index);
-    ef_rd_i64(&r, &code);
-    ef_rd_bytes(&r, &ev, &ev_len, EF_EVENTS_JSON_MAX);
-    if (ef_rd_finish(&r)) {
+    if (n != 12) {
         free(v);
-        memset(out, 0, sizeof *out);
         return EF_EDB;
     }
-    out->code = (int)code;
-    out->events_json = malloc(ev_len + 1);
-    if (!out->events_json) {
-        free(v);
-        return EF_ENOMEM;
-    }
-    memcpy(out->events_json, ev, ev_len);
-    out->events_json[ev_len] = 0;
+    out->height = ef_get_u64le(v);
+    out->index = ef_get_u32le(v + 8);
     free(v);
+    rc = ef_store_result(s, out->height, out->index, &out->code, &out->events_json);
+    if (rc) {
+        memset(out, 0, sizeof *out);
+        return rc == EF_ENOTFOUND ? EF_EDB : rc;
+    }
     return 0;
 }
 
@@ -245,7 +279,7 @@ int ef_store_state_get(ef_store *s, const char *ns, const void *key, size_t key_
     *val = NULL;
     *val_len = 0;
     int n = ef_state_key(k, ns, key, key_len);
-    if (n < 0) return -n;
+    if (n < 0) return EF_ELIMIT;
     return ef_get_copy(s, s->db_state, k, (size_t)n, val, val_len);
 }
 
@@ -374,6 +408,7 @@ int ef_store_init_genesis(ef_store *s, const ef_genesis *g)
         ef_ctx_setup(&ctx, s, txn, &hdr, acc, false);
         ctx.contract = c->name;
         ctx.events = json_array();
+        ctx.genesis = true;
         rc = c->genesis(&ctx, params);
         ef_ctx_cleanup(&ctx);
         json_decref(params);
@@ -408,5 +443,39 @@ int ef_store_init_genesis(ef_store *s, const ef_genesis *g)
 out:
     if (txn) mdb_txn_abort(txn);
     ef_wr_free(&w);
+    return rc;
+}
+
+void ef_acc_add(uint8_t *acc, const uint8_t *t);
+void ef_state_term(uint8_t term[32], const uint8_t *key, size_t key_len,
+                   const void *val, size_t val_len);
+
+int ef_store_verify_state(ef_store *s, ef_hash *out)
+{
+    MDB_txn *txn;
+    MDB_cursor *c;
+    MDB_val k, v;
+    ef_store_info info;
+    uint8_t acc[32] = {0}, term[32];
+    memset(out, 0, sizeof *out);
+    int rc = ef_rdtxn(s, &txn);
+    if (rc) return rc;
+    if ((rc = ef_store_meta_read(txn, s, &info))) goto out;
+    if ((rc = ef_mdb_err(mdb_cursor_open(txn, s->db_state, &c)))) goto out;
+    int mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
+    while (mrc == 0) {
+        ef_state_term(term, k.mv_data, k.mv_size, v.mv_data, v.mv_size);
+        ef_acc_add(acc, term);
+        mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+    }
+    mdb_cursor_close(c);
+    if (mrc != MDB_NOTFOUND) {
+        rc = ef_mdb_err(mrc);
+        goto out;
+    }
+    memcpy(out->b, acc, 32);
+    rc = memcmp(acc, info.state_hash.b, 32) ? EF_EROOT : 0;
+out:
+    mdb_txn_abort(txn);
     return rc;
 }

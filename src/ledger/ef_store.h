@@ -6,8 +6,9 @@
  *   db       key                          value
  *   blocks   u64 height, big-endian       block encoding (ef_block.h)
  *   certs    u64 height, big-endian       commit certificate, opaque (<= EF_CERT_MAX)
- *   txs      raw[32] tx hash              u64 height, u32 index, i64 code,
- *                                         bytes events_json (compact JSON array)
+ *   txs      raw[32] tx hash              u64 height, u32 index
+ *   results  u64 height, u32 index (BE)   i64 code, bytes events_json (the tx's
+ *                                         result: a compact JSON array, ef_block.h)
  *   state    name '\0' key                value (contract state, see below)
  *   meta     "height"                     u64 last committed height
  *            "hash"                       raw[32] last block hash
@@ -126,6 +127,10 @@ typedef struct ef_tx_loc {
 /* Where a committed transaction is and what it did: 0, EF_ENOTFOUND, EF_EDB. */
 int ef_store_tx_lookup(ef_store *s, const ef_hash *tx_hash, ef_tx_loc *out);
 
+/* The result of the index-th tx of block height: its code and (if events_json is
+ * not NULL) a malloc'd copy of its events JSON array. 0, EF_ENOTFOUND, EF_EDB. */
+int ef_store_result(ef_store *s, uint64_t height, uint32_t index, int *code, char **events_json);
+
 /* The nonce the sender's next transaction must carry (0 if it never sent one). */
 int ef_store_nonce(ef_store *s, const ef_pub *sender, uint64_t *next);
 
@@ -142,6 +147,11 @@ int ef_store_query(ef_store *s, const char *contract, const char *path, json_t *
 /* Raw read of one state entry of a contract (or the ledger's "$n"/"$v"). */
 int ef_store_state_get(ef_store *s, const char *ns, const void *key, size_t key_len,
                        uint8_t **val, size_t *val_len);
+
+/* Recomputes the state hash from scratch (a full scan of the state) into *out
+ * and compares it with the incrementally maintained one: 0 if equal, EF_EROOT if
+ * not (the store is corrupt), EF_EDB. For tests and `edgefed` checks; O(state). */
+int ef_store_verify_state(ef_store *s, ef_hash *out);
 
 /* Called after every successful commit (from the committing thread), e.g. to push
  * events to the API. One callback; NULL removes it. */
