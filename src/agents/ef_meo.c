@@ -507,11 +507,11 @@ int ef_meo_deploy(ef_meo *meo, const char *service_id, const char *kind, const e
     }
     *prov_ep = *cons_ep;
     prov_ep->underlay_ip = meo->underlay_ip;
-    /* The provider takes the other host address of the consumer's subnet. */
-    uint32_t host_max = ~ef_meo_mask(cons_ep->overlay_prefix) - 1;
+    /* The provider takes host .1 or .2 of the consumer's subnet, whichever the
+     * consumer does not use (a valid endpoint has prefix <= 30: both exist). */
     uint32_t cons_host = cons_ep->overlay_ip - cons_ep->overlay_net;
     prov_ep->overlay_ip = cons_ep->overlay_net + (cons_host == 1 ? 2 : 1);
-    if (host_max < 2) prov_ep->overlay_ip = cons_ep->overlay_ip;  /* unreachable: prefix <= 30 */
+    EF_ASSERT(ef_meo_ep_valid(prov_ep) == 0);
     prov_ep->app_port = s->port;
     s->times.deploy_us = ef_now_mono_us() - t0;
     EF_LOGI(EF_MEO_LOG, "%s: deployed %s (%s) port %u in %.1f ms", meo->mec, service_id, kind, s->port,
@@ -782,6 +782,12 @@ int ef_meo_topo_create(const char *prefix, unsigned n, uint8_t underlay_octet)
     char hub[EF_MEO_NAME_MAX], name[EF_MEO_NAME_MAX];
     if (!prefix || strlen(prefix) > 10 || n == 0 || n > 250 || underlay_octet == 0) return EF_EINVAL;
     if (ef_meo_topo_name(hub, sizeof hub, prefix, "hub")) return EF_EINVAL;
+    /* Someone else's namespaces with these names are left alone. */
+    if (ef_meo_netns_exists(hub)) return EF_EEXIST;
+    for (unsigned i = 0; i < n; i++) {
+        snprintf(name, sizeof name, "%s%u", prefix, i);
+        if (ef_meo_netns_exists(name)) return EF_EEXIST;
+    }
     size_t cap = 128 + (size_t)n * 160;
     char *script = malloc(cap);
     if (!script) return EF_ENOMEM;
@@ -815,5 +821,6 @@ int ef_meo_topo_create(const char *prefix, unsigned n, uint8_t underlay_octet)
 fail:
     free(script);
     (void)ef_meo_topo_destroy(prefix, n);
-    return err ? EF_EIO : EF_EIO;
+    (void)err;  /* which `ip` step failed was logged; to the caller it is an I/O error */
+    return EF_EIO;
 }

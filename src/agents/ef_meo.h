@@ -202,7 +202,9 @@ int ef_meo_times_get(ef_meo *meo, const char *service_id, ef_meo_times *out);
  * to the bridge by a veth pair ("ul0" inside the MEC namespace) with underlay
  * address 10.<net>.0.(i+1)/24 (net = underlay_octet, e.g. 77). Nothing is added
  * to the root namespace. prefix must be a name of at most 10 chars; n <= 250.
- * On failure whatever was created is destroyed. */
+ * Errors: EF_EPERM (not root), EF_EINVAL, EF_EEXIST (a namespace of that name
+ * exists: nothing is touched), EF_EIO (an `ip` step failed: whatever was
+ * created is destroyed). */
 int ef_meo_topo_create(const char *prefix, unsigned n, uint8_t underlay_octet) EF_MUST_USE;
 /* Deletes the namespaces ef_meo_topo_create made (by prefix, for i < n) and the
  * hub; idempotent (missing namespaces are fine). 0 or EF_EIO. */
