@@ -27,6 +27,9 @@ vxlans() { ip -n "$1" -o link show type vxlan | wc -l; }
 "$EDGEFED" meo topo create --prefix "$p" --n 3 --octet 88 || fail "topo create"
 for i in 0 1 2; do ip netns list | grep -qw "$p$i" || fail "namespace $p$i missing"; done
 ip netns exec "${p}0" ping -c1 -W2 10.88.0.2 >/dev/null || fail "underlay: ${p}0 cannot reach ${p}1"
+# Creating it again is refused and leaves the existing namespaces alone.
+"$EDGEFED" meo topo create --prefix "$p" --n 3 --octet 88 2>/dev/null && fail "second topo create succeeded"
+ip netns exec "${p}0" ping -c1 -W2 10.88.0.2 >/dev/null || fail "second topo create broke the topology"
 # The root namespace got nothing: no veth named like ours.
 ip -o link show | grep -q " h0@" && fail "a veth leaked into the root namespace"
 
