@@ -69,6 +69,7 @@ int ef_proc_spawn(pid_t *pid, const char *netns, char *const argv[], int keep_st
         if (nsfd >= 0 && setns(nsfd, CLONE_NEWNET) != 0) _exit(127);
         dup2(devnull, 0);
         if (!keep_stdout) dup2(devnull, 1);
+        close_range(3, ~0u, 0);  /* the caller's sockets and files stay with the caller */
         if (use_path) execvp(argv[0], argv); else execv(argv[0], argv);
         _exit(127);
     }
@@ -128,6 +129,7 @@ int ef_proc_run(char *const argv[], const char *input, uint32_t timeout_ms, char
         dup2(in_pipe[0], 0);
         dup2(devnull, 1);
         dup2(err_pipe[1], 2);
+        close_range(3, ~0u, 0);
         if (use_path) execvp(argv[0], argv); else execv(argv[0], argv);
         _exit(127);
     }
