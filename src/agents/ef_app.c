@@ -8,6 +8,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "agents/ef_httpc.h"
 
@@ -51,8 +52,12 @@ static enum MHD_Result ef_app_handle(void *cls, struct MHD_Connection *c, const 
         *upload_size = 0;
         return MHD_YES;
     }
-    if (strcmp(method, "GET") == 0 && strcmp(url, "/health") == 0)
-        return ef_app_reply(c, MHD_HTTP_OK, "text/plain", strdup("ok"));
+    if (strcmp(method, "GET") == 0 && strcmp(url, "/health") == 0) {
+        json_t *j = json_pack("{s:s,s:s,s:I}", "status", "ok", "service", app->name, "pid", (json_int_t)getpid());
+        char *body = j ? json_dumps(j, JSON_COMPACT) : NULL;
+        json_decref(j);
+        return body ? ef_app_reply(c, MHD_HTTP_OK, "application/json", body) : MHD_NO;
+    }
     if (strcmp(method, "GET") == 0 && strcmp(url, "/") == 0) {
         uint64_t n = atomic_fetch_add(&app->count, 1) + 1;
         json_t *j = json_pack("{s:s,s:s,s:s,s:s,s:I}", "app", "edgefed-app", "service", app->name,

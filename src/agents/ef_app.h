@@ -4,7 +4,8 @@
  * container; here `edgefed app serve`). Routes:
  *   GET /        200 {"app":"edgefed-app","service":NAME,"kind":KIND,"mec":MEC,"count":N}
  *                (N counts the requests to / since start, from 1)
- *   GET /health  200 "ok"
+ *   GET /health  200 {"status":"ok","service":NAME,"pid":PID} (the starter checks the
+ *                pid: on a shared host another app may hold the port)
  *   GET /relay?to=A.B.C.D:PORT   (only when started with relay on: the consumer's
  *                app) asks the app at A.B.C.D:PORT for GET / and answers 200 with
  *                that app's answer, or 502 {"error":...}: app-to-app traffic

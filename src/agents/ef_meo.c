@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include <jansson.h>
+#include <sodium.h>
 
 #include "agents/ef_httpc.h"
 #include "agents/ef_proc.h"
@@ -259,7 +260,9 @@ int ef_meo_open(ef_meo **out, const char *driver, const ef_meo_config *cfg)
     m->port_min = cfg->port_min ? cfg->port_min : 20000;
     m->port_max = cfg->port_max ? cfg->port_max : 29999;
     if (m->port_min > m->port_max || m->port_min < 1024) goto fail;
-    m->port_next = m->port_min;
+    /* Start at a random point of the range: several MEC systems of a process
+     * driver share one host and often the default range. */
+    m->port_next = (uint16_t)(m->port_min + randombytes_uniform((uint32_t)m->port_max - m->port_min + 1));
     uint32_t d = m->underlay_ip & 255;
     if (cfg->overlay_pool) {
         if (ef_meo_ip_parse(&m->pool_net, cfg->overlay_pool)) goto fail;
@@ -471,6 +474,18 @@ static int ef_meo_get(const char *netns, uint32_t ip, uint16_t port, const char 
     return 0;
 }
 
+/* true if a /health answer comes from the app with this pid (not another app
+ * that holds the port on a shared host). */
+static int ef_meo_health_is(const char *body, pid_t pid)
+{
+    json_error_t je;
+    json_t *j = json_loads(body, 0, &je);
+    json_t *p = j ? json_object_get(j, "pid") : NULL;
+    int ok = json_is_integer(p) && json_integer_value(p) == (json_int_t)pid;
+    json_decref(j);
+    return ok;
+}
+
 /* Starts `edgefed app serve` for this MEC system and waits until it answers
  * /health, trying further ports when one is taken. relay: the consumer's own app
  * (loopback only, /relay on); else a deployed service (netns: all addresses of
@@ -505,7 +520,11 @@ static int ef_meo_start_app(ef_meo *meo, const char *name, const char *kind, int
         err = EF_ETIMEOUT;
         while (ef_now_mono_us() < deadline) {
             if (ef_proc_exited(pid, NULL)) { pid = -1; err = EF_EIO; break; }
-            if (ef_meo_get(ns, probe_ip, port, "/health", 1000, NULL) == 0) { err = 0; break; }
+            char *body = NULL;
+            int hr = ef_meo_get(ns, probe_ip, port, "/health", 1000, &body);
+            int mine = !hr && ef_meo_health_is(body, pid);
+            free(body);
+            if (mine) { err = 0; break; }
             ef_sleep_us(wait_us);
             if (wait_us < 20000) wait_us *= 2;
         }

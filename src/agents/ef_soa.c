@@ -782,7 +782,8 @@ int ef_soa_bench_run(const ef_soa_bench_cfg *cfg, ef_soa_bench_result *out)
         }
         snprintf(pool, sizeof pool, "100.%u.%u.0", 64 + d / 4, (d % 4) * 64);
         ef_meo_config mc = {.mec_name = cs->name, .netns = netns ? cs->netns : NULL, .underlay_ip = ul,
-                            .app_path = exe, .overlay_pool = pool, .overlay_pool_prefix = 18, .vni_base = d * 4096};
+                            .app_path = exe, .overlay_pool = pool, .overlay_pool_prefix = 18, .vni_base = d * 4096,
+                            .port_min = (uint16_t)(30000 + c * 20), .port_max = (uint16_t)(30000 + c * 20 + 19)};
         if ((err = ef_meo_open(&cs->meo, cfg->driver, &mc))) goto out;
         for (unsigned p = 0; p < np; p++) {
             ef_soa_peer *pe = &cs->peers[p];
