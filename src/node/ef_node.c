@@ -466,7 +466,9 @@ static bool node_has_reapable(ef_node *n)
 
 static void node_maybe_start(ef_node *n)
 {
-    if (n->engine_started || n->stopping || n->sync_conn) return;
+    /* (also while a catch-up request is out: a fetched block simply moves the
+     * engine on to the following height) */
+    if (n->engine_started || n->stopping) return;
     bool empty_due = n->cfg.empty_block_ms &&
                      node_now_ms(n) - n->last_commit_ms >= n->cfg.empty_block_ms;
     if (node_has_reapable(n) || empty_due || n->start_asap) {
@@ -583,8 +585,9 @@ static void node_sync_request(ef_node *n)
     }
     uint64_t now = node_now_ms(n);
     if (!n->behind_since_ms) n->behind_since_ms = now;
-    /* one block behind is normal for a moment (a peer committed first) */
-    if (best_h < n->height + 2 && now - n->behind_since_ms < 1000) return;
+    /* A block or two behind is normal for a moment (a peer committed first, or
+     * this process was descheduled): consensus messages will bring it along. */
+    if (best_h < n->height + 3 && now - n->behind_since_ms < 1000) return;
     uint8_t p[12];
     uint32_t count = (uint32_t)EF_MIN(best_h - n->height, (uint64_t)EF_NODE_SYNC_BLOCKS);
     ef_put_u64le(p, n->height + 1);
@@ -745,7 +748,7 @@ static int node_on_consensus(ef_node *n, ef_conn *c, const uint8_t *p, size_t le
         node_count(n, "cons_from_non_validator");
         return EF_EPERM;
     }
-    if (!n->engine_started && !n->sync_conn) {
+    if (!n->engine_started) {
         /* a message for the next height: the network is running it, join in */
         ef_msg m;
         if (ef_msg_decode(&m, p, len) == 0 && m.height == n->height + 1) node_start_height(n);
