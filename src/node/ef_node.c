@@ -587,7 +587,8 @@ static void node_sync_request(ef_node *n)
     if (!n->behind_since_ms) n->behind_since_ms = now;
     /* A block or two behind is normal for a moment (a peer committed first, or
      * this process was descheduled): consensus messages will bring it along. */
-    if (best_h < n->height + 3 && now - n->behind_since_ms < 1000) return;
+    bool follower = ef_vset_index(&n->vset_next, &n->kp.pub) < 0; /* observers only sync */
+    if (!follower && best_h < n->height + 3 && now - n->behind_since_ms < 1000) return;
     uint8_t p[12];
     uint32_t count = (uint32_t)EF_MIN(best_h - n->height, (uint64_t)EF_NODE_SYNC_BLOCKS);
     ef_put_u64le(p, n->height + 1);
