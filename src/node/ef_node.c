@@ -479,6 +479,19 @@ static void node_maybe_start(ef_node *n)
 
 /* ---------------- committing ---------------- */
 
+static void node_empty_timer_cb(uv_timer_t *t)
+{
+    node_after(t->data); /* maybe_start sees the interval has passed */
+}
+
+/* With empty_block_ms set, a height starts that long after the last commit even
+ * with no transaction waiting. */
+static void node_empty_arm(ef_node *n)
+{
+    if (n->cfg.empty_block_ms && !n->stopping)
+        uv_timer_start(&n->empty_timer, node_empty_timer_cb, n->cfg.empty_block_ms, 0);
+}
+
 static void node_send_status(ef_node *n, ef_conn *c)
 {
     uint8_t p[8 + EF_HASH_SIZE];
@@ -516,6 +529,7 @@ static int node_apply_committed(ef_node *n, const uint8_t *blk, size_t len, cons
     ef_block_header_hash(&n->last_hash, &b.hdr);
     n->last_time_ms = b.hdr.time_ms;
     n->last_commit_ms = node_now_ms(n);
+    node_empty_arm(n);
     n->blocks_committed++;
     n->txs_committed += b.txs_len;
     n->engine_started = n->engine_started && ef_engine_height(n->eng) > n->height;
@@ -1164,6 +1178,8 @@ int ef_node_open(ef_node **out, const ef_node_config *cfg)
     n->tick.data = n;
     uv_timer_init(&n->loop, &n->gossip_timer);
     n->gossip_timer.data = n;
+    uv_timer_init(&n->loop, &n->empty_timer);
+    n->empty_timer.data = n;
     uv_async_init(&n->loop, &n->async, node_async_cb);
     n->async.data = n;
     n->handles_init = true;
@@ -1235,6 +1251,8 @@ int ef_node_run(ef_node *n)
     }
     if (!n->stopping) {
         uv_timer_start(&n->tick, node_tick, EF_NODE_TICK_MS, EF_NODE_TICK_MS);
+        n->last_commit_ms = node_now_ms(n);
+        node_empty_arm(n);
         /* resume at once: after a restart the WAL may hold votes for this height */
         node_start_height(n);
         EF_LOGI("node", "%s up at height %llu (%s)", n->cfg.moniker, (unsigned long long)n->height,
@@ -1284,6 +1302,7 @@ void ef_node_shutdown(ef_node *n)
         uv_close((uv_handle_t *)&n->cons_timer, node_handle_closed);
         uv_close((uv_handle_t *)&n->tick, node_handle_closed);
         uv_close((uv_handle_t *)&n->gossip_timer, node_handle_closed);
+        uv_close((uv_handle_t *)&n->empty_timer, node_handle_closed);
         uv_close((uv_handle_t *)&n->async, node_handle_closed);
     }
 }
