@@ -160,6 +160,8 @@ int ef_bench_ledger(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
 
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    double load_start[3] = {0};
+    getloadavg(load_start, 3);
     printf("Ed25519 verify rate (one core, 2 s) ...\n");
     double vrate = bl_verify_rate(2.0);
     printf("  %.0f verifications/s per core, %ld cores\n", vrate, cores);
@@ -239,6 +241,10 @@ int ef_bench_ledger(int argc, char **argv)
     json_object_set_new(j, "fixed_rate_tps", json_real(rate));
     json_object_set_new(j, "duration_s", json_real(duration));
     json_object_set_new(j, "runs", jruns);
+    double load_end[3] = {0};
+    getloadavg(load_end, 3);
+    json_object_set_new(j, "loadavg_1min_start", json_real(load_start[0]));
+    json_object_set_new(j, "loadavg_1min_end", json_real(load_end[0]));
     json_object_set_new(j, "durability", json_string("fsync on every WAL record and block commit"));
     char path[700];
     snprintf(path, sizeof path, "%s/ledger.json", out);
@@ -250,7 +256,8 @@ int ef_bench_ledger(int argc, char **argv)
         fprintf(f, "# edgefed bench ledger\n\n"
                    "Validator processes on this machine (%ld cores), durable (fsync per WAL record and\n"
                    "per block). Latency: submission to the node's commit notice. Physical limit:\n"
-                   "cores x Ed25519 verify rate (%.0f/s per core, measured in this run) / validators.\n\n"
+                   "cores x Ed25519 verify rate (%.0f/s per core, measured in this run) / validators.\n"
+                   "Machine load average (1 min) at start / end: %.1f / %.1f.\n\n"
                    "| validators | tx/s at %.0f offered | p50 / p99 ms | tx/s saturated | p50 / p99 ms "
                    "| physical limit (used) | CPU %% per node mean / max (saturated) "
                    "| peak RSS MB (end: private + mapped LMDB/file) |\n"
@@ -260,7 +267,7 @@ int ef_bench_ledger(int argc, char **argv)
                    "| HIFL intra-domain (Tendermint, 10 RPi 4) | 625 tx/s | record 1.6 s | 80 MB per BFT validator |\n"
                    "| HIFL inter-domain (Ethereum PoW, 4 miners) | 127 tx/s | record 4.5 s | up to 1,200 MB |\n"
                    "| MEC federation (Besu Clique, 5 s blocks) | - | registration about 2 s | 300-460 MB |\n",
-                cores, vrate, rate, md_rows);
+                cores, vrate, load_start[0], load_end[0], rate, md_rows);
         fclose(f);
     }
     printf("\n| validators | tx/s at %.0f offered | p50 / p99 ms | tx/s saturated | p50 / p99 ms | "
