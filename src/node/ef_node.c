@@ -466,7 +466,9 @@ static bool node_has_reapable(ef_node *n)
 
 static void node_maybe_start(ef_node *n)
 {
-    if (n->engine_started || n->stopping || n->sync_conn) return;
+    /* (also while a catch-up request is out: a fetched block simply moves the
+     * engine on to the following height) */
+    if (n->engine_started || n->stopping) return;
     bool empty_due = n->cfg.empty_block_ms &&
                      node_now_ms(n) - n->last_commit_ms >= n->cfg.empty_block_ms;
     if (node_has_reapable(n) || empty_due || n->start_asap) {
@@ -476,6 +478,19 @@ static void node_maybe_start(ef_node *n)
 }
 
 /* ---------------- committing ---------------- */
+
+static void node_empty_timer_cb(uv_timer_t *t)
+{
+    node_after(t->data); /* maybe_start sees the interval has passed */
+}
+
+/* With empty_block_ms set, a height starts that long after the last commit even
+ * with no transaction waiting. */
+static void node_empty_arm(ef_node *n)
+{
+    if (n->cfg.empty_block_ms && !n->stopping)
+        uv_timer_start(&n->empty_timer, node_empty_timer_cb, n->cfg.empty_block_ms, 0);
+}
 
 static void node_send_status(ef_node *n, ef_conn *c)
 {
@@ -514,6 +529,7 @@ static int node_apply_committed(ef_node *n, const uint8_t *blk, size_t len, cons
     ef_block_header_hash(&n->last_hash, &b.hdr);
     n->last_time_ms = b.hdr.time_ms;
     n->last_commit_ms = node_now_ms(n);
+    node_empty_arm(n);
     n->blocks_committed++;
     n->txs_committed += b.txs_len;
     n->engine_started = n->engine_started && ef_engine_height(n->eng) > n->height;
@@ -583,8 +599,10 @@ static void node_sync_request(ef_node *n)
     }
     uint64_t now = node_now_ms(n);
     if (!n->behind_since_ms) n->behind_since_ms = now;
-    /* one block behind is normal for a moment (a peer committed first) */
-    if (best_h < n->height + 2 && now - n->behind_since_ms < 1000) return;
+    /* A block or two behind is normal for a moment (a peer committed first, or
+     * this process was descheduled): consensus messages will bring it along. */
+    bool follower = ef_vset_index(&n->vset_next, &n->kp.pub) < 0; /* observers only sync */
+    if (!follower && best_h < n->height + 3 && now - n->behind_since_ms < 1000) return;
     uint8_t p[12];
     uint32_t count = (uint32_t)EF_MIN(best_h - n->height, (uint64_t)EF_NODE_SYNC_BLOCKS);
     ef_put_u64le(p, n->height + 1);
@@ -745,7 +763,7 @@ static int node_on_consensus(ef_node *n, ef_conn *c, const uint8_t *p, size_t le
         node_count(n, "cons_from_non_validator");
         return EF_EPERM;
     }
-    if (!n->engine_started && !n->sync_conn) {
+    if (!n->engine_started) {
         /* a message for the next height: the network is running it, join in */
         ef_msg m;
         if (ef_msg_decode(&m, p, len) == 0 && m.height == n->height + 1) node_start_height(n);
@@ -1160,6 +1178,8 @@ int ef_node_open(ef_node **out, const ef_node_config *cfg)
     n->tick.data = n;
     uv_timer_init(&n->loop, &n->gossip_timer);
     n->gossip_timer.data = n;
+    uv_timer_init(&n->loop, &n->empty_timer);
+    n->empty_timer.data = n;
     uv_async_init(&n->loop, &n->async, node_async_cb);
     n->async.data = n;
     n->handles_init = true;
@@ -1231,6 +1251,8 @@ int ef_node_run(ef_node *n)
     }
     if (!n->stopping) {
         uv_timer_start(&n->tick, node_tick, EF_NODE_TICK_MS, EF_NODE_TICK_MS);
+        n->last_commit_ms = node_now_ms(n);
+        node_empty_arm(n);
         /* resume at once: after a restart the WAL may hold votes for this height */
         node_start_height(n);
         EF_LOGI("node", "%s up at height %llu (%s)", n->cfg.moniker, (unsigned long long)n->height,
@@ -1280,6 +1302,7 @@ void ef_node_shutdown(ef_node *n)
         uv_close((uv_handle_t *)&n->cons_timer, node_handle_closed);
         uv_close((uv_handle_t *)&n->tick, node_handle_closed);
         uv_close((uv_handle_t *)&n->gossip_timer, node_handle_closed);
+        uv_close((uv_handle_t *)&n->empty_timer, node_handle_closed);
         uv_close((uv_handle_t *)&n->async, node_handle_closed);
     }
 }
