@@ -802,11 +802,13 @@ static void ef_receive(ef_engine *e, const uint8_t *p, size_t len)
         e->stats.dropped[EF_DROP_DECODE]++;
         return;
     }
-    if (m.height > e->stats.height_seen) e->stats.height_seen = m.height;
     if (strcmp(m.chain, e->chain)) {
         e->stats.dropped[EF_DROP_CHAIN]++;
         return;
     }
+    /* A hint only (not signature-checked): from a member of the current set. */
+    if (m.height > e->stats.height_seen && e->started && ef_cvset_index(&e->vs, &m.signer) >= 0)
+        e->stats.height_seen = m.height;
     if (e->started && m.height == e->height + 1) {
         if (e->nfuture >= EF_ENGINE_FUTURE_MAX) {
             e->stats.dropped[EF_DROP_FULL]++;
