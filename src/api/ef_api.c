@@ -26,6 +26,7 @@
 #define EF_API_SSE_BLOCK 16384      /* bytes libmicrohttpd asks of a stream at a time */
 #define EF_API_REPLAY_KEY 16        /* signature bytes remembered per entry */
 #define EF_API_STACK_SIZE (1u << 20) /* per connection thread; jansson nests up to 2048 deep */
+#define EF_API_STOP_GRACE_MS 500L    /* waiters and streams get this long to finish on stop */
 
 const double ef_api_lat_bounds_ms[EF_API_LAT_BUCKETS - 1] = {
     1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000,
@@ -58,6 +59,7 @@ struct ef_api {
     bool stopping;
     unsigned sse_open;
     unsigned waits_open;
+    unsigned waits_unsent;        /* wait requests whose answer is not yet sent */
     ef_api_replay *replay;        /* EF_API_REPLAY_MAX entries */
     size_t replay_len;
     char *status_text;            /* last /status answer ... */
@@ -81,6 +83,7 @@ typedef struct ef_api_req {
     bool target_too_long;
     bool started;
     bool body_too_big;
+    bool waited;                        /* counted in waits_unsent until completed */
     uint8_t *body;
     size_t body_len;
 } ef_api_req;
@@ -499,7 +502,11 @@ static enum MHD_Result ef_api_post_tx(ef_api *api, struct MHD_Connection *c, ef_
     if (wait) {
         pthread_mutex_lock(&api->mu);
         bool full = api->waits_open >= EF_API_WAIT_MAX;
-        if (!full) api->waits_open++;
+        if (!full) {
+            api->waits_open++;
+            api->waits_unsent++;
+            req->waited = true;
+        }
         pthread_mutex_unlock(&api->mu);
         if (full) {
             if (raw_owned) free(raw);
@@ -565,6 +572,7 @@ done:
     if (wait) {
         pthread_mutex_lock(&api->mu);
         api->waits_open--;
+        pthread_cond_broadcast(&api->cond);       /* ef_api_stop may be waiting */
         pthread_mutex_unlock(&api->mu);
     }
     return out;
@@ -768,6 +776,7 @@ static void ef_sse_free(void *cls)
     ef_sse *s = cls;
     pthread_mutex_lock(&s->api->mu);
     s->api->sse_open--;
+    pthread_cond_broadcast(&s->api->cond);        /* ef_api_stop may be waiting */
     pthread_mutex_unlock(&s->api->mu);
     free(s->buf);
     free(s);
@@ -1027,11 +1036,17 @@ static void *ef_api_uri_cb(void *cls, const char *uri, struct MHD_Connection *c)
 static void ef_api_done_cb(void *cls, struct MHD_Connection *c, void **req_cls,
                            enum MHD_RequestTerminationCode toe)
 {
-    (void)cls;
     (void)c;
     (void)toe;
+    ef_api *api = cls;
     ef_api_req *req = *req_cls;
     if (!req) return;
+    if (req->waited) {
+        pthread_mutex_lock(&api->mu);
+        api->waits_unsent--;
+        pthread_cond_broadcast(&api->cond);       /* ef_api_stop may be waiting */
+        pthread_mutex_unlock(&api->mu);
+    }
     free(req->body);
     free(req);
     *req_cls = NULL;
@@ -1247,9 +1262,18 @@ void ef_api_notify_commit(ef_api *api, uint64_t height)
 void ef_api_stop(ef_api *api)
 {
     if (!api) return;
+    /* Wake commit waiters (they answer 503) and end event streams, and give them
+     * EF_API_STOP_GRACE_MS to finish before the sockets close. */
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_nsec += EF_API_STOP_GRACE_MS * 1000000L;
+    ts.tv_sec += ts.tv_nsec / 1000000000L;
+    ts.tv_nsec %= 1000000000L;
     pthread_mutex_lock(&api->mu);
     api->stopping = true;
     pthread_cond_broadcast(&api->cond);
+    while (api->waits_unsent || api->sse_open)
+        if (pthread_cond_timedwait(&api->cond, &api->mu, &ts) == ETIMEDOUT) break;
     pthread_mutex_unlock(&api->mu);
     MHD_stop_daemon(api->mhd);
     if (api->counter_started) pthread_join(api->counter, NULL);

@@ -625,6 +625,54 @@ static void test_api_wait_does_not_block_others(void **state)
     free(w.tx);
 }
 
+/* A server that stops while a request waits for a commit answers it 503. */
+static void test_api_stop_answers_waiters(void **state)
+{
+    (void)state;
+    ef_api_backend be;
+    tn_backend(&be, &env->tn);
+    ef_api *a = NULL;
+    assert_int_equal(ef_api_start(&a, &(ef_api_config){.listen = "127.0.0.1:0"}, &be), 0);
+    ef_keypair a3, a2;
+    t_key(&a3, 3);
+    t_key(&a2, 2);
+    char hex[65], args[256];
+    snprintf(args, sizeof args, "{\"to\":\"%s\",\"amount\":1}", t_hex(&a2.pub, hex));
+    t_waiter w = {0};
+    snprintf(w.url, sizeof w.url, "http://127.0.0.1:%u", ef_api_port(a));
+    w.tx = t_tx(&a3, t_nonce(&a3), "bank", "transfer", args, &w.len);
+    pthread_mutex_lock(&env->tn.mu);
+    env->tn.hold = true;
+    pthread_mutex_unlock(&env->tn.mu);
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, t_wait_thread, &w), 0);
+    for (int i = 0; i < 200; i++) {                  /* until it is queued and waiting */
+        pthread_mutex_lock(&env->tn.mu);
+        size_t n = env->tn.n;
+        pthread_mutex_unlock(&env->tn.mu);
+        if (n) break;
+        usleep(10000);
+    }
+    usleep(50000);
+    ef_api_stop(a);
+    pthread_join(th, NULL);
+    assert_int_equal(w.status, 503);
+    t_expect_code(w.resp, "ECLOSED");
+    json_decref(w.resp);
+    free(w.tx);
+    pthread_mutex_lock(&env->tn.mu);                 /* let the queued transfer commit */
+    env->tn.hold = false;
+    pthread_cond_broadcast(&env->tn.cond);
+    pthread_mutex_unlock(&env->tn.mu);
+    for (int i = 0; i < 200; i++) {
+        pthread_mutex_lock(&env->tn.mu);
+        size_t n = env->tn.n;
+        pthread_mutex_unlock(&env->tn.mu);
+        if (!n) break;
+        usleep(10000);
+    }
+}
+
 typedef struct t_events {
     int blocks, events, ids;
     char last_id[32];
@@ -1056,6 +1104,7 @@ int main(void)
         cmocka_unit_test(test_api_reads),
         cmocka_unit_test(test_api_bad_submissions_change_nothing),
         cmocka_unit_test(test_api_wait_does_not_block_others),
+        cmocka_unit_test(test_api_stop_answers_waiters),
         cmocka_unit_test(test_api_events_replay_filter_resume),
         cmocka_unit_test(test_api_events_live),
         cmocka_unit_test(test_api_private_reads),
