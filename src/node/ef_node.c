@@ -37,6 +37,7 @@ const double ef_node_lat_bounds_ms[EF_NODE_LAT_BUCKETS - 1] = {
 #define EF_NODE_GOSSIP_MAX 512          /* txs per gossip message */
 #define EF_NODE_SYNC_BLOCKS 16          /* blocks asked for per catch-up request */
 #define EF_NODE_SYNC_WAIT_MS 3000
+#define EF_NODE_SYNC_BYTES (4u << 20)   /* block bytes served per catch-up request */
 #define EF_NODE_TICK_MS 1000
 #define EF_NODE_WAITER_BUCKETS 4096
 #define EF_NODE_ADMIN_LINE_MAX (2 * EF_TX_ENC_MAX + 64)
@@ -666,12 +667,15 @@ static int node_on_block(ef_node *n, ef_conn *c, const uint8_t *p, size_t len)
     return 0;
 }
 
+/* Serves up to count blocks from `from`, at most EF_NODE_SYNC_BYTES of them (at
+ * least one), then a STATUS, which tells the asker this batch is over. */
 static void node_on_block_req(ef_node *n, ef_conn *c, const uint8_t *p, size_t len)
 {
     if (len != 12) return;
     uint64_t from = ef_get_u64le(p);
     uint32_t count = EF_MIN(ef_get_u32le(p + 8), (uint32_t)EF_BLOCK_REQ_MAX);
-    for (uint64_t h = EF_MAX(from, 1); h < from + count && h <= n->height; h++) {
+    size_t sent = 0;
+    for (uint64_t h = EF_MAX(from, 1); h < from + count && h <= n->height && sent < EF_NODE_SYNC_BYTES; h++) {
         uint8_t *blk = NULL, *cert = NULL;
         size_t bl = 0, cl = 0;
         if (ef_store_block(n->store, h, &blk, &bl) || ef_store_cert(n->store, h, &cert, &cl)) {
@@ -685,11 +689,13 @@ static void node_on_block_req(ef_node *n, ef_conn *c, const uint8_t *p, size_t l
         ef_wr_bytes(&w, blk, bl);
         ef_wr_bytes(&w, cert, cl);
         int rc = w.err ? w.err : ef_net_send(n->net, c, EF_P2P_BLOCK, w.buf, w.len, false);
+        sent += w.len;
         ef_wr_free(&w);
         free(blk);
         free(cert);
-        if (rc) break;
+        if (rc) return;
     }
+    node_send_status(n, c);
 }
 
 /* ---------------- P2P callbacks ---------------- */
@@ -788,7 +794,8 @@ static int node_on_msg(void *arg, ef_conn *c, uint8_t type, const uint8_t *p, si
         if (len != 8 + EF_HASH_SIZE) return EF_EPROTO;
         ef_peer *peer = ef_conn_data(c);
         if (peer) peer->height = ef_get_u64le(p);
-        if (peer && peer->height > n->height) node_sync_request(n);
+        if (c == n->sync_conn) node_sync_done(n); /* a batch ends with a STATUS */
+        else if (peer && peer->height > n->height) node_sync_request(n);
         break;
     }
     case EF_P2P_TXS:
