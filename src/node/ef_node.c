@@ -515,6 +515,26 @@ static void node_lat_record(ef_node *n, double ms)
     n->lat_sum_ms += ms;
 }
 
+static bool node_is_validator_key(ef_node *n, const ef_pub *pub);
+
+/* The validator set changed (registry admission or removal): peers' roles follow. */
+static void node_vset_changed(ef_node *n)
+{
+    ef_conn *cs[EF_NET_CONNS_MAX];
+    size_t k = EF_MIN(ef_net_conns(n->net, cs, EF_NET_CONNS_MAX), (size_t)EF_NET_CONNS_MAX);
+    for (size_t i = 0; i < k; i++) {
+        ef_peer *p = ef_conn_data(cs[i]);
+        if (p) p->validator = node_is_validator_key(n, ef_conn_pub(cs[i]));
+    }
+    bool member = ef_vset_index(&n->vset_next, &n->kp.pub) >= 0;
+    EF_LOGI("node", "validator set changed at height %llu: %u validators%s",
+            (unsigned long long)(n->height + 1), n->vset_next.len,
+            member ? ", this node among them" : "");
+    if (member && !n->wal)
+        EF_LOGW("node", "this node became a validator: restart it so that it signs (it "
+                        "started as an observer, without a WAL)");
+}
+
 /* Commits block height+1 (decided by the engine, or fetched and verified by
  * catch-up), then tells the mempool, the waiters and the listeners. */
 static int node_apply_committed(ef_node *n, const uint8_t *blk, size_t len, const uint8_t *cert,
@@ -535,8 +555,12 @@ static int node_apply_committed(ef_node *n, const uint8_t *blk, size_t len, cons
     n->txs_committed += b.txs_len;
     n->engine_started = n->engine_started && ef_engine_height(n->eng) > n->height;
     n->have_proposed = false;
+    ef_vset before = n->vset_next;
     rc = ef_store_vset(n->store, n->height + 1, &n->vset_next);
     if (rc) return rc;
+    if (before.len != n->vset_next.len ||
+        memcmp(before.v, n->vset_next.v, before.len * sizeof before.v[0]))
+        node_vset_changed(n);
     ef_mempool_committed(n->mp, &b);
 
     /* results, for the listeners and the waiters */
