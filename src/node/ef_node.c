@@ -121,6 +121,16 @@ static ef_waiter *waiter_take(ef_node *n, const ef_hash *h)
     return w;
 }
 
+/* A submitted tx left the mempool without committing: tell its submitter. */
+static void node_tx_dropped(void *arg, const ef_hash *h, int reason)
+{
+    ef_node *n = arg;
+    ef_waiter *w = waiter_take(n, h);
+    if (!w) return;
+    if (w->cb) w->cb(w->arg, h, EF_NODE_TX_DROPPED, reason, 0);
+    free(w);
+}
+
 /* ---------------- status snapshot ---------------- */
 
 static void node_snapshot(ef_node *n)
@@ -439,6 +449,7 @@ static int node_get_value(void *ctx, uint64_t height, uint32_t round, uint8_t **
         ef_tx_hash_enc(&h, n->reap_buf[i].enc, n->reap_buf[i].len);
         node_count_tx(n, st);
         (void)ef_mempool_remove(n->mp, &h); /* frees only this entry's encoding */
+        node_tx_dropped(n, &h, st);
     }
     if (ef_block_hash_enc(&n->proposed_id, *out, *out_len) == 0) n->have_proposed = true;
     EF_LOGD("node", "proposing block %llu round %u", (unsigned long long)height, round);
@@ -1164,7 +1175,7 @@ int ef_node_open(ef_node **out, const ef_node_config *cfg)
     n->txs_committed = 0;
 
     ef_mempool_cfg mc = {cfg->chain_id, cfg->mempool_txs, cfg->mempool_bytes,
-                         (ef_mempool_nonce_fn)ef_store_nonce, n->store};
+                         (ef_mempool_nonce_fn)ef_store_nonce, n->store, node_tx_dropped, n};
     rc = ef_mempool_new(&n->mp, &mc);
     if (rc) goto fail;
     n->reap_buf = calloc(EF_BLOCK_TXS_MAX, sizeof *n->reap_buf);
