@@ -55,6 +55,7 @@ typedef struct {
     uint64_t log_cap;
     uint64_t last_progress_ms;
     bool catchup_pending;
+    bool crash_torn;             /* crash at the next input, after its WAL writes, before its sends */
     uint8_t side;                /* partition side */
 } ef_sim_node;
 
@@ -539,7 +540,8 @@ static int ef_sim_drain(ef_sim *s, uint32_t i)
             ef_pub who;
             uint64_t h;
             s->res->evidence++;
-            int erc = ef_evidence_verify(o.data, o.len, EF_SIM_CHAIN, &s->vs, &who, &h);
+            int erc = ef_evidence_verify_with(o.data, o.len, EF_SIM_CHAIN, &s->vs, &who, &h,
+                                              ef_sim_verify, s);
             if (erc) {
                 ef_violation(s, "node %u produced evidence that does not verify (%s)", i, ef_strerror(erc));
             } else {
@@ -592,6 +594,17 @@ static int ef_sim_catchup(ef_sim *s, uint32_t i)
     return 0;
 }
 
+static void ef_sim_crash(ef_sim *s, uint32_t i)
+{
+    ef_sim_node *nd = &s->nodes[i];
+    ef_engine_free(nd->eng); /* outputs not yet drained are lost with it */
+    nd->eng = NULL;
+    nd->up = false;
+    nd->crash_torn = false;
+    nd->epoch++;
+    nd->catchup_pending = false;
+}
+
 static int ef_sim_event(ef_sim *s, ef_ev *ev)
 {
     ef_sim_node *nd = ev->node < s->n ? &s->nodes[ev->node] : NULL;
@@ -604,6 +617,10 @@ static int ef_sim_event(ef_sim *s, ef_ev *ev)
         rc = ef_engine_on_message(nd->eng, ev->data, ev->len);
         ef_cpu_stop(s);
         if ((rc = ef_sim_call_rc(s, ev->node, rc, "on_message"))) break;
+        if (nd->crash_torn) {
+            ef_sim_crash(s, ev->node);
+            break;
+        }
         if ((rc = ef_sim_drain(s, ev->node))) break;
         if (ef_engine_get_stats(nd->eng)->height_seen > nd->committed + 1)
             rc = ef_sim_schedule_catchup(s, ev->node);
@@ -614,6 +631,10 @@ static int ef_sim_event(ef_sim *s, ef_ev *ev)
         rc = ef_engine_on_timeout(nd->eng, ev->height, ev->round, (ef_step)ev->step);
         ef_cpu_stop(s);
         if ((rc = ef_sim_call_rc(s, ev->node, rc, "on_timeout"))) break;
+        if (nd->crash_torn) {
+            ef_sim_crash(s, ev->node);
+            break;
+        }
         rc = ef_sim_drain(s, ev->node);
         break;
     case EV_CATCHUP:
@@ -622,18 +643,20 @@ static int ef_sim_event(ef_sim *s, ef_ev *ev)
         break;
     case EV_CRASH:
         if (!nd->up) break;
-        ef_engine_free(nd->eng);
-        nd->eng = NULL;
-        nd->up = false;
-        nd->epoch++;
-        nd->catchup_pending = false;
+        /* Half the crashes hit in the middle of a step: the next input is
+         * processed (its WAL writes are durable) but nothing it sends leaves. */
+        if (ef_rand(s) & 1)
+            nd->crash_torn = true;
+        else
+            ef_sim_crash(s, ev->node);
         break;
     case EV_RESTART:
+        if (s->faults_open) s->faults_open--;
+        if (s->now > s->heal_ms) s->heal_ms = s->now;
+        nd->crash_torn = false; /* a torn crash that found no input did not happen */
         if (nd->up) break;
         s->res->restarts++;
         rc = ef_sim_start_engine(s, ev->node);
-        if (s->faults_open) s->faults_open--;
-        if (s->now > s->heal_ms) s->heal_ms = s->now;
         break;
     case EV_PART_START: {
         s->partitioned = true;
@@ -674,9 +697,9 @@ static int ef_sim_schedule_faults(ef_sim *s)
 {
     const ef_sim_cfg *c = s->cfg;
     int rc;
-    /* Faults happen within the time the run needs without them (about 1 s per
-     * height here), and all end by fault_end_ms. */
-    uint64_t span = 1000 * (c->heights < 4 ? 4 : c->heights);
+    /* Faults happen within about the time the run needs without them (a few
+     * hundred ms per height here), and all end by fault_end_ms. */
+    uint64_t span = 300 * c->heights < 4000 ? 4000 : 300 * c->heights;
     s->fault_end_ms = span;
     uint64_t t = 0;
     for (uint32_t k = 0; k < c->partitions; k++) {

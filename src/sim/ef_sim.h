@@ -16,7 +16,8 @@
  * (so reordered). Partitions: `partitions` episodes, each splitting the nodes in
  * two random sides for a while, then healing. Crashes: `crashes` episodes, each
  * stopping an honest validator (its engine is freed; its WAL and committed
- * blocks survive) and restarting it later. All faults other than loss and
+ * blocks survive) and restarting it later; half of them strike in the middle of
+ * a step, after the WAL writes of an input and before anything it sends leaves. All faults other than loss and
  * duplication end by fault_end_ms (chosen from the seed).
  *
  * Byzantine validators (the first `byzantine` indices after a seeded

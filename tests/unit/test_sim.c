@@ -51,13 +51,13 @@ static void test_sim_n4_f1(void **state)
 static void test_sim_n7_f2(void **state)
 {
     (void)state;
-    run_seeds(7, 2, 1, 80, 4, 0.15, 0.05, 1, 2);
+    run_seeds(7, 2, 1, 70, 4, 0.15, 0.05, 1, 2);
 }
 
 static void test_sim_n10_f3(void **state)
 {
     (void)state;
-    run_seeds(10, 3, 1, 40, 4, 0.1, 0.0, 1, 2);
+    run_seeds(10, 3, 1, 30, 4, 0.1, 0.0, 1, 2);
 }
 
 static void test_sim_replays_exactly(void **state)
@@ -90,8 +90,8 @@ static void test_sim_planted_bug_caught(void **state)
     ef_sim_cfg cfg;
     ef_sim_cfg_defaults(&cfg);
     cfg.byzantine = 1;
-    cfg.loss = 0.2;
-    cfg.partitions = 1;
+    cfg.loss = 0.3;
+    cfg.partitions = 2;
     cfg.heights = 10;
     cfg.bug_ignore_lock = true;
     uint64_t found = 0;
