@@ -20,6 +20,9 @@ static const ef_cli_cmd ef_cli_cmds[] = {
     {"load", "generate transaction load against a testnet", ef_cmd_load},
     {"p2p-probe", "send hostile P2P input to a node (tests)", ef_cmd_p2p_probe},
     {"sim", "run the consensus simulator over seeds (faults, Byzantine nodes, checkers)", ef_cmd_sim},
+    {"app", "the federated service app (serve) and its client check (call)", ef_cmd_app},
+    {"meo", "MEC orchestrator driver: self-test, test topology", ef_cmd_meo},
+    {"soa", "REST federation baseline without a ledger (provider, consumer, bench)", ef_cmd_soa},
 };
 
 static void ef_cli_usage(FILE *f)
