@@ -8,6 +8,11 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include "agents/ef_httpc.h"
+
+#define EF_APP_THREAD_STACK (256u * 1024u)  /* per connection thread */
 
 struct ef_app {
     struct MHD_Daemon *mhd;
@@ -15,6 +20,7 @@ struct ef_app {
     char kind[EF_APP_FIELD_MAX];
     char mec[EF_APP_FIELD_MAX];
     atomic_uint_fast64_t count;
+    int relay;
 };
 
 static enum MHD_Result ef_app_reply(struct MHD_Connection *c, unsigned status, const char *type, char *body)
@@ -46,8 +52,12 @@ static enum MHD_Result ef_app_handle(void *cls, struct MHD_Connection *c, const 
         *upload_size = 0;
         return MHD_YES;
     }
-    if (strcmp(method, "GET") == 0 && strcmp(url, "/health") == 0)
-        return ef_app_reply(c, MHD_HTTP_OK, "text/plain", strdup("ok"));
+    if (strcmp(method, "GET") == 0 && strcmp(url, "/health") == 0) {
+        json_t *j = json_pack("{s:s,s:s,s:I}", "status", "ok", "service", app->name, "pid", (json_int_t)getpid());
+        char *body = j ? json_dumps(j, JSON_COMPACT) : NULL;
+        json_decref(j);
+        return body ? ef_app_reply(c, MHD_HTTP_OK, "application/json", body) : MHD_NO;
+    }
     if (strcmp(method, "GET") == 0 && strcmp(url, "/") == 0) {
         uint64_t n = atomic_fetch_add(&app->count, 1) + 1;
         json_t *j = json_pack("{s:s,s:s,s:s,s:s,s:I}", "app", "edgefed-app", "service", app->name,
@@ -55,6 +65,28 @@ static enum MHD_Result ef_app_handle(void *cls, struct MHD_Connection *c, const 
         char *body = j ? json_dumps(j, JSON_COMPACT) : NULL;
         json_decref(j);
         if (!body) return MHD_NO;
+        return ef_app_reply(c, MHD_HTTP_OK, "application/json", body);
+    }
+    if (app->relay && strcmp(method, "GET") == 0 && strcmp(url, "/relay") == 0) {
+        const char *to = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "to");
+        uint32_t ip;
+        uint16_t port;
+        if (!to || ef_httpc_parse_hostport(to, &ip, &port))
+            return ef_app_reply(c, MHD_HTTP_BAD_REQUEST, "application/json", strdup("{\"error\":\"bad to\"}"));
+        ef_httpc_resp r;
+        int err = ef_httpc_request(&r, NULL, ip, port, "GET", "/", NULL, NULL, 0, EF_APP_RELAY_TIMEOUT_MS);
+        if (err || r.status != 200) {
+            char *body = NULL;
+            json_t *j = json_pack("{s:s,s:i}", "error", err ? ef_strerror(err) : "peer answered an error",
+                                  "status", err ? 0 : r.status);
+            body = j ? json_dumps(j, JSON_COMPACT) : NULL;
+            json_decref(j);
+            if (!err) ef_httpc_resp_free(&r);
+            return body ? ef_app_reply(c, MHD_HTTP_BAD_GATEWAY, "application/json", body) : MHD_NO;
+        }
+        char *body = r.body;
+        r.body = NULL;
+        ef_httpc_resp_free(&r);
         return ef_app_reply(c, MHD_HTTP_OK, "application/json", body);
     }
     return ef_app_reply(c, MHD_HTTP_NOT_FOUND, "application/json", strdup("{\"error\":\"not found\"}"));
@@ -69,7 +101,8 @@ static int ef_app_copy(char *dst, const char *src)
     return 0;
 }
 
-int ef_app_start(ef_app **out, uint32_t ip, uint16_t port, const char *name, const char *kind, const char *mec)
+int ef_app_start(ef_app **out, uint32_t ip, uint16_t port, const char *name, const char *kind, const char *mec,
+                 int relay)
 {
     EF_ASSERT(out);
     *out = NULL;
@@ -81,11 +114,13 @@ int ef_app_start(ef_app **out, uint32_t ip, uint16_t port, const char *name, con
         return EF_EINVAL;
     }
     atomic_init(&app->count, 0);
+    app->relay = relay;
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = htonl(ip)};
-    app->mhd = MHD_start_daemon(MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG, port, NULL, NULL,
+    app->mhd = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, port, NULL, NULL,
                                 ef_app_handle, app, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
                                 MHD_OPTION_CONNECTION_LIMIT, (unsigned)EF_APP_CONN_MAX,
-                                MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10, MHD_OPTION_END);
+                                MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10,
+                                MHD_OPTION_THREAD_STACK_SIZE, (size_t)EF_APP_THREAD_STACK, MHD_OPTION_END);
     if (!app->mhd) {
         free(app);
         return EF_ENET;

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include <jansson.h>
+#include <sodium.h>
 
 #include "agents/ef_httpc.h"
 #include "agents/ef_proc.h"
@@ -59,6 +60,11 @@ struct ef_meo {
     uint32_t vni_base;
     uint16_t vxlan_port;
     ef_meo_svc svcs[EF_MEO_SERVICES_MAX];
+    /* The consumer's own app (started at the first prepare or check), through
+     * which the check reaches the provider's app. Guarded by app_mu. */
+    pthread_mutex_t app_mu;
+    pid_t local_pid;
+    uint16_t local_port;       /* also read under mu by ef_meo_next_port */
 };
 
 /* ---- names, addresses, endpoints ---- */
@@ -254,7 +260,9 @@ int ef_meo_open(ef_meo **out, const char *driver, const ef_meo_config *cfg)
     m->port_min = cfg->port_min ? cfg->port_min : 20000;
     m->port_max = cfg->port_max ? cfg->port_max : 29999;
     if (m->port_min > m->port_max || m->port_min < 1024) goto fail;
-    m->port_next = m->port_min;
+    /* Start at a random point of the range: several MEC systems of a process
+     * driver share one host and often the default range. */
+    m->port_next = (uint16_t)(m->port_min + randombytes_uniform((uint32_t)m->port_max - m->port_min + 1));
     uint32_t d = m->underlay_ip & 255;
     if (cfg->overlay_pool) {
         if (ef_meo_ip_parse(&m->pool_net, cfg->overlay_pool)) goto fail;
@@ -271,6 +279,12 @@ int ef_meo_open(ef_meo **out, const char *driver, const ef_meo_config *cfg)
     if ((uint64_t)m->vni_base + m->pool_count >= (1u << 24)) goto fail;
     m->vxlan_port = cfg->vxlan_port ? cfg->vxlan_port : EF_MEO_VXLAN_PORT_DEFAULT;
     if (pthread_mutex_init(&m->mu, NULL)) { err = EF_ENOMEM; goto fail; }
+    if (pthread_mutex_init(&m->app_mu, NULL)) {
+        pthread_mutex_destroy(&m->mu);
+        err = EF_ENOMEM;
+        goto fail;
+    }
+    m->local_pid = -1;
     *out = m;
     return 0;
 fail:
@@ -287,6 +301,8 @@ void ef_meo_close(ef_meo *meo)
         memcpy(id, meo->svcs[i].id, sizeof id);
         (void)ef_meo_teardown(meo, id);
     }
+    if (meo->local_pid > 0) ef_proc_stop(meo->local_pid, EF_MEO_STOP_GRACE_MS);
+    pthread_mutex_destroy(&meo->app_mu);
     pthread_mutex_destroy(&meo->mu);
     free(meo);
 }
@@ -351,6 +367,8 @@ static int ef_meo_svc_empty(const ef_meo_svc *s)
     return s->pid <= 0 && !s->prepared && !s->connected;
 }
 
+static int ef_meo_local_app(ef_meo *meo, uint16_t *port);
+
 /* ---- prepare (consumer) ---- */
 
 int ef_meo_prepare(ef_meo *meo, const char *service_id, ef_meo_ep *cons_ep)
@@ -386,6 +404,13 @@ int ef_meo_prepare(ef_meo *meo, const char *service_id, ef_meo_ep *cons_ep)
     EF_ASSERT(ef_meo_ep_valid(cons_ep) == 0);
 out:
     pthread_mutex_unlock(&meo->mu);
+    if (!err) {
+        /* The consumer's app should run before the provider's answers (seed 001:
+         * consumers host their apps already); a failure here is retried at check. */
+        uint16_t lp;
+        int aerr = ef_meo_local_app(meo, &lp);
+        if (aerr) EF_LOGW(EF_MEO_LOG, "%s: consumer app not started: %s", meo->mec, ef_strerror(aerr));
+    }
     return err;
 }
 
@@ -413,7 +438,7 @@ static uint16_t ef_meo_next_port(ef_meo *m)
     for (uint32_t k = 0; k < span && !port; k++) {
         uint16_t p = m->port_next;
         m->port_next = p == m->port_max ? m->port_min : (uint16_t)(p + 1);
-        int taken = 0;
+        int taken = p == m->local_port;
         for (size_t i = 0; i < EF_MEO_SERVICES_MAX && !taken; i++)
             taken = m->svcs[i].used && m->svcs[i].port == p;
         if (taken) continue;
@@ -449,6 +474,100 @@ static int ef_meo_get(const char *netns, uint32_t ip, uint16_t port, const char 
     return 0;
 }
 
+/* true if a /health answer comes from the app with this pid (not another app
+ * that holds the port on a shared host). */
+static int ef_meo_health_is(const char *body, pid_t pid)
+{
+    json_error_t je;
+    json_t *j = json_loads(body, 0, &je);
+    json_t *p = j ? json_object_get(j, "pid") : NULL;
+    int ok = json_is_integer(p) && json_integer_value(p) == (json_int_t)pid;
+    json_decref(j);
+    return ok;
+}
+
+/* Starts `edgefed app serve` for this MEC system and waits until it answers
+ * /health, trying further ports when one is taken. relay: the consumer's own app
+ * (loopback only, /relay on); else a deployed service (netns: all addresses of
+ * the namespace, the overlay address arrives at connect; process: the underlay
+ * address). *reserve (under mu) holds the port while it starts. */
+static int ef_meo_start_app(ef_meo *meo, const char *name, const char *kind, int relay, uint16_t *reserve,
+                            pid_t *pid_out, uint16_t *port_out)
+{
+    const char *ns = meo->kind == EF_MEO_NETNS ? meo->netns : NULL;
+    uint32_t listen_ip = relay ? 0x7f000001u : meo->kind == EF_MEO_NETNS ? 0 : meo->underlay_ip;
+    uint32_t probe_ip = listen_ip ? listen_ip : 0x7f000001u;
+    uint64_t t0 = ef_now_mono_us();
+    int err = EF_EIO;
+    *pid_out = -1;
+    *port_out = 0;
+    for (int attempt = 0; attempt < EF_MEO_START_ATTEMPTS; attempt++) {
+        uint16_t port = ef_meo_next_port(meo);
+        if (!port) { err = EF_EFULL; break; }
+        char listen[32], lip[EF_MEO_IP_STR_MAX];
+        ef_meo_ip_format(lip, listen_ip);
+        snprintf(listen, sizeof listen, "%s:%u", lip, port);
+        char *argv[16] = {meo->app_path, "app", "serve", "--listen", listen, "--name", (char *)name,
+                          "--kind", (char *)kind, "--mec", meo->mec, "--exit-with-parent",
+                          relay ? "--relay" : NULL, NULL};
+        pthread_mutex_lock(&meo->mu);
+        *reserve = port;  /* against concurrent starts */
+        pthread_mutex_unlock(&meo->mu);
+        pid_t pid;
+        if ((err = ef_proc_spawn(&pid, ns, argv, 0))) break;
+        /* Wait until the app answers /health, or exits (port taken: try the next). */
+        uint64_t deadline = t0 + (uint64_t)EF_MEO_DEPLOY_TIMEOUT_MS * 1000u, wait_us = 1000;
+        err = EF_ETIMEOUT;
+        while (ef_now_mono_us() < deadline) {
+            if (ef_proc_exited(pid, NULL)) { pid = -1; err = EF_EIO; break; }
+            char *body = NULL;
+            int hr = ef_meo_get(ns, probe_ip, port, "/health", 1000, &body);
+            int mine = !hr && ef_meo_health_is(body, pid);
+            free(body);
+            if (mine) { err = 0; break; }
+            ef_sleep_us(wait_us);
+            if (wait_us < 20000) wait_us *= 2;
+        }
+        if (!err) {
+            *pid_out = pid;
+            *port_out = port;
+            return 0;
+        }
+        if (pid > 0) ef_proc_stop(pid, EF_MEO_STOP_GRACE_MS);
+        if (err != EF_EIO) break;
+        EF_LOGI(EF_MEO_LOG, "%s: app %s exited at start on port %u, retrying", meo->mec, name, port);
+    }
+    pthread_mutex_lock(&meo->mu);
+    *reserve = 0;
+    pthread_mutex_unlock(&meo->mu);
+    return err;
+}
+
+/* The consumer's own app: started once, restarted if it died. 0 and its port, or an error. */
+static int ef_meo_local_app(ef_meo *meo, uint16_t *port)
+{
+    pthread_mutex_lock(&meo->app_mu);
+    int err = 0;
+    if (meo->local_pid > 0 && ef_proc_exited(meo->local_pid, NULL)) {
+        EF_LOGW(EF_MEO_LOG, "%s: the consumer app exited; restarting it", meo->mec);
+        meo->local_pid = -1;
+        pthread_mutex_lock(&meo->mu);
+        meo->local_port = 0;
+        pthread_mutex_unlock(&meo->mu);
+    }
+    if (meo->local_pid <= 0) {
+        char name[EF_MEO_NAME_MAX + 8];
+        snprintf(name, sizeof name, "%s-app", meo->mec);
+        pid_t pid;
+        uint16_t p;
+        err = ef_meo_start_app(meo, name, "consumer", 1, &meo->local_port, &pid, &p);
+        if (!err) meo->local_pid = pid;
+    }
+    *port = meo->local_port;
+    pthread_mutex_unlock(&meo->app_mu);
+    return err;
+}
+
 int ef_meo_deploy(ef_meo *meo, const char *service_id, const char *kind, const ef_meo_ep *cons_ep,
                   ef_meo_ep *prov_ep)
 {
@@ -463,38 +582,10 @@ int ef_meo_deploy(ef_meo *meo, const char *service_id, const char *kind, const e
         return EF_EEXIST;
     }
     uint64_t t0 = ef_now_mono_us();
-    const char *ns = meo->kind == EF_MEO_NETNS ? meo->netns : NULL;
-    /* netns: listen on all addresses inside the MEC system's namespace (the overlay
-     * address arrives at connect); process: on the underlay (loopback) address. */
-    uint32_t listen_ip = meo->kind == EF_MEO_NETNS ? 0 : meo->underlay_ip;
-    uint32_t probe_ip = meo->kind == EF_MEO_NETNS ? 0x7f000001u : meo->underlay_ip;
-    err = EF_EIO;
-    for (int attempt = 0; attempt < EF_MEO_START_ATTEMPTS; attempt++) {
-        uint16_t port = ef_meo_next_port(meo);
-        if (!port) { err = EF_EFULL; break; }
-        char listen[32], lip[EF_MEO_IP_STR_MAX];
-        ef_meo_ip_format(lip, listen_ip);
-        snprintf(listen, sizeof listen, "%s:%u", lip, port);
-        char *argv[] = {meo->app_path, "app", "serve", "--listen", listen, "--name", (char *)service_id,
-                        "--kind", (char *)kind, "--mec", meo->mec, "--exit-with-parent", NULL};
-        pthread_mutex_lock(&meo->mu);
-        s->port = port;  /* reserve it against concurrent deploys */
-        pthread_mutex_unlock(&meo->mu);
-        pid_t pid;
-        if ((err = ef_proc_spawn(&pid, ns, argv, 0))) break;
-        s->pid = pid;
-        /* Wait until the app answers /health, or exits (port taken: try the next). */
-        uint64_t deadline = t0 + (uint64_t)EF_MEO_DEPLOY_TIMEOUT_MS * 1000u, wait_us = 1000;
-        err = EF_ETIMEOUT;
-        while (ef_now_mono_us() < deadline) {
-            if (ef_proc_exited(pid, NULL)) { s->pid = -1; err = EF_EIO; break; }
-            if (ef_meo_get(ns, probe_ip, port, "/health", 1000, NULL) == 0) { err = 0; break; }
-            ef_sleep_us(wait_us);
-            if (wait_us < 20000) wait_us *= 2;
-        }
-        if (err != EF_EIO) break;
-        EF_LOGI(EF_MEO_LOG, "%s: app for %s exited at start on port %u, retrying", meo->mec, service_id, port);
-    }
+    pid_t pid = -1;
+    uint16_t port = 0;
+    err = ef_meo_start_app(meo, service_id, kind, 0, &s->port, &pid, &port);
+    s->pid = pid;
     if (err) {
         if (s->pid > 0) ef_proc_stop(s->pid, EF_MEO_STOP_GRACE_MS);
         s->pid = -1;
@@ -507,11 +598,11 @@ int ef_meo_deploy(ef_meo *meo, const char *service_id, const char *kind, const e
     }
     *prov_ep = *cons_ep;
     prov_ep->underlay_ip = meo->underlay_ip;
-    /* The provider takes the other host address of the consumer's subnet. */
-    uint32_t host_max = ~ef_meo_mask(cons_ep->overlay_prefix) - 1;
+    /* The provider takes host .1 or .2 of the consumer's subnet, whichever the
+     * consumer does not use (a valid endpoint has prefix <= 30: both exist). */
     uint32_t cons_host = cons_ep->overlay_ip - cons_ep->overlay_net;
     prov_ep->overlay_ip = cons_ep->overlay_net + (cons_host == 1 ? 2 : 1);
-    if (host_max < 2) prov_ep->overlay_ip = cons_ep->overlay_ip;  /* unreachable: prefix <= 30 */
+    EF_ASSERT(ef_meo_ep_valid(prov_ep) == 0);
     prov_ep->app_port = s->port;
     s->times.deploy_us = ef_now_mono_us() - t0;
     EF_LOGI(EF_MEO_LOG, "%s: deployed %s (%s) port %u in %.1f ms", meo->mec, service_id, kind, s->port,
@@ -611,6 +702,23 @@ int ef_meo_connect(ef_meo *meo, const char *service_id, const ef_meo_ep *local, 
 
 /* ---- check (consumer) ---- */
 
+/* GET path from the consumer's app at 127.0.0.1:port (in netns): 0 and the body
+ * on 200; EF_ENET when it answers 502 (the peer's app is not reachable). */
+static int ef_meo_relay(const char *netns, uint16_t port, const char *path, uint32_t timeout_ms, char **body)
+{
+    ef_httpc_resp r;
+    int err = ef_httpc_request(&r, netns, 0x7f000001u, port, "GET", path, NULL, NULL, 0, timeout_ms);
+    if (err) return err;
+    if (r.status == 200) {
+        *body = r.body;
+        r.body = NULL;
+    } else {
+        err = r.status == 502 ? EF_ENET : EF_EPROTO;
+    }
+    ef_httpc_resp_free(&r);
+    return err;
+}
+
 /* 0 if body is the app's answer for service_id. */
 static int ef_meo_answer_ok(const char *body, const char *service_id)
 {
@@ -636,12 +744,19 @@ int ef_meo_check(ef_meo *meo, const char *service_id, const ef_meo_ep *remote, u
     uint32_t ip = meo->kind == EF_MEO_NETNS ? remote->overlay_ip : remote->underlay_ip;
     uint64_t t0 = ef_now_mono_us(), deadline = t0 + (uint64_t)timeout_ms * 1000u, wait_us = 1000;
     int good = 0, last = EF_ETIMEOUT;
+    char ip_s[EF_MEO_IP_STR_MAX], relay[64];
+    ef_meo_ip_format(ip_s, ip);
+    snprintf(relay, sizeof relay, "/relay?to=%s:%u", ip_s, remote->app_port);
     while (good < EF_MEO_CHECK_REQUESTS) {
         uint64_t now = ef_now_mono_us();
         if (now >= deadline) break;
         uint32_t left_ms = (uint32_t)((deadline - now + 999) / 1000);
         char *body = NULL;
-        int rc = ef_meo_get(ns, ip, remote->app_port, "/", left_ms, &body);
+        /* App to app: the consumer's app (loopback of this MEC system) asks the
+         * provider's app; 502 means it could not reach it (yet). */
+        uint16_t lport;
+        int rc = ef_meo_local_app(meo, &lport);
+        if (!rc) rc = ef_meo_relay(ns, lport, relay, left_ms, &body);
         if (!rc) rc = ef_meo_answer_ok(body, service_id);
         free(body);
         if (!rc) {
@@ -660,8 +775,6 @@ int ef_meo_check(ef_meo *meo, const char *service_id, const ef_meo_ep *remote, u
         err = 0;
     } else {
         err = last == EF_EPROTO ? EF_EPROTO : EF_ETIMEOUT;
-        char ip_s[EF_MEO_IP_STR_MAX];
-        ef_meo_ip_format(ip_s, ip);
         EF_LOGW(EF_MEO_LOG, "%s: check %s (%s:%u%s%s) failed: %s", meo->mec, service_id, ip_s, remote->app_port,
                 ns ? " from netns " : "", ns ? ns : "", ef_strerror(last));
     }
@@ -782,6 +895,12 @@ int ef_meo_topo_create(const char *prefix, unsigned n, uint8_t underlay_octet)
     char hub[EF_MEO_NAME_MAX], name[EF_MEO_NAME_MAX];
     if (!prefix || strlen(prefix) > 10 || n == 0 || n > 250 || underlay_octet == 0) return EF_EINVAL;
     if (ef_meo_topo_name(hub, sizeof hub, prefix, "hub")) return EF_EINVAL;
+    /* Someone else's namespaces with these names are left alone. */
+    if (ef_meo_netns_exists(hub)) return EF_EEXIST;
+    for (unsigned i = 0; i < n; i++) {
+        snprintf(name, sizeof name, "%s%u", prefix, i);
+        if (ef_meo_netns_exists(name)) return EF_EEXIST;
+    }
     size_t cap = 128 + (size_t)n * 160;
     char *script = malloc(cap);
     if (!script) return EF_ENOMEM;
@@ -815,5 +934,6 @@ int ef_meo_topo_create(const char *prefix, unsigned n, uint8_t underlay_octet)
 fail:
     free(script);
     (void)ef_meo_topo_destroy(prefix, n);
-    return err ? EF_EIO : EF_EIO;
+    (void)err;  /* which `ip` step failed was logged; to the caller it is an I/O error */
+    return EF_EIO;
 }

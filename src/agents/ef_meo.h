@@ -9,15 +9,15 @@
  *
  *   "process"  the provider starts `edgefed app serve` as a child process on a
  *              loopback port; connect has nothing to build (same host);
- *              check = HTTP requests from the consumer to the provider's app.
+ *              check = the consumer's app requests the provider's app.
  *   "netns"    (root) every MEC system is a network namespace (config.netns),
  *              reachable from the others at config.underlay_ip. Deploy starts
  *              the app inside the provider's namespace; connect creates, on the
  *              side it is called on, a VXLAN device (VNI, UDP port and overlay
  *              subnet from the consumer's endpoint) to the peer's underlay
- *              address and gives it this side's overlay address; check sends
- *              HTTP requests from inside the consumer's namespace to the
- *              provider's app at its overlay address, i.e. through the tunnel.
+ *              address and gives it this side's overlay address; check has
+ *              the consumer's app (inside the consumer's namespace) request
+ *              the provider's app at its overlay address, i.e. through the tunnel.
  *
  * The workflow, per service (service_id is a caller-chosen id, e.g. the ledger's
  * announcement id formatted as text):
@@ -26,7 +26,7 @@
  *   provider: ef_meo_deploy(p, sid, kind, &cons_ep, &prov_ep) -> put prov_ep in the confirmation
  *   provider: ef_meo_connect(p, sid, &prov_ep, &cons_ep)
  *   consumer: ef_meo_connect(c, sid, &cons_ep, &prov_ep)
- *   consumer: ef_meo_check(c, sid, &prov_ep, timeout_ms)   -> 0 = app-to-app traffic flows
+ *   consumer: ef_meo_check(c, sid, &prov_ep, timeout_ms)   -> 0 = the consumer's app reaches the provider's
  *   both:     ef_meo_teardown(x, sid)                       (idempotent)
  *
  * Threading: an ef_meo is safe to call from several threads at once (an internal
@@ -179,10 +179,13 @@ int ef_meo_deploy(ef_meo *meo, const char *service_id, const char *kind,
 int ef_meo_connect(ef_meo *meo, const char *service_id, const ef_meo_ep *local,
                    const ef_meo_ep *remote) EF_MUST_USE;
 
-/* Consumer: sends requests from this side to the provider's app (process: to
- * 127.0.0.1:app_port; netns: from inside config.netns to overlay_ip:app_port)
- * until EF_MEO_CHECK_REQUESTS consecutive answers name service_id, or timeout_ms
- * passes. 0 = app-to-app traffic flows; EF_ETIMEOUT; EF_EPROTO wrong answers. */
+/* Consumer: app-to-app traffic. This MEC system's own app (`edgefed app serve
+ * --relay` on its loopback, in config.netns for netns; started at the first
+ * prepare or check and kept until close) is asked GET /relay, and it requests
+ * the provider's app (process: underlay_ip:app_port; netns: overlay_ip:app_port,
+ * i.e. through the tunnel). Repeats until EF_MEO_CHECK_REQUESTS consecutive
+ * answers name service_id, or timeout_ms passes. 0 = app-to-app traffic flows;
+ * EF_ETIMEOUT (not reachable in time); EF_EPROTO (answers from another service). */
 #define EF_MEO_CHECK_REQUESTS 3
 int ef_meo_check(ef_meo *meo, const char *service_id, const ef_meo_ep *remote,
                  uint32_t timeout_ms) EF_MUST_USE;
@@ -202,7 +205,9 @@ int ef_meo_times_get(ef_meo *meo, const char *service_id, ef_meo_times *out);
  * to the bridge by a veth pair ("ul0" inside the MEC namespace) with underlay
  * address 10.<net>.0.(i+1)/24 (net = underlay_octet, e.g. 77). Nothing is added
  * to the root namespace. prefix must be a name of at most 10 chars; n <= 250.
- * On failure whatever was created is destroyed. */
+ * Errors: EF_EPERM (not root), EF_EINVAL, EF_EEXIST (a namespace of that name
+ * exists: nothing is touched), EF_EIO (an `ip` step failed: whatever was
+ * created is destroyed). */
 int ef_meo_topo_create(const char *prefix, unsigned n, uint8_t underlay_octet) EF_MUST_USE;
 /* Deletes the namespaces ef_meo_topo_create made (by prefix, for i < n) and the
  * hub; idempotent (missing namespaces are fine). 0 or EF_EIO. */

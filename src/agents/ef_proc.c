@@ -18,6 +18,7 @@
 #include "base/ef_log.h"
 
 #define EF_PROC_NETNS_DIR "/run/netns/"
+#define EF_PROC_THREAD_STACK (256u * 1024u)   /* the setns thread only opens a socket */
 
 static int ef_proc_netns_path(char *out, size_t cap, const char *netns)
 {
@@ -68,6 +69,7 @@ int ef_proc_spawn(pid_t *pid, const char *netns, char *const argv[], int keep_st
         if (nsfd >= 0 && setns(nsfd, CLONE_NEWNET) != 0) _exit(127);
         dup2(devnull, 0);
         if (!keep_stdout) dup2(devnull, 1);
+        close_range(3, ~0u, 0);  /* the caller's sockets and files stay with the caller */
         if (use_path) execvp(argv[0], argv); else execv(argv[0], argv);
         _exit(127);
     }
@@ -127,6 +129,7 @@ int ef_proc_run(char *const argv[], const char *input, uint32_t timeout_ms, char
         dup2(in_pipe[0], 0);
         dup2(devnull, 1);
         dup2(err_pipe[1], 2);
+        close_range(3, ~0u, 0);
         if (use_path) execvp(argv[0], argv); else execv(argv[0], argv);
         _exit(127);
     }
@@ -222,8 +225,17 @@ int ef_proc_netns_socket(const char *netns, int domain, int type, int protocol)
     char path[256];
     if (ef_proc_netns_path(path, sizeof path, netns)) return EF_EINVAL;
     ef_proc_ns_sock a = {.path = path, .domain = domain, .type = type, .protocol = protocol, .fd = EF_EIO};
+    /* A small stack: many of these may run at once (a consumer asking every provider). */
+    pthread_attr_t attr;
     pthread_t t;
-    if (pthread_create(&t, NULL, ef_proc_ns_sock_thread, &a)) return EF_EIO;
+    if (pthread_attr_init(&attr)) return EF_EIO;
+    pthread_attr_setstacksize(&attr, EF_PROC_THREAD_STACK);
+    int rc = pthread_create(&t, &attr, ef_proc_ns_sock_thread, &a);
+    pthread_attr_destroy(&attr);
+    if (rc) {
+        EF_LOGW("proc", "netns %s: cannot start a thread: %s", netns, strerror(rc));
+        return EF_EIO;
+    }
     pthread_join(t, NULL);
     return a.fd;
 }

@@ -5,6 +5,9 @@
  * exec, the same as `ip netns exec` (without its /sys remount, which the
  * agents' children do not need).
  *
+ * Children get only stdin, stdout and stderr: every other descriptor of the
+ * caller (listening sockets, databases) is closed before exec.
+ *
  * Threading: every function is thread-safe; each reaps only the pid it made.
  * Errors: EF_EINVAL (bad argument), EF_EIO (fork, exec or a non-zero exit),
  * EF_ETIMEOUT, EF_ENOMEM.

@@ -24,6 +24,7 @@
 #define EF_SOA_LOG "soa"
 #define EF_SOA_MAC_HEX (2 * crypto_auth_BYTES + 1)
 #define EF_SOA_OWNED_MAX EF_MEO_SERVICES_MAX
+#define EF_SOA_THREAD_STACK (512u * 1024u)  /* a quote thread's stack */
 #define EF_SOA_REPLAY_MAX 4096   /* request MACs remembered against replays */
 
 _Static_assert(EF_SOA_KEY_SIZE == crypto_auth_KEYBYTES, "pre-shared key size");
@@ -365,7 +366,8 @@ int ef_soa_provider_start(ef_soa_provider **out, const ef_soa_provider_cfg *cfg)
     p->mhd = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG,
                               cfg->listen_port, NULL, NULL, ef_soa_handle, p, MHD_OPTION_SOCK_ADDR,
                               (struct sockaddr *)&sa, MHD_OPTION_CONNECTION_LIMIT, (unsigned)EF_SOA_CONN_MAX,
-                              MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30, MHD_OPTION_NOTIFY_COMPLETED,
+                              MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
+                              MHD_OPTION_THREAD_STACK_SIZE, (size_t)EF_SOA_THREAD_STACK, MHD_OPTION_NOTIFY_COMPLETED,
                               ef_soa_completed, NULL, MHD_OPTION_END);
     if (!p->mhd) {
         pthread_mutex_destroy(&p->mu);
@@ -496,11 +498,15 @@ int ef_soa_federate(const ef_soa_consumer_cfg *cfg, const char *service_id, cons
     uint64_t t0 = ef_now_mono_us();
     if ((err = ef_meo_prepare(cfg->meo, service_id, &res->cons_ep))) return err;
     snprintf(body, sizeof body, "{\"service\":\"%s\",\"kind\":\"%s\"}", service_id, kind);
+    pthread_attr_t attr;
+    int attr_ok = pthread_attr_init(&attr) == 0;
+    if (attr_ok) pthread_attr_setstacksize(&attr, EF_SOA_THREAD_STACK);
     for (size_t i = 0; i < cfg->n_peers; i++) {
         jobs[i] = (ef_soa_quote_job){.peer = &cfg->peers[i], .netns = cfg->netns, .body = body, .timeout_ms = to};
-        started[i] = pthread_create(&th[i], NULL, ef_soa_quote_thread, &jobs[i]) == 0;
-        if (!started[i]) ef_soa_quote_thread(&jobs[i]);
+        started[i] = pthread_create(&th[i], attr_ok ? &attr : NULL, ef_soa_quote_thread, &jobs[i]) == 0;
+        if (!started[i]) ef_soa_quote_thread(&jobs[i]);  /* no thread to spare: ask in line */
     }
+    if (attr_ok) pthread_attr_destroy(&attr);
     for (size_t i = 0; i < cfg->n_peers; i++)
         if (started[i]) pthread_join(th[i], NULL);
     uint64_t t1 = ef_now_mono_us();
@@ -776,7 +782,8 @@ int ef_soa_bench_run(const ef_soa_bench_cfg *cfg, ef_soa_bench_result *out)
         }
         snprintf(pool, sizeof pool, "100.%u.%u.0", 64 + d / 4, (d % 4) * 64);
         ef_meo_config mc = {.mec_name = cs->name, .netns = netns ? cs->netns : NULL, .underlay_ip = ul,
-                            .app_path = exe, .overlay_pool = pool, .overlay_pool_prefix = 18, .vni_base = d * 4096};
+                            .app_path = exe, .overlay_pool = pool, .overlay_pool_prefix = 18, .vni_base = d * 4096,
+                            .port_min = (uint16_t)(30000 + c * 20), .port_max = (uint16_t)(30000 + c * 20 + 19)};
         if ((err = ef_meo_open(&cs->meo, cfg->driver, &mc))) goto out;
         for (unsigned p = 0; p < np; p++) {
             ef_soa_peer *pe = &cs->peers[p];

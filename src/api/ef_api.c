@@ -6,6 +6,7 @@
 #include <microhttpd.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -25,6 +26,7 @@
 #define EF_API_SSE_BLOCK 16384      /* bytes libmicrohttpd asks of a stream at a time */
 #define EF_API_REPLAY_KEY 16        /* signature bytes remembered per entry */
 #define EF_API_STACK_SIZE (1u << 20) /* per connection thread; jansson nests up to 2048 deep */
+#define EF_API_STOP_GRACE_MS 500L    /* waiters and streams get this long to finish on stop */
 
 const double ef_api_lat_bounds_ms[EF_API_LAT_BUCKETS - 1] = {
     1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000,
@@ -46,6 +48,7 @@ struct ef_api {
     struct MHD_Daemon *mhd;
     ef_api_backend be;
     bool private_reads;
+    char domain[64];              /* "" = any registered account */
     unsigned wait_ms_max;
     uint16_t port;
     struct MHD_Response *assets[EF_EXPLORER_ASSETS_MAX];
@@ -56,6 +59,7 @@ struct ef_api {
     bool stopping;
     unsigned sse_open;
     unsigned waits_open;
+    unsigned waits_unsent;        /* wait requests whose answer is not yet sent */
     ef_api_replay *replay;        /* EF_API_REPLAY_MAX entries */
     size_t replay_len;
     char *status_text;            /* last /status answer ... */
@@ -79,6 +83,7 @@ typedef struct ef_api_req {
     bool target_too_long;
     bool started;
     bool body_too_big;
+    bool waited;                        /* counted in waits_unsent until completed */
     uint8_t *body;
     size_t body_len;
 } ef_api_req;
@@ -270,7 +275,7 @@ static int ef_api_check_auth(ef_api *api, struct MHD_Connection *c, const char *
         goto refuse;
     }
     /* membership before the replay table, so outsiders cannot fill it */
-    if (!api->be.is_member || !api->be.is_member(api->be.ctx, &pub)) {
+    if (!api->be.is_member || !api->be.is_member(api->be.ctx, &pub, api->domain[0] ? api->domain : NULL)) {
         err = EF_EPERM;
         why = "not a member of this ledger";
         goto refuse;
@@ -305,9 +310,18 @@ static enum MHD_Result ef_api_get_json(ef_api *api, struct MHD_Connection *c, in
     return ef_api_reply_json(api, c, 200, j);
 }
 
+/* Transactions committed in blocks 1..*counted: the backend's count, or ours. */
+static uint64_t ef_api_txs(ef_api *api, uint64_t *counted)
+{
+    if (api->be.txs_total) return api->be.txs_total(api->be.ctx, counted);
+    *counted = atomic_load(&api->txs_counted);
+    return atomic_load(&api->txs_total);
+}
+
 static enum MHD_Result ef_api_status(ef_api *api, struct MHD_Connection *c)
 {
-    uint64_t txs = atomic_load(&api->txs_total), counted = atomic_load(&api->txs_counted);
+    uint64_t counted;
+    uint64_t txs = ef_api_txs(api, &counted);
     uint64_t version = api->be.status_version ? api->be.status_version(api->be.ctx) : 0;
     if (api->be.status_version) {             /* unchanged since the last answer? */
         char *copy = NULL;
@@ -511,7 +525,11 @@ static enum MHD_Result ef_api_post_tx(ef_api *api, struct MHD_Connection *c, ef_
     if (wait) {
         pthread_mutex_lock(&api->mu);
         bool full = api->waits_open >= EF_API_WAIT_MAX;
-        if (!full) api->waits_open++;
+        if (!full) {
+            api->waits_open++;
+            api->waits_unsent++;
+            req->waited = true;
+        }
         pthread_mutex_unlock(&api->mu);
         if (full) {
             if (raw_owned) free(raw);
@@ -577,6 +595,7 @@ done:
     if (wait) {
         pthread_mutex_lock(&api->mu);
         api->waits_open--;
+        pthread_cond_broadcast(&api->cond);       /* ef_api_stop may be waiting */
         pthread_mutex_unlock(&api->mu);
     }
     return out;
@@ -586,6 +605,7 @@ done:
 
 typedef struct ef_sse {
     ef_api *api;
+    int fd;                                /* the client's socket, to notice it leaving */
     uint64_t next;                         /* next height to send */
     bool want_blocks, want_events;
     char contract[32];                     /* "" = any */
@@ -650,7 +670,7 @@ static int ef_sse_block(ef_sse *s, uint64_t h)
 {
     ef_api *api = s->api;
     json_t *b = NULL;
-    int rc = api->be.block(api->be.ctx, h, true, &b);
+    int rc = api->be.block(api->be.ctx, h, s->want_events, &b);   /* summaries need no txs */
     if (rc) return rc;
     json_t *out[1 + 256];       /* pending messages; flushed when full */
     const char *types[1 + 256];
@@ -659,8 +679,8 @@ static int ef_sse_block(ef_sse *s, uint64_t h)
     if (s->want_blocks) {
         json_t *sum = json_pack("{s:I, s:O?, s:O?, s:O?, s:I}", "height", (json_int_t)h,
                                 "hash", json_object_get(b, "hash"), "time_ms", json_object_get(b, "time_ms"),
-                                "proposer", json_object_get(b, "proposer"),
-                                "txs", (json_int_t)json_array_size(txs));
+                                "proposer", json_object_get(b, "proposer"), "txs",
+                                (json_int_t)(json_is_array(txs) ? json_array_size(txs) : (size_t)json_integer_value(txs)));
         if (!sum) { rc = EF_ENOMEM; goto out; }
         types[n] = "block";
         out[n++] = sum;
@@ -708,6 +728,18 @@ out:
     return rc;
 }
 
+/* true if the client closed its end (while the stream waits for blocks, MHD
+ * would only notice at the next write, up to a keepalive later). */
+static bool ef_sse_peer_gone(const ef_sse *s)
+{
+    if (s->fd < 0) return false;
+    struct pollfd p = {.fd = s->fd, .events = POLLIN | POLLRDHUP};
+    if (poll(&p, 1, 0) <= 0) return false;
+    if (p.revents & (POLLHUP | POLLRDHUP | POLLERR)) return true;
+    char c;
+    return (p.revents & POLLIN) && recv(s->fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
+}
+
 static ssize_t ef_sse_read(void *cls, uint64_t pos, char *dst, size_t max)
 {
     (void)pos;
@@ -739,6 +771,7 @@ static ssize_t ef_sse_read(void *cls, uint64_t pos, char *dst, size_t max)
             continue;
         }
     nap:;
+        if (ef_sse_peer_gone(s)) return MHD_CONTENT_READER_END_WITH_ERROR;
         uint64_t now = ef_api_now_ms();
         if (now - s->last_write_ms >= EF_API_SSE_KEEPALIVE_MS) {
             if (ef_sse_append(s, ": keepalive\n\n", 13)) return MHD_CONTENT_READER_END_WITH_ERROR;
@@ -766,6 +799,7 @@ static void ef_sse_free(void *cls)
     ef_sse *s = cls;
     pthread_mutex_lock(&s->api->mu);
     s->api->sse_open--;
+    pthread_cond_broadcast(&s->api->cond);        /* ef_api_stop may be waiting */
     pthread_mutex_unlock(&s->api->mu);
     free(s->buf);
     free(s);
@@ -781,6 +815,8 @@ static enum MHD_Result ef_api_events(ef_api *api, struct MHD_Connection *c)
     ef_sse *s = calloc(1, sizeof *s);
     if (!s) return ef_api_reply_err(api, c, 503, EF_ENOMEM, "out of memory");
     s->api = api;
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+    s->fd = ci ? ci->connect_fd : -1;
     s->want_blocks = s->want_events = true;
     if (ks && !strcmp(ks, "block")) s->want_events = false;
     else if (ks && !strcmp(ks, "event")) s->want_blocks = false;
@@ -889,7 +925,8 @@ static enum MHD_Result ef_api_metrics_get(ef_api *api, struct MHD_Connection *c)
     ef_api_metrics m;
     memset(&m, 0, sizeof m);
     m.height = api->be.height(api->be.ctx);
-    m.txs_committed = atomic_load(&api->txs_total);
+    uint64_t counted;
+    m.txs_committed = ef_api_txs(api, &counted);
     if (api->be.metrics) {
         int rc = api->be.metrics(api->be.ctx, &m);
         if (rc) return ef_api_reply_err(api, c, 0, rc, "metrics: %s", ef_strerror(rc));
@@ -1022,11 +1059,17 @@ static void *ef_api_uri_cb(void *cls, const char *uri, struct MHD_Connection *c)
 static void ef_api_done_cb(void *cls, struct MHD_Connection *c, void **req_cls,
                            enum MHD_RequestTerminationCode toe)
 {
-    (void)cls;
     (void)c;
     (void)toe;
+    ef_api *api = cls;
     ef_api_req *req = *req_cls;
     if (!req) return;
+    if (req->waited) {
+        pthread_mutex_lock(&api->mu);
+        api->waits_unsent--;
+        pthread_cond_broadcast(&api->cond);       /* ef_api_stop may be waiting */
+        pthread_mutex_unlock(&api->mu);
+    }
     free(req->body);
     free(req);
     *req_cls = NULL;
@@ -1164,6 +1207,7 @@ int ef_api_start(ef_api **out, const ef_api_config *cfg, const ef_api_backend *b
         !be->account || !be->submit)
         return EF_EINVAL;
     if (cfg->private_reads && !be->is_member) return EF_EINVAL;
+    if (cfg->domain && (!cfg->domain[0] || strlen(cfg->domain) >= sizeof ((ef_api *)0)->domain)) return EF_EINVAL;
     struct sockaddr_in sa;
     if (ef_api_parse_listen(cfg->listen, &sa)) return EF_EINVAL;
     ef_api *api = calloc(1, sizeof *api);
@@ -1171,6 +1215,7 @@ int ef_api_start(ef_api **out, const ef_api_config *cfg, const ef_api_backend *b
     int rc = EF_ENOMEM;
     api->be = *be;
     api->private_reads = cfg->private_reads;
+    if (cfg->domain) snprintf(api->domain, sizeof api->domain, "%s", cfg->domain);
     api->wait_ms_max = cfg->wait_ms_max ? cfg->wait_ms_max : EF_API_WAIT_MS_DEFAULT;
     api->replay = calloc(EF_API_REPLAY_MAX, sizeof *api->replay);
     if (!api->replay) goto fail_alloc;
@@ -1204,11 +1249,13 @@ int ef_api_start(ef_api **out, const ef_api_config *cfg, const ef_api_backend *b
         EF_LOGE(EF_API_LOG, "cannot listen on %s", cfg->listen);
         goto fail;
     }
-    if (pthread_create(&api->counter, NULL, ef_api_counter_main, api) == 0) api->counter_started = true;
+    if (!be->txs_total && pthread_create(&api->counter, NULL, ef_api_counter_main, api) == 0)
+        api->counter_started = true;
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(api->mhd, MHD_DAEMON_INFO_BIND_PORT);
     api->port = info ? info->port : ntohs(sa.sin_port);
-    EF_LOGI(EF_API_LOG, "listening on %s (port %u)%s", cfg->listen, api->port,
-            api->private_reads ? ", private: signed member reads only" : "");
+    EF_LOGI(EF_API_LOG, "listening on %s (port %u)%s%s", cfg->listen, api->port,
+            api->private_reads ? ", private: signed member requests only" : "",
+            api->private_reads && api->domain[0] ? ", of this domain" : "");
     *out = api;
     return 0;
 fail:
@@ -1238,9 +1285,18 @@ void ef_api_notify_commit(ef_api *api, uint64_t height)
 void ef_api_stop(ef_api *api)
 {
     if (!api) return;
+    /* Wake commit waiters (they answer 503) and end event streams, and give them
+     * EF_API_STOP_GRACE_MS to finish before the sockets close. */
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_nsec += EF_API_STOP_GRACE_MS * 1000000L;
+    ts.tv_sec += ts.tv_nsec / 1000000000L;
+    ts.tv_nsec %= 1000000000L;
     pthread_mutex_lock(&api->mu);
     api->stopping = true;
     pthread_cond_broadcast(&api->cond);
+    while (api->waits_unsent || api->sse_open)
+        if (pthread_cond_timedwait(&api->cond, &api->mu, &ts) == ETIMEDOUT) break;
     pthread_mutex_unlock(&api->mu);
     MHD_stop_daemon(api->mhd);
     if (api->counter_started) pthread_join(api->counter, NULL);

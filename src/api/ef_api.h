@@ -26,8 +26,9 @@
  * Errors: a JSON body {"error": "text", "code": "ENAME"} where code is an
  * ef_errname() of src/base/ef_err.h, with status 400 (malformed), 403 (private
  * ledger, unsigned or outsider), 404, 405, 409 (nonce, duplicate), 413 (body over
- * EF_API_BODY_MAX), 422 (well-formed but invalid: signature, chain), 503 (full,
- * shutting down) or 504 (wait timed out). Headers over EF_API_HEADER_MEM get
+ * EF_API_BODY_MAX), 414 (target over EF_API_PATH_MAX), 415 (content type), 422
+ * (well-formed but invalid: signature, chain), 503 (full, shutting down) or 504
+ * (wait timed out). Headers over EF_API_HEADER_MEM get
  * libmicrohttpd's own 431.
  *
  * Event stream (GET /events?from=H&contract=C&event=E1,E2&kind=all|block|event):
@@ -49,8 +50,9 @@
  * signature with tag EF_TAG_HTTP over the message from ef_api_auth_message()). The
  * time must be within EF_API_SIG_WINDOW_MS of the server's clock, the signature
  * must verify, a signature is accepted once only (a replay within the window is
- * refused), and the key must be a member of the ledger (backend is_member). Any
- * failure is 403.
+ * refused), and the key must be an account registered on the ledger (backend
+ * is_member), of ef_api_config.domain if that is set. Any failure is 403 (503
+ * only if EF_API_REPLAY_MAX signatures are remembered at once).
  *
  * Threading: ef_api_start/ef_api_stop from one thread; ef_api_notify_commit from
  * any thread. Backend functions are called concurrently from the server's
@@ -151,17 +153,23 @@ typedef struct ef_api_backend {
      * backend overwrites what it knows better. */
     int (*metrics)(void *ctx, ef_api_metrics *out);
     /* Optional (required for private_reads): true if pub is an account registered
-     * on this ledger (any role). */
-    bool (*is_member)(void *ctx, const ef_pub *pub);
+     * on this ledger (any role) and, if domain is not NULL, of that domain. */
+    bool (*is_member)(void *ctx, const ef_pub *pub, const char *domain);
     /* Optional: a number that changes whenever status() would answer differently.
      * While it stays the same the server answers /status from its last
      * serialization without calling status(). Must be much cheaper than status(). */
     uint64_t (*status_version)(void *ctx);
+    /* Optional: transactions committed in blocks 1..*height (the backend sets
+     * *height). Without it the server counts them itself, reading every block
+     * summary once at start and each new block after. */
+    uint64_t (*txs_total)(void *ctx, uint64_t *height);
 } ef_api_backend;
 
 typedef struct ef_api_config {
     const char *listen;      /* "HOST:PORT" (IPv4 or a name); port 0 picks a free one */
     bool private_reads;      /* domain ledger: every request must be signed by a member */
+    const char *domain;      /* with private_reads: members of this domain only (NULL: any
+                              * account registered on the ledger); copied */
     unsigned conn_max;       /* 0: EF_API_CONN_MAX */
     unsigned idle_s;         /* 0: EF_API_IDLE_S */
     unsigned wait_ms_max;    /* 0: EF_API_WAIT_MS_DEFAULT */

@@ -50,6 +50,21 @@ typedef struct ef_an_sub {
 
 static ef_node *ef_an_node(void *ctx) { return ((ef_api_node *)ctx)->n; }
 
+/* The node counts committed transactions itself (from the store at start). */
+static uint64_t ef_an_txs_total(void *ctx, uint64_t *height)
+{
+    ef_node_status *st = malloc(sizeof *st);
+    if (!st) {
+        *height = 0;
+        return 0;
+    }
+    ef_node_get_status(ef_an_node(ctx), st);
+    uint64_t n = st->txs_committed;
+    *height = st->height;
+    free(st);
+    return n;
+}
+
 /* A hash of everything /status shows from the node's snapshot and the store's
  * height: the server reuses its last /status answer while it is unchanged. */
 static uint64_t ef_an_status_version(void *ctx)
@@ -167,7 +182,10 @@ static int ef_an_account(void *ctx, const ef_pub *p, json_t **out)
 {
     return ef_api_store_account(ef_an_store(ctx), p, out);
 }
-static bool ef_an_is_member(void *ctx, const ef_pub *p) { return ef_api_store_is_member(ef_an_store(ctx), p); }
+static bool ef_an_is_member(void *ctx, const ef_pub *p, const char *d)
+{
+    return ef_api_store_is_member(ef_an_store(ctx), p, d);
+}
 
 /* On the node's loop thread: first the admission result, then (if admitted) one
  * final COMMITTED or DROPPED call. */
@@ -260,6 +278,7 @@ static void ef_api_node_backend_ctx(ef_api_backend *be, ef_api_node *an)
     be->metrics = ef_an_metrics;
     be->is_member = ef_an_is_member;
     be->status_version = ef_an_status_version;
+    be->txs_total = ef_an_txs_total;
 }
 
 /* --- the extension --- */
@@ -290,13 +309,16 @@ static int ef_an_start(ef_node *n, const ef_node_config *cfg, void **state)
         json_t *v;
         if (!json_is_object(sec)) goto bad;
         json_object_foreach(sec, k, v) {
-            if (strcmp(k, "private") && strcmp(k, "conn_max") && strcmp(k, "idle_s") &&
-                strcmp(k, "wait_ms_max"))
+            if (strcmp(k, "private") && strcmp(k, "domain") && strcmp(k, "conn_max") &&
+                strcmp(k, "idle_s") && strcmp(k, "wait_ms_max"))
                 goto bad;
         }
         json_t *p = json_object_get(sec, "private");
         if (p && !json_is_boolean(p)) goto bad;
         ac.private_reads = json_is_true(p);
+        json_t *d = json_object_get(sec, "domain");
+        if (d && (!json_is_string(d) || !ac.private_reads)) goto bad;
+        ac.domain = json_string_value(d);
         if (ef_an_uint(sec, "conn_max", &ac.conn_max) || ef_an_uint(sec, "idle_s", &ac.idle_s) ||
             ef_an_uint(sec, "wait_ms_max", &ac.wait_ms_max))
             goto bad;
@@ -327,7 +349,8 @@ fail:
     free(an);
     return rc;
 bad:
-    EF_LOGE("api", "bad \"api\" section in the node config (fields: private, conn_max, idle_s, wait_ms_max)");
+    EF_LOGE("api", "bad \"api\" section in the node config (fields: private, domain (with private), "
+                   "conn_max, idle_s, wait_ms_max)");
     return EF_ECONFIG;
 }
 

@@ -7,6 +7,8 @@
  *
  *   "api": {"private": false,     true on a private domain ledger: every request
  *                                 must be signed by a member (ef_api.h)
+ *           "domain": "mec-a",    with private: only accounts of this domain (default:
+ *                                 any account registered on the ledger)
  *           "conn_max": 256, "idle_s": 30, "wait_ms_max": 30000}
  *
  * Unknown fields in "api" are refused (EF_ECONFIG).

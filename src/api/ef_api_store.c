@@ -62,7 +62,16 @@ int ef_api_store_block(ef_store *s, uint64_t height, bool full, json_t **out)
     ef_block b = {0};
     int rc = ef_store_block(s, height, &enc, &len);
     if (rc) return rc;
-    rc = ef_block_decode(&b, enc, len);
+    uint32_t count = 0;
+    if (full) {
+        rc = ef_block_decode(&b, enc, len);
+        count = b.txs_len;
+    } else {                   /* a summary needs the header and the count only */
+        ef_rd r;
+        ef_rd_init(&r, enc, len);
+        rc = ef_block_header_decode_rd(&r, &b.hdr);
+        if (rc == 0) rc = ef_rd_u32(&r, &count);
+    }
     if (rc) goto out;
     json_t *o = ef_block_header_to_json(&b.hdr);
     if (!o) { rc = EF_ENOMEM; goto out; }
@@ -70,7 +79,7 @@ int ef_api_store_block(ef_store *s, uint64_t height, bool full, json_t **out)
     json_object_set_new(o, "signers", ef_api_signers(s, height, &round));
     json_object_set_new(o, "round", round >= 0 ? json_integer(round) : json_null());
     if (!full) {
-        json_object_set_new(o, "txs", json_integer(b.txs_len));
+        json_object_set_new(o, "txs", json_integer(count));
     } else {
         json_t *txs = json_array();
         for (uint32_t i = 0; i < b.txs_len && txs; i++) {
@@ -199,7 +208,7 @@ int ef_api_store_account(ef_store *s, const ef_pub *pub, json_t **out)
     return 0;
 }
 
-bool ef_api_store_is_member(ef_store *s, const ef_pub *pub)
+bool ef_api_store_is_member(ef_store *s, const ef_pub *pub, const char *domain)
 {
     char hex[2 * EF_PUB_SIZE + 1], path[16 + 2 * EF_PUB_SIZE];
     ef_hex(hex, pub->b, EF_PUB_SIZE);
@@ -210,6 +219,10 @@ bool ef_api_store_is_member(ef_store *s, const ef_pub *pub)
     if (member && json_is_object(acc)) {
         const char *role = json_string_value(json_object_get(acc, "role"));
         if (role && !strcmp(role, "none")) member = false;
+        const char *dom = json_string_value(json_object_get(acc, "domain"));
+        if (domain && (!dom || strcmp(dom, domain))) member = false;
+    } else if (domain) {
+        member = false;
     }
     json_decref(acc);
     return member;
@@ -281,7 +294,10 @@ static int ef_sb_submit(void *ctx, const uint8_t *tx, size_t len, ef_hash *h)
     (void)ctx; (void)tx; (void)len; (void)h;
     return EF_EPERM;
 }
-static bool ef_sb_is_member(void *ctx, const ef_pub *p) { return ef_api_store_is_member(ctx, p); }
+static bool ef_sb_is_member(void *ctx, const ef_pub *p, const char *d)
+{
+    return ef_api_store_is_member(ctx, p, d);
+}
 
 void ef_api_store_backend(ef_api_backend *be, ef_store *s)
 {

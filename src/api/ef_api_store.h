@@ -37,8 +37,9 @@ int ef_api_store_block(ef_store *s, uint64_t height, bool full, json_t **out);
 int ef_api_store_tx(ef_store *s, const ef_hash *hash, json_t **out);
 int ef_api_store_account(ef_store *s, const ef_pub *pub, json_t **out);
 int ef_api_store_status(ef_store *s, json_t **out);
-/* true if pub has any role in the store's registry. */
-bool ef_api_store_is_member(ef_store *s, const ef_pub *pub);
+/* true if pub has a role in the store's registry and, if domain is not NULL, is
+ * of that domain. */
+bool ef_api_store_is_member(ef_store *s, const ef_pub *pub, const char *domain);
 
 /* A backend over store s (ctx = s): every read, is_member, no metrics; submit
  * answers EF_EPERM (a bare store has no mempool). The node's backend

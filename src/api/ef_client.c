@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "api/ef_api.h"
 #include "base/ef_codec.h"
@@ -97,6 +98,7 @@ static int ef_client_setup(ef_client *cl, const char *method, const char *target
     curl_easy_setopt(cl->curl, CURLOPT_TCP_NODELAY, 1L);
     curl_easy_setopt(cl->curl, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
     curl_easy_setopt(cl->curl, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(cl->curl, CURLOPT_PATH_AS_IS, 1L);    /* send the target as signed */
     if (!strcmp(method, "POST")) curl_easy_setopt(cl->curl, CURLOPT_POST, 1L);
     else if (strcmp(method, "GET")) curl_easy_setopt(cl->curl, CURLOPT_CUSTOMREQUEST, method);
     if (cl->sign) {
@@ -134,6 +136,10 @@ int ef_client_request(ef_client *cl, const char *method, const char *target, con
     ef_client_buf b = {.max = EF_CLIENT_RESP_MAX};
     int rc = ef_client_setup(cl, method, target, &hdrs);
     if (rc) goto out;
+    if (!body && !strcmp(method, "POST")) {           /* an empty body, not stdin */
+        curl_easy_setopt(cl->curl, CURLOPT_POSTFIELDS, "");
+        curl_easy_setopt(cl->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)0);
+    }
     if (body) {
         char line[128];
         snprintf(line, sizeof line, "Content-Type: %s", ctype ? ctype : "application/json");
@@ -307,6 +313,50 @@ static size_t ef_client_sse_write(char *data, size_t size, size_t nmemb, void *a
 {
     size_t n = size * nmemb;
     return ef_sse_parser_feed(arg, data, n) ? 0 : n;
+}
+
+typedef struct ef_client_follower {
+    ef_client_event_fn fn;
+    void *arg;
+    char *last_id;
+    const volatile bool *stop;
+    bool got_data;
+    int fn_rc;                     /* fn's non-zero answer */
+} ef_client_follower;
+
+static int ef_client_follow_cb(void *arg, const char *type, const char *id, const char *data)
+{
+    ef_client_follower *f = arg;
+    f->got_data = true;
+    if (f->stop && *f->stop) return EF_ECLOSED;
+    int rc = f->fn(f->arg, type, id, data);
+    /* the id counts as seen only once the message was handed over */
+    snprintf(f->last_id, EF_CLIENT_ID_MAX, "%s", id);
+    if (rc) f->fn_rc = rc;
+    return rc;
+}
+
+int ef_client_follow(ef_client *cl, const char *target, char last_id[EF_CLIENT_ID_MAX],
+                     ef_client_event_fn fn, void *arg, const volatile bool *stop, long *status)
+{
+    EF_ASSERT(cl && target && last_id && fn && status);
+    ef_client_follower f = {.fn = fn, .arg = arg, .last_id = last_id, .stop = stop};
+    unsigned backoff_ms = 200;
+    for (;;) {
+        if (stop && *stop) return EF_ECLOSED;
+        f.got_data = false;
+        int rc = ef_client_events(cl, target, last_id[0] ? last_id : NULL, ef_client_follow_cb, &f, status);
+        if (f.fn_rc) return f.fn_rc;                          /* fn ended it */
+        if (rc == EF_ECLOSED) return rc;                      /* stop */
+        if (rc == EF_EPROTO && *status != 503) return rc;
+        if (rc == EF_ETOOBIG) return rc;
+        if (f.got_data) backoff_ms = 200;
+        for (unsigned waited = 0; waited < backoff_ms; waited += 50) {
+            if (stop && *stop) return EF_ECLOSED;
+            usleep(50000);
+        }
+        if (backoff_ms < 5000) backoff_ms *= 2;
+    }
 }
 
 int ef_client_events(ef_client *cl, const char *target, const char *last_id, ef_client_event_fn fn,

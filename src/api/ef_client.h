@@ -66,6 +66,20 @@ typedef int (*ef_client_event_fn)(void *arg, const char *type, const char *id, c
 int ef_client_events(ef_client *cl, const char *target, const char *last_id, ef_client_event_fn fn,
                      void *arg, long *status);
 
+/* Follows an event stream across disconnects and node restarts: runs
+ * ef_client_events on target and, when the connection fails or the server ends
+ * the stream (or answers 503), waits (200 ms doubling to 5 s, reset after data)
+ * and reconnects with Last-Event-ID = the last id seen, so no block is missed or
+ * repeated (the one exception: messages of a block cut short by a disconnect come
+ * again, whole, since the block's id had not arrived). *last_id (EF_CLIENT_ID_MAX bytes; "" to start from the target's own
+ * ?from=) is updated as ids arrive: an agent that stores it can resume after its
+ * own restart too. Returns fn's non-zero value, EF_ECLOSED once *stop is set
+ * (checked between attempts and at every message), or EF_EPROTO for an answer
+ * other than 200 and 503 (*status tells which, e.g. 403). */
+#define EF_CLIENT_ID_MAX 64
+int ef_client_follow(ef_client *cl, const char *target, char last_id[EF_CLIENT_ID_MAX],
+                     ef_client_event_fn fn, void *arg, const volatile bool *stop, long *status);
+
 /* An incremental server-sent events parser (the one ef_client_events uses), for
  * callers with their own transport. Lines end in LF or CRLF; "data" lines are
  * joined with LF; a blank line dispatches the message to fn as above (messages

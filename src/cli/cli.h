@@ -24,6 +24,8 @@ bool ef_cli_flag(int argc, char **argv, const char *name);
 
 int ef_cmd_version(int argc, char **argv);
 int ef_cmd_keygen(int argc, char **argv);
+int ef_cmd_query(int argc, char **argv);    /* cmd_query.c */
+int ef_cmd_tx_send(int argc, char **argv); /* cmd_tx_send.c: `edgefed tx send` */
 int ef_cmd_genesis(int argc, char **argv);
 int ef_cmd_tx(int argc, char **argv);
 int ef_cmd_chain(int argc, char **argv);
@@ -42,13 +44,10 @@ int ef_cmd_p2p_probe(int argc, char **argv);
 int ef_bench_consensus(int argc, char **argv);
 /* `edgefed sim` (cmd_sim.c) */
 int ef_cmd_sim(int argc, char **argv);
-
-int ef_cmd_query(int argc, char **argv);    /* cmd_query.c */
-int ef_cmd_tx_send(int argc, char **argv);  /* cmd_tx_send.c: `edgefed tx send` */
-int ef_cmd_mef(int argc, char **argv);
-int ef_cmd_demo(int argc, char **argv);
 int ef_cmd_app(int argc, char **argv);
 int ef_cmd_meo(int argc, char **argv);
 int ef_cmd_soa(int argc, char **argv);
+int ef_cmd_mef(int argc, char **argv);   /* cmd_mef.c */
+int ef_cmd_demo(int argc, char **argv);  /* cmd_demo.c */
 
 #endif

@@ -16,12 +16,15 @@
 static void ef_app_usage(FILE *f)
 {
     fprintf(f,
-            "usage: edgefed app serve --listen ADDR:PORT [--name NAME] [--kind KIND] [--mec MEC] [--exit-with-parent]\n"
+            "usage: edgefed app serve --listen ADDR:PORT [--name NAME] [--kind KIND] [--mec MEC] [--relay]\n"
+            "                        [--exit-with-parent]\n"
             "       edgefed app call URL [--netns NS] [--expect NAME] [--count N] [--timeout-ms MS]\n"
             "\n"
             "serve: a small HTTP service (what a provider deploys for a consumer):\n"
             "  GET / -> {\"app\":\"edgefed-app\",\"service\":NAME,\"kind\":KIND,\"mec\":MEC,\"count\":N}\n"
-            "  GET /health -> ok. Runs until SIGTERM or SIGINT (or, with --exit-with-parent,\n"
+            "  GET /health -> ok. With --relay (the consumer's app; listen on loopback):\n"
+            "  GET /relay?to=A.B.C.D:PORT asks that app for GET / and answers its answer.\n"
+            "  Runs until SIGTERM or SIGINT (or, with --exit-with-parent,\n"
             "  until the process that started it ends).\n"
             "call: sends N (default 1) GET requests to URL (http://A.B.C.D:PORT/path), from inside\n"
             "  network namespace NS if given; prints each answer; exits 0 only if every answer\n"
@@ -45,7 +48,8 @@ static int ef_app_serve_cmd(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     ef_app *app;
     int err = ef_app_start(&app, ip, port, ef_cli_opt(argc, argv, "name", "app"),
-                           ef_cli_opt(argc, argv, "kind", "generic"), ef_cli_opt(argc, argv, "mec", ""));
+                           ef_cli_opt(argc, argv, "kind", "generic"), ef_cli_opt(argc, argv, "mec", ""),
+                           ef_cli_flag(argc, argv, "relay"));
     if (err) {
         fprintf(stderr, "edgefed app: cannot serve on %s: %s\n", listen, ef_strerror(err));
         return 1;

@@ -6,7 +6,7 @@
 #include "base/ef_err.h"
 #include "cli/cli.h"
 
-int ef_bench_api(int argc, char **argv);               /* cmd_bench_api.c */
+int ef_bench_api(int argc, char **argv);      /* cmd_bench_api.c */
 int ef_cmd_bench_federation(int argc, char **argv);   /* cmd_bench_federation.c */
 
 static const ef_cli_cmd ef_bench_cmds[] = {

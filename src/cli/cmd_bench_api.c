@@ -220,7 +220,7 @@ static void ef_bench_testnet_down(const char *dir)
 }
 
 static int ef_bench_write(const char *dir, const char *url, unsigned secs, unsigned threads,
-                          const ef_wrk_result *rs, size_t n, unsigned nval, double rss_mb)
+                          const ef_wrk_result *rs, size_t n, unsigned nval, double rss_mb, double load_before)
 {
     char path[600];
     if (mkdir(dir, 0755) && errno != EEXIST) return EF_EIO;
@@ -232,8 +232,7 @@ static int ef_bench_write(const char *dir, const char *url, unsigned secs, unsig
                                               rs[i].p90_ms, "p99_ms", rs[i].p99_ms, "requests_per_s", rs[i].rps,
                                               "requests", (json_int_t)rs[i].requests, "errors",
                                               (json_int_t)rs[i].errors));
-    double load[3] = {0};
-    if (getloadavg(load, 3) < 0) load[0] = -1;
+    double load[1] = {load_before};
     json_t *doc = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:f, s:f, s:o}", "bench", "api", "tool", "wrk",
                             "url", url, "duration_s", (json_int_t)secs, "wrk_threads", (json_int_t)threads,
                             "cpus", (json_int_t)sysconf(_SC_NPROCESSORS_ONLN), "loadavg_1m", load[0],
@@ -345,6 +344,8 @@ int ef_bench_api(int argc, char **argv)
     paths[1] = txpath;
     unsigned levels[2] = {1, conns};
     int ret = 0;
+    double load_before = -1;
+    if (getloadavg(&load_before, 1) < 1) load_before = -1;    /* the machine's other work */
     printf("bench api: %s, wrk %u s per run\n", url, secs);
     printf("  %-22s %5s %9s %9s %9s %11s %7s\n", "endpoint", "conns", "p50 ms", "p90 ms", "p99 ms", "req/s", "errors");
     for (size_t p = 0; p < 2; p++) {
@@ -382,7 +383,8 @@ int ef_bench_api(int argc, char **argv)
     }
     if (own_dir[0]) ef_bench_testnet_down(own_dir);
     if (rss_mb >= 0) printf("node RSS after the runs: %.1f MB\n", rss_mb);
-    rc = ef_bench_write(out, api_opt ? url : "own testnet", secs, threads, rs, n, api_opt ? 0 : nval, rss_mb);
+    rc = ef_bench_write(out, api_opt ? url : "own testnet", secs, threads, rs, n, api_opt ? 0 : nval, rss_mb,
+                        load_before);
     if (rc) {
         fprintf(stderr, "edgefed bench api: cannot write to %s: %s\n", out, ef_strerror(rc));
         return 1;

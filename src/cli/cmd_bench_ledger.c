@@ -21,7 +21,7 @@
 
 typedef struct bl_proc {
     double cpu_s;       /* utime + stime */
-    long rss_kb, hwm_kb;
+    long rss_kb, hwm_kb, anon_kb, file_kb;
 } bl_proc;
 
 static int bl_proc_read(int pid, bl_proc *p)
@@ -48,6 +48,8 @@ static int bl_proc_read(int pid, bl_proc *p)
     while (fgets(line, sizeof line, f)) {
         if (!strncmp(line, "VmRSS:", 6)) p->rss_kb = atol(line + 6);
         if (!strncmp(line, "VmHWM:", 6)) p->hwm_kb = atol(line + 6);
+        if (!strncmp(line, "RssAnon:", 8)) p->anon_kb = atol(line + 8);
+        if (!strncmp(line, "RssFile:", 8)) p->file_kb = atol(line + 8);
     }
     fclose(f);
     return 0;
@@ -76,6 +78,7 @@ typedef struct bl_phase {
     ef_load_result r;
     double cpu_pct_max, cpu_pct_mean;    /* per node, of one core */
     double rss_mb_max;                   /* peak RSS (VmHWM) of any node so far */
+    double anon_mb_max, file_mb_max;     /* at the end: private memory / mapped file pages */
 } bl_phase;
 
 static int bl_run_phase(const ef_testnet *tn, bl_phase *ph, double duration, double warmup,
@@ -92,7 +95,7 @@ static int bl_run_phase(const ef_testnet *tn, bl_phase *ph, double duration, dou
     cfg.tn = tn;
     cfg.accounts = accounts;
     cfg.rate = ph->rate;
-    cfg.window = ph->rate > 0 ? 32 : 64;
+    cfg.window = 32;
     cfg.duration_s = duration;
     cfg.warmup_s = warmup;
     cfg.drain_s = 10;
@@ -110,6 +113,8 @@ static int bl_run_phase(const ef_testnet *tn, bl_phase *ph, double duration, dou
         if (pct > ph->cpu_pct_max) ph->cpu_pct_max = pct;
         double mb = (double)after[i].hwm_kb / 1024.0;
         if (mb > ph->rss_mb_max) ph->rss_mb_max = mb;
+        ph->anon_mb_max = EF_MAX(ph->anon_mb_max, (double)after[i].anon_kb / 1024.0);
+        ph->file_mb_max = EF_MAX(ph->file_mb_max, (double)after[i].file_kb / 1024.0);
     }
     ph->cpu_pct_mean = tn->len ? sum / (double)tn->len : 0;
     return 0;
@@ -155,6 +160,8 @@ int ef_bench_ledger(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
 
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    double load_start[3] = {0};
+    getloadavg(load_start, 3);
     printf("Ed25519 verify rate (one core, 2 s) ...\n");
     double vrate = bl_verify_rate(2.0);
     printf("  %.0f verifications/s per core, %ld cores\n", vrate, cores);
@@ -182,7 +189,7 @@ int ef_bench_ledger(int argc, char **argv)
         ef_testnet *tn = calloc(1, sizeof *tn);
         ef_testnet_load(tn, dir);
         sleep(2);
-        bl_phase phases[2] = {{"fixed", rate, {0}, 0, 0, 0}, {"saturation", 0, {0}, 0, 0, 0}};
+        bl_phase phases[2] = {{"fixed", rate, {0}, 0, 0, 0, 0, 0}, {"saturation", 0, {0}, 0, 0, 0, 0, 0}};
         for (int p = 0; p < 2 && !rc; p++) {
             printf("  %s load (%s) for %.0f s ...\n", phases[p].name,
                    p == 0 ? "offered rate" : "window-bound", duration);
@@ -193,9 +200,10 @@ int ef_bench_ledger(int argc, char **argv)
             }
             ef_load_result *r = &phases[p].r;
             printf("    %.0f tx/s committed, p50 %.1f ms, p99 %.1f ms, CPU/node mean %.0f%% max %.0f%%, "
-                   "peak RSS %.1f MB (rejected %llu)\n",
+                   "peak RSS %.1f MB (now: %.1f MB private + %.1f MB mapped file) (rejected %llu)\n",
                    r->tps, r->lat_p50_ms, r->lat_p99_ms, phases[p].cpu_pct_mean,
-                   phases[p].cpu_pct_max, phases[p].rss_mb_max, (unsigned long long)r->rejected);
+                   phases[p].cpu_pct_max, phases[p].rss_mb_max, phases[p].anon_mb_max,
+                   phases[p].file_mb_max, (unsigned long long)r->rejected);
         }
         snprintf(cmd, sizeof cmd, "'%s' testnet down --dir '%s' >/dev/null; rm -rf '%s'", self, dir, dir);
         bl_sh(cmd);
@@ -207,10 +215,11 @@ int ef_bench_ledger(int argc, char **argv)
         json_object_set_new(jr, "physical_limit_tps", json_real(limit));
         for (int p = 0; p < 2; p++) {
             ef_load_result *r = &phases[p].r;
-            json_t *jp = json_pack("{s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:I,s:I,s:I}",
+            json_t *jp = json_pack("{s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:I,s:I,s:I}",
                 "offered_tps", phases[p].rate, "committed_tps", r->tps, "p50_ms", r->lat_p50_ms,
                 "p99_ms", r->lat_p99_ms, "mean_ms", r->lat_mean_ms, "cpu_pct_mean", phases[p].cpu_pct_mean,
                 "cpu_pct_max", phases[p].cpu_pct_max, "rss_mb_peak", phases[p].rss_mb_max,
+                "rss_private_mb_end", phases[p].anon_mb_max, "rss_file_mb_end", phases[p].file_mb_max,
                 "sent", (json_int_t)r->sent, "committed", (json_int_t)r->committed,
                 "rejected", (json_int_t)r->rejected);
             json_object_set_new(jr, phases[p].name, jp);
@@ -218,11 +227,12 @@ int ef_bench_ledger(int argc, char **argv)
         json_object_set_new(jr, "fraction_of_limit", json_real(phases[1].r.tps / limit));
         json_array_append_new(jruns, jr);
         mdl += (size_t)snprintf(md_rows + mdl, sizeof md_rows - mdl,
-            "| %d | %.0f | %.1f / %.1f | %.0f | %.1f / %.1f | %.0f (%.0f%%) | %.0f / %.0f | %.1f |\n",
+            "| %d | %.0f | %.1f / %.1f | %.0f | %.1f / %.1f | %.0f (%.0f%%) | %.0f / %.0f | %.1f (%.1f + %.1f) |\n",
             nv, phases[0].r.tps, phases[0].r.lat_p50_ms, phases[0].r.lat_p99_ms, phases[1].r.tps,
             phases[1].r.lat_p50_ms, phases[1].r.lat_p99_ms, limit, 100.0 * phases[1].r.tps / limit,
             phases[1].cpu_pct_mean, phases[1].cpu_pct_max,
-            EF_MAX(phases[0].rss_mb_max, phases[1].rss_mb_max));
+            EF_MAX(phases[0].rss_mb_max, phases[1].rss_mb_max), phases[1].anon_mb_max,
+            phases[1].file_mb_max);
     }
     json_t *j = json_object();
     json_object_set_new(j, "bench", json_string("ledger"));
@@ -231,6 +241,10 @@ int ef_bench_ledger(int argc, char **argv)
     json_object_set_new(j, "fixed_rate_tps", json_real(rate));
     json_object_set_new(j, "duration_s", json_real(duration));
     json_object_set_new(j, "runs", jruns);
+    double load_end[3] = {0};
+    getloadavg(load_end, 3);
+    json_object_set_new(j, "loadavg_1min_start", json_real(load_start[0]));
+    json_object_set_new(j, "loadavg_1min_end", json_real(load_end[0]));
     json_object_set_new(j, "durability", json_string("fsync on every WAL record and block commit"));
     char path[700];
     snprintf(path, sizeof path, "%s/ledger.json", out);
@@ -242,20 +256,22 @@ int ef_bench_ledger(int argc, char **argv)
         fprintf(f, "# edgefed bench ledger\n\n"
                    "Validator processes on this machine (%ld cores), durable (fsync per WAL record and\n"
                    "per block). Latency: submission to the node's commit notice. Physical limit:\n"
-                   "cores x Ed25519 verify rate (%.0f/s per core, measured in this run) / validators.\n\n"
+                   "cores x Ed25519 verify rate (%.0f/s per core, measured in this run) / validators.\n"
+                   "Machine load average (1 min) at start / end: %.1f / %.1f.\n\n"
                    "| validators | tx/s at %.0f offered | p50 / p99 ms | tx/s saturated | p50 / p99 ms "
-                   "| physical limit (used) | CPU %% per node mean / max | peak RSS MB |\n"
+                   "| physical limit (used) | CPU %% per node mean / max (saturated) "
+                   "| peak RSS MB (end: private + mapped LMDB/file) |\n"
                    "|---|---|---|---|---|---|---|---|\n%s\n"
                    "Seed papers, for comparison (../shared/reference/seed-headline-figures.md):\n\n"
                    "| system | throughput | latency | memory |\n|---|---|---|---|\n"
                    "| HIFL intra-domain (Tendermint, 10 RPi 4) | 625 tx/s | record 1.6 s | 80 MB per BFT validator |\n"
                    "| HIFL inter-domain (Ethereum PoW, 4 miners) | 127 tx/s | record 4.5 s | up to 1,200 MB |\n"
                    "| MEC federation (Besu Clique, 5 s blocks) | - | registration about 2 s | 300-460 MB |\n",
-                cores, vrate, rate, md_rows);
+                cores, vrate, load_start[0], load_end[0], rate, md_rows);
         fclose(f);
     }
     printf("\n| validators | tx/s at %.0f offered | p50 / p99 ms | tx/s saturated | p50 / p99 ms | "
-           "physical limit (used) | CPU %% mean / max | peak RSS MB |\n%s", rate, md_rows);
+           "physical limit (used) | CPU %% mean / max | peak RSS MB (private + file) |\n%s", rate, md_rows);
     printf("wrote %s/ledger.json and %s/ledger.md\n", out, out);
     return rc;
 }

@@ -17,7 +17,7 @@
 #include "cli/cli_load.h"
 #include "ledger/ef_tx.h"
 
-#define LD_STALE_US 4000000      /* an entry unanswered this long is re-checked */
+#define LD_STALE_US 10000000     /* an entry unanswered this long is re-checked */
 #define LD_SWEEP_US 1000000
 
 typedef struct ld_entry {

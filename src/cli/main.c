@@ -9,10 +9,12 @@
 static const ef_cli_cmd ef_cli_cmds[] = {
     {"version", "print the version", ef_cmd_version},
     {"keygen", "create an Ed25519 key file", ef_cmd_keygen},
+    {"demo", "a local federation of MEC systems federates a service end to end", ef_cmd_demo},
     {"genesis", "write a genesis file for a new chain", ef_cmd_genesis},
-    {"tx", "build, sign and decode transactions offline", ef_cmd_tx},
+    {"tx", "transactions: sign and decode offline, send to a node's API", ef_cmd_tx},
     {"chain", "local single-process ledger demo (no consensus)", ef_cmd_chain},
     {"bench", "benchmarks (edgefed bench --help)", ef_cmd_bench},
+    {"query", "GET a path of a node's HTTP API", ef_cmd_query},
     {"node", "run a ledger node", ef_cmd_node},
     {"status", "status of a running node (admin socket)", ef_cmd_status},
     {"submit", "submit signed transactions to a node (admin socket)", ef_cmd_submit},
@@ -20,12 +22,10 @@ static const ef_cli_cmd ef_cli_cmds[] = {
     {"load", "generate transaction load against a testnet", ef_cmd_load},
     {"p2p-probe", "send hostile P2P input to a node (tests)", ef_cmd_p2p_probe},
     {"sim", "run the consensus simulator over seeds (faults, Byzantine nodes, checkers)", ef_cmd_sim},
-    {"demo", "a local federation of MEC systems federates a service end to end", ef_cmd_demo},
-    {"mef", "MEF agent: configuration help, check, price quotes", ef_cmd_mef},
     {"app", "the federated service app (serve) and its client check (call)", ef_cmd_app},
     {"meo", "MEC orchestrator driver: self-test, test topology", ef_cmd_meo},
     {"soa", "REST federation baseline without a ledger (provider, consumer, bench)", ef_cmd_soa},
-    {"query", "GET a path of a node's HTTP API", ef_cmd_query},
+    {"mef", "MEF agent: configuration help, check, price quotes", ef_cmd_mef},
 };
 
 static void ef_cli_usage(FILE *f)

@@ -613,6 +613,45 @@ static void ef_decide(ef_engine *e, uint32_t r, int vi)
     e->stats.commits++;
 }
 
+/* WAL votes record (see ef_wal.h): the received votes of round r (precommits
+ * only, or both kinds) that made us change round. After a crash they are read
+ * back and relayed, so validators still in the old round can follow: without
+ * them a Byzantine validator that sent its vote to us alone could strand them. */
+static int ef_wal_put_votes(ef_engine *e, uint32_t r, bool prevotes_too)
+{
+    const ef_round *rd = r < EF_ENGINE_ROUNDS_MAX ? e->rounds[r] : NULL;
+    if (!e->has_key || e->self < 0 || e->err || !rd) return e->err;
+    ef_wr w;
+    ef_wr_init(&w);
+    ef_wr_u8(&w, EF_WAL_REC_VOTES);
+    ef_wr_u64(&w, e->height);
+    uint16_t count = 0;
+    for (int k = prevotes_too ? EF_K_PREVOTE : EF_K_PRECOMMIT; k <= EF_K_PRECOMMIT; k++)
+        for (uint32_t i = 0; i < rd->n; i++)
+            if ((int)i != e->self && rd->slot[k][i].count) count++;
+    if (count == 0) {
+        ef_wr_free(&w);
+        return 0;
+    }
+    ef_wr_u16(&w, count);
+    for (int k = prevotes_too ? EF_K_PREVOTE : EF_K_PRECOMMIT; k <= EF_K_PRECOMMIT; k++) {
+        for (uint32_t i = 0; i < rd->n; i++) {
+            if ((int)i == e->self || !rd->slot[k][i].count) continue;
+            size_t len;
+            uint8_t *p = ef_vote_encode(e, k, r, (int)i, &rd->slot[k][i].v[0], &len);
+            ef_wr_bytes(&w, p, len);
+            free(p);
+        }
+    }
+    int rc = w.err;
+    if (!rc && (rc = e->cfg.wal.append(e->cfg.wal.ctx, w.buf, w.len))) {
+        e->err = rc;
+        EF_LOGE("consensus", "WAL append failed: %s; engine stops signing", ef_strerror(rc));
+    }
+    ef_wr_free(&w);
+    return rc;
+}
+
 /* WAL lock record: the value we lock on and the prevotes for it (see ef_wal.h). */
 static int ef_wal_put_lock(ef_engine *e, int vi)
 {
@@ -674,6 +713,7 @@ static bool ef_rules_once(ef_engine *e, int *rc)
     /* Lines 55-56: f+1 of a higher round: skip to it. */
     for (uint32_t r = EF_ENGINE_ROUNDS_MAX; r-- > e->round + 1;) {
         if (e->rounds[r] && ef_cvset_is_third(&e->vs, e->rounds[r]->seen_power)) {
+            if ((*rc = ef_wal_put_votes(e, r, true))) return true;
             *rc = ef_start_round(e, r);
             return true;
         }
@@ -752,8 +792,9 @@ static int ef_input_check(const ef_engine *e)
     return 0;
 }
 
-/* Processes one message; own = restored from the WAL (trusted, no signature check). */
-static void ef_receive(ef_engine *e, const uint8_t *p, size_t len, bool own)
+/* Processes one received message (own messages enter through ef_vote / ef_propose
+ * and the WAL replay, never here). */
+static void ef_receive(ef_engine *e, const uint8_t *p, size_t len)
 {
     ef_msg m;
     e->stats.received++;
@@ -761,11 +802,13 @@ static void ef_receive(ef_engine *e, const uint8_t *p, size_t len, bool own)
         e->stats.dropped[EF_DROP_DECODE]++;
         return;
     }
-    if (m.height > e->stats.height_seen) e->stats.height_seen = m.height;
     if (strcmp(m.chain, e->chain)) {
         e->stats.dropped[EF_DROP_CHAIN]++;
         return;
     }
+    /* A hint only (not signature-checked): from a member of the current set. */
+    if (m.height > e->stats.height_seen && e->started && ef_cvset_index(&e->vs, &m.signer) >= 0)
+        e->stats.height_seen = m.height;
     if (e->started && m.height == e->height + 1) {
         if (e->nfuture >= EF_ENGINE_FUTURE_MAX) {
             e->stats.dropped[EF_DROP_FULL]++;
@@ -802,13 +845,13 @@ static void ef_receive(ef_engine *e, const uint8_t *p, size_t len, bool own)
             e->stats.dropped[EF_DROP_DUPLICATE]++;
             return;
         }
-        if (!own && !ef_msg_verify_with(&m, e->cfg.verify, e->cfg.verify_ctx)) {
+        if (!ef_msg_verify_with(&m, e->cfg.verify, e->cfg.verify_ctx)) {
             e->stats.dropped[EF_DROP_BAD_SIG]++;
             return;
         }
         /* Of a second, conflicting proposal the value is kept once per round. */
         int vi = rd->has_prop && rd->prop_equivocated ? -1
-                                                       : ef_value_add(e, m.value, m.value_len, own);
+                                                       : ef_value_add(e, m.value, m.value_len, false);
         if (rd->has_prop) {
             /* A second, different proposal: equivocation. Keep its value (a quorum
              * may form on it) and the evidence. */
@@ -839,7 +882,7 @@ static void ef_receive(ef_engine *e, const uint8_t *p, size_t len, bool own)
             e->stats.dropped[EF_DROP_DUPLICATE]++;
             return;
         }
-        if (!own && !ef_msg_verify_with(&m, e->cfg.verify, e->cfg.verify_ctx)) {
+        if (!ef_msg_verify_with(&m, e->cfg.verify, e->cfg.verify_ctx)) {
             e->stats.dropped[EF_DROP_BAD_SIG]++;
             return;
         }
@@ -861,7 +904,7 @@ int ef_engine_on_message(ef_engine *e, const uint8_t *msg, size_t len)
 {
     int rc;
     if ((rc = ef_input_check(e))) return rc;
-    ef_receive(e, msg, len, false);
+    ef_receive(e, msg, len);
     return ef_rules(e);
 }
 
@@ -878,7 +921,8 @@ int ef_engine_on_timeout(ef_engine *e, uint64_t height, uint32_t round, ef_step 
         if (e->step == EF_STEP_PREVOTE) rc = ef_vote(e, EF_K_PRECOMMIT, NULL);
         break;
     case EF_STEP_PRECOMMIT: /* lines 65-67 */
-        if (round + 1 < EF_ENGINE_ROUNDS_MAX) rc = ef_start_round(e, round + 1);
+        if (round + 1 < EF_ENGINE_ROUNDS_MAX && !(rc = ef_wal_put_votes(e, round, false)))
+            rc = ef_start_round(e, round + 1);
         break;
     case EF_STEP_RESEND: {
         /* Not in the paper, whose gossip layer delivers eventually: re-send own
@@ -907,7 +951,19 @@ int ef_engine_on_timeout(ef_engine *e, uint64_t height, uint32_t round, ef_step 
             ef_out_broadcast(e, p, len);
             free(p);
         }
+        /* And the votes of the current round we received (they may be what lets
+         * validators in lower rounds skip here, lines 55-56). */
         ef_round *rd = e->rounds[e->round];
+        for (int k = EF_K_PREVOTE; rd && e->round > 0 && k <= EF_K_PRECOMMIT; k++) {
+            for (uint32_t i = 0; i < rd->n; i++) {
+                const ef_slot *sl = &rd->slot[k][i];
+                if ((int)i == e->self || sl->count == 0) continue;
+                size_t len;
+                uint8_t *p = ef_vote_encode(e, k, e->round, (int)i, &sl->v[0], &len);
+                ef_out_broadcast(e, p, len);
+                free(p);
+            }
+        }
         if (rd && rd->own[EF_OWN_PROPOSAL] && rd->has_prop && rd->prop_value >= 0 &&
             rd->prop_vr != EF_ROUND_NONE)
             ef_send_pol(e, rd->prop_vr, &e->values[rd->prop_value].id);
@@ -1000,6 +1056,31 @@ static int ef_wal_visit(void *arg, const uint8_t *rec, size_t len)
         }
         return 0;
     }
+    if (len > 11 && rec[0] == EF_WAL_REC_VOTES) {
+        ef_rd r;
+        uint8_t tag;
+        uint64_t h;
+        uint16_t count = 0;
+        ef_rd_init(&r, rec, len);
+        ef_rd_u8(&r, &tag);
+        ef_rd_u64(&r, &h);
+        ef_rd_u16(&r, &count);
+        if (r.err || h < s->h) return 0;
+        s->later = true;
+        if (h != s->h) return 0;
+        for (uint16_t i = 0; i < count && !r.err; i++) {
+            const uint8_t *vote;
+            size_t vote_len;
+            ef_msg vm;
+            if (ef_rd_bytes(&r, &vote, &vote_len, EF_MSG_SIZE_MAX)) break;
+            if (ef_msg_decode(&vm, vote, vote_len) || vm.type == EF_MSG_PROPOSAL || vm.height != h ||
+                vm.round >= EF_ENGINE_ROUNDS_MAX || strcmp(vm.chain, e->chain))
+                continue;
+            int idx = ef_cvset_index(&e->vs, &vm.signer);
+            if (idx >= 0 && idx != e->self) (void)ef_insert_vote(e, &vm, idx);
+        }
+        return 0;
+    }
     if (ef_msg_decode(&m, rec, len)) return 0; /* intact but foreign: skip */
     if (m.height < s->h) return 0;
     s->later = true;
@@ -1070,7 +1151,7 @@ int ef_engine_start_height(ef_engine *e, uint64_t h, const ef_vset *vs)
     e->nfuture = 0;
     for (uint32_t i = 0; i < n; i++) {
         e->stats.received--; /* counted when buffered */
-        ef_receive(e, fut[i].p, fut[i].len, false);
+        ef_receive(e, fut[i].p, fut[i].len);
         free(fut[i].p);
     }
     free(fut);

@@ -140,7 +140,9 @@ typedef struct ef_engine_stats {
     uint64_t resent;             /* messages re-broadcast on EF_STEP_RESEND */
     uint64_t commits;
     uint64_t evidence;
-    uint64_t height_seen;        /* highest height in any decodable message (catch-up hint) */
+    uint64_t height_seen;        /* highest height in a message of this chain signed, by its
+                                    key field, by a current validator; not signature-checked:
+                                    a catch-up hint only */
 } ef_engine_stats;
 
 const char *ef_drop_name(ef_drop d);

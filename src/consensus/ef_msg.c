@@ -199,6 +199,12 @@ int ef_evidence_encode(uint8_t **out, size_t *out_len, const uint8_t *a, size_t 
 int ef_evidence_verify(const uint8_t *p, size_t len, const char *chain, const ef_vset *vs,
                        ef_pub *signer, uint64_t *height)
 {
+    return ef_evidence_verify_with(p, len, chain, vs, signer, height, NULL, NULL);
+}
+
+int ef_evidence_verify_with(const uint8_t *p, size_t len, const char *chain, const ef_vset *vs,
+                            ef_pub *signer, uint64_t *height, ef_verify_fn verify, void *verify_ctx)
+{
     ef_rd r;
     const uint8_t *a, *b;
     size_t a_len = 0, b_len = 0;
@@ -224,7 +230,8 @@ int ef_evidence_verify(const uint8_t *p, size_t len, const char *chain, const ef
         conflict = ma.has_value != mb.has_value || !ef_hash_eq(&ma.value_id, &mb.value_id);
     if (!conflict) return EF_EINVAL;
     if (ef_cvset_index(vs, &ma.signer) < 0) return EF_ENOTVAL;
-    if (!ef_msg_verify(&ma) || !ef_msg_verify(&mb)) return EF_EBADSIG;
+    if (!ef_msg_verify_with(&ma, verify, verify_ctx) || !ef_msg_verify_with(&mb, verify, verify_ctx))
+        return EF_EBADSIG;
     *signer = ma.signer;
     *height = ma.height;
     return 0;

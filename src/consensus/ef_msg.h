@@ -110,5 +110,9 @@ EF_MUST_USE int ef_evidence_encode(uint8_t **out, size_t *out_len, const uint8_t
  * EF_ECHAIN, EF_EBADSIG, EF_ENOTVAL, or EF_EINVAL (not a conflict). */
 EF_MUST_USE int ef_evidence_verify(const uint8_t *p, size_t len, const char *chain,
                                    const ef_vset *vs, ef_pub *signer, uint64_t *height);
+/* As ef_evidence_verify, verifying signatures through `verify` (NULL = ef_verify). */
+EF_MUST_USE int ef_evidence_verify_with(const uint8_t *p, size_t len, const char *chain,
+                                        const ef_vset *vs, ef_pub *signer, uint64_t *height,
+                                        ef_verify_fn verify, void *verify_ctx);
 
 #endif

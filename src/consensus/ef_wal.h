@@ -26,11 +26,22 @@
  *   count    u16     number of prevotes that follow
  *   count x  bytes   a prevote message for the value in that round (signed by its validator)
  *
+ * or a votes record, written before the validator changes round, holding the
+ * votes of others that justify the change, so that after a restart it can still
+ * relay them to validators left in the old round:
+ *
+ *   field    type    meaning
+ *   kind     u8      EF_WAL_REC_VOTES (0xf1)
+ *   height   u64     the height
+ *   count    u16     number of votes that follow (>= 1)
+ *   count x  bytes   a prevote or precommit message (signed by its validator)
+ *
  * The storage is a table of function pointers with two sides: a file
  * (ef_wal_file_*) for the node and a memory one (ef_wal_mem_*) for the simulator,
  * which survives a simulated crash because the simulator owns it. */
 #define EF_WAL_RECORD_MAX (EF_MSG_SIZE_MAX + 64u + EF_VSET_MAX * (EF_MSG_VOTE_SIGNED_MAX + EF_SIG_SIZE + 4u))
 #define EF_WAL_REC_LOCK 0xf0u
+#define EF_WAL_REC_VOTES 0xf1u
 
 typedef int (*ef_wal_visit_fn)(void *arg, const uint8_t *rec, size_t len);
 

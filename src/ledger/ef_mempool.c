@@ -299,8 +299,10 @@ static void ef_mp_recheck(ef_mempool *mp, ef_mp_sender *s)
 {
     while (s->n > 0 && s->txs[0]->nonce < s->next) {
         bool last = s->n == 1;
+        ef_hash h = s->txs[0]->hash;
         mp->st.removed_stale++;
         ef_mp_drop(mp, s, 0);
+        if (mp->cfg.on_drop) mp->cfg.on_drop(mp->cfg.drop_arg, &h, EF_ENONCE);
         if (last) return; /* s freed */
     }
 }

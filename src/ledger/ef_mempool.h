@@ -47,6 +47,11 @@ typedef struct ef_mempool_cfg {
     size_t bytes_max;             /* 0 = EF_MEMPOOL_BYTES_DEFAULT (encoded bytes) */
     ef_mempool_nonce_fn nonce;
     void *nonce_arg;
+    /* Optional: called when a pooled transaction leaves without being committed
+     * because a block consumed its nonce (reason EF_ENONCE: another transaction of
+     * the sender with that nonce committed). Not called for ef_mempool_remove. */
+    void (*on_drop)(void *arg, const ef_hash *tx_hash, int reason);
+    void *drop_arg;
 } ef_mempool_cfg;
 
 typedef struct ef_mempool_stats {

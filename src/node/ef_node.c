@@ -3,6 +3,7 @@
 #include "node/ef_node.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -36,6 +37,7 @@ const double ef_node_lat_bounds_ms[EF_NODE_LAT_BUCKETS - 1] = {
 #define EF_NODE_GOSSIP_MAX 512          /* txs per gossip message */
 #define EF_NODE_SYNC_BLOCKS 16          /* blocks asked for per catch-up request */
 #define EF_NODE_SYNC_WAIT_MS 3000
+#define EF_NODE_SYNC_BYTES (4u << 20)   /* block bytes served per catch-up request */
 #define EF_NODE_TICK_MS 1000
 #define EF_NODE_WAITER_BUCKETS 4096
 #define EF_NODE_ADMIN_LINE_MAX (2 * EF_TX_ENC_MAX + 64)
@@ -117,6 +119,16 @@ static ef_waiter *waiter_take(ef_node *n, const ef_hash *h)
     *link = w->next;
     n->waiters_len--;
     return w;
+}
+
+/* A submitted tx left the mempool without committing: tell its submitter. */
+static void node_tx_dropped(void *arg, const ef_hash *h, int reason)
+{
+    ef_node *n = arg;
+    ef_waiter *w = waiter_take(n, h);
+    if (!w) return;
+    if (w->cb) w->cb(w->arg, h, EF_NODE_TX_DROPPED, reason, 0);
+    free(w);
 }
 
 /* ---------------- status snapshot ---------------- */
@@ -437,6 +449,7 @@ static int node_get_value(void *ctx, uint64_t height, uint32_t round, uint8_t **
         ef_tx_hash_enc(&h, n->reap_buf[i].enc, n->reap_buf[i].len);
         node_count_tx(n, st);
         (void)ef_mempool_remove(n->mp, &h); /* frees only this entry's encoding */
+        node_tx_dropped(n, &h, st);
     }
     if (ef_block_hash_enc(&n->proposed_id, *out, *out_len) == 0) n->have_proposed = true;
     EF_LOGD("node", "proposing block %llu round %u", (unsigned long long)height, round);
@@ -465,7 +478,9 @@ static bool node_has_reapable(ef_node *n)
 
 static void node_maybe_start(ef_node *n)
 {
-    if (n->engine_started || n->stopping || n->sync_conn) return;
+    /* (also while a catch-up request is out: a fetched block simply moves the
+     * engine on to the following height) */
+    if (n->engine_started || n->stopping) return;
     bool empty_due = n->cfg.empty_block_ms &&
                      node_now_ms(n) - n->last_commit_ms >= n->cfg.empty_block_ms;
     if (node_has_reapable(n) || empty_due || n->start_asap) {
@@ -475,6 +490,19 @@ static void node_maybe_start(ef_node *n)
 }
 
 /* ---------------- committing ---------------- */
+
+static void node_empty_timer_cb(uv_timer_t *t)
+{
+    node_after(t->data); /* maybe_start sees the interval has passed */
+}
+
+/* With empty_block_ms set, a height starts that long after the last commit even
+ * with no transaction waiting. */
+static void node_empty_arm(ef_node *n)
+{
+    if (n->cfg.empty_block_ms && !n->stopping)
+        uv_timer_start(&n->empty_timer, node_empty_timer_cb, n->cfg.empty_block_ms, 0);
+}
 
 static void node_send_status(ef_node *n, ef_conn *c)
 {
@@ -498,12 +526,33 @@ static void node_lat_record(ef_node *n, double ms)
     n->lat_sum_ms += ms;
 }
 
+static bool node_is_validator_key(ef_node *n, const ef_pub *pub);
+
+/* The validator set changed (registry admission or removal): peers' roles follow. */
+static void node_vset_changed(ef_node *n)
+{
+    ef_conn *cs[EF_NET_CONNS_MAX];
+    size_t k = EF_MIN(ef_net_conns(n->net, cs, EF_NET_CONNS_MAX), (size_t)EF_NET_CONNS_MAX);
+    for (size_t i = 0; i < k; i++) {
+        ef_peer *p = ef_conn_data(cs[i]);
+        if (p) p->validator = node_is_validator_key(n, ef_conn_pub(cs[i]));
+    }
+    bool member = ef_vset_index(&n->vset_next, &n->kp.pub) >= 0;
+    EF_LOGI("node", "validator set changed at height %llu: %u validators%s",
+            (unsigned long long)(n->height + 1), n->vset_next.len,
+            member ? ", this node among them" : "");
+    if (member && !n->wal)
+        EF_LOGW("node", "this node became a validator: restart it so that it signs (it "
+                        "started as an observer, without a WAL)");
+}
+
 /* Commits block height+1 (decided by the engine, or fetched and verified by
  * catch-up), then tells the mempool, the waiters and the listeners. */
 static int node_apply_committed(ef_node *n, const uint8_t *blk, size_t len, const uint8_t *cert,
                                 size_t cert_len)
 {
-    int rc = ef_ledger_commit(n->store, blk, len, cert, cert_len);
+    ef_ledger_hooks hooks = {ef_mempool_sig_verified, n->mp};
+    int rc = ef_ledger_commit_ex(n->store, blk, len, cert, cert_len, &hooks);
     if (rc) return rc;
     ef_block b;
     rc = ef_block_decode(&b, blk, len);
@@ -512,12 +561,17 @@ static int node_apply_committed(ef_node *n, const uint8_t *blk, size_t len, cons
     ef_block_header_hash(&n->last_hash, &b.hdr);
     n->last_time_ms = b.hdr.time_ms;
     n->last_commit_ms = node_now_ms(n);
+    node_empty_arm(n);
     n->blocks_committed++;
     n->txs_committed += b.txs_len;
     n->engine_started = n->engine_started && ef_engine_height(n->eng) > n->height;
     n->have_proposed = false;
+    ef_vset before = n->vset_next;
     rc = ef_store_vset(n->store, n->height + 1, &n->vset_next);
     if (rc) return rc;
+    if (before.len != n->vset_next.len ||
+        memcmp(before.v, n->vset_next.v, before.len * sizeof before.v[0]))
+        node_vset_changed(n);
     ef_mempool_committed(n->mp, &b);
 
     /* results, for the listeners and the waiters */
@@ -581,8 +635,10 @@ static void node_sync_request(ef_node *n)
     }
     uint64_t now = node_now_ms(n);
     if (!n->behind_since_ms) n->behind_since_ms = now;
-    /* one block behind is normal for a moment (a peer committed first) */
-    if (best_h < n->height + 2 && now - n->behind_since_ms < 1000) return;
+    /* A block or two behind is normal for a moment (a peer committed first, or
+     * this process was descheduled): consensus messages will bring it along. */
+    bool follower = ef_vset_index(&n->vset_next, &n->kp.pub) < 0; /* observers only sync */
+    if (!follower && best_h < n->height + 3 && now - n->behind_since_ms < 1000) return;
     uint8_t p[12];
     uint32_t count = (uint32_t)EF_MIN(best_h - n->height, (uint64_t)EF_NODE_SYNC_BLOCKS);
     ef_put_u64le(p, n->height + 1);
@@ -646,12 +702,15 @@ static int node_on_block(ef_node *n, ef_conn *c, const uint8_t *p, size_t len)
     return 0;
 }
 
+/* Serves up to count blocks from `from`, at most EF_NODE_SYNC_BYTES of them (at
+ * least one), then a STATUS, which tells the asker this batch is over. */
 static void node_on_block_req(ef_node *n, ef_conn *c, const uint8_t *p, size_t len)
 {
     if (len != 12) return;
     uint64_t from = ef_get_u64le(p);
     uint32_t count = EF_MIN(ef_get_u32le(p + 8), (uint32_t)EF_BLOCK_REQ_MAX);
-    for (uint64_t h = EF_MAX(from, 1); h < from + count && h <= n->height; h++) {
+    size_t sent = 0;
+    for (uint64_t h = EF_MAX(from, 1); h < from + count && h <= n->height && sent < EF_NODE_SYNC_BYTES; h++) {
         uint8_t *blk = NULL, *cert = NULL;
         size_t bl = 0, cl = 0;
         if (ef_store_block(n->store, h, &blk, &bl) || ef_store_cert(n->store, h, &cert, &cl)) {
@@ -665,11 +724,13 @@ static void node_on_block_req(ef_node *n, ef_conn *c, const uint8_t *p, size_t l
         ef_wr_bytes(&w, blk, bl);
         ef_wr_bytes(&w, cert, cl);
         int rc = w.err ? w.err : ef_net_send(n->net, c, EF_P2P_BLOCK, w.buf, w.len, false);
+        sent += w.len;
         ef_wr_free(&w);
         free(blk);
         free(cert);
-        if (rc) break;
+        if (rc) return;
     }
+    node_send_status(n, c);
 }
 
 /* ---------------- P2P callbacks ---------------- */
@@ -743,7 +804,7 @@ static int node_on_consensus(ef_node *n, ef_conn *c, const uint8_t *p, size_t le
         node_count(n, "cons_from_non_validator");
         return EF_EPERM;
     }
-    if (!n->engine_started && !n->sync_conn) {
+    if (!n->engine_started) {
         /* a message for the next height: the network is running it, join in */
         ef_msg m;
         if (ef_msg_decode(&m, p, len) == 0 && m.height == n->height + 1) node_start_height(n);
@@ -768,7 +829,8 @@ static int node_on_msg(void *arg, ef_conn *c, uint8_t type, const uint8_t *p, si
         if (len != 8 + EF_HASH_SIZE) return EF_EPROTO;
         ef_peer *peer = ef_conn_data(c);
         if (peer) peer->height = ef_get_u64le(p);
-        if (peer && peer->height > n->height) node_sync_request(n);
+        if (c == n->sync_conn) node_sync_done(n); /* a batch ends with a STATUS */
+        else if (peer && peer->height > n->height) node_sync_request(n);
         break;
     }
     case EF_P2P_TXS:
@@ -1050,6 +1112,11 @@ int ef_node_open(ef_node **out, const ef_node_config *cfg)
     int rc;
     char err[256];
     *out = NULL;
+    /* Blocks and proposals are large, short-lived buffers: keep glibc from raising
+     * its mmap threshold after the first one is freed (it would then serve them
+     * from the heap and never give the memory back). */
+    mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+    mallopt(M_TRIM_THRESHOLD, 1 << 20);
     ef_node *n = calloc(1, sizeof *n);
     if (!n) return EF_ENOMEM;
     n->cfg = *cfg;
@@ -1108,7 +1175,7 @@ int ef_node_open(ef_node **out, const ef_node_config *cfg)
     n->txs_committed = 0;
 
     ef_mempool_cfg mc = {cfg->chain_id, cfg->mempool_txs, cfg->mempool_bytes,
-                         (ef_mempool_nonce_fn)ef_store_nonce, n->store};
+                         (ef_mempool_nonce_fn)ef_store_nonce, n->store, node_tx_dropped, n};
     rc = ef_mempool_new(&n->mp, &mc);
     if (rc) goto fail;
     n->reap_buf = calloc(EF_BLOCK_TXS_MAX, sizeof *n->reap_buf);
@@ -1153,6 +1220,8 @@ int ef_node_open(ef_node **out, const ef_node_config *cfg)
     n->tick.data = n;
     uv_timer_init(&n->loop, &n->gossip_timer);
     n->gossip_timer.data = n;
+    uv_timer_init(&n->loop, &n->empty_timer);
+    n->empty_timer.data = n;
     uv_async_init(&n->loop, &n->async, node_async_cb);
     n->async.data = n;
     n->handles_init = true;
@@ -1224,6 +1293,8 @@ int ef_node_run(ef_node *n)
     }
     if (!n->stopping) {
         uv_timer_start(&n->tick, node_tick, EF_NODE_TICK_MS, EF_NODE_TICK_MS);
+        n->last_commit_ms = node_now_ms(n);
+        node_empty_arm(n);
         /* resume at once: after a restart the WAL may hold votes for this height */
         node_start_height(n);
         EF_LOGI("node", "%s up at height %llu (%s)", n->cfg.moniker, (unsigned long long)n->height,
@@ -1273,6 +1344,7 @@ void ef_node_shutdown(ef_node *n)
         uv_close((uv_handle_t *)&n->cons_timer, node_handle_closed);
         uv_close((uv_handle_t *)&n->tick, node_handle_closed);
         uv_close((uv_handle_t *)&n->gossip_timer, node_handle_closed);
+        uv_close((uv_handle_t *)&n->empty_timer, node_handle_closed);
         uv_close((uv_handle_t *)&n->async, node_handle_closed);
     }
 }

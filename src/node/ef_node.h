@@ -213,7 +213,7 @@ typedef struct ef_node_status {
     ef_pub peers[EF_NODE_PEERS_MAX];
     uint64_t peer_heights[EF_NODE_PEERS_MAX];
     size_t mempool_txs, mempool_bytes;
-    uint64_t txs_committed;      /* since genesis (counted from the store at start) */
+    uint64_t txs_committed;      /* since this process started */
     uint64_t blocks_committed;   /* since this process started */
     uint64_t lat_counts[EF_NODE_LAT_BUCKETS];
     uint64_t lat_count;

@@ -89,7 +89,7 @@ struct ef_node {
     ef_tout touts[256];
     size_t touts_len;
 
-    uv_timer_t tick, gossip_timer;
+    uv_timer_t tick, gossip_timer, empty_timer;
     uv_async_t async;
     ef_wr gossip;
     uint32_t gossip_count;

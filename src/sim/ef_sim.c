@@ -540,7 +540,8 @@ static int ef_sim_drain(ef_sim *s, uint32_t i)
             ef_pub who;
             uint64_t h;
             s->res->evidence++;
-            int erc = ef_evidence_verify(o.data, o.len, EF_SIM_CHAIN, &s->vs, &who, &h);
+            int erc = ef_evidence_verify_with(o.data, o.len, EF_SIM_CHAIN, &s->vs, &who, &h,
+                                              ef_sim_verify, s);
             if (erc) {
                 ef_violation(s, "node %u produced evidence that does not verify (%s)", i, ef_strerror(erc));
             } else {

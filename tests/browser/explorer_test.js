@@ -94,6 +94,21 @@ async function main() {
     log("transaction detail opens on click");
     await page.screenshot({ path: path.join(out, "explorer-tx.png"), fullPage: true });
 
+    // The sender's account, from the detail's link.
+    await page.click("#detail-body a[href^='#/account/']");
+    await page.waitForFunction(() => /^Account /.test(document.querySelector("#detail-title").textContent) &&
+                                     /balance/.test(document.querySelector("#detail-body").textContent),
+                               null, { timeout: STEP_MS });
+    log("account view opens from the sender link");
+
+    // Search by transaction hash.
+    await page.fill("#search-q", hashes[0]);
+    await page.press("#search-q", "Enter");
+    await page.waitForFunction((h) => document.querySelector("#detail-body").textContent.includes(h) &&
+                                      /^Transaction /.test(document.querySelector("#detail-title").textContent),
+                               hashes[0], { timeout: STEP_MS });
+    log("search finds a transaction by hash");
+
     // And a block's detail from the blocks list.
     await page.click("#blocks tbody tr:first-child td:nth-child(2)");
     await page.waitForFunction(() => /^Block \d+$/.test(document.querySelector("#detail-title").textContent),

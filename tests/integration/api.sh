@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # api.sh: the HTTP API of a running 4-validator testnet (one observer; v3 serves a
-# private API): every endpoint, the CLI over it, bad input refused with the right
+# private API for domain dom-0): every endpoint, the CLI over it, bad input refused with the right
 # 4xx and changing nothing, signed reads on the private node, the event stream.
 set -euo pipefail
 : "${EDGEFED:?}" "${EF_TEST_TMP:=/tmp}" "${EF_TEST_OUT:=/tmp}"
@@ -36,14 +36,17 @@ for try in $(seq 0 40); do
 done
 [ -n "$port" ] || { echo "no free ports" >&2; exit 1; }
 "$E" testnet init --dir "$T/net" --validators 4 --observers 1 --base-port "$port" --accounts 4 >/dev/null
-# v3 serves a private ledger API: only members' signed requests
-jq '. + {"api": {"private": true}}' "$T/net/v3/config.json" > "$T/c.json" && mv "$T/c.json" "$T/net/v3/config.json"
+# v3 serves a private API for domain dom-0: only signed requests of dom-0's accounts
+# (validator v0 and observer o0 are of dom-0; v1..v3 of dom-1..dom-3)
+jq '. + {"api": {"private": true, "domain": "dom-0"}}' "$T/net/v3/config.json" > "$T/c.json" \
+  && mv "$T/c.json" "$T/net/v3/config.json"
 "$E" testnet up --dir "$T/net" >/dev/null
 API=http://$(jq -r '.nodes[0].http' "$T/net/testnet.json")
 API1=http://$(jq -r '.nodes[1].http' "$T/net/testnet.json")
 PRIV=http://$(jq -r '.nodes[3].http' "$T/net/testnet.json")
 OBS="$T/net/o0/node.key"        # a registered member (observer) with a balance
-VAL="$T/net/v1/node.key"
+VAL="$T/net/v0/node.key"        # dom-0's validator
+OTHER="$T/net/v1/node.key"      # registered, but of dom-1
 "$E" keygen --out "$T/outsider.key" >/dev/null
 for i in $(seq 1 100); do curl -sf "$API/status" >/dev/null && break; sleep 0.2; done
 export EDGEFED_API=$API
@@ -64,7 +67,7 @@ H=$(jq -r .hash <<<"$out"); HT=$(jq .height <<<"$out")
 pass "tx send --wait: $H committed at height $HT"
 for i in 0 1 2; do
   url=http://$(jq -r ".nodes[$i].http" "$T/net/testnet.json")
-  for k in $(seq 1 50); do curl -sf "$url/txs/$H" >/dev/null && break; sleep 0.1; done
+  for k in $(seq 1 150); do curl -sf "$url/txs/$H" >/dev/null && break; sleep 0.1; done
   [ "$(curl -sf "$url/txs/$H" | jq -r '.height, .code' | tr '\n' ' ')" = "$HT OK " ] || fail "tx on node $i"
 done
 pass "GET /txs/{hash} on every node: height $HT, OK"
@@ -80,7 +83,10 @@ acc=$("$E" query "/accounts/$OBSPUB")
 [ "$("$E" query "/state/bank/balance/$OBSPUB" | jq .balance)" = $((bal0 - 77)) ] || fail "state query"
 "$E" query /state/registry/validators >/dev/null || fail "registry query"
 "$E" query /state/bank/supply >/dev/null || fail "supply query"
-pass "GET /blocks range, /accounts, /state/bank, /state/registry"
+st=$("$E" query /status); top=$(jq .txs_counted_to <<<"$st")
+sum=$("$E" query "/blocks?from=0&to=$top" | jq '[.blocks[].txs] | add')
+[ "$(jq .txs_total <<<"$st")" = "$sum" ] || fail "txs_total $(jq .txs_total <<<"$st") != sum of block tx counts $sum"
+pass "GET /blocks range, /accounts, /state/bank, /state/registry; txs_total = sum over blocks ($sum)"
 m=$("$E" query /metrics)
 for k in edgefed_height edgefed_round edgefed_txs_committed_total edgefed_mempool_txs edgefed_peers \
          'edgefed_commit_latency_seconds_bucket{le="+Inf"}' edgefed_commit_latency_seconds_count \
@@ -153,6 +159,8 @@ expect 403 EPERM POST /txs $J --data "{\"tx\":\"$good\"}"
 [ "$("$E" query "/txs/$H" --api "$PRIV" --key "$VAL" | jq -r .code)" = OK ] || fail "validator read refused"
 if "$E" query /status --api "$PRIV" --key "$T/outsider.key" 2>"$T/err"; then fail "outsider read allowed"; fi
 grep -q 403 "$T/err" || fail "outsider: $(cat "$T/err")"
+if "$E" query /status --api "$PRIV" --key "$OTHER" 2>"$T/err"; then fail "other domain's read allowed"; fi
+grep -q 403 "$T/err" || fail "other domain: $(cat "$T/err")"
 mapfile -t hdr < <("$E" query /status --key "$OBS" --headers)
 expect 200 - GET /status -H "${hdr[0]}" -H "${hdr[1]}" -H "${hdr[2]}"
 expect 403 EDUP GET /status -H "${hdr[0]}" -H "${hdr[1]}" -H "${hdr[2]}"            # replay
@@ -163,5 +171,5 @@ expect 403 ELATE GET /status -H "${hdr[0]}" -H "X-Edgefed-Time: $old" -H "${hdr[
 expect 403 EINVAL GET /status -H "X-Edgefed-Key: zz" -H "X-Edgefed-Time: 1" -H "X-Edgefed-Sig: 00"
 expect 200 - GET /
 API=$API_SAVE
-pass "private node: unsigned, outsider, replayed, stale and misdirected requests get 403; members read"
+pass "private node: unsigned, outsider, other-domain, replayed, stale and misdirected requests get 403; dom-0 members read"
 echo "api.sh: all ok"

@@ -27,6 +27,9 @@ vxlans() { ip -n "$1" -o link show type vxlan | wc -l; }
 "$EDGEFED" meo topo create --prefix "$p" --n 3 --octet 88 || fail "topo create"
 for i in 0 1 2; do ip netns list | grep -qw "$p$i" || fail "namespace $p$i missing"; done
 ip netns exec "${p}0" ping -c1 -W2 10.88.0.2 >/dev/null || fail "underlay: ${p}0 cannot reach ${p}1"
+# Creating it again is refused and leaves the existing namespaces alone.
+"$EDGEFED" meo topo create --prefix "$p" --n 3 --octet 88 2>/dev/null && fail "second topo create succeeded"
+ip netns exec "${p}0" ping -c1 -W2 10.88.0.2 >/dev/null || fail "second topo create broke the topology"
 # The root namespace got nothing: no veth named like ours.
 ip -o link show | grep -q " h0@" && fail "a veth leaked into the root namespace"
 
@@ -62,6 +65,12 @@ ip -n "${p}2" -d link show type vxlan | grep -q "remote 10.88.0.1" || fail "prov
 ip -n "${p}0" route get "${ovl%:*}" | grep -q "dev efv" || fail "overlay not routed through the tunnel"
 ip netns exec "${p}0" "$EDGEFED" app call "http://$ovl/" --expect tun-1 --count 3 >"$dir/call" 2>&1 \
     || { cat "$dir/call"; fail "app-to-app call through the tunnel"; }
+# The consumer's own app (loopback of ${p}0) relays to the provider's app: app to app.
+lport=$(ip netns exec "${p}0" ss -Hltn | awk '{print $4}' | sed -n 's/^127\.0\.0\.1:\([0-9]*\)$/\1/p' | head -1)
+[ -n "$lport" ] || fail "no consumer app listening in ${p}0"
+ip netns exec "${p}0" "$EDGEFED" app call "http://127.0.0.1:$lport/relay?to=$ovl" --expect tun-1 >"$dir/call" 2>&1 \
+    || { cat "$dir/call"; fail "consumer app does not reach the provider's app"; }
+grep -q '"mec":"mec2"' "$dir/call" || fail "relayed answer is not from mec2's app"
 # The third namespace (not part of this federation) cannot reach it.
 ip netns exec "${p}1" "$EDGEFED" app call "http://$ovl/" --timeout-ms 500 >/dev/null 2>&1 && fail "reachable without the tunnel"
 # Release: both tunnels and the app go.

@@ -18,7 +18,7 @@ grep -q "failed=0" "$out/clean.txt"
 grep -q "no violations" "$out/clean.txt"
 
 set +e
-"$EDGEFED" sim --validators 4 --byzantine 1 --seeds 1-1000 --heights 10 --loss 0.2 --partition 1 \
+"$EDGEFED" sim --validators 4 --byzantine 1 --seeds 1-1000 --heights 10 --loss 0.3 --partition 2 \
     --planted-bug ignore-lock --max-failures 1 > "$out/bug.txt"; rc=$?
 set -e
 cat "$out/bug.txt"

@@ -68,7 +68,10 @@ static int tn_account(void *ctx, const ef_pub *p, json_t **out)
 {
     return ef_api_store_account(((t_node *)ctx)->store, p, out);
 }
-static bool tn_is_member(void *ctx, const ef_pub *p) { return ef_api_store_is_member(((t_node *)ctx)->store, p); }
+static bool tn_is_member(void *ctx, const ef_pub *p, const char *d)
+{
+    return ef_api_store_is_member(((t_node *)ctx)->store, p, d);
+}
 
 static int tn_submit(void *ctx, const uint8_t *enc, size_t len, ef_hash *hash)
 {
@@ -622,6 +625,54 @@ static void test_api_wait_does_not_block_others(void **state)
     free(w.tx);
 }
 
+/* A server that stops while a request waits for a commit answers it 503. */
+static void test_api_stop_answers_waiters(void **state)
+{
+    (void)state;
+    ef_api_backend be;
+    tn_backend(&be, &env->tn);
+    ef_api *a = NULL;
+    assert_int_equal(ef_api_start(&a, &(ef_api_config){.listen = "127.0.0.1:0"}, &be), 0);
+    ef_keypair a3, a2;
+    t_key(&a3, 3);
+    t_key(&a2, 2);
+    char hex[65], args[256];
+    snprintf(args, sizeof args, "{\"to\":\"%s\",\"amount\":1}", t_hex(&a2.pub, hex));
+    t_waiter w = {0};
+    snprintf(w.url, sizeof w.url, "http://127.0.0.1:%u", ef_api_port(a));
+    w.tx = t_tx(&a3, t_nonce(&a3), "bank", "transfer", args, &w.len);
+    pthread_mutex_lock(&env->tn.mu);
+    env->tn.hold = true;
+    pthread_mutex_unlock(&env->tn.mu);
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, t_wait_thread, &w), 0);
+    for (int i = 0; i < 200; i++) {                  /* until it is queued and waiting */
+        pthread_mutex_lock(&env->tn.mu);
+        size_t n = env->tn.n;
+        pthread_mutex_unlock(&env->tn.mu);
+        if (n) break;
+        usleep(10000);
+    }
+    usleep(50000);
+    ef_api_stop(a);
+    pthread_join(th, NULL);
+    assert_int_equal(w.status, 503);
+    t_expect_code(w.resp, "ECLOSED");
+    json_decref(w.resp);
+    free(w.tx);
+    pthread_mutex_lock(&env->tn.mu);                 /* let the queued transfer commit */
+    env->tn.hold = false;
+    pthread_cond_broadcast(&env->tn.cond);
+    pthread_mutex_unlock(&env->tn.mu);
+    for (int i = 0; i < 200; i++) {
+        pthread_mutex_lock(&env->tn.mu);
+        size_t n = env->tn.n;
+        pthread_mutex_unlock(&env->tn.mu);
+        if (!n) break;
+        usleep(10000);
+    }
+}
+
 typedef struct t_events {
     int blocks, events, ids;
     char last_id[32];
@@ -869,6 +920,161 @@ static void test_api_connection_limits(void **state)
     ef_api_stop(a);
 }
 
+typedef struct t_follow {
+    char url[64];
+    char target[96];
+    char last_id[EF_CLIENT_ID_MAX];
+    uint64_t heights[16];
+    atomic_int n;
+    int want;
+    volatile bool stop;
+    int rc;
+} t_follow;
+
+static int t_follow_cb(void *arg, const char *type, const char *id, const char *data)
+{
+    (void)id;
+    t_follow *f = arg;
+    if (strcmp(type, "block")) return 0;
+    json_t *d = json_loads(data, 0, NULL);
+    int i = atomic_load(&f->n);
+    if (i < 16) f->heights[i] = (uint64_t)json_integer_value(json_object_get(d, "height"));
+    json_decref(d);
+    atomic_store(&f->n, i + 1);
+    return i + 1 >= f->want ? 1 : 0;
+}
+
+static void *t_follow_thread(void *arg)
+{
+    t_follow *f = arg;
+    ef_client *cl;
+    long status;
+    EF_ASSERT(ef_client_new(&cl, f->url, NULL, 0) == 0);
+    f->rc = ef_client_follow(cl, f->target, f->last_id, t_follow_cb, f, &f->stop, &status);
+    ef_client_free(cl);
+    return NULL;
+}
+
+static void t_commit_one(uint64_t amount)
+{
+    ef_keypair a1, a2;
+    t_key(&a1, 1);
+    t_key(&a2, 2);
+    char hex[65], args[256];
+    snprintf(args, sizeof args, "{\"to\":\"%s\",\"amount\":%llu}", t_hex(&a2.pub, hex), (unsigned long long)amount);
+    size_t len;
+    uint8_t *tx = t_tx(&a1, t_nonce(&a1), "bank", "transfer", args, &len);
+    t_send_commit(tx, len, "OK", NULL);
+    free(tx);
+}
+
+/* A follower loses its server (stopped, blocks commit meanwhile, started again on
+ * the same port) and still gets every block once, in order. */
+static void test_api_follow_across_restart(void **state)
+{
+    (void)state;
+    ef_api_backend be;
+    tn_backend(&be, &env->tn);
+    ef_api *a = NULL;
+    assert_int_equal(ef_api_start(&a, &(ef_api_config){.listen = "127.0.0.1:0"}, &be), 0);
+    char listen[32];
+    snprintf(listen, sizeof listen, "127.0.0.1:%u", ef_api_port(a));
+    uint64_t h = ef_store_height(env->tn.store);
+    t_follow f = {.want = 4};
+    snprintf(f.url, sizeof f.url, "http://%s", listen);
+    snprintf(f.target, sizeof f.target, "/events?kind=block&from=%llu", (unsigned long long)(h + 1));
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, t_follow_thread, &f), 0);
+    t_commit_one(1);
+    for (int i = 0; i < 100 && atomic_load(&f.n) < 1; i++) usleep(20000);
+    assert_int_equal(atomic_load(&f.n), 1);
+    ef_api_stop(a);                      /* the node's API goes away ... */
+    t_commit_one(2);                     /* ... blocks commit meanwhile ... */
+    t_commit_one(3);
+    usleep(300000);
+    assert_int_equal(ef_api_start(&a, &(ef_api_config){.listen = listen}, &be), 0);   /* ... it is back */
+    t_commit_one(4);
+    for (int i = 0; i < 500 && atomic_load(&f.n) < 4; i++) usleep(20000);
+    f.stop = true;
+    pthread_join(th, NULL);
+    assert_int_equal(f.rc, 1);
+    assert_int_equal(atomic_load(&f.n), 4);
+    for (int i = 0; i < 4; i++) assert_int_equal(f.heights[i], h + 1 + (uint64_t)i);
+    ef_api_stop(a);
+}
+
+/* Status code of a response read from an open socket (first line only). */
+static int t_read_status(int fd)
+{
+    char buf[128] = {0};
+    ssize_t r = recv(fd, buf, sizeof buf - 1, 0);
+    int code = 0;
+    if (r > 12) sscanf(buf, "HTTP/1.%*d %d", &code);
+    return code;
+}
+
+/* EF_API_SSE_MAX streams are served at once; one more gets 503; closing one frees
+ * its slot. */
+static void test_api_stream_limit(void **state)
+{
+    (void)state;
+    uint16_t port = ef_api_port(env->api);
+    const char req[] = "GET /events HTTP/1.1\r\nHost: x\r\n\r\n";
+    int fds[EF_API_SSE_MAX + 1];
+    for (int i = 0; i < EF_API_SSE_MAX; i++) {
+        fds[i] = t_connect(port);
+        assert_int_equal(send(fds[i], req, sizeof req - 1, MSG_NOSIGNAL), (ssize_t)(sizeof req - 1));
+        assert_int_equal(t_read_status(fds[i]), 200);
+    }
+    fds[EF_API_SSE_MAX] = t_connect(port);
+    send(fds[EF_API_SSE_MAX], req, sizeof req - 1, MSG_NOSIGNAL);
+    assert_int_equal(t_read_status(fds[EF_API_SSE_MAX]), 503);
+    close(fds[EF_API_SSE_MAX]);
+    json_decref(t_get(env->cl, "/status", 200));             /* other requests still served */
+    close(fds[0]);
+    int code = 0;
+    for (int tries = 0; tries < 50 && code != 200; tries++) {   /* the server notices the close */
+        usleep(100000);
+        int fd = t_connect(port);
+        send(fd, req, sizeof req - 1, MSG_NOSIGNAL);
+        code = t_read_status(fd);
+        close(fd);
+    }
+    assert_int_equal(code, 200);
+    for (int i = 1; i < EF_API_SSE_MAX; i++) close(fds[i]);
+}
+
+/* A private API restricted to one domain: the validator of domain d0 reads on a
+ * d0 node, not on a d9 node. */
+static void test_api_private_domain(void **state)
+{
+    (void)state;
+    ef_api_backend be;
+    tn_backend(&be, &env->tn);
+    ef_api *d0 = NULL, *d9 = NULL;
+    assert_int_equal(ef_api_start(&d0, &(ef_api_config){.listen = "127.0.0.1:0", .private_reads = true, .domain = "d0"}, &be), 0);
+    assert_int_equal(ef_api_start(&d9, &(ef_api_config){.listen = "127.0.0.1:0", .private_reads = true, .domain = "d9"}, &be), 0);
+    ef_keypair member;
+    t_key(&member, 0);
+    char u0[64], u9[64];
+    snprintf(u0, sizeof u0, "http://127.0.0.1:%u", ef_api_port(d0));
+    snprintf(u9, sizeof u9, "http://127.0.0.1:%u", ef_api_port(d9));
+    ef_client *c0, *c9;
+    assert_int_equal(ef_client_new(&c0, u0, &member, 5000), 0);
+    assert_int_equal(ef_client_new(&c9, u9, &member, 5000), 0);
+    json_decref(t_get(c0, "/status", 200));
+    json_t *j = t_get(c9, "/status", 403);
+    t_expect_code(j, "EPERM");
+    json_decref(j);
+    ef_client_free(c0);
+    ef_client_free(c9);
+    ef_api_stop(d0);
+    ef_api_stop(d9);
+    ef_api *bad = NULL;
+    assert_int_equal(ef_api_start(&bad, &(ef_api_config){.listen = "127.0.0.1:0", .private_reads = true, .domain = ""}, &be),
+                     EF_EINVAL);
+}
+
 static void test_api_config_errors(void **state)
 {
     (void)state;
@@ -898,9 +1104,13 @@ int main(void)
         cmocka_unit_test(test_api_reads),
         cmocka_unit_test(test_api_bad_submissions_change_nothing),
         cmocka_unit_test(test_api_wait_does_not_block_others),
+        cmocka_unit_test(test_api_stop_answers_waiters),
         cmocka_unit_test(test_api_events_replay_filter_resume),
         cmocka_unit_test(test_api_events_live),
         cmocka_unit_test(test_api_private_reads),
+        cmocka_unit_test(test_api_follow_across_restart),
+        cmocka_unit_test(test_api_private_domain),
+        cmocka_unit_test(test_api_stream_limit),
         cmocka_unit_test(test_api_status_cache),
         cmocka_unit_test(test_api_connection_limits),
         cmocka_unit_test(test_api_config_errors),

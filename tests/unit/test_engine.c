@@ -503,6 +503,41 @@ static void test_engine_wal_lock_restart(void **state)
     assert_true(other);
 }
 
+/* After a round change and a crash, the precommits that justified the change
+ * are still relayed (WAL votes record), so validators left behind can follow. */
+static void test_engine_wal_votes_relayed_after_restart(void **state)
+{
+    (void)state;
+    drv d = {0};
+    drv_open(&d, 0, &vs4, 1);
+    size_t len;
+    assert_int_equal(ef_engine_on_timeout(d.e, 1, 0, EF_STEP_PROPOSE), 0); /* prevote nil */
+    drv_drain(&d);
+    for (int k = 1; k <= 3; k++) drv_msg(&d, vote(k, EF_MSG_PRECOMMIT, 1, 0, NULL, &len, NULL), len);
+    assert_int_equal(ef_engine_on_timeout(d.e, 1, 0, EF_STEP_PRECOMMIT), 0);
+    drv_drain(&d);
+    assert_int_equal(ef_engine_round(d.e), 1);
+    assert_int_equal(ef_engine_on_timeout(d.e, 1, 1, EF_STEP_PROPOSE), 0); /* prevote nil in round 1 */
+    drv_drain(&d);
+    drv_crash(&d);
+    drv_open(&d, 0, &vs4, 1);
+    assert_int_equal(ef_engine_round(d.e), 1);
+    drv_clear(&d);
+    assert_int_equal(ef_engine_on_timeout(d.e, 1, 1, EF_STEP_RESEND), 0);
+    drv_drain(&d);
+    int relayed = 0;
+    for (int i = 0; i < d.nouts; i++) {
+        ef_msg x;
+        if (d.outs[i].kind != EF_OUT_BROADCAST) continue;
+        assert_int_equal(ef_msg_decode(&x, d.outs[i].data, d.outs[i].len), 0);
+        if (x.type == EF_MSG_PRECOMMIT && x.round == 0 && memcmp(&x.signer, &keys[0].pub, sizeof x.signer))
+            relayed++;
+    }
+    assert_int_equal(relayed, 3);
+    assert_non_null(drv_last(&d, EF_OUT_TIMEOUT)); /* the resend timer re-arms itself */
+    drv_close(&d);
+}
+
 static void test_engine_round_skip_and_catchup(void **state)
 {
     (void)state;
@@ -694,6 +729,7 @@ int main(void)
         cmocka_unit_test(test_engine_four_happy_path),
         cmocka_unit_test(test_engine_drops_and_counts),
         cmocka_unit_test(test_engine_wal_lock_restart),
+        cmocka_unit_test(test_engine_wal_votes_relayed_after_restart),
         cmocka_unit_test(test_engine_round_skip_and_catchup),
         cmocka_unit_test(test_engine_invalid_value_and_observer),
         cmocka_unit_test(test_wal_file),

@@ -51,9 +51,20 @@ static enc make_tx(int who, uint64_t nonce, const char *chain, const char *args)
     return e;
 }
 
+static int drops;
+static ef_hash last_drop;
+
+static void test_drop(void *arg, const ef_hash *h, int reason)
+{
+    (void)arg;
+    assert_int_equal(reason, EF_ENONCE);
+    drops++;
+    last_drop = *h;
+}
+
 static ef_mempool *new_pool(size_t count_max, size_t bytes_max)
 {
-    ef_mempool_cfg cfg = {CHAIN, count_max, bytes_max, test_nonce, NULL};
+    ef_mempool_cfg cfg = {CHAIN, count_max, bytes_max, test_nonce, NULL, test_drop, NULL};
     ef_mempool *mp;
     assert_int_equal(ef_mempool_new(&mp, &cfg), 0);
     return mp;
@@ -178,7 +189,10 @@ static void test_reap_order_and_commit(void **st)
     memset(&b, 0, sizeof b);
     b.txs = btx;
     b.txs_len = 3;
+    drops = 0;
     ef_mempool_committed(mp, &b);
+    assert_int_equal(drops, 1); /* c0, replaced by c0x: its submitter is told */
+    assert_true(ef_hash_eq(&last_drop, &c0.h));
     assert_false(ef_mempool_has(mp, &a0.h));
     assert_false(ef_mempool_has(mp, &c0.h));
     assert_true(ef_mempool_has(mp, &a2.h));

@@ -31,6 +31,8 @@ static void write_file(const char *name, const char *text)
     fclose(f);
 }
 
+static const char *extra_timeouts = "";
+
 static void setup_dir(void)
 {
     const char *base = getenv("EF_TEST_TMP") ? getenv("EF_TEST_TMP") : "/tmp";
@@ -52,7 +54,8 @@ static void setup_dir(void)
     snprintf(c, sizeof c,
              "{\"chain_id\":\"unit-node\",\"key\":\"node.key\",\"genesis\":\"genesis.json\","
              "\"listen\":\"127.0.0.1:0\",\"admin_socket\":\"admin.sock\","
-             "\"timeouts\":{\"propose_ms\":200},\"agents\":{\"note\":\"reserved\"}}");
+             "\"timeouts\":{\"propose_ms\":200%s},\"agents\":{\"note\":\"reserved\"}}",
+             extra_timeouts);
     write_file("config.json", c);
 }
 
@@ -261,12 +264,46 @@ static void test_config_errors(void **st)
     unlink(p);
 }
 
+/* With empty_block_ms, blocks come at that interval without any transaction. */
+static void test_empty_blocks(void **st)
+{
+    (void)st;
+    extra_timeouts = ",\"empty_block_ms\":50";
+    setup_dir();
+    extra_timeouts = "";
+    char path[512], err[256];
+    snprintf(path, sizeof path, "%s/config.json", dir);
+    ef_node_config cfg;
+    assert_int_equal(ef_node_config_load(&cfg, path, err, sizeof err), 0);
+    assert_int_equal(cfg.empty_block_ms, 50);
+    ef_node *n;
+    assert_int_equal(ef_node_open(&n, &cfg), 0);
+    ef_node_config_free(&cfg);
+    run_ctx r = {n, -1};
+    pthread_t th;
+    pthread_create(&th, NULL, run_thread, &r);
+    ef_node_status s;
+    for (int i = 0; i < 200; i++) {
+        ef_node_get_status(n, &s);
+        if (s.height >= 4) break;
+        usleep(25000);
+    }
+    assert_true(s.height >= 4);
+    ef_node_stop(n);
+    pthread_join(th, NULL);
+    ef_node_close(n);
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
     ef_crypto_init();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_config_errors),
         cmocka_unit_test(test_node_interface),
+        cmocka_unit_test(test_empty_blocks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -90,8 +90,8 @@ static void test_sim_planted_bug_caught(void **state)
     ef_sim_cfg cfg;
     ef_sim_cfg_defaults(&cfg);
     cfg.byzantine = 1;
-    cfg.loss = 0.2;
-    cfg.partitions = 1;
+    cfg.loss = 0.3;
+    cfg.partitions = 2;
     cfg.heights = 10;
     cfg.bug_ignore_lock = true;
     uint64_t found = 0;

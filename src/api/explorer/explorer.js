@@ -84,7 +84,7 @@ function renderStatus(s) {
     else if (v.signed_last == null) pill = '<span class="pill idle">no certificate yet</span>';
     else pill = '<span class="pill idle" title="connected; its precommit was not among those in the last certificate">late</span>';
     const tr = document.createElement("tr");
-    tr.innerHTML = `<td class="mono" title="${esc(v.key)}">${esc(short(v.key, 16))}</td><td>${esc(v.role || "")}</td>` +
+    tr.innerHTML = `<td>${keyLink(v.key)}</td><td>${esc(v.role || "")}</td>` +
       `<td>${esc(v.domain || "")}</td><td>${esc(v.name || "")}</td><td class="num">${esc(v.power)}</td><td>${pill}</td>`;
     tb.appendChild(tr);
   }
@@ -236,8 +236,13 @@ function kv(rows) {
   return '<dl class="kv">' + rows.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${v}</dd>`).join("") + "</dl>";
 }
 
+// A key, linked to its account view.
+function keyLink(k, n = 16) {
+  return `<a class="mono" href="#/account/${esc(k)}" title="${esc(k)}">${esc(short(k, n))}</a>`;
+}
+
 async function showDetail() {
-  const m = location.hash.match(/^#\/(block|tx)\/([0-9a-fA-F]+)$/);
+  const m = location.hash.match(/^#\/(block|tx|account)\/([0-9a-fA-F]+)$/);
   const box = $("detail");
   if (!m) { box.hidden = true; return; }
   box.hidden = false;
@@ -253,18 +258,25 @@ async function showDetail() {
         `<td><span class="pill ${t.code === "OK" ? "ok" : "bad"}">${esc(t.code || "")}</span></td></tr>`).join("");
       body.innerHTML = kv([
         ["hash", esc(b.hash)], ["time", `${esc(fmtTime(b.time_ms))} (${esc(b.time_ms)})`],
-        ["proposer", esc(b.proposer)], ["round", esc(b.round == null ? "\u2013" : b.round)],
+        ["proposer", keyLink(b.proposer, 64)], ["round", esc(b.round == null ? "\u2013" : b.round)],
         ["previous", b.height > 0 ? `<a href="#/block/${b.height - 1}">${esc(b.prev_hash)}</a>` : esc(b.prev_hash)],
         ["txs root", esc(b.txs_root)], ["results root", esc(b.results_root)], ["state hash", esc(b.state_hash)],
-        ["signers", (b.signers || []).map((s) => esc(short(s, 16))).join(", ") || "\u2013"],
+        ["signers", (b.signers || []).map((s) => keyLink(s)).join(", ") || "\u2013"],
       ]) + `<h2>${(b.txs || []).length} transactions</h2>` +
         (txRows ? `<table class="list"><thead><tr><th>Hash</th><th>Call</th><th>Sender</th><th>Result</th></tr></thead><tbody>${txRows}</tbody></table>` : "");
+    } else if (m[1] === "account") {
+      const a = await getJSON(`/accounts/${m[2]}`);
+      $("detail-title").textContent = `Account ${short(a.key, 16)}`;
+      body.innerHTML = kv([
+        ["key", esc(a.key)], ["role", esc(a.role)], ["domain", esc(a.domain || "\u2013")],
+        ["name", esc(a.name || "\u2013")], ["balance", esc(a.balance)], ["next nonce", esc(a.nonce)],
+      ]);
     } else {
       const t = await getJSON(`/txs/${m[2]}`);
       $("detail-title").textContent = `Transaction ${short(t.hash, 16)}`;
       body.innerHTML = kv([
         ["hash", esc(t.hash)], ["block", `<a href="#/block/${t.height}">${t.height}</a> position ${t.index}`],
-        ["time", esc(fmtTime(t.time_ms))], ["sender", esc(t.sender)], ["nonce", esc(t.nonce)],
+        ["time", esc(fmtTime(t.time_ms))], ["sender", keyLink(t.sender, 64)], ["nonce", esc(t.nonce)],
         ["call", `${esc(t.contract)}.${esc(t.method)}`],
         ["result", `<span class="pill ${t.code === "OK" ? "ok" : "bad"}">${esc(t.code)}</span>`],
       ]) + "<h2>Arguments</h2>" + `<pre class="json">${esc(JSON.stringify(t.args !== undefined ? t.args : t.args_hex, null, 2))}</pre>` +
@@ -297,7 +309,18 @@ function connect(fromHeight) {
   });
 }
 
+// Search: a number is a block; 64 hex digits a transaction, else an account.
+async function search(ev) {
+  ev.preventDefault();
+  const q = $("search-q").value.trim().toLowerCase();
+  if (/^\d+$/.test(q)) { location.hash = `#/block/${q}`; return; }
+  if (!/^[0-9a-f]{64}$/.test(q)) { showError(`Not a height, transaction hash or key: ${q}`); return; }
+  const r = await fetch(`/txs/${q}`, { cache: "no-store" });
+  location.hash = r.ok ? `#/tx/${q}` : `#/account/${q}`;
+}
+
 async function main() {
+  $("search").addEventListener("submit", search);
   $("detail-close").onclick = (ev) => { ev.preventDefault(); history.pushState("", "", location.pathname); showDetail(); };
   window.addEventListener("hashchange", showDetail);
   window.addEventListener("resize", drawChart);
