@@ -34,5 +34,8 @@ int ef_bench_apply(int argc, char **argv);
 int ef_bench_consensus(int argc, char **argv);
 /* `edgefed sim` (cmd_sim.c) */
 int ef_cmd_sim(int argc, char **argv);
+int ef_cmd_app(int argc, char **argv);
+int ef_cmd_meo(int argc, char **argv);
+int ef_cmd_soa(int argc, char **argv);
 
 #endif

@@ -49,6 +49,32 @@ static const char *ef_demo_name_of(const ef_demo *d, const char *hex)
     return NULL;
 }
 
+/* Copies args into out (cap bytes, truncated), with each demo account's key
+ * written as its name, for reading. */
+static void ef_demo_names_in(const ef_demo *d, char *out, size_t cap, const char *args, size_t len)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < len && o + 1 < cap;) {
+        const char *name = NULL;
+        if (len - i >= 2 * EF_PUB_SIZE) {
+            char h[2 * EF_PUB_SIZE + 1];
+            memcpy(h, args + i, 2 * EF_PUB_SIZE);
+            h[2 * EF_PUB_SIZE] = 0;
+            name = ef_demo_name_of(d, h);
+        }
+        if (name) {
+            size_t n = strlen(name);
+            if (o + n + 1 >= cap) break;
+            memcpy(out + o, name, n);
+            o += n;
+            i += 2 * EF_PUB_SIZE;
+        } else {
+            out[o++] = args[i++];
+        }
+    }
+    out[o] = 0;
+}
+
 static void ef_short(char out[17], const uint8_t *b)
 {
     ef_hex(out, b, 8);
@@ -84,9 +110,10 @@ static int ef_chain_print_block(ef_demo *d, uint64_t height)
         ef_hex(sh, t->tx.sender.b, EF_PUB_SIZE);
         const char *who = ef_demo_name_of(d, sh);
         if (ef_store_tx_lookup(d->s, &t->hash, &loc)) continue;
-        printf("  tx %u %s..  %s #%llu  %s.%s %.*s\n", i, th, who ? who : "?", (unsigned long long)t->tx.nonce,
-               t->tx.contract, t->tx.method, (int)t->tx.args_len > 160 ? 160 : (int)t->tx.args_len,
-               (const char *)t->tx.args);
+        char args[256];
+        ef_demo_names_in(d, args, sizeof args, (const char *)t->tx.args, t->tx.args_len);
+        printf("  tx %u %s..  %s #%llu  %s.%s %s\n", i, th, who ? who : "?", (unsigned long long)t->tx.nonce,
+               t->tx.contract, t->tx.method, args);
         if (loc.code) {
             printf("     -> failed: %s (%s)\n", ef_strerror(loc.code), ef_errname(loc.code));
         } else {
@@ -181,8 +208,6 @@ static int ef_demo_block(ef_demo *d, uint8_t **txs, size_t *lens, size_t n, cons
         fprintf(stderr, "edgefed chain: propose: %s\n", ef_strerror(rc));
         return rc;
     }
-    for (size_t i = 0; i < n; i++)
-        if (st[i]) printf("  (not included: tx %zu: %s, %s)\n", i, ef_strerror(st[i]), ef_errname(st[i]));
     rc = ef_ledger_commit(d->s, blk, blen, NULL, 0);
     free(blk);
     if (rc) {
@@ -192,6 +217,8 @@ static int ef_demo_block(ef_demo *d, uint8_t **txs, size_t *lens, size_t n, cons
     if (!d->quiet)
         printf("committed block %llu (%s) in %.2f ms\n", (unsigned long long)ef_store_height(d->s), what,
                (double)(ef_now_mono_us() - t0) / 1000.0);
+    for (size_t i = 0; i < n; i++)
+        if (st[i]) printf("  (candidate %zu not included: %s, %s)\n", i, ef_strerror(st[i]), ef_errname(st[i]));
     for (size_t i = 0; i < n; i++) free(txs[i]);
     return 0;
 }

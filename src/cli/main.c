@@ -14,6 +14,9 @@ static const ef_cli_cmd ef_cli_cmds[] = {
     {"chain", "local single-process ledger demo (no consensus)", ef_cmd_chain},
     {"bench", "benchmarks (edgefed bench --help)", ef_cmd_bench},
     {"sim", "run the consensus simulator over seeds (faults, Byzantine nodes, checkers)", ef_cmd_sim},
+    {"app", "the federated service app (serve) and its client check (call)", ef_cmd_app},
+    {"meo", "MEC orchestrator driver: self-test, test topology", ef_cmd_meo},
+    {"soa", "REST federation baseline without a ledger (provider, consumer, bench)", ef_cmd_soa},
 };
 
 static void ef_cli_usage(FILE *f)

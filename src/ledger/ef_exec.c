@@ -32,7 +32,7 @@ void ef_be32(uint8_t out[4], uint32_t v)
 int ef_state_key(uint8_t *out, const char *ns, const void *key, size_t key_len)
 {
     size_t n = strlen(ns);
-    if (n > EF_CONTRACT_NAME_MAX || key_len > EF_CTX_KEY_MAX) return -EF_ELIMIT;
+    if (n > EF_CONTRACT_NAME_MAX || key_len > EF_CTX_KEY_MAX) return -1;
     memcpy(out, ns, n);
     out[n] = 0;
     if (key_len) memcpy(out + n + 1, key, key_len);
@@ -266,7 +266,7 @@ int ef_ctx_get_in(ef_ctx *ctx, const char *contract, const void *key, size_t key
     *val = NULL;
     *val_len = 0;
     int n = ef_state_key(k, contract, key, key_len);
-    if (n < 0) return -n;
+    if (n < 0) return EF_ELIMIT;
     return ef_ctx_get_full(ctx, k, (size_t)n, val, val_len);
 }
 
@@ -283,7 +283,7 @@ static int ef_ctx_write(ef_ctx *ctx, const void *key, size_t key_len, const void
     if (val && val_len > EF_CTX_VALUE_MAX) return EF_ELIMIT;
     if (ctx->writes >= EF_CTX_WRITES_MAX && !ctx->genesis) return EF_ELIMIT;
     int n = ef_state_key(k, ctx->contract, key, key_len);
-    if (n < 0) return -n;
+    if (n < 0) return EF_ELIMIT;
     ctx->writes++;
     return ef_state_put_u(ctx, k, (size_t)n, val ? val : "", val_len);
 }
@@ -301,7 +301,7 @@ int ef_ctx_del(ef_ctx *ctx, const void *key, size_t key_len)
     if (ctx->scanning) return EF_ESTATE;
     if (ctx->writes >= EF_CTX_WRITES_MAX && !ctx->genesis) return EF_ELIMIT;
     int n = ef_state_key(k, ctx->contract, key, key_len);
-    if (n < 0) return -n;
+    if (n < 0) return EF_ELIMIT;
     ctx->writes++;
     return ef_state_put_u(ctx, k, (size_t)n, NULL, 0);
 }
@@ -312,7 +312,7 @@ int ef_ctx_scan(ef_ctx *ctx, const void *prefix, size_t prefix_len, ef_ctx_scan_
     MDB_cursor *c;
     MDB_val key, val;
     int n = ef_state_key(k, ctx->contract, prefix, prefix_len);
-    if (n < 0) return -n;
+    if (n < 0) return EF_ELIMIT;
     size_t ns_len = strlen(ctx->contract) + 1;
     int rc = mdb_cursor_open(ctx->txn, ctx->s->db_state, &c);
     if (rc) return ef_mdb_err(rc);

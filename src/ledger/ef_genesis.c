@@ -115,6 +115,25 @@ int ef_genesis_parse(ef_genesis *g, const char *text, size_t len, char *err, siz
         rc = ef_genesis_fail(err, err_len, "genesis: members must be an array");
         goto fail;
     }
+    json_array_foreach(mem, i, v) {
+        ef_pub pub;
+        json_t *p = json_object_get(v, "pub"), *d = json_object_get(v, "domain"), *n = json_object_get(v, "name");
+        static const char *const mf[] = {"pub", "domain", "name", NULL};
+        if (!json_is_object(v) || ef_args_only(v, mf) || !json_is_string(p) ||
+            ef_unhex(pub.b, EF_PUB_SIZE, json_string_value(p)) || !json_is_string(d) ||
+            json_string_length(d) == 0 || json_string_length(d) > 32 || (n && !json_is_string(n))) {
+            rc = ef_genesis_fail(err, err_len, "genesis: members[%zu]: needs \"pub\" and \"domain\" (1..32), "
+                                 "optional \"name\"", i);
+            goto fail;
+        }
+        bool dup = ef_vset_index(&g->vset, &pub) >= 0;
+        for (size_t j = 0; j < i && !dup; j++)
+            dup = !strcmp(json_string_value(json_object_get(json_array_get(mem, j), "pub")), json_string_value(p));
+        if (dup) {
+            rc = ef_genesis_fail(err, err_len, "genesis: members[%zu]: account listed twice", i);
+            goto fail;
+        }
+    }
     json_t *params = json_object_get(doc, "params");
     if (params && !json_is_object(params)) {
         rc = ef_genesis_fail(err, err_len, "genesis: params must be an object");

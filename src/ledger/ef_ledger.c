@@ -207,11 +207,17 @@ int ef_ledger_check(ef_store *s, const uint8_t *block, size_t len, const ef_ledg
 int ef_ledger_commit(ef_store *s, const uint8_t *block, size_t len,
                      const uint8_t *cert, size_t cert_len)
 {
+    return ef_ledger_commit_ex(s, block, len, cert, cert_len, NULL);
+}
+
+int ef_ledger_commit_ex(ef_store *s, const uint8_t *block, size_t len, const uint8_t *cert,
+                        size_t cert_len, const ef_ledger_hooks *hooks)
+{
     uint8_t k[8];
     int rc;
     if (s->failed) return EF_EIO;
     if (cert_len > EF_CERT_MAX || (!cert && cert_len)) return EF_ETOOBIG;
-    if ((rc = ef_ledger_check_int(s, block, len, NULL))) return rc;
+    if ((rc = ef_ledger_check_int(s, block, len, hooks))) return rc;
     EF_ASSERT(s->pending);
     MDB_txn *txn = s->pending;
     const ef_block_header *h = &s->pending_hdr;

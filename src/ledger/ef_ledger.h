@@ -10,15 +10,17 @@
  * Cost: executing a block happens once per node per block in the common case: a
  * block that propose built or check validated stays "pending" (an open LMDB write
  * transaction holding its state changes); committing the same block (same hash)
- * only adds the block, certificate and index entries and commits. Any other
- * propose/check/commit aborts the pending block and starts afresh.
+ * only adds the block, certificate and metadata and commits. Any other
+ * propose/check/commit aborts the pending block and starts afresh. (ef_ledger_check
+ * of the pending block itself returns 0 at once.)
  *
  * Execution of a transaction (in block order):
  *   1. nonce must equal the sender's next nonce (else the block is invalid:
  *      EF_ENONCE; propose skips such candidates);
  *   2. the nonce is consumed;
- *   3. the contract's method runs in a nested transaction; its writes and events
- *      are kept only if it returns 0; its code (0 or an ef_err) is the result.
+ *   3. the contract's method runs; its writes are logged and undone if it fails,
+ *      its events kept only if it returns 0; its code (0 or an ef_err) is the result.
+ *   4. the result is stored (code and events) and the tx indexed by hash.
  *   Unknown contract or method fails the tx (EF_ENOCONTRACT, EF_ENOMETHOD), malformed
  *   args fail it (EF_EARGS): the tx is still included and its nonce consumed.
  *
@@ -75,6 +77,12 @@ EF_MUST_USE int ef_ledger_check(ef_store *s, const uint8_t *block, size_t len,
  * or EF_EDB / EF_EIO (then the store is sticky-failed). Calls the on-commit hook. */
 int ef_ledger_commit(ef_store *s, const uint8_t *block, size_t len,
                      const uint8_t *cert, size_t cert_len);
+
+/* As ef_ledger_commit, with hooks for the case where the block is not the pending
+ * one (e.g. a catch-up block, or a proposal of an earlier round): signatures the
+ * hooks vouch for are not verified again. hooks may be NULL. */
+int ef_ledger_commit_ex(ef_store *s, const uint8_t *block, size_t len, const uint8_t *cert,
+                        size_t cert_len, const ef_ledger_hooks *hooks);
 
 /* Drops the pending block, if any (e.g. when a round fails). */
 void ef_ledger_abort_pending(ef_store *s);

@@ -279,7 +279,7 @@ int ef_store_state_get(ef_store *s, const char *ns, const void *key, size_t key_
     *val = NULL;
     *val_len = 0;
     int n = ef_state_key(k, ns, key, key_len);
-    if (n < 0) return -n;
+    if (n < 0) return EF_ELIMIT;
     return ef_get_copy(s, s->db_state, k, (size_t)n, val, val_len);
 }
 

@@ -64,7 +64,7 @@ struct ef_ctx {
 int ef_mdb_err(int rc);
 void ef_be64(uint8_t out[8], uint64_t v);
 void ef_be32(uint8_t out[4], uint32_t v);
-/* Builds ns '\0' key into out (EF_STATE_KEY_MAX); returns its length or -EF_ELIMIT. */
+/* Builds ns '\0' key into out (EF_STATE_KEY_MAX); returns its length, or -1 if a part is too long. */
 int ef_state_key(uint8_t *out, const char *ns, const void *key, size_t key_len);
 /* Raw state access inside txn, maintaining acc (32 bytes). val NULL = delete. */
 int ef_state_put(MDB_txn *txn, MDB_dbi db, uint8_t *acc, const uint8_t *key, size_t key_len,

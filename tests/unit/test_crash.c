@@ -15,7 +15,7 @@
 #include "ef_test_ledger.h"
 
 #define NBLOCKS 30
-#define TXS_PER_BLOCK 40
+#define TXS_PER_BLOCK 20
 #define NACCT 10
 #define KILLS_DEFAULT 300
 
@@ -131,7 +131,7 @@ static void test_crash_sigkill(void **state)
     fprintf(stderr, "crash test: seed %u, %d kills\n", seed, kills);
     int killed_mid = 0, completed = 0, advanced = 0;
     uint64_t prev_h = 0;
-    uint64_t delay_max_us = 100000;   /* a block takes ~40 ms under ASan */
+    uint64_t delay_max_us = 60000;   /* a block takes ~20 ms under ASan */
     for (int i = 0; i < kills; i++) {
         pid_t pid = fork();
         assert_true(pid >= 0);

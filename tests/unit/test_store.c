@@ -216,12 +216,67 @@ static void test_store_check_rejects(void **state)
     t_rmdir(dir);
 }
 
+static int hook_calls;
+static bool hook_trust(void *arg, const ef_hash *h)
+{
+    (void)arg;
+    (void)h;
+    hook_calls++;
+    return true;
+}
+
+/* Propose, check and commit reuse the pending block; a different block is
+ * re-executed, and commit_ex consults the hooks for its signatures. */
+static void test_store_pending_and_hooks(void **state)
+{
+    (void)state;
+    char dir[512];
+    t_tmpdir(dir, sizeof dir, "pending");
+    ef_store *s;
+    ef_genesis g;
+    t_genesis(&g, 2, 3, 1000);
+    assert_int_equal(ef_store_open(&s, dir, &(ef_store_opts){.no_sync = true}), 0);
+    assert_int_equal(ef_store_init_genesis(s, &g), 0);
+    ef_keypair v0, v1, a2;
+    t_key(&v0, 0);
+    t_key(&v1, 1);
+    t_key(&a2, 2);
+    size_t tl;
+    uint8_t *tx = t_tx(&a2, 0, "bank", "transfer", "{}", &tl);
+    ef_txbuf c = {tx, tl};
+    uint8_t *b0, *b1;
+    size_t l0, l1;
+    ef_ledger_hooks hooks = {hook_trust, NULL};
+    assert_int_equal(ef_ledger_propose(s, &c, 1, 5000, &v0.pub, &hooks, NULL, &b0, &l0), 0);
+    assert_int_equal(hook_calls, 1);
+    assert_int_equal(ef_ledger_propose(s, &c, 1, 5000, &v1.pub, NULL, NULL, &b1, &l1), 0);  /* b1 pending */
+    /* b0 is not pending any more: checking it verifies again (through the hooks) */
+    assert_int_equal(ef_ledger_check(s, b0, l0, &hooks), 0);
+    assert_int_equal(hook_calls, 2);
+    assert_int_equal(ef_ledger_check(s, b0, l0, &hooks), 0);   /* pending: no work */
+    assert_int_equal(hook_calls, 2);
+    assert_int_equal(ef_ledger_commit_ex(s, b1, l1, NULL, 0, &hooks), 0);
+    assert_int_equal(hook_calls, 3);
+    assert_int_equal(ef_store_height(s), 1);
+    ef_block_header h;
+    assert_int_equal(ef_store_header(s, 1, &h), 0);
+    assert_memory_equal(h.proposer.b, v1.pub.b, EF_PUB_SIZE);
+    assert_int_equal(ef_ledger_commit(s, b0, l0, NULL, 0), EF_EHEIGHT);
+    free(b0);
+    free(b1);
+    free(tx);
+    ef_store_close(s);
+    ef_genesis_free(&g);
+    t_rmdir(dir);
+}
+
 int main(void)
 {
     ef_crypto_init();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_store_genesis_and_transfer),
         cmocka_unit_test(test_store_check_rejects),
+        cmocka_unit_test(test_store_pending_and_hooks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
