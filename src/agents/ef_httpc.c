@@ -1,79 +1,109 @@
-/* ef_httpc.c: a minimal blocking HTTP/1.0 client for the agents (IPv4 literal, one request per connection). */
+/* ef_httpc.c: the agents' blocking HTTP client on libcurl (IPv4 literal, one request per connection). */
 #include "agents/ef_httpc.h"
 
 #include <arpa/inet.h>
-#include <errno.h>
-#include <fcntl.h>
+#include <curl/curl.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <poll.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
-#include <unistd.h>
 
 #include "agents/ef_proc.h"
 #include "base/ef_log.h"
+
+static pthread_once_t ef_httpc_once = PTHREAD_ONCE_INIT;
+static void ef_httpc_global_init(void) { curl_global_init(CURL_GLOBAL_DEFAULT); }
 
 void ef_httpc_resp_free(ef_httpc_resp *resp)
 {
     if (!resp) return;
     free(resp->body);
-    free(resp->head);
+    if (resp->handle) curl_easy_cleanup(resp->handle);
     memset(resp, 0, sizeof *resp);
 }
 
-static int ef_httpc_wait(int fd, short events, uint64_t deadline_us)
-{
-    for (;;) {
-        uint64_t now = ef_now_mono_us();
-        if (now >= deadline_us) return EF_ETIMEOUT;
-        struct pollfd p = {.fd = fd, .events = events};
-        int r = poll(&p, 1, (int)((deadline_us - now + 999) / 1000));
-        if (r < 0 && errno == EINTR) continue;
-        if (r < 0) return EF_ENET;
-        if (r > 0) return 0;
-    }
-}
-
-static int ef_httpc_safe_token(const char *s)
+static bool ef_httpc_safe_token(const char *s)
 {
     for (; *s; s++)
-        if ((unsigned char)*s < 0x20 || *s == 0x7f) return 0;
-    return 1;
+        if ((unsigned char)*s < 0x20 || *s == 0x7f) return false;
+    return true;
 }
 
-/* Parses the response in buf (len bytes, NUL-terminated) into resp. */
-static int ef_httpc_parse(ef_httpc_resp *resp, char *buf, size_t len)
+/* What the callbacks share during one transfer. */
+typedef struct ef_httpc_xfer {
+    const char *netns;
+    int sock_err;        /* ef_proc_netns_socket's error, if opening the socket failed */
+    size_t total;        /* header + body bytes received */
+    bool too_big;
+    char *body;
+    size_t len, cap;
+} ef_httpc_xfer;
+
+static curl_socket_t ef_httpc_open_socket(void *arg, curlsocktype purpose, struct curl_sockaddr *a)
 {
-    int major, minor, status;
-    if (sscanf(buf, "HTTP/%d.%d %d", &major, &minor, &status) != 3 || status < 100 || status > 999)
-        return EF_EPROTO;
-    char *end = strstr(buf, "\r\n\r\n");
-    if (!end) return EF_EPROTO;
-    *end = 0;
-    char *body = end + 4;
-    size_t body_len = len - (size_t)(body - buf);
-    /* Content-Length, when present, bounds the body. */
-    for (char *line = strstr(buf, "\r\n"); line; line = strstr(line + 2, "\r\n")) {
-        if (!strncasecmp(line + 2, "content-length:", 15)) {
-            char *e;
-            unsigned long long cl = strtoull(line + 17, &e, 10);
-            if (cl > body_len) return EF_EPROTO;
-            body_len = (size_t)cl;
-            break;
-        }
+    ef_httpc_xfer *x = arg;
+    if (purpose != CURLSOCKTYPE_IPCXN) return CURL_SOCKET_BAD;
+    int fd = ef_proc_netns_socket(x->netns, a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+    if (fd < 0) {
+        x->sock_err = fd;
+        return CURL_SOCKET_BAD;
     }
-    char *first = strstr(buf, "\r\n");
-    resp->head = strdup(first ? first + 2 : "");
-    resp->body = malloc(body_len + 1);
-    if (!resp->body || !resp->head) return EF_ENOMEM;
-    memcpy(resp->body, body, body_len);
-    resp->body[body_len] = 0;
-    resp->body_len = body_len;
-    resp->status = status;
-    return 0;
+    return fd;
+}
+
+static bool ef_httpc_count(ef_httpc_xfer *x, size_t n)
+{
+    if (n > EF_HTTPC_RESP_MAX - x->total) {
+        x->too_big = true;
+        return false;
+    }
+    x->total += n;
+    return true;
+}
+
+static size_t ef_httpc_on_header(char *data, size_t size, size_t nmemb, void *arg)
+{
+    (void)data;
+    return ef_httpc_count(arg, size * nmemb) ? size * nmemb : 0;
+}
+
+static size_t ef_httpc_on_body(char *data, size_t size, size_t nmemb, void *arg)
+{
+    ef_httpc_xfer *x = arg;
+    size_t n = size * nmemb;
+    if (!ef_httpc_count(x, n)) return 0;          /* aborts the transfer */
+    if (x->len + n + 1 > x->cap) {
+        size_t cap = x->cap ? x->cap : 4096;
+        while (cap < x->len + n + 1) cap *= 2;
+        char *nb = realloc(x->body, cap);
+        if (!nb) return 0;
+        x->body = nb;
+        x->cap = cap;
+    }
+    memcpy(x->body + x->len, data, n);
+    x->len += n;
+    return n;
+}
+
+static int ef_httpc_curl_err(CURLcode cc, const ef_httpc_xfer *x)
+{
+    if (x->too_big) return EF_ETOOBIG;
+    if (x->sock_err == EF_EINVAL) return EF_EINVAL;
+    switch (cc) {
+    case CURLE_OPERATION_TIMEDOUT: return EF_ETIMEOUT;
+    case CURLE_FILESIZE_EXCEEDED: return EF_ETOOBIG;    /* Content-Length over EF_HTTPC_RESP_MAX */
+    case CURLE_OUT_OF_MEMORY: return EF_ENOMEM;
+    case CURLE_WRITE_ERROR: return EF_ENOMEM;     /* only the body callback refuses, on realloc failure */
+    case CURLE_WEIRD_SERVER_REPLY:
+    case CURLE_UNSUPPORTED_PROTOCOL:
+    case CURLE_GOT_NOTHING:
+    case CURLE_PARTIAL_FILE: return EF_EPROTO;    /* not HTTP, or Content-Length beyond the data */
+    default: return EF_ENET;
+    }
 }
 
 int ef_httpc_request(ef_httpc_resp *resp, const char *netns, uint32_t ip, uint16_t port,
@@ -82,93 +112,96 @@ int ef_httpc_request(ef_httpc_resp *resp, const char *netns, uint32_t ip, uint16
 {
     EF_ASSERT(resp);
     memset(resp, 0, sizeof *resp);
-    if (!method || !path || path[0] != '/' || strlen(path) >= EF_HTTPC_PATH_MAX || port == 0)
+    if (!method || !path || path[0] != '/' || strlen(path) >= EF_HTTPC_PATH_MAX || port == 0 || !method[0])
         return EF_EINVAL;
-    if (!ef_httpc_safe_token(method) || !ef_httpc_safe_token(path) || strchr(path, ' ')) return EF_EINVAL;
-    uint64_t deadline = ef_now_mono_us() + (uint64_t)timeout_ms * 1000u;
-    char head[EF_HTTPC_REQ_HEAD_MAX];
-    char ipstr[INET_ADDRSTRLEN];
-    struct in_addr ia = {.s_addr = htonl(ip)};
-    inet_ntop(AF_INET, &ia, ipstr, sizeof ipstr);
-    int n = snprintf(head, sizeof head,
-                     "%s %s HTTP/1.0\r\nHost: %s:%u\r\nConnection: close\r\nContent-Length: %zu\r\n",
-                     method, path, ipstr, port, body ? body_len : 0);
-    if (n < 0 || (size_t)n >= sizeof head) return EF_EINVAL;
-    size_t hlen = (size_t)n;
+    if (!ef_httpc_safe_token(method) || strchr(method, ' ') || !ef_httpc_safe_token(path) || strchr(path, ' '))
+        return EF_EINVAL;
+    size_t head_len = strlen(method) + strlen(path);
+    bool has_ctype = false;
     for (size_t i = 0; headers && headers[i]; i++) {
         if (!ef_httpc_safe_token(headers[i]) || !strchr(headers[i], ':')) return EF_EINVAL;
-        n = snprintf(head + hlen, sizeof head - hlen, "%s\r\n", headers[i]);
-        if (n < 0 || (size_t)n >= sizeof head - hlen) return EF_EINVAL;
-        hlen += (size_t)n;
+        head_len += strlen(headers[i]) + 2;
+        if (!strncasecmp(headers[i], "content-type:", 13)) has_ctype = true;
     }
-    if (hlen + 2 >= sizeof head) return EF_EINVAL;
-    memcpy(head + hlen, "\r\n", 3);
-    hlen += 2;
+    if (head_len >= EF_HTTPC_REQ_HEAD_MAX) return EF_EINVAL;
 
-    int rc = EF_ENET;
-    char *buf = NULL;
-    int fd = ef_proc_netns_socket(netns, AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    if (fd < 0) return fd == EF_EINVAL ? EF_EINVAL : EF_ENET;
-    int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port), .sin_addr = ia};
-    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
-        if (errno != EINPROGRESS) goto out;
-        if ((rc = ef_httpc_wait(fd, POLLOUT, deadline))) goto out;
-        int soerr = 0;
-        socklen_t sl = sizeof soerr;
-        if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) || soerr) {
-            rc = EF_ENET;
-            goto out;
-        }
+    char url[EF_HTTPC_PATH_MAX + 32], ipstr[INET_ADDRSTRLEN];
+    struct in_addr ia = {.s_addr = htonl(ip)};
+    inet_ntop(AF_INET, &ia, ipstr, sizeof ipstr);
+    snprintf(url, sizeof url, "http://%s:%u%s", ipstr, port, path);
+
+    pthread_once(&ef_httpc_once, ef_httpc_global_init);
+    ef_httpc_xfer x = {.netns = netns};
+    struct curl_slist *hl = NULL;
+    int rc = EF_ENOMEM;
+    CURL *c = curl_easy_init();
+    if (!c) goto out;
+    for (size_t i = 0; headers && headers[i]; i++)
+        if (!(hl = curl_slist_append(hl, headers[i]))) goto out;
+    /* Only what the caller asked for: no "Expect: 100-continue", no form content type. */
+    if (!(hl = curl_slist_append(hl, "Expect:"))) goto out;
+    if (!has_ctype && !(hl = curl_slist_append(hl, "Content-Type:"))) goto out;
+
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http");
+    curl_easy_setopt(c, CURLOPT_PATH_AS_IS, 1L);
+    curl_easy_setopt(c, CURLOPT_PROXY, "");                 /* never a proxy from the environment */
+    curl_easy_setopt(c, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_0);
+    curl_easy_setopt(c, CURLOPT_FORBID_REUSE, 1L);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_TCP_NODELAY, 1L);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(timeout_ms ? timeout_ms : 1));
+    curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)EF_HTTPC_RESP_MAX);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
+    curl_easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION, ef_httpc_open_socket);
+    curl_easy_setopt(c, CURLOPT_OPENSOCKETDATA, &x);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, ef_httpc_on_header);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, &x);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, ef_httpc_on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &x);
+    if (body || strcmp(method, "GET")) {
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(body ? body_len : 0));
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body ? body : "");
+        if (strcmp(method, "POST")) curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
     }
-    /* Send head, then body. */
-    const char *parts[2] = {head, body};
-    size_t lens[2] = {hlen, body ? body_len : 0};
-    for (int k = 0; k < 2; k++) {
-        size_t off = 0;
-        while (off < lens[k]) {
-            ssize_t w = send(fd, parts[k] + off, lens[k] - off, MSG_NOSIGNAL);
-            if (w > 0) { off += (size_t)w; continue; }
-            if (w < 0 && errno == EINTR) continue;
-            if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-                if ((rc = ef_httpc_wait(fd, POLLOUT, deadline))) goto out;
-                continue;
-            }
-            rc = EF_ENET;
-            goto out;
-        }
-    }
-    size_t cap = 4096, len = 0;
-    buf = malloc(cap);
-    if (!buf) { rc = EF_ENOMEM; goto out; }
-    for (;;) {
-        if (len + 1 >= cap) {
-            if (cap >= EF_HTTPC_RESP_MAX) { rc = EF_ETOOBIG; goto out; }
-            size_t ncap = EF_MIN(cap * 2, (size_t)EF_HTTPC_RESP_MAX);
-            char *nb = realloc(buf, ncap);
-            if (!nb) { rc = EF_ENOMEM; goto out; }
-            buf = nb;
-            cap = ncap;
-        }
-        ssize_t r = recv(fd, buf + len, cap - 1 - len, 0);
-        if (r > 0) { len += (size_t)r; continue; }
-        if (r == 0) break;
-        if (errno == EINTR) continue;
-        if (errno == EAGAIN || errno == EWOULDBLOCK) {
-            if ((rc = ef_httpc_wait(fd, POLLIN, deadline))) goto out;
-            continue;
-        }
-        rc = EF_ENET;
+    CURLcode cc = curl_easy_perform(c);
+    if (cc != CURLE_OK) {
+        rc = ef_httpc_curl_err(cc, &x);
         goto out;
     }
-    buf[len] = 0;
-    rc = ef_httpc_parse(resp, buf, len);
+    long status = 0;
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    if (status < 100 || status > 999) {
+        rc = EF_EPROTO;
+        goto out;
+    }
+    if (!x.body && !(x.body = malloc(1))) goto out;
+    x.body[x.len] = 0;
+    resp->status = (int)status;
+    resp->body = x.body;
+    resp->body_len = x.len;
+    resp->handle = c;                                       /* kept for ef_httpc_header */
+    x.body = NULL;
+    c = NULL;
+    rc = 0;
 out:
-    free(buf);
-    close(fd);
-    if (rc) ef_httpc_resp_free(resp);
+    curl_slist_free_all(hl);
+    if (c) curl_easy_cleanup(c);
+    free(x.body);
     return rc;
+}
+
+int ef_httpc_header(const ef_httpc_resp *resp, const char *name, char *out, size_t cap)
+{
+    EF_ASSERT(resp && name && out && cap);
+    out[0] = 0;
+    struct curl_header *h;
+    if (!resp->handle || curl_easy_header(resp->handle, name, 0, CURLH_HEADER, -1, &h) != CURLHE_OK)
+        return EF_ENOTFOUND;
+    size_t n = strlen(h->value);
+    if (n >= cap) return EF_ETOOBIG;
+    memcpy(out, h->value, n + 1);
+    return 0;
 }
 
 int ef_httpc_parse_hostport(const char *s, uint32_t *ip, uint16_t *port)
@@ -191,21 +224,6 @@ int ef_httpc_parse_hostport(const char *s, uint32_t *ip, uint16_t *port)
     return 0;
 }
 
-int ef_httpc_parse_response(ef_httpc_resp *resp, const void *buf, size_t len)
-{
-    EF_ASSERT(resp);
-    memset(resp, 0, sizeof *resp);
-    if (len > EF_HTTPC_RESP_MAX) return EF_ETOOBIG;
-    char *copy = malloc(len + 1);
-    if (!copy) return EF_ENOMEM;
-    if (len) memcpy(copy, buf, len);
-    copy[len] = 0;
-    int rc = ef_httpc_parse(resp, copy, len);
-    free(copy);
-    if (rc) ef_httpc_resp_free(resp);
-    return rc;
-}
-
 int ef_httpc_parse_url(const char *url, uint32_t *ip, uint16_t *port, char *path_out, size_t cap)
 {
     EF_ASSERT(ip && port && path_out && cap > 1);
@@ -222,26 +240,4 @@ int ef_httpc_parse_url(const char *url, uint32_t *ip, uint16_t *port, char *path
     if (strlen(path) >= cap) return EF_EINVAL;
     memcpy(path_out, path, strlen(path) + 1);
     return 0;
-}
-
-int ef_httpc_header(const ef_httpc_resp *resp, const char *name, char *out, size_t cap)
-{
-    EF_ASSERT(resp && name && out && cap);
-    out[0] = 0;
-    size_t n = strlen(name);
-    for (const char *line = resp->head; line && *line;) {
-        const char *eol = strstr(line, "\r\n");
-        size_t len = eol ? (size_t)(eol - line) : strlen(line);
-        if (len > n && !strncasecmp(line, name, n) && line[n] == ':') {
-            const char *v = line + n + 1, *e = line + len;
-            while (v < e && (*v == ' ' || *v == '\t')) v++;
-            while (e > v && (e[-1] == ' ' || e[-1] == '\t')) e--;
-            if ((size_t)(e - v) >= cap) return EF_ETOOBIG;
-            memcpy(out, v, (size_t)(e - v));
-            out[e - v] = 0;
-            return 0;
-        }
-        line = eol ? eol + 2 : NULL;
-    }
-    return EF_ENOTFOUND;
 }
