@@ -302,6 +302,25 @@ static int fed_end(ef_ctx *ctx, json_t *rec, const char *by, uint64_t refunded)
     return fed_add_u64(rec, "refunded", refunded);
 }
 
+/* Winds a service up: refunds what is left in escrow to the consumer, moves it
+ * to state `to` and marks its end (by: as in fed_end). *refunded gets the refund. */
+static int fed_wind_up(ef_ctx *ctx, json_t *rec, uint64_t id, ef_fed_state to, const char *by, uint64_t *refunded)
+{
+    int rc;
+    if ((rc = fed_refund_rest(ctx, rec, refunded))) return rc;
+    if ((rc = fed_set_state(ctx, rec, id, to))) return rc;
+    return fed_end(ctx, rec, by, *refunded);
+}
+
+/* Emits event `name` with ev, which it takes (NULL, a failed json_pack: EF_ENOMEM). */
+static int fed_emit(ef_ctx *ctx, const char *name, json_t *ev)
+{
+    if (!ev) return EF_ENOMEM;
+    int rc = ef_ctx_emit(ctx, name, ev);
+    json_decref(ev);
+    return rc;
+}
+
 /* The award: lowest price, ties to the earliest bid (array order is chain order). */
 static int fed_award(ef_ctx *ctx, json_t *rec, uint64_t id)
 {
@@ -324,7 +343,7 @@ static int fed_award(ef_ctx *ctx, json_t *rec, uint64_t id)
     if ((rc = fed_set_u64(rec, "awarded_ms", now))) return rc;
     if ((rc = fed_set_u64(rec, "deploy_deadline_ms", now + window))) return rc;
 
-    json_t *ev = json_pack("{s:I, s:O, s:O, s:O, s:O, s:O, s:O, s:I, s:I}",
+    return fed_emit(ctx, "awarded", json_pack("{s:I, s:O, s:O, s:O, s:O, s:O, s:O, s:I, s:I}",
                            "id", (json_int_t)id,
                            "consumer", json_object_get(rec, "consumer"),
                            "winner", json_object_get(win, "provider"),
@@ -333,11 +352,7 @@ static int fed_award(ef_ctx *ctx, json_t *rec, uint64_t id)
                            "consumer_endpoint", json_object_get(rec, "endpoint"),
                            "requirements", json_object_get(rec, "requirements"),
                            "bids", (json_int_t)n,
-                           "deploy_deadline_ms", (json_int_t)(now + window));
-    if (!ev) return EF_ENOMEM;
-    rc = ef_ctx_emit(ctx, "awarded", ev);
-    json_decref(ev);
-    return rc;
+                           "deploy_deadline_ms", (json_int_t)(now + window)));
 }
 
 /* ---------------------------------------------------------------- methods */
@@ -388,7 +403,7 @@ static int fed_m_announce(ef_ctx *ctx, const json_t *args)
                                          "deploy_window_ms", "max_price", "deposit", NULL};
     char pubhex[FED_PUBHEX_LEN + 1], key[FED_KEY_LEN];
     uint64_t offers, bid_window, deploy_window, max_price, deposit, id = 1, escrow;
-    json_t *req = NULL, *ep = NULL, *rec = NULL, *ev = NULL;
+    json_t *req = NULL, *ep = NULL, *rec = NULL;
     int rc;
 
     if ((rc = ef_args_only(args, fields))) goto out;
@@ -444,18 +459,13 @@ static int fed_m_announce(ef_ctx *ctx, const json_t *args)
     ef_put_u64le(nbuf, id + 1);
     if ((rc = ef_ctx_put(ctx, "next_id", 7, nbuf, sizeof nbuf))) goto out;
 
-    ev = json_pack("{s:I, s:s, s:O, s:O, s:I, s:I, s:I, s:I, s:I}",
-                   "id", (json_int_t)id, "consumer", pubhex, "requirements", req, "endpoint", ep,
-                   "offers", (json_int_t)offers, "max_price", (json_int_t)max_price,
-                   "deposit", (json_int_t)deposit, "deadline_ms", (json_int_t)(now + bid_window),
-                   "deploy_window_ms", (json_int_t)deploy_window);
-    if (!ev) {
-        rc = EF_ENOMEM;
-        goto out;
-    }
-    rc = ef_ctx_emit(ctx, "announced", ev);
+    rc = fed_emit(ctx, "announced",
+                  json_pack("{s:I, s:s, s:O, s:O, s:I, s:I, s:I, s:I, s:I}",
+                            "id", (json_int_t)id, "consumer", pubhex, "requirements", req, "endpoint", ep,
+                            "offers", (json_int_t)offers, "max_price", (json_int_t)max_price,
+                            "deposit", (json_int_t)deposit, "deadline_ms", (json_int_t)(now + bid_window),
+                            "deploy_window_ms", (json_int_t)deploy_window));
 out:
-    json_decref(ev);
     json_decref(rec);
     json_decref(req);
     json_decref(ep);
@@ -467,7 +477,7 @@ static int fed_m_bid(ef_ctx *ctx, const json_t *args)
     static const char *const fields[] = {"id", "price", "endpoint", NULL};
     char pubhex[FED_PUBHEX_LEN + 1];
     uint64_t id, price;
-    json_t *rec = NULL, *ep = NULL, *bid = NULL, *ev = NULL;
+    json_t *rec = NULL, *ep = NULL, *bid = NULL;
     int rc;
 
     if ((rc = ef_args_only(args, fields))) goto out;
@@ -499,15 +509,12 @@ static int fed_m_bid(ef_ctx *ctx, const json_t *args)
     if (!bid || json_array_append(bids, bid)) goto out;
     size_t n = json_array_size(bids);
     if ((rc = fed_index(ctx, pubhex, id, "bidder"))) goto out;
-    ev = json_pack("{s:I, s:s, s:I, s:O, s:I}", "id", (json_int_t)id, "provider", pubhex,
-                   "price", (json_int_t)price, "endpoint", ep, "bids", (json_int_t)n);
-    rc = EF_ENOMEM;
-    if (!ev) goto out;
-    if ((rc = ef_ctx_emit(ctx, "bid", ev))) goto out;
+    if ((rc = fed_emit(ctx, "bid", json_pack("{s:I, s:s, s:I, s:O, s:I}", "id", (json_int_t)id, "provider", pubhex,
+                                             "price", (json_int_t)price, "endpoint", ep, "bids", (json_int_t)n))))
+        goto out;
     if (n >= fed_u64(rec, "offers") && (rc = fed_award(ctx, rec, id))) goto out;
     rc = fed_store(ctx, id, rec);
 out:
-    json_decref(ev);
     json_decref(bid);
     json_decref(rec);
     json_decref(ep);
@@ -518,7 +525,7 @@ static int fed_m_close(ef_ctx *ctx, const json_t *args)
 {
     static const char *const fields[] = {"id", NULL};
     uint64_t id, refunded;
-    json_t *rec = NULL, *ev = NULL;
+    json_t *rec = NULL;
     int rc;
 
     if ((rc = ef_args_only(args, fields))) goto out;
@@ -528,18 +535,14 @@ static int fed_m_close(ef_ctx *ctx, const json_t *args)
     if (json_array_size(json_object_get(rec, "bids")) > 0) {
         if ((rc = fed_award(ctx, rec, id))) goto out;
     } else {
-        if ((rc = fed_refund_rest(ctx, rec, &refunded))) goto out;
-        if ((rc = fed_set_state(ctx, rec, id, EF_FED_EXPIRED))) goto out;
-        if ((rc = fed_end(ctx, rec, "deadline", refunded))) goto out;
-        ev = json_pack("{s:I, s:O, s:I}", "id", (json_int_t)id,
-                       "consumer", json_object_get(rec, "consumer"), "refunded", (json_int_t)refunded);
-        rc = EF_ENOMEM;
-        if (!ev) goto out;
-        if ((rc = ef_ctx_emit(ctx, "expired", ev))) goto out;
+        if ((rc = fed_wind_up(ctx, rec, id, EF_FED_EXPIRED, "deadline", &refunded))) goto out;
+        if ((rc = fed_emit(ctx, "expired", json_pack("{s:I, s:O, s:I}", "id", (json_int_t)id, "consumer",
+                                                     json_object_get(rec, "consumer"), "refunded",
+                                                     (json_int_t)refunded))))
+            goto out;
     }
     rc = fed_store(ctx, id, rec);
 out:
-    json_decref(ev);
     json_decref(rec);
     return rc;
 }
@@ -549,7 +552,7 @@ static int fed_m_confirm_deployment(ef_ctx *ctx, const json_t *args)
     static const char *const fields[] = {"id", "endpoint", NULL};
     char pubhex[FED_PUBHEX_LEN + 1];
     uint64_t id;
-    json_t *rec = NULL, *ep = NULL, *ev = NULL;
+    json_t *rec = NULL, *ep = NULL;
     int rc;
 
     if ((rc = ef_args_only(args, fields))) goto out;
@@ -568,14 +571,12 @@ static int fed_m_confirm_deployment(ef_ctx *ctx, const json_t *args)
     if ((rc = fed_set_state(ctx, rec, id, EF_FED_DEPLOYED))) goto out;
     if ((rc = fed_set(rec, "deployed_endpoint", ep))) goto out;
     if ((rc = fed_set_u64(rec, "deployed_ms", ef_ctx_time_ms(ctx)))) goto out;
-    ev = json_pack("{s:I, s:O, s:s, s:O}", "id", (json_int_t)id,
-                   "consumer", json_object_get(rec, "consumer"), "provider", pubhex, "endpoint", ep);
-    rc = EF_ENOMEM;
-    if (!ev) goto out;
-    if ((rc = ef_ctx_emit(ctx, "deployed", ev))) goto out;
+    if ((rc = fed_emit(ctx, "deployed", json_pack("{s:I, s:O, s:s, s:O}", "id", (json_int_t)id, "consumer",
+                                                  json_object_get(rec, "consumer"), "provider", pubhex,
+                                                  "endpoint", ep))))
+        goto out;
     rc = fed_store(ctx, id, rec);
 out:
-    json_decref(ev);
     json_decref(rec);
     json_decref(ep);
     return rc;
@@ -594,7 +595,7 @@ static int fed_m_confirm_connectivity(ef_ctx *ctx, const json_t *args)
     static const char *const fields[] = {"id", NULL};
     uint64_t id, price, refunded;
     ef_pub provider;
-    json_t *rec = NULL, *ev = NULL;
+    json_t *rec = NULL;
     int rc;
 
     if ((rc = ef_args_only(args, fields))) goto out;
@@ -610,15 +611,13 @@ static int fed_m_confirm_connectivity(ef_ctx *ctx, const json_t *args)
     if ((rc = fed_set_u64(rec, "connected_ms", ef_ctx_time_ms(ctx)))) goto out;
     if ((rc = fed_set_u64(rec, "paid", price))) goto out;
     if ((rc = fed_add_u64(rec, "refunded", refunded))) goto out;
-    ev = json_pack("{s:I, s:O, s:O, s:I, s:I}", "id", (json_int_t)id,
-                   "consumer", json_object_get(rec, "consumer"), "provider", json_object_get(rec, "winner"),
-                   "paid", (json_int_t)price, "refunded", (json_int_t)refunded);
-    rc = EF_ENOMEM;
-    if (!ev) goto out;
-    if ((rc = ef_ctx_emit(ctx, "connected", ev))) goto out;
+    if ((rc = fed_emit(ctx, "connected",
+                       json_pack("{s:I, s:O, s:O, s:I, s:I}", "id", (json_int_t)id, "consumer",
+                                 json_object_get(rec, "consumer"), "provider", json_object_get(rec, "winner"),
+                                 "paid", (json_int_t)price, "refunded", (json_int_t)refunded))))
+        goto out;
     rc = fed_store(ctx, id, rec);
 out:
-    json_decref(ev);
     json_decref(rec);
     return rc;
 }
@@ -627,7 +626,7 @@ static int fed_m_cancel(ef_ctx *ctx, const json_t *args)
 {
     static const char *const fields[] = {"id", NULL};
     uint64_t id, refunded;
-    json_t *rec = NULL, *ev = NULL;
+    json_t *rec = NULL;
     int rc;
 
     if ((rc = ef_args_only(args, fields))) goto out;
@@ -637,17 +636,13 @@ static int fed_m_cancel(ef_ctx *ctx, const json_t *args)
     if (fed_rec_state(rec) != EF_FED_AWARDED) goto out;
     rc = EF_EAGAIN;
     if (ef_ctx_time_ms(ctx) < fed_u64(rec, "deploy_deadline_ms")) goto out;
-    if ((rc = fed_refund_rest(ctx, rec, &refunded))) goto out;
-    if ((rc = fed_set_state(ctx, rec, id, EF_FED_CANCELLED))) goto out;
-    if ((rc = fed_end(ctx, rec, NULL, refunded))) goto out;
-    ev = json_pack("{s:I, s:O, s:I}", "id", (json_int_t)id, "consumer", json_object_get(rec, "consumer"),
-                   "refunded", (json_int_t)refunded);
-    rc = EF_ENOMEM;
-    if (!ev) goto out;
-    if ((rc = ef_ctx_emit(ctx, "cancelled", ev))) goto out;
+    if ((rc = fed_wind_up(ctx, rec, id, EF_FED_CANCELLED, NULL, &refunded))) goto out;
+    if ((rc = fed_emit(ctx, "cancelled", json_pack("{s:I, s:O, s:I}", "id", (json_int_t)id, "consumer",
+                                                   json_object_get(rec, "consumer"), "refunded",
+                                                   (json_int_t)refunded))))
+        goto out;
     rc = fed_store(ctx, id, rec);
 out:
-    json_decref(ev);
     json_decref(rec);
     return rc;
 }
@@ -658,7 +653,7 @@ static int fed_m_terminate(ef_ctx *ctx, const json_t *args)
     char pubhex[FED_PUBHEX_LEN + 1];
     const char *reason = "";
     uint64_t id, refunded;
-    json_t *rec = NULL, *ev = NULL;
+    json_t *rec = NULL;
     int rc;
 
     if ((rc = ef_args_only(args, fields))) goto out;
@@ -675,19 +670,14 @@ static int fed_m_terminate(ef_ctx *ctx, const json_t *args)
     ef_fed_state before = fed_rec_state(rec);
     rc = EF_ESTATE;
     if (before != EF_FED_AWARDED && before != EF_FED_DEPLOYED && before != EF_FED_CONNECTED) goto out;
-    if ((rc = fed_refund_rest(ctx, rec, &refunded))) goto out;
-    if ((rc = fed_set_state(ctx, rec, id, EF_FED_TERMINATED))) goto out;
-    if ((rc = fed_end(ctx, rec, NULL, refunded))) goto out;
+    if ((rc = fed_wind_up(ctx, rec, id, EF_FED_TERMINATED, NULL, &refunded))) goto out;
     if ((rc = fed_set_str(rec, "reason", reason))) goto out;
-    ev = json_pack("{s:I, s:s, s:s, s:I, s:s}", "id", (json_int_t)id, "by", pubhex,
-                   "state_before", ef_fed_state_name(before), "refunded", (json_int_t)refunded,
-                   "reason", reason);
-    rc = EF_ENOMEM;
-    if (!ev) goto out;
-    if ((rc = ef_ctx_emit(ctx, "terminated", ev))) goto out;
+    if ((rc = fed_emit(ctx, "terminated", json_pack("{s:I, s:s, s:s, s:I, s:s}", "id", (json_int_t)id, "by", pubhex,
+                                                    "state_before", ef_fed_state_name(before), "refunded",
+                                                    (json_int_t)refunded, "reason", reason))))
+        goto out;
     rc = fed_store(ctx, id, rec);
 out:
-    json_decref(ev);
     json_decref(rec);
     return rc;
 }
