@@ -1,11 +1,9 @@
 /* cmd_bench_api.c: `edgefed bench api`: latency (p50, p99) and throughput of
  * GET /status and GET /txs/{hash} under concurrent load, measured with wrk. */
-#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -13,6 +11,7 @@
 #include "base/ef_codec.h"
 #include "base/ef_log.h"
 #include "cli/cli.h"
+#include "cli/cli_bench.h"
 #include "cli/cli_api.h"
 #include "cli/cli_testnet.h"
 #include "ledger/ef_tx.h"
@@ -222,8 +221,7 @@ static void ef_bench_testnet_down(const char *dir)
 static int ef_bench_write(const char *dir, const char *url, unsigned secs, unsigned threads,
                           const ef_wrk_result *rs, size_t n, unsigned nval, double rss_mb, double load_before)
 {
-    char path[600];
-    if (mkdir(dir, 0755) && errno != EEXIST) return EF_EIO;
+    if (ef_bench_mkdir(dir)) return EF_EIO;
     json_t *runs = json_array();
     for (size_t i = 0; i < n; i++)
         json_array_append_new(runs, json_pack("{s:s, s:I, s:f, s:f, s:f, s:f, s:f, s:I, s:I}", "endpoint",
@@ -239,12 +237,10 @@ static int ef_bench_write(const char *dir, const char *url, unsigned secs, unsig
                             "aim_p50_ms", 1.0, "runs", runs);
     if (nval) json_object_set_new(doc, "testnet_validators", json_integer(nval));
     json_object_set_new(doc, "node_rss_mb", json_real(rss_mb));
-    snprintf(path, sizeof path, "%s/api.json", dir);
-    int rc = json_dump_file(doc, path, JSON_INDENT(2) | JSON_PRESERVE_ORDER) ? EF_EIO : 0;
+    int rc = ef_bench_write_json(dir, "api", doc) ? EF_EIO : 0;
     json_decref(doc);
     if (rc) return rc;
-    snprintf(path, sizeof path, "%s/api.md", dir);
-    FILE *f = fopen(path, "w");
+    FILE *f = ef_bench_open(dir, "api", "md");
     if (!f) return EF_EIO;
     fprintf(f, "# edgefed bench api\n\nwrk, %u s per run, %u wrk threads, %ld CPUs, 1-minute load average %.2f "
                "before the runs; node at %s.\nAim: p50 <= 1 ms.\n\n",

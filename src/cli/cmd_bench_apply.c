@@ -2,11 +2,9 @@
  * per second on one core (full block check: decoding, signature verification,
  * nonces, execution, roots, state hash; then the durable commit), against the bare
  * Ed25519 verification rate of the same signatures measured in the same run. */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -14,6 +12,7 @@
 #include "base/ef_crypto.h"
 #include "base/ef_log.h"
 #include "cli/cli.h"
+#include "cli/cli_bench.h"
 #include "ledger/ef_genesis.h"
 #include "ledger/ef_ledger.h"
 #include "ledger/ef_store.h"
@@ -251,10 +250,7 @@ int ef_bench_apply(int argc, char **argv)
     printf("  apply / verify, CPU:  %.1f%% (the same, in thread CPU time: commit's fsync wait not counted)\n", 100 * mrc);
     printf("  execution alone:      %.1f us/tx (median; a block's check with signatures taken as verified)\n", mx);
 
-    if (mkdir(out, 0755) && errno != EEXIST) {
-        fprintf(stderr, "edgefed bench apply: cannot create %s\n", out);
-        goto out;
-    }
+    if (ef_bench_mkdir(out)) goto out;
     json_t *res = json_pack("{s:s, s:I, s:I, s:i, s:b, s:f, s:f, s:f, s:[]}", "bench", "apply", "txs", (json_int_t)ntx,
                             "block_txs", (json_int_t)bsz, "reps", reps, "synced", sync,
                             "verify_per_s_median", mv, "apply_per_s_median", ma, "ratio_median", mr, "runs");
@@ -265,12 +261,9 @@ int ef_bench_apply(int argc, char **argv)
                               json_pack("{s:f, s:f, s:f, s:f, s:f, s:f, s:f}", "verify_per_s", verify_rate[r],
                                         "apply_per_s", apply_rate[r], "ratio", ratio[r], "ratio_cpu", ratio_cpu[r],
                                         "check_ms", check_ms[r], "commit_ms", commit_ms[r], "exec_us_per_tx", exec_us[r]));
-    char path[700];
-    snprintf(path, sizeof path, "%s/apply.json", out);
-    if (json_dump_file(res, path, JSON_INDENT(2))) fprintf(stderr, "edgefed bench apply: cannot write %s\n", path);
+    (void)ef_bench_write_json(out, "apply", res);
     json_decref(res);
-    snprintf(path, sizeof path, "%s/apply.md", out);
-    FILE *f = fopen(path, "w");
+    FILE *f = ef_bench_open(out, "apply", "md");
     if (f) {
         fprintf(f, "# edgefed bench apply\n\n%ld transfers, blocks of %ld, %d repetitions, commits %s.\n\n", ntx, bsz,
                 reps, sync ? "synced" : "not synced");

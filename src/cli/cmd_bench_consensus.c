@@ -1,12 +1,11 @@
 /* cmd_bench_consensus.c: `edgefed bench consensus`: engine CPU time and messages per committed height. */
-#include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "cli/cli.h"
+#include "cli/cli_bench.h"
 #include "sim/ef_sim.h"
 
 #define EF_BENCH_CONS_REPS_MAX 15
@@ -116,10 +115,7 @@ int ef_bench_consensus(int argc, char **argv)
     if (nrows >= 2)
         printf("  cpu per height, n=%u vs n=%u: %.1fx for %.1fx the validators\n", rows[nrows - 1].n, rows[0].n,
                rows[nrows - 1].cpu_med / rows[0].cpu_med, (double)rows[nrows - 1].n / rows[0].n);
-    if (mkdir(out, 0755) && errno != EEXIST) {
-        fprintf(stderr, "edgefed bench consensus: cannot create %s\n", out);
-        return 1;
-    }
+    if (ef_bench_mkdir(out)) return 1;
     json_t *doc = json_pack("{s:s, s:i, s:i, s:b, s:[]}", "bench", "consensus", "reps", reps, "delay_ms_max", 10,
                             "verify_cache", 0, "sizes");
     for (int i = 0; i < nrows; i++) {
@@ -138,12 +134,9 @@ int ef_bench_consensus(int argc, char **argv)
                               "sim_ms_per_height_median", row->sim_med, "runs", runs);
         json_array_append_new(json_object_get(doc, "sizes"), o);
     }
-    char path[700];
-    snprintf(path, sizeof path, "%s/consensus.json", out);
-    if (json_dump_file(doc, path, JSON_INDENT(2))) fprintf(stderr, "edgefed bench consensus: cannot write %s\n", path);
+    (void)ef_bench_write_json(out, "consensus", doc);
     json_decref(doc);
-    snprintf(path, sizeof path, "%s/consensus.md", out);
-    FILE *f = fopen(path, "w");
+    FILE *f = ef_bench_open(out, "consensus", "md");
     if (f) {
         fprintf(f, "# edgefed bench consensus\n\nTendermint engine in the simulator, no faults, delays up to 10 ms, "
                    "every engine verifying every signature itself; medians over %d seeds. CPU is the thread CPU "

@@ -2,12 +2,10 @@
  * processes on this machine: committed tx/s and commit latency at a fixed offered
  * load and at saturation, RSS and CPU per node, and the machine's Ed25519 verify
  * rate measured in the same run (the physical limit the throughput is read against). */
-#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -16,6 +14,7 @@
 #include "base/ef_crypto.h"
 #include "base/ef_log.h"
 #include "cli/cli.h"
+#include "cli/cli_bench.h"
 #include "cli/cli_load.h"
 #include "cli/cli_testnet.h"
 
@@ -153,7 +152,7 @@ int ef_bench_ledger(int argc, char **argv)
         fputs(usage, stderr);
         return 2;
     }
-    mkdir(out, 0755);
+    if (ef_bench_mkdir(out)) return 1;
     char self[512];
     ssize_t sl = readlink("/proc/self/exe", self, sizeof self - 1);
     self[sl > 0 ? sl : 0] = 0;
@@ -246,12 +245,9 @@ int ef_bench_ledger(int argc, char **argv)
     json_object_set_new(j, "loadavg_1min_start", json_real(load_start[0]));
     json_object_set_new(j, "loadavg_1min_end", json_real(load_end[0]));
     json_object_set_new(j, "durability", json_string("fsync on every WAL record and block commit"));
-    char path[700];
-    snprintf(path, sizeof path, "%s/ledger.json", out);
-    json_dump_file(j, path, JSON_INDENT(2));
+    (void)ef_bench_write_json(out, "ledger", j);
     json_decref(j);
-    snprintf(path, sizeof path, "%s/ledger.md", out);
-    FILE *f = fopen(path, "w");
+    FILE *f = ef_bench_open(out, "ledger", "md");
     if (f) {
         fprintf(f, "# edgefed bench ledger\n\n"
                    "Validator processes on this machine (%ld cores), durable (fsync per WAL record and\n"

@@ -1,12 +1,10 @@
 /* cmd_soa.c: `edgefed soa provider|consumer|bench`: the REST federation baseline (no ledger). */
-#include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -17,6 +15,7 @@
 #include "agents/ef_soa.h"
 #include "base/ef_log.h"
 #include "cli/cli.h"
+#include "cli/cli_bench.h"
 
 #define EF_SOA_CLI_SIZES_MAX 16
 
@@ -191,19 +190,6 @@ static int ef_soa_consumer_cmd(int argc, char **argv)
     return err ? 1 : 0;
 }
 
-static int ef_soa_mkdir_p(const char *dir)
-{
-    char tmp[512];
-    if (snprintf(tmp, sizeof tmp, "%s", dir) >= (int)sizeof tmp) return -1;
-    for (char *p = tmp + 1; *p; p++) {
-        if (*p != '/') continue;
-        *p = 0;
-        if (mkdir(tmp, 0755) && errno != EEXIST) return -1;
-        *p = '/';
-    }
-    return mkdir(tmp, 0755) && errno != EEXIST ? -1 : 0;
-}
-
 static json_t *ef_soa_stat_json(ef_soa_stat s)
 {
     return json_pack("{s:f,s:f}", "mean_ms", s.mean_ms, "sd_ms", s.sd_ms);
@@ -225,16 +211,17 @@ static int ef_soa_bench_cmd(int argc, char **argv)
         s = *e == ',' ? e + 1 : e;
         if (*e && *e != ',') { ef_soa_usage(stderr); return 2; }
     }
-    if (runs < 1 || runs > 1000 || nn == 0 || ef_soa_mkdir_p(outdir)) {
+    if (runs < 1 || runs > 1000 || nn == 0 || ef_bench_mkdir(outdir)) {
         ef_soa_usage(stderr);
         return 2;
     }
     json_t *jres = json_array();
-    char mdpath[600], jpath[600];
-    snprintf(mdpath, sizeof mdpath, "%s/soa.md", outdir);
-    snprintf(jpath, sizeof jpath, "%s/soa.json", outdir);
-    FILE *md = fopen(mdpath, "w");
-    if (!md || !jres) return 1;
+    FILE *md = ef_bench_open(outdir, "soa", "md");
+    if (!md || !jres) {
+        if (md) fclose(md);
+        json_decref(jres);
+        return 1;
+    }
     fprintf(md, "# REST baseline (SOA), %s driver, %ld runs\n\n", driver, runs);
     fprintf(md, "| N | consumers:providers | announce->offers ms | award ms | deployment ms | connection ms | "
                 "total ms (mean +- sd) | failed |\n|---|---|---|---|---|---|---|---|\n");
@@ -270,9 +257,9 @@ static int ef_soa_bench_cmd(int argc, char **argv)
     fclose(md);
     json_t *doc = json_pack("{s:s,s:s,s:I,s:o}", "bench", "soa", "driver", driver, "runs", (json_int_t)runs,
                             "results", jres);
-    json_dump_file(doc, jpath, JSON_INDENT(2));
+    if (ef_bench_write_json(outdir, "soa", doc)) status = 1;
     json_decref(doc);
-    printf("wrote %s and %s\n", jpath, mdpath);
+    printf("wrote %s/soa.json and %s/soa.md\n", outdir, outdir);
     return status;
 }
 

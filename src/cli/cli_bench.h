@@ -1,0 +1,23 @@
+/* cli_bench.h: where the `edgefed bench ...` commands write their results (DIR/NAME.json and DIR/NAME.md).
+ *
+ * Threading: plain file I/O, no shared state.
+ */
+#ifndef EF_CLI_BENCH_H
+#define EF_CLI_BENCH_H
+
+#include <jansson.h>
+#include <stdio.h>
+
+#define EF_BENCH_PATH_MAX 700   /* DIR/NAME.EXT bytes, NUL included */
+
+/* Creates dir and its missing parents (0755). 0, or -1 with the reason on stderr. */
+int ef_bench_mkdir(const char *dir);
+
+/* Opens dir/name.ext for writing (ext "json" or "md"); the caller fcloses it.
+ * NULL (the reason on stderr) if the path is too long or cannot be opened. */
+FILE *ef_bench_open(const char *dir, const char *name, const char *ext);
+
+/* Writes doc (borrowed) indented to dir/name.json. 0, or -1 with the reason on stderr. */
+int ef_bench_write_json(const char *dir, const char *name, const json_t *doc);
+
+#endif
