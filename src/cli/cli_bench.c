@@ -2,8 +2,26 @@
 #include "cli/cli_bench.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+
+#include "base/ef_err.h"
+
+static int ef_bench_cmp(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+double ef_bench_median(const double *v, int n)
+{
+    EF_ASSERT(n >= 1 && n <= EF_BENCH_MEDIAN_MAX);
+    double t[EF_BENCH_MEDIAN_MAX];
+    memcpy(t, v, (size_t)n * sizeof *t);
+    qsort(t, (size_t)n, sizeof *t, ef_bench_cmp);
+    return n % 2 ? t[n / 2] : (t[n / 2 - 1] + t[n / 2]) / 2;
+}
 
 int ef_bench_mkdir(const char *dir)
 {

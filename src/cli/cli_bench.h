@@ -9,6 +9,11 @@
 #include <stdio.h>
 
 #define EF_BENCH_PATH_MAX 700   /* DIR/NAME.EXT bytes, NUL included */
+#define EF_BENCH_MEDIAN_MAX 64  /* most values ef_bench_median takes (repetitions of a run) */
+
+/* The median of v[0..n) (the mean of the middle two for even n); v is not
+ * changed. 1 <= n <= EF_BENCH_MEDIAN_MAX (asserted). */
+double ef_bench_median(const double *v, int n);
 
 /* Creates dir and its missing parents (0755). 0, or -1 with the reason on stderr. */
 int ef_bench_mkdir(const char *dir);

@@ -19,6 +19,7 @@
 
 #define EF_BENCH_ACCOUNTS 1000
 #define EF_BENCH_REPS_MAX 15
+_Static_assert(EF_BENCH_REPS_MAX <= EF_BENCH_MEDIAN_MAX, "medians over the repetitions");
 
 static const char *ef_bench_apply_usage =
     "usage: edgefed bench apply [--txs N] [--block B] [--reps R] [--no-sync] [--out DIR]\n"
@@ -43,20 +44,6 @@ static bool ef_bench_trust(void *arg, const ef_hash *h)
     (void)arg;
     (void)h;
     return true;
-}
-
-static int ef_cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-static double ef_median(const double *v, int n)
-{
-    double t[EF_BENCH_REPS_MAX];
-    memcpy(t, v, (size_t)n * sizeof *t);
-    qsort(t, (size_t)n, sizeof *t, ef_cmp_double);
-    return n % 2 ? t[n / 2] : (t[n / 2 - 1] + t[n / 2]) / 2;
 }
 
 static void ef_rm_store(const char *dir)
@@ -240,13 +227,13 @@ int ef_bench_apply(int argc, char **argv)
         fprintf(stderr, "rep %d: verify %.0f/s, apply %.0f/s (check %.1f ms, commit %.1f ms; execution alone %.1f us/tx), ratio %.2f (cpu time %.2f)\n",
                 r + 1, verify_rate[r], apply_rate[r], check_ms[r], commit_ms[r], exec_us[r], ratio[r], ratio_cpu[r]);
     }
-    double mv = ef_median(verify_rate, reps), ma = ef_median(apply_rate, reps), mr = ef_median(ratio, reps);
+    double mv = ef_bench_median(verify_rate, reps), ma = ef_bench_median(apply_rate, reps), mr = ef_bench_median(ratio, reps);
     printf("bench apply: %ld transfers in blocks of %ld, %d repetitions, commits %s\n", ntx, bsz, reps,
            sync ? "synced" : "not synced");
     printf("  bare Ed25519 verify:  %.0f signatures/s (median)\n", mv);
     printf("  applied:              %.0f transactions/s (median; check with signatures + commit)\n", ma);
     printf("  apply / verify:       %.1f%% (median of per-repetition ratios; aim >= 70%%)\n", 100 * mr);
-    double mx = ef_median(exec_us, reps), mrc = ef_median(ratio_cpu, reps);
+    double mx = ef_bench_median(exec_us, reps), mrc = ef_bench_median(ratio_cpu, reps);
     printf("  apply / verify, CPU:  %.1f%% (the same, in thread CPU time: commit's fsync wait not counted)\n", 100 * mrc);
     printf("  execution alone:      %.1f us/tx (median; a block's check with signatures taken as verified)\n", mx);
 

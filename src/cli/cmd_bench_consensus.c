@@ -9,6 +9,7 @@
 #include "sim/ef_sim.h"
 
 #define EF_BENCH_CONS_REPS_MAX 15
+_Static_assert(EF_BENCH_CONS_REPS_MAX <= EF_BENCH_MEDIAN_MAX, "medians over the seeds");
 #define EF_BENCH_CONS_SIZES_MAX 8
 
 static const char *ef_bench_consensus_usage =
@@ -20,20 +21,6 @@ static const char *ef_bench_consensus_usage =
     "  validator), messages per height (one per recipient), and messages / n^2.\n"
     "  H heights per run (default 10; 3 for n > 50). Writes DIR/consensus.json and\n"
     "  DIR/consensus.md (DIR default ./bench-out).\n";
-
-static int ef_bc_cmp(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-static double ef_bc_median(const double *v, int n)
-{
-    double t[EF_BENCH_CONS_REPS_MAX];
-    memcpy(t, v, (size_t)n * sizeof *t);
-    qsort(t, (size_t)n, sizeof *t, ef_bc_cmp);
-    return n % 2 ? t[n / 2] : (t[n / 2 - 1] + t[n / 2]) / 2;
-}
 
 typedef struct {
     uint32_t n;
@@ -103,10 +90,10 @@ int ef_bench_consensus(int argc, char **argv)
             row->bcasts[r] = (double)res.broadcasts / h;
             row->sim_ms[r] = (double)res.sim_ms / (double)res.heights;
         }
-        row->cpu_med = ef_bc_median(row->cpu_ms, reps);
-        row->msgs_med = ef_bc_median(row->msgs, reps);
-        row->bcasts_med = ef_bc_median(row->bcasts, reps);
-        row->sim_med = ef_bc_median(row->sim_ms, reps);
+        row->cpu_med = ef_bench_median(row->cpu_ms, reps);
+        row->msgs_med = ef_bench_median(row->msgs, reps);
+        row->bcasts_med = ef_bench_median(row->bcasts, reps);
+        row->sim_med = ef_bench_median(row->sim_ms, reps);
         printf("  %5u %8llu %16.2f %18.3f %14.1f %10.2f %12.1f\n", row->n, (unsigned long long)row->heights,
                row->cpu_med, row->cpu_med / row->n, row->msgs_med,
                row->msgs_med / ((double)row->n * row->n), row->sim_med);
