@@ -21,6 +21,10 @@ bool ef_cli_wants_help(int argc, char **argv);
 const char *ef_cli_opt(int argc, char **argv, const char *name, const char *def);
 /* true if "--name" is present (as a flag). */
 bool ef_cli_flag(int argc, char **argv, const char *name);
+/* The start of a command with one required option --name: on --help prints
+ * usage to stdout and returns 0; without --name prints usage to stderr and
+ * returns 2; else sets *value (borrowed from argv) and returns -1 (carry on). */
+int ef_cli_required(int argc, char **argv, const char *usage, const char *name, const char **value);
 
 int ef_cmd_version(int argc, char **argv);
 int ef_cmd_keygen(int argc, char **argv);

@@ -1,6 +1,7 @@
-/* cli_util.c: option parsing helpers shared by the subcommands. */
+/* cli_util.c: option parsing and usage helpers shared by the subcommands. */
 #include "cli/cli.h"
 
+#include <stdio.h>
 #include <string.h>
 
 bool ef_cli_wants_help(int argc, char **argv)
@@ -29,4 +30,19 @@ bool ef_cli_flag(int argc, char **argv, const char *name)
         if (!strncmp(argv[i], "--", 2) && !strncmp(argv[i] + 2, name, n) && argv[i][2 + n] == 0)
             return true;
     return false;
+}
+
+int ef_cli_required(int argc, char **argv, const char *usage, const char *name, const char **value)
+{
+    *value = NULL;
+    if (ef_cli_wants_help(argc, argv)) {
+        fputs(usage, stdout);
+        return 0;
+    }
+    *value = ef_cli_opt(argc, argv, name, NULL);
+    if (!*value) {
+        fputs(usage, stderr);
+        return 2;
+    }
+    return -1;
 }

@@ -283,15 +283,9 @@ static int ef_demo_keys(ef_demo *d, bool create)
 
 int ef_cmd_chain(int argc, char **argv)
 {
-    if (ef_cli_wants_help(argc, argv)) {
-        fputs(ef_chain_usage, stdout);
-        return 0;
-    }
-    const char *dir = ef_cli_opt(argc, argv, "dir", NULL);
-    if (!dir) {
-        fputs(ef_chain_usage, stderr);
-        return 2;
-    }
+    const char *dir;
+    int early = ef_cli_required(argc, argv, ef_chain_usage, "dir", &dir);
+    if (early >= 0) return early;
     ef_demo d;
     memset(&d, 0, sizeof d);
     snprintf(d.dir, sizeof d.dir, "%s", dir);

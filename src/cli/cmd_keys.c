@@ -21,15 +21,9 @@ int ef_cmd_keygen(int argc, char **argv)
     const char *usage = "usage: edgefed keygen --out FILE\n"
                         "  writes a new Ed25519 key (hex seed, mode 0600) to FILE and\n"
                         "  prints its public key in hex\n";
-    if (ef_cli_wants_help(argc, argv)) {
-        fputs(usage, stdout);
-        return 0;
-    }
-    const char *out = ef_cli_opt(argc, argv, "out", NULL);
-    if (!out) {
-        fputs(usage, stderr);
-        return 2;
-    }
+    const char *out;
+    int early = ef_cli_required(argc, argv, usage, "out", &out);
+    if (early >= 0) return early;
     ef_keypair kp;
     ef_keypair_generate(&kp);
     int rc = ef_key_save(out, &kp);

@@ -436,15 +436,9 @@ int ef_cmd_load(int argc, char **argv)
         "  committed. After the period it waits up to S seconds (default 10) for the\n"
         "  transactions sent in it to commit. Defaults: rate 1000, duration 10, warmup 0,\n"
         "  accounts 64, window 32.\n";
-    if (ef_cli_wants_help(argc, argv)) {
-        fputs(usage, stdout);
-        return 0;
-    }
-    const char *dir = ef_cli_opt(argc, argv, "dir", NULL);
-    if (!dir) {
-        fputs(usage, stderr);
-        return 2;
-    }
+    const char *dir;
+    int early = ef_cli_required(argc, argv, usage, "dir", &dir);
+    if (early >= 0) return early;
     ef_testnet *tn = calloc(1, sizeof *tn);
     if (ef_testnet_load(tn, dir)) {
         free(tn);

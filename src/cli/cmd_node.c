@@ -45,15 +45,9 @@ int ef_cmd_node(int argc, char **argv)
         "usage: edgefed node --home DIR [--log LEVEL]\n"
         "  runs a ledger node configured by DIR/config.json (docs/config.md) until\n"
         "  SIGINT or SIGTERM. LEVEL: error, warn (default), info, debug.\n";
-    if (ef_cli_wants_help(argc, argv)) {
-        fputs(usage, stdout);
-        return 0;
-    }
-    const char *home = ef_cli_opt(argc, argv, "home", NULL);
-    if (!home) {
-        fputs(usage, stderr);
-        return 2;
-    }
+    const char *home;
+    int early = ef_cli_required(argc, argv, usage, "home", &home);
+    if (early >= 0) return early;
     const char *lvl = ef_cli_opt(argc, argv, "log", NULL);
     if (lvl) {
         int l = !strcmp(lvl, "error") ? EF_LOG_ERROR : !strcmp(lvl, "info") ? EF_LOG_INFO
@@ -170,15 +164,9 @@ int ef_cmd_status(int argc, char **argv)
 {
     const char *usage = "usage: edgefed status --home DIR\n"
                         "  prints the running node's status (JSON) from its admin socket\n";
-    if (ef_cli_wants_help(argc, argv)) {
-        fputs(usage, stdout);
-        return 0;
-    }
-    const char *home = ef_cli_opt(argc, argv, "home", NULL);
-    if (!home) {
-        fputs(usage, stderr);
-        return 2;
-    }
+    const char *home;
+    int early = ef_cli_required(argc, argv, usage, "home", &home);
+    if (early >= 0) return early;
     int fd = ef_admin_connect(home);
     if (fd < 0) {
         fprintf(stderr, "edgefed status: node at %s not reachable\n", home);
