@@ -66,6 +66,17 @@ static void ef_soa_block_signals(sigset_t *set)
     pthread_sigmask(SIG_BLOCK, set, NULL);
 }
 
+/* Blocks SIGTERM/SIGINT (into set) and opens the MEO driver of MEC system name;
+ * NULL (said on stderr, for role) if the driver cannot be opened. */
+static ef_meo *ef_soa_start(sigset_t *set, int argc, char **argv, const char *name, const char *role)
+{
+    ef_soa_block_signals(set);
+    ef_meo *meo = NULL;
+    int err = ef_soa_meo_open(&meo, argc, argv, name);
+    if (err) fprintf(stderr, "soa %s: MEO driver: %s\n", role, ef_strerror(err));
+    return err ? NULL : meo;
+}
+
 /* Waits for SIGTERM/SIGINT (blocked in set), or for the parent to go when watch. */
 static void ef_soa_wait_stop(sigset_t *set, int watch)
 {
@@ -109,13 +120,9 @@ static int ef_soa_provider_cmd(int argc, char **argv)
         return 1;
     }
     sigset_t set;
-    ef_soa_block_signals(&set);
-    ef_meo *meo = NULL;
-    int err = ef_soa_meo_open(&meo, argc, argv, name);
-    if (err) {
-        fprintf(stderr, "soa provider: MEO driver: %s\n", ef_strerror(err));
-        return 1;
-    }
+    ef_meo *meo = ef_soa_start(&set, argc, argv, name, "provider");
+    if (!meo) return 1;
+    int err;
     pc.name = name;
     pc.creds = creds;
     pc.n_creds = (size_t)n;
@@ -152,17 +159,12 @@ static int ef_soa_consumer_cmd(int argc, char **argv)
         return 1;
     }
     sigset_t set;
-    ef_soa_block_signals(&set);
-    ef_meo *meo = NULL;
-    int err = ef_soa_meo_open(&meo, argc, argv, name);
-    if (err) {
-        fprintf(stderr, "soa consumer: MEO driver: %s\n", ef_strerror(err));
-        return 1;
-    }
+    ef_meo *meo = ef_soa_start(&set, argc, argv, name, "consumer");
+    if (!meo) return 1;
     ef_soa_consumer_cfg cc = {.netns = ef_cli_opt(argc, argv, "netns", NULL), .peers = peers,
                               .n_peers = (size_t)n, .meo = meo};
     ef_soa_result r;
-    err = ef_soa_federate(&cc, sid, kind, &r);
+    int err = ef_soa_federate(&cc, sid, kind, &r);
     if (err) {
         fprintf(stderr, "soa consumer: federation %s failed: %s\n", sid, ef_strerror(err));
         ef_meo_close(meo);
