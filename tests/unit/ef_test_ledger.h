@@ -100,6 +100,20 @@ static inline uint8_t *t_tx(const ef_keypair *kp, uint64_t nonce, const char *co
     return ef_wr_take(&w, len);
 }
 
+/* A fresh store (no fsync) in a new directory (into dir, cap bytes; tag names
+ * it) from t_genesis(g, nval, naccts, balance). The caller closes the store,
+ * frees g and removes dir. Needs cmocka (included before this header). */
+static inline ef_store *t_store_new(char *dir, size_t cap, const char *tag, ef_genesis *g, int nval, int naccts,
+                                    uint64_t balance)
+{
+    ef_store *s;
+    t_tmpdir(dir, cap, tag);
+    t_genesis(g, nval, naccts, balance);
+    assert_int_equal(ef_store_open(&s, dir, &(ef_store_opts){.no_sync = true}), 0);
+    assert_int_equal(ef_store_init_genesis(s, g), 0);
+    return s;
+}
+
 /* Proposes a block from the given txs (all must be included) and commits it. */
 static inline int t_block(ef_store *s, const ef_pub *proposer, uint8_t **txs, size_t *lens, size_t n,
                           uint64_t time_ms)

@@ -33,12 +33,8 @@ static void test_bank_random_conserves_supply(void **state)
     unsigned seed = (unsigned)(getenv("EF_SEED") ? atoi(getenv("EF_SEED")) : 12345);
     srand(seed);
     char dir[512];
-    t_tmpdir(dir, sizeof dir, "bank");
-    ef_store *s;
     ef_genesis g;
-    t_genesis(&g, 1, NACCT, START);
-    assert_int_equal(ef_store_open(&s, dir, &(ef_store_opts){.no_sync = true}), 0);
-    assert_int_equal(ef_store_init_genesis(s, &g), 0);
+    ef_store *s = t_store_new(dir, sizeof dir, "bank", &g, 1, NACCT, START);
     ef_keypair kp[NACCT];
     uint64_t bal[NACCT], nonce[NACCT] = {0};
     for (int i = 0; i < NACCT; i++) {

@@ -104,12 +104,8 @@ static void test_block_bit_flips_rejected(void **state)
 {
     (void)state;
     char dir[512];
-    t_tmpdir(dir, sizeof dir, "blockflip");
-    ef_store *s;
     ef_genesis g;
-    t_genesis(&g, 1, 3, 1000);
-    assert_int_equal(ef_store_open(&s, dir, &(ef_store_opts){.no_sync = true}), 0);
-    assert_int_equal(ef_store_init_genesis(s, &g), 0);
+    ef_store *s = t_store_new(dir, sizeof dir, "blockflip", &g, 1, 3, 1000);
     ef_keypair v0, a1;
     t_key(&v0, 0);
     t_key(&a1, 1);

@@ -12,12 +12,8 @@ static void test_store_genesis_and_transfer(void **state)
 {
     (void)state;
     char dir[512];
-    t_tmpdir(dir, sizeof dir, "store");
-    ef_store *s;
     ef_genesis g;
-    t_genesis(&g, 1, 3, 1000);
-    assert_int_equal(ef_store_open(&s, dir, &(ef_store_opts){.no_sync = true}), 0);
-    assert_int_equal(ef_store_init_genesis(s, &g), 0);
+    ef_store *s = t_store_new(dir, sizeof dir, "store", &g, 1, 3, 1000);
     assert_int_equal(ef_store_init_genesis(s, &g), 0);   /* same genesis: fine */
     ef_store_info info;
     assert_int_equal(ef_store_info_get(s, &info), 0);
@@ -125,12 +121,8 @@ static void test_store_check_rejects(void **state)
 {
     (void)state;
     char dir[512];
-    t_tmpdir(dir, sizeof dir, "check");
-    ef_store *s;
     ef_genesis g;
-    t_genesis(&g, 2, 3, 1000);
-    assert_int_equal(ef_store_open(&s, dir, &(ef_store_opts){.no_sync = true}), 0);
-    assert_int_equal(ef_store_init_genesis(s, &g), 0);
+    ef_store *s = t_store_new(dir, sizeof dir, "check", &g, 2, 3, 1000);
     ef_keypair v0, a2, out;
     t_key(&v0, 0);
     t_key(&a2, 2);
@@ -231,12 +223,8 @@ static void test_store_pending_and_hooks(void **state)
 {
     (void)state;
     char dir[512];
-    t_tmpdir(dir, sizeof dir, "pending");
-    ef_store *s;
     ef_genesis g;
-    t_genesis(&g, 2, 3, 1000);
-    assert_int_equal(ef_store_open(&s, dir, &(ef_store_opts){.no_sync = true}), 0);
-    assert_int_equal(ef_store_init_genesis(s, &g), 0);
+    ef_store *s = t_store_new(dir, sizeof dir, "pending", &g, 2, 3, 1000);
     ef_keypair v0, v1, a2;
     t_key(&v0, 0);
     t_key(&v1, 1);
