@@ -181,6 +181,24 @@ static bool has_event(chain *c, const char *name, json_t **data)
     return found;
 }
 
+/* The last tx emitted event `name` (an end of service) refunding `refunded`. */
+static void expect_refund(chain *c, const char *name, json_int_t refunded)
+{
+    json_t *d = NULL;
+    assert_true(has_event(c, name, &d));
+    assert_int_equal(json_integer_value(json_object_get(d, "refunded")), refunded);
+    json_decref(d);
+}
+
+/* The last tx awarded the service to account `who`. */
+static void expect_winner(chain *c, int who)
+{
+    json_t *d = NULL;
+    assert_true(has_event(c, "awarded", &d));
+    assert_string_equal(json_string_value(json_object_get(d, "winner")), c->hex[who]);
+    json_decref(d);
+}
+
 static size_t n_events(chain *c)
 {
     json_t *arr = json_loads(c->events, 0, NULL);
@@ -424,17 +442,11 @@ static void test_misbehaviour(void **state)
     REJECT(c, id, EF_ELATE, P2, "bid", "{\"id\":%llu,\"price\":100,\"endpoint\":" EP_P "}", (unsigned long long)id);
     /* close with fewer than k offers: award to what arrived (anyone may close) */
     assert_int_equal(tx(c, X, "close", "{\"id\":%llu}", (unsigned long long)id), 0);
-    json_t *aw = NULL;
-    assert_true(has_event(c, "awarded", &aw));
-    assert_string_equal(json_string_value(json_object_get(aw, "winner")), c->hex[P1]);
-    json_decref(aw);
+    expect_winner(c, P1);
     REJECT(c, id, EF_ESTATE, X, "close", "{\"id\":%llu}", (unsigned long long)id);
     /* the consumer terminates before deployment: full refund */
     assert_int_equal(tx(c, C, "terminate", "{\"id\":%llu}", (unsigned long long)id), 0);
-    json_t *te = NULL;
-    assert_true(has_event(c, "terminated", &te));
-    assert_int_equal(json_integer_value(json_object_get(te, "refunded")), 500);
-    json_decref(te);
+    expect_refund(c, "terminated", 500);
     assert_true(balance(c, C) == START_BALANCE);
     assert_true(total(c) == sum0);
 }
@@ -447,10 +459,7 @@ static void test_tie_earliest_wins(void **state)
     assert_int_equal(tx(c, P1, "bid", "{\"id\":%llu,\"price\":200,\"endpoint\":" EP_P "}", (unsigned long long)id), 0);
     assert_int_equal(tx(c, P3, "bid", "{\"id\":%llu,\"price\":100,\"endpoint\":" EP_P "}", (unsigned long long)id), 0);
     assert_int_equal(tx(c, P2, "bid", "{\"id\":%llu,\"price\":100,\"endpoint\":" EP_P "}", (unsigned long long)id), 0);
-    json_t *aw = NULL;
-    assert_true(has_event(c, "awarded", &aw));
-    assert_string_equal(json_string_value(json_object_get(aw, "winner")), c->hex[P3]);
-    json_decref(aw);
+    expect_winner(c, P3);
 }
 
 static void test_expiry_refund(void **state)
@@ -463,10 +472,7 @@ static void test_expiry_refund(void **state)
     REJECT(c, id, EF_EAGAIN, C, "close", "{\"id\":%llu}", (unsigned long long)id);
     c->now_ms += 5000;
     assert_int_equal(tx(c, P2, "close", "{\"id\":%llu}", (unsigned long long)id), 0);
-    json_t *ex = NULL;
-    assert_true(has_event(c, "expired", &ex));
-    assert_int_equal(json_integer_value(json_object_get(ex, "refunded")), 1000);
-    json_decref(ex);
+    expect_refund(c, "expired", 1000);
     assert_string_equal(svc_state(c, id), "expired");
     assert_true(balance(c, C) == START_BALANCE);
     REJECT(c, id, EF_ESTATE, P1, "bid", "{\"id\":%llu,\"price\":100,\"endpoint\":" EP_P "}", (unsigned long long)id);
@@ -489,10 +495,7 @@ static void test_cancel_refund(void **state)
     REJECT(c, id, EF_ELATE, P1, "confirm_deployment", "{\"id\":%llu,\"endpoint\":" EP_D "}", (unsigned long long)id);
     REJECT(c, id, EF_EPERM, P2, "cancel", "{\"id\":%llu}", (unsigned long long)id);
     assert_int_equal(tx(c, C, "cancel", "{\"id\":%llu}", (unsigned long long)id), 0);
-    json_t *ca = NULL;
-    assert_true(has_event(c, "cancelled", &ca));
-    assert_int_equal(json_integer_value(json_object_get(ca, "refunded")), 700);
-    json_decref(ca);
+    expect_refund(c, "cancelled", 700);
     assert_string_equal(svc_state(c, id), "cancelled");
     REJECT(c, id, EF_ESTATE, C, "cancel", "{\"id\":%llu}", (unsigned long long)id);
     REJECT(c, id, EF_ESTATE, P1, "terminate", "{\"id\":%llu}", (unsigned long long)id);
