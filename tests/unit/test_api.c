@@ -250,6 +250,18 @@ static long t_post(const char *target, const char *ctype, const void *body, size
     return status;
 }
 
+/* METHOD path answers status `want`, with a body containing `has` if not NULL. */
+static void t_expect_answer(const char *method, const char *path, long want, const char *has)
+{
+    long status = 0;
+    char *body = NULL;
+    size_t blen = 0;
+    assert_int_equal(ef_client_request(env->cl, method, path, NULL, NULL, 0, &status, &body, &blen), 0);
+    assert_int_equal(status, want);
+    if (has) assert_non_null(strstr(body, has));
+    free(body);
+}
+
 static void t_expect_code(json_t *j, const char *code)
 {
     assert_non_null(j);
@@ -401,25 +413,13 @@ static void test_api_reads(void **state)
     long status;
     char *body = NULL;
     size_t blen;
-    assert_int_equal(ef_client_request(env->cl, "DELETE", "/status", NULL, NULL, 0, &status, &body, &blen), 0);
-    assert_int_equal(status, 405);
-    free(body);
-    assert_int_equal(ef_client_request(env->cl, "GET", "/txs", NULL, NULL, 0, &status, &body, &blen), 0);
-    assert_int_equal(status, 405);
-    free(body);
+    t_expect_answer("DELETE", "/status", 405, NULL);
+    t_expect_answer("GET", "/txs", 405, NULL);
 
     /* explorer files and metrics */
-    assert_int_equal(ef_client_request(env->cl, "GET", "/", NULL, NULL, 0, &status, &body, &blen), 0);
-    assert_int_equal(status, 200);
-    assert_non_null(strstr(body, "edgefed explorer"));
-    free(body);
-    assert_int_equal(ef_client_request(env->cl, "GET", "/ui/explorer.js", NULL, NULL, 0, &status, &body, &blen), 0);
-    assert_int_equal(status, 200);
-    assert_non_null(strstr(body, "EventSource"));
-    free(body);
-    assert_int_equal(ef_client_request(env->cl, "GET", "/ui/nope.js", NULL, NULL, 0, &status, &body, &blen), 0);
-    assert_int_equal(status, 404);
-    free(body);
+    t_expect_answer("GET", "/", 200, "edgefed explorer");
+    t_expect_answer("GET", "/ui/explorer.js", 200, "EventSource");
+    t_expect_answer("GET", "/ui/nope.js", 404, NULL);
     assert_int_equal(ef_client_request(env->cl, "GET", "/metrics", NULL, NULL, 0, &status, &body, &blen), 0);
     assert_int_equal(status, 200);
     char line[64];
