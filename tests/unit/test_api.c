@@ -262,6 +262,16 @@ static void t_expect_answer(const char *method, const char *path, long want, con
     free(body);
 }
 
+/* Starts another API server (cfg) on the test node; the caller stops it. */
+static ef_api *t_api_start(const ef_api_config *cfg)
+{
+    ef_api_backend be;
+    tn_backend(&be, &env->tn);
+    ef_api *a = NULL;
+    assert_int_equal(ef_api_start(&a, cfg, &be), 0);
+    return a;
+}
+
 static void t_expect_code(json_t *j, const char *code)
 {
     assert_non_null(j);
@@ -629,10 +639,7 @@ static void test_api_wait_does_not_block_others(void **state)
 static void test_api_stop_answers_waiters(void **state)
 {
     (void)state;
-    ef_api_backend be;
-    tn_backend(&be, &env->tn);
-    ef_api *a = NULL;
-    assert_int_equal(ef_api_start(&a, &(ef_api_config){.listen = "127.0.0.1:0"}, &be), 0);
+    ef_api *a = t_api_start(&(ef_api_config){.listen = "127.0.0.1:0"});
     ef_keypair a3, a2;
     t_key(&a3, 3);
     t_key(&a2, 2);
@@ -896,10 +903,7 @@ static int t_connect(uint16_t port)
 static void test_api_connection_limits(void **state)
 {
     (void)state;
-    ef_api_backend be;
-    tn_backend(&be, &env->tn);
-    ef_api *a = NULL;
-    assert_int_equal(ef_api_start(&a, &(ef_api_config){.listen = "127.0.0.1:0", .conn_max = 2, .idle_s = 1}, &be), 0);
+    ef_api *a = t_api_start(&(ef_api_config){.listen = "127.0.0.1:0", .conn_max = 2, .idle_s = 1});
     uint16_t port = ef_api_port(a);
     int c1 = t_connect(port), c2 = t_connect(port);
     usleep(100000);
@@ -973,10 +977,7 @@ static void t_commit_one(uint64_t amount)
 static void test_api_follow_across_restart(void **state)
 {
     (void)state;
-    ef_api_backend be;
-    tn_backend(&be, &env->tn);
-    ef_api *a = NULL;
-    assert_int_equal(ef_api_start(&a, &(ef_api_config){.listen = "127.0.0.1:0"}, &be), 0);
+    ef_api *a = t_api_start(&(ef_api_config){.listen = "127.0.0.1:0"});
     char listen[32];
     snprintf(listen, sizeof listen, "127.0.0.1:%u", ef_api_port(a));
     uint64_t h = ef_store_height(env->tn.store);
@@ -992,7 +993,7 @@ static void test_api_follow_across_restart(void **state)
     t_commit_one(2);                     /* ... blocks commit meanwhile ... */
     t_commit_one(3);
     usleep(300000);
-    assert_int_equal(ef_api_start(&a, &(ef_api_config){.listen = listen}, &be), 0);   /* ... it is back */
+    a = t_api_start(&(ef_api_config){.listen = listen});   /* ... it is back */
     t_commit_one(4);
     for (int i = 0; i < 500 && atomic_load(&f.n) < 4; i++) usleep(20000);
     f.stop = true;
