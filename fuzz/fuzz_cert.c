@@ -5,6 +5,7 @@
 
 #include "base/ef_crypto.h"
 #include "consensus/ef_cert.h"
+#include "fz_vset.h"
 
 static ef_vset fz_vs;
 static int fz_ready;
@@ -13,15 +14,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (!fz_ready) {
         EF_ASSERT(ef_crypto_init() == 0);
-        fz_vs.len = 4;
-        for (int i = 0; i < 4; i++) {
-            uint8_t seed[EF_SEED_SIZE];
-            ef_keypair kp;
-            memset(seed, 0x40 + i, sizeof seed);
-            ef_keypair_from_seed(&kp, seed);
-            fz_vs.v[i].pub = kp.pub;
-            fz_vs.v[i].power = 1;
-        }
+        fz_vset4(&fz_vs);
         fz_ready = 1;
     }
     ef_cert *c = malloc(sizeof *c);

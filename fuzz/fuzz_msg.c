@@ -7,6 +7,7 @@
 #include "base/ef_crypto.h"
 #include "consensus/ef_engine.h"
 #include "consensus/ef_msg.h"
+#include "fz_vset.h"
 
 static ef_engine *fz_engine;
 static ef_vset fz_vs;
@@ -21,15 +22,7 @@ static int fz_value_id(void *ctx, const uint8_t *v, size_t len, ef_hash *id)
 static void fz_setup(void)
 {
     EF_ASSERT(ef_crypto_init() == 0);
-    fz_vs.len = 4;
-    for (int i = 0; i < 4; i++) {
-        uint8_t seed[EF_SEED_SIZE];
-        ef_keypair kp;
-        memset(seed, 0x40 + i, sizeof seed);
-        ef_keypair_from_seed(&kp, seed);
-        fz_vs.v[i].pub = kp.pub;
-        fz_vs.v[i].power = 1;
-    }
+    fz_vset4(&fz_vs);
     ef_engine_cfg c;
     ef_engine_cfg_defaults(&c);
     c.chain_id = "test-chain";
