@@ -245,9 +245,12 @@ int ef_bench_ledger(int argc, char **argv)
     json_object_set_new(j, "loadavg_1min_start", json_real(load_start[0]));
     json_object_set_new(j, "loadavg_1min_end", json_real(load_end[0]));
     json_object_set_new(j, "durability", json_string("fsync on every WAL record and block commit"));
-    (void)ef_bench_write_json(out, "ledger", j);
+    char path[700];
+    snprintf(path, sizeof path, "%s/ledger.json", out);
+    json_dump_file(j, path, JSON_INDENT(2));
     json_decref(j);
-    FILE *f = ef_bench_open(out, "ledger", "md");
+    snprintf(path, sizeof path, "%s/ledger.md", out);
+    FILE *f = fopen(path, "w");
     if (f) {
         fprintf(f, "# edgefed bench ledger\n\n"
                    "Validator processes on this machine (%ld cores), durable (fsync per WAL record and\n"
