@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 
 #include "agents/ef_proc.h"
+#include "base/ef_codec.h"
 #include "base/ef_log.h"
 
 static pthread_once_t ef_httpc_once = PTHREAD_ONCE_INIT;
@@ -39,8 +40,7 @@ typedef struct ef_httpc_xfer {
     int sock_err;        /* ef_proc_netns_socket's error, if opening the socket failed */
     size_t total;        /* header + body bytes received */
     bool too_big;
-    char *body;
-    size_t len, cap;
+    ef_wr body;          /* the body so far */
 } ef_httpc_xfer;
 
 static curl_socket_t ef_httpc_open_socket(void *arg, curlsocktype purpose, struct curl_sockaddr *a)
@@ -75,17 +75,7 @@ static size_t ef_httpc_on_body(char *data, size_t size, size_t nmemb, void *arg)
 {
     ef_httpc_xfer *x = arg;
     size_t n = size * nmemb;
-    if (!ef_httpc_count(x, n)) return 0;          /* aborts the transfer */
-    if (x->len + n + 1 > x->cap) {
-        size_t cap = x->cap ? x->cap : 4096;
-        while (cap < x->len + n + 1) cap *= 2;
-        char *nb = realloc(x->body, cap);
-        if (!nb) return 0;
-        x->body = nb;
-        x->cap = cap;
-    }
-    memcpy(x->body + x->len, data, n);
-    x->len += n;
+    if (!ef_httpc_count(x, n) || ef_wr_raw(&x->body, data, n)) return 0;   /* aborts the transfer */
     return n;
 }
 
@@ -97,7 +87,7 @@ static int ef_httpc_curl_err(CURLcode cc, const ef_httpc_xfer *x)
     case CURLE_OPERATION_TIMEDOUT: return EF_ETIMEOUT;
     case CURLE_FILESIZE_EXCEEDED: return EF_ETOOBIG;    /* Content-Length over EF_HTTPC_RESP_MAX */
     case CURLE_OUT_OF_MEMORY: return EF_ENOMEM;
-    case CURLE_WRITE_ERROR: return EF_ENOMEM;     /* only the body callback refuses, on realloc failure */
+    case CURLE_WRITE_ERROR: return x->body.err ? x->body.err : EF_ENOMEM;  /* the body callback refused */
     case CURLE_WEIRD_SERVER_REPLY:
     case CURLE_UNSUPPORTED_PROTOCOL:
     case CURLE_GOT_NOTHING:
@@ -132,6 +122,7 @@ int ef_httpc_request(ef_httpc_resp *resp, const char *netns, uint32_t ip, uint16
 
     pthread_once(&ef_httpc_once, ef_httpc_global_init);
     ef_httpc_xfer x = {.netns = netns};
+    ef_wr_init(&x.body);
     struct curl_slist *hl = NULL;
     int rc = EF_ENOMEM;
     CURL *c = curl_easy_init();
@@ -175,19 +166,18 @@ int ef_httpc_request(ef_httpc_resp *resp, const char *netns, uint32_t ip, uint16
         rc = EF_EPROTO;
         goto out;
     }
-    if (!x.body && !(x.body = malloc(1))) goto out;
-    x.body[x.len] = 0;
+    size_t len;
+    if (ef_wr_raw(&x.body, "", 1)) goto out;              /* NUL-terminated */
+    resp->body = (char *)ef_wr_take(&x.body, &len);
+    resp->body_len = len - 1;
     resp->status = (int)status;
-    resp->body = x.body;
-    resp->body_len = x.len;
     resp->handle = c;                                       /* kept for ef_httpc_header */
-    x.body = NULL;
     c = NULL;
     rc = 0;
 out:
     curl_slist_free_all(hl);
     if (c) curl_easy_cleanup(c);
-    free(x.body);
+    ef_wr_free(&x.body);
     return rc;
 }
 
