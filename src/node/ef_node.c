@@ -165,6 +165,8 @@ static void node_snapshot(ef_node *n)
     s->mempool_bytes = ms.bytes;
     s->txs_committed = n->txs_committed;
     s->blocks_committed = n->blocks_committed;
+    s->cons_received = ef_engine_get_stats(n->eng)->received;
+    s->cons_verified = n->cons_verified;
     memcpy(s->lat_counts, n->lat_counts, sizeof s->lat_counts);
     s->lat_count = n->lat_count;
     s->lat_sum_ms = n->lat_sum_ms;
@@ -177,6 +179,10 @@ static void node_snapshot(ef_node *n)
     if (n->net) {
         ef_net_stats ns;
         ef_net_get_stats(n->net, &ns);
+        s->frames_in = ns.frames_in;
+        s->frames_out = ns.frames_out;
+        s->bytes_in = ns.bytes_in;
+        s->bytes_out = ns.bytes_out;
         for (int i = 0; i < EF_NR_COUNT_ && r < EF_NODE_REJECT_REASONS; i++) {
             if (!ns.closed[i] || i == EF_NR_IO || i == EF_NR_DUPLICATE) continue;
             snprintf(s->rejected[r].reason, sizeof s->rejected[r].reason, "net_%s",
@@ -245,6 +251,11 @@ json_t *ef_node_status_json(ef_node *n)
     json_object_set_new(o, "mempool_bytes", json_integer((json_int_t)s->mempool_bytes));
     json_object_set_new(o, "txs_committed", json_integer((json_int_t)s->txs_committed));
     json_object_set_new(o, "blocks_committed", json_integer((json_int_t)s->blocks_committed));
+    json_object_set_new(o, "work", json_pack("{s:I,s:I,s:I,s:I,s:I,s:I}", "cons_received",
+                                             (json_int_t)s->cons_received, "cons_verified",
+                                             (json_int_t)s->cons_verified, "frames_in", (json_int_t)s->frames_in,
+                                             "frames_out", (json_int_t)s->frames_out, "bytes_in",
+                                             (json_int_t)s->bytes_in, "bytes_out", (json_int_t)s->bytes_out));
     json_t *rj = json_object();
     for (size_t i = 0; i < s->rejected_len; i++)
         json_object_set_new(rj, s->rejected[i].reason, json_integer((json_int_t)s->rejected[i].count));
@@ -419,6 +430,15 @@ static void node_drain(ef_node *n)
         }
         ef_engine_out_free(&o);
     }
+}
+
+/* The engine's and catch-up's signature check: ef_verify, counted. */
+static bool node_verify(void *ctx, const ef_sig *sig, const ef_pub *pub, uint8_t tag, const void *msg,
+                        size_t len)
+{
+    ef_node *n = ctx;
+    n->cons_verified++;
+    return ef_verify(sig, pub, tag, msg, len);
 }
 
 static int node_value_id(void *ctx, const uint8_t *value, size_t len, ef_hash *id)
@@ -680,7 +700,7 @@ static int node_on_block(ef_node *n, ef_conn *c, const uint8_t *p, size_t len)
     ef_vset vs;
     rc = ef_store_vset(n->store, h, &vs);
     if (rc) return 0;
-    rc = ef_cert_verify(cert, cert_len, n->cfg.chain_id, h, &id, &vs);
+    rc = ef_cert_verify_with(cert, cert_len, n->cfg.chain_id, h, &id, &vs, node_verify, n);
     if (rc) {
         node_count(n, "sync_bad_cert");
         return EF_ECERT;
@@ -1204,6 +1224,8 @@ int ef_node_open(ef_node **out, const ef_node_config *cfg)
     ec.get_value = node_get_value;
     ec.value_id = node_value_id;
     ec.cb_ctx = n;
+    ec.verify = node_verify;
+    ec.verify_ctx = n;
     ec.propose_ms = cfg->propose_ms;
     ec.propose_delta_ms = cfg->propose_delta_ms;
     ec.prevote_ms = cfg->prevote_ms;
