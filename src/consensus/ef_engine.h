@@ -129,6 +129,9 @@ typedef enum ef_drop {
     EF_DROP_EQUIVOCATION,   /* a conflicting second message (kept as evidence) */
     EF_DROP_BAD_VALUE,      /* value id could not be computed, or too many values */
     EF_DROP_FULL,           /* a bounded buffer was full */
+    EF_DROP_LATE,           /* a prevote of a round whose prevote quorum for a valid value was
+                               already acted on (lines 36-43): it can change nothing, so its
+                               signature is not checked */
     EF_DROP_COUNT_
 } ef_drop;
 

@@ -196,7 +196,7 @@ static void node_snapshot(ef_node *n)
     }
     const ef_engine_stats *es = ef_engine_get_stats(n->eng);
     for (int i = 0; i < EF_DROP_COUNT_ && r < EF_NODE_REJECT_REASONS; i++) {
-        if (!es->dropped[i] || i == EF_DROP_DUPLICATE || i == EF_DROP_HEIGHT) continue;
+        if (!es->dropped[i] || i == EF_DROP_DUPLICATE || i == EF_DROP_HEIGHT || i == EF_DROP_LATE) continue;
         snprintf(s->rejected[r].reason, sizeof s->rejected[r].reason, "cons_%s",
                  ef_drop_name((ef_drop)i));
         s->rejected[r++].count = es->dropped[i];
