@@ -809,7 +809,7 @@ static void ef_receive(ef_engine *e, const uint8_t *p, size_t len)
     /* A hint only (not signature-checked): from a member of the current set. */
     if (m.height > e->stats.height_seen && e->started && ef_cvset_index(&e->vs, &m.signer) >= 0)
         e->stats.height_seen = m.height;
-    if (e->started && m.height == e->height + 1) {
+    if (e->started && m.height > e->height && m.height <= e->height + EF_ENGINE_FUTURE_HEIGHTS) {
         if (e->nfuture >= EF_ENGINE_FUTURE_MAX) {
             e->stats.dropped[EF_DROP_FULL]++;
             return;
