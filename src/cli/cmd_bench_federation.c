@@ -393,6 +393,18 @@ int ef_cmd_bench_federation(int argc, char **argv)
             else
                 fprintf(md, " n/a | n/a |\n");
         }
+        fprintf(md, "\nWork per committed height per validator node over the runs (counts: they do not\n"
+                    "depend on the machine's load as times do):\n\n"
+                    "| N | heights per run | consensus messages received | signatures checked | frames sent | bytes sent |\n"
+                    "|---|---|---|---|---|---|\n");
+        json_array_foreach(json_object_get(doc, "results"), i, row) {
+            json_t *w = json_object_get(json_object_get(row, "ledger"), "per_height_per_node");
+            fprintf(md, "| %lld | %.1f | %.1f | %.1f | %.1f | %.0f |\n", json_integer_value(json_object_get(row, "n_mec")),
+                    json_real_value(json_object_get(w, "heights_per_run")),
+                    json_real_value(json_object_get(w, "cons_received")),
+                    json_real_value(json_object_get(w, "cons_verified")), json_real_value(json_object_get(w, "frames_out")),
+                    json_real_value(json_object_get(w, "bytes_out")));
+        }
         fclose(md);
     }
     printf("wrote %s/federation.json and %s/federation.md\n", outdir, outdir);
