@@ -45,19 +45,19 @@ static void run_seeds(uint32_t n, uint32_t f, uint64_t a, uint64_t b, uint64_t h
 static void test_sim_n4_f1(void **state)
 {
     (void)state;
-    run_seeds(4, 1, 1, 150, 5, 0.15, 0.05, 1, 1);
+    run_seeds(4, 1, 1, 150, 4, 0.15, 0.05, 1, 1);
 }
 
 static void test_sim_n7_f2(void **state)
 {
     (void)state;
-    run_seeds(7, 2, 1, 70, 4, 0.15, 0.05, 1, 2);
+    run_seeds(7, 2, 1, 70, 3, 0.15, 0.05, 1, 2);
 }
 
 static void test_sim_n10_f3(void **state)
 {
     (void)state;
-    run_seeds(10, 3, 1, 30, 4, 0.1, 0.0, 1, 2);
+    run_seeds(10, 3, 1, 30, 3, 0.1, 0.0, 1, 2);
 }
 
 static void test_sim_replays_exactly(void **state)
