@@ -107,7 +107,8 @@ static void bf_work(const ef_fedrun *fr, double sums[1 + BF_WORK], double height
             json_t *w = json_object_get(st, "work");
             heights[i] = (double)json_integer_value(json_object_get(st, "height"));
             sums[0] += heights[i];
-            for (int k = 0; k < BF_WORK; k++) sums[1 + k] += (double)json_integer_value(json_object_get(w, bf_work_keys[k]));
+            for (int k = 0; k < BF_WORK; k++)
+                sums[1 + k] += (double)json_integer_value(json_object_get(w, bf_work_keys[k]));
             json_decref(st);
         }
         close(fd);
@@ -333,7 +334,8 @@ int ef_cmd_bench_federation(int argc, char **argv)
         printf("N = %u: %.1f heights per run; per height per node: %.1f consensus messages received, %.1f "
                "signatures checked, %.1f frames sent, %.0f bytes sent\n", n,
                json_real_value(json_object_get(wk, "heights_per_run")),
-               json_real_value(json_object_get(wk, "cons_received")), json_real_value(json_object_get(wk, "cons_verified")),
+               json_real_value(json_object_get(wk, "cons_received")),
+               json_real_value(json_object_get(wk, "cons_verified")),
                json_real_value(json_object_get(wk, "frames_out")), json_real_value(json_object_get(wk, "bytes_out")));
         json_array_append_new(json_object_get(doc, "results"), row);
         fflush(stdout);
@@ -395,14 +397,17 @@ int ef_cmd_bench_federation(int argc, char **argv)
         }
         fprintf(md, "\nWork per committed height per validator node over the runs (counts: they do not\n"
                     "depend on the machine's load as times do):\n\n"
-                    "| N | heights per run | consensus messages received | signatures checked | frames sent | bytes sent |\n"
+                    "| N | heights per run | consensus messages received | signatures checked | frames sent "
+                    "| bytes sent |\n"
                     "|---|---|---|---|---|---|\n");
         json_array_foreach(json_object_get(doc, "results"), i, row) {
             json_t *w = json_object_get(json_object_get(row, "ledger"), "per_height_per_node");
-            fprintf(md, "| %lld | %.1f | %.1f | %.1f | %.1f | %.0f |\n", json_integer_value(json_object_get(row, "n_mec")),
+            fprintf(md, "| %lld | %.1f | %.1f | %.1f | %.1f | %.0f |\n",
+                    json_integer_value(json_object_get(row, "n_mec")),
                     json_real_value(json_object_get(w, "heights_per_run")),
                     json_real_value(json_object_get(w, "cons_received")),
-                    json_real_value(json_object_get(w, "cons_verified")), json_real_value(json_object_get(w, "frames_out")),
+                    json_real_value(json_object_get(w, "cons_verified")),
+                    json_real_value(json_object_get(w, "frames_out")),
                     json_real_value(json_object_get(w, "bytes_out")));
         }
         fclose(md);
