@@ -12,6 +12,7 @@
 #include "base/ef_err.h"
 #include "base/ef_log.h"
 #include "cli/cli.h"
+#include "cli/cli_admin.h"
 #include "cli/cli_fedrun.h"
 
 static const char *const bf_usage =
@@ -84,6 +85,36 @@ static int bf_ref_row(const char *dir, const char *file, unsigned n, double *col
 static const char *const bf_steps[] = {"announce_to_offers", "award", "deployment", "connection", "federation"};
 #define BF_STEPS 5
 
+/* Work counters of every node ({"height", "work":{...}} per node), from its admin
+ * socket; sums[] gets height, then the BF_WORK fields, summed over the nodes. */
+static const char *const bf_work_keys[] = {"cons_received", "cons_verified", "frames_in", "frames_out",
+                                           "bytes_in", "bytes_out"};
+#define BF_WORK 6
+
+static void bf_work(const ef_fedrun *fr, double sums[1 + BF_WORK], double heights[EF_FEDRUN_NODES_MAX])
+{
+    static ef_admin_reader rd;   /* 1 MiB: not on the stack */
+    memset(sums, 0, sizeof(double) * (1 + BF_WORK));
+    for (size_t i = 0; i < fr->n; i++) {
+        heights[i] = 0;
+        int fd = ef_admin_connect(fr->nodes[i].home);
+        if (fd < 0) continue;
+        rd.fd = fd;
+        rd.len = rd.off = 0;
+        char *line;
+        if (!ef_admin_write(fd, "status\n", 7) && !ef_admin_readline(&rd, &line) && !strncmp(line, "status ", 7)) {
+            json_t *st = json_loads(line + 7, 0, NULL);
+            json_t *w = json_object_get(st, "work");
+            heights[i] = (double)json_integer_value(json_object_get(st, "height"));
+            sums[0] += heights[i];
+            for (int k = 0; k < BF_WORK; k++)
+                sums[1 + k] += (double)json_integer_value(json_object_get(w, bf_work_keys[k]));
+            json_decref(st);
+        }
+        close(fd);
+    }
+}
+
 /* One N on the ledger. Fills out (an object). 0 or an error. */
 static bool bf_keep;   /* --keep: leave the work directories (traces, logs, stores) */
 
@@ -115,6 +146,8 @@ static int bf_ledger(unsigned n, unsigned runs, bool netns, const char *work, in
         usleep(20 * 1000);
     }
     json_decref(trace);
+    double work0[1 + BF_WORK], work1[1 + BF_WORK], h0[EF_FEDRUN_NODES_MAX], h1[EF_FEDRUN_NODES_MAX];
+    bf_work(fr, work0, h0);
     uint64_t prev_ticks[EF_FEDRUN_NODES_MAX] = {0}, prev_ms = ef_now_wall_ms();
     for (size_t i = 0; i < fr->n; i++) {
         uint64_t r;
@@ -155,6 +188,7 @@ static int bf_ledger(unsigned n, unsigned runs, bool netns, const char *work, in
             bf_add(&st[k], (double)json_integer_value(json_object_get(steps, bf_steps[k])) / 1000.0);
     }
     failed += want > ok + failed ? want - ok - failed : 0;   /* never finished */
+    bf_work(fr, work1, h1);
     ef_fedrun_down(fr);
     int crc = ef_fedrun_check(fr, &report);
     json_t *stepj = json_object();
@@ -169,6 +203,14 @@ static int bf_ledger(unsigned n, unsigned runs, bool netns, const char *work, in
                         json_pack("{s:f, s:f}", "mean", bf_mean(&cpu), "sd", bf_sd(&cpu)));
     json_object_set_new(out, "validator_rss_mb",
                         json_pack("{s:f, s:f, s:f}", "mean", bf_mean(&rss), "sd", bf_sd(&rss), "max", rss_max));
+    /* work per committed height per node over the measured window: robust to load */
+    double heights = (work1[0] - work0[0]) / (double)fr->n;
+    json_t *wj = json_object();
+    json_object_set_new(wj, "heights", json_real(heights));
+    json_object_set_new(wj, "heights_per_run", json_real(heights / (double)runs));
+    for (int k = 0; k < BF_WORK && heights > 0; k++)
+        json_object_set_new(wj, bf_work_keys[k], json_real((work1[1 + k] - work0[1 + k]) / (double)fr->n / heights));
+    json_object_set_new(out, "per_height_per_node", wj);
     json_object_set_new(out, "ledger_check_ok", json_boolean(crc == 0));
     if (report) json_object_set_new(out, "ledger_height", json_incref(json_object_get(report, "height")));
     rc = 0;
@@ -288,6 +330,13 @@ int ef_cmd_bench_federation(int argc, char **argv)
                fed, bf_get(led, "federation", "sd_ms"), sfed, fed - sfed,
                json_real_value(json_object_get(json_object_get(led, "validator_cpu_vcpu"), "mean")),
                json_real_value(json_object_get(json_object_get(led, "validator_rss_mb"), "mean")));
+        const json_t *wk = json_object_get(led, "per_height_per_node");
+        printf("N = %u: %.1f heights per run; per height per node: %.1f consensus messages received, %.1f "
+               "signatures checked, %.1f frames sent, %.0f bytes sent\n", n,
+               json_real_value(json_object_get(wk, "heights_per_run")),
+               json_real_value(json_object_get(wk, "cons_received")),
+               json_real_value(json_object_get(wk, "cons_verified")),
+               json_real_value(json_object_get(wk, "frames_out")), json_real_value(json_object_get(wk, "bytes_out")));
         json_array_append_new(json_object_get(doc, "results"), row);
         fflush(stdout);
     }
@@ -345,6 +394,21 @@ int ef_cmd_bench_federation(int argc, char **argv)
                         json_real_value(json_object_get(besu, "qbft_mem_mb")));
             else
                 fprintf(md, " n/a | n/a |\n");
+        }
+        fprintf(md, "\nWork per committed height per validator node over the runs (counts: they do not\n"
+                    "depend on the machine's load as times do):\n\n"
+                    "| N | heights per run | consensus messages received | signatures checked | frames sent "
+                    "| bytes sent |\n"
+                    "|---|---|---|---|---|---|\n");
+        json_array_foreach(json_object_get(doc, "results"), i, row) {
+            json_t *w = json_object_get(json_object_get(row, "ledger"), "per_height_per_node");
+            fprintf(md, "| %lld | %.1f | %.1f | %.1f | %.1f | %.0f |\n",
+                    json_integer_value(json_object_get(row, "n_mec")),
+                    json_real_value(json_object_get(w, "heights_per_run")),
+                    json_real_value(json_object_get(w, "cons_received")),
+                    json_real_value(json_object_get(w, "cons_verified")),
+                    json_real_value(json_object_get(w, "frames_out")),
+                    json_real_value(json_object_get(w, "bytes_out")));
         }
         fclose(md);
     }

@@ -38,15 +38,21 @@
  *      COMMIT (store the value and certificate, then call start_height(h+1, vset)),
  *      EVIDENCE (keep for the ledger).
  *   The engine waits in the decided state between COMMIT and the next
- *   start_height; messages for the next height are buffered meanwhile
- *   (EF_ENGINE_FUTURE_MAX), later heights are dropped (counted) and reported
- *   through ef_engine_stats.height_seen so the driver knows to catch up.
+ *   start_height; messages for the next EF_ENGINE_FUTURE_HEIGHTS heights are
+ *   buffered meanwhile (EF_ENGINE_FUTURE_MAX; those of a later buffered height
+ *   stay buffered when a height starts), later heights are dropped (counted) and
+ *   reported through ef_engine_stats.height_seen so the driver knows to catch up.
  *
  * Threading: an engine is not thread-safe; one thread drives it. Callbacks are
  * called from inside the input functions. Different engines are independent. */
 
 #define EF_ENGINE_OUT_MAX 1024u       /* pending outputs; inputs fail with EF_EFULL past half */
-#define EF_ENGINE_FUTURE_MAX 256u     /* buffered messages for the next height */
+#define EF_ENGINE_FUTURE_MAX 256u     /* buffered messages for the next heights */
+/* Heights ahead whose messages are buffered: two, so that a validator that falls
+ * a height behind (descheduled on a loaded machine: at n = 30 on two cores this
+ * is common) still has the messages of the height after the one it is finishing,
+ * instead of dropping them and waiting for a catch-up or a re-send. */
+#define EF_ENGINE_FUTURE_HEIGHTS 2u
 #define EF_ENGINE_ROUNDS_MAX 256u     /* rounds tracked per height (memory per round: about
                                          2 * n * EF_ENGINE_VOTES_PER_SLOT * 140 bytes) */
 #define EF_ENGINE_VALUES_MAX 512u     /* distinct proposed values kept per height */
@@ -129,6 +135,9 @@ typedef enum ef_drop {
     EF_DROP_EQUIVOCATION,   /* a conflicting second message (kept as evidence) */
     EF_DROP_BAD_VALUE,      /* value id could not be computed, or too many values */
     EF_DROP_FULL,           /* a bounded buffer was full */
+    EF_DROP_LATE,           /* a prevote of a round whose prevote quorum for a valid value was
+                               already acted on (lines 36-43): it can change nothing, so its
+                               signature is not checked */
     EF_DROP_COUNT_
 } ef_drop;
 

@@ -165,6 +165,8 @@ static void node_snapshot(ef_node *n)
     s->mempool_bytes = ms.bytes;
     s->txs_committed = n->txs_committed;
     s->blocks_committed = n->blocks_committed;
+    s->cons_received = ef_engine_get_stats(n->eng)->received;
+    s->cons_verified = n->cons_verified;
     memcpy(s->lat_counts, n->lat_counts, sizeof s->lat_counts);
     s->lat_count = n->lat_count;
     s->lat_sum_ms = n->lat_sum_ms;
@@ -177,6 +179,10 @@ static void node_snapshot(ef_node *n)
     if (n->net) {
         ef_net_stats ns;
         ef_net_get_stats(n->net, &ns);
+        s->frames_in = ns.frames_in;
+        s->frames_out = ns.frames_out;
+        s->bytes_in = ns.bytes_in;
+        s->bytes_out = ns.bytes_out;
         for (int i = 0; i < EF_NR_COUNT_ && r < EF_NODE_REJECT_REASONS; i++) {
             if (!ns.closed[i] || i == EF_NR_IO || i == EF_NR_DUPLICATE) continue;
             snprintf(s->rejected[r].reason, sizeof s->rejected[r].reason, "net_%s",
@@ -190,7 +196,7 @@ static void node_snapshot(ef_node *n)
     }
     const ef_engine_stats *es = ef_engine_get_stats(n->eng);
     for (int i = 0; i < EF_DROP_COUNT_ && r < EF_NODE_REJECT_REASONS; i++) {
-        if (!es->dropped[i] || i == EF_DROP_DUPLICATE || i == EF_DROP_HEIGHT) continue;
+        if (!es->dropped[i] || i == EF_DROP_DUPLICATE || i == EF_DROP_HEIGHT || i == EF_DROP_LATE) continue;
         snprintf(s->rejected[r].reason, sizeof s->rejected[r].reason, "cons_%s",
                  ef_drop_name((ef_drop)i));
         s->rejected[r++].count = es->dropped[i];
@@ -245,6 +251,11 @@ json_t *ef_node_status_json(ef_node *n)
     json_object_set_new(o, "mempool_bytes", json_integer((json_int_t)s->mempool_bytes));
     json_object_set_new(o, "txs_committed", json_integer((json_int_t)s->txs_committed));
     json_object_set_new(o, "blocks_committed", json_integer((json_int_t)s->blocks_committed));
+    json_object_set_new(o, "work", json_pack("{s:I,s:I,s:I,s:I,s:I,s:I}", "cons_received",
+                                             (json_int_t)s->cons_received, "cons_verified",
+                                             (json_int_t)s->cons_verified, "frames_in", (json_int_t)s->frames_in,
+                                             "frames_out", (json_int_t)s->frames_out, "bytes_in",
+                                             (json_int_t)s->bytes_in, "bytes_out", (json_int_t)s->bytes_out));
     json_t *rj = json_object();
     for (size_t i = 0; i < s->rejected_len; i++)
         json_object_set_new(rj, s->rejected[i].reason, json_integer((json_int_t)s->rejected[i].count));
@@ -421,6 +432,15 @@ static void node_drain(ef_node *n)
     }
 }
 
+/* The engine's and catch-up's signature check: ef_verify, counted. */
+static bool node_verify(void *ctx, const ef_sig *sig, const ef_pub *pub, uint8_t tag, const void *msg,
+                        size_t len)
+{
+    ef_node *n = ctx;
+    n->cons_verified++;
+    return ef_verify(sig, pub, tag, msg, len);
+}
+
 static int node_value_id(void *ctx, const uint8_t *value, size_t len, ef_hash *id)
 {
     (void)ctx;
@@ -511,6 +531,17 @@ static void node_send_status(ef_node *n, ef_conn *c)
     memcpy(p + 8, n->last_hash.b, EF_HASH_SIZE);
     if (c) ef_net_send(n->net, c, EF_P2P_STATUS, p, sizeof p, true);
     else ef_net_broadcast(n->net, EF_P2P_STATUS, p, sizeof p, true, NULL);
+}
+
+/* STATUS to the peers that are not validators (they get no consensus messages). */
+static void node_send_status_observers(ef_node *n)
+{
+    ef_conn *cs[EF_NET_CONNS_MAX];
+    size_t k = EF_MIN(ef_net_conns(n->net, cs, EF_NET_CONNS_MAX), (size_t)EF_NET_CONNS_MAX);
+    for (size_t i = 0; i < k; i++) {
+        ef_peer *p = ef_conn_data(cs[i]);
+        if (p && !p->validator) node_send_status(n, cs[i]);
+    }
 }
 
 static void node_lat_record(ef_node *n, double ms)
@@ -605,7 +636,10 @@ static int node_apply_committed(ef_node *n, const uint8_t *blk, size_t len, cons
     EF_LOGI("node", "committed %llu (%u txs) t=%llu", (unsigned long long)n->height, b.txs_len,
             (unsigned long long)ef_now_mono_us());
     ef_block_free(&b);
-    node_send_status(n, NULL);
+    /* Observers learn of the block now; validator peers see the height from this
+     * node's next consensus message (and the heartbeat), which saves n - 1 frames
+     * per node per height (n^2 per height in all). */
+    node_send_status_observers(n);
     /* own-nonce bookkeeping for submit_call */
     uint64_t next;
     if (ef_store_nonce(n->store, &n->kp.pub, &next) == 0 && next > n->own_next) n->own_next = next;
@@ -680,7 +714,7 @@ static int node_on_block(ef_node *n, ef_conn *c, const uint8_t *p, size_t len)
     ef_vset vs;
     rc = ef_store_vset(n->store, h, &vs);
     if (rc) return 0;
-    rc = ef_cert_verify(cert, cert_len, n->cfg.chain_id, h, &id, &vs);
+    rc = ef_cert_verify_with(cert, cert_len, n->cfg.chain_id, h, &id, &vs, node_verify, n);
     if (rc) {
         node_count(n, "sync_bad_cert");
         return EF_ECERT;
@@ -804,10 +838,14 @@ static int node_on_consensus(ef_node *n, ef_conn *c, const uint8_t *p, size_t le
         node_count(n, "cons_from_non_validator");
         return EF_EPERM;
     }
-    if (!n->engine_started) {
+    ef_msg m;
+    if (ef_msg_decode(&m, p, len) == 0) {
+        /* A validator sends messages of the height it works on only (its own, or
+         * the votes it relays for that height): it has committed m.height - 1. A
+         * hint for catch-up, as a STATUS is. */
+        if (m.height > 0 && m.height - 1 > peer->height) peer->height = m.height - 1;
         /* a message for the next height: the network is running it, join in */
-        ef_msg m;
-        if (ef_msg_decode(&m, p, len) == 0 && m.height == n->height + 1) node_start_height(n);
+        if (!n->engine_started && m.height == n->height + 1) node_start_height(n);
     }
     int rc = ef_engine_on_message(n->eng, p, len);
     if (rc == EF_EIO) {
@@ -1204,6 +1242,8 @@ int ef_node_open(ef_node **out, const ef_node_config *cfg)
     ec.get_value = node_get_value;
     ec.value_id = node_value_id;
     ec.cb_ctx = n;
+    ec.verify = node_verify;
+    ec.verify_ctx = n;
     ec.propose_ms = cfg->propose_ms;
     ec.propose_delta_ms = cfg->propose_delta_ms;
     ec.prevote_ms = cfg->prevote_ms;

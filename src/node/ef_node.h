@@ -215,6 +215,10 @@ typedef struct ef_node_status {
     size_t mempool_txs, mempool_bytes;
     uint64_t txs_committed;      /* since this process started */
     uint64_t blocks_committed;   /* since this process started */
+    /* work counters since this process started (for per-height figures) */
+    uint64_t cons_received;      /* consensus messages handed to the engine */
+    uint64_t cons_verified;      /* Ed25519 checks of consensus messages (engine and catch-up) */
+    uint64_t frames_in, frames_out, bytes_in, bytes_out;   /* P2P transport */
     uint64_t lat_counts[EF_NODE_LAT_BUCKETS];
     uint64_t lat_count;
     double lat_sum_ms;
@@ -231,7 +235,8 @@ void ef_node_get_status(ef_node *n, ef_node_status *out);
 /* The snapshot as JSON (new reference): {"chain_id","moniker","key","validator",
  * "height","last_hash","last_time","round","step","catching_up","validators":[...],
  * "peers":[{"key","height"}],"mempool_txs","mempool_bytes","txs_committed",
- * "blocks_committed","rejected":{reason: count}}. Thread-safe. */
+ * "blocks_committed","work":{"cons_received","cons_verified","frames_in","frames_out",
+ * "bytes_in","bytes_out"},"rejected":{reason: count}}. Thread-safe. */
 json_t *ef_node_status_json(ef_node *n);
 
 #endif

@@ -115,6 +115,7 @@ struct ef_node {
 
     /* counters */
     uint64_t txs_committed, blocks_committed;
+    uint64_t cons_verified;        /* Ed25519 checks of consensus messages (engine and catch-up) */
     uint64_t lat_counts[EF_NODE_LAT_BUCKETS], lat_count;
     double lat_sum_ms;
     struct { char reason[32]; uint64_t count; } rej[EF_NODE_REJECT_REASONS];
