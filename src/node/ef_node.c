@@ -391,6 +391,13 @@ static void node_drain(ef_node *n)
         case EF_OUT_BROADCAST:
             EF_LOGD("node", "t=%llu send type %u h %llu r %u", (unsigned long long)ef_now_mono_us(),
                     o.data[0], (unsigned long long)o.height, o.round);
+            /* the WAL is deferred: what the engine signed reaches the disk (one
+             * flush for all records since the last send) before anything leaves */
+            if (n->wal && ef_wal_file_sync(n->wal)) {
+                ef_engine_out_free(&o);
+                node_fatal(n, EF_EIO, "WAL");
+                return;
+            }
             node_broadcast_consensus(n, o.data, o.len);
             break;
         case EF_OUT_TIMEOUT:
@@ -1197,6 +1204,7 @@ int ef_node_open(ef_node **out, const ef_node_config *cfg)
             EF_LOGE("node", "cannot open WAL %s: %s", path, ef_strerror(rc));
             goto fail;
         }
+        ef_wal_file_set_deferred(n->wal, true); /* flushed in node_drain before a send */
         n->wal_ops = ef_wal_file_ops(n->wal);
         ec.key = &n->kp;
         ec.wal = n->wal_ops;
