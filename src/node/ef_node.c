@@ -280,11 +280,10 @@ static void node_gossip_add(ef_node *n, const uint8_t *tx, size_t len)
         node_gossip_flush(n);
         return;
     }
-    /* a 0 ms timer runs on the next loop iteration: the batch holds what this
-     * iteration admitted (a whole admin read, a whole TXS message), with no
-     * added wait */
+    /* 1 ms: with many peers, bigger batches are worth the wait (a 0 ms timer,
+     * flushing every loop iteration, cost 7 validators ~10% of their throughput) */
     if (!uv_is_active((uv_handle_t *)&n->gossip_timer))
-        uv_timer_start(&n->gossip_timer, node_gossip_timer, 0, 0);
+        uv_timer_start(&n->gossip_timer, node_gossip_timer, 1, 0);
 }
 
 /* ---------------- consensus driving ---------------- */
