@@ -244,7 +244,8 @@ int ef_bench_ledger(int argc, char **argv)
     getloadavg(load_end, 3);
     json_object_set_new(j, "loadavg_1min_start", json_real(load_start[0]));
     json_object_set_new(j, "loadavg_1min_end", json_real(load_end[0]));
-    json_object_set_new(j, "durability", json_string("fsync on every WAL record and block commit"));
+    json_object_set_new(j, "durability", json_string("WAL records fdatasync'ed before the message they precede is sent "
+                                                  "(one flush per send); every block one synced LMDB commit"));
     char path[700];
     snprintf(path, sizeof path, "%s/ledger.json", out);
     json_dump_file(j, path, JSON_INDENT(2));
@@ -253,8 +254,9 @@ int ef_bench_ledger(int argc, char **argv)
     FILE *f = fopen(path, "w");
     if (f) {
         fprintf(f, "# edgefed bench ledger\n\n"
-                   "Validator processes on this machine (%ld cores), durable (fsync per WAL record and\n"
-                   "per block). Latency: submission to the node's commit notice. Physical limit:\n"
+                   "Validator processes on this machine (%ld cores), durable (WAL records flushed with\n"
+                   "fdatasync before the message they precede is sent, one flush per send; every block\n"
+                   "one synced LMDB commit). Latency: submission to the node's commit notice. Physical limit:\n"
                    "cores x Ed25519 verify rate (%.0f/s per core, measured in this run) / validators.\n"
                    "Machine load average (1 min) at start / end: %.1f / %.1f.\n\n"
                    "| validators | tx/s at %.0f offered | p50 / p99 ms | tx/s saturated | p50 / p99 ms "

@@ -1,7 +1,8 @@
-/* ef_wal.c: the write-ahead record's file side (write + fsync, checksummed) and memory side. */
+/* ef_wal.c: the write-ahead record's file side (write + fdatasync, checksummed) and memory side. */
 #include "consensus/ef_wal.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +33,9 @@ struct ef_wal_file {
     int fd;
     int err;          /* sticky */
     off_t good_end;   /* end of the last intact record; -1 = not scanned yet */
+    bool cut_tail;    /* good_end comes from a scan: cut what follows before appending */
+    bool deferred;    /* append writes; ef_wal_file_sync makes it durable */
+    bool pending;     /* written since the last fdatasync */
 };
 
 int ef_wal_file_open(ef_wal_file **out, const char *path)
@@ -94,6 +98,7 @@ static int ef_wal_file_scan(ef_wal_file *w, ef_wal_visit_fn visit, void *arg)
         off += (off_t)(EF_WAL_HDR + n);
     }
     w->good_end = off;
+    w->cut_tail = true;
 out:
     free(rec);
     return rc;
@@ -126,30 +131,58 @@ static int ef_wal_file_append(void *ctx, const uint8_t *rec, size_t len)
     if (w->err) return w->err;
     if (len == 0 || len > EF_WAL_RECORD_MAX) return EF_ETOOBIG;
     if (w->good_end < 0 && (rc = ef_wal_file_scan(w, NULL, NULL))) return rc;
-    /* Cut a torn tail before writing after it. */
-    struct stat st;
-    if (fstat(w->fd, &st) || (st.st_size > w->good_end && ftruncate(w->fd, w->good_end))) goto fail;
+    /* Cut a torn tail (found by the last scan) before writing after it. */
+    if (w->cut_tail) {
+        struct stat st;
+        if (fstat(w->fd, &st) || (st.st_size > w->good_end && ftruncate(w->fd, w->good_end))) goto fail;
+        w->cut_tail = false;
+    }
     ef_put_u32le(hdr, (uint32_t)len);
     ef_wal_sum(hdr + 4, rec, len);
     if (ef_wal_full_pwrite(w->fd, hdr, EF_WAL_HDR, w->good_end) ||
-        ef_wal_full_pwrite(w->fd, rec, len, w->good_end + EF_WAL_HDR) || fsync(w->fd))
+        ef_wal_full_pwrite(w->fd, rec, len, w->good_end + EF_WAL_HDR))
         goto fail;
     w->good_end += (off_t)(EF_WAL_HDR + len);
+    w->pending = true;
+    if (!w->deferred) return ef_wal_file_sync(w);
     return 0;
 fail:
     w->err = EF_EIO;
     return w->err;
 }
 
+/* The truncation is not flushed here: it becomes durable with the next synced
+ * append, and until then the records it drops are all of lower heights than any
+ * the engine will write next (it resets only then), which the engine skips on
+ * read-back. */
 static int ef_wal_file_reset(void *ctx)
 {
     ef_wal_file *w = ctx;
     if (w->err) return w->err;
-    if (ftruncate(w->fd, 0) || fsync(w->fd)) {
+    if (ftruncate(w->fd, 0)) {
         w->err = EF_EIO;
         return w->err;
     }
     w->good_end = 0;
+    w->cut_tail = false;
+    w->pending = true;
+    return 0;
+}
+
+void ef_wal_file_set_deferred(ef_wal_file *w, bool deferred)
+{
+    w->deferred = deferred;
+}
+
+int ef_wal_file_sync(ef_wal_file *w)
+{
+    if (w->err) return w->err;
+    if (!w->pending) return 0;
+    if (fdatasync(w->fd)) {
+        w->err = EF_EIO;
+        return w->err;
+    }
+    w->pending = false;
     return 0;
 }
 

@@ -2,6 +2,7 @@
 #ifndef EF_WAL_H
 #define EF_WAL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -46,15 +47,19 @@
 typedef int (*ef_wal_visit_fn)(void *arg, const uint8_t *rec, size_t len);
 
 typedef struct ef_wal_ops {
-    /* Appends one record and makes it durable before returning. 0 or EF_EIO (sticky:
-     * after a failure every later append fails too). */
+    /* Appends one record and makes it durable before returning, or (a deferred
+     * file, see ef_wal_file_set_deferred) before anything the caller received from
+     * the engine since is sent. 0 or EF_EIO (sticky: after a failure every later
+     * append fails too). */
     int (*append)(void *ctx, const uint8_t *rec, size_t len);
     /* Calls visit for every intact record in order; stops at the first torn or
      * corrupt one (a crash during append) and ignores the rest. visit returns 0
      * to go on or an error to stop (returned). 0 or EF_EIO. */
     int (*read_all)(void *ctx, ef_wal_visit_fn visit, void *arg);
-    /* Drops every record, durably (the engine calls it when a new height starts and
-     * no record is for that height or later). 0 or EF_EIO. */
+    /* Drops every record (the engine calls it when a new height starts and no
+     * record is for that height or later). Need not be durable by itself: the
+     * dropped records are of lower heights, which read-back skips, and the drop
+     * becomes durable with the next append. 0 or EF_EIO. */
     int (*reset)(void *ctx);
     void *ctx;
 } ef_wal_ops;
@@ -66,15 +71,26 @@ typedef struct ef_wal_ops {
  *   4       8     first 8 bytes of BLAKE2b-256(n as u32 || payload)
  *   12      n     payload (a signed consensus message)
  *
- * Append is write() then fsync(); a failed write or fsync is sticky. A short or
- * mismatching record at the end is a torn write and ignored by read_all; the next
- * append truncates it away first. */
+ * Append is write() then fdatasync() (or, deferred, write() now and one
+ * fdatasync() in ef_wal_file_sync for every record written since); a failed write
+ * or flush is sticky. A short or mismatching record at the end is a torn write and
+ * ignored by read_all; the next append truncates it away first. Reset is
+ * ftruncate(0), flushed with the next record. */
 typedef struct ef_wal_file ef_wal_file;
 /* Opens or creates path (mode 0600). Returns 0, EF_EIO, or EF_ENOMEM. */
 EF_MUST_USE int ef_wal_file_open(ef_wal_file **out, const char *path);
 void ef_wal_file_close(ef_wal_file *w);
 /* The ops table for w (ctx = w). Valid until ef_wal_file_close. */
 ef_wal_ops ef_wal_file_ops(ef_wal_file *w);
+/* Deferred mode (off by default): append writes the record but does not flush it;
+ * the owner must call ef_wal_file_sync before it sends anything the engine output
+ * after that append (the node does so before every consensus broadcast), so that
+ * several records signed in one step (a lock record and its precommit, a proposal
+ * and its prevote) cost one flush and still reach the disk before they leave. */
+void ef_wal_file_set_deferred(ef_wal_file *w, bool deferred);
+/* Makes every record appended so far (and the last reset) durable: fdatasync if
+ * anything was written since the last one. 0 or EF_EIO (sticky, as for append). */
+EF_MUST_USE int ef_wal_file_sync(ef_wal_file *w);
 
 /* Memory side (simulator). Never fails except EF_ENOMEM. Not thread-safe. */
 typedef struct ef_wal_mem ef_wal_mem;

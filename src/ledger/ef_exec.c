@@ -603,5 +603,11 @@ int ef_exec_tx(ef_store *s, MDB_txn *txn, const ef_block_header *hdr, uint32_t i
     k.mv_data = (void *)bt->hash.b;
     v.mv_size = sizeof loc;
     v.mv_data = loc;
-    return ef_mdb_err(mdb_put(txn, s->db_txs, &k, &v, 0));
+    rc = ef_mdb_err(mdb_put(txn, s->db_txs, &k, &v, 0));
+    /* index inserts land on random leaves: keep the map's resident part bounded */
+    if (!rc && s->release_every && ++s->release_count >= s->release_every) {
+        s->release_count = 0;
+        (void)ef_store_release_pages(s);
+    }
+    return rc;
 }

@@ -1,9 +1,12 @@
 /* ef_store.c: the LMDB store: open/close, genesis, and the read functions
  * (see ef_store.h for the layout). */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "base/ef_codec.h"
 #include "base/ef_log.h"
@@ -38,7 +41,9 @@ int ef_store_open(ef_store **out, const char *dir, const ef_store_opts *opts)
     if ((rc = mdb_env_create(&s->env))) goto fail;
     if ((rc = mdb_env_set_maxdbs(s->env, 8))) goto fail;
     if ((rc = mdb_env_set_mapsize(s->env, (size_t)map))) goto fail;
-    unsigned flags = MDB_NOTLS | (s->no_sync ? MDB_NOSYNC : 0);
+    /* MDB_NORDAHEAD: random reads of the tx index and state should not pull
+     * neighbouring pages into the page cache and this process's resident set */
+    unsigned flags = MDB_NOTLS | MDB_NORDAHEAD | (s->no_sync ? MDB_NOSYNC : 0);
     if ((rc = mdb_env_open(s->env, dir, flags, 0600))) goto fail;
     int dead = 0;
     mdb_reader_check(s->env, &dead);   /* clear slots of readers that died (crash) */
@@ -270,6 +275,48 @@ int ef_store_tx_lookup(ef_store *s, const ef_hash *tx_hash, ef_tx_loc *out)
         return rc == EF_ENOTFOUND ? EF_EDB : rc;
     }
     return 0;
+}
+
+/* LMDB reports its map address only for MDB_FIXEDMAP: find the mapping of the
+ * data file (by inode) in /proc/self/maps. It does not move while the env is open. */
+static int ef_store_find_map(ef_store *s)
+{
+    mdb_filehandle_t fd;
+    struct stat st;
+    if (mdb_env_get_fd(s->env, &fd) || fstat(fd, &st)) return EF_EIO;
+    FILE *f = fopen("/proc/self/maps", "r");
+    if (!f) return EF_EIO;
+    char line[512];
+    while (fgets(line, sizeof line, f)) {
+        unsigned long lo, hi, ino;
+        if (sscanf(line, "%lx-%lx %*s %*s %*s %lu", &lo, &hi, &ino) == 3 && ino == (unsigned long)st.st_ino &&
+            hi - lo > s->map_len && strstr(line, "data.mdb")) {
+            s->map_addr = (void *)lo;
+            s->map_len = hi - lo;
+        }
+    }
+    fclose(f);
+    return s->map_addr ? 0 : EF_ENOTFOUND;
+}
+
+int ef_store_release_pages(ef_store *s)
+{
+    MDB_envinfo info;
+    MDB_stat st;
+    int rc;
+    if (!s->map_addr && (rc = ef_store_find_map(s))) return rc;
+    if (mdb_env_info(s->env, &info) || mdb_env_stat(s->env, &st)) return EF_EIO;
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    size_t used = ((size_t)info.me_last_pgno + 1) * st.ms_psize;
+    used = (EF_MIN(used, s->map_len) + page - 1) / page * page;
+    if (madvise(s->map_addr, used, MADV_DONTNEED)) return EF_EIO;
+    return 0;
+}
+
+void ef_store_set_release_every(ef_store *s, size_t every)
+{
+    s->release_every = every;
+    s->release_count = 0;
 }
 
 int ef_store_state_get(ef_store *s, const char *ns, const void *key, size_t key_len,

@@ -131,6 +131,23 @@ int ef_store_tx_lookup(ef_store *s, const ef_hash *tx_hash, ef_tx_loc *out);
  * not NULL) a malloc'd copy of its events JSON array. 0, EF_ENOTFOUND, EF_EDB. */
 int ef_store_result(ef_store *s, uint64_t height, uint32_t index, int *code, char **events_json);
 
+/* Unmaps the pages of the store's read-only memory map from this process
+ * (madvise MADV_DONTNEED on the used part of the map), so that pages touched by
+ * reads stop counting in its resident set; they stay in the kernel's page cache and
+ * a later read maps them again (a minor fault). Sound because LMDB maps the file
+ * read-only and shared (no MDB_WRITEMAP): the mapping holds no private data, and a
+ * reader in another thread (or a cursor of an open transaction) that touches such a
+ * page again faults the same, unchanged content back in. Any thread. 0, EF_EIO, or
+ * EF_ENOTFOUND (the map is not among /proc/self/maps). */
+int ef_store_release_pages(ef_store *s);
+
+/* While blocks are executed (propose, check, commit), call ef_store_release_pages
+ * after every `every` transactions (0, the default: never). Each transaction's
+ * tx-index insert reads a random leaf of the index through the map, and the kernel
+ * maps whole cached folios around each read, so without this one big block can
+ * map tens of MB of the file into the process. Same thread as the writer. */
+void ef_store_set_release_every(ef_store *s, size_t every);
+
 /* The nonce the sender's next transaction must carry (0 if it never sent one). */
 int ef_store_nonce(ef_store *s, const ef_pub *sender, uint64_t *next);
 

@@ -36,6 +36,10 @@ struct ef_store {
     ef_store_commit_fn on_commit;
     void *on_commit_arg;
     ef_undo *undo;              /* EF_CTX_WRITES_MAX records, reused by every tx */
+    void *map_addr;             /* LMDB's map of data.mdb (found on first release_pages) */
+    size_t map_len;
+    size_t release_every;       /* ef_store_set_release_every; 0 = never */
+    size_t release_count;       /* transactions indexed since the last release */
 };
 
 /* Execution context (ef_ctx.h). */

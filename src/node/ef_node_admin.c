@@ -16,6 +16,9 @@
  * Lines are at most EF_NODE_ADMIN_LINE_MAX bytes; a longer one closes the client.
  * At most EF_NODE_ADMIN_CLIENTS_MAX clients at once. Replies to one client come
  * in order, except that "committed"/"dropped" lines come when they happen.
+ * Reply lines are gathered per client and written once per loop iteration (a
+ * prepare handle, just before the loop waits for I/O) or when EF_ADMIN_OUTBUF_MAX
+ * bytes are pending: one write for a whole block's commit notices, not one each.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -32,6 +35,7 @@
 #define EF_NODE_ADMIN_CLIENTS_MAX 64
 #define EF_ADMIN_HASHES_MAX 10000
 #define EF_ADMIN_OUTQ_MAX (8u << 20)   /* bytes queued to one client before it is closed */
+#define EF_ADMIN_OUTBUF_MAX (64u << 10) /* reply bytes gathered before a write is forced */
 
 typedef struct ef_admin_client {
     ef_admin *adm;
@@ -39,6 +43,8 @@ typedef struct ef_admin_client {
     char *buf;
     size_t len;
     size_t queued;
+    char *out;                 /* reply lines not yet handed to uv_write */
+    size_t out_len, out_cap;
     int refs;                  /* waiters pointing here, plus 1 while open */
     bool closed;
     struct ef_admin_client *next, *prev;
@@ -49,6 +55,8 @@ struct ef_admin {
     uv_pipe_t server;
     ef_admin_client *clients;
     size_t nclients;
+    uv_prepare_t flush;        /* writes every client's gathered replies */
+    int handles;               /* open handles (server, flush); a is freed at 0 */
 };
 
 typedef struct ef_admin_wreq {
@@ -62,6 +70,7 @@ static void admin_client_unref(ef_admin_client *c)
 {
     if (--c->refs > 0) return;
     free(c->buf);
+    free(c->out);
     free(c);
 }
 
@@ -74,6 +83,7 @@ static void admin_client_close(ef_admin_client *c)
 {
     if (c->closed) return;
     c->closed = true;
+    c->out_len = 0;
     ef_admin *a = c->adm;
     if (c->prev) c->prev->next = c->next;
     else a->clients = c->next;
@@ -94,26 +104,17 @@ static void admin_write_done(uv_write_t *req, int status)
 
 static void admin_send(ef_admin_client *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-static void admin_send(ef_admin_client *c, const char *fmt, ...)
+/* Hands the gathered replies to libuv (one write). */
+static void admin_flush(ef_admin_client *c)
 {
-    if (c->closed) return;
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (n < 0) return;
-    if (c->queued + (size_t)n > EF_ADMIN_OUTQ_MAX) {
-        admin_client_close(c);
-        return;
-    }
-    ef_admin_wreq *w = malloc(sizeof *w + (size_t)n + 1);
+    if (c->closed || c->out_len == 0) return;
+    ef_admin_wreq *w = malloc(sizeof *w + c->out_len);
     if (!w) return;
-    va_start(ap, fmt);
-    vsnprintf(w->data, (size_t)n + 1, fmt, ap);
-    va_end(ap);
+    memcpy(w->data, c->out, c->out_len);
     w->c = c;
-    w->len = (size_t)n;
-    uv_buf_t b = uv_buf_init(w->data, (unsigned)n);
+    w->len = c->out_len;
+    c->out_len = 0;
+    uv_buf_t b = uv_buf_init(w->data, (unsigned)w->len);
     c->refs++;
     c->queued += w->len;
     if (uv_write(&w->req, (uv_stream_t *)&c->pipe, &b, 1, admin_write_done)) {
@@ -122,6 +123,39 @@ static void admin_send(ef_admin_client *c, const char *fmt, ...)
         free(w);
         admin_client_close(c);
     }
+}
+
+static void admin_flush_all(uv_prepare_t *h)
+{
+    ef_admin *a = h->data;
+    for (ef_admin_client *c = a->clients; c; c = c->next) admin_flush(c);
+}
+
+static void admin_send(ef_admin_client *c, const char *fmt, ...)
+{
+    if (c->closed) return;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0) return;
+    if (c->queued + c->out_len + (size_t)n > EF_ADMIN_OUTQ_MAX) {
+        admin_client_close(c);
+        return;
+    }
+    if (c->out_len + (size_t)n + 1 > c->out_cap) {
+        size_t cap = EF_MAX(c->out_cap * 2, c->out_len + (size_t)n + 1);
+        cap = EF_MAX(cap, (size_t)4096);
+        char *o = realloc(c->out, cap);
+        if (!o) return;
+        c->out = o;
+        c->out_cap = cap;
+    }
+    va_start(ap, fmt);
+    vsnprintf(c->out + c->out_len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    c->out_len += (size_t)n;
+    if (c->out_len >= EF_ADMIN_OUTBUF_MAX) admin_flush(c);
 }
 
 static void admin_tx_cb(void *arg, const ef_hash *h, int stage, int code, uint64_t height)
@@ -275,6 +309,10 @@ int ef_node_admin_start(ef_node *n)
     unlink(path); /* a stale socket from a killed node */
     uv_pipe_init(&n->loop, &a->server, 0);
     a->server.data = a;
+    uv_prepare_init(&n->loop, &a->flush);
+    a->flush.data = a;
+    uv_prepare_start(&a->flush, admin_flush_all);
+    a->handles = 2;
     mode_t old = umask(0077);
     int rc = uv_pipe_bind(&a->server, path);
     umask(old);
@@ -287,9 +325,10 @@ int ef_node_admin_start(ef_node *n)
     return 0;
 }
 
-static void admin_server_closed(uv_handle_t *h)
+static void admin_handle_closed(uv_handle_t *h)
 {
-    free(h->data);
+    ef_admin *a = h->data;
+    if (--a->handles == 0) free(a);
 }
 
 void ef_node_admin_stop(ef_node *n)
@@ -298,6 +337,8 @@ void ef_node_admin_stop(ef_node *n)
     if (!a) return;
     n->admin = NULL;
     while (a->clients) admin_client_close(a->clients);
-    uv_close((uv_handle_t *)&a->server, admin_server_closed);
+    uv_prepare_stop(&a->flush);
+    uv_close((uv_handle_t *)&a->flush, admin_handle_closed);
+    uv_close((uv_handle_t *)&a->server, admin_handle_closed);
     unlink(n->cfg.admin_socket);
 }
