@@ -1061,27 +1061,35 @@ static int node_enqueue(ef_node *n, ef_subm *s)
     return 0;
 }
 
-int ef_node_submit(ef_node *n, const uint8_t *tx, size_t len, ef_node_tx_cb cb, void *arg)
+/* Copies bytes into a new submission and queues it for the loop thread; the rest
+ * of *proto (callback, sync, call target) is copied as it is. On failure nothing
+ * stays queued or allocated. */
+static int node_submit_copy(ef_node *n, const void *bytes, size_t len, const ef_subm *proto)
 {
-    if (len > EF_TX_ENC_MAX) return EF_ETOOBIG;
-    ef_subm *s = calloc(1, sizeof *s);
+    ef_subm *s = malloc(sizeof *s);
     uint8_t *copy = malloc(len ? len : 1);
     if (!s || !copy) {
         free(s);
         free(copy);
         return EF_ENOMEM;
     }
-    memcpy(copy, tx, len);
+    memcpy(copy, bytes, len);
+    *s = *proto;
     s->tx = copy;
     s->len = len;
-    s->cb = cb;
-    s->arg = arg;
+    s->next = NULL;
     int rc = node_enqueue(n, s);
     if (rc) {
         free(copy);
         free(s);
     }
     return rc;
+}
+
+int ef_node_submit(ef_node *n, const uint8_t *tx, size_t len, ef_node_tx_cb cb, void *arg)
+{
+    if (len > EF_TX_ENC_MAX) return EF_ETOOBIG;
+    return node_submit_copy(n, tx, len, &(ef_subm){.cb = cb, .arg = arg});
 }
 
 int ef_node_submit_wait(ef_node *n, const uint8_t *tx, size_t len, ef_hash *hash)
@@ -1091,25 +1099,8 @@ int ef_node_submit_wait(ef_node *n, const uint8_t *tx, size_t len, ef_hash *hash
     memset(&sync, 0, sizeof sync);
     pthread_mutex_init(&sync.mu, NULL);
     pthread_cond_init(&sync.cv, NULL);
-    ef_subm *s = calloc(1, sizeof *s);
-    uint8_t *copy = malloc(len ? len : 1);
-    int rc;
-    if (!s || !copy) {
-        free(s);
-        free(copy);
-        rc = EF_ENOMEM;
-        goto out;
-    }
-    memcpy(copy, tx, len);
-    s->tx = copy;
-    s->len = len;
-    s->sync = &sync;
-    rc = node_enqueue(n, s);
-    if (rc) {
-        free(copy);
-        free(s);
-        goto out;
-    }
+    int rc = node_submit_copy(n, tx, len, &(ef_subm){.sync = &sync});
+    if (rc) goto out;
     pthread_mutex_lock(&sync.mu);
     while (!sync.done) pthread_cond_wait(&sync.cv, &sync.mu);
     pthread_mutex_unlock(&sync.mu);
@@ -1130,27 +1121,10 @@ int ef_node_submit_call(ef_node *n, const char *contract, const char *method, co
     if (!args_json) args_json = "{}";
     size_t len = strlen(args_json);
     if (len > EF_TX_ARGS_MAX) return EF_ETOOBIG;
-    ef_subm *s = calloc(1, sizeof *s);
-    uint8_t *copy = malloc(len ? len : 1);
-    if (!s || !copy) {
-        free(s);
-        free(copy);
-        return EF_ENOMEM;
-    }
-    memcpy(copy, args_json, len);
-    s->is_call = true;
-    snprintf(s->contract, sizeof s->contract, "%s", contract);
-    snprintf(s->method, sizeof s->method, "%s", method);
-    s->tx = copy;
-    s->len = len;
-    s->cb = cb;
-    s->arg = arg;
-    int rc = node_enqueue(n, s);
-    if (rc) {
-        free(copy);
-        free(s);
-    }
-    return rc;
+    ef_subm proto = {.is_call = true, .cb = cb, .arg = arg};
+    snprintf(proto.contract, sizeof proto.contract, "%s", contract);
+    snprintf(proto.method, sizeof proto.method, "%s", method);
+    return node_submit_copy(n, args_json, len, &proto);
 }
 
 int ef_node_submit_local(ef_node *n, const uint8_t *tx, size_t len, ef_node_tx_cb cb, void *arg,
