@@ -321,6 +321,13 @@ static int fed_emit(ef_ctx *ctx, const char *name, json_t *ev)
     return rc;
 }
 
+/* The event of a service wound up with its deposit returned: expired or cancelled. */
+static int fed_emit_refund(ef_ctx *ctx, const char *name, const json_t *rec, uint64_t id, uint64_t refunded)
+{
+    return fed_emit(ctx, name, json_pack("{s:I, s:O, s:I}", "id", (json_int_t)id, "consumer",
+                                         json_object_get(rec, "consumer"), "refunded", (json_int_t)refunded));
+}
+
 /* The award: lowest price, ties to the earliest bid (array order is chain order). */
 static int fed_award(ef_ctx *ctx, json_t *rec, uint64_t id)
 {
@@ -536,10 +543,7 @@ static int fed_m_close(ef_ctx *ctx, const json_t *args)
         if ((rc = fed_award(ctx, rec, id))) goto out;
     } else {
         if ((rc = fed_wind_up(ctx, rec, id, EF_FED_EXPIRED, "deadline", &refunded))) goto out;
-        if ((rc = fed_emit(ctx, "expired", json_pack("{s:I, s:O, s:I}", "id", (json_int_t)id, "consumer",
-                                                     json_object_get(rec, "consumer"), "refunded",
-                                                     (json_int_t)refunded))))
-            goto out;
+        if ((rc = fed_emit_refund(ctx, "expired", rec, id, refunded))) goto out;
     }
     rc = fed_store(ctx, id, rec);
 out:
@@ -637,10 +641,7 @@ static int fed_m_cancel(ef_ctx *ctx, const json_t *args)
     rc = EF_EAGAIN;
     if (ef_ctx_time_ms(ctx) < fed_u64(rec, "deploy_deadline_ms")) goto out;
     if ((rc = fed_wind_up(ctx, rec, id, EF_FED_CANCELLED, NULL, &refunded))) goto out;
-    if ((rc = fed_emit(ctx, "cancelled", json_pack("{s:I, s:O, s:I}", "id", (json_int_t)id, "consumer",
-                                                   json_object_get(rec, "consumer"), "refunded",
-                                                   (json_int_t)refunded))))
-        goto out;
+    if ((rc = fed_emit_refund(ctx, "cancelled", rec, id, refunded))) goto out;
     rc = fed_store(ctx, id, rec);
 out:
     json_decref(rec);
