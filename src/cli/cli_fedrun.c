@@ -13,6 +13,7 @@
 #include "agents/ef_pricing.h"
 #include "base/ef_codec.h"
 #include "base/ef_err.h"
+#include "contracts/ef_contracts.h"
 #include "ledger/ef_store.h"
 
 /* Runs the edgefed binary with args (NULL-terminated), output appended to
@@ -264,7 +265,7 @@ int ef_fedrun_check(ef_fedrun *fr, json_t **report)
     uint64_t min_h = UINT64_MAX;
     for (size_t i = 0; i < fr->n; i++) {
         snprintf(path, sizeof path, "%s/data/store", fr->nodes[i].home);
-        if ((rc = ef_store_open(&stores[i], path, NULL))) goto out;
+        if ((rc = ef_store_open(&stores[i], path, &(ef_store_opts){EF_CONTRACTS_BUILTIN}))) goto out;
         min_h = EF_MIN(min_h, ef_store_height(stores[i]));
     }
     bool same = true;

@@ -13,6 +13,7 @@
 #include "base/ef_log.h"
 #include "cli/cli.h"
 #include "cli/cli_bench.h"
+#include "contracts/ef_contracts.h"
 #include "ledger/ef_genesis.h"
 #include "ledger/ef_ledger.h"
 #include "ledger/ef_store.h"
@@ -137,7 +138,7 @@ int ef_bench_apply(int argc, char **argv)
     /* the blocks, built once by a proposer */
     char dir[700];
     snprintf(dir, sizeof dir, "%s/proposer", tmp);
-    if ((rc = ef_store_open(&s, dir, &(ef_store_opts){.no_sync = true})) || (rc = ef_store_init_genesis(s, &g))) {
+    if ((rc = ef_store_open(&s, dir, &(ef_store_opts){EF_CONTRACTS_BUILTIN, .no_sync = true})) || (rc = ef_store_init_genesis(s, &g))) {
         fprintf(stderr, "edgefed bench apply: store: %s\n", ef_strerror(rc));
         goto out;
     }
@@ -172,7 +173,7 @@ int ef_bench_apply(int argc, char **argv)
     for (int r = 0; r < reps; r++) {
         /* apply: check + commit each block on a fresh store */
         snprintf(dir, sizeof dir, "%s/node%d", tmp, r);
-        if ((rc = ef_store_open(&s, dir, &(ef_store_opts){.no_sync = !sync})) ||
+        if ((rc = ef_store_open(&s, dir, &(ef_store_opts){EF_CONTRACTS_BUILTIN, .no_sync = !sync})) ||
             (rc = ef_store_init_genesis(s, &g))) {
             fprintf(stderr, "edgefed bench apply: store: %s\n", ef_strerror(rc));
             goto out;

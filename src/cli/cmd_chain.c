@@ -12,6 +12,7 @@
 #include "base/ef_crypto.h"
 #include "base/ef_log.h"
 #include "cli/cli.h"
+#include "contracts/ef_contracts.h"
 #include "ledger/ef_genesis.h"
 #include "ledger/ef_ledger.h"
 #include "ledger/ef_store.h"
@@ -303,7 +304,7 @@ int ef_cmd_chain(int argc, char **argv)
         snprintf(f, sizeof f, "%s/lock.mdb", path);
         unlink(f);
     }
-    int rc = ef_store_open(&d.s, path, NULL);
+    int rc = ef_store_open(&d.s, path, &(ef_store_opts){EF_CONTRACTS_BUILTIN});
     if (rc) {
         fprintf(stderr, "edgefed chain: cannot open store %s: %s\n", path, ef_strerror(rc));
         return 1;

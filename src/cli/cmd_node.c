@@ -13,6 +13,7 @@
 #include "base/ef_log.h"
 #include "cli/cli.h"
 #include "cli/cli_admin.h"
+#include "contracts/ef_contracts.h"
 #include "node/ef_node.h"
 
 /* Extensions that run inside the node, when their module is in the build. */
@@ -65,6 +66,8 @@ int ef_cmd_node(int argc, char **argv)
         fprintf(stderr, "edgefed node: %s\n", err);
         return 1;
     }
+    cfg.contracts = ef_contracts_builtin;
+    cfg.contracts_len = ef_contracts_builtin_len;
     ef_node *n;
     rc = ef_node_open(&n, &cfg);
     ef_node_config_free(&cfg);

@@ -367,10 +367,13 @@ static int ef_bank_query(ef_ctx *ctx, const char *path, json_t **out)
     return *out ? 0 : EF_ENOMEM;
 }
 
+static const char *const ef_bank_genesis_fields[] = {"balances", NULL};
+
 const ef_contract ef_bank_contract = {
     .name = EF_BANK_NAME,
     .methods = ef_bank_methods,
     .methods_len = EF_ARRAY_LEN(ef_bank_methods),
     .query = ef_bank_query,
     .genesis = ef_bank_genesis,
+    .genesis_fields = ef_bank_genesis_fields,
 };

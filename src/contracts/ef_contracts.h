@@ -1,6 +1,7 @@
-/* ef_contracts.h: the list of built-in contracts the executor dispatches to by name.
- * To add a contract: declare its ef_contract in its own header and add one line to
- * the table in ef_contracts.c. */
+/* ef_contracts.h: the table of built-in contracts, handed to the store (and so to
+ * the executor) by whoever opens it: the node's caller, the chain tool, tests.
+ * To add a contract: write its .c/.h pair under src/contracts/ and add one line
+ * to the table in ef_contracts.c; the ledger is not touched. */
 #ifndef EF_CONTRACTS_H
 #define EF_CONTRACTS_H
 
@@ -11,7 +12,8 @@
 extern const ef_contract *const ef_contracts_builtin[];
 extern const size_t ef_contracts_builtin_len;
 
-/* The built-in contract called name, or NULL. */
-const ef_contract *ef_contracts_find(const char *name);
+/* The table as designated initialisers of an ef_store_opts or ef_node_config:
+ * &(ef_store_opts){EF_CONTRACTS_BUILTIN, .no_sync = true} */
+#define EF_CONTRACTS_BUILTIN .contracts = ef_contracts_builtin, .contracts_len = ef_contracts_builtin_len
 
 #endif

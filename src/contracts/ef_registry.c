@@ -415,10 +415,14 @@ static int ef_registry_query(ef_ctx *ctx, const char *path, json_t **out)
     return EF_ENOTFOUND;
 }
 
+static const char *const ef_registry_genesis_fields[] = {"validators", "members", NULL};
+
 const ef_contract ef_registry_contract = {
     .name = EF_REG_NAME,
     .methods = ef_registry_methods,
     .methods_len = EF_ARRAY_LEN(ef_registry_methods),
     .query = ef_registry_query,
     .genesis = ef_registry_genesis,
+    .genesis_fields = ef_registry_genesis_fields,
+    .schedules_vset = true,
 };

@@ -11,8 +11,9 @@
  * no canonical form; a method parses them with jansson (integers only, no reals)
  * and must reject missing fields, wrong types and unknown fields with EF_EARGS.
  *
- * Atomicity: all writes of a transaction are buffered; if the method returns an
- * error they are discarded (the sender's nonce still advances), and the error code
+ * Atomicity: a transaction's writes go to the block's LMDB transaction with an
+ * undo log; if the method returns an error they are rolled back from the log (the
+ * sender's nonce still advances), and the error code
  * is the transaction's recorded result. Events are kept only on success.
  *
  * Limits per transaction: EF_CTX_WRITES_MAX writes, EF_CTX_EVENTS_MAX events,
@@ -61,12 +62,20 @@ typedef int (*ef_query_fn)(ef_ctx *ctx, const char *path, json_t **out);
  * "params" (or NULL). The sender is the all-zero key. */
 typedef int (*ef_genesis_fn)(ef_ctx *ctx, const json_t *params);
 
+/* A contract as the executor sees it. What is special about a contract is said
+ * here, never by its name in the ledger: to add one, write its .c/.h pair under
+ * src/contracts/ and add one line to the table the node is given. */
 typedef struct ef_contract {
     const char *name;           /* at most EF_CONTRACT_NAME_MAX bytes */
     const ef_method *methods;
     size_t methods_len;
     ef_query_fn query;          /* may be NULL */
     ef_genesis_fn genesis;      /* may be NULL */
+    /* top-level fields of the genesis file copied into this contract's genesis
+     * params (e.g. the registry's "validators"); NULL-terminated, or NULL */
+    const char *const *genesis_fields;
+    /* may call ef_ctx_vset_schedule (the contract that governs the validators) */
+    bool schedules_vset;
 } ef_contract;
 
 /* --- what a method sees --- */
@@ -115,7 +124,8 @@ bool ef_ctx_read_only(const ef_ctx *ctx);
 /* The validator set effective at height (as ef_store_vset, but seeing this block's
  * changes). Returns 0, EF_ENOTFOUND, or EF_EDB. */
 int ef_ctx_vset(ef_ctx *ctx, uint64_t height, ef_vset *out);
-/* Registry only (else EF_EPERM): vs becomes the set from height
+/* Only a contract with schedules_vset, called directly by a transaction (else
+ * EF_EPERM): vs becomes the set from height
  * ef_ctx_height() + EF_VSET_DELAY on. A second call in the same block replaces
  * the first. EF_EINVAL if vs is not valid. */
 int ef_ctx_vset_schedule(ef_ctx *ctx, const ef_vset *vs);

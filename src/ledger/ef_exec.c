@@ -398,7 +398,8 @@ int ef_ctx_vset_schedule(ef_ctx *ctx, const ef_vset *vs)
 {
     uint8_t k[EF_STATE_KEY_MAX], hb[8];
     if (ctx->read_only) return EF_EPERM;
-    if (strcmp(ctx->contract, "registry") || ctx->caller) return EF_EPERM;
+    const ef_contract *c = ef_store_contract(ctx->s, ctx->contract);
+    if (!c || !c->schedules_vset || ctx->caller) return EF_EPERM;
     if (!ef_vset_valid(vs)) return EF_EINVAL;
     if (ctx->writes >= EF_CTX_WRITES_MAX && !ctx->genesis) return EF_ELIMIT;
     ef_wr w;

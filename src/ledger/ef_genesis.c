@@ -194,23 +194,15 @@ void ef_genesis_free(ef_genesis *g)
     memset(g, 0, sizeof *g);
 }
 
-json_t *ef_genesis_params(const ef_genesis *g, const char *name)
+json_t *ef_genesis_params(const ef_genesis *g, const char *name, const char *const *fields)
 {
     json_t *params = json_object_get(json_object_get(g->doc, "params"), name);
     json_t *out = params ? json_deep_copy(params) : NULL;
-    const char *inject[2] = {NULL, NULL};
-    if (!strcmp(name, "registry")) {
-        inject[0] = "validators";
-        inject[1] = "members";
-    } else if (!strcmp(name, "bank")) {
-        inject[0] = "balances";
-    }
-    for (int i = 0; i < 2; i++) {
-        if (!inject[i]) continue;
-        json_t *v = json_object_get(g->doc, inject[i]);
+    for (size_t i = 0; fields && fields[i]; i++) {
+        json_t *v = json_object_get(g->doc, fields[i]);
         if (!v) continue;
         if (!out) out = json_object();
-        if (json_is_object(out)) json_object_set_new(out, inject[i], json_deep_copy(v));
+        if (json_is_object(out)) json_object_set_new(out, fields[i], json_deep_copy(v));
     }
     return out;
 }

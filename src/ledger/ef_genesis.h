@@ -15,8 +15,9 @@
  *   }
  *
  * At genesis each contract's genesis function gets params["<contract>"] (or
- * NULL), except that the registry's params also receive "validators" and
- * "members", and the bank's receive "balances" (so those contracts own that data).
+ * NULL), plus the top-level fields its ef_contract lists in genesis_fields (the
+ * registry takes "validators" and "members", the bank "balances", so those
+ * contracts own that data).
  * Unknown top-level fields are rejected (EF_ECONFIG).
  */
 #ifndef EF_GENESIS_H
@@ -42,7 +43,8 @@ int ef_genesis_parse(ef_genesis *g, const char *text, size_t len, char *err, siz
 /* As ef_genesis_parse on the file at path; EF_EIO if unreadable. */
 int ef_genesis_load(ef_genesis *g, const char *path, char *err, size_t err_len);
 void ef_genesis_free(ef_genesis *g);
-/* The params object to hand to contract `name` (new reference, or NULL). */
-json_t *ef_genesis_params(const ef_genesis *g, const char *name);
+/* The params object to hand to contract `name`: params["<name>"] plus the listed
+ * top-level fields (NULL-terminated, may be NULL). New reference, or NULL. */
+json_t *ef_genesis_params(const ef_genesis *g, const char *name, const char *const *fields);
 
 #endif

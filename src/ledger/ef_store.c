@@ -11,7 +11,6 @@
 #include "base/ef_codec.h"
 #include "base/ef_log.h"
 #include "base/ef_merkle.h"
-#include "contracts/ef_contracts.h"
 #include "ledger/ef_store_int.h"
 
 int ef_store_open(ef_store **out, const char *dir, const ef_store_opts *opts)
@@ -20,6 +19,7 @@ int ef_store_open(ef_store **out, const char *dir, const ef_store_opts *opts)
     MDB_txn *txn = NULL;
     int rc;
     *out = NULL;
+    if (!opts || !opts->contracts || opts->contracts_len > EF_STORE_CONTRACTS_MAX) return EF_EINVAL;
     if (mkdir(dir, 0700) && errno != EEXIST) return EF_EIO;
     s = calloc(1, sizeof *s);
     if (!s) return EF_ENOMEM;
@@ -28,14 +28,8 @@ int ef_store_open(ef_store **out, const char *dir, const ef_store_opts *opts)
         free(s);
         return EF_ENOMEM;
     }
-    if (opts && opts->contracts) {
-        s->contracts = opts->contracts;
-        s->contracts_len = opts->contracts_len;
-    } else {
-        s->contracts = ef_contracts_builtin;
-        s->contracts_len = ef_contracts_builtin_len;
-    }
-    EF_ASSERT(s->contracts_len <= EF_STORE_CONTRACTS_MAX);
+    s->contracts = opts->contracts;
+    s->contracts_len = opts->contracts_len;
     s->no_sync = opts && opts->no_sync;
     uint64_t map = opts && opts->map_size ? opts->map_size : EF_STORE_MAP_SIZE_DEFAULT;
     if ((rc = mdb_env_create(&s->env))) goto fail;
@@ -451,7 +445,7 @@ int ef_store_init_genesis(ef_store *s, const ef_genesis *g)
     for (size_t i = 0; i < s->contracts_len; i++) {
         const ef_contract *c = s->contracts[i];
         if (!c->genesis) continue;
-        json_t *params = ef_genesis_params(g, c->name);
+        json_t *params = ef_genesis_params(g, c->name, c->genesis_fields);
         ef_ctx_setup(&ctx, s, txn, &hdr, acc, false);
         ctx.contract = c->name;
         ctx.events = json_array();

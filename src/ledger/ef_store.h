@@ -73,8 +73,8 @@
 typedef struct ef_store ef_store;
 
 typedef struct ef_store_opts {
-    /* the contracts the executor dispatches to by name; NULL = the built-in list
-     * (ef_contracts_builtin in contracts/ef_contracts.h) */
+    /* the contracts the executor dispatches to by name (required: the ledger
+     * knows no contract; the node's caller owns the table) */
     const ef_contract *const *contracts;
     size_t contracts_len;
     uint64_t map_size;   /* 0 = EF_STORE_MAP_SIZE_DEFAULT */
@@ -82,7 +82,8 @@ typedef struct ef_store_opts {
 } ef_store_opts;
 
 /* Opens (creating if needed) the store in directory dir (created mode 0700 if
- * missing). opts may be NULL. Returns 0 and *out, or EF_EIO / EF_EDB (*out NULL). */
+ * missing). opts and its contracts are required. Returns 0 and *out, or
+ * EF_EINVAL / EF_EIO / EF_EDB (*out NULL). */
 int ef_store_open(ef_store **out, const char *dir, const ef_store_opts *opts);
 /* Aborts any pending (checked, uncommitted) block and closes. NULL is a no-op. */
 void ef_store_close(ef_store *s);

@@ -1184,7 +1184,8 @@ int ef_node_open(ef_node **out, const ef_node_config *cfg)
     }
     char path[EF_NODE_PATH_MAX + 16];
     snprintf(path, sizeof path, "%s/store", cfg->data_dir);
-    rc = ef_store_open(&n->store, path, NULL);
+    rc = ef_store_open(&n->store, path,
+                       &(ef_store_opts){.contracts = cfg->contracts, .contracts_len = cfg->contracts_len});
     if (rc) {
         EF_LOGE("node", "cannot open store %s: %s", path, ef_strerror(rc));
         goto fail;

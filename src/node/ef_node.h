@@ -98,6 +98,10 @@ typedef struct ef_node_config {
     uint32_t precommit_ms, precommit_delta_ms, resend_ms, empty_block_ms;
     size_t mempool_txs, mempool_bytes, block_txs, block_bytes, sendq_bytes;
     json_t *doc;                            /* the whole file (owned): "api", "agents" */
+    /* the contracts this node executes: not in the file; the program that runs
+     * the node sets them (the node layer knows no contract) */
+    const ef_contract *const *contracts;
+    size_t contracts_len;
 } ef_node_config;
 
 /* Fills defaults (no chain, key or genesis). */

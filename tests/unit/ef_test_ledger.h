@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "base/ef_codec.h"
+#include "contracts/ef_contracts.h"
 #include "ledger/ef_genesis.h"
 #include "ledger/ef_ledger.h"
 #include "ledger/ef_store.h"
@@ -109,7 +110,7 @@ static inline ef_store *t_store_new(char *dir, size_t cap, const char *tag, ef_g
     ef_store *s;
     t_tmpdir(dir, cap, tag);
     t_genesis(g, nval, naccts, balance);
-    assert_int_equal(ef_store_open(&s, dir, &(ef_store_opts){.no_sync = true}), 0);
+    assert_int_equal(ef_store_open(&s, dir, &(ef_store_opts){EF_CONTRACTS_BUILTIN, .no_sync = true}), 0);
     assert_int_equal(ef_store_init_genesis(s, g), 0);
     return s;
 }

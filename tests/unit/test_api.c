@@ -21,6 +21,7 @@
 #include "api/ef_client.h"
 #include "base/ef_log.h"
 #include "ef_test_ledger.h"
+#include "contracts/ef_contracts.h"
 
 /* ------------------------------------------------------------------------
  * The backend: reads from the store; submit checks a transaction as a mempool
@@ -188,7 +189,7 @@ static int setup(void **state)
     env = calloc(1, sizeof *env);
     t_tmpdir(env->dir, sizeof env->dir, "api");
     t_genesis(&env->g, 1, 4, 1000);
-    assert_int_equal(ef_store_open(&env->tn.store, env->dir, &(ef_store_opts){.no_sync = true}), 0);
+    assert_int_equal(ef_store_open(&env->tn.store, env->dir, &(ef_store_opts){EF_CONTRACTS_BUILTIN, .no_sync = true}), 0);
     assert_int_equal(ef_store_init_genesis(env->tn.store, &env->g), 0);
     t_key(&env->tn.proposer, 0);
     env->tn.time_ms = 2000;

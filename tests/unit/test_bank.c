@@ -7,6 +7,7 @@
 #include <cmocka.h>
 
 #include "ef_test_ledger.h"
+#include "contracts/ef_contracts.h"
 
 #define NACCT 8
 #define NTX 2400
@@ -150,8 +151,8 @@ static void test_bank_overdraft_changes_nothing(void **state)
     ef_store *s1, *s2;
     ef_genesis g;
     t_genesis(&g, 1, 2, 100);
-    assert_int_equal(ef_store_open(&s1, d1, &(ef_store_opts){.no_sync = true}), 0);
-    assert_int_equal(ef_store_open(&s2, d2, &(ef_store_opts){.no_sync = true}), 0);
+    assert_int_equal(ef_store_open(&s1, d1, &(ef_store_opts){EF_CONTRACTS_BUILTIN, .no_sync = true}), 0);
+    assert_int_equal(ef_store_open(&s2, d2, &(ef_store_opts){EF_CONTRACTS_BUILTIN, .no_sync = true}), 0);
     assert_int_equal(ef_store_init_genesis(s1, &g), 0);
     assert_int_equal(ef_store_init_genesis(s2, &g), 0);
     ef_keypair a, b;

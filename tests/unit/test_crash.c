@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "ef_test_ledger.h"
+#include "contracts/ef_contracts.h"
 
 #define NBLOCKS 30
 #define TXS_PER_BLOCK 20
@@ -35,7 +36,7 @@ static void t_build_ref(void)
     char dir[512];
     t_tmpdir(dir, sizeof dir, "crashref");
     ef_store *s;
-    assert_int_equal(ef_store_open(&s, dir, &(ef_store_opts){.no_sync = true}), 0);
+    assert_int_equal(ef_store_open(&s, dir, &(ef_store_opts){EF_CONTRACTS_BUILTIN, .no_sync = true}), 0);
     assert_int_equal(ef_store_init_genesis(s, &gen), 0);
     ef_store_info info;
     assert_int_equal(ef_store_info_get(s, &info), 0);
@@ -76,7 +77,7 @@ static void t_build_ref(void)
 static void t_child(const char *dir)
 {
     ef_store *s;
-    if (ef_store_open(&s, dir, NULL)) _exit(3);
+    if (ef_store_open(&s, dir, &(ef_store_opts){EF_CONTRACTS_BUILTIN})) _exit(3);
     if (!ef_store_height(s) && ef_store_init_genesis(s, &gen)) _exit(4);
     for (uint64_t h = ef_store_height(s) + 1; h <= NBLOCKS; h++)
         if (ef_ledger_commit(s, ref.enc[h], ref.len[h], (const uint8_t *)"cert", 4)) _exit(5);
@@ -89,7 +90,7 @@ static uint64_t t_check(const char *dir)
     ef_store *s;
     ef_store_info info;
     ef_hash full;
-    assert_int_equal(ef_store_open(&s, dir, NULL), 0);
+    assert_int_equal(ef_store_open(&s, dir, &(ef_store_opts){EF_CONTRACTS_BUILTIN}), 0);
     assert_int_equal(ef_store_info_get(s, &info), 0);
     if (!info.initialised) {   /* killed before genesis committed: an empty store */
         ef_store_close(s);

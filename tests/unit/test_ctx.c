@@ -159,7 +159,9 @@ static const ef_method probe_methods[] = {
     {"write", probe_write}, {"limits", probe_limits}, {"many", probe_many}, {"bigevent", probe_bigevent},
     {"lock", probe_lock},   {"pay", probe_pay},       {"steal", probe_steal},
 };
-static const ef_contract probe_contract = {"probe", probe_methods, EF_ARRAY_LEN(probe_methods), probe_query, NULL};
+static const ef_contract probe_contract = {
+    .name = "probe", .methods = probe_methods, .methods_len = EF_ARRAY_LEN(probe_methods), .query = probe_query,
+};
 static const ef_contract *const test_contracts[] = {&ef_registry_contract, &ef_bank_contract, &probe_contract};
 
 typedef struct {

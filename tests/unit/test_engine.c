@@ -156,9 +156,11 @@ static void drv_close(drv *d)
     d->wal = NULL;
 }
 
-static void drv_msg(drv *d, uint8_t *p, size_t len)
+/* len is read through a pointer so that drv_msg(&d, vote(..., &len), &len) does
+ * not depend on the order the arguments are evaluated in. */
+static void drv_msg(drv *d, uint8_t *p, const size_t *len)
 {
-    assert_int_equal(ef_engine_on_message(d->e, p, len), 0);
+    assert_int_equal(ef_engine_on_message(d->e, p, *len), 0);
     free(p);
     drv_drain(d);
 }
@@ -336,20 +338,20 @@ static void test_engine_four_happy_path(void **state)
     size_t vlen, len;
     uint8_t *v = make_value(1, 0, 'V', &vlen);
     ef_hash id = id_of(v, vlen);
-    drv_msg(&d, proposal(1, 1, 0, v, vlen, EF_ROUND_NONE, &len), len);
+    drv_msg(&d, proposal(1, 1, 0, v, vlen, EF_ROUND_NONE, &len), &len);
     assert_non_null(drv_last(&d, EF_OUT_VALIDATE));
     ef_msg m;
     assert_true(drv_sent(&d, EF_MSG_PREVOTE, 0, &m));
     assert_true(m.has_value && ef_hash_eq(&m.value_id, &id));
     assert_false(drv_sent(&d, EF_MSG_PRECOMMIT, 0, NULL));
-    drv_msg(&d, vote(1, EF_MSG_PREVOTE, 1, 0, &id, &len, NULL), len);
+    drv_msg(&d, vote(1, EF_MSG_PREVOTE, 1, 0, &id, &len, NULL), &len);
     assert_false(drv_sent(&d, EF_MSG_PRECOMMIT, 0, NULL));
-    drv_msg(&d, vote(2, EF_MSG_PREVOTE, 1, 0, &id, &len, NULL), len);
+    drv_msg(&d, vote(2, EF_MSG_PREVOTE, 1, 0, &id, &len, NULL), &len);
     assert_true(drv_sent(&d, EF_MSG_PRECOMMIT, 0, &m));
     assert_true(m.has_value && ef_hash_eq(&m.value_id, &id));
-    drv_msg(&d, vote(3, EF_MSG_PRECOMMIT, 1, 0, &id, &len, NULL), len);
+    drv_msg(&d, vote(3, EF_MSG_PRECOMMIT, 1, 0, &id, &len, NULL), &len);
     assert_null(drv_last(&d, EF_OUT_COMMIT));
-    drv_msg(&d, vote(1, EF_MSG_PRECOMMIT, 1, 0, &id, &len, NULL), len);
+    drv_msg(&d, vote(1, EF_MSG_PRECOMMIT, 1, 0, &id, &len, NULL), &len);
     ef_engine_out *c = drv_last(&d, EF_OUT_COMMIT);
     assert_non_null(c);
     assert_true(ef_hash_eq(&c->value_id, &id) && c->len == vlen && !memcmp(c->data, v, vlen));
@@ -361,7 +363,7 @@ static void test_engine_four_happy_path(void **state)
     size_t v2len;
     uint8_t *v2 = make_value(2, 0, 'V', &v2len);
     drv_clear(&d);
-    drv_msg(&d, proposal(2, 2, 0, v2, v2len, EF_ROUND_NONE, &len), len);
+    drv_msg(&d, proposal(2, 2, 0, v2, v2len, EF_ROUND_NONE, &len), &len);
     assert_false(drv_sent(&d, EF_MSG_PREVOTE, 0, NULL));
     assert_int_equal(ef_engine_start_height(d.e, 2, &vs4), 0);
     drv_drain(&d);
@@ -381,31 +383,31 @@ static void test_engine_drops_and_counts(void **state)
     size_t len, vlen;
     uint8_t *v = make_value(1, 0, 'V', &vlen);
     ef_hash id = id_of(v, vlen);
-    drv_msg(&d, vote(9, EF_MSG_PREVOTE, 1, 0, &id, &len, NULL), len);
+    drv_msg(&d, vote(9, EF_MSG_PREVOTE, 1, 0, &id, &len, NULL), &len);
     assert_int_equal(st->dropped[EF_DROP_NOT_VALIDATOR], 1);
-    drv_msg(&d, vote(1, EF_MSG_PREVOTE, 1, 0, &id, &len, "other-chain"), len);
+    drv_msg(&d, vote(1, EF_MSG_PREVOTE, 1, 0, &id, &len, "other-chain"), &len);
     assert_int_equal(st->dropped[EF_DROP_CHAIN], 1);
     uint8_t *p = vote(1, EF_MSG_PREVOTE, 1, 0, &id, &len, NULL);
     p[len - 3] ^= 0x40;
-    drv_msg(&d, p, len);
+    drv_msg(&d, p, &len);
     assert_int_equal(st->dropped[EF_DROP_BAD_SIG], 1);
-    drv_msg(&d, proposal(2, 1, 0, v, vlen, EF_ROUND_NONE, &len), len);
+    drv_msg(&d, proposal(2, 1, 0, v, vlen, EF_ROUND_NONE, &len), &len);
     assert_int_equal(st->dropped[EF_DROP_NOT_PROPOSER], 1);
-    drv_msg(&d, vote(1, EF_MSG_PREVOTE, 7, 0, &id, &len, NULL), len);
+    drv_msg(&d, vote(1, EF_MSG_PREVOTE, 7, 0, &id, &len, NULL), &len);
     assert_int_equal(st->dropped[EF_DROP_HEIGHT], 1);
     assert_int_equal(st->height_seen, 7);
-    drv_msg(&d, vote(1, EF_MSG_PREVOTE, 1, EF_ENGINE_ROUNDS_MAX, &id, &len, NULL), len);
+    drv_msg(&d, vote(1, EF_MSG_PREVOTE, 1, EF_ENGINE_ROUNDS_MAX, &id, &len, NULL), &len);
     assert_int_equal(st->dropped[EF_DROP_ROUND], 1);
     uint8_t junk[5] = {2, 1, 2, 3, 4};
     assert_int_equal(ef_engine_on_message(d.e, junk, sizeof junk), 0);
     assert_int_equal(st->dropped[EF_DROP_DECODE], 1);
-    drv_msg(&d, vote(1, EF_MSG_PREVOTE, 1, 0, &id, &len, NULL), len);
-    drv_msg(&d, vote(1, EF_MSG_PREVOTE, 1, 0, &id, &len, NULL), len);
+    drv_msg(&d, vote(1, EF_MSG_PREVOTE, 1, 0, &id, &len, NULL), &len);
+    drv_msg(&d, vote(1, EF_MSG_PREVOTE, 1, 0, &id, &len, NULL), &len);
     assert_int_equal(st->dropped[EF_DROP_DUPLICATE], 1);
     assert_int_equal(st->accepted, 1);
     assert_null(drv_last(&d, EF_OUT_EVIDENCE));
     /* a conflicting vote from the same validator: evidence */
-    drv_msg(&d, vote(1, EF_MSG_PREVOTE, 1, 0, NULL, &len, NULL), len);
+    drv_msg(&d, vote(1, EF_MSG_PREVOTE, 1, 0, NULL, &len, NULL), &len);
     ef_engine_out *ev = drv_last(&d, EF_OUT_EVIDENCE);
     assert_non_null(ev);
     ef_pub who;
@@ -436,9 +438,9 @@ static void run_lock_scenario(bool bug, bool *prevoted_other)
     uint8_t *v = make_value(1, 0, 'V', &vlen);
     uint8_t *w = make_value(1, 1, 'V', &wlen);
     ef_hash id = id_of(v, vlen), wid = id_of(w, wlen);
-    drv_msg(&d, proposal(1, 1, 0, v, vlen, EF_ROUND_NONE, &len), len);
-    drv_msg(&d, vote(1, EF_MSG_PREVOTE, 1, 0, &id, &len, NULL), len);
-    drv_msg(&d, vote(2, EF_MSG_PREVOTE, 1, 0, &id, &len, NULL), len);
+    drv_msg(&d, proposal(1, 1, 0, v, vlen, EF_ROUND_NONE, &len), &len);
+    drv_msg(&d, vote(1, EF_MSG_PREVOTE, 1, 0, &id, &len, NULL), &len);
+    drv_msg(&d, vote(2, EF_MSG_PREVOTE, 1, 0, &id, &len, NULL), &len);
     ef_msg pv0, pc0, m;
     assert_true(drv_sent(&d, EF_MSG_PREVOTE, 0, &pv0));
     assert_true(drv_sent(&d, EF_MSG_PRECOMMIT, 0, &pc0));
@@ -462,7 +464,7 @@ static void run_lock_scenario(bool bug, bool *prevoted_other)
     assert_int_equal(ef_engine_on_timeout(d.e, 1, 0, EF_STEP_PRECOMMIT), 0);
     drv_drain(&d);
     assert_int_equal(ef_engine_round(d.e), 1);
-    drv_msg(&d, proposal(2, 1, 1, w, wlen, EF_ROUND_NONE, &len), len);
+    drv_msg(&d, proposal(2, 1, 1, w, wlen, EF_ROUND_NONE, &len), &len);
     assert_true(drv_sent(&d, EF_MSG_PREVOTE, 1, &m));
     *prevoted_other = m.has_value && ef_hash_eq(&m.value_id, &wid);
     if (!bug) {
@@ -513,7 +515,7 @@ static void test_engine_wal_votes_relayed_after_restart(void **state)
     size_t len;
     assert_int_equal(ef_engine_on_timeout(d.e, 1, 0, EF_STEP_PROPOSE), 0); /* prevote nil */
     drv_drain(&d);
-    for (int k = 1; k <= 3; k++) drv_msg(&d, vote(k, EF_MSG_PRECOMMIT, 1, 0, NULL, &len, NULL), len);
+    for (int k = 1; k <= 3; k++) drv_msg(&d, vote(k, EF_MSG_PRECOMMIT, 1, 0, NULL, &len, NULL), &len);
     assert_int_equal(ef_engine_on_timeout(d.e, 1, 0, EF_STEP_PRECOMMIT), 0);
     drv_drain(&d);
     assert_int_equal(ef_engine_round(d.e), 1);
@@ -545,9 +547,9 @@ static void test_engine_round_skip_and_catchup(void **state)
     drv_open(&d, 0, &vs4, 1);
     size_t len, vlen, clen;
     /* f+1 validators in round 2: skip there */
-    drv_msg(&d, vote(1, EF_MSG_PREVOTE, 1, 2, NULL, &len, NULL), len);
+    drv_msg(&d, vote(1, EF_MSG_PREVOTE, 1, 2, NULL, &len, NULL), &len);
     assert_int_equal(ef_engine_round(d.e), 0);
-    drv_msg(&d, vote(2, EF_MSG_PRECOMMIT, 1, 2, NULL, &len, NULL), len);
+    drv_msg(&d, vote(2, EF_MSG_PRECOMMIT, 1, 2, NULL, &len, NULL), &len);
     assert_int_equal(ef_engine_round(d.e), 2);
     /* catch-up: a block with a certificate */
     uint8_t *v = make_value(1, 0, 'V', &vlen);
@@ -580,7 +582,7 @@ static void test_engine_invalid_value_and_observer(void **state)
     drv_open(&d, 0, &vs4, 1);
     size_t len, vlen;
     uint8_t *x = make_value(1, 0, 'X', &vlen);
-    drv_msg(&d, proposal(1, 1, 0, x, vlen, EF_ROUND_NONE, &len), len);
+    drv_msg(&d, proposal(1, 1, 0, x, vlen, EF_ROUND_NONE, &len), &len);
     ef_msg m;
     assert_true(drv_sent(&d, EF_MSG_PREVOTE, 0, &m));
     assert_false(m.has_value);
@@ -589,8 +591,8 @@ static void test_engine_invalid_value_and_observer(void **state)
     drv o = {0};
     drv_open(&o, -1, &vs4, 1);
     ef_hash id = id_of(x, vlen);
-    drv_msg(&o, proposal(1, 1, 0, x, vlen, EF_ROUND_NONE, &len), len);
-    for (int k = 1; k <= 3; k++) drv_msg(&o, vote(k, EF_MSG_PRECOMMIT, 1, 0, &id, &len, NULL), len);
+    drv_msg(&o, proposal(1, 1, 0, x, vlen, EF_ROUND_NONE, &len), &len);
+    for (int k = 1; k <= 3; k++) drv_msg(&o, vote(k, EF_MSG_PRECOMMIT, 1, 0, &id, &len, NULL), &len);
     for (int i = 0; i < o.nouts; i++) assert_int_not_equal(o.outs[i].kind, EF_OUT_BROADCAST);
     /* the value was invalid: even with a quorum of precommits it is not committed */
     assert_null(drv_last(&o, EF_OUT_COMMIT));
@@ -701,7 +703,7 @@ static void test_engine_on_file_wal(void **state)
         assert_int_equal(ef_engine_start_height(d.e, 1, &vs4), 0);
         drv_drain(&d);
         if (run == 0) {
-            drv_msg(&d, proposal(1, 1, 0, v, vlen, EF_ROUND_NONE, &len), len);
+            drv_msg(&d, proposal(1, 1, 0, v, vlen, EF_ROUND_NONE, &len), &len);
             assert_true(drv_sent(&d, EF_MSG_PREVOTE, 0, &first));
         } else {
             /* no proposal this time: a timeout would prevote nil, but the WAL says v */

@@ -16,6 +16,7 @@
 
 #include "base/ef_codec.h"
 #include "base/ef_crypto.h"
+#include "contracts/ef_contracts.h"
 #include "node/ef_node.h"
 
 static char dir[256];
@@ -151,6 +152,8 @@ static void test_node_interface(void **st)
     ef_node_config cfg;
     assert_int_equal(ef_node_config_load(&cfg, path, err, sizeof err), 0);
     assert_non_null(json_object_get(cfg.doc, "agents"));
+    cfg.contracts = ef_contracts_builtin;
+    cfg.contracts_len = ef_contracts_builtin_len;
     ef_node *n;
     assert_int_equal(ef_node_open(&n, &cfg), 0);
     ef_node_config_free(&cfg);
@@ -218,6 +221,8 @@ static void test_node_interface(void **st)
 
     /* restart on the same data: same height, nonces remembered (replay refused) */
     assert_int_equal(ef_node_config_load(&cfg, path, err, sizeof err), 0);
+    cfg.contracts = ef_contracts_builtin;
+    cfg.contracts_len = ef_contracts_builtin_len;
     assert_int_equal(ef_node_open(&n, &cfg), 0);
     ef_node_config_free(&cfg);
     r.n = n;
@@ -276,6 +281,8 @@ static void test_empty_blocks(void **st)
     ef_node_config cfg;
     assert_int_equal(ef_node_config_load(&cfg, path, err, sizeof err), 0);
     assert_int_equal(cfg.empty_block_ms, 50);
+    cfg.contracts = ef_contracts_builtin;
+    cfg.contracts_len = ef_contracts_builtin_len;
     ef_node *n;
     assert_int_equal(ef_node_open(&n, &cfg), 0);
     ef_node_config_free(&cfg);

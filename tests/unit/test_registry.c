@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "contracts/ef_contracts.h"
 #include "contracts/ef_registry.h"
 #include "ef_test_ledger.h"
 
@@ -44,7 +45,7 @@ static void t_env_open(t_env *e, int nval)
     ef_genesis g;
     char err[200];
     assert_int_equal(ef_genesis_parse(&g, text, strlen(text), err, sizeof err), 0);
-    assert_int_equal(ef_store_open(&e->s, e->dir, &(ef_store_opts){.no_sync = true}), 0);
+    assert_int_equal(ef_store_open(&e->s, e->dir, &(ef_store_opts){EF_CONTRACTS_BUILTIN, .no_sync = true}), 0);
     assert_int_equal(ef_store_init_genesis(e->s, &g), 0);
     ef_genesis_free(&g);
     free(text);

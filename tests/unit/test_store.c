@@ -7,6 +7,7 @@
 #include <cmocka.h>
 
 #include "ef_test_ledger.h"
+#include "contracts/ef_contracts.h"
 
 static void test_store_genesis_and_transfer(void **state)
 {
@@ -104,7 +105,7 @@ static void test_store_genesis_and_transfer(void **state)
 
     /* reopen: same state */
     ef_store_close(s);
-    assert_int_equal(ef_store_open(&s, dir, NULL), 0);
+    assert_int_equal(ef_store_open(&s, dir, &(ef_store_opts){EF_CONTRACTS_BUILTIN}), 0);
     ef_store_info info2;
     assert_int_equal(ef_store_info_get(s, &info2), 0);
     assert_int_equal(info2.height, 1);
