@@ -133,7 +133,7 @@ static void *ld_reader(void *arg)
             s->res.admitted++;
         } else if (!strcmp(kind, "rejected")) {
             s->res.rejected++;
-            if (!s->res.first_reject[0]) snprintf(s->res.first_reject, sizeof s->res.first_reject, "%s", a3);
+            if (!s->res.first_reject[0]) snprintf(s->res.first_reject, sizeof s->res.first_reject, "%.31s", a3);
             if (e && !strcmp(a3, "ENONCE")) ld_finish(s, e);      /* committed already */
             else if (e && strcmp(a3, "EDUP")) { e->retry = true; s->nretry++; } /* full: again */
         } else if (!strcmp(kind, "committed")) {

@@ -117,7 +117,7 @@ int ef_admin_connect(const char *home)
         ef_node_config_free(&cfg);
         return -1;
     }
-    snprintf(sa.sun_path, sizeof sa.sun_path, "%s", cfg.admin_socket);
+    memcpy(sa.sun_path, cfg.admin_socket, strlen(cfg.admin_socket) + 1);   /* length checked above */
     ef_node_config_free(&cfg);
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0) return -1;

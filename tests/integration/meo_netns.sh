@@ -7,7 +7,7 @@ set -u
 : "${EDGEFED:?}" "${EF_TEST_TMP:=/tmp}"
 if [ "$(id -u)" != 0 ]; then
     echo "meo_netns.sh: SKIP: needs root (network namespaces, veth, VXLAN)"
-    exit 0
+    exit 77
 fi
 mkdir -p "$EF_TEST_TMP"
 p="efmt$$"; p=${p:0:10}

@@ -6,11 +6,11 @@
 # resumes them. Needs root; skipped with a message otherwise.
 if [ "$(id -u)" != 0 ]; then
     echo "SKIP: node_netns.sh needs root (network namespaces); not root here"
-    exit 0
+    exit 77
 fi
 if ! ip netns list >/dev/null 2>&1; then
     echo "SKIP: node_netns.sh: 'ip netns' is not usable here"
-    exit 0
+    exit 77
 fi
 source "$(dirname "$0")/lib/testnet.bash"
 
