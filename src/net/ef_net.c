@@ -51,6 +51,9 @@ struct ef_net {
     ef_conn *conns;
     size_t nconns;
     ef_net_stats st;
+    /* rate limit of refusal log lines: the current one-second window */
+    uint64_t refusal_window_ms;
+    unsigned refusals_logged, refusals_unlogged;
     uint8_t rdbuf[EF_NET_READ_CHUNK];
 };
 
@@ -98,6 +101,27 @@ static void ef_conn_handle_closed(uv_handle_t *h)
     ef_net_maybe_free(n);
 }
 
+/* Logs that an unauthenticated connection was refused, at most
+ * EF_NET_REFUSALS_LOGGED_PER_S lines a second: a flood of connections must not
+ * become a flood of log lines (each refusal is counted in st.closed anyway). */
+static void ef_net_log_refusal(ef_net *n, const ef_conn *c, int reason)
+{
+    uint64_t now = uv_now(n->cfg.loop);
+    if (now - n->refusal_window_ms >= 1000) {
+        if (n->refusals_unlogged)
+            EF_LOGI("net", "%u more connections refused in the last %llu ms (counted, not logged)",
+                    n->refusals_unlogged, (unsigned long long)(now - n->refusal_window_ms));
+        n->refusal_window_ms = now;
+        n->refusals_logged = n->refusals_unlogged = 0;
+    }
+    if (n->refusals_logged >= EF_NET_REFUSALS_LOGGED_PER_S) {
+        n->refusals_unlogged++;
+        return;
+    }
+    n->refusals_logged++;
+    EF_LOGI("net", "connection %s refused: %s", c->addr, ef_net_reason_name(reason));
+}
+
 void ef_net_close_conn(ef_net *n, ef_conn *c, int reason)
 {
     if (c->closing) return;
@@ -109,7 +133,7 @@ void ef_net_close_conn(ef_net *n, ef_conn *c, int reason)
                 c->addr, ef_net_reason_name(reason));
         if (n->cfg.on_peer) n->cfg.on_peer(n->cfg.arg, c, false);
     } else if (reason >= 0 && reason != EF_NR_IO) {
-        EF_LOGI("net", "connection %s refused: %s", c->addr, ef_net_reason_name(reason));
+        ef_net_log_refusal(n, c, reason);
     }
     if (c->slot && c->slot->dialing == c) {
         c->slot->dialing = NULL;
@@ -266,10 +290,9 @@ static ef_conn *ef_conn_new(ef_net *n, bool dialer)
     return c;
 }
 
-/* The TCP connection is up: send our hello, start reading and the handshake timer. */
-static void ef_conn_start(ef_conn *c)
+/* c->addr = the peer's address ("ip:port"), for the log. */
+static void ef_conn_name(ef_conn *c)
 {
-    ef_net *n = c->net;
     struct sockaddr_storage ss;
     int len = sizeof ss;
     if (!uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&ss, &len) && ss.ss_family == AF_INET) {
@@ -278,6 +301,13 @@ static void ef_conn_start(ef_conn *c)
         uv_ip4_name(a, ip, sizeof ip);
         snprintf(c->addr, sizeof c->addr, "%s:%u", ip, ntohs(a->sin_port));
     }
+}
+
+/* The TCP connection is up: send our hello, start reading and the handshake timer. */
+static void ef_conn_start(ef_conn *c)
+{
+    ef_net *n = c->net;
+    ef_conn_name(c);
     uv_tcp_nodelay(&c->tcp, 1);
     uv_tcp_keepalive(&c->tcp, 1, 5);
     c->started = true;
@@ -351,7 +381,8 @@ static void ef_net_on_connection(uv_stream_t *server, int status)
     }
     n->st.accepts++;
     if (n->nconns > EF_NET_CONNS_MAX) {
-        ef_net_close_conn(n, c, EF_NR_SENDQ_FULL);
+        ef_conn_name(c);
+        ef_net_close_conn(n, c, EF_NR_TOO_MANY);
         return;
     }
     ef_conn_start(c);

@@ -34,6 +34,9 @@
 #define EF_NET_PEERS_MAX 128            /* configured peers */
 #define EF_NET_CONNS_MAX 256            /* open connections, incoming + outgoing */
 #define EF_NET_HANDSHAKE_MS 5000
+/* refusals of unauthenticated connections logged per second; the rest are
+ * counted (ef_net_stats.closed) and summed up in one line */
+#define EF_NET_REFUSALS_LOGGED_PER_S 5
 #define EF_NET_BACKOFF_MIN_MS 100
 #define EF_NET_BACKOFF_MAX_MS 5000
 #define EF_NET_SENDQ_BYTES_DEFAULT (16u << 20)

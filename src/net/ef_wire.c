@@ -14,7 +14,7 @@ _Static_assert(EF_HELLO_SIZE == 4 + 1 + 32 + 32 + 32, "hello layout");
 
 static const char *const ef_net_reason_names[EF_NR_COUNT_] = {
     "malformed", "oversize", "bad_mac", "unknown_key", "bad_auth", "wrong_net",
-    "timeout", "sendq_full", "rejected", "io", "duplicate",
+    "timeout", "sendq_full", "rejected", "io", "duplicate", "too_many_conns",
 };
 
 const char *ef_net_reason_name(int reason)

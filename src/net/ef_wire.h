@@ -93,6 +93,7 @@ typedef enum ef_net_reason {
     EF_NR_REJECTED,          /* the node rejected a message (bad signature, not allowed) */
     EF_NR_IO,                /* socket error or EOF */
     EF_NR_DUPLICATE,         /* second connection to the same peer */
+    EF_NR_TOO_MANY,          /* over EF_NET_CONNS_MAX open connections */
     EF_NR_COUNT_
 } ef_net_reason;
 

@@ -1,14 +1,22 @@
 /* test_net.c: the P2P session protocol in memory, and two (three) endpoints over
  * real loopback TCP in one libuv loop. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "base/ef_codec.h"
 #include "base/ef_crypto.h"
+#include "base/ef_log.h"
 #include "net/ef_net.h"
 #include "net/ef_wire.h"
 
@@ -385,6 +393,70 @@ static void test_net_loopback(void **st)
     assert_int_equal(uv_loop_close(&loop), 0);
 }
 
+/* More connections than EF_NET_CONNS_MAX: the extra ones are refused with the
+ * right reason, counted, and logged at a bounded rate (not a line each). */
+static void test_net_conn_flood(void **st)
+{
+    (void)st;
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    uv_timer_t tick;
+    uv_timer_init(&loop, &tick);
+    uv_timer_start(&tick, noop_tick, 10, 10);
+    node a = {0};
+    ef_keypair_generate(&a.kp);
+    node_start(&a, &loop, "127.0.0.1:0");
+
+    char logpath[] = "/tmp/ef-test-net-log.XXXXXX";
+    int logfd = mkstemp(logpath);
+    assert_true(logfd >= 0);
+    int saved = dup(2);
+    dup2(logfd, 2);
+    int level = ef_log_level();
+    ef_log_set_level(EF_LOG_INFO);
+
+    enum { FLOOD = EF_NET_CONNS_MAX + 100 };
+    static int fds[FLOOD];
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)ef_net_port(a.net))};
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    uint64_t t0 = uv_now(&loop);
+    for (int i = 0; i < FLOOD; i++) {
+        fds[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+        assert_true(fds[i] >= 0);
+        int rc = connect(fds[i], (struct sockaddr *)&sa, sizeof sa);
+        assert_true(rc == 0 || errno == EINPROGRESS);
+        if (i % 32 == 0) uv_run(&loop, UV_RUN_NOWAIT);
+    }
+    ef_net_stats ns;
+    RUN_UNTIL(&loop, (ef_net_get_stats(a.net, &ns), ns.closed[EF_NR_TOO_MANY] >= 100));
+    uint64_t secs = (uv_now(&loop) - t0) / 1000 + 1;
+    assert_int_equal(ns.closed[EF_NR_SENDQ_FULL], 0);
+
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    ef_log_set_level(level);
+    FILE *f = fopen(logpath, "r");
+    assert_non_null(f);
+    char line[512];
+    unsigned refused = 0;
+    while (fgets(line, sizeof line, f)) {
+        assert_null(strstr(line, "sendq_full"));
+        if (strstr(line, "refused: too_many_conns")) refused++;
+    }
+    fclose(f);
+    close(logfd);
+    unlink(logpath);
+    assert_true(refused >= 1);
+    assert_true(refused <= EF_NET_REFUSALS_LOGGED_PER_S * secs);
+
+    for (int i = 0; i < FLOOD; i++) close(fds[i]);
+    ef_net_stop(a.net);
+    uv_close((uv_handle_t *)&tick, NULL);
+    while (uv_run(&loop, UV_RUN_DEFAULT)) {}
+    assert_int_equal(uv_loop_close(&loop), 0);
+}
+
 int main(void)
 {
     ef_crypto_init();
@@ -395,6 +467,7 @@ int main(void)
         cmocka_unit_test(test_sess_bad_frames),
         cmocka_unit_test(test_sess_bad_auth),
         cmocka_unit_test(test_net_loopback),
+        cmocka_unit_test(test_net_conn_flood),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
