@@ -26,7 +26,7 @@ struct ef_api_replay {
 };
 
 /* One request: allocated when its URI arrives, freed when it completes. */
-typedef struct ef_api_req {
+struct ef_api_req {
     char target[EF_API_PATH_MAX + 1];   /* request target as sent, for signatures */
     bool target_too_long;
     bool started;
@@ -34,7 +34,7 @@ typedef struct ef_api_req {
     bool waited;                        /* counted in waits_unsent until completed */
     uint8_t *body;
     size_t body_len;
-} ef_api_req;
+};
 
 /* ---------------------------------------------------------------- helpers */
 
@@ -258,8 +258,12 @@ uint64_t ef_api_txs(ef_api *api, uint64_t *counted)
     return atomic_load(&api->txs_total);
 }
 
-static enum MHD_Result ef_api_status(ef_api *api, struct MHD_Connection *c)
+/* GET /status */
+static enum MHD_Result ef_api_status(ef_api *api, struct MHD_Connection *c, const char *rest,
+                                     ef_api_req *req)
 {
+    (void)rest;
+    (void)req;
     uint64_t counted;
     uint64_t txs = ef_api_txs(api, &counted);
     uint64_t version = api->be.status_version ? api->be.status_version(api->be.ctx) : 0;
@@ -312,7 +316,7 @@ static enum MHD_Result ef_api_block(ef_api *api, struct MHD_Connection *c, const
     return ef_api_get_json(api, c, rc, j, "block");
 }
 
-static enum MHD_Result ef_api_blocks(ef_api *api, struct MHD_Connection *c)
+static enum MHD_Result ef_api_block_list(ef_api *api, struct MHD_Connection *c)
 {
     const char *fs = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "from");
     const char *ts = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "to");
@@ -350,8 +354,22 @@ static enum MHD_Result ef_api_blocks(ef_api *api, struct MHD_Connection *c)
                              json_pack("{s:o, s:I}", "blocks", list, "height", (json_int_t)top));
 }
 
-static enum MHD_Result ef_api_tx(ef_api *api, struct MHD_Connection *c, const char *hs)
+/* GET /blocks?from=&to= and GET /blocks/{height}: one prefix route for both, so
+ * that another method on any path starting /blocks is 405 (and GET /blocksX 404). */
+static enum MHD_Result ef_api_blocks(ef_api *api, struct MHD_Connection *c, const char *rest,
+                                     ef_api_req *req)
 {
+    (void)req;
+    if (!*rest) return ef_api_block_list(api, c);
+    if (*rest == '/') return ef_api_block(api, c, rest + 1);
+    return ef_api_reply_err(api, c, 404, EF_ENOTFOUND, "no such endpoint");
+}
+
+/* GET /txs/{hash} */
+static enum MHD_Result ef_api_tx(ef_api *api, struct MHD_Connection *c, const char *hs,
+                                 ef_api_req *req)
+{
+    (void)req;
     ef_hash h;
     if (strlen(hs) != 2 * EF_HASH_SIZE || ef_unhex(h.b, EF_HASH_SIZE, hs))
         return ef_api_reply_err(api, c, 400, EF_EINVAL, "transaction hash must be 64 hex digits");
@@ -360,8 +378,11 @@ static enum MHD_Result ef_api_tx(ef_api *api, struct MHD_Connection *c, const ch
     return ef_api_get_json(api, c, rc, j, "transaction");
 }
 
-static enum MHD_Result ef_api_account(ef_api *api, struct MHD_Connection *c, const char *ks)
+/* GET /accounts/{key} */
+static enum MHD_Result ef_api_account(ef_api *api, struct MHD_Connection *c, const char *ks,
+                                      ef_api_req *req)
 {
+    (void)req;
     ef_pub pub;
     if (strlen(ks) != 2 * EF_PUB_SIZE || ef_unhex(pub.b, EF_PUB_SIZE, ks))
         return ef_api_reply_err(api, c, 400, EF_EINVAL, "account key must be 64 hex digits");
@@ -383,8 +404,11 @@ static enum MHD_Result ef_api_first_arg(void *cls, enum MHD_ValueKind kind, cons
     return MHD_NO;   /* the first one only */
 }
 
-static enum MHD_Result ef_api_state(ef_api *api, struct MHD_Connection *c, const char *rest)
+/* GET /state/{contract}/{path} */
+static enum MHD_Result ef_api_state(ef_api *api, struct MHD_Connection *c, const char *rest,
+                                    ef_api_req *req)
 {
+    (void)req;
     char contract[EF_API_PATH_MAX + 1];
     const char *slash = strchr(rest, '/');
     size_t n = slash ? (size_t)(slash - rest) : strlen(rest);
@@ -409,8 +433,10 @@ static enum MHD_Result ef_api_state(ef_api *api, struct MHD_Connection *c, const
 }
 
 /* POST /txs: decode the body, submit, and optionally wait for the commit. */
-static enum MHD_Result ef_api_post_tx(ef_api *api, struct MHD_Connection *c, ef_api_req *req)
+static enum MHD_Result ef_api_post_tx(ef_api *api, struct MHD_Connection *c, const char *rest,
+                                      ef_api_req *req)
 {
+    (void)rest;
     const char *ctype = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
     const char *wait = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "wait");
     const char *tms = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "timeout_ms");
@@ -553,46 +579,101 @@ static enum MHD_Result ef_api_static(ef_api *api, struct MHD_Connection *c, cons
     return ef_api_reply_err(api, c, 404, EF_ENOTFOUND, "no such file");
 }
 
-static enum MHD_Result ef_api_route(ef_api *api, struct MHD_Connection *c, const char *url,
-                                    const char *method, ef_api_req *req)
+/* GET / */
+static enum MHD_Result ef_api_index(ef_api *api, struct MHD_Connection *c, const char *rest,
+                                    ef_api_req *req)
 {
-    bool get = !strcmp(method, "GET"), post = !strcmp(method, "POST");
-    if (get && !strcmp(url, "/")) return ef_api_static(api, c, "index.html");
-    if (get && !strncmp(url, "/ui/", 4)) return ef_api_static(api, c, url + 4);
+    (void)rest;
+    (void)req;
+    return ef_api_static(api, c, "index.html");
+}
+
+/* GET /ui/{file} */
+static enum MHD_Result ef_api_ui(ef_api *api, struct MHD_Connection *c, const char *file,
+                                 ef_api_req *req)
+{
+    (void)req;
+    return ef_api_static(api, c, file);
+}
+
+enum {
+    EF_API_ROUTE_PREFIX = 1u << 0,   /* path is a prefix: the handler gets the rest of the URL */
+    EF_API_ROUTE_PUBLIC = 1u << 1,   /* the explorer's files: served without a signature on a
+                                      * private ledger, and to another method the path is
+                                      * unknown (404), not 405 */
+};
+
+typedef struct ef_api_route {
+    const char *method;
+    const char *path;                /* the whole path, or its start with EF_API_ROUTE_PREFIX */
+    ef_api_route_fn fn;              /* gets the URL after path ("" for a whole path) */
+    unsigned flags;                  /* EF_API_ROUTE_* */
+} ef_api_route;
+
+/* Every endpoint, once. A request is answered by the first entry that matches both
+ * its method and path; if some entry matches only the path, it is 405 with that
+ * entry's method in Allow; otherwise 404. On a private ledger the signature is
+ * checked first (ef_api_check_auth) unless the entry is EF_API_ROUTE_PUBLIC. */
+static const ef_api_route ef_api_routes[] = {
+    {"GET",  "/",          ef_api_index,       EF_API_ROUTE_PUBLIC},
+    {"GET",  "/ui/",       ef_api_ui,          EF_API_ROUTE_PUBLIC | EF_API_ROUTE_PREFIX},
+    {"GET",  "/status",    ef_api_status,      0},
+    {"GET",  "/blocks",    ef_api_blocks,      EF_API_ROUTE_PREFIX},
+    {"POST", "/txs",       ef_api_post_tx,     0},
+    {"GET",  "/txs/",      ef_api_tx,          EF_API_ROUTE_PREFIX},
+    {"GET",  "/state/",    ef_api_state,       EF_API_ROUTE_PREFIX},
+    {"GET",  "/accounts/", ef_api_account,     EF_API_ROUTE_PREFIX},
+    {"GET",  "/events",    ef_api_events,      0},
+    {"GET",  "/metrics",   ef_api_metrics_get, 0},
+};
+
+/* Whether url is route's path; *rest is what follows the path. */
+static bool ef_api_route_match(const ef_api_route *route, const char *url, const char **rest)
+{
+    size_t n = strlen(route->path);
+    bool match = route->flags & EF_API_ROUTE_PREFIX ? !strncmp(url, route->path, n)
+                                                    : !strcmp(url, route->path);
+    if (match) *rest = url + n;
+    return match;
+}
+
+/* 405 {"error":"method not allowed","code":"EINVAL"} with Allow: allow. */
+static enum MHD_Result ef_api_not_allowed(ef_api *api, struct MHD_Connection *c, const char *allow)
+{
+    char *text = strdup("{\"error\":\"method not allowed\",\"code\":\"EINVAL\"}");
+    if (!text) return MHD_NO;
+    struct MHD_Response *r = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
+    if (!r) { free(text); return MHD_NO; }
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+    MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
+    atomic_fetch_add(&api->rejected[-EF_EINVAL], 1);
+    return ef_api_queue(api, c, 405, r);
+}
+
+static enum MHD_Result ef_api_dispatch(ef_api *api, struct MHD_Connection *c, const char *url,
+                                       const char *method, ef_api_req *req)
+{
+    const ef_api_route *found = NULL, *other = NULL;   /* path and method / path only */
+    const char *rest = NULL;
+    for (size_t i = 0; i < EF_ARRAY_LEN(ef_api_routes) && !found; i++) {
+        const ef_api_route *route = &ef_api_routes[i];
+        const char *tail;
+        if (!ef_api_route_match(route, url, &tail)) continue;
+        if (!strcmp(route->method, method)) {
+            found = route;
+            rest = tail;
+        } else if (!other && !(route->flags & EF_API_ROUTE_PUBLIC)) {
+            other = route;
+        }
+    }
+    if (found && found->flags & EF_API_ROUTE_PUBLIC) return found->fn(api, c, rest, req);
     if (api->private_reads) {
         enum MHD_Result reply = MHD_NO;
         if (ef_api_check_auth(api, c, method, req, &reply)) return reply;
     }
-    if (!strcmp(url, "/txs")) {
-        if (post) return ef_api_post_tx(api, c, req);
-        goto not_allowed;
-    }
-    if (!get) {
-        if (!strcmp(url, "/status") || !strncmp(url, "/blocks", 7) || !strncmp(url, "/txs/", 5) ||
-            !strncmp(url, "/state/", 7) || !strncmp(url, "/accounts/", 10) ||
-            !strcmp(url, "/events") || !strcmp(url, "/metrics"))
-            goto not_allowed;
-        return ef_api_reply_err(api, c, 404, EF_ENOTFOUND, "no such endpoint");
-    }
-    if (!strcmp(url, "/status")) return ef_api_status(api, c);
-    if (!strcmp(url, "/blocks")) return ef_api_blocks(api, c);
-    if (!strncmp(url, "/blocks/", 8)) return ef_api_block(api, c, url + 8);
-    if (!strncmp(url, "/txs/", 5)) return ef_api_tx(api, c, url + 5);
-    if (!strncmp(url, "/state/", 7)) return ef_api_state(api, c, url + 7);
-    if (!strncmp(url, "/accounts/", 10)) return ef_api_account(api, c, url + 10);
-    if (!strcmp(url, "/events")) return ef_api_events(api, c);
-    if (!strcmp(url, "/metrics")) return ef_api_metrics_get(api, c);
+    if (found) return found->fn(api, c, rest, req);
+    if (other) return ef_api_not_allowed(api, c, other->method);
     return ef_api_reply_err(api, c, 404, EF_ENOTFOUND, "no such endpoint");
-not_allowed:;
-    struct MHD_Response *r = NULL;
-    char *text = strdup("{\"error\":\"method not allowed\",\"code\":\"EINVAL\"}");
-    if (!text) return MHD_NO;
-    r = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
-    if (!r) { free(text); return MHD_NO; }
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
-    MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, !strcmp(url, "/txs") ? "POST" : "GET");
-    atomic_fetch_add(&api->rejected[-EF_EINVAL], 1);
-    return ef_api_queue(api, c, 405, r);
 }
 
 static void *ef_api_uri_cb(void *cls, const char *uri, struct MHD_Connection *c)
@@ -667,7 +748,7 @@ static enum MHD_Result ef_api_handler(void *cls, struct MHD_Connection *c, const
     }
     if (req->body_too_big)
         return ef_api_reply_err(api, c, 413, EF_ETOOBIG, "body over %d bytes", EF_API_BODY_MAX);
-    return ef_api_route(api, c, url, method, req);
+    return ef_api_dispatch(api, c, url, method, req);
 }
 
 static void ef_api_mhd_log(void *cls, const char *fmt, va_list ap)

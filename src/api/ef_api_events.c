@@ -217,8 +217,11 @@ static void ef_sse_free(void *cls)
     free(s);
 }
 
-enum MHD_Result ef_api_events(ef_api *api, struct MHD_Connection *c)
+enum MHD_Result ef_api_events(ef_api *api, struct MHD_Connection *c, const char *rest,
+                              ef_api_req *req)
 {
+    (void)rest;
+    (void)req;
     const char *fs = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "from");
     const char *ls = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Last-Event-ID");
     const char *cs = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "contract");

@@ -16,6 +16,7 @@
 #define EF_API_POLL_MS 250          /* streams and waiters re-check the height this often */
 
 typedef struct ef_api_replay ef_api_replay;   /* a remembered request signature (ef_api.c) */
+typedef struct ef_api_req ef_api_req;         /* one request being received (ef_api.c) */
 
 struct ef_api {
     struct MHD_Daemon *mhd;
@@ -74,10 +75,17 @@ enum MHD_Result ef_api_reply_err(ef_api *api, struct MHD_Connection *c, unsigned
                                  int err, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
 
+/* An endpoint, as listed in ef_api.c's route table: rest is the URL after the
+ * route's path ("" unless the route is a prefix), req the request with its body. */
+typedef enum MHD_Result (*ef_api_route_fn)(ef_api *api, struct MHD_Connection *c,
+                                           const char *rest, ef_api_req *req);
+
 /* GET /events: the server-sent event stream (ef_api_events.c). */
-enum MHD_Result ef_api_events(ef_api *api, struct MHD_Connection *c);
+enum MHD_Result ef_api_events(ef_api *api, struct MHD_Connection *c, const char *rest,
+                              ef_api_req *req);
 
 /* GET /metrics: Prometheus text format (ef_api_metrics.c). */
-enum MHD_Result ef_api_metrics_get(ef_api *api, struct MHD_Connection *c);
+enum MHD_Result ef_api_metrics_get(ef_api *api, struct MHD_Connection *c, const char *rest,
+                                   ef_api_req *req);
 
 #endif

@@ -59,8 +59,11 @@ static void ef_metric(ef_text *t, const char *name, const char *type, const char
                    (unsigned long long)v);
 }
 
-enum MHD_Result ef_api_metrics_get(ef_api *api, struct MHD_Connection *c)
+enum MHD_Result ef_api_metrics_get(ef_api *api, struct MHD_Connection *c, const char *rest,
+                                   ef_api_req *req)
 {
+    (void)rest;
+    (void)req;
     ef_api_metrics m;
     memset(&m, 0, sizeof m);
     m.height = api->be.height(api->be.ctx);
