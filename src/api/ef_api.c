@@ -1,84 +1,32 @@
 /* ef_api.c: the HTTP API server on libmicrohttpd: routing, limits, errors, signed
- * reads, commit waits, the event stream and Prometheus metrics. */
-#include "api/ef_api.h"
+ * reads, commit waits and the chain's JSON endpoints (the event stream is in
+ * ef_api_events.c, the Prometheus metrics in ef_api_metrics.c). */
+#include "api/ef_api_int.h"
 
 #include <errno.h>
-#include <microhttpd.h>
 #include <netdb.h>
 #include <netinet/in.h>
-#include <poll.h>
-#include <pthread.h>
 #include <stdarg.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
-#include <unistd.h>
 
-#include "api/ef_explorer.h"
 #include "base/ef_codec.h"
 #include "base/ef_log.h"
 
-#define EF_API_LOG "api"
-#define EF_API_POLL_MS 250          /* streams and waiters re-check the height this often */
-#define EF_API_SSE_BLOCK 16384      /* bytes libmicrohttpd asks of a stream at a time */
 #define EF_API_REPLAY_KEY 16        /* signature bytes remembered per entry */
 #define EF_API_STACK_SIZE (1u << 20) /* per connection thread; jansson nests up to 2048 deep */
 #define EF_API_STOP_GRACE_MS 500L    /* waiters and streams get this long to finish on stop */
 
-const double ef_api_lat_bounds_ms[EF_API_LAT_BUCKETS - 1] = {
-    1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000,
-};
-
-int ef_api_lat_bucket(double ms)
-{
-    for (int i = 0; i < EF_API_LAT_BUCKETS - 1; i++)
-        if (ms <= ef_api_lat_bounds_ms[i]) return i;
-    return EF_API_LAT_BUCKETS - 1;
-}
-
-typedef struct ef_api_replay {
+struct ef_api_replay {
     uint8_t sig[EF_API_REPLAY_KEY];
     uint64_t expire_ms;
-} ef_api_replay;
-
-struct ef_api {
-    struct MHD_Daemon *mhd;
-    ef_api_backend be;
-    bool private_reads;
-    char domain[64];              /* "" = any registered account */
-    unsigned wait_ms_max;
-    uint16_t port;
-    struct MHD_Response *assets[EF_EXPLORER_ASSETS_MAX];
-
-    pthread_mutex_t mu;           /* guards the fields from here to status_txs */
-    pthread_cond_t cond;          /* broadcast on commit and on stop */
-    uint64_t height;              /* highest committed height seen */
-    bool stopping;
-    unsigned sse_open;
-    unsigned waits_open;
-    unsigned waits_unsent;        /* wait requests whose answer is not yet sent */
-    ef_api_replay *replay;        /* EF_API_REPLAY_MAX entries */
-    size_t replay_len;
-    char *status_text;            /* last /status answer ... */
-    size_t status_len;
-    uint64_t status_version;      /* ... for this backend version ... */
-    uint64_t status_txs;          /* ... and this txs_total */
-
-    /* the counter thread's own fields, and atomics */
-    pthread_t counter;            /* counts committed transactions (txs_total) */
-    bool counter_started;
-    atomic_uint_fast64_t txs_total;       /* transactions in blocks 1..txs_counted */
-    atomic_uint_fast64_t txs_counted;
-
-    atomic_uint_fast64_t http_status[6];        /* requests by status class: [1]=1xx ... [5]=5xx */
-    atomic_uint_fast64_t rejected[EF_ERR_COUNT_]; /* requests refused, by error code */
 };
 
 /* One request: allocated when its URI arrives, freed when it completes. */
-typedef struct ef_api_req {
+struct ef_api_req {
     char target[EF_API_PATH_MAX + 1];   /* request target as sent, for signatures */
     bool target_too_long;
     bool started;
@@ -86,7 +34,7 @@ typedef struct ef_api_req {
     bool waited;                        /* counted in waits_unsent until completed */
     uint8_t *body;
     size_t body_len;
-} ef_api_req;
+};
 
 /* ---------------------------------------------------------------- helpers */
 
@@ -107,10 +55,9 @@ unsigned ef_api_http_status(int err)
     }
 }
 
-static uint64_t ef_api_now_ms(void) { return ef_now_mono_us() / 1000; }
+uint64_t ef_api_now_ms(void) { return ef_now_mono_us() / 1000; }
 
-/* Strict decimal u64: digits only, no sign, no overflow, at most 20 digits. */
-static bool ef_api_parse_u64(const char *s, uint64_t *out)
+bool ef_api_parse_u64(const char *s, uint64_t *out)
 {
     if (!s || !*s || strlen(s) > 20) return false;
     uint64_t v = 0;
@@ -130,8 +77,8 @@ static void ef_api_count(ef_api *api, unsigned status)
     if (cls >= 1 && cls <= 5) atomic_fetch_add(&api->http_status[cls], 1);
 }
 
-static enum MHD_Result ef_api_queue(ef_api *api, struct MHD_Connection *c, unsigned status,
-                                    struct MHD_Response *r)
+enum MHD_Result ef_api_queue(ef_api *api, struct MHD_Connection *c, unsigned status,
+                             struct MHD_Response *r)
 {
     if (!r) return MHD_NO;
     ef_api_count(api, status);
@@ -140,9 +87,8 @@ static enum MHD_Result ef_api_queue(ef_api *api, struct MHD_Connection *c, unsig
     return ok;
 }
 
-/* Replies with text that the response takes ownership of (freed with free()). */
-static enum MHD_Result ef_api_reply_owned(ef_api *api, struct MHD_Connection *c, unsigned status,
-                                          const char *ctype, char *body, size_t len)
+enum MHD_Result ef_api_reply_owned(ef_api *api, struct MHD_Connection *c, unsigned status,
+                                   const char *ctype, char *body, size_t len)
 {
     struct MHD_Response *r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
     if (!r) {
@@ -164,13 +110,8 @@ static enum MHD_Result ef_api_reply_json(ef_api *api, struct MHD_Connection *c, 
     return ef_api_reply_owned(api, c, status, "application/json", text, strlen(text));
 }
 
-/* Replies {"error": text, "code": ef_errname(err)} with the status for err (or the
- * given status if not 0). */
-static enum MHD_Result ef_api_reply_err(ef_api *api, struct MHD_Connection *c, unsigned status,
-                                        int err, const char *fmt, ...)
-    __attribute__((format(printf, 5, 6)));
-static enum MHD_Result ef_api_reply_err(ef_api *api, struct MHD_Connection *c, unsigned status,
-                                        int err, const char *fmt, ...)
+enum MHD_Result ef_api_reply_err(ef_api *api, struct MHD_Connection *c, unsigned status,
+                                 int err, const char *fmt, ...)
 {
     char text[256];
     va_list ap;
@@ -310,16 +251,19 @@ static enum MHD_Result ef_api_get_json(ef_api *api, struct MHD_Connection *c, in
     return ef_api_reply_json(api, c, 200, j);
 }
 
-/* Transactions committed in blocks 1..*counted: the backend's count, or ours. */
-static uint64_t ef_api_txs(ef_api *api, uint64_t *counted)
+uint64_t ef_api_txs(ef_api *api, uint64_t *counted)
 {
     if (api->be.txs_total) return api->be.txs_total(api->be.ctx, counted);
     *counted = atomic_load(&api->txs_counted);
     return atomic_load(&api->txs_total);
 }
 
-static enum MHD_Result ef_api_status(ef_api *api, struct MHD_Connection *c)
+/* GET /status */
+static enum MHD_Result ef_api_status(ef_api *api, struct MHD_Connection *c, const char *rest,
+                                     ef_api_req *req)
 {
+    (void)rest;
+    (void)req;
     uint64_t counted;
     uint64_t txs = ef_api_txs(api, &counted);
     uint64_t version = api->be.status_version ? api->be.status_version(api->be.ctx) : 0;
@@ -372,7 +316,7 @@ static enum MHD_Result ef_api_block(ef_api *api, struct MHD_Connection *c, const
     return ef_api_get_json(api, c, rc, j, "block");
 }
 
-static enum MHD_Result ef_api_blocks(ef_api *api, struct MHD_Connection *c)
+static enum MHD_Result ef_api_block_list(ef_api *api, struct MHD_Connection *c)
 {
     const char *fs = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "from");
     const char *ts = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "to");
@@ -410,8 +354,22 @@ static enum MHD_Result ef_api_blocks(ef_api *api, struct MHD_Connection *c)
                              json_pack("{s:o, s:I}", "blocks", list, "height", (json_int_t)top));
 }
 
-static enum MHD_Result ef_api_tx(ef_api *api, struct MHD_Connection *c, const char *hs)
+/* GET /blocks?from=&to= and GET /blocks/{height}: one prefix route for both, so
+ * that another method on any path starting /blocks is 405 (and GET /blocksX 404). */
+static enum MHD_Result ef_api_blocks(ef_api *api, struct MHD_Connection *c, const char *rest,
+                                     ef_api_req *req)
 {
+    (void)req;
+    if (!*rest) return ef_api_block_list(api, c);
+    if (*rest == '/') return ef_api_block(api, c, rest + 1);
+    return ef_api_reply_err(api, c, 404, EF_ENOTFOUND, "no such endpoint");
+}
+
+/* GET /txs/{hash} */
+static enum MHD_Result ef_api_tx(ef_api *api, struct MHD_Connection *c, const char *hs,
+                                 ef_api_req *req)
+{
+    (void)req;
     ef_hash h;
     if (strlen(hs) != 2 * EF_HASH_SIZE || ef_unhex(h.b, EF_HASH_SIZE, hs))
         return ef_api_reply_err(api, c, 400, EF_EINVAL, "transaction hash must be 64 hex digits");
@@ -420,8 +378,11 @@ static enum MHD_Result ef_api_tx(ef_api *api, struct MHD_Connection *c, const ch
     return ef_api_get_json(api, c, rc, j, "transaction");
 }
 
-static enum MHD_Result ef_api_account(ef_api *api, struct MHD_Connection *c, const char *ks)
+/* GET /accounts/{key} */
+static enum MHD_Result ef_api_account(ef_api *api, struct MHD_Connection *c, const char *ks,
+                                      ef_api_req *req)
 {
+    (void)req;
     ef_pub pub;
     if (strlen(ks) != 2 * EF_PUB_SIZE || ef_unhex(pub.b, EF_PUB_SIZE, ks))
         return ef_api_reply_err(api, c, 400, EF_EINVAL, "account key must be 64 hex digits");
@@ -443,8 +404,11 @@ static enum MHD_Result ef_api_first_arg(void *cls, enum MHD_ValueKind kind, cons
     return MHD_NO;   /* the first one only */
 }
 
-static enum MHD_Result ef_api_state(ef_api *api, struct MHD_Connection *c, const char *rest)
+/* GET /state/{contract}/{path} */
+static enum MHD_Result ef_api_state(ef_api *api, struct MHD_Connection *c, const char *rest,
+                                    ef_api_req *req)
 {
+    (void)req;
     char contract[EF_API_PATH_MAX + 1];
     const char *slash = strchr(rest, '/');
     size_t n = slash ? (size_t)(slash - rest) : strlen(rest);
@@ -469,8 +433,10 @@ static enum MHD_Result ef_api_state(ef_api *api, struct MHD_Connection *c, const
 }
 
 /* POST /txs: decode the body, submit, and optionally wait for the commit. */
-static enum MHD_Result ef_api_post_tx(ef_api *api, struct MHD_Connection *c, ef_api_req *req)
+static enum MHD_Result ef_api_post_tx(ef_api *api, struct MHD_Connection *c, const char *rest,
+                                      ef_api_req *req)
 {
+    (void)rest;
     const char *ctype = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
     const char *wait = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "wait");
     const char *tms = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "timeout_ms");
@@ -601,395 +567,6 @@ done:
     return out;
 }
 
-/* ------------------------------------------------------------ event stream */
-
-typedef struct ef_sse {
-    ef_api *api;
-    int fd;                                /* the client's socket, to notice it leaving */
-    uint64_t next;                         /* next height to send */
-    bool want_blocks, want_events;
-    char contract[32];                     /* "" = any */
-    size_t names_len;                      /* 0 = any */
-    char names[EF_API_FILTER_MAX][48];
-    char *buf;                             /* pending bytes */
-    size_t len, off, cap;
-    uint64_t last_write_ms;
-} ef_sse;
-
-static int ef_sse_append(ef_sse *s, const char *text, size_t n)
-{
-    if (s->len + n > s->cap) {
-        size_t cap = s->cap ? s->cap : 4096;
-        while (cap < s->len + n) cap *= 2;
-        char *nb = realloc(s->buf, cap);
-        if (!nb) return EF_ENOMEM;
-        s->buf = nb;
-        s->cap = cap;
-    }
-    memcpy(s->buf + s->len, text, n);
-    s->len += n;
-    return 0;
-}
-
-/* Appends one message "event: type\n[id: id\n]data: json\n\n" (steals j). */
-static int ef_sse_message(ef_sse *s, const char *type, uint64_t id, bool with_id, json_t *j)
-{
-    char head[96];
-    int rc = 0;
-    char *data = j ? json_dumps(j, JSON_COMPACT) : NULL;
-    json_decref(j);
-    if (j && !data) return EF_ENOMEM;
-    if (type) {
-        int n = snprintf(head, sizeof head, "event: %s\n", type);
-        rc = rc ? rc : ef_sse_append(s, head, (size_t)n);
-    }
-    if (with_id) {
-        int n = snprintf(head, sizeof head, "id: %llu\n", (unsigned long long)id);
-        rc = rc ? rc : ef_sse_append(s, head, (size_t)n);
-    }
-    if (data) {
-        rc = rc ? rc : ef_sse_append(s, "data: ", 6);
-        rc = rc ? rc : ef_sse_append(s, data, strlen(data));
-        rc = rc ? rc : ef_sse_append(s, "\n", 1);
-    }
-    rc = rc ? rc : ef_sse_append(s, "\n", 1);
-    free(data);
-    return rc;
-}
-
-static bool ef_sse_name_match(const ef_sse *s, const char *name)
-{
-    if (s->names_len == 0) return true;
-    for (size_t i = 0; i < s->names_len; i++)
-        if (!strcmp(s->names[i], name)) return true;
-    return false;
-}
-
-/* Queues every message for block h; the last carries "id: h". */
-static int ef_sse_block(ef_sse *s, uint64_t h)
-{
-    ef_api *api = s->api;
-    json_t *b = NULL;
-    int rc = api->be.block(api->be.ctx, h, s->want_events, &b);   /* summaries need no txs */
-    if (rc) return rc;
-    json_t *out[1 + 256];       /* pending messages; flushed when full */
-    const char *types[1 + 256];
-    size_t n = 0;
-    json_t *txs = json_object_get(b, "txs");
-    if (s->want_blocks) {
-        json_t *sum = json_pack("{s:I, s:O?, s:O?, s:O?, s:I}", "height", (json_int_t)h,
-                                "hash", json_object_get(b, "hash"), "time_ms", json_object_get(b, "time_ms"),
-                                "proposer", json_object_get(b, "proposer"), "txs",
-                                (json_int_t)(json_is_array(txs) ? json_array_size(txs) : (size_t)json_integer_value(txs)));
-        if (!sum) { rc = EF_ENOMEM; goto out; }
-        types[n] = "block";
-        out[n++] = sum;
-    }
-    size_t i;
-    json_t *tx;
-    json_array_foreach(txs, i, tx) {
-        if (!s->want_events) break;
-        const char *contract = json_string_value(json_object_get(tx, "contract"));
-        if (!contract) continue;
-        if (s->contract[0] && strcmp(s->contract, contract)) continue;
-        size_t k;
-        json_t *ev;
-        json_array_foreach(json_object_get(tx, "events"), k, ev) {
-            const char *name = json_string_value(json_object_get(ev, "name"));
-            if (!name || !ef_sse_name_match(s, name)) continue;
-            json_t *m = json_pack("{s:I, s:O?, s:I, s:s, s:s, s:O?}", "height", (json_int_t)h,
-                                  "tx", json_object_get(tx, "hash"), "index", (json_int_t)i,
-                                  "contract", contract, "name", name,
-                                  "data", json_object_get(ev, "data"));
-            if (!m) { rc = EF_ENOMEM; goto out; }
-            if (n == EF_ARRAY_LEN(out)) {     /* flush all but the last kept message */
-                for (size_t q = 0; q + 1 < n; q++) {
-                    rc = ef_sse_message(s, types[q], 0, false, out[q]);
-                    out[q] = NULL;
-                    if (rc) { json_decref(m); goto out; }
-                }
-                out[0] = out[n - 1];
-                types[0] = types[n - 1];
-                n = 1;
-            }
-            types[n] = "event";
-            out[n++] = m;
-        }
-    }
-    for (size_t q = 0; q < n; q++) {
-        rc = ef_sse_message(s, types[q], h, q + 1 == n, out[q]);
-        out[q] = NULL;
-        if (rc) goto out;
-    }
-    if (n == 0) rc = ef_sse_message(s, NULL, h, true, NULL);   /* id only */
-out:
-    for (size_t q = 0; q < n; q++) json_decref(out[q]);
-    json_decref(b);
-    return rc;
-}
-
-/* true if the client closed its end (while the stream waits for blocks, MHD
- * would only notice at the next write, up to a keepalive later). */
-static bool ef_sse_peer_gone(const ef_sse *s)
-{
-    if (s->fd < 0) return false;
-    struct pollfd p = {.fd = s->fd, .events = POLLIN | POLLRDHUP};
-    if (poll(&p, 1, 0) <= 0) return false;
-    if (p.revents & (POLLHUP | POLLRDHUP | POLLERR)) return true;
-    char c;
-    return (p.revents & POLLIN) && recv(s->fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
-}
-
-static ssize_t ef_sse_read(void *cls, uint64_t pos, char *dst, size_t max)
-{
-    (void)pos;
-    ef_sse *s = cls;
-    ef_api *api = s->api;
-    while (s->off == s->len) {
-        s->off = s->len = 0;
-        pthread_mutex_lock(&api->mu);
-        bool stopping = api->stopping;
-        uint64_t known = api->height;
-        pthread_mutex_unlock(&api->mu);
-        if (stopping) return MHD_CONTENT_READER_END_OF_STREAM;
-        uint64_t top = api->be.height(api->be.ctx);
-        if (top < known) top = known;
-        if (s->next <= top) {
-            int rc = ef_sse_block(s, s->next);
-            if (rc == EF_ENOTFOUND && s->next < top) {
-                s->next++;     /* a height the store no longer holds: skip it */
-                continue;
-            }
-            if (rc == EF_ENOTFOUND) goto nap;
-            if (rc) {
-                EF_LOGW(EF_API_LOG, "event stream: block %llu: %s", (unsigned long long)s->next,
-                        ef_strerror(rc));
-                return MHD_CONTENT_READER_END_WITH_ERROR;
-            }
-            s->next++;
-            s->last_write_ms = ef_api_now_ms();
-            continue;
-        }
-    nap:;
-        if (ef_sse_peer_gone(s)) return MHD_CONTENT_READER_END_WITH_ERROR;
-        uint64_t now = ef_api_now_ms();
-        if (now - s->last_write_ms >= EF_API_SSE_KEEPALIVE_MS) {
-            if (ef_sse_append(s, ": keepalive\n\n", 13)) return MHD_CONTENT_READER_END_WITH_ERROR;
-            s->last_write_ms = now;
-            break;
-        }
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_nsec += EF_API_POLL_MS * 1000000L;
-        if (ts.tv_nsec >= 1000000000L) { ts.tv_sec++; ts.tv_nsec -= 1000000000L; }
-        pthread_mutex_lock(&api->mu);
-        while (!api->stopping && api->height < s->next) {
-            if (pthread_cond_timedwait(&api->cond, &api->mu, &ts) == ETIMEDOUT) break;
-        }
-        pthread_mutex_unlock(&api->mu);
-    }
-    size_t n = EF_MIN(max, s->len - s->off);
-    memcpy(dst, s->buf + s->off, n);
-    s->off += n;
-    return (ssize_t)n;
-}
-
-static void ef_sse_free(void *cls)
-{
-    ef_sse *s = cls;
-    pthread_mutex_lock(&s->api->mu);
-    s->api->sse_open--;
-    pthread_cond_broadcast(&s->api->cond);        /* ef_api_stop may be waiting */
-    pthread_mutex_unlock(&s->api->mu);
-    free(s->buf);
-    free(s);
-}
-
-static enum MHD_Result ef_api_events(ef_api *api, struct MHD_Connection *c)
-{
-    const char *fs = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "from");
-    const char *ls = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Last-Event-ID");
-    const char *cs = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "contract");
-    const char *es = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "event");
-    const char *ks = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "kind");
-    ef_sse *s = calloc(1, sizeof *s);
-    if (!s) return ef_api_reply_err(api, c, 503, EF_ENOMEM, "out of memory");
-    s->api = api;
-    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
-    s->fd = ci ? ci->connect_fd : -1;
-    s->want_blocks = s->want_events = true;
-    if (ks && !strcmp(ks, "block")) s->want_events = false;
-    else if (ks && !strcmp(ks, "event")) s->want_blocks = false;
-    else if (ks && strcmp(ks, "all")) goto bad_kind;
-    uint64_t v;
-    if (ls && *ls) {
-        if (!ef_api_parse_u64(ls, &v) || v == UINT64_MAX) goto bad_from;
-        s->next = v + 1;
-    } else if (fs) {
-        if (!ef_api_parse_u64(fs, &v)) goto bad_from;
-        s->next = v;
-    } else {
-        s->next = api->be.height(api->be.ctx) + 1;
-    }
-    if (cs) {
-        if (strlen(cs) >= sizeof s->contract) goto bad_filter;
-        strcpy(s->contract, cs);
-    }
-    if (es) {
-        const char *p = es;
-        while (*p) {
-            const char *e = strchr(p, ',');
-            size_t n = e ? (size_t)(e - p) : strlen(p);
-            if (n == 0 || n >= sizeof s->names[0] || s->names_len == EF_API_FILTER_MAX) goto bad_filter;
-            memcpy(s->names[s->names_len], p, n);
-            s->names[s->names_len++][n] = 0;
-            p += n;
-            if (*p == ',') p++;
-        }
-    }
-    pthread_mutex_lock(&api->mu);
-    bool full = api->sse_open >= EF_API_SSE_MAX;
-    if (!full) api->sse_open++;
-    pthread_mutex_unlock(&api->mu);
-    if (full) {
-        free(s);
-        return ef_api_reply_err(api, c, 503, EF_EFULL, "too many event streams open");
-    }
-    s->last_write_ms = 0;     /* send a first keepalive at once if nothing is due */
-    struct MHD_Response *r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, EF_API_SSE_BLOCK,
-                                                               ef_sse_read, s, ef_sse_free);
-    if (!r) {
-        ef_sse_free(s);
-        return MHD_NO;
-    }
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/event-stream");
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-    MHD_add_response_header(r, "X-Accel-Buffering", "no");
-    return ef_api_queue(api, c, 200, r);
-bad_kind:
-    free(s);
-    return ef_api_reply_err(api, c, 400, EF_EINVAL, "kind must be all, block or event");
-bad_from:
-    free(s);
-    return ef_api_reply_err(api, c, 400, EF_EINVAL, "from / Last-Event-ID must be a height");
-bad_filter:
-    free(s);
-    return ef_api_reply_err(api, c, 400, EF_EINVAL, "bad contract or event filter");
-}
-
-/* ----------------------------------------------------------------- metrics */
-
-typedef struct ef_text {
-    char *p;
-    size_t len, cap;
-    int err;
-} ef_text;
-
-static void ef_text_printf(ef_text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void ef_text_printf(ef_text *t, const char *fmt, ...)
-{
-    if (t->err) return;
-    for (;;) {
-        va_list ap;
-        va_start(ap, fmt);
-        int n = vsnprintf(t->p + t->len, t->cap - t->len, fmt, ap);
-        va_end(ap);
-        if (n < 0) { t->err = EF_EINVAL; return; }
-        if ((size_t)n < t->cap - t->len) { t->len += (size_t)n; return; }
-        size_t cap = t->cap * 2 + (size_t)n;
-        char *np = realloc(t->p, cap);
-        if (!np) { t->err = EF_ENOMEM; return; }
-        t->p = np;
-        t->cap = cap;
-    }
-}
-
-static uint64_t ef_api_rss_bytes(void)
-{
-    FILE *f = fopen("/proc/self/statm", "r");
-    unsigned long long size = 0, res = 0;
-    if (!f) return 0;
-    if (fscanf(f, "%llu %llu", &size, &res) != 2) res = 0;
-    fclose(f);
-    return (uint64_t)res * (uint64_t)sysconf(_SC_PAGESIZE);
-}
-
-static void ef_metric(ef_text *t, const char *name, const char *type, const char *help, uint64_t v)
-{
-    ef_text_printf(t, "# HELP %s %s\n# TYPE %s %s\n%s %llu\n", name, help, name, type, name,
-                   (unsigned long long)v);
-}
-
-static enum MHD_Result ef_api_metrics_get(ef_api *api, struct MHD_Connection *c)
-{
-    ef_api_metrics m;
-    memset(&m, 0, sizeof m);
-    m.height = api->be.height(api->be.ctx);
-    uint64_t counted;
-    m.txs_committed = ef_api_txs(api, &counted);
-    if (api->be.metrics) {
-        int rc = api->be.metrics(api->be.ctx, &m);
-        if (rc) return ef_api_reply_err(api, c, 0, rc, "metrics: %s", ef_strerror(rc));
-    }
-    ef_text t = {.p = malloc(4096), .cap = 4096};
-    if (!t.p) return MHD_NO;
-    ef_metric(&t, "edgefed_height", "gauge", "Last committed block height.", m.height);
-    ef_metric(&t, "edgefed_round", "gauge", "Consensus round at the current height.", m.round);
-    ef_metric(&t, "edgefed_txs_committed_total", "counter", "Transactions committed since genesis.",
-              m.txs_committed);
-    ef_metric(&t, "edgefed_blocks_committed_total", "counter",
-              "Blocks committed since this process started.", m.blocks_committed);
-    ef_metric(&t, "edgefed_mempool_txs", "gauge", "Transactions waiting in the mempool.", m.mempool_txs);
-    ef_metric(&t, "edgefed_mempool_bytes", "gauge", "Bytes of transactions in the mempool.",
-              m.mempool_bytes);
-    ef_metric(&t, "edgefed_peers", "gauge", "Connected, authenticated peers.", m.peers);
-    ef_text_printf(&t, "# HELP edgefed_commit_latency_seconds Time from admission to commit.\n"
-                       "# TYPE edgefed_commit_latency_seconds histogram\n");
-    uint64_t cum = 0;
-    for (int i = 0; i < EF_API_LAT_BUCKETS; i++) {
-        cum += m.lat_counts[i];
-        if (i < EF_API_LAT_BUCKETS - 1)
-            ef_text_printf(&t, "edgefed_commit_latency_seconds_bucket{le=\"%g\"} %llu\n",
-                           ef_api_lat_bounds_ms[i] / 1000.0, (unsigned long long)cum);
-        else
-            ef_text_printf(&t, "edgefed_commit_latency_seconds_bucket{le=\"+Inf\"} %llu\n",
-                           (unsigned long long)cum);
-    }
-    ef_text_printf(&t, "edgefed_commit_latency_seconds_sum %.6f\nedgefed_commit_latency_seconds_count %llu\n",
-                   m.lat_sum_ms / 1000.0, (unsigned long long)m.lat_count);
-    ef_text_printf(&t, "# HELP edgefed_rejected_total Messages and transactions the node rejected, by reason.\n"
-                       "# TYPE edgefed_rejected_total counter\n");
-    for (size_t i = 0; i < m.rejected_len && i < EF_API_REJECT_MAX; i++) {
-        m.rejected[i].reason[EF_API_REASON_MAX - 1] = 0;
-        ef_text_printf(&t, "edgefed_rejected_total{reason=\"%s\"} %llu\n", m.rejected[i].reason,
-                       (unsigned long long)m.rejected[i].count);
-    }
-    ef_text_printf(&t, "# HELP edgefed_http_requests_total HTTP requests answered, by status class.\n"
-                       "# TYPE edgefed_http_requests_total counter\n");
-    for (int k = 1; k <= 5; k++)
-        ef_text_printf(&t, "edgefed_http_requests_total{code=\"%dxx\"} %llu\n", k,
-                       (unsigned long long)atomic_load(&api->http_status[k]));
-    ef_text_printf(&t, "# HELP edgefed_http_rejected_total HTTP requests refused, by error code.\n"
-                       "# TYPE edgefed_http_rejected_total counter\n");
-    for (int k = 1; k < EF_ERR_COUNT_; k++) {
-        uint64_t v = atomic_load(&api->rejected[k]);
-        if (v) ef_text_printf(&t, "edgefed_http_rejected_total{code=\"%s\"} %llu\n", ef_errname(-k),
-                              (unsigned long long)v);
-    }
-    pthread_mutex_lock(&api->mu);
-    unsigned sse = api->sse_open, waits = api->waits_open;
-    pthread_mutex_unlock(&api->mu);
-    ef_metric(&t, "edgefed_http_event_streams", "gauge", "Open /events streams.", sse);
-    ef_metric(&t, "edgefed_http_commit_waits", "gauge", "Requests waiting for a commit.", waits);
-    ef_metric(&t, "edgefed_process_resident_memory_bytes", "gauge", "Resident set size of the node.",
-              ef_api_rss_bytes());
-    if (t.err) {
-        free(t.p);
-        return MHD_NO;
-    }
-    return ef_api_reply_owned(api, c, 200, "text/plain; version=0.0.4", t.p, t.len);
-}
-
 /* --------------------------------------------------------------- dispatch */
 
 static enum MHD_Result ef_api_static(ef_api *api, struct MHD_Connection *c, const char *name)
@@ -1002,46 +579,101 @@ static enum MHD_Result ef_api_static(ef_api *api, struct MHD_Connection *c, cons
     return ef_api_reply_err(api, c, 404, EF_ENOTFOUND, "no such file");
 }
 
-static enum MHD_Result ef_api_route(ef_api *api, struct MHD_Connection *c, const char *url,
-                                    const char *method, ef_api_req *req)
+/* GET / */
+static enum MHD_Result ef_api_index(ef_api *api, struct MHD_Connection *c, const char *rest,
+                                    ef_api_req *req)
 {
-    bool get = !strcmp(method, "GET"), post = !strcmp(method, "POST");
-    if (get && !strcmp(url, "/")) return ef_api_static(api, c, "index.html");
-    if (get && !strncmp(url, "/ui/", 4)) return ef_api_static(api, c, url + 4);
+    (void)rest;
+    (void)req;
+    return ef_api_static(api, c, "index.html");
+}
+
+/* GET /ui/{file} */
+static enum MHD_Result ef_api_ui(ef_api *api, struct MHD_Connection *c, const char *file,
+                                 ef_api_req *req)
+{
+    (void)req;
+    return ef_api_static(api, c, file);
+}
+
+enum {
+    EF_API_ROUTE_PREFIX = 1u << 0,   /* path is a prefix: the handler gets the rest of the URL */
+    EF_API_ROUTE_PUBLIC = 1u << 1,   /* the explorer's files: served without a signature on a
+                                      * private ledger, and to another method the path is
+                                      * unknown (404), not 405 */
+};
+
+typedef struct ef_api_route {
+    const char *method;
+    const char *path;                /* the whole path, or its start with EF_API_ROUTE_PREFIX */
+    ef_api_route_fn fn;              /* gets the URL after path ("" for a whole path) */
+    unsigned flags;                  /* EF_API_ROUTE_* */
+} ef_api_route;
+
+/* Every endpoint, once. A request is answered by the first entry that matches both
+ * its method and path; if some entry matches only the path, it is 405 with that
+ * entry's method in Allow; otherwise 404. On a private ledger the signature is
+ * checked first (ef_api_check_auth) unless the entry is EF_API_ROUTE_PUBLIC. */
+static const ef_api_route ef_api_routes[] = {
+    {"GET",  "/",          ef_api_index,       EF_API_ROUTE_PUBLIC},
+    {"GET",  "/ui/",       ef_api_ui,          EF_API_ROUTE_PUBLIC | EF_API_ROUTE_PREFIX},
+    {"GET",  "/status",    ef_api_status,      0},
+    {"GET",  "/blocks",    ef_api_blocks,      EF_API_ROUTE_PREFIX},
+    {"POST", "/txs",       ef_api_post_tx,     0},
+    {"GET",  "/txs/",      ef_api_tx,          EF_API_ROUTE_PREFIX},
+    {"GET",  "/state/",    ef_api_state,       EF_API_ROUTE_PREFIX},
+    {"GET",  "/accounts/", ef_api_account,     EF_API_ROUTE_PREFIX},
+    {"GET",  "/events",    ef_api_events,      0},
+    {"GET",  "/metrics",   ef_api_metrics_get, 0},
+};
+
+/* Whether url is route's path; *rest is what follows the path. */
+static bool ef_api_route_match(const ef_api_route *route, const char *url, const char **rest)
+{
+    size_t n = strlen(route->path);
+    bool match = route->flags & EF_API_ROUTE_PREFIX ? !strncmp(url, route->path, n)
+                                                    : !strcmp(url, route->path);
+    if (match) *rest = url + n;
+    return match;
+}
+
+/* 405 {"error":"method not allowed","code":"EINVAL"} with Allow: allow. */
+static enum MHD_Result ef_api_not_allowed(ef_api *api, struct MHD_Connection *c, const char *allow)
+{
+    char *text = strdup("{\"error\":\"method not allowed\",\"code\":\"EINVAL\"}");
+    if (!text) return MHD_NO;
+    struct MHD_Response *r = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
+    if (!r) { free(text); return MHD_NO; }
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+    MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
+    atomic_fetch_add(&api->rejected[-EF_EINVAL], 1);
+    return ef_api_queue(api, c, 405, r);
+}
+
+static enum MHD_Result ef_api_dispatch(ef_api *api, struct MHD_Connection *c, const char *url,
+                                       const char *method, ef_api_req *req)
+{
+    const ef_api_route *found = NULL, *other = NULL;   /* path and method / path only */
+    const char *rest = NULL;
+    for (size_t i = 0; i < EF_ARRAY_LEN(ef_api_routes) && !found; i++) {
+        const ef_api_route *route = &ef_api_routes[i];
+        const char *tail;
+        if (!ef_api_route_match(route, url, &tail)) continue;
+        if (!strcmp(route->method, method)) {
+            found = route;
+            rest = tail;
+        } else if (!other && !(route->flags & EF_API_ROUTE_PUBLIC)) {
+            other = route;
+        }
+    }
+    if (found && found->flags & EF_API_ROUTE_PUBLIC) return found->fn(api, c, rest, req);
     if (api->private_reads) {
         enum MHD_Result reply = MHD_NO;
         if (ef_api_check_auth(api, c, method, req, &reply)) return reply;
     }
-    if (!strcmp(url, "/txs")) {
-        if (post) return ef_api_post_tx(api, c, req);
-        goto not_allowed;
-    }
-    if (!get) {
-        if (!strcmp(url, "/status") || !strncmp(url, "/blocks", 7) || !strncmp(url, "/txs/", 5) ||
-            !strncmp(url, "/state/", 7) || !strncmp(url, "/accounts/", 10) ||
-            !strcmp(url, "/events") || !strcmp(url, "/metrics"))
-            goto not_allowed;
-        return ef_api_reply_err(api, c, 404, EF_ENOTFOUND, "no such endpoint");
-    }
-    if (!strcmp(url, "/status")) return ef_api_status(api, c);
-    if (!strcmp(url, "/blocks")) return ef_api_blocks(api, c);
-    if (!strncmp(url, "/blocks/", 8)) return ef_api_block(api, c, url + 8);
-    if (!strncmp(url, "/txs/", 5)) return ef_api_tx(api, c, url + 5);
-    if (!strncmp(url, "/state/", 7)) return ef_api_state(api, c, url + 7);
-    if (!strncmp(url, "/accounts/", 10)) return ef_api_account(api, c, url + 10);
-    if (!strcmp(url, "/events")) return ef_api_events(api, c);
-    if (!strcmp(url, "/metrics")) return ef_api_metrics_get(api, c);
+    if (found) return found->fn(api, c, rest, req);
+    if (other) return ef_api_not_allowed(api, c, other->method);
     return ef_api_reply_err(api, c, 404, EF_ENOTFOUND, "no such endpoint");
-not_allowed:;
-    struct MHD_Response *r = NULL;
-    char *text = strdup("{\"error\":\"method not allowed\",\"code\":\"EINVAL\"}");
-    if (!text) return MHD_NO;
-    r = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
-    if (!r) { free(text); return MHD_NO; }
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
-    MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, !strcmp(url, "/txs") ? "POST" : "GET");
-    atomic_fetch_add(&api->rejected[-EF_EINVAL], 1);
-    return ef_api_queue(api, c, 405, r);
 }
 
 static void *ef_api_uri_cb(void *cls, const char *uri, struct MHD_Connection *c)
@@ -1116,7 +748,7 @@ static enum MHD_Result ef_api_handler(void *cls, struct MHD_Connection *c, const
     }
     if (req->body_too_big)
         return ef_api_reply_err(api, c, 413, EF_ETOOBIG, "body over %d bytes", EF_API_BODY_MAX);
-    return ef_api_route(api, c, url, method, req);
+    return ef_api_dispatch(api, c, url, method, req);
 }
 
 static void ef_api_mhd_log(void *cls, const char *fmt, va_list ap)
