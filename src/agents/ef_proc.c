@@ -7,6 +7,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -34,6 +35,36 @@ static void ef_sleep_ms(uint32_t ms)
     while (nanosleep(&ts, &ts) && errno == EINTR) {}
 }
 
+/* Forks and execs argv (execvp when argv[0] has no '/') in the namespace nsfd
+ * (-1 = the caller's): stdin /dev/null, stdout and stderr /dev/null unless kept. */
+static int ef_proc_start(pid_t *pid, int nsfd, char *const argv[], int keep_stdout, int keep_stderr)
+{
+    int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (devnull < 0) return EF_EIO;
+    int use_path = strchr(argv[0], '/') == NULL;
+    pid_t child = fork();
+    if (child < 0) {
+        close(devnull);
+        return EF_EIO;
+    }
+    if (child == 0) {
+        /* Only async-signal-safe calls from here to exec. */
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        if (nsfd >= 0 && setns(nsfd, CLONE_NEWNET) != 0) _exit(127);
+        dup2(devnull, 0);
+        if (!keep_stdout) dup2(devnull, 1);
+        if (!keep_stderr) dup2(devnull, 2);
+        close_range(3, ~0u, 0);  /* the caller's sockets and files stay with the caller */
+        if (use_path) execvp(argv[0], argv); else execv(argv[0], argv);
+        _exit(127);
+    }
+    close(devnull);
+    *pid = child;
+    return 0;
+}
+
 int ef_proc_spawn(pid_t *pid, const char *netns, char *const argv[], int keep_stdout)
 {
     EF_ASSERT(pid);
@@ -49,34 +80,43 @@ int ef_proc_spawn(pid_t *pid, const char *netns, char *const argv[], int keep_st
             return EF_EIO;
         }
     }
-    int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
-    if (devnull < 0) {
-        if (nsfd >= 0) close(nsfd);
-        return EF_EIO;
-    }
-    int use_path = strchr(argv[0], '/') == NULL;
-    pid_t child = fork();
-    if (child < 0) {
-        close(devnull);
-        if (nsfd >= 0) close(nsfd);
-        return EF_EIO;
-    }
-    if (child == 0) {
-        /* Only async-signal-safe calls from here to exec. */
-        sigset_t none;
-        sigemptyset(&none);
-        sigprocmask(SIG_SETMASK, &none, NULL);
-        if (nsfd >= 0 && setns(nsfd, CLONE_NEWNET) != 0) _exit(127);
-        dup2(devnull, 0);
-        if (!keep_stdout) dup2(devnull, 1);
-        close_range(3, ~0u, 0);  /* the caller's sockets and files stay with the caller */
-        if (use_path) execvp(argv[0], argv); else execv(argv[0], argv);
-        _exit(127);
-    }
-    close(devnull);
+    int rc = ef_proc_start(pid, nsfd, argv, keep_stdout, 1);
     if (nsfd >= 0) close(nsfd);
-    *pid = child;
-    return 0;
+    return rc;
+}
+
+int ef_proc_cmd(int quiet, const char *arg0, ...)
+{
+    char *argv[EF_PROC_ARGV_MAX];
+    size_t argc = 0;
+    va_list ap;
+    va_start(ap, arg0);
+    for (const char *a = arg0; a; a = va_arg(ap, const char *)) {
+        if (argc == EF_PROC_ARGV_MAX - 1) {
+            va_end(ap);
+            return EF_EINVAL;
+        }
+        argv[argc++] = (char *)a;
+    }
+    va_end(ap);
+    if (!argc) return EF_EINVAL;
+    argv[argc] = NULL;
+    pid_t pid;
+    int rc = ef_proc_start(&pid, -1, argv, !quiet, !quiet);
+    if (rc) return rc;
+    int st = 0;
+    pid_t r;
+    do r = waitpid(pid, &st, 0); while (r < 0 && errno == EINTR);
+    if (r != pid) return EF_EIO;
+    int status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    if (status && !quiet) {
+        char line[EF_PROC_LINE_MAX];
+        size_t len = 0;
+        for (size_t i = 0; i < argc && len < sizeof line; i++)
+            len += (size_t)snprintf(line + len, sizeof line - len, "%s%s", i ? " " : "", argv[i]);
+        EF_LOGW("proc", "%s: exit status %d", line, status);
+    }
+    return status;
 }
 
 int ef_proc_exited(pid_t pid, int *status)
@@ -194,6 +234,13 @@ const char *ef_proc_ip_path(void)
     for (size_t i = 0; i < EF_ARRAY_LEN(paths); i++)
         if (access(paths[i], X_OK) == 0) return paths[i];
     return "ip";
+}
+
+bool ef_proc_netns_exists(const char *netns)
+{
+    char path[256];
+    struct stat st;
+    return !ef_proc_netns_path(path, sizeof path, netns) && stat(path, &st) == 0;
 }
 
 typedef struct ef_proc_ns_sock {

@@ -15,6 +15,7 @@
 #ifndef EF_PROC_H
 #define EF_PROC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -23,6 +24,7 @@
 
 #define EF_PROC_ARGV_MAX 64        /* arguments per command */
 #define EF_PROC_ERR_MAX 512        /* captured stderr of ef_proc_run, incl. NUL */
+#define EF_PROC_LINE_MAX 512       /* command line in ef_proc_cmd's failure log, incl. NUL */
 
 /* Starts argv[0] (a path; execvp when it has no '/') with argv, in network
  * namespace netns (NULL = the caller's). stdin is /dev/null; stdout goes to
@@ -38,6 +40,15 @@ int ef_proc_spawn(pid_t *pid, const char *netns, char *const argv[], int keep_st
 int ef_proc_run(char *const argv[], const char *input, uint32_t timeout_ms,
                 char err[EF_PROC_ERR_MAX]) EF_MUST_USE;
 
+/* Runs the command arg0, ... (a NULL-terminated list of arguments; arg0 as in
+ * ef_proc_spawn) to completion, without a time limit, in the caller's network
+ * namespace. stdin is /dev/null; stdout and stderr are inherited, or /dev/null
+ * when quiet. Returns its exit status: 0, the command's non-zero status (127 if
+ * it could not be executed, 128 + N if signal N ended it; logged at warn with the
+ * command line unless quiet), or EF_EINVAL (no arguments, or more than
+ * EF_PROC_ARGV_MAX - 1) / EF_EIO (fork or wait failed). */
+int ef_proc_cmd(int quiet, const char *arg0, ...) __attribute__((sentinel));
+
 /* true if pid (our child) has exited; reaps it then. *status gets waitpid's status. */
 int ef_proc_exited(pid_t pid, int *status);
 
@@ -48,6 +59,10 @@ int ef_proc_stop(pid_t pid, uint32_t grace_ms);
 /* The iproute2 `ip` binary's path (first of /usr/sbin/ip, /sbin/ip, /usr/bin/ip,
  * /bin/ip that exists), or "ip" for a PATH lookup. */
 const char *ef_proc_ip_path(void);
+
+/* true if network namespace netns exists: /run/netns/NAME is there (the names
+ * `ip netns list` prints). false also for a name that is not a plain file name. */
+bool ef_proc_netns_exists(const char *netns);
 
 /* Opens a socket (socket(2) arguments) inside network namespace netns (NULL =
  * the caller's) by doing the setns in a short-lived thread; the socket stays in

@@ -10,6 +10,7 @@
 
 #include "agents/ef_soa.h"
 #include "base/ef_err.h"
+#include "base/ef_fs.h"
 #include "base/ef_log.h"
 #include "cli/cli.h"
 #include "cli/cli_admin.h"
@@ -216,11 +217,8 @@ static int bf_ledger(unsigned n, unsigned runs, bool netns, const char *work, in
     rc = 0;
 out:
     if (fr && fr->up) ef_fedrun_down(fr);
-    if (rc == 0 && failed == 0 && !bf_keep) {
-        char cmd[EF_FEDRUN_PATH_MAX + 16];
-        snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-        if (system(cmd)) fprintf(stderr, "bench: could not remove %s\n", dir);
-    }
+    if (rc == 0 && failed == 0 && !bf_keep && ef_fs_remove_tree(dir))
+        fprintf(stderr, "bench: could not remove %s\n", dir);
     json_decref(results);
     json_decref(report);
     free(fr);
@@ -246,9 +244,7 @@ static int bf_soa(unsigned n, unsigned runs, bool netns, const char *work, json_
     json_object_set_new(out, "samples", json_integer((json_int_t)r.n_samples));
     json_object_set_new(out, "samples_failed", json_integer((json_int_t)r.n_failed));
     ef_soa_bench_free(&r);
-    char cmd[EF_FEDRUN_PATH_MAX + 16];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd)) fprintf(stderr, "bench: could not remove %s\n", dir);
+    if (ef_fs_remove_tree(dir)) fprintf(stderr, "bench: could not remove %s\n", dir);
     return 0;
 }
 
@@ -414,8 +410,6 @@ int ef_cmd_bench_federation(int argc, char **argv)
     }
     printf("wrote %s/federation.json and %s/federation.md\n", outdir, outdir);
     json_decref(doc);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rmdir '%s' 2>/dev/null", work);
-    if (system(cmd)) printf("work files left in %s\n", work);
+    if (rmdir(work)) printf("work files left in %s\n", work);
     return 0;
 }

@@ -3,7 +3,6 @@
  * namespace joined by a veth pair to a bridge (--netns, root). */
 #include <errno.h>
 #include <stdint.h>
-#include <stdarg.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
@@ -23,6 +22,7 @@
 #include "cli/cli.h"
 #include "cli/cli_admin.h"
 #include "cli/cli_testnet.h"
+#include "agents/ef_proc.h"
 #include "node/ef_node.h"
 
 extern char **environ;
@@ -49,19 +49,6 @@ static int tn_mkdir(const char *p)
 {
     if (mkdir(p, 0700) && errno != EEXIST) return EF_EIO;
     return 0;
-}
-
-/* Runs a shell command (netns set-up); returns its exit status. */
-static int tn_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int tn_sh(const char *fmt, ...)
-{
-    char cmd[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    int st = system(cmd);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 1;
 }
 
 int ef_testnet_load(ef_testnet *tn, const char *dir)
@@ -314,24 +301,35 @@ int ef_testnet_pid(const ef_tn_node *n)
     return 0;
 }
 
+/* `ip ARGS...` (a NULL-terminated list): its exit status. A failure is logged with
+ * the command line unless quiet (a probe, or a removal of what may be gone). */
+#define tn_ip(quiet, ...) ef_proc_cmd((quiet), ef_proc_ip_path(), __VA_ARGS__, (char *)NULL)
+
 static int tn_netns_setup(const ef_testnet *tn, const ef_tn_node *n)
 {
     /* bridge (once), namespace, veth pair: <veth> in the root ns on the bridge,
      * <veth>p inside the namespace as eth0 */
-    if (tn_sh("ip link show %s >/dev/null 2>&1", tn->bridge)) {
-        if (tn_sh("ip link add %s type bridge && ip addr add %s/24 dev %s && ip link set %s up",
-                  tn->bridge, tn->bridge_ip, tn->bridge, tn->bridge))
+    if (tn_ip(1, "link", "show", tn->bridge)) {
+        char bip[sizeof tn->bridge_ip + 3];
+        snprintf(bip, sizeof bip, "%s/24", tn->bridge_ip);
+        if (tn_ip(0, "link", "add", tn->bridge, "type", "bridge") ||
+            tn_ip(0, "addr", "add", bip, "dev", tn->bridge) ||
+            tn_ip(0, "link", "set", tn->bridge, "up"))
             return EF_EIO;
     }
-    if (tn_sh("ip netns list | grep -qw %s", n->ns)) {
-        if (tn_sh("ip netns add %s", n->ns)) return EF_EIO;
-        if (tn_sh("ip link add %s type veth peer name %sp && ip link set %sp netns %s && "
-                  "ip link set %s master %s && ip link set %s up && "
-                  "ip netns exec %s ip link set %sp name eth0 && "
-                  "ip netns exec %s ip addr add %s/24 dev eth0 && "
-                  "ip netns exec %s ip link set eth0 up && ip netns exec %s ip link set lo up",
-                  n->veth, n->veth, n->veth, n->ns, n->veth, tn->bridge, n->veth, n->ns, n->veth,
-                  n->ns, n->ip, n->ns, n->ns))
+    if (!ef_proc_netns_exists(n->ns)) {
+        char peer[sizeof n->veth + 1], ip[sizeof n->ip + 3];
+        snprintf(peer, sizeof peer, "%sp", n->veth);
+        snprintf(ip, sizeof ip, "%s/24", n->ip);
+        if (tn_ip(0, "netns", "add", n->ns)) return EF_EIO;
+        if (tn_ip(0, "link", "add", n->veth, "type", "veth", "peer", "name", peer) ||
+            tn_ip(0, "link", "set", peer, "netns", n->ns) ||
+            tn_ip(0, "link", "set", n->veth, "master", tn->bridge) ||
+            tn_ip(0, "link", "set", n->veth, "up") ||
+            tn_ip(0, "-n", n->ns, "link", "set", peer, "name", "eth0") ||
+            tn_ip(0, "-n", n->ns, "addr", "add", ip, "dev", "eth0") ||
+            tn_ip(0, "-n", n->ns, "link", "set", "eth0", "up") ||
+            tn_ip(0, "-n", n->ns, "link", "set", "lo", "up"))
             return EF_EIO;
     }
     return 0;
@@ -447,10 +445,10 @@ static int tn_down(const ef_testnet *tn)
     if (tn->netns) {
         for (size_t i = 0; i < tn->len; i++) {
             const ef_tn_node *n = &tn->nodes[i];
-            tn_sh("ip link del %s >/dev/null 2>&1", n->veth);
-            tn_sh("ip netns del %s >/dev/null 2>&1", n->ns);
+            (void)tn_ip(1, "link", "del", n->veth);
+            (void)tn_ip(1, "netns", "del", n->ns);
         }
-        tn_sh("ip link del %s >/dev/null 2>&1", tn->bridge);
+        (void)tn_ip(1, "link", "del", tn->bridge);
     }
     printf("down: %s\n", tn->dir);
     return 0;
@@ -652,7 +650,7 @@ static int tn_link(const ef_testnet *tn, const char *name, const char *state)
     }
     for (size_t i = 0; i < tn->len; i++)
         if (!strcmp(tn->nodes[i].name, name))
-            return tn_sh("ip link set %s %s", tn->nodes[i].veth, state) ? 1 : 0;
+            return tn_ip(0, "link", "set", tn->nodes[i].veth, state) ? 1 : 0;
     fprintf(stderr, "edgefed testnet: no node %s\n", name);
     return 2;
 }

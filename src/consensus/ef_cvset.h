@@ -6,19 +6,7 @@
 #include <stdint.h>
 
 #include "base/ef_crypto.h"
-
-/* The type itself belongs to the ledger (src/ledger/ef_vset.h). Until that header
- * is on this branch, the identical shape is declared here; once it is present it
- * is used instead, so the two can never disagree silently. */
-#if __has_include("ledger/ef_vset.h")
-#include "ledger/ef_vset.h"
-#else
-#ifndef EF_VSET_MAX
-#define EF_VSET_MAX 128
-typedef struct { ef_pub pub; uint64_t power; } ef_validator;
-typedef struct { uint32_t len; ef_validator v[EF_VSET_MAX]; } ef_vset;
-#endif
-#endif
+#include "ledger/ef_vset.h"   /* the type itself belongs to the ledger */
 
 /* Helpers the engine, the certificate check and the simulator share. Pure
  * functions; thread-safe. Powers are summed in 64 bits; a set whose total power
