@@ -41,6 +41,7 @@ static const struct { const char *id, *text; } ef_err_names[EF_ERR_COUNT_] = {
     [36] = {"EAUTH", "authentication failed"},
     [37] = {"ECLOSED", "closed"},
     [38] = {"EAGAIN", "try again"},
+    [39] = {"ECORRUPT", "corrupt stored data"},
 };
 
 static int ef_err_index(int err)

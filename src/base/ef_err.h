@@ -49,7 +49,8 @@ typedef enum ef_err {
     EF_EAUTH = -36,      /* peer authentication failed */
     EF_ECLOSED = -37,    /* closed or shut down */
     EF_EAGAIN = -38,     /* try again later */
-    EF_ERR_COUNT_ = 39   /* one more than the largest magnitude */
+    EF_ECORRUPT = -39,   /* stored data damaged (not a torn last write) */
+    EF_ERR_COUNT_ = 40   /* one more than the largest magnitude */
 } ef_err;
 
 /* A short lower-case name for a code, e.g. "bad signature"; never NULL. */

@@ -53,5 +53,6 @@ int ef_cmd_meo(int argc, char **argv);
 int ef_cmd_soa(int argc, char **argv);
 int ef_cmd_mef(int argc, char **argv);   /* cmd_mef.c */
 int ef_cmd_demo(int argc, char **argv);  /* cmd_demo.c */
+int ef_cmd_wal(int argc, char **argv);   /* cmd_wal.c */
 
 #endif

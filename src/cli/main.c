@@ -18,6 +18,7 @@ static const ef_cli_cmd ef_cli_cmds[] = {
     {"node", "run a ledger node", ef_cmd_node},
     {"status", "status of a running node (admin socket)", ef_cmd_status},
     {"submit", "submit signed transactions to a node (admin socket)", ef_cmd_submit},
+    {"wal", "a validator's record of its own votes: check, recover from damage", ef_cmd_wal},
     {"testnet", "local test networks: init, up, status, down", ef_cmd_testnet},
     {"load", "generate transaction load against a testnet", ef_cmd_load},
     {"p2p-probe", "send hostile P2P input to a node (tests)", ef_cmd_p2p_probe},

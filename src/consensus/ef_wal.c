@@ -11,6 +11,7 @@
 
 #include "base/ef_codec.h"
 #include "base/ef_crypto.h"
+#include "base/ef_log.h"
 
 #define EF_WAL_HDR 12u
 
@@ -28,6 +29,14 @@ static void ef_wal_sum(uint8_t out[8], const uint8_t *rec, size_t len)
 }
 
 /* ---------------- file side ---------------- */
+
+static int ef_wal_count_visit(void *arg, const uint8_t *rec, size_t len)
+{
+    (void)rec;
+    (void)len;
+    ((ef_wal_file_report *)arg)->records++;
+    return 0;
+}
 
 struct ef_wal_file {
     int fd;
@@ -73,27 +82,66 @@ static int ef_wal_full_pread(int fd, void *buf, size_t n, off_t off)
     return 1;
 }
 
-/* Visits intact records; sets w->good_end to the end of the last one. */
+/* true if every byte of fd from off to size is zero (space a crash left
+ * allocated but unwritten). */
+static int ef_wal_zero_to_end(int fd, off_t off, off_t size)
+{
+    uint8_t buf[4096];
+    while (off < size) {
+        size_t n = (size_t)EF_MIN((off_t)sizeof buf, size - off);
+        int r = ef_wal_full_pread(fd, buf, n, off);
+        if (r <= 0) return r < 0 ? -1 : 0;
+        for (size_t i = 0; i < n; i++)
+            if (buf[i]) return 0;
+        off += (off_t)n;
+    }
+    return 1;
+}
+
+/* Visits intact records and sets w->good_end to the end of the last one. What
+ * follows may be cut only if it is what a crash during the last append leaves: a
+ * record that runs past the end of the file, a last record whose checksum fails,
+ * or zeros to the end. Anything else (a bad record with intact-looking data
+ * after it) is damage to records the validator relied on: EF_ECORRUPT, sticky,
+ * and nothing is cut (edgefed wal recover keeps a copy; docs/node.md). */
 static int ef_wal_file_scan(ef_wal_file *w, ef_wal_visit_fn visit, void *arg)
 {
     off_t off = 0;
     uint8_t hdr[EF_WAL_HDR], sum[8];
     uint8_t *rec = NULL;
     int rc = 0;
+    struct stat st;
+    if (fstat(w->fd, &st)) return EF_EIO;
     for (;;) {
+        if (off == st.st_size) break;
+        if (off + (off_t)EF_WAL_HDR > st.st_size) break;        /* torn header */
         int r = ef_wal_full_pread(w->fd, hdr, EF_WAL_HDR, off);
-        if (r < 0) { rc = EF_EIO; goto out; }
-        if (r == 0) break;
+        if (r <= 0) { rc = EF_EIO; goto out; }
         uint32_t n = ef_get_u32le(hdr);
-        if (n == 0 || n > EF_WAL_RECORD_MAX) break;
-        uint8_t *nrec = realloc(rec, n);
-        if (!nrec) { rc = EF_ENOMEM; goto out; }
-        rec = nrec;
-        r = ef_wal_full_pread(w->fd, rec, n, off + EF_WAL_HDR);
-        if (r < 0) { rc = EF_EIO; goto out; }
-        if (r == 0) break;
-        ef_wal_sum(sum, rec, n);
-        if (memcmp(sum, hdr + 4, 8)) break;
+        bool bad = n == 0 || n > EF_WAL_RECORD_MAX;
+        if (!bad && off + (off_t)(EF_WAL_HDR + n) > st.st_size) break; /* torn payload */
+        if (!bad) {
+            uint8_t *nrec = realloc(rec, n);
+            if (!nrec) { rc = EF_ENOMEM; goto out; }
+            rec = nrec;
+            if ((r = ef_wal_full_pread(w->fd, rec, n, off + EF_WAL_HDR)) <= 0) { rc = EF_EIO; goto out; }
+            ef_wal_sum(sum, rec, n);
+            if (memcmp(sum, hdr + 4, 8)) {
+                if (off + (off_t)(EF_WAL_HDR + n) == st.st_size) break; /* torn last record */
+                bad = true;
+            }
+        }
+        if (bad) {
+            int z = ef_wal_zero_to_end(w->fd, off, st.st_size);
+            if (z < 0) { rc = EF_EIO; goto out; }
+            if (z) break;                                        /* unwritten tail */
+            EF_LOGE("wal", "record at offset %lld of %lld bytes is damaged and is not the last: "
+                    "refusing to sign (see docs/node.md, 'edgefed wal recover')",
+                    (long long)off, (long long)st.st_size);
+            w->good_end = off;
+            w->err = rc = EF_ECORRUPT;
+            goto out;
+        }
         if (visit && (rc = visit(arg, rec, n))) goto out;
         off += (off_t)(EF_WAL_HDR + n);
     }
@@ -101,6 +149,29 @@ static int ef_wal_file_scan(ef_wal_file *w, ef_wal_visit_fn visit, void *arg)
     w->cut_tail = true;
 out:
     free(rec);
+    return rc;
+}
+
+int ef_wal_file_check(const char *path, ef_wal_file_report *rep)
+{
+    ef_wal_file *w;
+    memset(rep, 0, sizeof *rep);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return EF_EIO;
+    struct stat st;
+    int rc = fstat(fd, &st) ? EF_EIO : 0;
+    w = calloc(1, sizeof *w);
+    if (!w) rc = EF_ENOMEM;
+    if (!rc) {
+        w->fd = fd;
+        rc = ef_wal_file_scan(w, ef_wal_count_visit, rep);
+        rep->size = (uint64_t)st.st_size;
+        rep->intact_bytes = (uint64_t)w->good_end;
+        rep->corrupt = rc == EF_ECORRUPT;
+        if (rep->corrupt) rc = 0;
+    }
+    free(w);
+    close(fd);
     return rc;
 }
 

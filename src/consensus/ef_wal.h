@@ -52,9 +52,10 @@ typedef struct ef_wal_ops {
      * the engine since is sent. 0 or EF_EIO (sticky: after a failure every later
      * append fails too). */
     int (*append)(void *ctx, const uint8_t *rec, size_t len);
-    /* Calls visit for every intact record in order; stops at the first torn or
-     * corrupt one (a crash during append) and ignores the rest. visit returns 0
-     * to go on or an error to stop (returned). 0 or EF_EIO. */
+    /* Calls visit for every intact record in order. A torn last record (a crash
+     * during append) ends the scan and is ignored; damage anywhere else is
+     * EF_ECORRUPT, sticky (the validator must not sign). visit returns 0 to go
+     * on or an error to stop (returned). 0, EF_EIO or EF_ECORRUPT. */
     int (*read_all)(void *ctx, ef_wal_visit_fn visit, void *arg);
     /* Drops every record (the engine calls it when a new height starts and no
      * record is for that height or later). Need not be durable by itself: the
@@ -73,9 +74,12 @@ typedef struct ef_wal_ops {
  *
  * Append is write() then fdatasync() (or, deferred, write() now and one
  * fdatasync() in ef_wal_file_sync for every record written since); a failed write
- * or flush is sticky. A short or mismatching record at the end is a torn write and
- * ignored by read_all; the next append truncates it away first. Reset is
- * ftruncate(0), flushed with the next record. */
+ * or flush is sticky. What a crash during the last append leaves (a record that
+ * runs past the end of the file, a last record whose checksum fails, zeros to
+ * the end) is a torn write: ignored by read_all, cut by the next append. A bad
+ * record anywhere else is EF_ECORRUPT: sticky, logged, nothing cut; the node
+ * does not start until an operator runs `edgefed wal recover` (docs/node.md).
+ * Reset is ftruncate(0), flushed with the next record. */
 typedef struct ef_wal_file ef_wal_file;
 /* Opens or creates path (mode 0600). Returns 0, EF_EIO, or EF_ENOMEM. */
 EF_MUST_USE int ef_wal_file_open(ef_wal_file **out, const char *path);
@@ -91,6 +95,17 @@ void ef_wal_file_set_deferred(ef_wal_file *w, bool deferred);
 /* Makes every record appended so far (and the last reset) durable: fdatasync if
  * anything was written since the last one. 0 or EF_EIO (sticky, as for append). */
 EF_MUST_USE int ef_wal_file_sync(ef_wal_file *w);
+
+/* What ef_wal_file_check found in a WAL file. */
+typedef struct ef_wal_file_report {
+    uint64_t size;          /* bytes in the file */
+    uint64_t records;       /* intact records before the end or the damage */
+    uint64_t intact_bytes;  /* their length: what recovery keeps */
+    bool corrupt;           /* damage that is not a torn last write */
+} ef_wal_file_report;
+/* Reads path without changing it. Returns 0 (see rep->corrupt), EF_EIO or
+ * EF_ENOMEM. */
+EF_MUST_USE int ef_wal_file_check(const char *path, ef_wal_file_report *rep);
 
 /* Memory side (simulator). Never fails except EF_ENOMEM. Not thread-safe. */
 typedef struct ef_wal_mem ef_wal_mem;

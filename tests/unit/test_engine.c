@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <fcntl.h>
 #include <cmocka.h>
@@ -656,23 +657,65 @@ static void test_wal_file(void **state)
     assert_int_equal(ops.read_all(ops.ctx, count_visit, &a), 0);
     assert_int_equal(a.n, 4);
     ef_wal_file_close(w);
-    /* a flipped byte in record 2 ends the log there */
-    fd = open(path, O_RDWR);
-    uint8_t b;
-    off_t off = 12 + 10 + 12 + 3; /* inside record 2's payload */
-    assert_int_equal(pread(fd, &b, 1, off), 1);
-    b ^= 0xff;
-    assert_int_equal(pwrite(fd, &b, 1, off), 1);
+    /* zeros to the end (space a crash left allocated, unwritten) are a torn
+     * tail too: ignored, and cut by the next append */
+    fd = open(path, O_WRONLY | O_APPEND);
+    uint8_t zeros[300] = {0};
+    assert_int_equal(write(fd, zeros, sizeof zeros), (ssize_t)sizeof zeros);
     close(fd);
+    ef_wal_file_report rep;
+    assert_int_equal(ef_wal_file_check(path, &rep), 0);
+    assert_false(rep.corrupt);
+    assert_int_equal(rep.records, 4);
+    assert_int_equal(rep.intact_bytes, 4 * 12 + 10 + 11 + 12 + 20);
+    assert_int_equal(rep.size, rep.intact_bytes + sizeof zeros);
     assert_int_equal(ef_wal_file_open(&w, path), 0);
     ops = ef_wal_file_ops(w);
     a = (visit_acc){0};
     assert_int_equal(ops.read_all(ops.ctx, count_visit, &a), 0);
-    assert_int_equal(a.n, 1);
-    assert_int_equal(ops.reset(ops.ctx), 0);
+    assert_int_equal(a.n, 4);
+    assert_int_equal(ops.append(ops.ctx, rec, 20), 0);
+    ef_wal_file_close(w);
+    /* a flipped byte in the last record is a torn write: that record is dropped */
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    fd = open(path, O_RDWR);
+    uint8_t b;
+    off_t off = st.st_size - 5;
+    assert_int_equal(pread(fd, &b, 1, off), 1);
+    b ^= 0xff;
+    assert_int_equal(pwrite(fd, &b, 1, off), 1);
+    close(fd);
+    assert_int_equal(ef_wal_file_check(path, &rep), 0);
+    assert_false(rep.corrupt);
+    assert_int_equal(rep.records, 4);
+    /* a flipped byte in record 2, with intact records after it, is damage to
+     * votes already sent: reading and appending fail (sticky), nothing is cut */
+    fd = open(path, O_RDWR);
+    off = 12 + 10 + 12 + 3; /* inside record 2's payload */
+    assert_int_equal(pread(fd, &b, 1, off), 1);
+    b ^= 0xff;
+    assert_int_equal(pwrite(fd, &b, 1, off), 1);
+    close(fd);
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(ef_wal_file_check(path, &rep), 0);
+    assert_true(rep.corrupt);
+    assert_int_equal(rep.records, 1);
+    assert_int_equal(rep.intact_bytes, 12 + 10);
+    assert_int_equal(ef_wal_file_open(&w, path), 0);
+    ops = ef_wal_file_ops(w);
     a = (visit_acc){0};
-    assert_int_equal(ops.read_all(ops.ctx, count_visit, &a), 0);
-    assert_int_equal(a.n, 0);
+    assert_int_equal(ops.read_all(ops.ctx, count_visit, &a), EF_ECORRUPT);
+    assert_int_equal(ops.append(ops.ctx, rec, 20), EF_ECORRUPT);
+    assert_int_equal(ops.reset(ops.ctx), EF_ECORRUPT);
+    ef_wal_file_close(w);
+    struct stat st2;
+    assert_int_equal(stat(path, &st2), 0);
+    assert_int_equal(st2.st_size, st.st_size);
+    /* a fresh open of a damaged file refuses appends as well */
+    assert_int_equal(ef_wal_file_open(&w, path), 0);
+    ops = ef_wal_file_ops(w);
+    assert_int_equal(ops.append(ops.ctx, rec, 20), EF_ECORRUPT);
     ef_wal_file_close(w);
     unlink(path);
 }
