@@ -11,14 +11,17 @@
  * no canonical form; a method parses them with jansson (integers only, no reals)
  * and must reject missing fields, wrong types and unknown fields with EF_EARGS.
  *
- * Atomicity: a transaction's writes go to the block's LMDB transaction with an
- * undo log; if the method returns an error they are rolled back from the log (the
- * sender's nonce still advances), and the error code
- * is the transaction's recorded result. Events are kept only on success.
+ * Atomicity: a transaction's writes go straight to the block's LMDB transaction,
+ * each key's old value kept in an undo log; if the method returns an error they
+ * are put back from the log (the sender's nonce still advances), and the error
+ * code is the transaction's recorded result. Events are kept only on success.
+ * EF_ENOMEM, EF_EDB or EF_EIO from a method is not a result but fails the whole
+ * block (nodes would not agree on it).
  *
  * Limits per transaction: EF_CTX_WRITES_MAX writes, EF_CTX_EVENTS_MAX events,
  * keys up to EF_CTX_KEY_MAX bytes, values up to EF_CTX_VALUE_MAX bytes; exceeding
- * any fails the call with EF_ELIMIT.
+ * any fails the call with EF_ELIMIT. An event's data over EF_CTX_EVENT_DATA_MAX
+ * bytes (compact JSON) fails the transaction with EF_ELIMIT when the method returns.
  *
  * Threading: a ctx is used by one thread, during one method call; never keep it.
  */

@@ -1,4 +1,6 @@
-/* ef_ledger.c: proposing, checking and committing blocks (see ef_ledger.h). */
+/* ef_ledger.c: proposing, checking and committing blocks (see ef_ledger.h). The
+ * top of the store: uses ef_exec.c, ef_store.c and ef_state.c (see the order in
+ * ef_store_int.h). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -7,15 +9,9 @@
 #include "base/ef_merkle.h"
 #include "ledger/ef_store_int.h"
 
-int ef_store_meta_read(MDB_txn *txn, ef_store *s, ef_store_info *out);
-int ef_store_meta_write(MDB_txn *txn, ef_store *s, const ef_block_header *h, const ef_hash *hash,
-                        const uint8_t acc[32], const ef_hash *genesis_hash);
-
 void ef_ledger_abort_pending(ef_store *s)
 {
-    if (s->pending) mdb_txn_abort(s->pending);
-    s->pending = NULL;
-    memset(&s->pending_hash, 0, sizeof s->pending_hash);
+    ef_store_pending_drop(s);
 }
 
 /* Starts a write transaction on the last committed block: reads its metadata and

@@ -1,5 +1,6 @@
 /* ef_store.c: the LMDB store: open/close, genesis, and the read functions
- * (see ef_store.h for the layout). */
+ * (see ef_store.h for the layout). Uses ef_state.c and ef_ctx.c (see the order
+ * in ef_store_int.h). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,10 +63,17 @@ fail:
     return rc == ENOENT || rc == EACCES ? EF_EIO : ef_mdb_err(rc);
 }
 
+void ef_store_pending_drop(ef_store *s)
+{
+    if (s->pending) mdb_txn_abort(s->pending);
+    s->pending = NULL;
+    memset(&s->pending_hash, 0, sizeof s->pending_hash);
+}
+
 void ef_store_close(ef_store *s)
 {
     if (!s) return;
-    ef_ledger_abort_pending(s);
+    ef_store_pending_drop(s);
     mdb_env_close(s->env);
     free(s->undo);
     free(s);
@@ -80,63 +88,6 @@ void ef_store_on_commit(ef_store *s, ef_store_commit_fn fn, void *arg)
 static int ef_rdtxn(ef_store *s, MDB_txn **txn)
 {
     return ef_mdb_err(mdb_txn_begin(s->env, NULL, MDB_RDONLY, txn));
-}
-
-static int ef_meta_get(MDB_txn *txn, ef_store *s, const char *name, void *out, size_t n)
-{
-    MDB_val k = {strlen(name), (void *)name}, v;
-    int rc = mdb_get(txn, s->db_meta, &k, &v);
-    if (rc) return ef_mdb_err(rc);
-    if (v.mv_size != n) return EF_EDB;
-    memcpy(out, v.mv_data, n);
-    return 0;
-}
-
-/* Reads the metadata in txn (exported to ef_ledger.c through the declaration there). */
-int ef_store_meta_read(MDB_txn *txn, ef_store *s, ef_store_info *out);
-int ef_store_meta_read(MDB_txn *txn, ef_store *s, ef_store_info *out)
-{
-    uint8_t b8[8];
-    memset(out, 0, sizeof *out);
-    int rc = ef_meta_get(txn, s, "height", b8, 8);
-    if (rc == EF_ENOTFOUND) return 0;   /* not initialised */
-    if (rc) return rc;
-    out->height = ef_get_u64le(b8);
-    if ((rc = ef_meta_get(txn, s, "time", b8, 8))) return rc;
-    out->last_time_ms = ef_get_u64le(b8);
-    if ((rc = ef_meta_get(txn, s, "hash", out->last_hash.b, EF_HASH_SIZE))) return rc;
-    if ((rc = ef_meta_get(txn, s, "state", out->state_hash.b, EF_HASH_SIZE))) return rc;
-    if ((rc = ef_meta_get(txn, s, "genesis", out->genesis_hash.b, EF_HASH_SIZE))) return rc;
-    MDB_val k = {5, "chain"}, v;
-    if ((rc = mdb_get(txn, s->db_meta, &k, &v))) return ef_mdb_err(rc);
-    if (v.mv_size == 0 || v.mv_size > EF_CHAIN_ID_MAX) return EF_EDB;
-    memcpy(out->chain_id, v.mv_data, v.mv_size);
-    out->chain_id[v.mv_size] = 0;
-    out->initialised = true;
-    return 0;
-}
-
-/* Writes the metadata for a newly committed block. */
-int ef_store_meta_write(MDB_txn *txn, ef_store *s, const ef_block_header *h, const ef_hash *hash,
-                        const uint8_t acc[32], const ef_hash *genesis_hash);
-int ef_store_meta_write(MDB_txn *txn, ef_store *s, const ef_block_header *h, const ef_hash *hash,
-                        const uint8_t acc[32], const ef_hash *genesis_hash)
-{
-    uint8_t hb[8], tb[8];
-    ef_put_u64le(hb, h->height);
-    ef_put_u64le(tb, h->time_ms);
-    struct { const char *k; const void *v; size_t n; } f[] = {
-        {"height", hb, 8}, {"time", tb, 8}, {"hash", hash->b, EF_HASH_SIZE},
-        {"state", acc, 32}, {"chain", h->chain_id, strlen(h->chain_id)},
-        {"genesis", genesis_hash ? genesis_hash->b : NULL, EF_HASH_SIZE},
-    };
-    for (size_t i = 0; i < EF_ARRAY_LEN(f); i++) {
-        if (!f[i].v) continue;
-        MDB_val k = {strlen(f[i].k), (void *)f[i].k}, v = {f[i].n, (void *)f[i].v};
-        int rc = mdb_put(txn, s->db_meta, &k, &v, 0);
-        if (rc) return ef_mdb_err(rc);
-    }
-    return 0;
 }
 
 int ef_store_info_get(ef_store *s, ef_store_info *out)
@@ -402,7 +353,7 @@ int ef_store_init_genesis(ef_store *s, const ef_genesis *g)
     ef_wr w;
     int rc;
     if (s->failed) return EF_EIO;
-    ef_ledger_abort_pending(s);
+    ef_store_pending_drop(s);
     ef_wr_init(&w);
     memset(&hdr, 0, sizeof hdr);
     hdr.version = EF_BLOCK_VERSION;
@@ -425,7 +376,7 @@ int ef_store_init_genesis(ef_store *s, const ef_genesis *g)
     if ((rc = ef_store_meta_read(txn, s, &info))) goto out;
     if (info.initialised) {
         uint8_t prev[EF_HASH_SIZE];
-        rc = ef_meta_get(txn, s, "gdoc", prev, EF_HASH_SIZE);
+        rc = ef_store_meta_get(txn, s, "gdoc", prev, EF_HASH_SIZE);
         if (rc == 0) rc = memcmp(prev, gdoc.b, EF_HASH_SIZE) ? EF_EEXIST : 0;
         else if (rc == EF_ENOTFOUND) rc = EF_EEXIST;
         goto out;
@@ -486,10 +437,6 @@ out:
     ef_wr_free(&w);
     return rc;
 }
-
-void ef_acc_add(uint8_t *acc, const uint8_t *t);
-void ef_state_term(uint8_t term[32], const uint8_t *key, size_t key_len,
-                   const void *val, size_t val_len);
 
 int ef_store_verify_state(ef_store *s, ef_hash *out)
 {

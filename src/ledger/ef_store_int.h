@@ -1,17 +1,24 @@
-/* ef_store_int.h: the store's internals, shared by ef_store.c, ef_exec.c and
- * ef_ledger.c only (not a public interface). */
+/* ef_store_int.h: the store's internals (not a public interface): the store and
+ * context structs, and the declarations the store's files share.
+ *
+ * The store is five files; each calls only the files below it (checked with nm,
+ * no cycle):
+ *
+ *   ef_ledger.c   propose, check, commit blocks        -> exec, store, state
+ *   ef_exec.c     execute one transaction              -> ctx, store, state
+ *   ef_store.c    open/close, genesis, reads           -> ctx, state
+ *   ef_ctx.c      the execution context, args helpers  -> state
+ *   ef_state.c    state keys and hash, puts and undo,  (none)
+ *                 vset in state, metadata (ef_state.h)
+ */
 #ifndef EF_STORE_INT_H
 #define EF_STORE_INT_H
 
 #include <lmdb.h>
 
 #include "ledger/ef_ledger.h"
+#include "ledger/ef_state.h"
 #include "ledger/ef_store.h"
-
-#define EF_NS_NONCE "$n"
-#define EF_NS_VSET "$v"
-/* namespace (<= 16) + NUL + key (<= EF_CTX_KEY_MAX) */
-#define EF_STATE_KEY_MAX (EF_CONTRACT_NAME_MAX + 1 + EF_CTX_KEY_MAX)
 
 /* One undo record: the value a key had before a transaction's first write to it. */
 typedef struct ef_undo {
@@ -65,29 +72,28 @@ struct ef_ctx {
     size_t vcap;
 };
 
-int ef_mdb_err(int rc);
-void ef_be64(uint8_t out[8], uint64_t v);
-void ef_be32(uint8_t out[4], uint32_t v);
-/* Builds ns '\0' key into out (EF_STATE_KEY_MAX); returns its length, or -1 if a part is too long. */
-int ef_state_key(uint8_t *out, const char *ns, const void *key, size_t key_len);
-/* Raw state access inside txn, maintaining acc (32 bytes). val NULL = delete. */
-int ef_state_put(MDB_txn *txn, MDB_dbi db, uint8_t *acc, const uint8_t *key, size_t key_len,
-                 const void *val, size_t val_len);
-/* As ef_state_put, recording the old value in ctx's undo log if ctx->undo. */
-int ef_state_put_u(ef_ctx *ctx, const uint8_t *key, size_t key_len, const void *val, size_t val_len);
-/* vset effective at height inside txn. */
-int ef_state_vset(MDB_txn *txn, MDB_dbi db, uint64_t height, ef_vset *out);
+/* --- ef_ctx.c --- */
+/* The contract called name in s's table, or NULL. */
 const ef_contract *ef_store_contract(const ef_store *s, const char *name);
-
+/* A context on txn for a block with header hdr (acc NULL when read_only). The caller
+ * then sets what the call needs (contract, sender, events, undo, ...). */
 void ef_ctx_setup(ef_ctx *ctx, ef_store *s, MDB_txn *txn, const ef_block_header *hdr,
                   uint8_t *acc, bool read_only);
+/* Frees the context's value buffer and events (not the undo log). */
 void ef_ctx_cleanup(ef_ctx *ctx);
 
+/* --- ef_store.c --- */
+/* Aborts the pending block's write transaction, if any (ef_ledger_abort_pending). */
+void ef_store_pending_drop(ef_store *s);
+
+/* --- ef_exec.c --- */
 /* Executes one decoded transaction as position index of the block hdr in txn:
  * checks and consumes the nonce (EF_ENONCE, nothing changed, if wrong), runs the
- * method in a nested transaction, writes the tx index entry, and sets
+ * method with its writes logged in the store's undo log (rolled back, and acc
+ * restored, if it fails), writes the result and the tx index entry, and sets
  * *result_hash. Returns 0 (whatever the method returned), EF_ENONCE, or a fatal
- * EF_EDB/EF_ENOMEM. */
+ * storage error (EF_EDB, EF_EFULL, EF_EIO, EF_ENOMEM; also when the method
+ * returned EF_EDB, EF_EIO or EF_ENOMEM, which would make nodes disagree). */
 int ef_exec_tx(ef_store *s, MDB_txn *txn, const ef_block_header *hdr, uint32_t index,
                const ef_block_tx *bt, uint8_t acc[32], ef_hash *result_hash);
 
