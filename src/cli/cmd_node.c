@@ -9,22 +9,14 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "agents/ef_agents_node.h"
+#include "api/ef_api_node.h"
 #include "base/ef_codec.h"
 #include "base/ef_log.h"
 #include "cli/cli.h"
 #include "cli/cli_admin.h"
 #include "contracts/ef_contracts.h"
 #include "node/ef_node.h"
-
-/* Extensions that run inside the node, when their module is in the build. */
-#if __has_include("api/ef_api_node.h")
-#include "api/ef_api_node.h"
-#define EF_HAVE_API_EXT 1
-#endif
-#if __has_include("agents/ef_agents_node.h")
-#include "agents/ef_agents_node.h"
-#define EF_HAVE_AGENTS_EXT 1
-#endif
 
 static ef_node *ef_running_node;
 
@@ -75,12 +67,8 @@ int ef_cmd_node(int argc, char **argv)
         fprintf(stderr, "edgefed node: cannot start: %s\n", ef_strerror(rc));
         return 1;
     }
-#ifdef EF_HAVE_API_EXT
     ef_node_add_ext(n, &ef_api_node_ext);
-#endif
-#ifdef EF_HAVE_AGENTS_EXT
     ef_node_add_ext(n, &ef_agents_node_ext);
-#endif
     ef_running_node = n;
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);

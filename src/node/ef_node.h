@@ -23,10 +23,9 @@
  * acknowledged (committed) transaction, and never makes the node sign twice.
  *
  * Extensions (the HTTP API, the agents): a module that wants to run inside the
- * node exports an ef_node_ext and the `edgefed node` command adds it when the
- * module is in the build (see src/cli/cmd_node.c: it includes "api/ef_api_node.h"
- * and "agents/ef_agents_node.h" when they exist, which must declare
- * `extern const ef_node_ext ef_api_node_ext;` and `ef_agents_node_ext`).
+ * node exports an ef_node_ext and whoever runs the node adds it (src/cli/cmd_node.c
+ * adds ef_api_node_ext and ef_agents_node_ext, declared in api/ef_api_node.h and
+ * agents/ef_agents_node.h).
  */
 #ifndef EF_NODE_H
 #define EF_NODE_H
