@@ -17,6 +17,7 @@
 #include "cli/cli_admin.h"
 #include "contracts/ef_contracts.h"
 #include "node/ef_node.h"
+#include "node/ef_node_admin.h"
 
 static ef_node *ef_running_node;
 
@@ -67,6 +68,7 @@ int ef_cmd_node(int argc, char **argv)
         fprintf(stderr, "edgefed node: cannot start: %s\n", ef_strerror(rc));
         return 1;
     }
+    ef_node_add_ext(n, &ef_node_admin_ext); /* first: started first, stopped last */
     ef_node_add_ext(n, &ef_api_node_ext);
     ef_node_add_ext(n, &ef_agents_node_ext);
     ef_running_node = n;

@@ -702,10 +702,6 @@ int ef_node_open(ef_node **out, const ef_node_config *cfg)
             goto fail;
         }
     }
-    if (cfg->admin_socket[0]) {
-        rc = ef_node_admin_start(n);
-        if (rc) goto fail;
-    }
     ef_node_snapshot(n);
     *out = n;
     return 0;
@@ -779,7 +775,6 @@ void ef_node_shutdown(ef_node *n)
             n->exts[i].started = false;
         }
     ef_node_waiters_close(n); /* tell them the node is going */
-    ef_node_admin_stop(n);
     if (n->net) {
         ef_net_stop(n->net);
         n->net = NULL;

@@ -22,10 +22,11 @@
  * read back on restart; so kill -9 at any instant loses no committed block, no
  * acknowledged (committed) transaction, and never makes the node sign twice.
  *
- * Extensions (the HTTP API, the agents): a module that wants to run inside the
- * node exports an ef_node_ext and whoever runs the node adds it (src/cli/cmd_node.c
- * adds ef_api_node_ext and ef_agents_node_ext, declared in api/ef_api_node.h and
- * agents/ef_agents_node.h).
+ * Extensions (the admin socket, the HTTP API, the agents): a module that wants to
+ * run inside the node exports an ef_node_ext, using only the functions of this
+ * header, and whoever runs the node adds it (src/cli/cmd_node.c adds
+ * ef_node_admin_ext, ef_api_node_ext and ef_agents_node_ext, declared in
+ * node/ef_node_admin.h, api/ef_api_node.h and agents/ef_agents_node.h).
  */
 #ifndef EF_NODE_H
 #define EF_NODE_H
@@ -62,7 +63,8 @@
  *     "data_dir": "data",                    store (data/store) and WAL (data/wal)
  *     "listen": "127.0.0.1:26600",           P2P
  *     "http_listen": "127.0.0.1:8600",       HTTP API (if the api module is built), "" = off
- *     "admin_socket": "admin.sock",          local submission/status socket, "" = off
+ *     "admin_socket": "admin.sock",          local submission/status socket (the admin
+ *                                            extension, ef_node_admin.h), "" = off
  *     "peers": [{"pub": HEX64, "addr": "127.0.0.1:26601"}, ...],
  *     "observers": [HEX64, ...],             non-validator keys allowed to connect
  *     "timeouts": {"propose_ms": 300, "propose_delta_ms": 300, "prevote_ms": 200,
@@ -113,6 +115,7 @@ json_t *ef_node_config_to_json(const ef_node_config *cfg);
 void ef_node_config_free(ef_node_config *cfg);
 
 typedef struct ef_node ef_node;
+struct uv_loop_s; /* uv_loop_t (uv.h) */
 
 /* Opens the store (creating block 0 from the genesis on first start), the WAL,
  * the mempool, the engine and the P2P listener, on a new loop owned by the node.
@@ -145,6 +148,9 @@ int ef_node_add_ext(ef_node *n, const ef_node_ext *ext);
 ef_store *ef_node_store(ef_node *n);
 const ef_node_config *ef_node_cfg(const ef_node *n);
 const ef_keypair *ef_node_key(const ef_node *n);
+/* The node's libuv loop, for an extension's own handles (opened in its start,
+ * closed in its stop; on the loop thread only). */
+struct uv_loop_s *ef_node_loop(ef_node *n);
 
 /* Submission from any thread. The tx (an encoded signed transaction) is copied
  * and handed to the loop. cb (may be NULL) is called on the loop thread:
@@ -171,6 +177,12 @@ int ef_node_submit_wait(ef_node *n, const uint8_t *tx, size_t len, ef_hash *hash
  * Thread-safe. */
 int ef_node_submit_call(ef_node *n, const char *contract, const char *method,
                         const char *args_json, ef_node_tx_cb cb, void *arg);
+/* As ef_node_submit, but on the loop thread only (an extension's handler): admits
+ * the tx at once, calling cb with EF_NODE_TX_ADMITTED before it returns, then as
+ * for ef_node_submit. Returns the admission result (0 or the mempool's error);
+ * *hash_out (may be NULL) gets the tx hash. The tx is not kept. */
+int ef_node_submit_local(ef_node *n, const uint8_t *tx, size_t len, ef_node_tx_cb cb, void *arg,
+                         ef_hash *hash_out);
 
 /* Commit listener: called on the loop thread after each committed block (by
  * consensus or catch-up), in height order. Everything is borrowed for the call.

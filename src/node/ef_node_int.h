@@ -1,9 +1,8 @@
 /* ef_node_int.h: the node's internal state and the functions its files share:
  * ef_node.c (loop, consensus driving, commit, P2P, lifecycle), ef_node_catchup.c
  * (height exchange and block sync), ef_node_submit.c (submission queue, local
- * admission, waiters), ef_node_status.c (counters, status snapshot) and
- * ef_node_admin.c (the admin socket). Everything here runs on the loop thread
- * unless said otherwise. */
+ * admission, waiters) and ef_node_status.c (counters, status snapshot). Everything
+ * here runs on the loop thread unless said otherwise. */
 #ifndef EF_NODE_INT_H
 #define EF_NODE_INT_H
 
@@ -62,8 +61,6 @@ typedef struct ef_tout {
     ef_step step;
 } ef_tout;
 
-typedef struct ef_admin ef_admin;
-
 struct ef_node {
     ef_node_config cfg;
     uv_loop_t loop;
@@ -76,7 +73,6 @@ struct ef_node {
     ef_mempool *mp;
     ef_engine *eng;
     ef_net *net;
-    ef_admin *admin;
 
     /* chain position */
     uint64_t height;
@@ -151,11 +147,6 @@ bool ef_node_verify(void *ctx, const ef_sig *sig, const ef_pub *pub, uint8_t tag
 int ef_node_apply_committed(ef_node *n, const uint8_t *blk, size_t len, const uint8_t *cert,
                             size_t cert_len);
 
-/* Admits a tx on the loop thread (the admin socket's path); cb as ef_node_submit. */
-int ef_node_submit_local(ef_node *n, const uint8_t *tx, size_t len, ef_node_tx_cb cb, void *arg,
-                         ef_hash *hash_out);
-uv_loop_t *ef_node_loop(ef_node *n);
-
 /* ---- ef_node_catchup.c ---- */
 
 /* Sends this node's height and last hash to c, or to every peer if c is NULL. */
@@ -197,10 +188,5 @@ void ef_node_count_tx(ef_node *n, int rc);
 void ef_node_lat_record(ef_node *n, double ms);
 /* Publishes a new status snapshot for ef_node_get_status. */
 void ef_node_snapshot(ef_node *n);
-
-/* ---- ef_node_admin.c: the admin socket ---- */
-
-int ef_node_admin_start(ef_node *n);
-void ef_node_admin_stop(ef_node *n);
 
 #endif
