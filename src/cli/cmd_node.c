@@ -1,6 +1,7 @@
 /* cmd_node.c: `edgefed node` (run a node), `edgefed submit` and `edgefed status`
  * (talk to a running node through its admin socket). */
 #include <errno.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,6 +62,13 @@ int ef_cmd_node(int argc, char **argv)
     }
     cfg.contracts = ef_contracts_builtin;
     cfg.contracts_len = ef_contracts_builtin_len;
+    /* Blocks and proposals are large, short-lived buffers: keep glibc from raising
+     * its mmap threshold after the first one is freed (it would then serve them
+     * from the heap and never give the memory back). Set here, for this process,
+     * rather than in the node library: it changes the allocator of the whole
+     * process, which a library must not decide for its host program. */
+    mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+    mallopt(M_TRIM_THRESHOLD, 1 << 20);
     ef_node *n;
     rc = ef_node_open(&n, &cfg);
     ef_node_config_free(&cfg);

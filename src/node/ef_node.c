@@ -4,7 +4,6 @@
 #include "node/ef_node.h"
 
 #include <errno.h>
-#include <malloc.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -560,11 +559,6 @@ int ef_node_open(ef_node **out, const ef_node_config *cfg)
     int rc;
     char err[256];
     *out = NULL;
-    /* Blocks and proposals are large, short-lived buffers: keep glibc from raising
-     * its mmap threshold after the first one is freed (it would then serve them
-     * from the heap and never give the memory back). */
-    mallopt(M_MMAP_THRESHOLD, 128 * 1024);
-    mallopt(M_TRIM_THRESHOLD, 1 << 20);
     ef_node *n = calloc(1, sizeof *n);
     if (!n) return EF_ENOMEM;
     n->cfg = *cfg;
