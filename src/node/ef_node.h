@@ -158,7 +158,9 @@ struct uv_loop_s *ef_node_loop(ef_node *n);
  *   more calls), height 0;
  *   then, if admitted, once with EF_NODE_TX_COMMITTED, code = the transaction's
  *   execution result, height = its block; or EF_NODE_TX_DROPPED if it left the
- *   mempool without committing (a replaced nonce) or the node shut down.
+ *   mempool without committing (a replaced nonce), the node shut down (EF_ECLOSED),
+ *   or it cannot be waited for (EF_EFULL: EF_NODE_WAITERS_MAX waiting; EF_EDUP: the
+ *   same tx is waited for already).
  * Returns 0 when queued, EF_EFULL (EF_NODE_SUBMITQ_MAX queued), EF_ETOOBIG,
  * EF_ECLOSED (stopping), EF_ENOMEM. Thread-safe. */
 enum { EF_NODE_TX_ADMITTED = 1, EF_NODE_TX_COMMITTED = 2, EF_NODE_TX_DROPPED = 3 };

@@ -29,8 +29,11 @@ static ef_waiter *waiter_find(ef_node *n, const ef_hash *h, ef_waiter ***link)
 
 static void waiter_add(ef_node *n, const ef_hash *h, ef_node_tx_cb cb, void *arg)
 {
-    if (n->waiters_len >= EF_NODE_WAITERS_MAX || waiter_find(n, h, NULL)) {
-        if (cb) cb(arg, h, EF_NODE_TX_DROPPED, EF_EFULL, 0);
+    int refused = n->waiters_len >= EF_NODE_WAITERS_MAX ? EF_EFULL
+                : waiter_find(n, h, NULL)             ? EF_EDUP
+                                                      : 0;
+    if (refused) {
+        if (cb) cb(arg, h, EF_NODE_TX_DROPPED, refused, 0);
         return;
     }
     ef_waiter *w = calloc(1, sizeof *w);
