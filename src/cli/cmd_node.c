@@ -1,6 +1,7 @@
 /* cmd_node.c: `edgefed node` (run a node), `edgefed submit` and `edgefed status`
  * (talk to a running node through its admin socket). */
 #include <errno.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,22 +10,15 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "agents/ef_agents_node.h"
+#include "api/ef_api_node.h"
 #include "base/ef_codec.h"
 #include "base/ef_log.h"
 #include "cli/cli.h"
 #include "cli/cli_admin.h"
 #include "contracts/ef_contracts.h"
 #include "node/ef_node.h"
-
-/* Extensions that run inside the node, when their module is in the build. */
-#if __has_include("api/ef_api_node.h")
-#include "api/ef_api_node.h"
-#define EF_HAVE_API_EXT 1
-#endif
-#if __has_include("agents/ef_agents_node.h")
-#include "agents/ef_agents_node.h"
-#define EF_HAVE_AGENTS_EXT 1
-#endif
+#include "node/ef_node_admin.h"
 
 static ef_node *ef_running_node;
 
@@ -68,6 +62,13 @@ int ef_cmd_node(int argc, char **argv)
     }
     cfg.contracts = ef_contracts_builtin;
     cfg.contracts_len = ef_contracts_builtin_len;
+    /* Blocks and proposals are large, short-lived buffers: keep glibc from raising
+     * its mmap threshold after the first one is freed (it would then serve them
+     * from the heap and never give the memory back). Set here, for this process,
+     * rather than in the node library: it changes the allocator of the whole
+     * process, which a library must not decide for its host program. */
+    mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+    mallopt(M_TRIM_THRESHOLD, 1 << 20);
     ef_node *n;
     rc = ef_node_open(&n, &cfg);
     ef_node_config_free(&cfg);
@@ -75,12 +76,9 @@ int ef_cmd_node(int argc, char **argv)
         fprintf(stderr, "edgefed node: cannot start: %s\n", ef_strerror(rc));
         return 1;
     }
-#ifdef EF_HAVE_API_EXT
+    ef_node_add_ext(n, &ef_node_admin_ext); /* first: started first, stopped last */
     ef_node_add_ext(n, &ef_api_node_ext);
-#endif
-#ifdef EF_HAVE_AGENTS_EXT
     ef_node_add_ext(n, &ef_agents_node_ext);
-#endif
     ef_running_node = n;
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);

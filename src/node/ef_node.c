@@ -1,9 +1,9 @@
-/* ef_node.c: the node: one libuv loop driving the engine, the P2P transport, the
- * mempool and the store; catch-up; submission from other threads; status. */
+/* ef_node.c: the node's loop: open and close, the engine driven by timeouts and
+ * P2P messages, gossip, the commit of decided blocks, extensions. Catch-up is in
+ * ef_node_catchup.c, submission in ef_node_submit.c, status in ef_node_status.c. */
 #include "node/ef_node.h"
 
 #include <errno.h>
-#include <malloc.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -29,239 +29,16 @@ _Static_assert(EF_P2P_PAYLOAD_MAX >= 8 + 4 + EF_BLOCK_BYTES_MAX + 4 + EF_CERT_MA
                "a BLOCK message fits in a frame");
 _Static_assert(EF_P2P_PAYLOAD_MAX >= EF_MSG_SIZE_MAX, "a proposal fits in a frame");
 
-const double ef_node_lat_bounds_ms[EF_NODE_LAT_BUCKETS - 1] = {
-    1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000,
-};
-
-#define EF_NODE_TIMEOUTS_MAX 256        /* consensus timeouts pending */
 #define EF_NODE_GOSSIP_MAX 512          /* txs per gossip message */
-#define EF_NODE_SYNC_BLOCKS 16          /* blocks asked for per catch-up request */
-#define EF_NODE_SYNC_WAIT_MS 3000
-#define EF_NODE_SYNC_BYTES (4u << 20)   /* block bytes served per catch-up request */
 #define EF_NODE_TICK_MS 1000
-#define EF_NODE_WAITER_BUCKETS 4096
-#define EF_NODE_ADMIN_LINE_MAX (2 * EF_TX_ENC_MAX + 64)
-#define EF_NODE_ADMIN_CLIENTS_MAX 64
 
 /* ---------------- small helpers ---------------- */
 
-static uint64_t node_now_ms(ef_node *n) { return uv_now(&n->loop); }
-
-static void node_count(ef_node *n, const char *reason)
-{
-    for (size_t i = 0; i < n->rej_len; i++)
-        if (!strcmp(n->rej[i].reason, reason)) {
-            n->rej[i].count++;
-            return;
-        }
-    if (n->rej_len < EF_NODE_REJECT_REASONS) {
-        snprintf(n->rej[n->rej_len].reason, sizeof n->rej[0].reason, "%s", reason);
-        n->rej[n->rej_len++].count = 1;
-    }
-}
-
-static void node_count_tx(ef_node *n, int rc)
-{
-    char r[32];
-    snprintf(r, sizeof r, "tx_%s", ef_errname(rc));
-    node_count(n, r);
-}
-
-static void node_fatal(ef_node *n, int rc, const char *what)
+void ef_node_fatal(ef_node *n, int rc, const char *what)
 {
     EF_LOGE("node", "%s: %s; stopping", what, ef_strerror(rc));
     if (!n->fatal) n->fatal = rc;
     ef_node_stop(n);
-}
-
-/* ---------------- waiters (submitted txs awaiting commit) ---------------- */
-
-static size_t waiter_bucket(const ef_hash *h) { return ef_get_u32le(h->b) % EF_NODE_WAITER_BUCKETS; }
-
-static ef_waiter *waiter_find(ef_node *n, const ef_hash *h, ef_waiter ***link)
-{
-    ef_waiter **pp = &n->waiters[waiter_bucket(h)];
-    for (; *pp; pp = &(*pp)->next)
-        if (ef_hash_eq(&(*pp)->hash, h)) {
-            if (link) *link = pp;
-            return *pp;
-        }
-    return NULL;
-}
-
-static void waiter_add(ef_node *n, const ef_hash *h, ef_node_tx_cb cb, void *arg)
-{
-    if (n->waiters_len >= EF_NODE_WAITERS_MAX || waiter_find(n, h, NULL)) {
-        if (cb) cb(arg, h, EF_NODE_TX_DROPPED, EF_EFULL, 0);
-        return;
-    }
-    ef_waiter *w = calloc(1, sizeof *w);
-    if (!w) {
-        if (cb) cb(arg, h, EF_NODE_TX_DROPPED, EF_ENOMEM, 0);
-        return;
-    }
-    w->hash = *h;
-    w->cb = cb;
-    w->arg = arg;
-    w->admit_us = ef_now_mono_us();
-    size_t b = waiter_bucket(h);
-    w->next = n->waiters[b];
-    n->waiters[b] = w;
-    n->waiters_len++;
-}
-
-/* Removes and returns the waiter for h (caller frees), or NULL. */
-static ef_waiter *waiter_take(ef_node *n, const ef_hash *h)
-{
-    ef_waiter **link;
-    ef_waiter *w = waiter_find(n, h, &link);
-    if (!w) return NULL;
-    *link = w->next;
-    n->waiters_len--;
-    return w;
-}
-
-/* A submitted tx left the mempool without committing: tell its submitter. */
-static void node_tx_dropped(void *arg, const ef_hash *h, int reason)
-{
-    ef_node *n = arg;
-    ef_waiter *w = waiter_take(n, h);
-    if (!w) return;
-    if (w->cb) w->cb(w->arg, h, EF_NODE_TX_DROPPED, reason, 0);
-    free(w);
-}
-
-/* ---------------- status snapshot ---------------- */
-
-static void node_snapshot(ef_node *n)
-{
-    ef_node_status *s = &n->snap_tmp;
-    memset(s, 0, sizeof *s);
-    snprintf(s->chain_id, sizeof s->chain_id, "%s", n->cfg.chain_id);
-    snprintf(s->moniker, sizeof s->moniker, "%s", n->cfg.moniker);
-    s->key = n->kp.pub;
-    s->validator = ef_vset_index(&n->vset_next, &n->kp.pub) >= 0;
-    s->height = n->height;
-    s->last_hash = n->last_hash;
-    s->last_time_ms = n->last_time_ms;
-    s->round = n->engine_started ? ef_engine_round(n->eng) : 0;
-    s->step = n->engine_started && !ef_engine_decided(n->eng) ? (int)ef_engine_step(n->eng) : 0;
-    s->catching_up = n->sync_conn != NULL;
-    s->vset = n->vset_next;
-    if (n->net) {
-        ef_conn *cs[EF_NODE_PEERS_MAX];
-        size_t k = ef_net_conns(n->net, cs, EF_NODE_PEERS_MAX);
-        k = EF_MIN(k, (size_t)EF_NODE_PEERS_MAX);
-        for (size_t i = 0; i < k; i++) {
-            s->peers[i] = *ef_conn_pub(cs[i]);
-            ef_peer *p = ef_conn_data(cs[i]);
-            s->peer_heights[i] = p ? p->height : 0;
-        }
-        s->peers_len = k;
-    }
-    ef_mempool_stats ms;
-    ef_mempool_get_stats(n->mp, &ms);
-    s->mempool_txs = ms.count;
-    s->mempool_bytes = ms.bytes;
-    s->txs_committed = n->txs_committed;
-    s->blocks_committed = n->blocks_committed;
-    s->cons_received = ef_engine_get_stats(n->eng)->received;
-    s->cons_verified = n->cons_verified;
-    memcpy(s->lat_counts, n->lat_counts, sizeof s->lat_counts);
-    s->lat_count = n->lat_count;
-    s->lat_sum_ms = n->lat_sum_ms;
-    /* rejected input: node counters, the transport's and the engine's */
-    size_t r = 0;
-    for (size_t i = 0; i < n->rej_len && r < EF_NODE_REJECT_REASONS; i++) {
-        snprintf(s->rejected[r].reason, sizeof s->rejected[r].reason, "%s", n->rej[i].reason);
-        s->rejected[r++].count = n->rej[i].count;
-    }
-    if (n->net) {
-        ef_net_stats ns;
-        ef_net_get_stats(n->net, &ns);
-        s->frames_in = ns.frames_in;
-        s->frames_out = ns.frames_out;
-        s->bytes_in = ns.bytes_in;
-        s->bytes_out = ns.bytes_out;
-        for (int i = 0; i < EF_NR_COUNT_ && r < EF_NODE_REJECT_REASONS; i++) {
-            if (!ns.closed[i] || i == EF_NR_IO || i == EF_NR_DUPLICATE) continue;
-            snprintf(s->rejected[r].reason, sizeof s->rejected[r].reason, "net_%s",
-                     ef_net_reason_name(i));
-            s->rejected[r++].count = ns.closed[i];
-        }
-        if (ns.dropped && r < EF_NODE_REJECT_REASONS) {
-            snprintf(s->rejected[r].reason, sizeof s->rejected[r].reason, "net_gossip_dropped");
-            s->rejected[r++].count = ns.dropped;
-        }
-    }
-    const ef_engine_stats *es = ef_engine_get_stats(n->eng);
-    for (int i = 0; i < EF_DROP_COUNT_ && r < EF_NODE_REJECT_REASONS; i++) {
-        if (!es->dropped[i] || i == EF_DROP_DUPLICATE || i == EF_DROP_HEIGHT || i == EF_DROP_LATE) continue;
-        snprintf(s->rejected[r].reason, sizeof s->rejected[r].reason, "cons_%s",
-                 ef_drop_name((ef_drop)i));
-        s->rejected[r++].count = es->dropped[i];
-    }
-    s->rejected_len = r;
-    pthread_mutex_lock(&n->mu);
-    n->snap = *s;
-    pthread_mutex_unlock(&n->mu);
-}
-
-void ef_node_get_status(ef_node *n, ef_node_status *out)
-{
-    pthread_mutex_lock(&n->mu);
-    *out = n->snap;
-    pthread_mutex_unlock(&n->mu);
-}
-
-json_t *ef_node_status_json(ef_node *n)
-{
-    ef_node_status *s = malloc(sizeof *s);
-    if (!s) return NULL;
-    ef_node_get_status(n, s);
-    char hex[2 * EF_HASH_SIZE + 1];
-    json_t *o = json_object();
-    json_object_set_new(o, "chain_id", json_string(s->chain_id));
-    json_object_set_new(o, "moniker", json_string(s->moniker));
-    ef_hex(hex, s->key.b, EF_PUB_SIZE);
-    json_object_set_new(o, "key", json_string(hex));
-    json_object_set_new(o, "validator", json_boolean(s->validator));
-    json_object_set_new(o, "height", json_integer((json_int_t)s->height));
-    ef_hex(hex, s->last_hash.b, EF_HASH_SIZE);
-    json_object_set_new(o, "last_hash", json_string(hex));
-    json_object_set_new(o, "last_time", json_integer((json_int_t)s->last_time_ms));
-    json_object_set_new(o, "round", json_integer((json_int_t)s->round));
-    json_object_set_new(o, "step", json_integer(s->step));
-    json_object_set_new(o, "catching_up", json_boolean(s->catching_up));
-    json_t *vs = json_array();
-    for (uint32_t i = 0; i < s->vset.len; i++) {
-        ef_hex(hex, s->vset.v[i].pub.b, EF_PUB_SIZE);
-        json_array_append_new(vs, json_pack("{s:s,s:I}", "key", hex, "power",
-                                            (json_int_t)s->vset.v[i].power));
-    }
-    json_object_set_new(o, "validators", vs);
-    json_t *ps = json_array();
-    for (size_t i = 0; i < s->peers_len; i++) {
-        ef_hex(hex, s->peers[i].b, EF_PUB_SIZE);
-        json_array_append_new(ps, json_pack("{s:s,s:I}", "key", hex, "height",
-                                            (json_int_t)s->peer_heights[i]));
-    }
-    json_object_set_new(o, "peers", ps);
-    json_object_set_new(o, "mempool_txs", json_integer((json_int_t)s->mempool_txs));
-    json_object_set_new(o, "mempool_bytes", json_integer((json_int_t)s->mempool_bytes));
-    json_object_set_new(o, "txs_committed", json_integer((json_int_t)s->txs_committed));
-    json_object_set_new(o, "blocks_committed", json_integer((json_int_t)s->blocks_committed));
-    json_object_set_new(o, "work", json_pack("{s:I,s:I,s:I,s:I,s:I,s:I}", "cons_received",
-                                             (json_int_t)s->cons_received, "cons_verified",
-                                             (json_int_t)s->cons_verified, "frames_in", (json_int_t)s->frames_in,
-                                             "frames_out", (json_int_t)s->frames_out, "bytes_in",
-                                             (json_int_t)s->bytes_in, "bytes_out", (json_int_t)s->bytes_out));
-    json_t *rj = json_object();
-    for (size_t i = 0; i < s->rejected_len; i++)
-        json_object_set_new(rj, s->rejected[i].reason, json_integer((json_int_t)s->rejected[i].count));
-    json_object_set_new(o, "rejected", rj);
-    free(s);
-    return o;
 }
 
 /* ---------------- gossip ---------------- */
@@ -284,7 +61,7 @@ static void node_gossip_timer(uv_timer_t *t)
     node_gossip_flush(t->data);
 }
 
-static void node_gossip_add(ef_node *n, const uint8_t *tx, size_t len)
+void ef_node_gossip_add(ef_node *n, const uint8_t *tx, size_t len)
 {
     ef_wr_bytes(&n->gossip, tx, len);
     if (++n->gossip_count >= EF_NODE_GOSSIP_MAX || n->gossip.len > (1u << 20)) {
@@ -301,9 +78,6 @@ static void node_gossip_add(ef_node *n, const uint8_t *tx, size_t len)
 
 static void node_drain(ef_node *n);
 static void node_maybe_start(ef_node *n);
-static void node_after(ef_node *n);
-static int node_apply_committed(ef_node *n, const uint8_t *blk, size_t len, const uint8_t *cert,
-                                size_t cert_len);
 
 static void node_cons_timer_cb(uv_timer_t *t);
 
@@ -315,14 +89,14 @@ static void node_timeout_arm(ef_node *n)
     }
     uint64_t due = n->touts[0].due_ms;
     for (size_t i = 1; i < n->touts_len; i++) due = EF_MIN(due, n->touts[i].due_ms);
-    uint64_t now = node_now_ms(n);
+    uint64_t now = ef_node_now_ms(n);
     uv_timer_start(&n->cons_timer, node_cons_timer_cb, due > now ? due - now : 0, 0);
 }
 
 static void node_cons_timer_cb(uv_timer_t *t)
 {
     ef_node *n = t->data;
-    uint64_t now = node_now_ms(n);
+    uint64_t now = ef_node_now_ms(n);
     /* collect the due ones first: on_timeout may schedule new ones */
     ef_tout due[EF_NODE_TIMEOUTS_MAX];
     size_t nd = 0;
@@ -338,13 +112,13 @@ static void node_cons_timer_cb(uv_timer_t *t)
         if (due[i].height != ef_engine_height(n->eng)) continue;
         int rc = ef_engine_on_timeout(n->eng, due[i].height, due[i].round, due[i].step);
         if (rc == EF_EIO) {
-            node_fatal(n, rc, "WAL");
+            ef_node_fatal(n, rc, "WAL");
             return;
         }
         node_drain(n);
     }
     node_timeout_arm(n);
-    node_after(n);
+    ef_node_after(n);
 }
 
 static void node_timeout_add(ef_node *n, const ef_engine_out *o)
@@ -357,10 +131,10 @@ static void node_timeout_add(ef_node *n, const ef_engine_out *o)
                 (n->touts[i].height == n->touts[worst].height && n->touts[i].round < n->touts[worst].round))
                 worst = i;
         n->touts[worst] = n->touts[--n->touts_len];
-        node_count(n, "node_timeouts_full");
+        ef_node_count(n, "node_timeouts_full");
     }
     ef_tout *t = &n->touts[n->touts_len++];
-    t->due_ms = node_now_ms(n) + o->duration_ms;
+    t->due_ms = ef_node_now_ms(n) + o->duration_ms;
     t->height = o->height;
     t->round = o->round;
     t->step = o->step;
@@ -390,7 +164,7 @@ static void node_validate(ef_node *n, const ef_engine_out *o)
         if (!valid) {
             EF_LOGW("node", "height %llu: proposal invalid: %s", (unsigned long long)o->height,
                     ef_strerror(rc));
-            node_count(n, "block_invalid");
+            ef_node_count(n, "block_invalid");
         }
     }
     (void)ef_engine_on_validity(n->eng, &o->value_id, valid);
@@ -408,7 +182,7 @@ static void node_drain(ef_node *n)
              * flush for all records since the last send) before anything leaves */
             if (n->wal && ef_wal_file_sync(n->wal)) {
                 ef_engine_out_free(&o);
-                node_fatal(n, EF_EIO, "WAL");
+                ef_node_fatal(n, EF_EIO, "WAL");
                 return;
             }
             node_broadcast_consensus(n, o.data, o.len);
@@ -424,26 +198,25 @@ static void node_drain(ef_node *n)
         case EF_OUT_COMMIT:
             if (o.round > 0) {
                 EF_LOGI("node", "height %llu decided in round %u", (unsigned long long)o.height, o.round);
-                node_count(n, "cons_round_changes");
+                ef_node_count(n, "cons_round_changes");
             }
             EF_LOGD("node", "t=%llu commit h %llu", (unsigned long long)ef_now_mono_us(), (unsigned long long)o.height);
             if (o.height == n->height + 1) {
-                int rc = node_apply_committed(n, o.data, o.len, o.cert, o.cert_len);
-                if (rc) node_fatal(n, rc, "commit of a decided block failed");
+                int rc = ef_node_apply_committed(n, o.data, o.len, o.cert, o.cert_len);
+                if (rc) ef_node_fatal(n, rc, "commit of a decided block failed");
             }
             break;
         case EF_OUT_EVIDENCE:
             EF_LOGW("node", "equivocation evidence at height %llu", (unsigned long long)o.height);
-            node_count(n, "cons_evidence");
+            ef_node_count(n, "cons_evidence");
             break;
         }
         ef_engine_out_free(&o);
     }
 }
 
-/* The engine's and catch-up's signature check: ef_verify, counted. */
-static bool node_verify(void *ctx, const ef_sig *sig, const ef_pub *pub, uint8_t tag, const void *msg,
-                        size_t len)
+bool ef_node_verify(void *ctx, const ef_sig *sig, const ef_pub *pub, uint8_t tag, const void *msg,
+                    size_t len)
 {
     ef_node *n = ctx;
     n->cons_verified++;
@@ -476,9 +249,9 @@ static int node_get_value(void *ctx, uint64_t height, uint32_t round, uint8_t **
         if (st == 0 || st == EF_EFULL || st == EF_ENONCE) continue;
         ef_hash h;
         ef_tx_hash_enc(&h, n->reap_buf[i].enc, n->reap_buf[i].len);
-        node_count_tx(n, st);
+        ef_node_count_tx(n, st);
         (void)ef_mempool_remove(n->mp, &h); /* frees only this entry's encoding */
-        node_tx_dropped(n, &h, st);
+        ef_node_tx_dropped(n, &h, st);
     }
     if (ef_block_hash_enc(&n->proposed_id, *out, *out_len) == 0) n->have_proposed = true;
     EF_LOGD("node", "proposing block %llu round %u", (unsigned long long)height, round);
@@ -490,7 +263,7 @@ static void node_start_height(ef_node *n)
 {
     int rc = ef_engine_start_height(n->eng, n->height + 1, &n->vset_next);
     if (rc) {
-        node_fatal(n, rc, "engine start_height");
+        ef_node_fatal(n, rc, "engine start_height");
         return;
     }
     n->engine_started = true;
@@ -511,7 +284,7 @@ static void node_maybe_start(ef_node *n)
      * engine on to the following height) */
     if (n->engine_started || n->stopping) return;
     bool empty_due = n->cfg.empty_block_ms &&
-                     node_now_ms(n) - n->last_commit_ms >= n->cfg.empty_block_ms;
+                     ef_node_now_ms(n) - n->last_commit_ms >= n->cfg.empty_block_ms;
     if (node_has_reapable(n) || empty_due || n->start_asap) {
         n->start_asap = false;
         node_start_height(n);
@@ -522,7 +295,7 @@ static void node_maybe_start(ef_node *n)
 
 static void node_empty_timer_cb(uv_timer_t *t)
 {
-    node_after(t->data); /* maybe_start sees the interval has passed */
+    ef_node_after(t->data); /* maybe_start sees the interval has passed */
 }
 
 /* With empty_block_ms set, a height starts that long after the last commit even
@@ -533,38 +306,7 @@ static void node_empty_arm(ef_node *n)
         uv_timer_start(&n->empty_timer, node_empty_timer_cb, n->cfg.empty_block_ms, 0);
 }
 
-static void node_send_status(ef_node *n, ef_conn *c)
-{
-    uint8_t p[8 + EF_HASH_SIZE];
-    ef_put_u64le(p, n->height);
-    memcpy(p + 8, n->last_hash.b, EF_HASH_SIZE);
-    if (c) ef_net_send(n->net, c, EF_P2P_STATUS, p, sizeof p, true);
-    else ef_net_broadcast(n->net, EF_P2P_STATUS, p, sizeof p, true, NULL);
-}
 
-/* STATUS to the peers that are not validators (they get no consensus messages). */
-static void node_send_status_observers(ef_node *n)
-{
-    ef_conn *cs[EF_NET_CONNS_MAX];
-    size_t k = EF_MIN(ef_net_conns(n->net, cs, EF_NET_CONNS_MAX), (size_t)EF_NET_CONNS_MAX);
-    for (size_t i = 0; i < k; i++) {
-        ef_peer *p = ef_conn_data(cs[i]);
-        if (p && !p->validator) node_send_status(n, cs[i]);
-    }
-}
-
-static void node_lat_record(ef_node *n, double ms)
-{
-    int b = EF_NODE_LAT_BUCKETS - 1;
-    for (int i = 0; i < EF_NODE_LAT_BUCKETS - 1; i++)
-        if (ms <= ef_node_lat_bounds_ms[i]) {
-            b = i;
-            break;
-        }
-    n->lat_counts[b]++;
-    n->lat_count++;
-    n->lat_sum_ms += ms;
-}
 
 static bool node_is_validator_key(ef_node *n, const ef_pub *pub);
 
@@ -611,10 +353,8 @@ static void node_trim_map(ef_node *n)
     if (ef_store_release_pages(n->store) == 0) n->file_resident_floor = node_file_resident();
 }
 
-/* Commits block height+1 (decided by the engine, or fetched and verified by
- * catch-up), then tells the mempool, the waiters and the listeners. */
-static int node_apply_committed(ef_node *n, const uint8_t *blk, size_t len, const uint8_t *cert,
-                                size_t cert_len)
+int ef_node_apply_committed(ef_node *n, const uint8_t *blk, size_t len, const uint8_t *cert,
+                            size_t cert_len)
 {
     ef_ledger_hooks hooks = {ef_mempool_sig_verified, n->mp};
     int rc = ef_ledger_commit_ex(n->store, blk, len, cert, cert_len, &hooks);
@@ -625,7 +365,7 @@ static int node_apply_committed(ef_node *n, const uint8_t *blk, size_t len, cons
     n->height = b.hdr.height;
     ef_block_header_hash(&n->last_hash, &b.hdr);
     n->last_time_ms = b.hdr.time_ms;
-    n->last_commit_ms = node_now_ms(n);
+    n->last_commit_ms = ef_node_now_ms(n);
     node_empty_arm(n);
     n->blocks_committed++;
     n->txs_committed += b.txs_len;
@@ -646,7 +386,7 @@ static int node_apply_committed(ef_node *n, const uint8_t *blk, size_t len, cons
     EF_ASSERT(res && evs);
     uint64_t now_us = ef_now_mono_us();
     for (uint32_t i = 0; i < b.txs_len; i++) {
-        ef_waiter *w = waiter_take(n, &b.txs[i].hash);
+        ef_waiter *w = ef_node_waiter_take(n, &b.txs[i].hash);
         res[i].events_json = "[]";
         if (want_all || (w && w->cb)) {
             /* the i-th tx of this block: its result directly (no tx index look-up) */
@@ -656,7 +396,7 @@ static int node_apply_committed(ef_node *n, const uint8_t *blk, size_t len, cons
                 res[i].code = 0;
         }
         if (w) {
-            node_lat_record(n, (double)(now_us - w->admit_us) / 1000.0);
+            ef_node_lat_record(n, (double)(now_us - w->admit_us) / 1000.0);
             if (w->cb) w->cb(w->arg, &w->hash, EF_NODE_TX_COMMITTED, res[i].code, n->height);
             free(w);
         }
@@ -672,134 +412,15 @@ static int node_apply_committed(ef_node *n, const uint8_t *blk, size_t len, cons
     /* Observers learn of the block now; validator peers see the height from this
      * node's next consensus message (and the heartbeat), which saves n - 1 frames
      * per node per height (n^2 per height in all). */
-    node_send_status_observers(n);
+    ef_node_send_status_observers(n);
     /* own-nonce bookkeeping for submit_call */
     uint64_t next;
     if (ef_store_nonce(n->store, &n->kp.pub, &next) == 0 && next > n->own_next) n->own_next = next;
-    node_snapshot(n);
+    ef_node_snapshot(n);
     node_trim_map(n);
     return 0;
 }
 
-/* ---------------- catch-up ---------------- */
-
-static void node_sync_request(ef_node *n)
-{
-    if (n->sync_conn || n->stopping) return;
-    ef_conn *cs[EF_NET_CONNS_MAX];
-    size_t k = EF_MIN(ef_net_conns(n->net, cs, EF_NET_CONNS_MAX), (size_t)EF_NET_CONNS_MAX);
-    ef_conn *best = NULL;
-    uint64_t best_h = n->height;
-    for (size_t i = 0; i < k; i++) {
-        ef_peer *p = ef_conn_data(cs[i]);
-        if (p && p->height > best_h) {
-            best = cs[i];
-            best_h = p->height;
-        }
-    }
-    if (!best) {
-        n->behind_since_ms = 0;
-        return;
-    }
-    uint64_t now = node_now_ms(n);
-    if (!n->behind_since_ms) n->behind_since_ms = now;
-    /* A block or two behind is normal for a moment (a peer committed first, or
-     * this process was descheduled): consensus messages will bring it along. */
-    bool follower = ef_vset_index(&n->vset_next, &n->kp.pub) < 0; /* observers only sync */
-    if (!follower && best_h < n->height + 3 && now - n->behind_since_ms < 1000) return;
-    uint8_t p[12];
-    uint32_t count = (uint32_t)EF_MIN(best_h - n->height, (uint64_t)EF_NODE_SYNC_BLOCKS);
-    ef_put_u64le(p, n->height + 1);
-    ef_put_u32le(p + 8, count);
-    if (ef_net_send(n->net, best, EF_P2P_BLOCK_REQ, p, sizeof p, false)) return;
-    n->sync_conn = best;
-    n->sync_until = n->height + count;
-    n->sync_deadline_ms = now + EF_NODE_SYNC_WAIT_MS;
-    EF_LOGI("node", "catching up: asking %s for %u blocks from %llu", ef_conn_addr(best), count,
-            (unsigned long long)(n->height + 1));
-}
-
-static void node_sync_done(ef_node *n)
-{
-    n->sync_conn = NULL;
-    n->behind_since_ms = 0;
-    node_sync_request(n);
-}
-
-static int node_on_block(ef_node *n, ef_conn *c, const uint8_t *p, size_t len)
-{
-    ef_rd r;
-    uint64_t h;
-    const uint8_t *blk, *cert;
-    size_t blk_len, cert_len;
-    ef_rd_init(&r, p, len);
-    ef_rd_u64(&r, &h);
-    ef_rd_bytes(&r, &blk, &blk_len, EF_BLOCK_BYTES_MAX);
-    ef_rd_bytes(&r, &cert, &cert_len, EF_CERT_MAX);
-    int rc = ef_rd_finish(&r);
-    if (rc) return rc;
-    if (h != n->height + 1) { /* stale or out of order: ignore */
-        if (c == n->sync_conn && h >= n->sync_until) node_sync_done(n);
-        return 0;
-    }
-    ef_hash id;
-    rc = ef_block_hash_enc(&id, blk, blk_len);
-    if (rc) return rc;
-    ef_vset vs;
-    rc = ef_store_vset(n->store, h, &vs);
-    if (rc) return 0;
-    rc = ef_cert_verify_with(cert, cert_len, n->cfg.chain_id, h, &id, &vs, node_verify, n);
-    if (rc) {
-        node_count(n, "sync_bad_cert");
-        return EF_ECERT;
-    }
-    rc = node_apply_committed(n, blk, blk_len, cert, cert_len);
-    if (rc == EF_EIO || rc == EF_EDB) {
-        node_fatal(n, rc, "commit of a fetched block");
-        return 0;
-    }
-    if (rc) {
-        /* a certified block the ledger refuses: our state differs from the quorum's */
-        node_count(n, "sync_block_refused");
-        EF_LOGE("node", "certified block %llu refused: %s", (unsigned long long)h, ef_strerror(rc));
-        return EF_EPROTO;
-    }
-    n->touts_len = 0; /* timeouts of the height we skipped are stale */
-    if (c == n->sync_conn && h >= n->sync_until) node_sync_done(n);
-    n->start_asap = true; /* follow the network: the next height is likely running */
-    return 0;
-}
-
-/* Serves up to count blocks from `from`, at most EF_NODE_SYNC_BYTES of them (at
- * least one), then a STATUS, which tells the asker this batch is over. */
-static void node_on_block_req(ef_node *n, ef_conn *c, const uint8_t *p, size_t len)
-{
-    if (len != 12) return;
-    uint64_t from = ef_get_u64le(p);
-    uint32_t count = EF_MIN(ef_get_u32le(p + 8), (uint32_t)EF_BLOCK_REQ_MAX);
-    size_t sent = 0;
-    for (uint64_t h = EF_MAX(from, 1); h < from + count && h <= n->height && sent < EF_NODE_SYNC_BYTES; h++) {
-        uint8_t *blk = NULL, *cert = NULL;
-        size_t bl = 0, cl = 0;
-        if (ef_store_block(n->store, h, &blk, &bl) || ef_store_cert(n->store, h, &cert, &cl)) {
-            free(blk);
-            free(cert);
-            break;
-        }
-        ef_wr w;
-        ef_wr_init(&w);
-        ef_wr_u64(&w, h);
-        ef_wr_bytes(&w, blk, bl);
-        ef_wr_bytes(&w, cert, cl);
-        int rc = w.err ? w.err : ef_net_send(n->net, c, EF_P2P_BLOCK, w.buf, w.len, false);
-        sent += w.len;
-        ef_wr_free(&w);
-        free(blk);
-        free(cert);
-        if (rc) return;
-    }
-    node_send_status(n, c);
-}
 
 /* ---------------- P2P callbacks ---------------- */
 
@@ -830,16 +451,16 @@ static void node_on_peer(void *arg, ef_conn *c, bool up)
         }
         p->validator = node_is_validator_key(n, ef_conn_pub(c));
         ef_conn_set_data(c, p);
-        node_send_status(n, c);
+        ef_node_send_status(n, c);
     } else {
         free(ef_conn_data(c));
         ef_conn_set_data(c, NULL);
         if (n->sync_conn == c) n->sync_conn = NULL;
     }
-    node_snapshot(n);
+    ef_node_snapshot(n);
 }
 
-static void node_after(ef_node *n)
+void ef_node_after(ef_node *n)
 {
     if (n->stopping) return;
     node_maybe_start(n);
@@ -859,8 +480,8 @@ static int node_on_txs(ef_node *n, ef_conn *c, const uint8_t *p, size_t len)
         size_t tl;
         if (ef_rd_bytes(&r, &tx, &tl, EF_TX_ENC_MAX)) return r.err;
         int rc = ef_mempool_add(n->mp, tx, tl, NULL);
-        if (rc == 0 && regossip) node_gossip_add(n, tx, tl);
-        else if (rc && rc != EF_EDUP && rc != EF_ENONCE && rc != EF_EFULL) node_count_tx(n, rc);
+        if (rc == 0 && regossip) ef_node_gossip_add(n, tx, tl);
+        else if (rc && rc != EF_EDUP && rc != EF_ENONCE && rc != EF_EFULL) ef_node_count_tx(n, rc);
     }
     return ef_rd_finish(&r);
 }
@@ -869,7 +490,7 @@ static int node_on_consensus(ef_node *n, ef_conn *c, const uint8_t *p, size_t le
 {
     ef_peer *peer = ef_conn_data(c);
     if (!peer || !peer->validator) {
-        node_count(n, "cons_from_non_validator");
+        ef_node_count(n, "cons_from_non_validator");
         return EF_EPERM;
     }
     ef_msg m;
@@ -883,12 +504,12 @@ static int node_on_consensus(ef_node *n, ef_conn *c, const uint8_t *p, size_t le
     }
     int rc = ef_engine_on_message(n->eng, p, len);
     if (rc == EF_EIO) {
-        node_fatal(n, rc, "WAL");
+        ef_node_fatal(n, rc, "WAL");
         return 0;
     }
     node_drain(n);
     const ef_engine_stats *es = ef_engine_get_stats(n->eng);
-    if (es->height_seen > n->height + 1) node_sync_request(n);
+    if (es->height_seen > n->height + 1) ef_node_sync_request(n);
     return 0;
 }
 
@@ -897,14 +518,10 @@ static int node_on_msg(void *arg, ef_conn *c, uint8_t type, const uint8_t *p, si
     ef_node *n = arg;
     int rc = 0;
     switch (type) {
-    case EF_P2P_STATUS: {
-        if (len != 8 + EF_HASH_SIZE) return EF_EPROTO;
-        ef_peer *peer = ef_conn_data(c);
-        if (peer) peer->height = ef_get_u64le(p);
-        if (c == n->sync_conn) node_sync_done(n); /* a batch ends with a STATUS */
-        else if (peer && peer->height > n->height) node_sync_request(n);
+    case EF_P2P_STATUS:
+        rc = ef_node_on_status(n, c, p, len);
+        if (rc) return rc;
         break;
-    }
     case EF_P2P_TXS:
         rc = node_on_txs(n, c, p, len);
         break;
@@ -912,243 +529,27 @@ static int node_on_msg(void *arg, ef_conn *c, uint8_t type, const uint8_t *p, si
         rc = node_on_consensus(n, c, p, len);
         break;
     case EF_P2P_BLOCK_REQ:
-        node_on_block_req(n, c, p, len);
+        ef_node_on_block_req(n, c, p, len);
         break;
     case EF_P2P_BLOCK:
-        rc = node_on_block(n, c, p, len);
+        rc = ef_node_on_block(n, c, p, len);
         break;
     default:
         return EF_EPROTO;
     }
-    node_after(n);
+    ef_node_after(n);
     return rc;
 }
 
-/* ---------------- admission (loop thread) ---------------- */
-
-/* Admits a tx submitted locally; calls cb for admission, registers the waiter. */
-static int node_admit_local(ef_node *n, const uint8_t *tx, size_t len, ef_node_tx_cb cb, void *arg,
-                            ef_hash *hash_out)
-{
-    ef_hash h;
-    int rc = ef_mempool_add(n->mp, tx, len, &h);
-    if (hash_out) *hash_out = h;
-    if (rc) {
-        node_count_tx(n, rc);
-        if (cb) cb(arg, &h, EF_NODE_TX_ADMITTED, rc, 0);
-        return rc;
-    }
-    node_gossip_add(n, tx, len);
-    if (cb) cb(arg, &h, EF_NODE_TX_ADMITTED, 0, 0);
-    waiter_add(n, &h, cb, arg);
-    return 0;
-}
-
-/* Builds and signs own tx for a queued call. */
-static int node_build_call(ef_node *n, ef_subm *s, uint8_t **out, size_t *out_len)
-{
-    ef_tx tx;
-    memset(&tx, 0, sizeof tx);
-    snprintf(tx.chain_id, sizeof tx.chain_id, "%s", n->cfg.chain_id);
-    tx.sender = n->kp.pub;
-    uint64_t next = 0;
-    (void)ef_store_nonce(n->store, &n->kp.pub, &next);
-    if (next > n->own_next) n->own_next = next;
-    tx.nonce = n->own_next;
-    snprintf(tx.contract, sizeof tx.contract, "%s", s->contract);
-    snprintf(tx.method, sizeof tx.method, "%s", s->method);
-    tx.args = s->tx;
-    tx.args_len = s->len;
-    int rc = ef_tx_sign(&tx, &n->kp);
-    if (rc) return rc;
-    ef_wr w;
-    ef_wr_init(&w);
-    rc = ef_tx_encode(&w, &tx);
-    if (rc) {
-        ef_wr_free(&w);
-        return rc;
-    }
-    *out = ef_wr_take(&w, out_len);
-    return *out ? 0 : EF_ENOMEM;
-}
-
-static void node_sync_cb(void *arg, const ef_hash *h, int stage, int code, uint64_t height)
-{
-    (void)height;
-    ef_subm_sync *s = arg;
-    if (stage != EF_NODE_TX_ADMITTED) return;
-    pthread_mutex_lock(&s->mu);
-    s->hash = *h;
-    s->rc = code;
-    s->done = true;
-    pthread_cond_signal(&s->cv);
-    pthread_mutex_unlock(&s->mu);
-}
-
-static void node_process_subm(ef_node *n, ef_subm *s)
-{
-    if (s->is_call) {
-        uint8_t *tx = NULL;
-        size_t len = 0;
-        int rc = node_build_call(n, s, &tx, &len);
-        if (rc) {
-            ef_hash z = {0};
-            if (s->cb) s->cb(s->arg, &z, EF_NODE_TX_ADMITTED, rc, 0);
-            return;
-        }
-        rc = node_admit_local(n, tx, len, s->cb, s->arg, NULL);
-        if (rc == 0) n->own_next++;
-        free(tx);
-        return;
-    }
-    if (s->sync) {
-        node_admit_local(n, s->tx, s->len, node_sync_cb, s->sync, NULL);
-        /* no commit callback for a synchronous submit: forget the waiter's cb */
-        ef_hash h;
-        ef_tx_hash_enc(&h, s->tx, s->len);
-        ef_waiter *w = waiter_find(n, &h, NULL);
-        if (w && w->cb == node_sync_cb) w->cb = NULL;
-        return;
-    }
-    node_admit_local(n, s->tx, s->len, s->cb, s->arg, NULL);
-}
-
-static void node_async_cb(uv_async_t *a)
-{
-    ef_node *n = a->data;
-    pthread_mutex_lock(&n->mu);
-    ef_subm *q = n->subq_head;
-    n->subq_head = n->subq_tail = NULL;
-    n->subq_len = 0;
-    pthread_mutex_unlock(&n->mu);
-    bool stop = atomic_load(&n->stop_flag);
-    while (q) {
-        ef_subm *next = q->next;
-        if (!n->stopping) {
-            node_process_subm(n, q);
-        } else if (q->sync) {
-            ef_hash z = {0};
-            node_sync_cb(q->sync, &z, EF_NODE_TX_ADMITTED, EF_ECLOSED, 0);
-        } else if (q->cb) {
-            ef_hash z = {0};
-            q->cb(q->arg, &z, EF_NODE_TX_ADMITTED, EF_ECLOSED, 0);
-        }
-        free(q->tx);
-        free(q);
-        q = next;
-    }
-    if (stop && !n->stopping) ef_node_shutdown(n);
-    else node_after(n);
-}
-
-static int node_enqueue(ef_node *n, ef_subm *s)
-{
-    pthread_mutex_lock(&n->mu);
-    if (n->stop_req) {
-        pthread_mutex_unlock(&n->mu);
-        return EF_ECLOSED;
-    }
-    if (n->subq_len >= EF_NODE_SUBMITQ_MAX) {
-        pthread_mutex_unlock(&n->mu);
-        return EF_EFULL;
-    }
-    if (n->subq_tail) n->subq_tail->next = s;
-    else n->subq_head = s;
-    n->subq_tail = s;
-    n->subq_len++;
-    pthread_mutex_unlock(&n->mu);
-    uv_async_send(&n->async);
-    return 0;
-}
-
-/* Copies bytes into a new submission and queues it for the loop thread; the rest
- * of *proto (callback, sync, call target) is copied as it is. On failure nothing
- * stays queued or allocated. */
-static int node_submit_copy(ef_node *n, const void *bytes, size_t len, const ef_subm *proto)
-{
-    ef_subm *s = malloc(sizeof *s);
-    uint8_t *copy = malloc(len ? len : 1);
-    if (!s || !copy) {
-        free(s);
-        free(copy);
-        return EF_ENOMEM;
-    }
-    memcpy(copy, bytes, len);
-    *s = *proto;
-    s->tx = copy;
-    s->len = len;
-    s->next = NULL;
-    int rc = node_enqueue(n, s);
-    if (rc) {
-        free(copy);
-        free(s);
-    }
-    return rc;
-}
-
-int ef_node_submit(ef_node *n, const uint8_t *tx, size_t len, ef_node_tx_cb cb, void *arg)
-{
-    if (len > EF_TX_ENC_MAX) return EF_ETOOBIG;
-    return node_submit_copy(n, tx, len, &(ef_subm){.cb = cb, .arg = arg});
-}
-
-int ef_node_submit_wait(ef_node *n, const uint8_t *tx, size_t len, ef_hash *hash)
-{
-    if (len > EF_TX_ENC_MAX) return EF_ETOOBIG;
-    ef_subm_sync sync;
-    memset(&sync, 0, sizeof sync);
-    pthread_mutex_init(&sync.mu, NULL);
-    pthread_cond_init(&sync.cv, NULL);
-    int rc = node_submit_copy(n, tx, len, &(ef_subm){.sync = &sync});
-    if (rc) goto out;
-    pthread_mutex_lock(&sync.mu);
-    while (!sync.done) pthread_cond_wait(&sync.cv, &sync.mu);
-    pthread_mutex_unlock(&sync.mu);
-    rc = sync.rc;
-    if (hash) *hash = sync.hash;
-out:
-    pthread_cond_destroy(&sync.cv);
-    pthread_mutex_destroy(&sync.mu);
-    return rc;
-}
-
-int ef_node_submit_call(ef_node *n, const char *contract, const char *method, const char *args_json,
-                        ef_node_tx_cb cb, void *arg)
-{
-    if (!contract || !method || !ef_name_valid(contract, EF_CONTRACT_NAME_MAX) ||
-        !ef_name_valid(method, EF_METHOD_NAME_MAX))
-        return EF_EINVAL;
-    if (!args_json) args_json = "{}";
-    size_t len = strlen(args_json);
-    if (len > EF_TX_ARGS_MAX) return EF_ETOOBIG;
-    ef_subm proto = {.is_call = true, .cb = cb, .arg = arg};
-    snprintf(proto.contract, sizeof proto.contract, "%s", contract);
-    snprintf(proto.method, sizeof proto.method, "%s", method);
-    return node_submit_copy(n, args_json, len, &proto);
-}
-
-int ef_node_submit_local(ef_node *n, const uint8_t *tx, size_t len, ef_node_tx_cb cb, void *arg,
-                         ef_hash *hash_out)
-{
-    int rc = node_admit_local(n, tx, len, cb, arg, hash_out);
-    node_after(n);
-    return rc;
-}
 
 /* ---------------- tick ---------------- */
 
 static void node_tick(uv_timer_t *t)
 {
     ef_node *n = t->data;
-    uint64_t now = node_now_ms(n);
-    if (n->sync_conn && now > n->sync_deadline_ms) {
-        EF_LOGI("node", "catch-up request timed out");
-        n->sync_conn = NULL;
-    }
-    node_send_status(n, NULL); /* heartbeat: height, and keeps links from idling out */
-    node_sync_request(n);
-    node_after(n);
-    node_snapshot(n);
+    ef_node_sync_tick(n);
+    ef_node_after(n);
+    ef_node_snapshot(n);
 }
 
 /* ---------------- lifecycle ---------------- */
@@ -1158,11 +559,6 @@ int ef_node_open(ef_node **out, const ef_node_config *cfg)
     int rc;
     char err[256];
     *out = NULL;
-    /* Blocks and proposals are large, short-lived buffers: keep glibc from raising
-     * its mmap threshold after the first one is freed (it would then serve them
-     * from the heap and never give the memory back). */
-    mallopt(M_MMAP_THRESHOLD, 128 * 1024);
-    mallopt(M_TRIM_THRESHOLD, 1 << 20);
     ef_node *n = calloc(1, sizeof *n);
     if (!n) return EF_ENOMEM;
     n->cfg = *cfg;
@@ -1223,7 +619,7 @@ int ef_node_open(ef_node **out, const ef_node_config *cfg)
     n->txs_committed = 0;
 
     ef_mempool_cfg mc = {cfg->chain_id, cfg->mempool_txs, cfg->mempool_bytes,
-                         (ef_mempool_nonce_fn)ef_store_nonce, n->store, node_tx_dropped, n};
+                         (ef_mempool_nonce_fn)ef_store_nonce, n->store, ef_node_tx_dropped, n};
     rc = ef_mempool_new(&n->mp, &mc);
     if (rc) goto fail;
     n->reap_buf = calloc(EF_BLOCK_TXS_MAX, sizeof *n->reap_buf);
@@ -1253,7 +649,7 @@ int ef_node_open(ef_node **out, const ef_node_config *cfg)
     ec.get_value = node_get_value;
     ec.value_id = node_value_id;
     ec.cb_ctx = n;
-    ec.verify = node_verify;
+    ec.verify = ef_node_verify;
     ec.verify_ctx = n;
     ec.propose_ms = cfg->propose_ms;
     ec.propose_delta_ms = cfg->propose_delta_ms;
@@ -1273,7 +669,7 @@ int ef_node_open(ef_node **out, const ef_node_config *cfg)
     n->gossip_timer.data = n;
     uv_timer_init(&n->loop, &n->empty_timer);
     n->empty_timer.data = n;
-    uv_async_init(&n->loop, &n->async, node_async_cb);
+    uv_async_init(&n->loop, &n->async, ef_node_async_cb);
     n->async.data = n;
     n->handles_init = true;
 
@@ -1300,11 +696,7 @@ int ef_node_open(ef_node **out, const ef_node_config *cfg)
             goto fail;
         }
     }
-    if (cfg->admin_socket[0]) {
-        rc = ef_node_admin_start(n);
-        if (rc) goto fail;
-    }
-    node_snapshot(n);
+    ef_node_snapshot(n);
     *out = n;
     return 0;
 fail:
@@ -1344,7 +736,7 @@ int ef_node_run(ef_node *n)
     }
     if (!n->stopping) {
         uv_timer_start(&n->tick, node_tick, EF_NODE_TICK_MS, EF_NODE_TICK_MS);
-        n->last_commit_ms = node_now_ms(n);
+        n->last_commit_ms = ef_node_now_ms(n);
         node_empty_arm(n);
         /* resume at once: after a restart the WAL may hold votes for this height */
         node_start_height(n);
@@ -1376,17 +768,7 @@ void ef_node_shutdown(ef_node *n)
             n->exts[i].ext->stop(n->exts[i].state);
             n->exts[i].started = false;
         }
-    /* waiters: tell them the node is going */
-    for (size_t b = 0; b < EF_NODE_WAITER_BUCKETS; b++) {
-        while (n->waiters[b]) {
-            ef_waiter *w = n->waiters[b];
-            n->waiters[b] = w->next;
-            if (w->cb) w->cb(w->arg, &w->hash, EF_NODE_TX_DROPPED, EF_ECLOSED, 0);
-            free(w);
-        }
-    }
-    n->waiters_len = 0;
-    ef_node_admin_stop(n);
+    ef_node_waiters_close(n); /* tell them the node is going */
     if (n->net) {
         ef_net_stop(n->net);
         n->net = NULL;
@@ -1408,16 +790,7 @@ void ef_node_close(ef_node *n)
         while (uv_run(&n->loop, UV_RUN_DEFAULT)) {}
         uv_loop_close(&n->loop);
     }
-    /* anything still queued by other threads */
-    for (ef_subm *q = n->subq_head, *next; q; q = next) {
-        next = q->next;
-        if (q->sync) {
-            ef_hash z = {0};
-            node_sync_cb(q->sync, &z, EF_NODE_TX_ADMITTED, EF_ECLOSED, 0);
-        }
-        free(q->tx);
-        free(q);
-    }
+    ef_node_subq_free(n); /* anything still queued by other threads */
     ef_engine_free(n->eng);
     ef_mempool_free(n->mp);
     ef_store_close(n->store);

@@ -22,11 +22,11 @@
  * read back on restart; so kill -9 at any instant loses no committed block, no
  * acknowledged (committed) transaction, and never makes the node sign twice.
  *
- * Extensions (the HTTP API, the agents): a module that wants to run inside the
- * node exports an ef_node_ext and the `edgefed node` command adds it when the
- * module is in the build (see src/cli/cmd_node.c: it includes "api/ef_api_node.h"
- * and "agents/ef_agents_node.h" when they exist, which must declare
- * `extern const ef_node_ext ef_api_node_ext;` and `ef_agents_node_ext`).
+ * Extensions (the admin socket, the HTTP API, the agents): a module that wants to
+ * run inside the node exports an ef_node_ext, using only the functions of this
+ * header, and whoever runs the node adds it (src/cli/cmd_node.c adds
+ * ef_node_admin_ext, ef_api_node_ext and ef_agents_node_ext, declared in
+ * node/ef_node_admin.h, api/ef_api_node.h and agents/ef_agents_node.h).
  */
 #ifndef EF_NODE_H
 #define EF_NODE_H
@@ -63,7 +63,8 @@
  *     "data_dir": "data",                    store (data/store) and WAL (data/wal)
  *     "listen": "127.0.0.1:26600",           P2P
  *     "http_listen": "127.0.0.1:8600",       HTTP API (if the api module is built), "" = off
- *     "admin_socket": "admin.sock",          local submission/status socket, "" = off
+ *     "admin_socket": "admin.sock",          local submission/status socket (the admin
+ *                                            extension, ef_node_admin.h), "" = off
  *     "peers": [{"pub": HEX64, "addr": "127.0.0.1:26601"}, ...],
  *     "observers": [HEX64, ...],             non-validator keys allowed to connect
  *     "timeouts": {"propose_ms": 300, "propose_delta_ms": 300, "prevote_ms": 200,
@@ -114,6 +115,7 @@ json_t *ef_node_config_to_json(const ef_node_config *cfg);
 void ef_node_config_free(ef_node_config *cfg);
 
 typedef struct ef_node ef_node;
+struct uv_loop_s; /* uv_loop_t (uv.h) */
 
 /* Opens the store (creating block 0 from the genesis on first start), the WAL,
  * the mempool, the engine and the P2P listener, on a new loop owned by the node.
@@ -146,6 +148,9 @@ int ef_node_add_ext(ef_node *n, const ef_node_ext *ext);
 ef_store *ef_node_store(ef_node *n);
 const ef_node_config *ef_node_cfg(const ef_node *n);
 const ef_keypair *ef_node_key(const ef_node *n);
+/* The node's libuv loop, for an extension's own handles (opened in its start,
+ * closed in its stop; on the loop thread only). */
+struct uv_loop_s *ef_node_loop(ef_node *n);
 
 /* Submission from any thread. The tx (an encoded signed transaction) is copied
  * and handed to the loop. cb (may be NULL) is called on the loop thread:
@@ -153,7 +158,9 @@ const ef_keypair *ef_node_key(const ef_node *n);
  *   more calls), height 0;
  *   then, if admitted, once with EF_NODE_TX_COMMITTED, code = the transaction's
  *   execution result, height = its block; or EF_NODE_TX_DROPPED if it left the
- *   mempool without committing (a replaced nonce) or the node shut down.
+ *   mempool without committing (a replaced nonce), the node shut down (EF_ECLOSED),
+ *   or it cannot be waited for (EF_EFULL: EF_NODE_WAITERS_MAX waiting; EF_EDUP: the
+ *   same tx is waited for already).
  * Returns 0 when queued, EF_EFULL (EF_NODE_SUBMITQ_MAX queued), EF_ETOOBIG,
  * EF_ECLOSED (stopping), EF_ENOMEM. Thread-safe. */
 enum { EF_NODE_TX_ADMITTED = 1, EF_NODE_TX_COMMITTED = 2, EF_NODE_TX_DROPPED = 3 };
@@ -172,6 +179,12 @@ int ef_node_submit_wait(ef_node *n, const uint8_t *tx, size_t len, ef_hash *hash
  * Thread-safe. */
 int ef_node_submit_call(ef_node *n, const char *contract, const char *method,
                         const char *args_json, ef_node_tx_cb cb, void *arg);
+/* As ef_node_submit, but on the loop thread only (an extension's handler): admits
+ * the tx at once, calling cb with EF_NODE_TX_ADMITTED before it returns, then as
+ * for ef_node_submit. Returns the admission result (0 or the mempool's error);
+ * *hash_out (may be NULL) gets the tx hash. The tx is not kept. */
+int ef_node_submit_local(ef_node *n, const uint8_t *tx, size_t len, ef_node_tx_cb cb, void *arg,
+                         ef_hash *hash_out);
 
 /* Commit listener: called on the loop thread after each committed block (by
  * consensus or catch-up), in height order. Everything is borrowed for the call.

@@ -1,7 +1,8 @@
 /* ef_node_admin.c: the node's local admin socket (a Unix stream socket, mode
- * 0600): submit transactions, read status, block hashes and tx locations. It is
- * how `edgefed submit`, `edgefed status`, the load generator and the integration
- * tests talk to a node, with or without the HTTP API.
+ * 0600), a node extension (ef_node_admin.h): submit transactions, read status,
+ * block hashes and tx locations. It is how `edgefed submit`, `edgefed status`, the
+ * load generator and the integration tests talk to a node, with or without the
+ * HTTP API.
  *
  * Protocol: one request per line, one or more reply lines, all ASCII.
  *   submit HEX            -> "admitted HASH" | "rejected HASH ERRNAME"
@@ -26,10 +27,11 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <uv.h>
 
 #include "base/ef_codec.h"
 #include "base/ef_log.h"
-#include "node/ef_node_int.h"
+#include "node/ef_node_admin.h"
 
 #define EF_NODE_ADMIN_LINE_MAX (2 * EF_TX_ENC_MAX + 64)
 #define EF_NODE_ADMIN_CLIENTS_MAX 64
@@ -38,7 +40,7 @@
 #define EF_ADMIN_OUTBUF_MAX (64u << 10) /* reply bytes gathered before a write is forced */
 
 typedef struct ef_admin_client {
-    ef_admin *adm;
+    struct ef_admin *adm;
     uv_pipe_t pipe;
     char *buf;
     size_t len;
@@ -50,14 +52,15 @@ typedef struct ef_admin_client {
     struct ef_admin_client *next, *prev;
 } ef_admin_client;
 
-struct ef_admin {
+typedef struct ef_admin {
     ef_node *node;
+    char path[EF_NODE_PATH_MAX]; /* the socket, removed on stop */
     uv_pipe_t server;
     ef_admin_client *clients;
     size_t nclients;
     uv_prepare_t flush;        /* writes every client's gathered replies */
     int handles;               /* open handles (server, flush); a is freed at 0 */
-};
+} ef_admin;
 
 typedef struct ef_admin_wreq {
     uv_write_t req;
@@ -212,7 +215,7 @@ static void admin_line(ef_admin_client *c, char *line)
         if (to > from + EF_ADMIN_HASHES_MAX) to = from + EF_ADMIN_HASHES_MAX;
         for (unsigned long long h = from; h <= to; h++) {
             ef_block_header hdr;
-            if (ef_store_header(n->store, h, &hdr)) break;
+            if (ef_store_header(ef_node_store(n), h, &hdr)) break;
             ef_hash bh;
             ef_block_header_hash(&bh, &hdr);
             char hex[2 * EF_HASH_SIZE + 1];
@@ -227,7 +230,7 @@ static void admin_line(ef_admin_client *c, char *line)
             return;
         }
         ef_tx_loc loc;
-        if (ef_store_tx_lookup(n->store, &h, &loc) == 0) {
+        if (ef_store_tx_lookup(ef_node_store(n), &h, &loc) == 0) {
             admin_send(c, "tx %s %llu %d\n", line + 3, (unsigned long long)loc.height, loc.code);
             free(loc.events_json);
         } else {
@@ -236,7 +239,7 @@ static void admin_line(ef_admin_client *c, char *line)
     } else if (!strncmp(line, "nonce ", 6)) {
         ef_pub pub;
         uint64_t next = 0;
-        if (ef_unhex(pub.b, EF_PUB_SIZE, line + 6) || ef_store_nonce(n->store, &pub, &next)) {
+        if (ef_unhex(pub.b, EF_PUB_SIZE, line + 6) || ef_store_nonce(ef_node_store(n), &pub, &next)) {
             admin_send(c, "error ARGS\n");
             return;
         }
@@ -300,45 +303,54 @@ static void admin_on_conn(uv_stream_t *server, int status)
         admin_client_close(c);
 }
 
-int ef_node_admin_start(ef_node *n)
-{
-    ef_admin *a = calloc(1, sizeof *a);
-    if (!a) return EF_ENOMEM;
-    a->node = n;
-    const char *path = n->cfg.admin_socket;
-    unlink(path); /* a stale socket from a killed node */
-    uv_pipe_init(&n->loop, &a->server, 0);
-    a->server.data = a;
-    uv_prepare_init(&n->loop, &a->flush);
-    a->flush.data = a;
-    uv_prepare_start(&a->flush, admin_flush_all);
-    a->handles = 2;
-    mode_t old = umask(0077);
-    int rc = uv_pipe_bind(&a->server, path);
-    umask(old);
-    if (!rc) rc = uv_listen((uv_stream_t *)&a->server, 16, admin_on_conn);
-    n->admin = a;
-    if (rc) {
-        EF_LOGE("node", "admin socket %s: %s", path, uv_strerror(rc));
-        return EF_EIO;
-    }
-    return 0;
-}
-
 static void admin_handle_closed(uv_handle_t *h)
 {
     ef_admin *a = h->data;
     if (--a->handles == 0) free(a);
 }
 
-void ef_node_admin_stop(ef_node *n)
+static void admin_stop(void *state)
 {
-    ef_admin *a = n->admin;
+    ef_admin *a = state;
     if (!a) return;
-    n->admin = NULL;
     while (a->clients) admin_client_close(a->clients);
     uv_prepare_stop(&a->flush);
     uv_close((uv_handle_t *)&a->flush, admin_handle_closed);
     uv_close((uv_handle_t *)&a->server, admin_handle_closed);
-    unlink(n->cfg.admin_socket);
+    unlink(a->path);
 }
+
+static int admin_start(ef_node *n, const ef_node_config *cfg, void **state)
+{
+    *state = NULL;
+    if (!cfg->admin_socket[0]) return 0;
+    ef_admin *a = calloc(1, sizeof *a);
+    if (!a) return EF_ENOMEM;
+    a->node = n;
+    snprintf(a->path, sizeof a->path, "%s", cfg->admin_socket);
+    unlink(a->path); /* a stale socket from a killed node */
+    uv_loop_t *loop = ef_node_loop(n);
+    uv_pipe_init(loop, &a->server, 0);
+    a->server.data = a;
+    uv_prepare_init(loop, &a->flush);
+    a->flush.data = a;
+    uv_prepare_start(&a->flush, admin_flush_all);
+    a->handles = 2;
+    mode_t old = umask(0077);
+    int rc = uv_pipe_bind(&a->server, a->path);
+    umask(old);
+    if (!rc) rc = uv_listen((uv_stream_t *)&a->server, 16, admin_on_conn);
+    if (rc) {
+        EF_LOGE("node", "admin socket %s: %s", a->path, uv_strerror(rc));
+        admin_stop(a); /* not started: the node will not call stop */
+        return EF_EIO;
+    }
+    *state = a;
+    return 0;
+}
+
+const ef_node_ext ef_node_admin_ext = {
+    .name = "admin",
+    .start = admin_start,
+    .stop = admin_stop,
+};

@@ -1,4 +1,8 @@
-/* ef_node_int.h: the node's internal state, shared by ef_node.c and ef_node_admin.c. */
+/* ef_node_int.h: the node's internal state and the functions its files share:
+ * ef_node.c (loop, consensus driving, commit, P2P, lifecycle), ef_node_catchup.c
+ * (height exchange and block sync), ef_node_submit.c (submission queue, local
+ * admission, waiters) and ef_node_status.c (counters, status snapshot). Everything
+ * here runs on the loop thread unless said otherwise. */
 #ifndef EF_NODE_INT_H
 #define EF_NODE_INT_H
 
@@ -11,6 +15,9 @@
 #include "ledger/ef_mempool.h"
 #include "net/ef_net.h"
 #include "node/ef_node.h"
+
+#define EF_NODE_TIMEOUTS_MAX 256        /* consensus timeouts pending */
+#define EF_NODE_WAITER_BUCKETS 4096     /* hash buckets of the waiter table */
 
 /* per-connection data */
 typedef struct ef_peer {
@@ -54,8 +61,6 @@ typedef struct ef_tout {
     ef_step step;
 } ef_tout;
 
-typedef struct ef_admin ef_admin;
-
 struct ef_node {
     ef_node_config cfg;
     uv_loop_t loop;
@@ -68,7 +73,6 @@ struct ef_node {
     ef_mempool *mp;
     ef_engine *eng;
     ef_net *net;
-    ef_admin *admin;
 
     /* chain position */
     uint64_t height;
@@ -87,7 +91,7 @@ struct ef_node {
 
     /* consensus timeouts */
     uv_timer_t cons_timer;
-    ef_tout touts[256];
+    ef_tout touts[EF_NODE_TIMEOUTS_MAX];
     size_t touts_len;
 
     uv_timer_t tick, gossip_timer, empty_timer;
@@ -107,7 +111,7 @@ struct ef_node {
     atomic_int stop_flag;
     ef_node_status snap, snap_tmp;
 
-    ef_waiter *waiters[4096];
+    ef_waiter *waiters[EF_NODE_WAITER_BUCKETS];
     size_t waiters_len;
     struct { ef_node_commit_fn fn; void *arg; } listeners[EF_NODE_LISTENERS_MAX];
     size_t listeners_len;
@@ -123,15 +127,66 @@ struct ef_node {
     size_t rej_len;
 };
 
+static inline uint64_t ef_node_now_ms(ef_node *n) { return uv_now(&n->loop); }
+
+/* ---- ef_node.c ---- */
+
 /* Begins shutting down on the loop thread (closes handles; the loop then ends). */
 void ef_node_shutdown(ef_node *n);
-/* Admits a tx on the loop thread (the admin socket's path); cb as ef_node_submit. */
-int ef_node_submit_local(ef_node *n, const uint8_t *tx, size_t len, ef_node_tx_cb cb, void *arg,
-                         ef_hash *hash_out);
-uv_loop_t *ef_node_loop(ef_node *n);
+/* Logs, records rc as the node's exit code (the first one wins) and stops. */
+void ef_node_fatal(ef_node *n, int rc, const char *what);
+/* After an event: starts the next height if there is a reason to. */
+void ef_node_after(ef_node *n);
+/* Queues an admitted tx for gossip (batched, flushed within 1 ms). */
+void ef_node_gossip_add(ef_node *n, const uint8_t *tx, size_t len);
+/* The engine's and catch-up's signature check: ef_verify, counted. */
+bool ef_node_verify(void *ctx, const ef_sig *sig, const ef_pub *pub, uint8_t tag, const void *msg,
+                    size_t len);
+/* Commits block height+1 (decided by the engine, or fetched and verified by
+ * catch-up), then tells the mempool, the waiters and the listeners. */
+int ef_node_apply_committed(ef_node *n, const uint8_t *blk, size_t len, const uint8_t *cert,
+                            size_t cert_len);
 
-/* The admin socket (ef_node_admin.c). */
-int ef_node_admin_start(ef_node *n);
-void ef_node_admin_stop(ef_node *n);
+/* ---- ef_node_catchup.c ---- */
+
+/* Sends this node's height and last hash to c, or to every peer if c is NULL. */
+void ef_node_send_status(ef_node *n, ef_conn *c);
+/* STATUS to the peers that are not validators (they get no consensus messages). */
+void ef_node_send_status_observers(ef_node *n);
+/* Asks the highest peer for blocks if this node is behind and no request is out. */
+void ef_node_sync_request(ef_node *n);
+/* Every tick: times out a stalled request, sends the heartbeat STATUS, syncs. */
+void ef_node_sync_tick(ef_node *n);
+/* The P2P messages of catch-up: 0, or an error that closes the connection. */
+int ef_node_on_status(ef_node *n, ef_conn *c, const uint8_t *p, size_t len);
+int ef_node_on_block(ef_node *n, ef_conn *c, const uint8_t *p, size_t len);
+void ef_node_on_block_req(ef_node *n, ef_conn *c, const uint8_t *p, size_t len);
+
+/* ---- ef_node_submit.c ---- */
+
+/* The async handle's callback: runs the submissions queued by other threads and
+ * a stop request (ef_node_stop). */
+void ef_node_async_cb(uv_async_t *a);
+/* Frees what other threads still have queued (each sync submitter gets
+ * EF_ECLOSED); for ef_node_close, after the loop ended. */
+void ef_node_subq_free(ef_node *n);
+/* Removes and returns the waiter for h (caller frees), or NULL. */
+ef_waiter *ef_node_waiter_take(ef_node *n, const ef_hash *h);
+/* Tells every waiter the node is going (EF_NODE_TX_DROPPED, EF_ECLOSED). */
+void ef_node_waiters_close(ef_node *n);
+/* A submitted tx left the mempool without committing: tell its submitter (the
+ * mempool's drop callback; arg is the node). */
+void ef_node_tx_dropped(void *arg, const ef_hash *h, int reason);
+
+/* ---- ef_node_status.c ---- */
+
+/* Counts one rejected input under reason (EF_NODE_REJECT_REASONS at most). */
+void ef_node_count(ef_node *n, const char *reason);
+/* Counts a refused transaction as "tx_ERRNAME". */
+void ef_node_count_tx(ef_node *n, int rc);
+/* Records one admission-to-commit latency in the histogram. */
+void ef_node_lat_record(ef_node *n, double ms);
+/* Publishes a new status snapshot for ef_node_get_status. */
+void ef_node_snapshot(ef_node *n);
 
 #endif
