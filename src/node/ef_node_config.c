@@ -7,6 +7,7 @@
 
 #include "base/ef_codec.h"
 #include "base/ef_jcfg.h"
+#include "ledger/ef_mempool.h"
 #include "node/ef_node.h"
 
 #define CFG_MS_MAX 600000   /* any one timeout, ms */
@@ -26,8 +27,8 @@ void ef_node_config_defaults(ef_node_config *cfg)
     cfg->precommit_delta_ms = 200;
     cfg->resend_ms = 1000;
     cfg->empty_block_ms = 0;
-    cfg->mempool_txs = 50000;
-    cfg->mempool_bytes = 32u << 20;
+    cfg->mempool_txs = EF_MEMPOOL_COUNT_DEFAULT;
+    cfg->mempool_bytes = EF_MEMPOOL_BYTES_DEFAULT;
     cfg->block_txs = EF_BLOCK_TXS_MAX;
     cfg->block_bytes = EF_BLOCK_BYTES_MAX;
     cfg->sendq_bytes = 16u << 20;
