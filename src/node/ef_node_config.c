@@ -7,6 +7,7 @@
 
 #include "base/ef_codec.h"
 #include "base/ef_jcfg.h"
+#include "consensus/ef_engine.h"
 #include "ledger/ef_mempool.h"
 #include "node/ef_node.h"
 
@@ -19,13 +20,9 @@ void ef_node_config_defaults(ef_node_config *cfg)
     snprintf(cfg->data_dir, sizeof cfg->data_dir, "data");
     snprintf(cfg->listen, sizeof cfg->listen, "127.0.0.1:26600");
     snprintf(cfg->admin_socket, sizeof cfg->admin_socket, "admin.sock");
-    cfg->propose_ms = 300;
-    cfg->propose_delta_ms = 300;
-    cfg->prevote_ms = 200;
-    cfg->prevote_delta_ms = 200;
-    cfg->precommit_ms = 200;
-    cfg->precommit_delta_ms = 200;
-    cfg->resend_ms = 1000;
+#define CFG_SET(field, ms) cfg->field = ms; /* the engine's default timeouts, same field names */
+    EF_ENGINE_TIMEOUTS_DEFAULT(CFG_SET)
+#undef CFG_SET
     cfg->empty_block_ms = 0;
     cfg->mempool_txs = EF_MEMPOOL_COUNT_DEFAULT;
     cfg->mempool_bytes = EF_MEMPOOL_BYTES_DEFAULT;
