@@ -92,8 +92,7 @@ struct ef_mef {
 
 static int cfg_fail(char *err, size_t cap, const char *what)
 {
-    if (err && cap) snprintf(err, cap, "agents.mef: %s", what);
-    return EF_ECONFIG;
+    return ef_jcfg_fail(err, cap, "agents.mef: %s", what);
 }
 
 void ef_mef_config_fix(ef_mef_config *cfg)

@@ -7,9 +7,7 @@
 
 _Static_assert(sizeof(json_int_t) == sizeof(int64_t), "EF_JCFG_INT_MAX is json_int_t's maximum");
 
-static int ef_jcfg_fail(char *err, size_t err_cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static int ef_jcfg_fail(char *err, size_t err_cap, const char *fmt, ...)
+int ef_jcfg_fail(char *err, size_t err_cap, const char *fmt, ...)
 {
     if (err && err_cap) {
         va_list ap;

@@ -38,6 +38,10 @@ int ef_jcfg_size(const json_t *o, const char *name, bool required, size_t lo, si
 int ef_jcfg_bool(const json_t *o, const char *name, bool required, bool *out, char *err,
                  size_t err_cap) EF_MUST_USE;
 
+/* For a caller's own checks: the reason (printf-style) into err as above, and
+ * EF_ECONFIG. */
+int ef_jcfg_fail(char *err, size_t err_cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 /* 0 if o is an object whose every field is one of names (NULL-terminated);
  * else EF_ECONFIG with the reason (`not an object`, `unknown field "K"`). */
 int ef_jcfg_only(const json_t *o, const char *const *names, char *err, size_t err_cap) EF_MUST_USE;

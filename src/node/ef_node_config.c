@@ -39,8 +39,7 @@ void ef_node_config_free(ef_node_config *cfg)
 
 #define CFG_FAIL(...)                                     \
     do {                                                  \
-        if (err) snprintf(err, err_len, __VA_ARGS__);     \
-        rc = EF_ECONFIG;                                  \
+        rc = ef_jcfg_fail(err, err_len, __VA_ARGS__);     \
         goto fail;                                        \
     } while (0)
 

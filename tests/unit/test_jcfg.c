@@ -86,6 +86,9 @@ static void t_bool_only(void **state)
     assert_int_equal(ef_jcfg_only(arr, both, why, sizeof why), EF_ECONFIG);
     assert_string_equal(why, "not an object");
     json_decref(arr);
+    assert_int_equal(ef_jcfg_fail(why, sizeof why, "x=%d", 5), EF_ECONFIG);
+    assert_string_equal(why, "x=5");
+    assert_int_equal(ef_jcfg_fail(NULL, 0, "x"), EF_ECONFIG);
     json_decref(o);
 }
 
