@@ -11,8 +11,8 @@
 #include <unistd.h>
 
 #include "base/ef_codec.h"
+#include "base/ef_jcfg.h"
 #include "base/ef_log.h"
-#include "ledger/ef_ctx.h"   /* ef_args_only */
 
 #define MEF_LOG "mef"
 #define MEF_TAG_MAX 24
@@ -92,32 +92,7 @@ struct ef_mef {
 
 static int cfg_fail(char *err, size_t cap, const char *what)
 {
-    if (err && cap) snprintf(err, cap, "agents.mef: %s", what);
-    return EF_ECONFIG;
-}
-
-static int cfg_str(const json_t *o, const char *k, char *out, size_t cap, bool *bad)
-{
-    json_t *v = json_object_get(o, k);
-    if (!v) return 0;
-    if (!json_is_string(v) || strlen(json_string_value(v)) >= cap) {
-        *bad = true;
-        return 0;
-    }
-    snprintf(out, cap, "%s", json_string_value(v));
-    return 1;
-}
-
-static int cfg_u64(const json_t *o, const char *k, uint64_t *out, bool *bad)
-{
-    json_t *v = json_object_get(o, k);
-    if (!v) return 0;
-    if (!json_is_integer(v) || json_integer_value(v) < 0) {
-        *bad = true;
-        return 0;
-    }
-    *out = (uint64_t)json_integer_value(v);
-    return 1;
+    return ef_jcfg_fail(err, cap, "agents.mef: %s", what);
 }
 
 void ef_mef_config_fix(ef_mef_config *cfg)
@@ -140,9 +115,6 @@ int ef_mef_config_parse(ef_mef_config *cfg, const json_t *obj, char *err, size_t
                                      "run_size", "hold", NULL};
     static const char *const me[] = {"driver", "netns", "underlay_ip", "underlay_dev", "app_path", "port_min",
                                      "port_max", "overlay_pool", "vni_base", "vxlan_port", NULL};
-    bool bad = false;
-    uint64_t v;
-
     memset(cfg, 0, sizeof *cfg);
     cfg->consumer = cfg->provider = cfg->do_register = true;
     cfg->offers = 1;
@@ -158,17 +130,14 @@ int ef_mef_config_parse(ef_mef_config *cfg, const json_t *obj, char *err, size_t
     snprintf(cfg->name, sizeof cfg->name, "mec");
 
     if (!json_is_object(obj)) return cfg_fail(err, cap, "not an object");
-    if (ef_args_only(obj, top)) return cfg_fail(err, cap, "unknown field");
-    cfg_str(obj, "name", cfg->name, sizeof cfg->name, &bad);
-    cfg_str(obj, "location", cfg->location, sizeof cfg->location, &bad);
-    cfg_str(obj, "results", cfg->results_path, sizeof cfg->results_path, &bad);
-    cfg_str(obj, "trace", cfg->trace_path, sizeof cfg->trace_path, &bad);
-    if (bad) return cfg_fail(err, cap, "name, location or results: not a string or too long");
-    json_t *reg = json_object_get(obj, "register");
-    if (reg) {
-        if (!json_is_boolean(reg)) return cfg_fail(err, cap, "register: not a boolean");
-        cfg->do_register = json_is_true(reg);
-    }
+    if (ef_jcfg_only(obj, top, NULL, 0)) return cfg_fail(err, cap, "unknown field");
+    if (ef_jcfg_str(obj, "name", false, cfg->name, sizeof cfg->name, NULL, 0) ||
+        ef_jcfg_str(obj, "location", false, cfg->location, sizeof cfg->location, NULL, 0) ||
+        ef_jcfg_str(obj, "results", false, cfg->results_path, sizeof cfg->results_path, NULL, 0) ||
+        ef_jcfg_str(obj, "trace", false, cfg->trace_path, sizeof cfg->trace_path, NULL, 0))
+        return cfg_fail(err, cap, "name, location or results: not a string or too long");
+    if (ef_jcfg_bool(obj, "register", false, &cfg->do_register, NULL, 0))
+        return cfg_fail(err, cap, "register: not a boolean");
     json_t *roles = json_object_get(obj, "roles");
     if (roles) {
         if (!json_is_array(roles) || json_array_size(roles) == 0) return cfg_fail(err, cap, "roles: not a list");
@@ -184,8 +153,9 @@ int ef_mef_config_parse(ef_mef_config *cfg, const json_t *obj, char *err, size_t
         return cfg_fail(err, cap, "location: no built-in tariff for this code (see edgefed mef --help)");
     json_t *p = json_object_get(obj, "pricing");
     if (p) {
-        if (!json_is_object(p) || ef_args_only(p, pr)) return cfg_fail(err, cap, "pricing: unknown field");
-        if (cfg_u64(p, "base_per_hour", &v, &bad)) cfg->pricing.base_per_hour = v;
+        if (ef_jcfg_only(p, pr, NULL, 0)) return cfg_fail(err, cap, "pricing: unknown field");
+        int bad = ef_jcfg_u64(p, "base_per_hour", false, 0, EF_JCFG_INT_MAX, &cfg->pricing.base_per_hour,
+                              NULL, 0);
         json_t *off = json_object_get(p, "utc_offset_min");
         if (off) {
             if (!json_is_integer(off)) return cfg_fail(err, cap, "pricing.utc_offset_min: not an integer");
@@ -197,43 +167,50 @@ int ef_mef_config_parse(ef_mef_config *cfg, const json_t *obj, char *err, size_t
         if (bad || ef_pricing_valid(&cfg->pricing)) return cfg_fail(err, cap, "pricing: invalid policy");
     }
     json_t *c = json_object_get(obj, "consumer");
-    bool hold = true;
+    cfg->hold = true;
     if (c) {
-        if (!json_is_object(c) || ef_args_only(c, co)) return cfg_fail(err, cap, "consumer: unknown field");
-        cfg_str(c, "service", cfg->service, sizeof cfg->service, &bad);
-        cfg_u64(c, "offers", &cfg->offers, &bad);
-        cfg_u64(c, "bid_window_ms", &cfg->bid_window_ms, &bad);
-        cfg_u64(c, "deploy_window_ms", &cfg->deploy_window_ms, &bad);
-        cfg_u64(c, "max_price", &cfg->max_price, &bad);
-        cfg_u64(c, "deposit", &cfg->deposit, &bad);
-        if (cfg_u64(c, "check_timeout_ms", &v, &bad)) cfg->check_timeout_ms = (uint32_t)EF_MIN(v, 600000u);
-        cfg_u64(c, "start_after_operators", &cfg->start_after_operators, &bad);
-        cfg_u64(c, "runs", &cfg->runs, &bad);
-        cfg_u64(c, "run_size", &cfg->run_size, &bad);
-        json_t *h = json_object_get(c, "hold");
-        if (h && !json_is_boolean(h)) bad = true;
-        if (h) hold = json_is_true(h);
-        if (bad) return cfg_fail(err, cap, "consumer: a field has the wrong type or is too long");
+        if (ef_jcfg_only(c, co, NULL, 0)) return cfg_fail(err, cap, "consumer: unknown field");
+        uint64_t check_ms = cfg->check_timeout_ms;
+        if (ef_jcfg_str(c, "service", false, cfg->service, sizeof cfg->service, NULL, 0) ||
+            ef_jcfg_u64(c, "offers", false, 0, EF_JCFG_INT_MAX, &cfg->offers, NULL, 0) ||
+            ef_jcfg_u64(c, "bid_window_ms", false, 0, EF_JCFG_INT_MAX, &cfg->bid_window_ms, NULL, 0) ||
+            ef_jcfg_u64(c, "deploy_window_ms", false, 0, EF_JCFG_INT_MAX, &cfg->deploy_window_ms, NULL, 0) ||
+            ef_jcfg_u64(c, "max_price", false, 0, EF_JCFG_INT_MAX, &cfg->max_price, NULL, 0) ||
+            ef_jcfg_u64(c, "deposit", false, 0, EF_JCFG_INT_MAX, &cfg->deposit, NULL, 0) ||
+            ef_jcfg_u64(c, "check_timeout_ms", false, 0, EF_JCFG_INT_MAX, &check_ms, NULL, 0) ||
+            ef_jcfg_u64(c, "start_after_operators", false, 0, EF_JCFG_INT_MAX, &cfg->start_after_operators,
+                        NULL, 0) ||
+            ef_jcfg_u64(c, "runs", false, 0, EF_JCFG_INT_MAX, &cfg->runs, NULL, 0) ||
+            ef_jcfg_u64(c, "run_size", false, 0, EF_JCFG_INT_MAX, &cfg->run_size, NULL, 0) ||
+            ef_jcfg_bool(c, "hold", false, &cfg->hold, NULL, 0))
+            return cfg_fail(err, cap, "consumer: a field has the wrong type or is too long");
+        cfg->check_timeout_ms = (uint32_t)EF_MIN(check_ms, 600000u);
     }
-    cfg->hold = hold;
     if (!cfg->deposit) cfg->deposit = cfg->max_price;
     if (cfg->runs < 1 || cfg->run_size < 1) return cfg_fail(err, cap, "consumer: runs and run_size >= 1");
     if (cfg->offers < 1 || cfg->max_price < 1 || cfg->deposit < cfg->max_price || !ef_meo_name_ok(cfg->service))
         return cfg_fail(err, cap, "consumer: offers >= 1, max_price >= 1, deposit >= max_price, service a name");
     json_t *m = json_object_get(obj, "meo");
     if (m) {
-        if (!json_is_object(m) || ef_args_only(m, me)) return cfg_fail(err, cap, "meo: unknown field");
-        cfg_str(m, "driver", cfg->driver, sizeof cfg->driver, &bad);
-        cfg_str(m, "netns", cfg->netns, sizeof cfg->netns, &bad);
-        cfg_str(m, "underlay_ip", cfg->underlay_ip, sizeof cfg->underlay_ip, &bad);
-        cfg_str(m, "underlay_dev", cfg->underlay_dev, sizeof cfg->underlay_dev, &bad);
-        cfg_str(m, "app_path", cfg->app_path, sizeof cfg->app_path, &bad);
-        cfg_str(m, "overlay_pool", cfg->overlay_pool, sizeof cfg->overlay_pool, &bad);
-        if (cfg_u64(m, "port_min", &v, &bad)) cfg->meo.port_min = (uint16_t)v;
-        if (cfg_u64(m, "port_max", &v, &bad)) cfg->meo.port_max = (uint16_t)v;
-        if (cfg_u64(m, "vni_base", &v, &bad)) cfg->meo.vni_base = (uint32_t)v;
-        if (cfg_u64(m, "vxlan_port", &v, &bad)) cfg->meo.vxlan_port = (uint16_t)v;
-        if (bad) return cfg_fail(err, cap, "meo: a field has the wrong type or is too long");
+        if (ef_jcfg_only(m, me, NULL, 0)) return cfg_fail(err, cap, "meo: unknown field");
+        /* Any non-negative integer, cut to the field's width. */
+        uint64_t port_min = cfg->meo.port_min, port_max = cfg->meo.port_max, vni_base = cfg->meo.vni_base,
+                 vxlan_port = cfg->meo.vxlan_port;
+        if (ef_jcfg_str(m, "driver", false, cfg->driver, sizeof cfg->driver, NULL, 0) ||
+            ef_jcfg_str(m, "netns", false, cfg->netns, sizeof cfg->netns, NULL, 0) ||
+            ef_jcfg_str(m, "underlay_ip", false, cfg->underlay_ip, sizeof cfg->underlay_ip, NULL, 0) ||
+            ef_jcfg_str(m, "underlay_dev", false, cfg->underlay_dev, sizeof cfg->underlay_dev, NULL, 0) ||
+            ef_jcfg_str(m, "app_path", false, cfg->app_path, sizeof cfg->app_path, NULL, 0) ||
+            ef_jcfg_str(m, "overlay_pool", false, cfg->overlay_pool, sizeof cfg->overlay_pool, NULL, 0) ||
+            ef_jcfg_u64(m, "port_min", false, 0, EF_JCFG_INT_MAX, &port_min, NULL, 0) ||
+            ef_jcfg_u64(m, "port_max", false, 0, EF_JCFG_INT_MAX, &port_max, NULL, 0) ||
+            ef_jcfg_u64(m, "vni_base", false, 0, EF_JCFG_INT_MAX, &vni_base, NULL, 0) ||
+            ef_jcfg_u64(m, "vxlan_port", false, 0, EF_JCFG_INT_MAX, &vxlan_port, NULL, 0))
+            return cfg_fail(err, cap, "meo: a field has the wrong type or is too long");
+        cfg->meo.port_min = (uint16_t)port_min;
+        cfg->meo.port_max = (uint16_t)port_max;
+        cfg->meo.vni_base = (uint32_t)vni_base;
+        cfg->meo.vxlan_port = (uint16_t)vxlan_port;
     }
     if (cfg->overlay_pool[0]) {
         char *slash = strchr(cfg->overlay_pool, '/');

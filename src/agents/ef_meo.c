@@ -2,8 +2,6 @@
 #include "agents/ef_meo.h"
 
 #include <arpa/inet.h>
-#include <dirent.h>
-#include <signal.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -11,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -19,12 +16,11 @@
 #include <sodium.h>
 
 #include "agents/ef_httpc.h"
+#include "agents/ef_meo_int.h"
 #include "agents/ef_proc.h"
 #include "base/ef_log.h"
 
-#define EF_MEO_LOG "meo"
 #define EF_MEO_DEPLOY_TIMEOUT_MS 15000   /* app start to first answer */
-#define EF_MEO_CMD_TIMEOUT_MS 10000      /* one `ip` batch */
 #define EF_MEO_START_ATTEMPTS 5          /* ports tried when an app fails to bind */
 #define EF_MEO_STOP_GRACE_MS 1000
 #define EF_MEO_BATCH_MAX 2048            /* one `ip -batch` script */
@@ -67,148 +63,6 @@ struct ef_meo {
     uint16_t local_port;       /* also read under mu by ef_meo_next_port */
 };
 
-/* ---- names, addresses, endpoints ---- */
-
-bool ef_meo_name_ok(const char *s)
-{
-    if (!s || !*s || *s == '-' || *s == '.') return false;
-    size_t n = 0;
-    for (; s[n]; n++) {
-        char c = s[n];
-        if (n >= EF_MEO_NAME_MAX - 1) return false;
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
-              c == '_' || c == '-'))
-            return false;
-    }
-    return true;
-}
-
-int ef_meo_ip_parse(uint32_t *ip, const char *s)
-{
-    EF_ASSERT(ip);
-    *ip = 0;
-    struct in_addr ia;
-    if (!s || inet_pton(AF_INET, s, &ia) != 1) return EF_EINVAL;
-    *ip = ntohl(ia.s_addr);
-    return 0;
-}
-
-void ef_meo_ip_format(char out[EF_MEO_IP_STR_MAX], uint32_t ip)
-{
-    snprintf(out, EF_MEO_IP_STR_MAX, "%u.%u.%u.%u", ip >> 24, (ip >> 16) & 255, (ip >> 8) & 255, ip & 255);
-}
-
-static uint32_t ef_meo_mask(uint8_t prefix)
-{
-    return prefix == 0 ? 0 : 0xffffffffu << (32 - prefix);
-}
-
-int ef_meo_ep_valid(const ef_meo_ep *ep)
-{
-    if (!ep) return EF_EINVAL;
-    if (ep->underlay_ip == 0 || ep->vni == 0 || ep->vni >= (1u << 24) || ep->vxlan_port == 0) return EF_EINVAL;
-    if (ep->overlay_prefix < 8 || ep->overlay_prefix > 30) return EF_EINVAL;
-    uint32_t m = ef_meo_mask(ep->overlay_prefix);
-    if (ep->overlay_net & ~m) return EF_EINVAL;
-    if ((ep->overlay_ip & m) != ep->overlay_net) return EF_EINVAL;
-    uint32_t host = ep->overlay_ip & ~m;
-    if (host == 0 || host == ~m) return EF_EINVAL;
-    return 0;
-}
-
-int ef_meo_ep_encode(ef_wr *w, const ef_meo_ep *ep)
-{
-    ef_wr_u32(w, ep->underlay_ip);
-    ef_wr_u32(w, ep->vni);
-    ef_wr_u16(w, ep->vxlan_port);
-    ef_wr_u32(w, ep->overlay_net);
-    ef_wr_u8(w, ep->overlay_prefix);
-    ef_wr_u32(w, ep->overlay_ip);
-    return ef_wr_u16(w, ep->app_port);
-}
-
-int ef_meo_ep_decode(ef_rd *r, ef_meo_ep *ep)
-{
-    memset(ep, 0, sizeof *ep);
-    ef_meo_ep t;
-    ef_rd_u32(r, &t.underlay_ip);
-    ef_rd_u32(r, &t.vni);
-    ef_rd_u16(r, &t.vxlan_port);
-    ef_rd_u32(r, &t.overlay_net);
-    ef_rd_u8(r, &t.overlay_prefix);
-    ef_rd_u32(r, &t.overlay_ip);
-    int err = ef_rd_u16(r, &t.app_port);
-    if (err) return err;
-    if (ef_meo_ep_valid(&t)) return ef_rd_fail(r, EF_EINVAL);
-    *ep = t;
-    return 0;
-}
-
-int ef_meo_ep_format(char *out, size_t cap, const ef_meo_ep *ep)
-{
-    if (!out || cap < EF_MEO_EP_STR_MAX || ef_meo_ep_valid(ep)) return EF_EINVAL;
-    char ul[EF_MEO_IP_STR_MAX], net[EF_MEO_IP_STR_MAX], ip[EF_MEO_IP_STR_MAX];
-    ef_meo_ip_format(ul, ep->underlay_ip);
-    ef_meo_ip_format(net, ep->overlay_net);
-    ef_meo_ip_format(ip, ep->overlay_ip);
-    snprintf(out, cap, "ul=%s vni=%u vport=%u net=%s/%u ip=%s app=%u", ul, ep->vni, ep->vxlan_port, net,
-             ep->overlay_prefix, ip, ep->app_port);
-    return 0;
-}
-
-/* Reads "key=" then a decimal or dotted value up to the stop char; advances *s. */
-static int ef_meo_take(const char **s, const char *key, char stop, char *val, size_t cap)
-{
-    size_t k = strlen(key);
-    if (strncmp(*s, key, k)) return EF_EINVAL;
-    const char *v = *s + k;
-    size_t n = 0;
-    while (v[n] && v[n] != stop) n++;
-    if (n == 0 || n >= cap) return EF_EINVAL;
-    memcpy(val, v, n);
-    val[n] = 0;
-    *s = v + n + (v[n] ? 1 : 0);
-    if (stop == ' ' && !v[n]) return EF_EINVAL;  /* more fields must follow */
-    return 0;
-}
-
-static int ef_meo_u32(const char *s, uint32_t max, uint32_t *out)
-{
-    uint64_t v = 0;
-    if (!*s || (s[0] == '0' && s[1])) return EF_EINVAL;
-    for (; *s; s++) {
-        if (*s < '0' || *s > '9') return EF_EINVAL;
-        v = v * 10 + (uint64_t)(*s - '0');
-        if (v > max) return EF_EINVAL;
-    }
-    *out = (uint32_t)v;
-    return 0;
-}
-
-int ef_meo_ep_parse(ef_meo_ep *ep, const char *s)
-{
-    EF_ASSERT(ep);
-    memset(ep, 0, sizeof *ep);
-    if (!s) return EF_EINVAL;
-    ef_meo_ep t;
-    memset(&t, 0, sizeof t);
-    char v[32];
-    uint32_t u;
-    if (ef_meo_take(&s, "ul=", ' ', v, sizeof v) || ef_meo_ip_parse(&t.underlay_ip, v)) return EF_EINVAL;
-    if (ef_meo_take(&s, "vni=", ' ', v, sizeof v) || ef_meo_u32(v, (1u << 24) - 1, &t.vni)) return EF_EINVAL;
-    if (ef_meo_take(&s, "vport=", ' ', v, sizeof v) || ef_meo_u32(v, 65535, &u)) return EF_EINVAL;
-    t.vxlan_port = (uint16_t)u;
-    if (ef_meo_take(&s, "net=", '/', v, sizeof v) || ef_meo_ip_parse(&t.overlay_net, v)) return EF_EINVAL;
-    if (ef_meo_take(&s, "", ' ', v, sizeof v) || ef_meo_u32(v, 32, &u)) return EF_EINVAL;
-    t.overlay_prefix = (uint8_t)u;
-    if (ef_meo_take(&s, "ip=", ' ', v, sizeof v) || ef_meo_ip_parse(&t.overlay_ip, v)) return EF_EINVAL;
-    if (ef_meo_take(&s, "app=", 0, v, sizeof v) || ef_meo_u32(v, 65535, &u)) return EF_EINVAL;
-    t.app_port = (uint16_t)u;
-    if (*s || ef_meo_ep_valid(&t)) return EF_EINVAL;
-    *ep = t;
-    return 0;
-}
-
 /* ---- open / close ---- */
 
 static int ef_meo_copy(char *dst, size_t cap, const char *src)
@@ -244,10 +98,7 @@ int ef_meo_open(ef_meo **out, const char *driver, const ef_meo_config *cfg)
     if (kind == EF_MEO_NETNS) {
         if (!cfg->netns || !ef_meo_name_ok(cfg->netns) || !cfg->underlay_ip) goto fail;
         ef_meo_copy(m->netns, sizeof m->netns, cfg->netns);
-        char path[64];
-        struct stat st;
-        snprintf(path, sizeof path, "/run/netns/%s", cfg->netns);
-        if (stat(path, &st)) {
+        if (!ef_meo_netns_exists(cfg->netns)) {
             EF_LOGW(EF_MEO_LOG, "%s: netns %s does not exist", m->mec, cfg->netns);
             goto fail;
         }
@@ -613,25 +464,6 @@ int ef_meo_deploy(ef_meo *meo, const char *service_id, const char *kind, const e
 
 /* ---- connect (both sides) ---- */
 
-static int ef_meo_ip_batch(const char *netns, const char *script)
-{
-    char *argv[8];
-    int k = 0;
-    argv[k++] = (char *)ef_proc_ip_path();
-    if (netns) {
-        argv[k++] = "-n";
-        argv[k++] = (char *)netns;
-    }
-    argv[k++] = "-batch";
-    argv[k++] = "-";
-    argv[k] = NULL;
-    char err[EF_PROC_ERR_MAX];
-    int rc = ef_proc_run(argv, script, EF_MEO_CMD_TIMEOUT_MS, err);
-    if (rc) EF_LOGW(EF_MEO_LOG, "ip%s%s -batch failed (%s): %s", netns ? " -n " : "", netns ? netns : "",
-                    ef_strerror(rc), err);
-    return rc;
-}
-
 static int ef_meo_same_tunnel(const ef_meo_ep *a, const ef_meo_ep *b)
 {
     return a->vni == b->vni && a->vxlan_port == b->vxlan_port && a->overlay_net == b->overlay_net &&
@@ -784,15 +616,6 @@ int ef_meo_check(ef_meo *meo, const char *service_id, const ef_meo_ep *remote, u
 
 /* ---- teardown ---- */
 
-static int ef_meo_netns_exists(const char *name)
-{
-    char path[64];
-    struct stat st;
-    snprintf(path, sizeof path, "/run/netns/%s", name);
-    return stat(path, &st) == 0;
-}
-
-
 int ef_meo_teardown(ef_meo *meo, const char *service_id)
 {
     EF_ASSERT(meo);
@@ -828,112 +651,4 @@ int ef_meo_times_get(ef_meo *meo, const char *service_id, ef_meo_times *out)
     if (s) *out = s->times;
     pthread_mutex_unlock(&meo->mu);
     return s ? 0 : EF_ENOTFOUND;
-}
-
-/* ---- test topology ---- */
-
-static int ef_meo_topo_name(char *out, size_t cap, const char *prefix, const char *suffix)
-{
-    int n = snprintf(out, cap, "%s%s", prefix, suffix);
-    return n > 0 && (size_t)n < cap && ef_meo_name_ok(out) ? 0 : EF_EINVAL;
-}
-
-/* Kills (SIGKILL) every process whose network namespace is the one at nspath,
- * except this process: what a test topology's namespaces still run. */
-static void ef_meo_kill_in_ns(const char *nspath)
-{
-    struct stat nst;
-    if (stat(nspath, &nst)) return;
-    DIR *d = opendir("/proc");
-    if (!d) return;
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        char *end;
-        long pid = strtol(e->d_name, &end, 10);
-        if (*end || pid <= 1 || pid == (long)getpid()) continue;
-        char p[64];
-        struct stat st;
-        snprintf(p, sizeof p, "/proc/%ld/ns/net", pid);
-        if (stat(p, &st) == 0 && st.st_ino == nst.st_ino && st.st_dev == nst.st_dev) {
-            EF_LOGI(EF_MEO_LOG, "topology: killing pid %ld left in %s", pid, nspath);
-            kill((pid_t)pid, SIGKILL);
-        }
-    }
-    closedir(d);
-}
-
-static int ef_meo_netns_del(const char *name)
-{
-    if (!ef_meo_netns_exists(name)) return 0;
-    char nspath[64], script[64];
-    snprintf(nspath, sizeof nspath, "/run/netns/%s", name);
-    ef_meo_kill_in_ns(nspath);
-    snprintf(script, sizeof script, "netns del %s\n", name);
-    int rc = ef_meo_ip_batch(NULL, script);
-    return ef_meo_netns_exists(name) ? (rc ? rc : EF_EIO) : 0;
-}
-
-int ef_meo_topo_destroy(const char *prefix, unsigned n)
-{
-    char name[EF_MEO_NAME_MAX];
-    int rc = 0;
-    if (!prefix || strlen(prefix) > 10 || ef_meo_topo_name(name, sizeof name, prefix, "hub")) return EF_EINVAL;
-    for (unsigned i = 0; i < n; i++) {
-        char idx[12];
-        snprintf(idx, sizeof idx, "%u", i);
-        if (ef_meo_topo_name(name, sizeof name, prefix, idx)) return EF_EINVAL;
-        if (ef_meo_netns_del(name)) rc = EF_EIO;
-    }
-    ef_meo_topo_name(name, sizeof name, prefix, "hub");
-    if (ef_meo_netns_del(name)) rc = EF_EIO;
-    return rc;
-}
-
-int ef_meo_topo_create(const char *prefix, unsigned n, uint8_t underlay_octet)
-{
-    if (geteuid() != 0) return EF_EPERM;
-    char hub[EF_MEO_NAME_MAX], name[EF_MEO_NAME_MAX];
-    if (!prefix || strlen(prefix) > 10 || n == 0 || n > 250 || underlay_octet == 0) return EF_EINVAL;
-    if (ef_meo_topo_name(hub, sizeof hub, prefix, "hub")) return EF_EINVAL;
-    /* Someone else's namespaces with these names are left alone. */
-    if (ef_meo_netns_exists(hub)) return EF_EEXIST;
-    for (unsigned i = 0; i < n; i++) {
-        snprintf(name, sizeof name, "%s%u", prefix, i);
-        if (ef_meo_netns_exists(name)) return EF_EEXIST;
-    }
-    size_t cap = 128 + (size_t)n * 160;
-    char *script = malloc(cap);
-    if (!script) return EF_ENOMEM;
-    int err = 0;
-    size_t len = 0;
-    /* 1. namespaces (the MEC systems and the hub), in one batch. */
-    len += (size_t)snprintf(script + len, cap - len, "netns add %s\n", hub);
-    for (unsigned i = 0; i < n; i++)
-        len += (size_t)snprintf(script + len, cap - len, "netns add %s%u\n", prefix, i);
-    if ((err = ef_meo_ip_batch(NULL, script))) goto fail;
-    /* 2. in the hub: a bridge and one veth pair per MEC system, the peer end moved
-     *    into the MEC namespace as ul0. */
-    len = 0;
-    len += (size_t)snprintf(script + len, cap - len, "link add br0 type bridge\nlink set br0 up\n");
-    for (unsigned i = 0; i < n; i++)
-        len += (size_t)snprintf(script + len, cap - len,
-                                "link add h%u type veth peer name ul0 netns %s%u\n"
-                                "link set h%u master br0\nlink set h%u up\n",
-                                i, prefix, i, i, i);
-    EF_ASSERT(len < cap);
-    if ((err = ef_meo_ip_batch(hub, script))) goto fail;
-    /* 3. in each MEC namespace: loopback, underlay address, link up. */
-    for (unsigned i = 0; i < n; i++) {
-        snprintf(name, sizeof name, "%s%u", prefix, i);
-        snprintf(script, cap, "link set lo up\naddr add 10.%u.0.%u/24 dev ul0\nlink set ul0 up\n",
-                 underlay_octet, i + 1);
-        if ((err = ef_meo_ip_batch(name, script))) goto fail;
-    }
-    free(script);
-    return 0;
-fail:
-    free(script);
-    (void)ef_meo_topo_destroy(prefix, n);
-    (void)err;  /* which `ip` step failed was logged; to the caller it is an I/O error */
-    return EF_EIO;
 }

@@ -53,69 +53,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "base/ef_codec.h"
+#include "agents/ef_meo_codec.h"   /* endpoints, addresses, names */
+#include "agents/ef_meo_topo.h"    /* the netns test topology */
 #include "base/ef_err.h"
 
-#define EF_MEO_NAME_MAX 32        /* MEC name, netns name, service id: chars incl. NUL */
 #define EF_MEO_PATH_MAX 512       /* app binary path incl. NUL */
 #define EF_MEO_SERVICES_MAX 256   /* services one ef_meo handles at once */
-#define EF_MEO_IP_STR_MAX 16      /* "255.255.255.255" + NUL */
-#define EF_MEO_EP_STR_MAX 128     /* ef_meo_ep_format output incl. NUL */
-#define EF_MEO_EP_WIRE_SIZE 21    /* ef_meo_ep_encode output */
 #define EF_MEO_VXLAN_PORT_DEFAULT 4789
-
-/* One side's data-plane endpoint, exchanged between consumer and provider
- * (through the ledger or the REST baseline). IPv4 addresses are host-order
- * integers: a.b.c.d == a<<24 | b<<16 | c<<8 | d.
- *
- * The consumer's endpoint (from ef_meo_prepare) chooses the tunnel: vni,
- * vxlan_port, overlay_net/overlay_prefix, and its own overlay_ip (.1 of the
- * subnet); app_port is 0. The provider's endpoint (from ef_meo_deploy) repeats
- * the tunnel and gives its own underlay_ip, overlay_ip (.2 of the subnet) and
- * the app_port its app listens on. The process driver fills the same fields (its
- * underlay is 127.0.0.1 and the tunnel fields are carried but not used).
- *
- * Wire encoding (ef_meo_ep_encode; canonical codec, little-endian):
- *   offset size meaning
- *   0      4    underlay_ip
- *   4      4    vni (1 .. 2^24-1)
- *   8      2    vxlan_port (UDP, not 0)
- *   10     4    overlay_net (host bits zero)
- *   14     1    overlay_prefix (8 .. 30)
- *   15     4    overlay_ip (inside overlay_net, not network or broadcast)
- *   19     2    app_port (0 in a consumer endpoint)
- * Text form (ef_meo_ep_format/parse), one line, fields in this order:
- *   "ul=10.77.0.2 vni=4097 vport=4789 net=100.65.0.0/30 ip=100.65.0.1 app=0"
- */
-typedef struct ef_meo_ep {
-    uint32_t underlay_ip;
-    uint32_t vni;
-    uint16_t vxlan_port;
-    uint32_t overlay_net;
-    uint8_t overlay_prefix;
-    uint32_t overlay_ip;
-    uint16_t app_port;
-} ef_meo_ep;
-
-/* Checks the field rules above (app_port may be 0). 0 or EF_EINVAL. */
-int ef_meo_ep_valid(const ef_meo_ep *ep) EF_MUST_USE;
-/* Appends the 21-byte encoding to w. Returns w's sticky error. */
-int ef_meo_ep_encode(ef_wr *w, const ef_meo_ep *ep);
-/* Reads 21 bytes from r and validates; on failure *ep is zeroed and the reader's
- * error (or EF_EINVAL for a field rule) is returned. Does not call ef_rd_finish. */
-int ef_meo_ep_decode(ef_rd *r, ef_meo_ep *ep) EF_MUST_USE;
-/* Writes the text form into out (cap >= EF_MEO_EP_STR_MAX). Returns 0 or EF_EINVAL. */
-int ef_meo_ep_format(char *out, size_t cap, const ef_meo_ep *ep);
-/* Parses the text form exactly (fields in order, single spaces); validates.
- * 0 or EF_EINVAL (then *ep is zeroed). */
-int ef_meo_ep_parse(ef_meo_ep *ep, const char *s) EF_MUST_USE;
-
-/* IPv4 helpers: dotted quad <-> host-order integer. out needs EF_MEO_IP_STR_MAX. */
-int ef_meo_ip_parse(uint32_t *ip, const char *s) EF_MUST_USE;
-void ef_meo_ip_format(char out[EF_MEO_IP_STR_MAX], uint32_t ip);
-/* true if s is a safe name for a netns, interface or service id: 1..31 chars of
- * [A-Za-z0-9._-], not starting with '-' or '.'. */
-bool ef_meo_name_ok(const char *s);
 
 /* Driver configuration. Strings are copied by ef_meo_open. */
 typedef struct ef_meo_config {
@@ -199,18 +143,5 @@ int ef_meo_teardown(ef_meo *meo, const char *service_id);
 /* Timings of the last deploy/connect/check of service_id on this side.
  * EF_ENOTFOUND if unknown. */
 int ef_meo_times_get(ef_meo *meo, const char *service_id, ef_meo_times *out);
-
-/* Test topology for the netns driver (root). Creates namespaces
- * "<prefix>hub" (a bridge "br0") and "<prefix>0" .. "<prefix>{n-1}", each joined
- * to the bridge by a veth pair ("ul0" inside the MEC namespace) with underlay
- * address 10.<net>.0.(i+1)/24 (net = underlay_octet, e.g. 77). Nothing is added
- * to the root namespace. prefix must be a name of at most 10 chars; n <= 250.
- * Errors: EF_EPERM (not root), EF_EINVAL, EF_EEXIST (a namespace of that name
- * exists: nothing is touched), EF_EIO (an `ip` step failed: whatever was
- * created is destroyed). */
-int ef_meo_topo_create(const char *prefix, unsigned n, uint8_t underlay_octet) EF_MUST_USE;
-/* Deletes the namespaces ef_meo_topo_create made (by prefix, for i < n) and the
- * hub; idempotent (missing namespaces are fine). 0 or EF_EIO. */
-int ef_meo_topo_destroy(const char *prefix, unsigned n);
 
 #endif

@@ -15,6 +15,7 @@
 #include "cli/cli.h"
 #include "cli/cli_admin.h"
 #include "cli/cli_fedrun.h"
+#include "cli/cli_soa_bench.h"
 
 static const char *const bf_usage =
     "usage: edgefed bench federation [--n 2,10,15,25,30] [--runs 20] [--driver netns|process]\n"

@@ -16,6 +16,7 @@
 #include "base/ef_log.h"
 #include "cli/cli.h"
 #include "cli/cli_bench.h"
+#include "cli/cli_soa_bench.h"
 
 #define EF_SOA_CLI_SIZES_MAX 16
 

@@ -112,13 +112,9 @@ const char *ef_drop_name(ef_drop d)
 void ef_engine_cfg_defaults(ef_engine_cfg *cfg)
 {
     memset(cfg, 0, sizeof *cfg);
-    cfg->propose_ms = 3000;
-    cfg->propose_delta_ms = 500;
-    cfg->prevote_ms = 1000;
-    cfg->prevote_delta_ms = 500;
-    cfg->precommit_ms = 1000;
-    cfg->precommit_delta_ms = 500;
-    cfg->resend_ms = 2000;
+#define EF_ENGINE_SET(field, ms) cfg->field = ms;
+    EF_ENGINE_TIMEOUTS_DEFAULT(EF_ENGINE_SET)
+#undef EF_ENGINE_SET
 }
 
 /* ---------------- outputs ---------------- */

@@ -118,8 +118,17 @@ typedef struct ef_engine_cfg {
     bool bug_ignore_lock;
 } ef_engine_cfg;
 
-/* Fills cfg with default timeouts (propose 3000+500r, prevote 1000+500r,
- * precommit 1000+500r, resend 2000 ms); the caller sets the rest. */
+/* The default timeouts, in milliseconds, as X(field, ms) over the fields of
+ * that name in ef_engine_cfg: propose 300+300r, prevote 200+200r, precommit
+ * 200+200r, resend 1000. The one list of them: a node runs these unless its
+ * config says otherwise (ef_node_config_defaults), and the simulator runs them. */
+#define EF_ENGINE_TIMEOUTS_DEFAULT(X)                      \
+    X(propose_ms, 300) X(propose_delta_ms, 300)            \
+    X(prevote_ms, 200) X(prevote_delta_ms, 200)            \
+    X(precommit_ms, 200) X(precommit_delta_ms, 200)        \
+    X(resend_ms, 1000)
+
+/* Fills cfg with EF_ENGINE_TIMEOUTS_DEFAULT; the caller sets the rest. */
 void ef_engine_cfg_defaults(ef_engine_cfg *cfg);
 
 /* Why messages were dropped (ef_engine_stats.dropped[reason]). */

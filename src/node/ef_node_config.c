@@ -6,7 +6,12 @@
 #include <string.h>
 
 #include "base/ef_codec.h"
+#include "base/ef_jcfg.h"
+#include "consensus/ef_engine.h"
+#include "ledger/ef_mempool.h"
 #include "node/ef_node.h"
+
+#define CFG_MS_MAX 600000   /* any one timeout, ms */
 
 void ef_node_config_defaults(ef_node_config *cfg)
 {
@@ -15,16 +20,12 @@ void ef_node_config_defaults(ef_node_config *cfg)
     snprintf(cfg->data_dir, sizeof cfg->data_dir, "data");
     snprintf(cfg->listen, sizeof cfg->listen, "127.0.0.1:26600");
     snprintf(cfg->admin_socket, sizeof cfg->admin_socket, "admin.sock");
-    cfg->propose_ms = 300;
-    cfg->propose_delta_ms = 300;
-    cfg->prevote_ms = 200;
-    cfg->prevote_delta_ms = 200;
-    cfg->precommit_ms = 200;
-    cfg->precommit_delta_ms = 200;
-    cfg->resend_ms = 1000;
+#define CFG_SET(field, ms) cfg->field = ms; /* the engine's default timeouts, same field names */
+    EF_ENGINE_TIMEOUTS_DEFAULT(CFG_SET)
+#undef CFG_SET
     cfg->empty_block_ms = 0;
-    cfg->mempool_txs = 50000;
-    cfg->mempool_bytes = 32u << 20;
+    cfg->mempool_txs = EF_MEMPOOL_COUNT_DEFAULT;
+    cfg->mempool_bytes = EF_MEMPOOL_BYTES_DEFAULT;
     cfg->block_txs = EF_BLOCK_TXS_MAX;
     cfg->block_bytes = EF_BLOCK_BYTES_MAX;
     cfg->sendq_bytes = 16u << 20;
@@ -38,41 +39,9 @@ void ef_node_config_free(ef_node_config *cfg)
 
 #define CFG_FAIL(...)                                     \
     do {                                                  \
-        if (err) snprintf(err, err_len, __VA_ARGS__);     \
-        rc = EF_ECONFIG;                                  \
+        rc = ef_jcfg_fail(err, err_len, __VA_ARGS__);     \
         goto fail;                                        \
     } while (0)
-
-/* Copies a string field into out (cap bytes); missing keeps the default. */
-static int cfg_str(const json_t *o, const char *name, char *out, size_t cap, bool required)
-{
-    json_t *v = json_object_get(o, name);
-    if (!v) return required ? EF_ECONFIG : 0;
-    if (!json_is_string(v) || strlen(json_string_value(v)) >= cap) return EF_ECONFIG;
-    snprintf(out, cap, "%s", json_string_value(v));
-    return 0;
-}
-
-static int cfg_u32(const json_t *o, const char *name, uint32_t *out)
-{
-    json_t *v = json_object_get(o, name);
-    if (!v) return 0;
-    if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > 600000)
-        return EF_ECONFIG;
-    *out = (uint32_t)json_integer_value(v);
-    return 0;
-}
-
-static int cfg_size(const json_t *o, const char *name, size_t *out, size_t lo, size_t hi)
-{
-    json_t *v = json_object_get(o, name);
-    if (!v) return 0;
-    if (!json_is_integer(v) || json_integer_value(v) < (json_int_t)lo ||
-        json_integer_value(v) > (json_int_t)hi)
-        return EF_ECONFIG;
-    *out = (size_t)json_integer_value(v);
-    return 0;
-}
 
 /* Makes p absolute against dir (in place). */
 static int cfg_abs(char *p, size_t cap, const char *dir)
@@ -100,13 +69,9 @@ int ef_node_config_load(ef_node_config *cfg, const char *path, char *err, size_t
     static const char *const known[] = {"chain_id", "moniker", "key", "genesis", "data_dir",
         "listen", "http_listen", "admin_socket", "peers", "observers", "timeouts", "limits",
         "api", "agents", NULL};
-    const char *k;
+    char why[EF_JCFG_REASON_MAX];
+    if (ef_jcfg_only(doc, known, why, sizeof why)) CFG_FAIL("%s: %s", path, why);
     json_t *v;
-    json_object_foreach(doc, k, v) {
-        bool ok = false;
-        for (int i = 0; known[i]; i++) ok |= !strcmp(k, known[i]);
-        if (!ok) CFG_FAIL("%s: unknown field \"%s\"", path, k);
-    }
     {
         char tmp[EF_NODE_PATH_MAX];
         snprintf(tmp, sizeof tmp, "%s", path);
@@ -115,18 +80,20 @@ int ef_node_config_load(ef_node_config *cfg, const char *path, char *err, size_t
         snprintf(cfg->dir, sizeof cfg->dir, "%s", d);
         free(d);
     }
-    if (cfg_str(doc, "chain_id", cfg->chain_id, sizeof cfg->chain_id, true) ||
+    if (ef_jcfg_str(doc, "chain_id", true, cfg->chain_id, sizeof cfg->chain_id, NULL, 0) ||
         !ef_chain_id_valid(cfg->chain_id))
         CFG_FAIL("chain_id missing or invalid");
-    if (cfg_str(doc, "moniker", cfg->moniker, sizeof cfg->moniker, false)) CFG_FAIL("bad moniker");
-    if (cfg_str(doc, "key", cfg->key_path, sizeof cfg->key_path, true)) CFG_FAIL("key missing");
-    if (cfg_str(doc, "genesis", cfg->genesis_path, sizeof cfg->genesis_path, true))
+    if (ef_jcfg_str(doc, "moniker", false, cfg->moniker, sizeof cfg->moniker, NULL, 0))
+        CFG_FAIL("bad moniker");
+    if (ef_jcfg_str(doc, "key", true, cfg->key_path, sizeof cfg->key_path, NULL, 0)) CFG_FAIL("key missing");
+    if (ef_jcfg_str(doc, "genesis", true, cfg->genesis_path, sizeof cfg->genesis_path, NULL, 0))
         CFG_FAIL("genesis missing");
-    if (cfg_str(doc, "data_dir", cfg->data_dir, sizeof cfg->data_dir, false)) CFG_FAIL("bad data_dir");
-    if (cfg_str(doc, "listen", cfg->listen, sizeof cfg->listen, false)) CFG_FAIL("bad listen");
-    if (cfg_str(doc, "http_listen", cfg->http_listen, sizeof cfg->http_listen, false))
+    if (ef_jcfg_str(doc, "data_dir", false, cfg->data_dir, sizeof cfg->data_dir, NULL, 0))
+        CFG_FAIL("bad data_dir");
+    if (ef_jcfg_str(doc, "listen", false, cfg->listen, sizeof cfg->listen, NULL, 0)) CFG_FAIL("bad listen");
+    if (ef_jcfg_str(doc, "http_listen", false, cfg->http_listen, sizeof cfg->http_listen, NULL, 0))
         CFG_FAIL("bad http_listen");
-    if (cfg_str(doc, "admin_socket", cfg->admin_socket, sizeof cfg->admin_socket, false))
+    if (ef_jcfg_str(doc, "admin_socket", false, cfg->admin_socket, sizeof cfg->admin_socket, NULL, 0))
         CFG_FAIL("bad admin_socket");
     if (cfg_abs(cfg->key_path, sizeof cfg->key_path, cfg->dir) ||
         cfg_abs(cfg->genesis_path, sizeof cfg->genesis_path, cfg->dir) ||
@@ -142,7 +109,8 @@ int ef_node_config_load(ef_node_config *cfg, const char *path, char *err, size_t
             ef_node_peer_cfg *p = &cfg->peers[cfg->peers_len];
             const char *pub = json_string_value(json_object_get(v, "pub"));
             if (!pub || ef_unhex(p->pub.b, EF_PUB_SIZE, pub)) CFG_FAIL("peers[%zu].pub", i);
-            if (cfg_str(v, "addr", p->addr, sizeof p->addr, true)) CFG_FAIL("peers[%zu].addr", i);
+            if (ef_jcfg_str(v, "addr", true, p->addr, sizeof p->addr, NULL, 0))
+                CFG_FAIL("peers[%zu].addr", i);
             cfg->peers_len++;
         }
     }
@@ -158,23 +126,25 @@ int ef_node_config_load(ef_node_config *cfg, const char *path, char *err, size_t
         }
     }
     json_t *t = json_object_get(doc, "timeouts");
-    if (t && (!json_is_object(t) || cfg_u32(t, "propose_ms", &cfg->propose_ms) ||
-              cfg_u32(t, "propose_delta_ms", &cfg->propose_delta_ms) ||
-              cfg_u32(t, "prevote_ms", &cfg->prevote_ms) ||
-              cfg_u32(t, "prevote_delta_ms", &cfg->prevote_delta_ms) ||
-              cfg_u32(t, "precommit_ms", &cfg->precommit_ms) ||
-              cfg_u32(t, "precommit_delta_ms", &cfg->precommit_delta_ms) ||
-              cfg_u32(t, "resend_ms", &cfg->resend_ms) ||
-              cfg_u32(t, "empty_block_ms", &cfg->empty_block_ms)))
-        CFG_FAIL("timeouts: integers 0..600000 ms expected");
+    if (t && (!json_is_object(t) ||
+              ef_jcfg_u32(t, "propose_ms", false, 0, CFG_MS_MAX, &cfg->propose_ms, NULL, 0) ||
+              ef_jcfg_u32(t, "propose_delta_ms", false, 0, CFG_MS_MAX, &cfg->propose_delta_ms, NULL, 0) ||
+              ef_jcfg_u32(t, "prevote_ms", false, 0, CFG_MS_MAX, &cfg->prevote_ms, NULL, 0) ||
+              ef_jcfg_u32(t, "prevote_delta_ms", false, 0, CFG_MS_MAX, &cfg->prevote_delta_ms, NULL, 0) ||
+              ef_jcfg_u32(t, "precommit_ms", false, 0, CFG_MS_MAX, &cfg->precommit_ms, NULL, 0) ||
+              ef_jcfg_u32(t, "precommit_delta_ms", false, 0, CFG_MS_MAX, &cfg->precommit_delta_ms, NULL, 0) ||
+              ef_jcfg_u32(t, "resend_ms", false, 0, CFG_MS_MAX, &cfg->resend_ms, NULL, 0) ||
+              ef_jcfg_u32(t, "empty_block_ms", false, 0, CFG_MS_MAX, &cfg->empty_block_ms, NULL, 0)))
+        CFG_FAIL("timeouts: integers 0..%u ms expected", CFG_MS_MAX);
     if (cfg->propose_ms == 0 || cfg->prevote_ms == 0 || cfg->precommit_ms == 0)
         CFG_FAIL("timeouts must be positive");
     json_t *l = json_object_get(doc, "limits");
-    if (l && (!json_is_object(l) || cfg_size(l, "mempool_txs", &cfg->mempool_txs, 1, 10000000) ||
-              cfg_size(l, "mempool_bytes", &cfg->mempool_bytes, 65536, (size_t)1 << 34) ||
-              cfg_size(l, "block_txs", &cfg->block_txs, 1, EF_BLOCK_TXS_MAX) ||
-              cfg_size(l, "block_bytes", &cfg->block_bytes, 4096, EF_BLOCK_BYTES_MAX) ||
-              cfg_size(l, "sendq_bytes", &cfg->sendq_bytes, 1u << 20, (size_t)1 << 31)))
+    if (l && (!json_is_object(l) ||
+              ef_jcfg_size(l, "mempool_txs", false, 1, 10000000, &cfg->mempool_txs, NULL, 0) ||
+              ef_jcfg_size(l, "mempool_bytes", false, 65536, (size_t)1 << 34, &cfg->mempool_bytes, NULL, 0) ||
+              ef_jcfg_size(l, "block_txs", false, 1, EF_BLOCK_TXS_MAX, &cfg->block_txs, NULL, 0) ||
+              ef_jcfg_size(l, "block_bytes", false, 4096, EF_BLOCK_BYTES_MAX, &cfg->block_bytes, NULL, 0) ||
+              ef_jcfg_size(l, "sendq_bytes", false, 1u << 20, (size_t)1 << 31, &cfg->sendq_bytes, NULL, 0)))
         CFG_FAIL("limits: an integer out of range");
     return 0;
 fail:

@@ -776,19 +776,12 @@ int ef_sim_run(const ef_sim_cfg *cfg, ef_sim_result *res)
         s->nodes[i].byz_kind = (int)ef_rand_below(s, EF_BYZ_KINDS);
         k++;
     }
-    ef_engine_cfg_defaults(&s->ecfg);
+    ef_engine_cfg_defaults(&s->ecfg); /* the timeouts nodes run */
     s->ecfg.chain_id = EF_SIM_CHAIN;
     s->ecfg.get_value = ef_sim_get_value;
     s->ecfg.value_id = ef_sim_value_id;
     s->ecfg.verify = cfg->verify_cache ? ef_sim_verify : NULL;
     s->ecfg.verify_ctx = s;
-    s->ecfg.propose_ms = 300 + 2 * cfg->delay_ms_max;
-    s->ecfg.propose_delta_ms = 100;
-    s->ecfg.prevote_ms = 200 + 2 * cfg->delay_ms_max;
-    s->ecfg.prevote_delta_ms = 100;
-    s->ecfg.precommit_ms = 200 + 2 * cfg->delay_ms_max;
-    s->ecfg.precommit_delta_ms = 100;
-    s->ecfg.resend_ms = 500 + 4 * cfg->delay_ms_max;
     if ((rc = ef_sim_schedule_faults(s))) goto out;
     for (uint32_t i = 0; i < s->n; i++)
         if ((rc = ef_sim_start_engine(s, i))) goto out;

@@ -16,14 +16,20 @@
  * (so reordered). Partitions: `partitions` episodes, each splitting the nodes in
  * two random sides for a while, then healing. Crashes: `crashes` episodes, each
  * stopping an honest validator (its engine is freed; its WAL and committed
- * blocks survive) and restarting it later; half of them strike in the middle of
- * a step, after the WAL writes of an input and before anything it sends leaves. All faults other than loss and
- * duplication end by fault_end_ms (chosen from the seed).
+ * blocks survive) and restarting it 100 ms to 3.1 s later; half of them strike
+ * in the middle of a step, after the WAL writes of an input and before anything
+ * it sends leaves. Partitions start and crashes strike at seeded times within
+ * a span of max(4 s, 300 ms x heights) of simulated time; partitions also heal
+ * within it, and the last restart may come after it. Loss and duplication last
+ * the whole run.
  *
- * Byzantine validators (the first `byzantine` indices after a seeded
- * permutation) each behave in one seeded way: silent; equivocating proposer
- * and double voter; proposer of invalid values (and voting for them); double
- * voter. They sign with their real keys.
+ * Engines run the default timeouts of ef_engine.h (EF_ENGINE_TIMEOUTS_DEFAULT),
+ * the ones a node runs unless its config says otherwise.
+ *
+ * Byzantine validators (`byzantine` distinct indices drawn from the seed) each
+ * behave in one seeded way: silent; equivocating proposer and double voter;
+ * proposer of invalid values (and voting for them); double voter. They sign
+ * with their real keys.
  *
  * Checkers, after every event: agreement (honest validators commit the same
  * value at each height), validity (only valid values are committed), no honest
@@ -40,7 +46,7 @@
 
 typedef struct ef_sim_cfg {
     uint32_t validators;          /* 1..EF_SIM_NODES_MAX */
-    uint32_t byzantine;           /* Byzantine validators (safety holds for 3f+1 > n... 3f < n) */
+    uint32_t byzantine;           /* Byzantine validators, < validators (safety and liveness need 3f < n) */
     uint64_t seed;
     uint64_t heights;             /* run until every honest validator committed this many */
     double loss;                  /* 0..1 */
