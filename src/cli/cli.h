@@ -44,6 +44,10 @@ int ef_cmd_submit(int argc, char **argv);
 int ef_cmd_testnet(int argc, char **argv);
 int ef_cmd_load(int argc, char **argv);
 int ef_cmd_p2p_probe(int argc, char **argv);
+/* `edgefed bench api` (cmd_bench_api.c) */
+int ef_bench_api(int argc, char **argv);
+/* `edgefed bench federation` (cmd_bench_federation.c) */
+int ef_cmd_bench_federation(int argc, char **argv);
 /* `edgefed bench consensus` (cmd_bench_consensus.c) */
 int ef_bench_consensus(int argc, char **argv);
 /* `edgefed sim` (cmd_sim.c) */

@@ -6,9 +6,6 @@
 #include "base/ef_err.h"
 #include "cli/cli.h"
 
-int ef_bench_api(int argc, char **argv);      /* cmd_bench_api.c */
-int ef_cmd_bench_federation(int argc, char **argv);   /* cmd_bench_federation.c */
-
 static const ef_cli_cmd ef_bench_cmds[] = {
     {"apply", "transactions applied per second vs bare Ed25519 verification", ef_bench_apply},
     {"ledger", "4 and 7 validator processes: tx/s, commit latency, CPU, RSS, verify limit", ef_bench_ledger},

@@ -10,6 +10,7 @@
 
 #include "base/ef_codec.h"
 #include "base/ef_crypto.h"
+#include "base/ef_fs.h"
 #include "base/ef_log.h"
 #include "cli/cli.h"
 #include "cli/cli_bench.h"
@@ -269,9 +270,7 @@ int ef_bench_apply(int argc, char **argv)
     status = 0;
 out:
     if (s) ef_store_close(s);
-    char cmd[200];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
-    if (system(cmd)) fprintf(stderr, "edgefed bench apply: could not remove %s\n", tmp);
+    if (ef_fs_remove_tree(tmp)) fprintf(stderr, "edgefed bench apply: could not remove %s\n", tmp);
     for (long i = 0; enc && i < ntx; i++) free(enc[i]);
     for (long b = 0; blocks && b < nblocks; b++) free(blocks[b]);
     free(kp);

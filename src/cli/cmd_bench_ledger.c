@@ -11,7 +11,9 @@
 
 #include <jansson.h>
 
+#include "agents/ef_proc.h"
 #include "base/ef_crypto.h"
+#include "base/ef_fs.h"
 #include "base/ef_log.h"
 #include "cli/cli.h"
 #include "cli/cli_bench.h"
@@ -119,12 +121,6 @@ static int bl_run_phase(const ef_testnet *tn, bl_phase *ph, double duration, dou
     return 0;
 }
 
-static int bl_sh(const char *cmd)
-{
-    int st = system(cmd);
-    return st == 0 ? 0 : 1;
-}
-
 int ef_bench_ledger(int argc, char **argv)
 {
     const char *usage =
@@ -173,14 +169,17 @@ int ef_bench_ledger(int argc, char **argv)
     for (char *tok = strtok_r(vals, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
         int nv = atoi(tok);
         if (nv < 1 || nv > 32) continue;
-        char dir[600], cmd[4096];
+        char dir[600], vs[16], acc[16], port[16];
         snprintf(dir, sizeof dir, "%s/ef-bench-ledger.%d.%d", tmpbase, (int)getpid(), nv);
-        snprintf(cmd, sizeof cmd, "rm -rf '%s' && EDGEFED_LOG=warn '%s' testnet init --dir '%s' "
-                 "--validators %d --accounts %u --base-port %d >/dev/null && EDGEFED_LOG=warn '%s' "
-                 "testnet up --dir '%s' >/dev/null",
-                 dir, self, dir, nv, accounts, 24000 + nv * 100, self, dir);
+        snprintf(vs, sizeof vs, "%d", nv);
+        snprintf(acc, sizeof acc, "%u", accounts);
+        snprintf(port, sizeof port, "%d", 24000 + nv * 100);
         printf("%d validators: starting testnet in %s\n", nv, dir);
-        if (bl_sh(cmd)) {
+        setenv("EDGEFED_LOG", "warn", 1);   /* for the testnet's node processes */
+        if (ef_fs_remove_tree(dir) ||
+            ef_proc_cmd(1, self, "testnet", "init", "--dir", dir, "--validators", vs, "--accounts", acc,
+                        "--base-port", port, (char *)NULL) ||
+            ef_proc_cmd(1, self, "testnet", "up", "--dir", dir, (char *)NULL)) {
             fprintf(stderr, "edgefed bench ledger: testnet failed to start\n");
             rc = 1;
             break;
@@ -204,8 +203,8 @@ int ef_bench_ledger(int argc, char **argv)
                    phases[p].cpu_pct_max, phases[p].rss_mb_max, phases[p].anon_mb_max,
                    phases[p].file_mb_max, (unsigned long long)r->rejected);
         }
-        snprintf(cmd, sizeof cmd, "'%s' testnet down --dir '%s' >/dev/null; rm -rf '%s'", self, dir, dir);
-        bl_sh(cmd);
+        if (ef_proc_cmd(1, self, "testnet", "down", "--dir", dir, (char *)NULL) || ef_fs_remove_tree(dir))
+            fprintf(stderr, "edgefed bench ledger: could not take down and remove %s\n", dir);
         free(tn);
         if (rc) break;
         double limit = (double)cores * vrate / nv;

@@ -8,6 +8,7 @@
 #include <jansson.h>
 
 #include "base/ef_err.h"
+#include "base/ef_fs.h"
 #include "base/ef_log.h"
 #include "cli/cli.h"
 #include "cli/cli_fedrun.h"
@@ -247,9 +248,7 @@ int ef_cmd_demo(int argc, char **argv)
 out:
     if (fr && fr->up) ef_fedrun_down(fr);
     if (status == 0 && own_dir) {
-        char cmd[EF_FEDRUN_PATH_MAX + 16];
-        snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-        if (system(cmd)) fprintf(stderr, "edgefed demo: could not remove %s\n", dir);
+        if (ef_fs_remove_tree(dir)) fprintf(stderr, "edgefed demo: could not remove %s\n", dir);
     } else if (status) {
         printf("  logs kept in %s\n", dir);
     }

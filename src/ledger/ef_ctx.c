@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "base/ef_codec.h"
+#include "base/ef_jcfg.h"
 #include "ledger/ef_store_int.h"
 
 const ef_contract *ef_store_contract(const ef_store *s, const char *name)
@@ -228,11 +229,8 @@ out:
 
 int ef_args_u64(const json_t *args, const char *field, uint64_t *out)
 {
-    json_t *v = json_object_get(args, field);
     *out = 0;
-    if (!json_is_integer(v) || json_integer_value(v) < 0) return EF_EARGS;
-    *out = (uint64_t)json_integer_value(v);
-    return 0;
+    return ef_jcfg_u64(args, field, true, 0, EF_JCFG_INT_MAX, out, NULL, 0) ? EF_EARGS : 0;
 }
 
 int ef_args_str(const json_t *args, const char *field, const char **out, size_t max_len)
@@ -267,17 +265,5 @@ int ef_args_hash(const json_t *args, const char *field, ef_hash *out)
 
 int ef_args_only(const json_t *args, const char *const *fields)
 {
-    const char *key;
-    json_t *v;
-    if (!json_is_object(args)) return EF_EARGS;
-    json_object_foreach((json_t *)args, key, v) {
-        bool ok = false;
-        for (size_t i = 0; fields[i]; i++)
-            if (!strcmp(key, fields[i])) {
-                ok = true;
-                break;
-            }
-        if (!ok) return EF_EARGS;
-    }
-    return 0;
+    return ef_jcfg_only(args, fields, NULL, 0) ? EF_EARGS : 0;
 }

@@ -1,23 +1,12 @@
 /* ef_genesis.c: reading and checking the genesis file (see ef_genesis.h). */
 #include "ledger/ef_genesis.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "base/ef_codec.h"
+#include "base/ef_jcfg.h"
 #include "ledger/ef_tx.h"
-
-static int ef_genesis_fail(char *err, size_t err_len, const char *fmt, ...)
-{
-    if (err && err_len) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, err_len, fmt, ap);
-        va_end(ap);
-    }
-    return EF_ECONFIG;
-}
 
 int ef_genesis_parse(ef_genesis *g, const char *text, size_t len, char *err, size_t err_len)
 {
@@ -25,10 +14,10 @@ int ef_genesis_parse(ef_genesis *g, const char *text, size_t len, char *err, siz
     memset(g, 0, sizeof *g);
     if (err && err_len) err[0] = 0;
     json_t *doc = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
-    if (!doc) return ef_genesis_fail(err, err_len, "genesis: line %d: %s", je.line, je.text);
+    if (!doc) return ef_jcfg_fail(err, err_len, "genesis: line %d: %s", je.line, je.text);
     int rc = EF_ECONFIG;
     if (!json_is_object(doc)) {
-        rc = ef_genesis_fail(err, err_len, "genesis: not a JSON object");
+        rc = ef_jcfg_fail(err, err_len, "genesis: not a JSON object");
         goto fail;
     }
     const char *key;
@@ -40,26 +29,26 @@ int ef_genesis_parse(ef_genesis *g, const char *text, size_t len, char *err, siz
             for (size_t i = 0; fields[i]; i++) ok |= !strcmp(key, fields[i]);
             if (!ok) break;
         }
-        rc = ef_genesis_fail(err, err_len, "genesis: unknown field \"%s\"", key);
+        rc = ef_jcfg_fail(err, err_len, "genesis: unknown field \"%s\"", key);
         goto fail;
     }
     v = json_object_get(doc, "chain_id");
     if (!json_is_string(v) || !ef_chain_id_valid(json_string_value(v))) {
-        rc = ef_genesis_fail(err, err_len, "genesis: chain_id must be 1..%d of [A-Za-z0-9._-]", EF_CHAIN_ID_MAX);
+        rc = ef_jcfg_fail(err, err_len, "genesis: chain_id must be 1..%d of [A-Za-z0-9._-]", EF_CHAIN_ID_MAX);
         goto fail;
     }
     snprintf(g->chain_id, sizeof g->chain_id, "%s", json_string_value(v));
     v = json_object_get(doc, "time_ms");
     if (v) {
         if (!json_is_integer(v) || json_integer_value(v) < 0) {
-            rc = ef_genesis_fail(err, err_len, "genesis: time_ms must be a non-negative integer");
+            rc = ef_jcfg_fail(err, err_len, "genesis: time_ms must be a non-negative integer");
             goto fail;
         }
         g->time_ms = (uint64_t)json_integer_value(v);
     }
     json_t *vals = json_object_get(doc, "validators");
     if (!json_is_array(vals) || json_array_size(vals) == 0 || json_array_size(vals) > EF_VSET_MAX) {
-        rc = ef_genesis_fail(err, err_len, "genesis: validators must be an array of 1..%d", EF_VSET_MAX);
+        rc = ef_jcfg_fail(err, err_len, "genesis: validators must be an array of 1..%d", EF_VSET_MAX);
         goto fail;
     }
     size_t i;
@@ -70,49 +59,49 @@ int ef_genesis_parse(ef_genesis *g, const char *text, size_t len, char *err, siz
         static const char *const vf[] = {"pub", "power", "domain", "role", NULL};
         if (!json_is_object(v) || ef_args_only(v, vf) || !json_is_string(p) ||
             ef_unhex(pub.b, EF_PUB_SIZE, json_string_value(p))) {
-            rc = ef_genesis_fail(err, err_len, "genesis: validators[%zu]: needs \"pub\" (64 hex digits)", i);
+            rc = ef_jcfg_fail(err, err_len, "genesis: validators[%zu]: needs \"pub\" (64 hex digits)", i);
             goto fail;
         }
         if (!json_is_string(d) || json_string_length(d) == 0 || json_string_length(d) > 32) {
-            rc = ef_genesis_fail(err, err_len, "genesis: validators[%zu]: needs \"domain\" (1..32 chars)", i);
+            rc = ef_jcfg_fail(err, err_len, "genesis: validators[%zu]: needs \"domain\" (1..32 chars)", i);
             goto fail;
         }
         if (r && (!json_is_string(r) || (strcmp(json_string_value(r), "validator") &&
                                          strcmp(json_string_value(r), "regulator")))) {
-            rc = ef_genesis_fail(err, err_len, "genesis: validators[%zu]: role is validator or regulator", i);
+            rc = ef_jcfg_fail(err, err_len, "genesis: validators[%zu]: role is validator or regulator", i);
             goto fail;
         }
         uint64_t power = 1;
         if (pw) {
             if (!json_is_integer(pw) || json_integer_value(pw) < 1) {
-                rc = ef_genesis_fail(err, err_len, "genesis: validators[%zu]: power must be >= 1", i);
+                rc = ef_jcfg_fail(err, err_len, "genesis: validators[%zu]: power must be >= 1", i);
                 goto fail;
             }
             power = (uint64_t)json_integer_value(pw);
         }
         int arc = ef_vset_add(&g->vset, &pub, power);
         if (arc) {
-            rc = ef_genesis_fail(err, err_len, "genesis: validators[%zu]: %s", i, ef_strerror(arc));
+            rc = ef_jcfg_fail(err, err_len, "genesis: validators[%zu]: %s", i, ef_strerror(arc));
             goto fail;
         }
     }
     json_t *bal = json_object_get(doc, "balances");
     if (bal) {
         if (!json_is_object(bal)) {
-            rc = ef_genesis_fail(err, err_len, "genesis: balances must be an object");
+            rc = ef_jcfg_fail(err, err_len, "genesis: balances must be an object");
             goto fail;
         }
         json_object_foreach(bal, key, v) {
             ef_pub pub;
             if (ef_unhex(pub.b, EF_PUB_SIZE, key) || !json_is_integer(v) || json_integer_value(v) < 0) {
-                rc = ef_genesis_fail(err, err_len, "genesis: balances: \"%s\" must be a key (64 hex) with an amount >= 0", key);
+                rc = ef_jcfg_fail(err, err_len, "genesis: balances: \"%s\" must be a key (64 hex) with an amount >= 0", key);
                 goto fail;
             }
         }
     }
     json_t *mem = json_object_get(doc, "members");
     if (mem && !json_is_array(mem)) {
-        rc = ef_genesis_fail(err, err_len, "genesis: members must be an array");
+        rc = ef_jcfg_fail(err, err_len, "genesis: members must be an array");
         goto fail;
     }
     json_array_foreach(mem, i, v) {
@@ -122,7 +111,7 @@ int ef_genesis_parse(ef_genesis *g, const char *text, size_t len, char *err, siz
         if (!json_is_object(v) || ef_args_only(v, mf) || !json_is_string(p) ||
             ef_unhex(pub.b, EF_PUB_SIZE, json_string_value(p)) || !json_is_string(d) ||
             json_string_length(d) == 0 || json_string_length(d) > 32 || (n && !json_is_string(n))) {
-            rc = ef_genesis_fail(err, err_len, "genesis: members[%zu]: needs \"pub\" and \"domain\" (1..32), "
+            rc = ef_jcfg_fail(err, err_len, "genesis: members[%zu]: needs \"pub\" and \"domain\" (1..32), "
                                  "optional \"name\"", i);
             goto fail;
         }
@@ -130,13 +119,13 @@ int ef_genesis_parse(ef_genesis *g, const char *text, size_t len, char *err, siz
         for (size_t j = 0; j < i && !dup; j++)
             dup = !strcmp(json_string_value(json_object_get(json_array_get(mem, j), "pub")), json_string_value(p));
         if (dup) {
-            rc = ef_genesis_fail(err, err_len, "genesis: members[%zu]: account listed twice", i);
+            rc = ef_jcfg_fail(err, err_len, "genesis: members[%zu]: account listed twice", i);
             goto fail;
         }
     }
     json_t *params = json_object_get(doc, "params");
     if (params && !json_is_object(params)) {
-        rc = ef_genesis_fail(err, err_len, "genesis: params must be an object");
+        rc = ef_jcfg_fail(err, err_len, "genesis: params must be an object");
         goto fail;
     }
     g->doc = doc;
@@ -163,7 +152,7 @@ int ef_genesis_load(ef_genesis *g, const char *path, char *err, size_t err_len)
             if (cap > (64u << 20)) {
                 free(buf);
                 fclose(f);
-                return ef_genesis_fail(err, err_len, "genesis: file too large");
+                return ef_jcfg_fail(err, err_len, "genesis: file too large");
             }
             char *b = realloc(buf, cap);
             if (!b) {

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "base/ef_codec.h"
+#include "base/ef_fs.h"
 #include "contracts/ef_contracts.h"
 #include "ledger/ef_genesis.h"
 #include "ledger/ef_ledger.h"
@@ -44,9 +45,7 @@ static inline void t_tmpdir(char *out, size_t n, const char *tag)
 
 static inline void t_rmdir(const char *dir)
 {
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd)) abort();
+    if (ef_fs_remove_tree(dir)) abort();
 }
 
 /* Genesis with nval validators (keys 0..nval-1, domain "d<i>") and each of the

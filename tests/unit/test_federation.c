@@ -15,6 +15,7 @@
 
 #include "base/ef_codec.h"
 #include "base/ef_crypto.h"
+#include "base/ef_fs.h"
 #include "contracts/ef_bank.h"
 #include "contracts/ef_federation.h"
 #include "contracts/ef_registry.h"
@@ -42,9 +43,7 @@ typedef struct chain {
 
 static void rm_rf(const char *dir)
 {
-    char cmd[512];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    assert_int_equal(system(cmd), 0);
+    assert_int_equal(ef_fs_remove_tree(dir), 0);
 }
 
 /* Creates the chain in a new directory; fed_params (JSON text or NULL) becomes the

@@ -18,6 +18,7 @@
 #include "agents/ef_mef.h"
 #include "base/ef_codec.h"
 #include "base/ef_crypto.h"
+#include "base/ef_fs.h"
 #include "base/ef_log.h"
 #include "contracts/ef_bank.h"
 #include "contracts/ef_federation.h"
@@ -211,9 +212,7 @@ static int mini_teardown(void **state)
     for (int a = 0; a < NACC; a++) ef_mef_close(m->agents[a]);
     for (size_t i = 0; i < m->npending; i++) free(m->pending[i]);
     ef_store_close(m->s);
-    char cmd[400];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", m->dir);
-    assert_int_equal(system(cmd), 0);
+    assert_int_equal(ef_fs_remove_tree(m->dir), 0);
     json_decref(m->results);
     pthread_mutex_destroy(&m->mu);
     free(m);

@@ -16,6 +16,7 @@
 
 #include "base/ef_codec.h"
 #include "base/ef_crypto.h"
+#include "base/ef_fs.h"
 #include "contracts/ef_contracts.h"
 #include "node/ef_node.h"
 
@@ -239,9 +240,7 @@ static void test_node_interface(void **st)
     ef_node_close(n);
     /* after close, submissions are refused rather than lost silently: covered by
      * EF_ECLOSED in ef_node_submit while stopping */
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    assert_int_equal(system(cmd), 0);
+    assert_int_equal(ef_fs_remove_tree(dir), 0);
     pthread_mutex_destroy(&s.mu);
 }
 
@@ -299,9 +298,7 @@ static void test_empty_blocks(void **st)
     ef_node_stop(n);
     pthread_join(th, NULL);
     ef_node_close(n);
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    assert_int_equal(system(cmd), 0);
+    assert_int_equal(ef_fs_remove_tree(dir), 0);
 }
 
 int main(void)
