@@ -91,6 +91,7 @@ struct ef_engine {
     ef_round *rounds[EF_ENGINE_ROUNDS_MAX];
 
     ef_buf future[EF_ENGINE_FUTURE_MAX];
+    int future_from[EF_ENGINE_FUTURE_MAX];   /* signer's index in vs */
     uint32_t nfuture;
 
     ef_engine_out *outq;
@@ -788,6 +789,34 @@ static int ef_input_check(const ef_engine *e)
     return 0;
 }
 
+/* Keeps a message of a next height for when that height starts. Only a signed
+ * message of a current validator is kept (a peer must not fill the buffer with
+ * junk or forged senders), and at most a fair share of the buffer per validator
+ * (one validator, Byzantine or replaying, must not push out the others'). A
+ * validator joining at that height is not buffered for: its messages are re-sent
+ * and counted when its height starts. */
+static void ef_buffer_future(ef_engine *e, const ef_msg *m, const uint8_t *p, size_t len)
+{
+    int idx = ef_cvset_index(&e->vs, &m->signer);
+    if (idx < 0) {
+        e->stats.dropped[EF_DROP_NOT_VALIDATOR]++;
+        return;
+    }
+    uint32_t share = EF_MAX(EF_ENGINE_FUTURE_MAX / (uint32_t)e->vs.len, EF_ENGINE_FUTURE_PER_SENDER_MIN);
+    uint32_t mine = 0;
+    for (uint32_t i = 0; i < e->nfuture; i++) mine += e->future_from[i] == idx;
+    if (e->nfuture >= EF_ENGINE_FUTURE_MAX || mine >= share) {
+        e->stats.dropped[EF_DROP_FULL]++;
+        return;
+    }
+    if (!ef_msg_verify_with(m, e->cfg.verify, e->cfg.verify_ctx)) {
+        e->stats.dropped[EF_DROP_BAD_SIG]++;
+        return;
+    }
+    e->future_from[e->nfuture] = idx;
+    e->future[e->nfuture++] = (ef_buf){ef_dup(p, len), len};
+}
+
 /* Processes one received message (own messages enter through ef_vote / ef_propose
  * and the WAL replay, never here). */
 static void ef_receive(ef_engine *e, const uint8_t *p, size_t len)
@@ -806,11 +835,7 @@ static void ef_receive(ef_engine *e, const uint8_t *p, size_t len)
     if (m.height > e->stats.height_seen && e->started && ef_cvset_index(&e->vs, &m.signer) >= 0)
         e->stats.height_seen = m.height;
     if (e->started && m.height > e->height && m.height <= e->height + EF_ENGINE_FUTURE_HEIGHTS) {
-        if (e->nfuture >= EF_ENGINE_FUTURE_MAX) {
-            e->stats.dropped[EF_DROP_FULL]++;
-            return;
-        }
-        e->future[e->nfuture++] = (ef_buf){ef_dup(p, len), len};
+        ef_buffer_future(e, &m, p, len);
         return;
     }
     if (!e->started || m.height != e->height || e->decided) {

@@ -39,7 +39,9 @@
  *      EVIDENCE (keep for the ledger).
  *   The engine waits in the decided state between COMMIT and the next
  *   start_height; messages for the next EF_ENGINE_FUTURE_HEIGHTS heights are
- *   buffered meanwhile (EF_ENGINE_FUTURE_MAX; those of a later buffered height
+ *   buffered meanwhile, once their signer is found in the current set and their
+ *   signature verifies, a fair share per validator (EF_ENGINE_FUTURE_MAX in all,
+ *   EF_ENGINE_FUTURE_PER_SENDER_MIN; those of a later buffered height
  *   stay buffered when a height starts), later heights are dropped (counted) and
  *   reported through ef_engine_stats.height_seen so the driver knows to catch up.
  *
@@ -48,6 +50,8 @@
 
 #define EF_ENGINE_OUT_MAX 1024u       /* pending outputs; inputs fail with EF_EFULL past half */
 #define EF_ENGINE_FUTURE_MAX 256u     /* buffered messages for the next heights */
+/* each validator may fill at most max(EF_ENGINE_FUTURE_MAX / n, this) of them */
+#define EF_ENGINE_FUTURE_PER_SENDER_MIN 8u
 /* Heights ahead whose messages are buffered: two, so that a validator that falls
  * a height behind (descheduled on a loaded machine: at n = 30 on two cores this
  * is common) still has the messages of the height after the one it is finishing,

@@ -763,6 +763,42 @@ static void test_engine_on_file_wal(void **state)
     unlink(path);
 }
 
+/* Messages for the next height are buffered only when a current validator signed
+ * them, and each validator gets a fair share: junk, forged senders and one
+ * flooding validator cannot push out an honest validator's message. */
+static void test_engine_future_buffer(void **state)
+{
+    (void)state;
+    drv d = {0};
+    drv_open(&d, 0, &vs4, 1);
+    const ef_engine_stats *st = ef_engine_get_stats(d.e);
+    size_t len, vlen;
+    uint8_t *v = make_value(2, 0, 'F', &vlen);
+    ef_hash id = id_of(v, vlen);
+    enum { FLOOD = 300 };
+    for (uint32_t r = 0; r < FLOOD; r++)
+        drv_msg(&d, vote(9, EF_MSG_PREVOTE, 2, r, &id, &len, NULL), &len);
+    assert_int_equal(st->dropped[EF_DROP_NOT_VALIDATOR], FLOOD);
+    for (uint32_t r = 0; r < FLOOD; r++) {
+        uint8_t *p = vote(1, EF_MSG_PREVOTE, 2, r, &id, &len, NULL);
+        p[len - 3] ^= 0x40;
+        drv_msg(&d, p, &len);
+    }
+    assert_int_equal(st->dropped[EF_DROP_BAD_SIG], FLOOD);
+    assert_int_equal(st->dropped[EF_DROP_FULL], 0);
+    /* validator 1 floods validly signed votes of height 2: its share is kept */
+    for (uint32_t r = 0; r < FLOOD; r++)
+        drv_msg(&d, vote(1, EF_MSG_PREVOTE, 2, r, &id, &len, NULL), &len);
+    uint32_t share = EF_MAX(EF_ENGINE_FUTURE_MAX / vs4.len, EF_ENGINE_FUTURE_PER_SENDER_MIN);
+    assert_int_equal(st->dropped[EF_DROP_FULL], FLOOD - share);
+    /* an honest validator's message of height 2 still finds room */
+    drv_msg(&d, vote(2, EF_MSG_PREVOTE, 2, 0, &id, &len, NULL), &len);
+    drv_msg(&d, vote(3, EF_MSG_PREVOTE, 2, 0, &id, &len, NULL), &len);
+    assert_int_equal(st->dropped[EF_DROP_FULL], FLOOD - share);
+    free(v);
+    drv_close(&d);
+}
+
 int main(void)
 {
     assert_int_equal(ef_crypto_init(), 0);
@@ -773,6 +809,7 @@ int main(void)
         cmocka_unit_test(test_engine_single_validator),
         cmocka_unit_test(test_engine_four_happy_path),
         cmocka_unit_test(test_engine_drops_and_counts),
+        cmocka_unit_test(test_engine_future_buffer),
         cmocka_unit_test(test_engine_wal_lock_restart),
         cmocka_unit_test(test_engine_wal_votes_relayed_after_restart),
         cmocka_unit_test(test_engine_round_skip_and_catchup),
