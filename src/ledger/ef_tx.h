@@ -11,7 +11,9 @@
  *   ..       4+m       str method, 1..EF_METHOD_NAME_MAX bytes of [a-z0-9_]
  *   ..       4+a       bytes args, 0..EF_TX_ARGS_MAX bytes (a JSON object; checked
  *                      when the method runs, a malformed one fails it with EF_EARGS)
- *   end-64   64        raw signature = Ed25519(sender, EF_TAG_TX || body)
+ *   end-64   64        raw signature = Ed25519(sender, EF_TAG_TX || body) for a body of
+ *                      at most 1,024 bytes, else Ed25519(sender, 0xff || BLAKE2b(EF_TAG_TX || body))
+ *                      (ef_sign; docs/signing.md has the exact bytes and test vectors)
  *
  * tx hash = BLAKE2b(EF_TAG_TX || full encoding, signature included). The whole
  * encoding is at most EF_TX_ENC_MAX bytes.
