@@ -25,6 +25,13 @@ bool ef_cli_flag(int argc, char **argv, const char *name);
  * usage to stdout and returns 0; without --name prints usage to stderr and
  * returns 2; else sets *value (borrowed from argv) and returns -1 (carry on). */
 int ef_cli_required(int argc, char **argv, const char *usage, const char *name, const char **value);
+/* Checks argv (argv[0] the command's name) against what a command accepts:
+ * spec, NULL-terminated, lists "name=" for an option with a value ("--name V" or
+ * "--name=V") and "name" for a flag; at most max_pos other arguments. On --help
+ * prints usage to stdout and returns 0; on an unknown option, a flag given a
+ * value, a missing value or one argument too many prints what is wrong and the
+ * usage to stderr and returns 2; else returns -1 (carry on). */
+int ef_cli_check(int argc, char **argv, const char *usage, const char *const *spec, int max_pos);
 
 int ef_cmd_version(int argc, char **argv);
 int ef_cmd_keygen(int argc, char **argv);
@@ -56,7 +63,7 @@ int ef_cmd_app(int argc, char **argv);
 int ef_cmd_meo(int argc, char **argv);
 int ef_cmd_soa(int argc, char **argv);
 int ef_cmd_mef(int argc, char **argv);   /* cmd_mef.c */
-int ef_cmd_demo(int argc, char **argv);  /* cmd_demo.c */
+int ef_cmd_demo(int argc, char **argv);  /* cmd_demo.c: dispatches to the scenarios of cli_demo.h */
 int ef_cmd_wal(int argc, char **argv);   /* cmd_wal.c */
 
 #endif

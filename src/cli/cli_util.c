@@ -46,3 +46,68 @@ int ef_cli_required(int argc, char **argv, const char *usage, const char *name, 
     }
     return -1;
 }
+
+/* The entry of spec naming option `name` (len bytes), or NULL. */
+static const char *cli_spec_find(const char *const *spec, const char *name, size_t len)
+{
+    for (size_t i = 0; spec && spec[i]; i++) {
+        size_t n = strcspn(spec[i], "=");
+        if (n == len && !strncmp(spec[i], name, len)) return spec[i];
+    }
+    return NULL;
+}
+
+/* The command as its usage names it: "edgefed demo federation" of
+ * "usage: edgefed demo federation [--n N] ...". */
+static void cli_name(const char *usage, char *buf, size_t cap)
+{
+    const char *p = strncmp(usage, "usage: ", 7) ? usage : usage + 7;
+    size_t n = 0;
+    while (p[n] && p[n] != '\n' && !(p[n] == ' ' && (p[n + 1] == '[' || p[n + 1] == '-' || p[n + 1] == '<' ||
+                                                         (p[n + 1] >= 'A' && p[n + 1] <= 'Z'))))
+        n++;
+    snprintf(buf, cap, "%.*s", (int)(n < cap ? n : cap - 1), p);
+}
+
+int ef_cli_check(int argc, char **argv, const char *usage, const char *const *spec, int max_pos)
+{
+    char name_buf[96];
+    cli_name(usage, name_buf, sizeof name_buf);
+    const char *cmd = name_buf;
+    if (ef_cli_wants_help(argc, argv)) {
+        fputs(usage, stdout);
+        return 0;
+    }
+    int pos = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strncmp(a, "--", 2) || !a[2]) {
+            if (++pos > max_pos) {
+                fprintf(stderr, "%s: unexpected argument '%s'\n", cmd, a);
+                fputs(usage, stderr);
+                return 2;
+            }
+            continue;
+        }
+        const char *name = a + 2, *eq = strchr(name, '=');
+        size_t len = eq ? (size_t)(eq - name) : strlen(name);
+        const char *s = cli_spec_find(spec, name, len);
+        if (!s) {
+            fprintf(stderr, "%s: unknown option '--%.*s'\n", cmd, (int)len, name);
+            fputs(usage, stderr);
+            return 2;
+        }
+        bool valued = s[len] == '=';
+        if (!valued && eq) {
+            fprintf(stderr, "%s: option '--%s' takes no value\n", cmd, s);
+            fputs(usage, stderr);
+            return 2;
+        }
+        if (valued && !eq && ++i >= argc) {
+            fprintf(stderr, "%s: option '--%.*s' needs a value\n", cmd, (int)len, name);
+            fputs(usage, stderr);
+            return 2;
+        }
+    }
+    return -1;
+}

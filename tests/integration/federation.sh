@@ -17,7 +17,7 @@ trap cleanup EXIT INT TERM
 driver=process
 [ "$(id -u)" = 0 ] && driver=netns
 echo "federation.sh: driver $driver, dir $dir"
-"$EDGEFED" demo --n 3 --driver "$driver" --dir "$dir" --timeout 150 >"$out" 2>&1
+"$EDGEFED" demo federation --n 3 --driver "$driver" --dir "$dir" --timeout 150 >"$out" 2>&1
 rc=$?
 cat "$out"
 fail() { echo "federation.sh: FAIL: $*"; for l in "$dir"/v*/node.log; do echo "== $l"; tail -n 30 "$l"; done; exit 1; }

@@ -1,0 +1,10 @@
+/* cli_demo.h: the scenarios of `edgefed demo`, one per seed system, each in its
+ * own src/cli/cmd_demo_NAME.c. Add a scenario: write its function (argv[0] is
+ * its name; prints its steps with times; returns 0 only if it succeeded), declare
+ * it here and add a line to the table in cmd_demo.c. */
+#ifndef EF_CLI_DEMO_H
+#define EF_CLI_DEMO_H
+
+int ef_demo_federation(int argc, char **argv); /* seed 001: cmd_demo_federation.c */
+
+#endif
