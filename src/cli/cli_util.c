@@ -57,22 +57,30 @@ static const char *cli_spec_find(const char *const *spec, const char *name, size
     return NULL;
 }
 
-/* The command as its usage names it: "edgefed demo federation" of
- * "usage: edgefed demo federation [--n N] ...". */
-static void cli_name(const char *usage, char *buf, size_t cap)
+/* The command as its usage names it: "edgefed meo topo" for argv[0] "topo" in
+ * "usage: edgefed meo selftest ...\n       edgefed meo topo create ...". */
+static void cli_name(const char *usage, const char *cmd, char *buf, size_t cap)
 {
-    const char *p = strncmp(usage, "usage: ", 7) ? usage : usage + 7;
-    size_t n = 0;
-    while (p[n] && p[n] != '\n' && !(p[n] == ' ' && (p[n + 1] == '[' || p[n + 1] == '-' || p[n + 1] == '<' ||
-                                                         (p[n + 1] >= 'A' && p[n + 1] <= 'Z'))))
-        n++;
-    snprintf(buf, cap, "%.*s", (int)(n < cap ? n : cap - 1), p);
+    size_t cl = strlen(cmd);
+    for (const char *p = strstr(usage, "edgefed"); p; p = strstr(p + 1, "edgefed")) {
+        size_t n = strcspn(p, "\n");
+        for (const char *w = p; w && w < p + n; w = memchr(w + 1, ' ', (size_t)(p + n - w - 1))) {
+            const char *word = *w == ' ' ? w + 1 : w;
+            if (!strncmp(word, cmd, cl) && (word[cl] == ' ' || word[cl] == '\n' || word[cl] == 0)) {
+                size_t len = (size_t)(word + cl - p);
+                snprintf(buf, cap, "%.*s", (int)(len < cap ? len : cap - 1), p);
+                return;
+            }
+            if (word[0] == '[' || word[0] == '-') break;
+        }
+    }
+    snprintf(buf, cap, "edgefed %s", cmd);
 }
 
 int ef_cli_check(int argc, char **argv, const char *usage, const char *const *spec, int max_pos)
 {
     char name_buf[96];
-    cli_name(usage, name_buf, sizeof name_buf);
+    cli_name(usage, argv[0], name_buf, sizeof name_buf);
     const char *cmd = name_buf;
     if (ef_cli_wants_help(argc, argv)) {
         fputs(usage, stdout);

@@ -13,9 +13,7 @@
 #include "base/ef_log.h"
 #include "cli/cli.h"
 
-static void ef_app_usage(FILE *f)
-{
-    fprintf(f,
+static const char *const ef_app_usage_text =
             "usage: edgefed app serve --listen ADDR:PORT [--name NAME] [--kind KIND] [--mec MEC] [--relay]\n"
             "                        [--exit-with-parent]\n"
             "       edgefed app call URL [--netns NS] [--expect NAME] [--count N] [--timeout-ms MS]\n"
@@ -28,16 +26,18 @@ static void ef_app_usage(FILE *f)
             "  until the process that started it ends).\n"
             "call: sends N (default 1) GET requests to URL (http://A.B.C.D:PORT/path), from inside\n"
             "  network namespace NS if given; prints each answer; exits 0 only if every answer\n"
-            "  is 200 (and, with --expect, names service NAME).\n");
-}
+            "  is 200 (and, with --expect, names service NAME).\n";
 
 static int ef_app_serve_cmd(int argc, char **argv)
 {
+    static const char *const opts[] = {"listen=", "name=", "kind=", "mec=", "relay", "exit-with-parent", NULL};
+    int checked = ef_cli_check(argc, argv, ef_app_usage_text, opts, 0);
+    if (checked >= 0) return checked;
     const char *listen = ef_cli_opt(argc, argv, "listen", NULL);
     uint32_t ip;
     uint16_t port;
     if (!listen || ef_httpc_parse_hostport(listen, &ip, &port)) {
-        ef_app_usage(stderr);
+        fputs(ef_app_usage_text, stderr);
         return 2;
     }
     /* Block the stop signals before the server thread starts, then wait for one. */
@@ -72,8 +72,11 @@ static int ef_app_serve_cmd(int argc, char **argv)
 
 static int ef_app_call_cmd(int argc, char **argv)
 {
+    static const char *const opts[] = {"netns=", "expect=", "count=", "timeout-ms=", NULL};
+    int checked = ef_cli_check(argc, argv, ef_app_usage_text, opts, 1);
+    if (checked >= 0) return checked;
     if (argc < 2 || argv[1][0] == '-') {
-        ef_app_usage(stderr);
+        fputs(ef_app_usage_text, stderr);
         return 2;
     }
     uint32_t ip;
@@ -88,7 +91,7 @@ static int ef_app_call_cmd(int argc, char **argv)
     long count = strtol(ef_cli_opt(argc, argv, "count", "1"), NULL, 10);
     long timeout = strtol(ef_cli_opt(argc, argv, "timeout-ms", "3000"), NULL, 10);
     if (count < 1 || count > 1000000 || timeout < 1 || timeout > 600000) {
-        ef_app_usage(stderr);
+        fputs(ef_app_usage_text, stderr);
         return 2;
     }
     for (long i = 0; i < count; i++) {
@@ -116,11 +119,11 @@ static int ef_app_call_cmd(int argc, char **argv)
 int ef_cmd_app(int argc, char **argv)
 {
     if (argc < 2 || (ef_cli_wants_help(argc, argv))) {
-        ef_app_usage(argc < 2 ? stderr : stdout);
+        fputs(ef_app_usage_text, argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
     }
     if (!strcmp(argv[1], "serve")) return ef_app_serve_cmd(argc - 1, argv + 1);
     if (!strcmp(argv[1], "call")) return ef_app_call_cmd(argc - 1, argv + 1);
-    ef_app_usage(stderr);
+    fputs(ef_app_usage_text, stderr);
     return 2;
 }

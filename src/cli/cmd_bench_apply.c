@@ -60,6 +60,9 @@ static void ef_rm_store(const char *dir)
 
 int ef_bench_apply(int argc, char **argv)
 {
+    static const char *const opts[] = {"txs=", "block=", "reps=", "no-sync", "out=", NULL};
+    int checked = ef_cli_check(argc, argv, ef_bench_apply_usage, opts, 0);
+    if (checked >= 0) return checked;
     if (ef_cli_wants_help(argc, argv)) {
         fputs(ef_bench_apply_usage, stdout);
         return 0;

@@ -34,6 +34,9 @@ typedef struct {
 
 int ef_bench_consensus(int argc, char **argv)
 {
+    static const char *const opts[] = {"sizes=", "heights=", "reps=", "out=", NULL};
+    int checked = ef_cli_check(argc, argv, ef_bench_consensus_usage, opts, 0);
+    if (checked >= 0) return checked;
     if (ef_cli_wants_help(argc, argv)) {
         fputs(ef_bench_consensus_usage, stdout);
         return 0;

@@ -256,6 +256,9 @@ static double bf_get(const json_t *o, const char *step, const char *what)
 
 int ef_cmd_bench_federation(int argc, char **argv)
 {
+    static const char *const opts[] = {"n=", "runs=", "driver=", "out=", "ref=", "no-soa", "keep", "timeout=", NULL};
+    int checked = ef_cli_check(argc, argv, bf_usage, opts, 0);
+    if (checked >= 0) return checked;
     if (ef_cli_wants_help(argc, argv)) {
         fputs(bf_usage, stdout);
         return 0;

@@ -133,6 +133,9 @@ int ef_bench_ledger(int argc, char **argv)
         "  plus the bare Ed25519 verify rate of this machine, so the saturation figure\n"
         "  reads as a fraction of the physical limit cores x verify rate / validators.\n"
         "  Writes DIR/ledger.json and DIR/ledger.md (default ./bench-out).\n";
+    static const char *const opts[] = {"out=", "validators=", "duration=", "rate=", "accounts=", "tmp=", NULL};
+    int checked = ef_cli_check(argc, argv, usage, opts, 0);
+    if (checked >= 0) return checked;
     if (ef_cli_wants_help(argc, argv)) {
         fputs(usage, stdout);
         return 0;

@@ -284,6 +284,9 @@ static int ef_demo_keys(ef_demo *d, bool create)
 
 int ef_cmd_chain(int argc, char **argv)
 {
+    static const char *const opts[] = {"dir=", "reset", "quiet", NULL};
+    int checked = ef_cli_check(argc, argv, ef_chain_usage, opts, 0);
+    if (checked >= 0) return checked;
     const char *dir;
     int early = ef_cli_required(argc, argv, ef_chain_usage, "dir", &dir);
     if (early >= 0) return early;

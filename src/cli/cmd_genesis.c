@@ -39,6 +39,9 @@ static int ef_cli_key(const char *s, size_t n, char hex[2 * EF_PUB_SIZE + 1])
 
 int ef_cmd_genesis(int argc, char **argv)
 {
+    static const char *const opts[] = {"chain-id=", "validator=", "regulator=", "member=", "balance=", "time-ms=", "params=", "out=", NULL};
+    int checked = ef_cli_check(argc, argv, ef_genesis_usage, opts, 0);
+    if (checked >= 0) return checked;
     if (ef_cli_wants_help(argc, argv)) {
         fputs(ef_genesis_usage, stdout);
         return 0;

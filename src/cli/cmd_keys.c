@@ -8,10 +8,9 @@
 
 int ef_cmd_version(int argc, char **argv)
 {
-    if (ef_cli_wants_help(argc, argv)) {
-        printf("usage: edgefed version\n  prints the edgefed version\n");
-        return 0;
-    }
+    static const char *const usage = "usage: edgefed version\n  prints the edgefed version\n";
+    int checked = ef_cli_check(argc, argv, usage, NULL, 0);
+    if (checked >= 0) return checked;
     printf("edgefed %s\n", EF_VERSION);
     return 0;
 }
@@ -21,6 +20,9 @@ int ef_cmd_keygen(int argc, char **argv)
     const char *usage = "usage: edgefed keygen --out FILE\n"
                         "  writes a new Ed25519 key (hex seed, mode 0600) to FILE and\n"
                         "  prints its public key in hex\n";
+    static const char *const opts[] = {"out=", NULL};
+    int checked = ef_cli_check(argc, argv, usage, opts, 0);
+    if (checked >= 0) return checked;
     const char *out;
     int early = ef_cli_required(argc, argv, usage, "out", &out);
     if (early >= 0) return early;

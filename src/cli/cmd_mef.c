@@ -89,6 +89,9 @@ static int mef_check(const char *path)
 
 static int mef_quote(int argc, char **argv)
 {
+    static const char *const opts[] = {"location=", "base=", "utc-offset=", "tod=", NULL};
+    int checked = ef_cli_check(argc, argv, mef_usage, opts, 0);
+    if (checked >= 0) return checked;
     ef_pricing p;
     const char *loc = ef_cli_opt(argc, argv, "location", "ES");
     if (ef_pricing_default(&p, loc)) {
@@ -123,7 +126,7 @@ int ef_cmd_mef(int argc, char **argv)
         fputs(mef_usage, stdout);
         return 0;
     }
-    if (argc >= 3 && !strcmp(argv[1], "check")) return mef_check(argv[2]);
+    if (argc == 3 && !strcmp(argv[1], "check")) return mef_check(argv[2]);
     if (argc >= 2 && !strcmp(argv[1], "quote")) return mef_quote(argc - 1, argv + 1);
     fputs(mef_usage, stderr);
     return 2;

@@ -10,9 +10,7 @@
 
 #define EF_MEO_CLI_ROUNDS_MAX 1000
 
-static void ef_meo_usage(FILE *f)
-{
-    fprintf(f,
+static const char *const ef_meo_usage_text =
             "usage: edgefed meo selftest [--driver process|netns] [--rounds N] [--netns C,P --underlay IPC,IPP]\n"
             "                            [--app PATH]\n"
             "       edgefed meo topo create --prefix P --n N [--octet 77]\n"
@@ -25,8 +23,7 @@ static void ef_meo_usage(FILE *f)
             "  IPC, IPP) if given, else makes and removes its own 2-namespace topology.\n"
             "topo create: namespaces Phub (bridge br0) and P0..P{N-1}, each joined to the bridge\n"
             "  by a veth (ul0, address 10.OCTET.0.(i+1)/24). Nothing is added to the root namespace.\n"
-            "topo destroy: kills what runs in those namespaces and deletes them (idempotent).\n");
-}
+            "topo destroy: kills what runs in those namespaces and deletes them (idempotent).\n";
 
 static int ef_meo_cmp_u64(const void *a, const void *b)
 {
@@ -54,11 +51,14 @@ static int ef_meo_split2(const char *s, char *a, char *b, size_t cap)
 
 static int ef_meo_selftest(int argc, char **argv)
 {
+    static const char *const opts[] = {"driver=", "rounds=", "netns=", "underlay=", "app=", NULL};
+    int checked = ef_cli_check(argc, argv, ef_meo_usage_text, opts, 0);
+    if (checked >= 0) return checked;
     const char *driver = ef_cli_opt(argc, argv, "driver", "process");
     long rounds = strtol(ef_cli_opt(argc, argv, "rounds", "5"), NULL, 10);
     const char *app = ef_cli_opt(argc, argv, "app", NULL);
     if (rounds < 1 || rounds > EF_MEO_CLI_ROUNDS_MAX) {
-        ef_meo_usage(stderr);
+        fputs(ef_meo_usage_text, stderr);
         return 2;
     }
     int netns = !strcmp(driver, "netns");
@@ -73,7 +73,7 @@ static int ef_meo_selftest(int argc, char **argv)
         const char *ulopt = ef_cli_opt(argc, argv, "underlay", NULL);
         if (nsopt || ulopt) {
             if (ef_meo_split2(nsopt, ns_c, ns_p, sizeof ns_c) || ef_meo_split2(ulopt, ul_c, ul_p, sizeof ul_c)) {
-                ef_meo_usage(stderr);
+                fputs(ef_meo_usage_text, stderr);
                 free(t);
                 return 2;
             }
@@ -173,18 +173,21 @@ out:
 
 static int ef_meo_topo(int argc, char **argv)
 {
+    static const char *const opts[] = {"prefix=", "n=", "octet=", NULL};
+    int checked = ef_cli_check(argc, argv, ef_meo_usage_text, opts, 1);
+    if (checked >= 0) return checked;
     const char *prefix = ef_cli_opt(argc, argv, "prefix", NULL);
     long n = strtol(ef_cli_opt(argc, argv, "n", "0"), NULL, 10);
     long octet = strtol(ef_cli_opt(argc, argv, "octet", "77"), NULL, 10);
     if (argc < 2 || !prefix || n < 1 || n > 250 || octet < 1 || octet > 255) {
-        ef_meo_usage(stderr);
+        fputs(ef_meo_usage_text, stderr);
         return 2;
     }
     int err;
     if (!strcmp(argv[1], "create")) err = ef_meo_topo_create(prefix, (unsigned)n, (uint8_t)octet);
     else if (!strcmp(argv[1], "destroy")) err = ef_meo_topo_destroy(prefix, (unsigned)n);
     else {
-        ef_meo_usage(stderr);
+        fputs(ef_meo_usage_text, stderr);
         return 2;
     }
     if (err) {
@@ -197,11 +200,11 @@ static int ef_meo_topo(int argc, char **argv)
 int ef_cmd_meo(int argc, char **argv)
 {
     if (argc < 2 || ef_cli_wants_help(argc, argv)) {
-        ef_meo_usage(argc < 2 ? stderr : stdout);
+        fputs(ef_meo_usage_text, argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
     }
     if (!strcmp(argv[1], "selftest")) return ef_meo_selftest(argc - 1, argv + 1);
     if (!strcmp(argv[1], "topo")) return ef_meo_topo(argc - 1, argv + 1);
-    ef_meo_usage(stderr);
+    fputs(ef_meo_usage_text, stderr);
     return 2;
 }

@@ -40,13 +40,21 @@ int ef_cmd_node(int argc, char **argv)
         "usage: edgefed node --home DIR [--log LEVEL]\n"
         "  runs a ledger node configured by DIR/config.json (docs/config.md) until\n"
         "  SIGINT or SIGTERM. LEVEL: error, warn (default), info, debug.\n";
+    static const char *const opts[] = {"home=", "log=", NULL};
+    int checked = ef_cli_check(argc, argv, usage, opts, 0);
+    if (checked >= 0) return checked;
     const char *home;
     int early = ef_cli_required(argc, argv, usage, "home", &home);
     if (early >= 0) return early;
     const char *lvl = ef_cli_opt(argc, argv, "log", NULL);
     if (lvl) {
         int l = !strcmp(lvl, "error") ? EF_LOG_ERROR : !strcmp(lvl, "info") ? EF_LOG_INFO
-              : !strcmp(lvl, "debug") ? EF_LOG_DEBUG : EF_LOG_WARN;
+              : !strcmp(lvl, "debug") ? EF_LOG_DEBUG : !strcmp(lvl, "warn") ? EF_LOG_WARN : -1;
+        if (l < 0) {
+            fprintf(stderr, "edgefed node: --log must be error, warn, info or debug, not '%s'\n", lvl);
+            fputs(usage, stderr);
+            return 2;
+        }
         ef_log_set_level(l);
     }
     char path[EF_NODE_PATH_MAX], err[256];
@@ -165,6 +173,9 @@ int ef_cmd_status(int argc, char **argv)
 {
     const char *usage = "usage: edgefed status --home DIR\n"
                         "  prints the running node's status (JSON) from its admin socket\n";
+    static const char *const opts[] = {"home=", NULL};
+    int checked = ef_cli_check(argc, argv, usage, opts, 0);
+    if (checked >= 0) return checked;
     const char *home;
     int early = ef_cli_required(argc, argv, usage, "home", &home);
     if (early >= 0) return early;
@@ -243,6 +254,9 @@ int ef_cmd_submit(int argc, char **argv)
         "  prints \"admitted HASH\" or \"rejected HASH CODE\" for each; with --wait, also\n"
         "  waits for each admitted one to commit (\"committed HASH HEIGHT RESULT\").\n"
         "  Exit status 0 only if every transaction was admitted (and committed).\n";
+    static const char *const opts[] = {"home=", "wait", NULL};
+    int checked = ef_cli_check(argc, argv, usage, opts, 1);
+    if (checked >= 0) return checked;
     if (ef_cli_wants_help(argc, argv)) {
         fputs(usage, stdout);
         return 0;

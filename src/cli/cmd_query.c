@@ -69,6 +69,9 @@ int ef_cmd_query(int argc, char **argv)
         "  --events N     PATH is an event stream (/events?...): print N messages, one\n"
         "                 JSON line each {\"type\",\"id\",\"data\"}, then stop\n"
         "  exit status: 0 for a 2xx answer, 1 otherwise (the error is printed)\n";
+    static const char *const opts[] = {"api=", "key=", "headers", "method=", "events=", NULL};
+    int checked = ef_cli_check(argc, argv, usage, opts, 1);
+    if (checked >= 0) return checked;
     if (ef_cli_wants_help(argc, argv)) {
         fputs(usage, stdout);
         return 0;

@@ -20,9 +20,7 @@
 
 #define EF_SOA_CLI_SIZES_MAX 16
 
-static void ef_soa_usage(FILE *f)
-{
-    fprintf(f,
+static const char *const ef_soa_usage_text =
             "usage: edgefed soa provider --listen ADDR:PORT --name MEC --credentials FILE [--location CODE]\n"
             "                            [--base N] [--tod F0,..,F23] [--utc-offset-min M]\n"
             "                            [--driver process|netns] [--netns NS] [--underlay IP]\n"
@@ -41,8 +39,7 @@ static void ef_soa_usage(FILE *f)
             "  --keep: after SIGINT/SIGTERM).\n"
             "bench: for each N, N MEC systems (80:20 consumers:providers), all consumers\n"
             "  federating at once, RUNS rounds; mean and sd of each step; writes soa.json and\n"
-            "  soa.md to DIR (default ./bench-out).\n");
-}
+            "  soa.md to DIR (default ./bench-out).\n";
 
 static int ef_soa_meo_open(ef_meo **meo, int argc, char **argv, const char *name)
 {
@@ -92,13 +89,16 @@ static void ef_soa_wait_stop(sigset_t *set, int watch)
 
 static int ef_soa_provider_cmd(int argc, char **argv)
 {
+    static const char *const opts[] = {"listen=", "name=", "credentials=", "location=", "base=", "tod=", "utc-offset-min=", "exit-with-parent", "driver=", "netns=", "underlay=", "app-ports=", "app=", NULL};
+    int checked = ef_cli_check(argc, argv, ef_soa_usage_text, opts, 0);
+    if (checked >= 0) return checked;
     const char *listen = ef_cli_opt(argc, argv, "listen", NULL);
     const char *name = ef_cli_opt(argc, argv, "name", NULL);
     const char *credf = ef_cli_opt(argc, argv, "credentials", NULL);
     const char *loc = ef_cli_opt(argc, argv, "location", "ES");
     ef_soa_provider_cfg pc = {0};
     if (!listen || !name || !credf || ef_httpc_parse_hostport(listen, &pc.listen_ip, &pc.listen_port)) {
-        ef_soa_usage(stderr);
+        fputs(ef_soa_usage_text, stderr);
         return 2;
     }
     if (ef_pricing_default(&pc.pricing, loc)) {
@@ -145,12 +145,15 @@ static int ef_soa_provider_cmd(int argc, char **argv)
 
 static int ef_soa_consumer_cmd(int argc, char **argv)
 {
+    static const char *const opts[] = {"registry=", "name=", "service=", "kind=", "keep", "driver=", "netns=", "underlay=", "app-ports=", "app=", NULL};
+    int checked = ef_cli_check(argc, argv, ef_soa_usage_text, opts, 0);
+    if (checked >= 0) return checked;
     const char *reg = ef_cli_opt(argc, argv, "registry", NULL);
     const char *name = ef_cli_opt(argc, argv, "name", NULL);
     const char *sid = ef_cli_opt(argc, argv, "service", NULL);
     const char *kind = ef_cli_opt(argc, argv, "kind", "vr-game");
     if (!reg || !name || !sid) {
-        ef_soa_usage(stderr);
+        fputs(ef_soa_usage_text, stderr);
         return 2;
     }
     static ef_soa_peer peers[EF_SOA_PEERS_MAX];
@@ -200,6 +203,9 @@ static json_t *ef_soa_stat_json(ef_soa_stat s)
 
 static int ef_soa_bench_cmd(int argc, char **argv)
 {
+    static const char *const opts[] = {"n=", "runs=", "driver=", "out=", NULL};
+    int checked = ef_cli_check(argc, argv, ef_soa_usage_text, opts, 0);
+    if (checked >= 0) return checked;
     const char *sizes = ef_cli_opt(argc, argv, "n", "2,10,15,25,30");
     long runs = strtol(ef_cli_opt(argc, argv, "runs", "20"), NULL, 10);
     const char *driver = ef_cli_opt(argc, argv, "driver", geteuid() == 0 ? "netns" : "process");
@@ -209,13 +215,13 @@ static int ef_soa_bench_cmd(int argc, char **argv)
     for (const char *s = sizes; *s && nn < EF_SOA_CLI_SIZES_MAX;) {
         char *e;
         long v = strtol(s, &e, 10);
-        if (e == s || v < 2 || v > EF_SOA_PEERS_MAX) { ef_soa_usage(stderr); return 2; }
+        if (e == s || v < 2 || v > EF_SOA_PEERS_MAX) { fputs(ef_soa_usage_text, stderr); return 2; }
         ns[nn++] = (unsigned)v;
         s = *e == ',' ? e + 1 : e;
-        if (*e && *e != ',') { ef_soa_usage(stderr); return 2; }
+        if (*e && *e != ',') { fputs(ef_soa_usage_text, stderr); return 2; }
     }
     if (runs < 1 || runs > 1000 || nn == 0 || ef_bench_mkdir(outdir)) {
-        ef_soa_usage(stderr);
+        fputs(ef_soa_usage_text, stderr);
         return 2;
     }
     json_t *jres = json_array();
@@ -269,12 +275,12 @@ static int ef_soa_bench_cmd(int argc, char **argv)
 int ef_cmd_soa(int argc, char **argv)
 {
     if (argc < 2 || ef_cli_wants_help(argc, argv)) {
-        ef_soa_usage(argc < 2 ? stderr : stdout);
+        fputs(ef_soa_usage_text, argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
     }
     if (!strcmp(argv[1], "provider")) return ef_soa_provider_cmd(argc - 1, argv + 1);
     if (!strcmp(argv[1], "consumer")) return ef_soa_consumer_cmd(argc - 1, argv + 1);
     if (!strcmp(argv[1], "bench")) return ef_soa_bench_cmd(argc - 1, argv + 1);
-    ef_soa_usage(stderr);
+    fputs(ef_soa_usage_text, stderr);
     return 2;
 }

@@ -111,6 +111,10 @@ static const char *tn_usage =
 
 static int tn_init(int argc, char **argv)
 {
+    static const char *const opts[] = {"dir=", "validators=", "observers=", "netns", "chain=", "base-port=",
+                                       "accounts=", "empty-block-ms=", NULL};
+    int checked = ef_cli_check(argc, argv, tn_usage, opts, 0);
+    if (checked >= 0) return checked;
     const char *dir = ef_cli_opt(argc, argv, "dir", NULL);
     int nv = atoi(ef_cli_opt(argc, argv, "validators", "0"));
     int no = atoi(ef_cli_opt(argc, argv, "observers", "0"));
@@ -663,6 +667,31 @@ int ef_cmd_testnet(int argc, char **argv)
     }
     const char *sub = argv[1];
     if (!strcmp(sub, "init")) return tn_init(argc - 1, argv + 1);
+    /* the options each other subcommand takes */
+    static const struct {
+        const char *sub;
+        const char *const opts[4];
+        int positional;
+    } subs[] = {
+        {"up", {"dir=", NULL}, 0},         {"status", {"dir=", NULL}, 0},
+        {"down", {"dir=", NULL}, 0},       {"check", {"dir=", NULL}, 0},
+        {"start", {"dir=", "node=", NULL}, 0}, {"kill", {"dir=", "node=", "signal=", NULL}, 0},
+        {"link", {"dir=", "node=", NULL}, 1},  {"txcheck", {"dir=", "acked=", NULL}, 0},
+    };
+    size_t si = 0;
+    while (si < EF_ARRAY_LEN(subs) && strcmp(subs[si].sub, sub)) si++;
+    if (si == EF_ARRAY_LEN(subs)) {
+        fprintf(stderr, "edgefed testnet: unknown subcommand '%s'\n", sub);
+        fputs(tn_usage, stderr);
+        return 2;
+    }
+    int checked = ef_cli_check(argc - 1, argv + 1, tn_usage, subs[si].opts, subs[si].positional);
+    if (checked >= 0) return checked;
+    const char *sig_s = ef_cli_opt(argc, argv, "signal", "KILL");
+    if (strcmp(sig_s, "KILL") && strcmp(sig_s, "TERM")) {
+        fprintf(stderr, "edgefed testnet kill: --signal must be KILL or TERM, not '%s'\n", sig_s);
+        return 2;
+    }
     const char *dir = ef_cli_opt(argc, argv, "dir", NULL);
     if (!dir) {
         fputs(tn_usage, stderr);

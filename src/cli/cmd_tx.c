@@ -48,6 +48,9 @@ static const char *ef_tx_sign_usage =
 
 static int ef_tx_sign_cmd(int argc, char **argv)
 {
+    static const char *const opts[] = {"key=", "chain-id=", "nonce=", "contract=", "method=", "args=", "out=", NULL};
+    int checked = ef_cli_check(argc, argv, ef_tx_sign_usage, opts, 0);
+    if (checked >= 0) return checked;
     if (ef_cli_wants_help(argc, argv)) {
         fputs(ef_tx_sign_usage, stdout);
         return 0;
@@ -134,6 +137,9 @@ static const char *ef_tx_decode_usage =
 
 static int ef_tx_decode_cmd(int argc, char **argv)
 {
+    static const char *const opts[] = {"chain-id=", NULL};
+    int checked = ef_cli_check(argc, argv, ef_tx_decode_usage, opts, 1);
+    if (checked >= 0) return checked;
     if (ef_cli_wants_help(argc, argv) || argc < 2) {
         fputs(ef_tx_decode_usage, argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;

@@ -157,6 +157,9 @@ static int ef_tx_build(int argc, char **argv, ef_client *reads, uint8_t **enc, s
 
 int ef_cmd_tx_send(int argc, char **argv)
 {
+    static const char *const opts[] = {"api=", "wait", "timeout-ms=", "sign-request", "hex=", "file=", "key=", "contract=", "method=", "args=", "nonce=", "chain=", "dry-run", NULL};
+    int checked = ef_cli_check(argc, argv, ef_tx_send_usage, opts, 0);
+    if (checked >= 0) return checked;
     if (ef_cli_wants_help(argc, argv)) {
         fputs(ef_tx_send_usage, stdout);
         return 0;

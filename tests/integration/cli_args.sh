@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# cli_args.sh: every command and subcommand refuses what it does not know (an
+# unknown option, a flag given a value, an option missing its value, an extra
+# argument, an unknown subcommand or scenario) with exit 2, a message naming it
+# and the usage, and does nothing else; --help still exits 0.
+set -uo pipefail
+: "${EDGEFED:?}" "${EF_TEST_TMP:?}"
+dir=$(mktemp -d "$EF_TEST_TMP/cli-args.XXXXXX")
+trap 'rm -rf "$dir"' EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+# refused WHAT ARGS...: exit 2, stderr names WHAT and holds a usage line, stdout empty
+refused() {
+    local what=$1; shift
+    local out err rc
+    out=$(cd "$dir" && "$EDGEFED" "$@" 2>"$dir/err"); rc=$?
+    err=$(cat "$dir/err")
+    [ "$rc" = 2 ] || fail "'edgefed $*' exited $rc, expected 2"
+    grep -qF -- "$what" <<<"$err" || fail "'edgefed $*' did not say '$what': $err"
+    grep -q "usage:" <<<"$err" || fail "'edgefed $*' printed no usage"
+    [ -z "$out" ] || fail "'edgefed $*' printed on stdout: $out"
+}
+
+for c in "version" "keygen --out $dir/k" "genesis" "chain --dir $dir/c" "node --home $dir" "status --home $dir" \
+         "submit --home $dir f" "query /status" "tx sign" "tx decode 00" "tx send" "testnet init --dir $dir/t" \
+         "testnet up --dir $dir/t" "testnet status --dir $dir/t" "testnet down --dir $dir/t" \
+         "testnet kill --dir $dir/t --node v0" "testnet link --dir $dir/t --node v0 up" \
+         "bench apply" "bench ledger" "bench federation" "bench consensus" \
+         "app serve --listen 127.0.0.1:1" "app call http://127.0.0.1:1/" "meo selftest" "meo topo create --prefix x --n 1" \
+         "soa provider" "soa consumer" "soa bench" "mef quote" "demo federation"; do
+    # shellcheck disable=SC2086
+    refused "unknown option '--no-such-option'" $c --no-such-option
+    # shellcheck disable=SC2086
+    "$EDGEFED" $c --help >/dev/null 2>&1 || fail "'edgefed $c --help' did not exit 0"
+done
+refused "unknown option '--no-such-option'" demo federation --n=3 --no-such-option=1
+refused "option '--keep' takes no value" demo federation --keep=yes
+refused "option '--n' needs a value" demo federation --n
+refused "unexpected argument 'extra'" demo federation extra
+refused "unexpected argument 'extra'" keygen --out "$dir/k" extra
+refused "unexpected argument 'extra'" testnet up --dir "$dir/t" extra
+refused "unknown scenario 'nosuch'" demo nosuch
+refused "options go after a scenario's name" demo --n 3
+refused "unknown subcommand 'nosuch'" testnet nosuch --dir "$dir/t"
+refused "unknown subcommand 'nosuch'" tx nosuch
+refused "unknown command 'nosuch'" nosuch
+refused "--log must be" node --home "$dir" --log loud
+[ ! -e "$dir/k" ] || fail "a refused keygen wrote its key"
+[ ! -e "$dir/c" ] || fail "a refused chain created its directory"
+"$EDGEFED" demo --help | grep -q "federation" || fail "demo --help does not list the federation scenario"
+echo "cli_args: OK"
