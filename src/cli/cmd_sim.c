@@ -8,35 +8,43 @@
 #include "cli/cli.h"
 #include "sim/ef_sim.h"
 
+#define EF_SIM_USAGE \
+    "usage: edgefed sim [--validators N] [--byzantine F] [--seeds A-B] [--heights H]\n" \
+    "                   [--loss P] [--dup P] [--delay-ms MAX] [--partition K] [--crash K]\n" \
+    "                   [--power-loss P] [--planted-bug ignore-lock|skip-wal-sync]\n" \
+    "                   [--no-verify-cache] [--max-failures K] [--quiet]\n" \
+    "Runs the Tendermint engine of N validators (F of them Byzantine) in the\n" \
+    "deterministic simulator, one run per seed, and checks agreement, validity, no\n" \
+    "honest double-sign, certificates and liveness after every step.\n" \
+    "  --validators N     validators (default 4, at most %u)\n" \
+    "  --byzantine F      Byzantine validators (default 0)\n" \
+    "  --seeds A-B        seed range, inclusive (default 1-100); a single seed: A\n" \
+    "  --heights H        heights every honest validator must commit (default 10)\n" \
+    "  --loss P           probability a message to a peer is lost (default 0)\n" \
+    "  --dup P            probability it is duplicated (default 0)\n" \
+    "  --delay-ms MAX     delay uniform in [1, MAX] ms, so messages reorder (default 50)\n" \
+    "  --partition K      K network partitions per run, each healing (default 0)\n" \
+    "  --crash K          K crash/restart episodes of honest validators (default 0)\n" \
+    "  --power-loss P     probability a crash is a power loss, which loses the WAL's\n" \
+    "                     unsynced writes and may tear the last one, rather than a\n" \
+    "                     process crash, which keeps them (default 0.5; 0..1)\n" \
+    "  --planted-bug ignore-lock   honest engines prevote ignoring their lock\n" \
+    "  --planted-bug skip-wal-sync honest validators send without syncing their WAL\n" \
+    "                     (with --crash and --power-loss: they double-sign)\n" \
+    "                     either way the checkers must report a violation (self-test)\n" \
+    "  --no-verify-cache  every engine verifies every signature itself (slower)\n" \
+    "  --max-failures K   stop after K failing seeds (default 10; 0 = never stop)\n" \
+    "  --quiet            no progress line every 1,000 seeds\n" \
+    "Exit status: 0 no violation, 1 a violation, 2 usage error.\n"
+
+static const char *const ef_sim_opts[] = {"validators=", "byzantine=", "seeds=", "heights=", "loss=",
+                                          "dup=", "delay-ms=", "partition=", "crash=", "power-loss=",
+                                          "planted-bug=", "no-verify-cache", "max-failures=", "quiet",
+                                          NULL};
+
 static void ef_sim_usage(FILE *f)
 {
-    fprintf(f,
-            "usage: edgefed sim [--validators N] [--byzantine F] [--seeds A-B] [--heights H]\n"
-            "                   [--loss P] [--dup P] [--delay-ms MAX] [--partition K] [--crash K]\n"
-            "                   [--power-loss P] [--planted-bug ignore-lock|skip-wal-sync]\n"
-            "                   [--no-verify-cache] [--max-failures K] [--quiet]\n"
-            "Runs the Tendermint engine of N validators (F of them Byzantine) in the\n"
-            "deterministic simulator, one run per seed, and checks agreement, validity, no\n"
-            "honest double-sign, certificates and liveness after every step.\n"
-            "  --validators N     validators (default 4, at most %u)\n"
-            "  --byzantine F      Byzantine validators (default 0)\n"
-            "  --seeds A-B        seed range, inclusive (default 1-100); a single seed: A\n"
-            "  --heights H        heights every honest validator must commit (default 10)\n"
-            "  --loss P           probability a message to a peer is lost (default 0)\n"
-            "  --dup P            probability it is duplicated (default 0)\n"
-            "  --delay-ms MAX     delay uniform in [1, MAX] ms, so messages reorder (default 50)\n"
-            "  --partition K      K network partitions per run, each healing (default 0)\n"
-            "  --crash K          K crash/restart episodes of honest validators (default 0)\n"
-            "  --power-loss P     probability a crash is a power loss, which loses the WAL's\n"
-            "                     unsynced writes and may tear the last one, rather than a\n"
-            "                     process crash, which keeps them (default 0.5; 0..1)\n"
-            "  --planted-bug ignore-lock   honest engines prevote ignoring their lock\n"
-            "  --planted-bug skip-wal-sync honest validators send without syncing their WAL\n"
-            "                     (with --crash and --power-loss: they double-sign)\n"
-            "                     either way the checkers must report a violation (self-test)\n"
-            "  --max-failures K   stop after K failing seeds (default 10; 0 = never stop)\n"
-            "Exit status: 0 no violation, 1 a violation, 2 usage error.\n",
-            EF_SIM_NODES_MAX);
+    fprintf(f, EF_SIM_USAGE, EF_SIM_NODES_MAX);
 }
 
 static int ef_parse_u64(const char *s, uint64_t *v)
@@ -66,10 +74,10 @@ static int ef_parse_prob1(const char *s, double *p)
 
 int ef_cmd_sim(int argc, char **argv)
 {
-    if (ef_cli_wants_help(argc, argv)) {
-        ef_sim_usage(stdout);
-        return 0;
-    }
+    char usage[4096];
+    snprintf(usage, sizeof usage, EF_SIM_USAGE, EF_SIM_NODES_MAX);
+    int rc0 = ef_cli_check(argc, argv, usage, ef_sim_opts, 0); /* unknown options, missing values */
+    if (rc0 >= 0) return rc0;
     ef_sim_cfg cfg;
     ef_sim_cfg_defaults(&cfg);
     uint64_t v, a = 1, b = 100, maxfail = 10;
