@@ -8,30 +8,43 @@
 #include "cli/cli.h"
 #include "sim/ef_sim.h"
 
+#define EF_SIM_USAGE \
+    "usage: edgefed sim [--validators N] [--byzantine F] [--seeds A-B] [--heights H]\n" \
+    "                   [--loss P] [--dup P] [--delay-ms MAX] [--partition K] [--crash K]\n" \
+    "                   [--power-loss P] [--planted-bug ignore-lock|skip-wal-sync]\n" \
+    "                   [--no-verify-cache] [--max-failures K] [--quiet]\n" \
+    "Runs the Tendermint engine of N validators (F of them Byzantine) in the\n" \
+    "deterministic simulator, one run per seed, and checks agreement, validity, no\n" \
+    "honest double-sign, certificates and liveness after every step.\n" \
+    "  --validators N     validators (default 4, at most %u)\n" \
+    "  --byzantine F      Byzantine validators (default 0)\n" \
+    "  --seeds A-B        seed range, inclusive (default 1-100); a single seed: A\n" \
+    "  --heights H        heights every honest validator must commit (default 10)\n" \
+    "  --loss P           probability a message to a peer is lost (default 0)\n" \
+    "  --dup P            probability it is duplicated (default 0)\n" \
+    "  --delay-ms MAX     delay uniform in [1, MAX] ms, so messages reorder (default 50)\n" \
+    "  --partition K      K network partitions per run, each healing (default 0)\n" \
+    "  --crash K          K crash/restart episodes of honest validators (default 0)\n" \
+    "  --power-loss P     probability a crash is a power loss, which loses the WAL's\n" \
+    "                     unsynced writes and may tear the last one, rather than a\n" \
+    "                     process crash, which keeps them (default 0.5; 0..1)\n" \
+    "  --planted-bug ignore-lock   honest engines prevote ignoring their lock\n" \
+    "  --planted-bug skip-wal-sync honest validators send without syncing their WAL\n" \
+    "                     (with --crash and --power-loss: they double-sign)\n" \
+    "                     either way the checkers must report a violation (self-test)\n" \
+    "  --no-verify-cache  every engine verifies every signature itself (slower)\n" \
+    "  --max-failures K   stop after K failing seeds (default 10; 0 = never stop)\n" \
+    "  --quiet            no progress line every 1,000 seeds\n" \
+    "Exit status: 0 no violation, 1 a violation, 2 usage error.\n"
+
+static const char *const ef_sim_opts[] = {"validators=", "byzantine=", "seeds=", "heights=", "loss=",
+                                          "dup=", "delay-ms=", "partition=", "crash=", "power-loss=",
+                                          "planted-bug=", "no-verify-cache", "max-failures=", "quiet",
+                                          NULL};
+
 static void ef_sim_usage(FILE *f)
 {
-    fprintf(f,
-            "usage: edgefed sim [--validators N] [--byzantine F] [--seeds A-B] [--heights H]\n"
-            "                   [--loss P] [--dup P] [--delay-ms MAX] [--partition K] [--crash K]\n"
-            "                   [--planted-bug ignore-lock] [--no-verify-cache] [--max-failures K]\n"
-            "                   [--quiet]\n"
-            "Runs the Tendermint engine of N validators (F of them Byzantine) in the\n"
-            "deterministic simulator, one run per seed, and checks agreement, validity, no\n"
-            "honest double-sign, certificates and liveness after every step.\n"
-            "  --validators N     validators (default 4, at most %u)\n"
-            "  --byzantine F      Byzantine validators (default 0)\n"
-            "  --seeds A-B        seed range, inclusive (default 1-100); a single seed: A\n"
-            "  --heights H        heights every honest validator must commit (default 10)\n"
-            "  --loss P           probability a message to a peer is lost (default 0)\n"
-            "  --dup P            probability it is duplicated (default 0)\n"
-            "  --delay-ms MAX     delay uniform in [1, MAX] ms, so messages reorder (default 50)\n"
-            "  --partition K      K network partitions per run, each healing (default 0)\n"
-            "  --crash K          K crash/restart episodes of honest validators (default 0)\n"
-            "  --planted-bug ignore-lock   honest engines prevote ignoring their lock: the\n"
-            "                     checkers must report a violation (self-test)\n"
-            "  --max-failures K   stop after K failing seeds (default 10; 0 = never stop)\n"
-            "Exit status: 0 no violation, 1 a violation, 2 usage error.\n",
-            EF_SIM_NODES_MAX);
+    fprintf(f, EF_SIM_USAGE, EF_SIM_NODES_MAX);
 }
 
 static int ef_parse_u64(const char *s, uint64_t *v)
@@ -48,15 +61,23 @@ static int ef_parse_prob(const char *s, double *p)
 {
     char *end;
     *p = strtod(s, &end);
-    return (*end || *p < 0 || *p >= 1) ? -1 : 0;
+    return (!*s || *end || !(*p >= 0 && *p < 1)) ? -1 : 0;
+}
+
+/* A probability in [0, 1]. */
+static int ef_parse_prob1(const char *s, double *p)
+{
+    char *end;
+    *p = strtod(s, &end);
+    return (!*s || *end || !(*p >= 0 && *p <= 1)) ? -1 : 0;
 }
 
 int ef_cmd_sim(int argc, char **argv)
 {
-    if (ef_cli_wants_help(argc, argv)) {
-        ef_sim_usage(stdout);
-        return 0;
-    }
+    char usage[4096];
+    snprintf(usage, sizeof usage, EF_SIM_USAGE, EF_SIM_NODES_MAX);
+    int rc0 = ef_cli_check(argc, argv, usage, ef_sim_opts, 0); /* unknown options, missing values */
+    if (rc0 >= 0) return rc0;
     ef_sim_cfg cfg;
     ef_sim_cfg_defaults(&cfg);
     uint64_t v, a = 1, b = 100, maxfail = 10;
@@ -97,9 +118,11 @@ int ef_cmd_sim(int argc, char **argv)
         if (ef_parse_u64(o, &v) || v > 100) goto usage;
         cfg.crashes = (uint32_t)v;
     }
+    if ((o = ef_cli_opt(argc, argv, "power-loss", NULL)) && ef_parse_prob1(o, &cfg.power_loss)) goto usage;
     if ((o = ef_cli_opt(argc, argv, "planted-bug", NULL))) {
-        if (strcmp(o, "ignore-lock")) goto usage;
-        cfg.bug_ignore_lock = true;
+        if (!strcmp(o, "ignore-lock")) cfg.bug_ignore_lock = true;
+        else if (!strcmp(o, "skip-wal-sync")) cfg.bug_skip_wal_sync = true;
+        else goto usage;
     }
     if ((o = ef_cli_opt(argc, argv, "max-failures", NULL)) && ef_parse_u64(o, &maxfail)) goto usage;
     cfg.verify_cache = !ef_cli_flag(argc, argv, "no-verify-cache");
@@ -109,7 +132,11 @@ int ef_cmd_sim(int argc, char **argv)
                 cfg.byzantine, cfg.validators);
 
     uint64_t runs = 0, failed = 0, heights = 0, commits = 0, messages = 0, rounds_max = 0;
-    uint64_t evidence = 0, restarts = 0, catchups = 0;
+    uint64_t evidence = 0, restarts = 0, catchups = 0, pcrashes = 0, plosses = 0, plosses_unsynced = 0;
+    uint64_t torn = 0, lost = 0;
+    const char *bug = cfg.bug_ignore_lock     ? " --planted-bug ignore-lock"
+                      : cfg.bug_skip_wal_sync ? " --planted-bug skip-wal-sync"
+                                              : "";
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     for (uint64_t seed = a; seed <= b; seed++) {
@@ -127,15 +154,19 @@ int ef_cmd_sim(int argc, char **argv)
         evidence += r.evidence;
         restarts += r.restarts;
         catchups += r.catchups;
+        pcrashes += r.process_crashes;
+        plosses += r.power_losses;
+        plosses_unsynced += r.power_losses_unsynced;
+        torn += r.torn_writes;
+        lost += r.lost_writes;
         if (r.rounds_max > rounds_max) rounds_max = r.rounds_max;
         if (r.violations) {
             failed++;
             printf("VIOLATION seed %" PRIu64 ": %s\n  replay: edgefed sim --validators %u --byzantine %u"
                    " --seeds %" PRIu64 " --heights %" PRIu64 " --loss %g --dup %g --delay-ms %u"
-                   " --partition %u --crash %u%s%s\n",
+                   " --partition %u --crash %u --power-loss %g%s%s\n",
                    seed, r.violation, cfg.validators, cfg.byzantine, seed, cfg.heights, cfg.loss,
-                   cfg.dup, cfg.delay_ms_max, cfg.partitions, cfg.crashes,
-                   cfg.bug_ignore_lock ? " --planted-bug ignore-lock" : "",
+                   cfg.dup, cfg.delay_ms_max, cfg.partitions, cfg.crashes, cfg.power_loss, bug,
                    cfg.verify_cache ? "" : " --no-verify-cache");
             fflush(stdout);
             if (maxfail && failed >= maxfail) break;
@@ -146,13 +177,17 @@ int ef_cmd_sim(int argc, char **argv)
     }
     clock_gettime(CLOCK_MONOTONIC, &t1);
     double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
-    printf("sim: n=%u byzantine=%u heights=%" PRIu64 " loss=%g dup=%g delay<=%ums partitions=%u crashes=%u%s\n",
+    printf("sim: n=%u byzantine=%u heights=%" PRIu64 " loss=%g dup=%g delay<=%ums partitions=%u crashes=%u"
+           " power-loss=%g%s%s\n",
            cfg.validators, cfg.byzantine, cfg.heights, cfg.loss, cfg.dup, cfg.delay_ms_max,
-           cfg.partitions, cfg.crashes, cfg.bug_ignore_lock ? " planted-bug=ignore-lock" : "");
+           cfg.partitions, cfg.crashes, cfg.power_loss, *bug ? " planted-bug=" : "", *bug ? bug + 15 : "");
     printf("sim: runs=%" PRIu64 " failed=%" PRIu64 " heights_committed=%" PRIu64 " honest_commits=%" PRIu64
            " messages=%" PRIu64 " max_round=%" PRIu64 " evidence=%" PRIu64 " restarts=%" PRIu64
            " catchups=%" PRIu64 " wall=%.1fs\n",
            runs, failed, heights, commits, messages, rounds_max, evidence, restarts, catchups, secs);
+    printf("sim: disk: process_crashes=%" PRIu64 " power_losses=%" PRIu64 " (with unsynced writes %" PRIu64
+           ") torn_writes=%" PRIu64 " lost_writes=%" PRIu64 "\n",
+           pcrashes, plosses, plosses_unsynced, torn, lost);
     printf("sim: %s\n", failed ? "VIOLATIONS FOUND" : "no violations");
     return failed ? 1 : 0;
 usage:

@@ -39,61 +39,119 @@ static int ef_wal_count_visit(void *arg, const uint8_t *rec, size_t len)
 }
 
 struct ef_wal_file {
-    int fd;
+    ef_wal_dev dev;
+    int fd;           /* the file descriptor of ef_wal_file_open's device; -1 otherwise */
     int err;          /* sticky */
-    off_t good_end;   /* end of the last intact record; -1 = not scanned yet */
+    uint64_t good_end;/* end of the last intact record (valid once scanned) */
+    bool scanned;     /* good_end is known */
     bool cut_tail;    /* good_end comes from a scan: cut what follows before appending */
     bool deferred;    /* append writes; ef_wal_file_sync makes it durable */
-    bool pending;     /* written since the last fdatasync */
+    bool pending;     /* maybe not durable: written since the last sync, or never synced
+                         by this handle (what a crashed process wrote may still be cached) */
 };
+
+/* ---- the file descriptor device ---- */
+
+static int ef_wal_fd_size(void *ctx, uint64_t *size)
+{
+    struct stat st;
+    if (fstat(*(int *)ctx, &st) || st.st_size < 0) return EF_EIO;
+    *size = (uint64_t)st.st_size;
+    return 0;
+}
+
+static int ef_wal_fd_read(void *ctx, uint64_t off, void *buf, size_t n)
+{
+    size_t got = 0;
+    while (got < n) {
+        ssize_t r = pread(*(int *)ctx, (uint8_t *)buf + got, n - got, (off_t)(off + got));
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) return EF_EIO;
+        got += (size_t)r;
+    }
+    return 0;
+}
+
+static int ef_wal_fd_write(void *ctx, uint64_t off, const void *buf, size_t n)
+{
+    size_t put = 0;
+    while (put < n) {
+        ssize_t r = pwrite(*(int *)ctx, (const uint8_t *)buf + put, n - put, (off_t)(off + put));
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) return EF_EIO;
+        put += (size_t)r;
+    }
+    return 0;
+}
+
+static int ef_wal_fd_truncate(void *ctx, uint64_t size)
+{
+    return ftruncate(*(int *)ctx, (off_t)size) ? EF_EIO : 0;
+}
+
+static int ef_wal_fd_sync(void *ctx)
+{
+    return fdatasync(*(int *)ctx) ? EF_EIO : 0;
+}
+
+static ef_wal_file *ef_wal_file_alloc(const ef_wal_dev *dev)
+{
+    ef_wal_file *w = calloc(1, sizeof *w);
+    if (!w) return NULL;
+    w->fd = -1;
+    if (dev) w->dev = *dev;
+    w->pending = true; /* what is in the file may be a crashed process's unsynced writes */
+    return w;
+}
+
+/* Points w's device at w->fd. */
+static void ef_wal_file_use_fd(ef_wal_file *w)
+{
+    w->dev = (ef_wal_dev){.size = ef_wal_fd_size, .read = ef_wal_fd_read, .write = ef_wal_fd_write,
+                          .truncate = ef_wal_fd_truncate, .sync = ef_wal_fd_sync, .ctx = &w->fd};
+}
 
 int ef_wal_file_open(ef_wal_file **out, const char *path)
 {
     *out = NULL;
-    ef_wal_file *w = calloc(1, sizeof *w);
+    ef_wal_file *w = ef_wal_file_alloc(NULL);
     if (!w) return EF_ENOMEM;
     w->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (w->fd < 0) {
         free(w);
         return EF_EIO;
     }
-    w->good_end = -1;
+    ef_wal_file_use_fd(w);
     *out = w;
     return 0;
+}
+
+int ef_wal_file_open_dev(ef_wal_file **out, const ef_wal_dev *dev)
+{
+    EF_ASSERT(dev && dev->size && dev->read && dev->write && dev->truncate && dev->sync);
+    *out = ef_wal_file_alloc(dev);
+    return *out ? 0 : EF_ENOMEM;
 }
 
 void ef_wal_file_close(ef_wal_file *w)
 {
     if (!w) return;
-    close(w->fd);
+    if (w->fd >= 0) close(w->fd);
+    if (w->dev.close) w->dev.close(w->dev.ctx);
     free(w);
 }
 
-static int ef_wal_full_pread(int fd, void *buf, size_t n, off_t off)
-{
-    size_t got = 0;
-    while (got < n) {
-        ssize_t r = pread(fd, (uint8_t *)buf + got, n - got, off + (off_t)got);
-        if (r < 0 && errno == EINTR) continue;
-        if (r < 0) return -1;
-        if (r == 0) return 0;
-        got += (size_t)r;
-    }
-    return 1;
-}
-
-/* true if every byte of fd from off to size is zero (space a crash left
- * allocated but unwritten). */
-static int ef_wal_zero_to_end(int fd, off_t off, off_t size)
+/* 1 if every byte of the device from off to size is zero (space a crash left
+ * allocated but unwritten), 0 if not, EF_EIO. */
+static int ef_wal_zero_to_end(ef_wal_file *w, uint64_t off, uint64_t size)
 {
     uint8_t buf[4096];
     while (off < size) {
-        size_t n = (size_t)EF_MIN((off_t)sizeof buf, size - off);
-        int r = ef_wal_full_pread(fd, buf, n, off);
-        if (r <= 0) return r < 0 ? -1 : 0;
+        size_t n = (size_t)EF_MIN((uint64_t)sizeof buf, size - off);
+        if (w->dev.read(w->dev.ctx, off, buf, n)) return EF_EIO;
         for (size_t i = 0; i < n; i++)
             if (buf[i]) return 0;
-        off += (off_t)n;
+        off += n;
     }
     return 1;
 }
@@ -106,46 +164,46 @@ static int ef_wal_zero_to_end(int fd, off_t off, off_t size)
  * and nothing is cut (edgefed wal recover keeps a copy; docs/node.md). */
 static int ef_wal_file_scan(ef_wal_file *w, ef_wal_visit_fn visit, void *arg)
 {
-    off_t off = 0;
+    uint64_t off = 0, size;
     uint8_t hdr[EF_WAL_HDR], sum[8];
     uint8_t *rec = NULL;
     int rc = 0;
-    struct stat st;
-    if (fstat(w->fd, &st)) return EF_EIO;
+    if (w->dev.size(w->dev.ctx, &size)) return EF_EIO;
     for (;;) {
-        if (off == st.st_size) break;
-        if (off + (off_t)EF_WAL_HDR > st.st_size) break;        /* torn header */
-        int r = ef_wal_full_pread(w->fd, hdr, EF_WAL_HDR, off);
-        if (r <= 0) { rc = EF_EIO; goto out; }
+        if (off == size) break;
+        if (off + EF_WAL_HDR > size) break;                     /* torn header */
+        if (w->dev.read(w->dev.ctx, off, hdr, EF_WAL_HDR)) { rc = EF_EIO; goto out; }
         uint32_t n = ef_get_u32le(hdr);
         bool bad = n == 0 || n > EF_WAL_RECORD_MAX;
-        if (!bad && off + (off_t)(EF_WAL_HDR + n) > st.st_size) break; /* torn payload */
+        if (!bad && off + EF_WAL_HDR + n > size) break;          /* torn payload */
         if (!bad) {
             uint8_t *nrec = realloc(rec, n);
             if (!nrec) { rc = EF_ENOMEM; goto out; }
             rec = nrec;
-            if ((r = ef_wal_full_pread(w->fd, rec, n, off + EF_WAL_HDR)) <= 0) { rc = EF_EIO; goto out; }
+            if (w->dev.read(w->dev.ctx, off + EF_WAL_HDR, rec, n)) { rc = EF_EIO; goto out; }
             ef_wal_sum(sum, rec, n);
             if (memcmp(sum, hdr + 4, 8)) {
-                if (off + (off_t)(EF_WAL_HDR + n) == st.st_size) break; /* torn last record */
+                if (off + EF_WAL_HDR + n == size) break;         /* torn last record */
                 bad = true;
             }
         }
         if (bad) {
-            int z = ef_wal_zero_to_end(w->fd, off, st.st_size);
+            int z = ef_wal_zero_to_end(w, off, size);
             if (z < 0) { rc = EF_EIO; goto out; }
             if (z) break;                                        /* unwritten tail */
-            EF_LOGE("wal", "record at offset %lld of %lld bytes is damaged and is not the last: "
+            EF_LOGE("wal", "record at offset %llu of %llu bytes is damaged and is not the last: "
                     "refusing to sign (see docs/node.md, 'edgefed wal recover')",
-                    (long long)off, (long long)st.st_size);
+                    (unsigned long long)off, (unsigned long long)size);
             w->good_end = off;
+            w->scanned = true;
             w->err = rc = EF_ECORRUPT;
             goto out;
         }
         if (visit && (rc = visit(arg, rec, n))) goto out;
-        off += (off_t)(EF_WAL_HDR + n);
+        off += EF_WAL_HDR + n;
     }
     w->good_end = off;
+    w->scanned = true;
     w->cut_tail = true;
 out:
     free(rec);
@@ -154,24 +212,23 @@ out:
 
 int ef_wal_file_check(const char *path, ef_wal_file_report *rep)
 {
-    ef_wal_file *w;
     memset(rep, 0, sizeof *rep);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return EF_EIO;
-    struct stat st;
-    int rc = fstat(fd, &st) ? EF_EIO : 0;
-    w = calloc(1, sizeof *w);
-    if (!w) rc = EF_ENOMEM;
-    if (!rc) {
-        w->fd = fd;
-        rc = ef_wal_file_scan(w, ef_wal_count_visit, rep);
-        rep->size = (uint64_t)st.st_size;
-        rep->intact_bytes = (uint64_t)w->good_end;
-        rep->corrupt = rc == EF_ECORRUPT;
-        if (rep->corrupt) rc = 0;
+    ef_wal_file *w = ef_wal_file_alloc(NULL);
+    if (!w) return EF_ENOMEM;
+    int rc = 0;
+    w->fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (w->fd < 0) {
+        rc = EF_EIO;
+        goto out;
     }
-    free(w);
-    close(fd);
+    ef_wal_file_use_fd(w);
+    if ((rc = w->dev.size(w->dev.ctx, &rep->size))) goto out;
+    rc = ef_wal_file_scan(w, ef_wal_count_visit, rep);
+    rep->intact_bytes = w->good_end;
+    rep->corrupt = rc == EF_ECORRUPT;
+    if (rep->corrupt) rc = 0;
+out:
+    ef_wal_file_close(w);
     return rc;
 }
 
@@ -182,18 +239,6 @@ static int ef_wal_file_read_all(void *ctx, ef_wal_visit_fn visit, void *arg)
     return ef_wal_file_scan(w, visit, arg);
 }
 
-static int ef_wal_full_pwrite(int fd, const void *buf, size_t n, off_t off)
-{
-    size_t put = 0;
-    while (put < n) {
-        ssize_t r = pwrite(fd, (const uint8_t *)buf + put, n - put, off + (off_t)put);
-        if (r < 0 && errno == EINTR) continue;
-        if (r <= 0) return -1;
-        put += (size_t)r;
-    }
-    return 0;
-}
-
 static int ef_wal_file_append(void *ctx, const uint8_t *rec, size_t len)
 {
     ef_wal_file *w = ctx;
@@ -201,19 +246,21 @@ static int ef_wal_file_append(void *ctx, const uint8_t *rec, size_t len)
     int rc;
     if (w->err) return w->err;
     if (len == 0 || len > EF_WAL_RECORD_MAX) return EF_ETOOBIG;
-    if (w->good_end < 0 && (rc = ef_wal_file_scan(w, NULL, NULL))) return rc;
+    if (!w->scanned && (rc = ef_wal_file_scan(w, NULL, NULL))) return rc;
     /* Cut a torn tail (found by the last scan) before writing after it. */
     if (w->cut_tail) {
-        struct stat st;
-        if (fstat(w->fd, &st) || (st.st_size > w->good_end && ftruncate(w->fd, w->good_end))) goto fail;
+        uint64_t size;
+        if (w->dev.size(w->dev.ctx, &size) ||
+            (size > w->good_end && w->dev.truncate(w->dev.ctx, w->good_end)))
+            goto fail;
         w->cut_tail = false;
     }
     ef_put_u32le(hdr, (uint32_t)len);
     ef_wal_sum(hdr + 4, rec, len);
-    if (ef_wal_full_pwrite(w->fd, hdr, EF_WAL_HDR, w->good_end) ||
-        ef_wal_full_pwrite(w->fd, rec, len, w->good_end + EF_WAL_HDR))
+    if (w->dev.write(w->dev.ctx, w->good_end, hdr, EF_WAL_HDR) ||
+        w->dev.write(w->dev.ctx, w->good_end + EF_WAL_HDR, rec, len))
         goto fail;
-    w->good_end += (off_t)(EF_WAL_HDR + len);
+    w->good_end += EF_WAL_HDR + len;
     w->pending = true;
     if (!w->deferred) return ef_wal_file_sync(w);
     return 0;
@@ -230,11 +277,12 @@ static int ef_wal_file_reset(void *ctx)
 {
     ef_wal_file *w = ctx;
     if (w->err) return w->err;
-    if (ftruncate(w->fd, 0)) {
+    if (w->dev.truncate(w->dev.ctx, 0)) {
         w->err = EF_EIO;
         return w->err;
     }
     w->good_end = 0;
+    w->scanned = true;
     w->cut_tail = false;
     w->pending = true;
     return 0;
@@ -249,7 +297,7 @@ int ef_wal_file_sync(ef_wal_file *w)
 {
     if (w->err) return w->err;
     if (!w->pending) return 0;
-    if (fdatasync(w->fd)) {
+    if (w->dev.sync(w->dev.ctx)) {
         w->err = EF_EIO;
         return w->err;
     }

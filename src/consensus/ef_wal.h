@@ -38,8 +38,10 @@
  *   count x  bytes   a prevote or precommit message (signed by its validator)
  *
  * The storage is a table of function pointers with two sides: a file
- * (ef_wal_file_*) for the node and a memory one (ef_wal_mem_*) for the simulator,
- * which survives a simulated crash because the simulator owns it. */
+ * (ef_wal_file_*), which the node runs on a file descriptor and the simulator on
+ * its simulated disk (ef_wal_dev; src/sim/ef_simdisk.h), so the recovery code the
+ * simulator exercises after a simulated power loss is the node's; and a memory
+ * one (ef_wal_mem_*) for unit tests, where every append is durable at once. */
 #define EF_WAL_RECORD_MAX (EF_MSG_SIZE_MAX + 64u + EF_VSET_MAX * (EF_MSG_VOTE_SIGNED_MAX + EF_SIG_SIZE + 4u))
 #define EF_WAL_REC_LOCK 0xf0u
 #define EF_WAL_REC_VOTES 0xf1u
@@ -81,8 +83,35 @@ typedef struct ef_wal_ops {
  * does not start until an operator runs `edgefed wal recover` (docs/node.md).
  * Reset is ftruncate(0), flushed with the next record. */
 typedef struct ef_wal_file ef_wal_file;
+
+/* The device under the file side: one byte array that can be read, written,
+ * cut and made durable. ef_wal_file_open uses a file descriptor (pread, pwrite,
+ * ftruncate, fdatasync); the simulator passes its simulated disk, which keeps
+ * written-but-unsynced bytes apart from synced ones and loses the former at a
+ * simulated power loss. Each function returns 0 or EF_EIO.
+ *   size      *size = bytes in the device
+ *   read      exactly n bytes at off (off + n <= size; anything else is EF_EIO)
+ *   write     n bytes at off (the device grows to off + n if shorter)
+ *   truncate  the device becomes size bytes long
+ *   sync      everything written and truncated so far is durable
+ *   close     releases ctx (may be NULL: the owner keeps it) */
+typedef struct ef_wal_dev {
+    int (*size)(void *ctx, uint64_t *size);
+    int (*read)(void *ctx, uint64_t off, void *buf, size_t n);
+    int (*write)(void *ctx, uint64_t off, const void *buf, size_t n);
+    int (*truncate)(void *ctx, uint64_t size);
+    int (*sync)(void *ctx);
+    void (*close)(void *ctx);
+    void *ctx;
+} ef_wal_dev;
+
 /* Opens or creates path (mode 0600). Returns 0, EF_EIO, or EF_ENOMEM. */
 EF_MUST_USE int ef_wal_file_open(ef_wal_file **out, const char *path);
+/* The same WAL on dev (copied; dev->ctx must outlive the WAL unless dev->close
+ * releases it). Returns 0 or EF_ENOMEM. */
+EF_MUST_USE int ef_wal_file_open_dev(ef_wal_file **out, const ef_wal_dev *dev);
+/* Closes the WAL (and its device) without syncing: what was appended since the
+ * last sync is as durable as the device makes it, as after a crash. */
 void ef_wal_file_close(ef_wal_file *w);
 /* The ops table for w (ctx = w). Valid until ef_wal_file_close. */
 ef_wal_ops ef_wal_file_ops(ef_wal_file *w);
@@ -93,7 +122,10 @@ ef_wal_ops ef_wal_file_ops(ef_wal_file *w);
  * and its prevote) cost one flush and still reach the disk before they leave. */
 void ef_wal_file_set_deferred(ef_wal_file *w, bool deferred);
 /* Makes every record appended so far (and the last reset) durable: fdatasync if
- * anything was written since the last one. 0 or EF_EIO (sticky, as for append). */
+ * anything was written since the last one, or if this handle has not synced yet
+ * (the records a restarted validator reads back and re-sends may have been
+ * written by the process that crashed and never synced). 0 or EF_EIO (sticky,
+ * as for append). */
 EF_MUST_USE int ef_wal_file_sync(ef_wal_file *w);
 
 /* What ef_wal_file_check found in a WAL file. */
@@ -107,7 +139,8 @@ typedef struct ef_wal_file_report {
  * EF_ENOMEM. */
 EF_MUST_USE int ef_wal_file_check(const char *path, ef_wal_file_report *rep);
 
-/* Memory side (simulator). Never fails except EF_ENOMEM. Not thread-safe. */
+/* Memory side (unit tests): every append is durable at once. Never fails except
+ * EF_ENOMEM. Not thread-safe. */
 typedef struct ef_wal_mem ef_wal_mem;
 EF_MUST_USE int ef_wal_mem_new(ef_wal_mem **out);
 void ef_wal_mem_free(ef_wal_mem *w);

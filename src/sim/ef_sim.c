@@ -10,6 +10,7 @@
 #include "base/ef_codec.h"
 #include "base/ef_crypto.h"
 #include "consensus/ef_engine.h"
+#include "sim/ef_simdisk.h"
 
 #define EF_SIM_CHAIN "edgefed-sim"
 #define EF_SIM_VALUE_LEN 25u
@@ -44,7 +45,8 @@ typedef struct {
 
 typedef struct {
     ef_engine *eng;
-    ef_wal_mem *wal;
+    ef_simdisk *disk;            /* survives crashes; a power loss loses its unsynced writes */
+    ef_wal_file *wal;            /* this incarnation's WAL on disk */
     ef_keypair key;
     bool byz;
     int byz_kind;
@@ -56,6 +58,7 @@ typedef struct {
     uint64_t last_progress_ms;
     bool catchup_pending;
     bool crash_torn;             /* crash at the next input, after its WAL writes, before its sends */
+    bool crash_power;            /* that crash is a power loss */
     uint8_t side;                /* partition side */
 } ef_sim_node;
 
@@ -453,11 +456,17 @@ static int ef_sim_start_engine(ef_sim *s, uint32_t i)
     ef_sim_node *nd = &s->nodes[i];
     ef_engine_cfg c = s->ecfg;
     c.key = &nd->key;
-    c.wal = ef_wal_mem_ops(nd->wal);
+    /* a new process opens the WAL on what its disk kept */
+    EF_ASSERT(!nd->wal);
+    ef_wal_dev dev = ef_simdisk_dev(nd->disk);
+    int rc = ef_wal_file_open_dev(&nd->wal, &dev);
+    if (rc) return rc;
+    ef_wal_file_set_deferred(nd->wal, true); /* synced before a send, as in the node */
+    c.wal = ef_wal_file_ops(nd->wal);
     s->cbs[i] = (ef_sim_cb){s, i};
     c.cb_ctx = &s->cbs[i];
     c.bug_ignore_lock = s->cfg->bug_ignore_lock && !nd->byz;
-    int rc = ef_engine_new(&nd->eng, &c);
+    rc = ef_engine_new(&nd->eng, &c);
     if (rc) return rc;
     nd->up = true;
     ef_cpu_start(s);
@@ -498,6 +507,12 @@ static int ef_sim_drain(ef_sim *s, uint32_t i)
         switch (o.kind) {
         case EF_OUT_BROADCAST:
             s->res->broadcasts++;
+            /* what the engine wrote to the WAL is durable before anything leaves
+             * (the node's node_drain does the same); the planted bug skips it */
+            if (!(s->cfg->bug_skip_wal_sync && !nd->byz) && (rc = ef_wal_file_sync(nd->wal))) {
+                ef_violation(s, "node %u: WAL sync failed: %s", i, ef_strerror(rc));
+                break;
+            }
             if (nd->byz) {
                 rc = ef_byz_broadcast(s, i, o.data, o.len);
             } else {
@@ -594,13 +609,26 @@ static int ef_sim_catchup(ef_sim *s, uint32_t i)
     return 0;
 }
 
-static void ef_sim_crash(ef_sim *s, uint32_t i)
+/* Stops node i. A process crash leaves its disk as it is; a power loss keeps
+ * what was synced and a seeded choice of what was not (ef_simdisk.h). */
+static void ef_sim_crash(ef_sim *s, uint32_t i, bool power)
 {
     ef_sim_node *nd = &s->nodes[i];
     ef_engine_free(nd->eng); /* outputs not yet drained are lost with it */
     nd->eng = NULL;
+    ef_wal_file_close(nd->wal); /* no sync: the process is gone */
+    nd->wal = NULL;
+    if (power) {
+        s->res->power_losses++;
+        if (ef_simdisk_unsynced(nd->disk)) s->res->power_losses_unsynced++;
+        ef_simdisk_loss kind = (ef_simdisk_loss)ef_rand_below(s, EF_SIMDISK_LOSS_KINDS);
+        ef_simdisk_power_loss(nd->disk, kind, ef_rand(s));
+    } else {
+        s->res->process_crashes++;
+    }
     nd->up = false;
     nd->crash_torn = false;
+    nd->crash_power = false;
     nd->epoch++;
     nd->catchup_pending = false;
 }
@@ -618,7 +646,7 @@ static int ef_sim_event(ef_sim *s, ef_ev *ev)
         ef_cpu_stop(s);
         if ((rc = ef_sim_call_rc(s, ev->node, rc, "on_message"))) break;
         if (nd->crash_torn) {
-            ef_sim_crash(s, ev->node);
+            ef_sim_crash(s, ev->node, nd->crash_power);
             break;
         }
         if ((rc = ef_sim_drain(s, ev->node))) break;
@@ -632,7 +660,7 @@ static int ef_sim_event(ef_sim *s, ef_ev *ev)
         ef_cpu_stop(s);
         if ((rc = ef_sim_call_rc(s, ev->node, rc, "on_timeout"))) break;
         if (nd->crash_torn) {
-            ef_sim_crash(s, ev->node);
+            ef_sim_crash(s, ev->node, nd->crash_power);
             break;
         }
         rc = ef_sim_drain(s, ev->node);
@@ -641,19 +669,26 @@ static int ef_sim_event(ef_sim *s, ef_ev *ev)
         if (!nd->up || ev->epoch != nd->epoch) break;
         rc = ef_sim_catchup(s, ev->node);
         break;
-    case EV_CRASH:
+    case EV_CRASH: {
         if (!nd->up) break;
+        /* (no draw when power_loss is 0, so such runs replay as before the disk model) */
+        bool power = ef_rand_chance(s, s->cfg->power_loss);
         /* Half the crashes hit in the middle of a step: the next input is
-         * processed (its WAL writes are durable) but nothing it sends leaves. */
-        if (ef_rand(s) & 1)
+         * processed (its WAL writes are made, not synced) but nothing it sends
+         * leaves. */
+        if (ef_rand(s) & 1) {
             nd->crash_torn = true;
-        else
-            ef_sim_crash(s, ev->node);
+            nd->crash_power = power;
+        } else {
+            ef_sim_crash(s, ev->node, power);
+        }
         break;
+    }
     case EV_RESTART:
         if (s->faults_open) s->faults_open--;
         if (s->now > s->heal_ms) s->heal_ms = s->now;
         nd->crash_torn = false; /* a torn crash that found no input did not happen */
+        nd->crash_power = false;
         if (nd->up) break;
         s->res->restarts++;
         rc = ef_sim_start_engine(s, ev->node);
@@ -691,6 +726,7 @@ void ef_sim_cfg_defaults(ef_sim_cfg *cfg)
     cfg->heights = 10;
     cfg->delay_ms_max = 50;
     cfg->verify_cache = true;
+    cfg->power_loss = 0.5;
 }
 
 static int ef_sim_schedule_faults(ef_sim *s)
@@ -741,7 +777,7 @@ int ef_sim_run(const ef_sim_cfg *cfg, ef_sim_result *res)
     memset(res, 0, sizeof *res);
     if (cfg->validators == 0 || cfg->validators > EF_SIM_NODES_MAX || cfg->byzantine >= cfg->validators ||
         cfg->heights == 0 || cfg->delay_ms_max == 0 || cfg->loss < 0 || cfg->loss >= 1 ||
-        cfg->dup < 0 || cfg->dup > 1)
+        cfg->dup < 0 || cfg->dup > 1 || !(cfg->power_loss >= 0 && cfg->power_loss <= 1))
         return EF_EINVAL;
     ef_sim *s = calloc(1, sizeof *s);
     if (!s) return EF_ENOMEM;
@@ -766,7 +802,7 @@ int ef_sim_run(const ef_sim_cfg *cfg, ef_sim_result *res)
         ef_keypair_from_seed(&s->nodes[i].key, seed);
         s->vs.v[i].pub = s->nodes[i].key.pub;
         s->vs.v[i].power = 1;
-        if ((rc = ef_wal_mem_new(&s->nodes[i].wal))) goto out;
+        if ((rc = ef_simdisk_new(&s->nodes[i].disk))) goto out;
     }
     /* Byzantine ones: a seeded choice of indices and behaviours */
     for (uint32_t k = 0; k < cfg->byzantine;) {
@@ -830,7 +866,14 @@ out:
     for (uint32_t i = 0; i < s->n; i++) {
         ef_sim_node *nd = &s->nodes[i];
         ef_engine_free(nd->eng);
-        ef_wal_mem_free(nd->wal);
+        ef_wal_file_close(nd->wal);
+        if (nd->disk) {
+            const ef_simdisk_stats *st = ef_simdisk_get_stats(nd->disk);
+            res->torn_writes += st->torn;
+            res->lost_writes += st->lost_ops;
+            res->wal_syncs += st->syncs;
+        }
+        ef_simdisk_free(nd->disk);
         for (uint64_t h = 0; h < nd->log_cap; h++) {
             free(nd->log[h].value);
             free(nd->log[h].cert);

@@ -15,10 +15,22 @@
  * duplicated with probability dup, delayed uniformly in [1, delay_ms_max] ms
  * (so reordered). Partitions: `partitions` episodes, each splitting the nodes in
  * two random sides for a while, then healing. Crashes: `crashes` episodes, each
- * stopping an honest validator (its engine is freed; its WAL and committed
- * blocks survive) and restarting it 100 ms to 3.1 s later; half of them strike
- * in the middle of a step, after the WAL writes of an input and before anything
- * it sends leaves. Partitions start and crashes strike at seeded times within
+ * stopping an honest validator (its engine is freed; its committed blocks
+ * survive, and its WAL as the disk model below says) and restarting it 100 ms to
+ * 3.1 s later; half of them strike in the middle of a step, after the WAL writes
+ * of an input and before anything it sends leaves (so before they are synced).
+ *
+ * Disk: each validator's WAL is the node's file-side code (ef_wal_file, deferred
+ * as in the node) on a simulated disk (ef_simdisk.h), synced by the simulator
+ * before it sends anything an engine output, as the node does. A crash is a
+ * power loss with probability power_loss, else a process crash. A process crash
+ * keeps everything written (SIGKILL keeps the page cache); a power loss keeps
+ * what was synced and, by a seeded choice among ef_simdisk's kinds, loses every
+ * unsynced write or keeps a prefix of them with the last one torn (cut short,
+ * zero-filled or garbage-filled). The restarted validator recovers from what
+ * survived through ef_wal's own recovery.
+ *
+ * Partitions start and crashes strike at seeded times within
  * a span of max(4 s, 300 ms x heights) of simulated time; partitions also heal
  * within it, and the last restart may come after it. Loss and duplication last
  * the whole run.
@@ -54,7 +66,9 @@ typedef struct ef_sim_cfg {
     uint32_t delay_ms_max;        /* >= 1 */
     uint32_t partitions;
     uint32_t crashes;
+    double power_loss;            /* 0..1: probability a crash is a power loss */
     bool bug_ignore_lock;         /* plant the bug in honest engines */
+    bool bug_skip_wal_sync;       /* plant a bug: honest validators send without syncing their WAL */
     bool verify_cache;            /* engines share verified signatures (speed; off = each engine
                                      verifies every signature itself, as real nodes do) */
     bool measure_cpu;             /* time engine calls (thread CPU time) */
@@ -70,6 +84,12 @@ typedef struct ef_sim_result {
     uint64_t catchups;
     uint64_t evidence;            /* evidence outputs (all against Byzantine nodes) */
     uint64_t restarts;
+    uint64_t process_crashes;     /* crashes that kept the page cache */
+    uint64_t power_losses;        /* crashes that lost it */
+    uint64_t power_losses_unsynced; /* power losses that found unsynced writes to lose or tear */
+    uint64_t torn_writes;         /* power losses that left a write torn */
+    uint64_t lost_writes;         /* unsynced WAL writes and truncations lost whole */
+    uint64_t wal_syncs;           /* WAL syncs that made something durable */
     uint64_t sim_ms;
     uint64_t engine_cpu_ns;       /* with measure_cpu */
     uint64_t violations;
@@ -77,7 +97,8 @@ typedef struct ef_sim_result {
 } ef_sim_result;
 
 /* Fills cfg with defaults: 4 validators, 0 Byzantine, 10 heights, no faults,
- * delay up to 50 ms, verify cache on. */
+ * delay up to 50 ms, verify cache on; power_loss 0.5 (half the crashes, when
+ * crashes > 0, are power losses). */
 void ef_sim_cfg_defaults(ef_sim_cfg *cfg);
 
 /* Runs one seed. Returns 0 when the run completed (violations are reported in
