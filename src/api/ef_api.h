@@ -75,6 +75,9 @@
 #define EF_API_SSE_MAX 64                 /* concurrent /events streams; more is 503 */
 #define EF_API_WAIT_MAX 128               /* concurrent ?wait=commit requests; more is 503 */
 #define EF_API_IDLE_S 30                  /* idle connection timeout (default of idle_s) */
+#define EF_API_CONN_PER_IP 32             /* open connections per client address (conn_per_ip) */
+#define EF_API_REQUEST_S 10               /* a whole request, headers and body, must arrive
+                                           * within this (default of request_s) */
 #define EF_API_RANGE_MAX 100              /* blocks per /blocks?from=&to= */
 #define EF_API_WAIT_MS_DEFAULT 30000      /* default and maximum wait for ?wait=commit */
 #define EF_API_SIG_WINDOW_MS 30000        /* signed request time must be within +- this */
@@ -82,6 +85,8 @@
 #define EF_API_SSE_KEEPALIVE_MS 15000
 #define EF_API_FILTER_MAX 8               /* event names in one /events filter */
 #define EF_API_PATH_MAX 512               /* request target (path and query) bytes */
+#define EF_API_NICE 19                    /* scheduling priority of connection threads (the
+                                           * node's loop keeps its own, normally 0) */
 
 #define EF_API_HDR_KEY "X-Edgefed-Key"
 #define EF_API_HDR_TIME "X-Edgefed-Time"
@@ -171,7 +176,12 @@ typedef struct ef_api_config {
     const char *domain;      /* with private_reads: members of this domain only (NULL: any
                               * account registered on the ledger); copied */
     unsigned conn_max;       /* 0: EF_API_CONN_MAX */
+    unsigned conn_per_ip;    /* 0: EF_API_CONN_PER_IP; more from one address are closed at once */
     unsigned idle_s;         /* 0: EF_API_IDLE_S */
+    unsigned request_s;      /* 0: EF_API_REQUEST_S: from a connection's opening or the end
+                              * of its previous answer, its next request (headers and body)
+                              * must be complete within this, however it trickles, or the
+                              * connection is closed */
     unsigned wait_ms_max;    /* 0: EF_API_WAIT_MS_DEFAULT */
 } ef_api_config;
 
@@ -184,8 +194,8 @@ EF_MUST_USE int ef_api_start(ef_api **out, const ef_api_config *cfg, const ef_ap
 /* The bound TCP port. */
 uint16_t ef_api_port(const ef_api *api);
 /* Tells the server a block was committed: wakes event streams and commit waiters.
- * Thread-safe, never blocks on the network; cheap enough to call from the node's
- * loop on every commit. Streams also poll be->height every second, so a missed
+ * Thread-safe and lock-free (an atomic and a semaphore post: the server's own
+ * thread passes it on), so the node's loop never waits for a connection thread. Streams also poll be->height every second, so a missed
  * call delays but never loses a message. */
 void ef_api_notify_commit(ef_api *api, uint64_t height);
 /* Ends every stream and waiter, stops the server and frees it. NULL is a no-op. */
