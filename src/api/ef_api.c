@@ -827,17 +827,63 @@ static void ef_api_lower_priority(void)
     if (cur < EF_API_NICE) setpriority(PRIO_PROCESS, (id_t)tid, EF_API_NICE);
 }
 
+/* RFC 9110 token characters (a header field name is a token). */
+static bool ef_api_is_tchar(unsigned char ch)
+{
+    if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9')) return true;
+    return ch && strchr("!#$%&'*+-.^_`|~", ch);
+}
+
+static enum MHD_Result ef_api_check_name(void *cls, enum MHD_ValueKind kind, const char *key,
+                                         const char *value)
+{
+    (void)kind;
+    (void)value;
+    bool *bad = cls;
+    if (!key || !*key) *bad = true;
+    for (const char *p = key; p && *p && !*bad; p++)
+        if (!ef_api_is_tchar((unsigned char)*p)) *bad = true;
+    return *bad ? MHD_NO : MHD_YES;
+}
+
+/* Checks what libmicrohttpd lets through but HTTP forbids, before anything else:
+ * headers over EF_API_HEADER_MAX, a header name that is not a token, an HTTP/1.1
+ * request without Host. Replies 431 or 400 (JSON) and returns false if one fails. */
+static bool ef_api_check_headers(ef_api *api, struct MHD_Connection *c, const char *version,
+                                 enum MHD_Result *reply)
+{
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
+    if (ci && ci->header_size > EF_API_HEADER_MAX) {
+        *reply = ef_api_reply_err(api, c, 431, EF_ETOOBIG, "request line and headers over %d bytes",
+                                  EF_API_HEADER_MAX);
+        return false;
+    }
+    bool bad = false;
+    MHD_get_connection_values(c, MHD_HEADER_KIND, ef_api_check_name, &bad);
+    if (bad) {
+        *reply = ef_api_reply_err(api, c, 400, EF_EINVAL, "malformed header name");
+        return false;
+    }
+    if (version && !strcmp(version, MHD_HTTP_VERSION_1_1) &&
+        !MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST)) {
+        *reply = ef_api_reply_err(api, c, 400, EF_EINVAL, "HTTP/1.1 request without a Host header");
+        return false;
+    }
+    return true;
+}
+
 static enum MHD_Result ef_api_handler(void *cls, struct MHD_Connection *c, const char *url,
                                       const char *method, const char *version,
                                       const char *upload, size_t *upload_size, void **req_cls)
 {
-    (void)version;
     ef_api *api = cls;
     ef_api_req *req = *req_cls;
     if (!req || !ef_api_conn_of(c)) return MHD_NO;   /* out of memory: close */
     ef_api_lower_priority();
     if (!req->started) {
         req->started = true;
+        enum MHD_Result reply;
+        if (!ef_api_check_headers(api, c, version, &reply)) return reply;
         const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
         uint64_t n;
         if (cl && ef_api_parse_u64(cl, &n) && n > EF_API_BODY_MAX) req->body_too_big = true;

@@ -70,7 +70,10 @@
 
 /* --- limits (each enforced) --- */
 #define EF_API_BODY_MAX (256 * 1024)      /* POST body bytes; more is 413 */
-#define EF_API_HEADER_MEM (32 * 1024)     /* per-connection memory for request line and headers */
+#define EF_API_HEADER_MAX (16 * 1024)     /* request line and headers; more is 431 */
+#define EF_API_HEADER_MEM (32 * 1024)     /* libmicrohttpd's per-connection memory: a request
+                                           * line and headers that do not fit get its own
+                                           * (HTML) 414 or 431, see below */
 #define EF_API_CONN_MAX 256               /* open connections (default of conn_max); more wait in the backlog */
 #define EF_API_SSE_MAX 64                 /* concurrent /events streams; more is 503 */
 #define EF_API_WAIT_MAX 128               /* concurrent ?wait=commit requests; more is 503 */
