@@ -28,19 +28,32 @@
  * ledger, unsigned or outsider), 404, 405, 409 (nonce, duplicate), 413 (body over
  * EF_API_BODY_MAX), 414 (target over EF_API_PATH_MAX), 415 (content type), 422
  * (well-formed but invalid: signature, chain), 503 (full, shutting down) or 504
- * (wait timed out). Headers over EF_API_HEADER_MEM get
- * libmicrohttpd's own 431.
+ * (wait timed out), 431 (request line and headers over EF_API_HEADER_MAX). An
+ * HTTP/1.1 request without Host or with a header name that is not a token is 400.
+ * What libmicrohttpd 0.9.75 refuses before calling the server gets its own HTML
+ * page (it has no option to replace it): line and headers over EF_API_HEADER_MEM
+ * (414/431), a malformed, negative or over-2^64 Content-Length (400/413), a
+ * malformed request or header line (400), an HTTP version other than 1.0/1.1
+ * (505/400), malformed chunked encoding (400).
+ *
+ * Hostile clients: at most conn_per_ip connections per client address; a request
+ * must fully arrive within request_s of its connection's opening or previous
+ * answer (a keeper thread shuts down connections past it: trickling bytes, which
+ * restart libmicrohttpd's idle timeout, cannot stretch it); connection threads run
+ * at nice EF_API_NICE; the node's loop never waits for a lock a connection thread
+ * holds (ef_api_notify_commit is lock-free, /status reads ef_node_status_hold).
  *
  * Event stream (GET /events?from=H&contract=C&event=E1,E2&kind=all|block|event):
  *   Messages are grouped per committed block, in height order. For block h:
  *     event: block     data: {"height","hash","time_ms","proposer","txs"} (kind all|block)
  *     event: event     data: {"height","tx","index","contract","name","data"}
  *                      one per contract event matching contract/event (kind all|event)
- *   and the last message of block h carries "id: h" (a message with only "id: h" is
- *   sent when nothing in the block matched), so a client's Last-Event-ID always
- *   means "every message up to and including block h was delivered". Resume with
- *   ?from=h+1 or the Last-Event-ID header (browsers do this by themselves); without
- *   either, the stream starts at the next block to commit. Old blocks are replayed
+ *   Every message has the id "h:pos", its position in block h (0 the block, 1.. the
+ *   block's contract events in order, counted before filtering); a block where
+ *   nothing matched sends one message with only "id: h". Last-Event-ID "h:pos"
+ *   resumes with the next message (mid-block too), "h" or ?from=h+1 after block h
+ *   (EventSource clients send the header by themselves); without either, the stream
+ *   starts at the next block to commit. Old blocks are replayed
  *   from the store, then the stream follows commits live, with no gap between.
  *   A comment line (": keepalive") is sent every EF_API_SSE_KEEPALIVE_MS.
  *
