@@ -22,8 +22,11 @@ typedef struct ef_api_node {
     pthread_cond_t cond;           /* a submission was answered, or stopping */
     bool stopping;
     unsigned refs;                 /* the extension + each live submission; under mu */
+    /* the /status caches, under their own lock: mu is taken by the node's loop
+     * (submission callbacks), status_mu only by connection threads */
+    pthread_mutex_t status_mu;
     json_t *status_cache;          /* the store's part of /status ... */
-    uint64_t status_height;        /* ... as of this height; under mu */
+    uint64_t status_height;        /* ... as of this height */
     uint64_t version;              /* ef_an_status_version's last answer ... */
     uint64_t version_seq, version_height;   /* ... for this snapshot and store height */
 } ef_api_node;
@@ -36,6 +39,7 @@ static void ef_an_unref(ef_api_node *an)
     if (!last) return;
     json_decref(an->status_cache);
     pthread_cond_destroy(&an->cond);
+    pthread_mutex_destroy(&an->status_mu);
     pthread_mutex_destroy(&an->mu);
     free(an);
 }
@@ -67,9 +71,9 @@ static uint64_t ef_an_txs_total(void *ctx, uint64_t *height)
  * before the node publishes the new height). */
 static uint64_t ef_an_cached_height(ef_api_node *an)
 {
-    pthread_mutex_lock(&an->mu);
+    pthread_mutex_lock(&an->status_mu);
     uint64_t h = an->status_cache ? an->status_height : 0;
-    pthread_mutex_unlock(&an->mu);
+    pthread_mutex_unlock(&an->status_mu);
     return h;
 }
 
@@ -83,10 +87,10 @@ static uint64_t ef_an_status_version(void *ctx)
     ef_api_node *an = ctx;
     const ef_node_status *st = ef_node_status_hold(an->n);
     uint64_t sh = ef_an_cached_height(an);
-    pthread_mutex_lock(&an->mu);
+    pthread_mutex_lock(&an->status_mu);
     bool known = an->version_seq == st->seq && an->version_height == sh && an->version;
     uint64_t v = an->version;
-    pthread_mutex_unlock(&an->mu);
+    pthread_mutex_unlock(&an->status_mu);
     if (known) {
         ef_node_status_release(st);
         return v;
@@ -104,11 +108,11 @@ static uint64_t ef_an_status_version(void *ctx)
     ef_hasher_final(&h, &out);
     v = ef_get_u64le(out.b);
     v = v ? v : 1;
-    pthread_mutex_lock(&an->mu);
+    pthread_mutex_lock(&an->status_mu);
     an->version_seq = st->seq;
     an->version_height = sh;
     an->version = v;
-    pthread_mutex_unlock(&an->mu);
+    pthread_mutex_unlock(&an->status_mu);
     ef_node_status_release(st);
     return v;
 }
@@ -124,24 +128,24 @@ static int ef_an_store_status(ef_api_node *an, json_t **out)
 {
     ef_store *s = ef_node_store(an->n);
     uint64_t h = ef_store_height(s);
-    pthread_mutex_lock(&an->mu);
+    pthread_mutex_lock(&an->status_mu);
     if (an->status_cache && an->status_height == h) {
         *out = json_deep_copy(an->status_cache);
-        pthread_mutex_unlock(&an->mu);
+        pthread_mutex_unlock(&an->status_mu);
         return *out ? 0 : EF_ENOMEM;
     }
-    pthread_mutex_unlock(&an->mu);
+    pthread_mutex_unlock(&an->status_mu);
     json_t *o = NULL;
     int rc = ef_api_store_status(s, &o);
     if (rc) return rc;
     uint64_t oh = (uint64_t)json_integer_value(json_object_get(o, "height"));
-    pthread_mutex_lock(&an->mu);
+    pthread_mutex_lock(&an->status_mu);
     if (!an->status_cache || oh > an->status_height) {
         json_decref(an->status_cache);
         an->status_cache = json_deep_copy(o);
         an->status_height = an->status_cache ? oh : 0;
     }
-    pthread_mutex_unlock(&an->mu);
+    pthread_mutex_unlock(&an->status_mu);
     *out = o;
     return 0;
 }
@@ -348,6 +352,7 @@ static int ef_an_start(ef_node *n, const ef_node_config *cfg, void **state)
     an->n = n;
     an->refs = 1;
     pthread_mutex_init(&an->mu, NULL);
+    pthread_mutex_init(&an->status_mu, NULL);
     pthread_cond_init(&an->cond, NULL);
     ef_api_backend be;
     ef_api_node_backend_ctx(&be, an);
@@ -365,6 +370,7 @@ static int ef_an_start(ef_node *n, const ef_node_config *cfg, void **state)
     return 0;
 fail:
     pthread_cond_destroy(&an->cond);
+    pthread_mutex_destroy(&an->status_mu);
     pthread_mutex_destroy(&an->mu);
     free(an);
     return rc;
