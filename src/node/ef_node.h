@@ -252,9 +252,10 @@ typedef struct ef_node_status {
 void ef_node_get_status(ef_node *n, ef_node_status *out);
 /* The current snapshot itself, read-only, without a copy: valid until
  * ef_node_status_release, however many newer ones the loop publishes meanwhile.
- * Taking it costs one pointer swap under a lock the loop holds only to publish,
- * so readers on any number of threads never wait for the loop nor it for them.
- * Never NULL. Thread-safe. */
+ * Lock-free (a few atomics): readers on any number of threads never wait for the
+ * loop nor it for them (src/node/ef_node_int.h, ef_node_snap). Hold it briefly:
+ * while readers hold every older slot the loop puts off publishing. Never NULL.
+ * Thread-safe. */
 const ef_node_status *ef_node_status_hold(ef_node *n);
 /* Lets go of a snapshot from ef_node_status_hold (NULL is ignored). */
 void ef_node_status_release(const ef_node_status *st);
