@@ -10,8 +10,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "base/ef_codec.h"
 #include "base/ef_log.h"
@@ -34,6 +37,16 @@ struct ef_api_req {
     bool waited;                        /* counted in waits_unsent until completed */
     uint8_t *body;
     size_t body_len;
+};
+
+/* One open connection, from libmicrohttpd's "started" notice to its "closed" one
+ * (which comes before it closes the socket, so fd is never another's). */
+struct ef_api_conn {
+    int fd;
+    uint64_t since_ms;                  /* opened, or its last answer completed */
+    bool receiving;                     /* a request may be arriving: the deadline runs */
+    bool cut;                           /* closed at the deadline */
+    ef_api_conn *prev, *next;
 };
 
 /* ---------------------------------------------------------------- helpers */
@@ -688,12 +701,106 @@ static void *ef_api_uri_cb(void *cls, const char *uri, struct MHD_Connection *c)
     return req;
 }
 
+/* ------------------------------------------------- connections and deadline */
+
+static void ef_api_conn_cb(void *cls, struct MHD_Connection *c, void **socket_ctx,
+                           enum MHD_ConnectionNotificationCode code)
+{
+    ef_api *api = cls;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        ef_api_conn *k = calloc(1, sizeof *k);
+        *socket_ctx = k;
+        if (!k) return;                 /* the handler refuses its requests */
+        const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+        k->fd = ci ? ci->connect_fd : -1;
+        k->since_ms = ef_api_now_ms();
+        k->receiving = true;
+        pthread_mutex_lock(&api->conns_mu);
+        k->next = api->conns;
+        if (api->conns) api->conns->prev = k;
+        api->conns = k;
+        pthread_mutex_unlock(&api->conns_mu);
+        return;
+    }
+    ef_api_conn *k = *socket_ctx;
+    if (!k) return;
+    pthread_mutex_lock(&api->conns_mu);
+    if (k->prev) k->prev->next = k->next;
+    else api->conns = k->next;
+    if (k->next) k->next->prev = k->prev;
+    pthread_mutex_unlock(&api->conns_mu);
+    free(k);
+    *socket_ctx = NULL;
+}
+
+static ef_api_conn *ef_api_conn_of(struct MHD_Connection *c)
+{
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return ci ? ci->socket_context : NULL;
+}
+
+/* The request on c has fully arrived (receiving = false) or its answer is done and
+ * the next one may start arriving (receiving = true, the deadline restarts). */
+static void ef_api_conn_receiving(ef_api *api, struct MHD_Connection *c, bool receiving)
+{
+    ef_api_conn *k = ef_api_conn_of(c);
+    if (!k) return;
+    pthread_mutex_lock(&api->conns_mu);
+    k->receiving = receiving;
+    k->since_ms = ef_api_now_ms();
+    pthread_mutex_unlock(&api->conns_mu);
+}
+
+/* Closes (shutdown: libmicrohttpd's thread then sees the end and cleans up) every
+ * connection whose request has not fully arrived request_ms after it could start. */
+static void ef_api_sweep(ef_api *api)
+{
+    uint64_t now = ef_api_now_ms();
+    pthread_mutex_lock(&api->conns_mu);
+    for (ef_api_conn *k = api->conns; k; k = k->next) {
+        if (!k->receiving || k->cut || k->fd < 0 || now - k->since_ms < api->request_ms) continue;
+        shutdown(k->fd, SHUT_RDWR);
+        k->cut = true;
+        atomic_fetch_add(&api->deadline_closed, 1);
+    }
+    pthread_mutex_unlock(&api->conns_mu);
+}
+
+#define EF_API_KEEPER_MS 100        /* sweep period */
+
+/* The keeper: passes commits from ef_api_notify_commit on to the waiters (so the
+ * node's loop never takes api->mu, which connection threads at a low priority
+ * hold), and enforces the request deadline. */
+static void *ef_api_keeper_main(void *arg)
+{
+    ef_api *api = arg;
+    uint64_t passed = 0;
+    while (!atomic_load(&api->keeper_stop)) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += EF_API_KEEPER_MS * 1000000L;
+        ts.tv_sec += ts.tv_nsec / 1000000000L;
+        ts.tv_nsec %= 1000000000L;
+        while (sem_timedwait(&api->keeper_wake, &ts) && errno == EINTR) {}
+        uint64_t h = atomic_load(&api->commit_height);
+        if (h > passed) {
+            passed = h;
+            pthread_mutex_lock(&api->mu);
+            if (h > api->height) api->height = h;
+            pthread_cond_broadcast(&api->cond);
+            pthread_mutex_unlock(&api->mu);
+        }
+        ef_api_sweep(api);
+    }
+    return NULL;
+}
+
 static void ef_api_done_cb(void *cls, struct MHD_Connection *c, void **req_cls,
                            enum MHD_RequestTerminationCode toe)
 {
-    (void)c;
     (void)toe;
     ef_api *api = cls;
+    ef_api_conn_receiving(api, c, true);
     ef_api_req *req = *req_cls;
     if (!req) return;
     if (req->waited) {
@@ -707,16 +814,76 @@ static void ef_api_done_cb(void *cls, struct MHD_Connection *c, void **req_cls,
     *req_cls = NULL;
 }
 
+/* Lowers the calling connection thread's scheduling priority to EF_API_NICE, once
+ * per thread (each connection has its own): a flood of requests then competes
+ * for the CPU with other requests, not with the node's loop (consensus). */
+static void ef_api_lower_priority(void)
+{
+    static _Thread_local bool lowered;
+    if (lowered) return;
+    lowered = true;
+    pid_t tid = (pid_t)syscall(SYS_gettid);
+    int cur = getpriority(PRIO_PROCESS, (id_t)tid);
+    if (cur < EF_API_NICE) setpriority(PRIO_PROCESS, (id_t)tid, EF_API_NICE);
+}
+
+/* RFC 9110 token characters (a header field name is a token). */
+static bool ef_api_is_tchar(unsigned char ch)
+{
+    if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9')) return true;
+    return ch && strchr("!#$%&'*+-.^_`|~", ch);
+}
+
+static enum MHD_Result ef_api_check_name(void *cls, enum MHD_ValueKind kind, const char *key,
+                                         const char *value)
+{
+    (void)kind;
+    (void)value;
+    bool *bad = cls;
+    if (!key || !*key) *bad = true;
+    for (const char *p = key; p && *p && !*bad; p++)
+        if (!ef_api_is_tchar((unsigned char)*p)) *bad = true;
+    return *bad ? MHD_NO : MHD_YES;
+}
+
+/* Checks what libmicrohttpd lets through but HTTP forbids, before anything else:
+ * headers over EF_API_HEADER_MAX, a header name that is not a token, an HTTP/1.1
+ * request without Host. Replies 431 or 400 (JSON) and returns false if one fails. */
+static bool ef_api_check_headers(ef_api *api, struct MHD_Connection *c, const char *version,
+                                 enum MHD_Result *reply)
+{
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
+    if (ci && ci->header_size > EF_API_HEADER_MAX) {
+        *reply = ef_api_reply_err(api, c, 431, EF_ETOOBIG, "request line and headers over %d bytes",
+                                  EF_API_HEADER_MAX);
+        return false;
+    }
+    bool bad = false;
+    MHD_get_connection_values(c, MHD_HEADER_KIND, ef_api_check_name, &bad);
+    if (bad) {
+        *reply = ef_api_reply_err(api, c, 400, EF_EINVAL, "malformed header name");
+        return false;
+    }
+    if (version && !strcmp(version, MHD_HTTP_VERSION_1_1) &&
+        !MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST)) {
+        *reply = ef_api_reply_err(api, c, 400, EF_EINVAL, "HTTP/1.1 request without a Host header");
+        return false;
+    }
+    return true;
+}
+
 static enum MHD_Result ef_api_handler(void *cls, struct MHD_Connection *c, const char *url,
                                       const char *method, const char *version,
                                       const char *upload, size_t *upload_size, void **req_cls)
 {
-    (void)version;
     ef_api *api = cls;
     ef_api_req *req = *req_cls;
-    if (!req) return MHD_NO;          /* the URI callback could not allocate */
+    if (!req || !ef_api_conn_of(c)) return MHD_NO;   /* out of memory: close */
+    ef_api_lower_priority();
     if (!req->started) {
         req->started = true;
+        enum MHD_Result reply;
+        if (!ef_api_check_headers(api, c, version, &reply)) return reply;
         const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
         uint64_t n;
         if (cl && ef_api_parse_u64(cl, &n) && n > EF_API_BODY_MAX) req->body_too_big = true;
@@ -746,6 +913,7 @@ static enum MHD_Result ef_api_handler(void *cls, struct MHD_Connection *c, const
         *upload_size = 0;
         return MHD_YES;
     }
+    ef_api_conn_receiving(api, c, false);    /* all in: the deadline stops */
     if (req->body_too_big)
         return ef_api_reply_err(api, c, 413, EF_ETOOBIG, "body over %d bytes", EF_API_BODY_MAX);
     return ef_api_dispatch(api, c, url, method, req);
@@ -853,7 +1021,11 @@ int ef_api_start(ef_api **out, const ef_api_config *cfg, const ef_api_backend *b
     if (!api->replay) goto fail_alloc;
     pthread_mutex_init(&api->mu, NULL);
     pthread_cond_init(&api->cond, NULL);
+    pthread_mutex_init(&api->conns_mu, NULL);
+    if (sem_init(&api->keeper_wake, 0, 0)) goto fail_sem;
+    api->request_ms = 1000u * (cfg->request_s ? cfg->request_s : EF_API_REQUEST_S);
     api->height = be->height(be->ctx);
+    atomic_store(&api->commit_height, api->height);
     EF_ASSERT(ef_explorer_assets_len <= EF_EXPLORER_ASSETS_MAX);
     for (size_t i = 0; i < ef_explorer_assets_len; i++) {
         const ef_explorer_asset *a = &ef_explorer_assets[i];
@@ -864,12 +1036,17 @@ int ef_api_start(ef_api **out, const ef_api_config *cfg, const ef_api_backend *b
     }
     unsigned conn_max = cfg->conn_max ? cfg->conn_max : EF_API_CONN_MAX;
     unsigned idle_s = cfg->idle_s ? cfg->idle_s : EF_API_IDLE_S;
+    unsigned per_ip = cfg->conn_per_ip ? cfg->conn_per_ip : EF_API_CONN_PER_IP;
+    if (pthread_create(&api->keeper, NULL, ef_api_keeper_main, api)) goto fail;
+    api->keeper_started = true;
     api->mhd = MHD_start_daemon(
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ERROR_LOG, 0,
         NULL, NULL, ef_api_handler, api,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
         MHD_OPTION_CONNECTION_LIMIT, conn_max,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip,
         MHD_OPTION_CONNECTION_TIMEOUT, idle_s,
+        MHD_OPTION_NOTIFY_CONNECTION, ef_api_conn_cb, api,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)EF_API_HEADER_MEM,
         MHD_OPTION_THREAD_STACK_SIZE, (size_t)EF_API_STACK_SIZE,
         MHD_OPTION_URI_LOG_CALLBACK, ef_api_uri_cb, api,
@@ -891,8 +1068,16 @@ int ef_api_start(ef_api **out, const ef_api_config *cfg, const ef_api_backend *b
     *out = api;
     return 0;
 fail:
+    if (api->keeper_started) {
+        atomic_store(&api->keeper_stop, true);
+        sem_post(&api->keeper_wake);
+        pthread_join(api->keeper, NULL);
+    }
     for (size_t i = 0; i < EF_EXPLORER_ASSETS_MAX; i++)
         if (api->assets[i]) MHD_destroy_response(api->assets[i]);
+    sem_destroy(&api->keeper_wake);
+fail_sem:
+    pthread_mutex_destroy(&api->conns_mu);
     pthread_cond_destroy(&api->cond);
     pthread_mutex_destroy(&api->mu);
 fail_alloc:
@@ -908,10 +1093,9 @@ uint16_t ef_api_port(const ef_api *api)
 
 void ef_api_notify_commit(ef_api *api, uint64_t height)
 {
-    pthread_mutex_lock(&api->mu);
-    if (height > api->height) api->height = height;
-    pthread_cond_broadcast(&api->cond);
-    pthread_mutex_unlock(&api->mu);
+    uint64_t h = atomic_load(&api->commit_height);
+    while (height > h && !atomic_compare_exchange_weak(&api->commit_height, &h, height)) {}
+    sem_post(&api->keeper_wake);
 }
 
 void ef_api_stop(ef_api *api)
@@ -931,9 +1115,14 @@ void ef_api_stop(ef_api *api)
         if (pthread_cond_timedwait(&api->cond, &api->mu, &ts) == ETIMEDOUT) break;
     pthread_mutex_unlock(&api->mu);
     MHD_stop_daemon(api->mhd);
+    atomic_store(&api->keeper_stop, true);
+    sem_post(&api->keeper_wake);
+    pthread_join(api->keeper, NULL);
     if (api->counter_started) pthread_join(api->counter, NULL);
     for (size_t i = 0; i < EF_EXPLORER_ASSETS_MAX; i++)
         if (api->assets[i]) MHD_destroy_response(api->assets[i]);
+    sem_destroy(&api->keeper_wake);
+    pthread_mutex_destroy(&api->conns_mu);
     pthread_cond_destroy(&api->cond);
     pthread_mutex_destroy(&api->mu);
     free(api->status_text);

@@ -28,19 +28,32 @@
  * ledger, unsigned or outsider), 404, 405, 409 (nonce, duplicate), 413 (body over
  * EF_API_BODY_MAX), 414 (target over EF_API_PATH_MAX), 415 (content type), 422
  * (well-formed but invalid: signature, chain), 503 (full, shutting down) or 504
- * (wait timed out). Headers over EF_API_HEADER_MEM get
- * libmicrohttpd's own 431.
+ * (wait timed out), 431 (request line and headers over EF_API_HEADER_MAX). An
+ * HTTP/1.1 request without Host or with a header name that is not a token is 400.
+ * What libmicrohttpd 0.9.75 refuses before calling the server gets its own HTML
+ * page (it has no option to replace it): line and headers over EF_API_HEADER_MEM
+ * (414/431), a malformed, negative or over-2^64 Content-Length (400/413), a
+ * malformed request or header line (400), an HTTP version other than 1.0/1.1
+ * (505/400), malformed chunked encoding (400).
+ *
+ * Hostile clients: at most conn_per_ip connections per client address; a request
+ * must fully arrive within request_s of its connection's opening or previous
+ * answer (a keeper thread shuts down connections past it: trickling bytes, which
+ * restart libmicrohttpd's idle timeout, cannot stretch it); connection threads run
+ * at nice EF_API_NICE; the node's loop never waits for a lock a connection thread
+ * holds (ef_api_notify_commit is lock-free, /status reads ef_node_status_hold).
  *
  * Event stream (GET /events?from=H&contract=C&event=E1,E2&kind=all|block|event):
  *   Messages are grouped per committed block, in height order. For block h:
  *     event: block     data: {"height","hash","time_ms","proposer","txs"} (kind all|block)
  *     event: event     data: {"height","tx","index","contract","name","data"}
  *                      one per contract event matching contract/event (kind all|event)
- *   and the last message of block h carries "id: h" (a message with only "id: h" is
- *   sent when nothing in the block matched), so a client's Last-Event-ID always
- *   means "every message up to and including block h was delivered". Resume with
- *   ?from=h+1 or the Last-Event-ID header (browsers do this by themselves); without
- *   either, the stream starts at the next block to commit. Old blocks are replayed
+ *   Every message has the id "h:pos", its position in block h (0 the block, 1.. the
+ *   block's contract events in order, counted before filtering); a block where
+ *   nothing matched sends one message with only "id: h". Last-Event-ID "h:pos"
+ *   resumes with the next message (mid-block too), "h" or ?from=h+1 after block h
+ *   (EventSource clients send the header by themselves); without either, the stream
+ *   starts at the next block to commit. Old blocks are replayed
  *   from the store, then the stream follows commits live, with no gap between.
  *   A comment line (": keepalive") is sent every EF_API_SSE_KEEPALIVE_MS.
  *
@@ -70,11 +83,17 @@
 
 /* --- limits (each enforced) --- */
 #define EF_API_BODY_MAX (256 * 1024)      /* POST body bytes; more is 413 */
-#define EF_API_HEADER_MEM (32 * 1024)     /* per-connection memory for request line and headers */
+#define EF_API_HEADER_MAX (16 * 1024)     /* request line and headers; more is 431 */
+#define EF_API_HEADER_MEM (32 * 1024)     /* libmicrohttpd's per-connection memory: a request
+                                           * line and headers that do not fit get its own
+                                           * (HTML) 414 or 431, see below */
 #define EF_API_CONN_MAX 256               /* open connections (default of conn_max); more wait in the backlog */
 #define EF_API_SSE_MAX 64                 /* concurrent /events streams; more is 503 */
 #define EF_API_WAIT_MAX 128               /* concurrent ?wait=commit requests; more is 503 */
 #define EF_API_IDLE_S 30                  /* idle connection timeout (default of idle_s) */
+#define EF_API_CONN_PER_IP 32             /* open connections per client address (conn_per_ip) */
+#define EF_API_REQUEST_S 10               /* a whole request, headers and body, must arrive
+                                           * within this (default of request_s) */
 #define EF_API_RANGE_MAX 100              /* blocks per /blocks?from=&to= */
 #define EF_API_WAIT_MS_DEFAULT 30000      /* default and maximum wait for ?wait=commit */
 #define EF_API_SIG_WINDOW_MS 30000        /* signed request time must be within +- this */
@@ -82,6 +101,8 @@
 #define EF_API_SSE_KEEPALIVE_MS 15000
 #define EF_API_FILTER_MAX 8               /* event names in one /events filter */
 #define EF_API_PATH_MAX 512               /* request target (path and query) bytes */
+#define EF_API_NICE 19                    /* scheduling priority of connection threads (the
+                                           * node's loop keeps its own, normally 0) */
 
 #define EF_API_HDR_KEY "X-Edgefed-Key"
 #define EF_API_HDR_TIME "X-Edgefed-Time"
@@ -171,7 +192,12 @@ typedef struct ef_api_config {
     const char *domain;      /* with private_reads: members of this domain only (NULL: any
                               * account registered on the ledger); copied */
     unsigned conn_max;       /* 0: EF_API_CONN_MAX */
+    unsigned conn_per_ip;    /* 0: EF_API_CONN_PER_IP; more from one address are closed at once */
     unsigned idle_s;         /* 0: EF_API_IDLE_S */
+    unsigned request_s;      /* 0: EF_API_REQUEST_S: from a connection's opening or the end
+                              * of its previous answer, its next request (headers and body)
+                              * must be complete within this, however it trickles, or the
+                              * connection is closed */
     unsigned wait_ms_max;    /* 0: EF_API_WAIT_MS_DEFAULT */
 } ef_api_config;
 
@@ -184,8 +210,8 @@ EF_MUST_USE int ef_api_start(ef_api **out, const ef_api_config *cfg, const ef_ap
 /* The bound TCP port. */
 uint16_t ef_api_port(const ef_api *api);
 /* Tells the server a block was committed: wakes event streams and commit waiters.
- * Thread-safe, never blocks on the network; cheap enough to call from the node's
- * loop on every commit. Streams also poll be->height every second, so a missed
+ * Thread-safe and lock-free (an atomic and a semaphore post: the server's own
+ * thread passes it on), so the node's loop never waits for a connection thread. Streams also poll be->height every second, so a missed
  * call delays but never loses a message. */
 void ef_api_notify_commit(ef_api *api, uint64_t height);
 /* Ends every stream and waiter, stops the server and frees it. NULL is a no-op. */

@@ -19,6 +19,8 @@ typedef struct ef_sse {
     ef_api *api;
     int fd;                                /* the client's socket, to notice it leaving */
     uint64_t next;                         /* next height to send */
+    bool skip;                             /* resuming mid-block (Last-Event-ID "h:pos"): */
+    uint64_t skip_height, skip_pos;        /* block h's positions up to pos were delivered */
     bool want_blocks, want_events;
     char contract[32];                     /* "" = any */
     size_t names_len;                      /* 0 = any */
@@ -43,8 +45,8 @@ static int ef_sse_append(ef_sse *s, const char *text, size_t n)
     return 0;
 }
 
-/* Appends one message "event: type\n[id: id\n]data: json\n\n" (steals j). */
-static int ef_sse_message(ef_sse *s, const char *type, uint64_t id, bool with_id, json_t *j)
+/* Appends one message "[event: type\n]id: id\n[data: json\n]\n" (steals j). */
+static int ef_sse_message(ef_sse *s, const char *type, const char *id, json_t *j)
 {
     char head[96];
     int rc = 0;
@@ -55,10 +57,8 @@ static int ef_sse_message(ef_sse *s, const char *type, uint64_t id, bool with_id
         int n = snprintf(head, sizeof head, "event: %s\n", type);
         rc = rc ? rc : ef_sse_append(s, head, (size_t)n);
     }
-    if (with_id) {
-        int n = snprintf(head, sizeof head, "id: %llu\n", (unsigned long long)id);
-        rc = rc ? rc : ef_sse_append(s, head, (size_t)n);
-    }
+    int n = snprintf(head, sizeof head, "id: %s\n", id);
+    rc = rc ? rc : ef_sse_append(s, head, (size_t)n);
     if (data) {
         rc = rc ? rc : ef_sse_append(s, "data: ", 6);
         rc = rc ? rc : ef_sse_append(s, data, strlen(data));
@@ -77,36 +77,44 @@ static bool ef_sse_name_match(const ef_sse *s, const char *name)
     return false;
 }
 
-/* Queues every message for block h; the last carries "id: h". */
+/* Queues the messages of block h that pass the filters, each with its id "h:pos"
+ * (pos 0 the block itself, 1.. its contract events in order, counted before
+ * filtering), skipping positions up to s->skip_pos if h is s->skip_height (a
+ * resume mid-block). If none is queued, one message with only "id: h" says the
+ * block is done. */
 static int ef_sse_block(ef_sse *s, uint64_t h)
 {
     ef_api *api = s->api;
     json_t *b = NULL;
     int rc = api->be.block(api->be.ctx, h, s->want_events, &b);   /* summaries need no txs */
     if (rc) return rc;
-    json_t *out[1 + 256];       /* pending messages; flushed when full */
-    const char *types[1 + 256];
-    size_t n = 0;
+    bool resume = s->skip && s->skip_height == h;
+    uint64_t skip_pos = resume ? s->skip_pos : 0;
+    size_t sent = 0;
+    char id[48];
     json_t *txs = json_object_get(b, "txs");
-    if (s->want_blocks) {
+    if (s->want_blocks && !resume) {
         json_t *sum = json_pack("{s:I, s:O?, s:O?, s:O?, s:I}", "height", (json_int_t)h,
                                 "hash", json_object_get(b, "hash"), "time_ms", json_object_get(b, "time_ms"),
                                 "proposer", json_object_get(b, "proposer"), "txs",
                                 (json_int_t)(json_is_array(txs) ? json_array_size(txs) : (size_t)json_integer_value(txs)));
         if (!sum) { rc = EF_ENOMEM; goto out; }
-        types[n] = "block";
-        out[n++] = sum;
+        snprintf(id, sizeof id, "%llu:0", (unsigned long long)h);
+        if ((rc = ef_sse_message(s, "block", id, sum))) goto out;
+        sent++;
     }
+    uint64_t pos = 0;
     size_t i;
     json_t *tx;
     json_array_foreach(txs, i, tx) {
         if (!s->want_events) break;
         const char *contract = json_string_value(json_object_get(tx, "contract"));
-        if (!contract) continue;
-        if (s->contract[0] && strcmp(s->contract, contract)) continue;
+        bool tx_match = contract && (!s->contract[0] || !strcmp(s->contract, contract));
         size_t k;
         json_t *ev;
         json_array_foreach(json_object_get(tx, "events"), k, ev) {
+            pos++;
+            if (!tx_match || pos <= skip_pos) continue;
             const char *name = json_string_value(json_object_get(ev, "name"));
             if (!name || !ef_sse_name_match(s, name)) continue;
             json_t *m = json_pack("{s:I, s:O?, s:I, s:s, s:s, s:O?}", "height", (json_int_t)h,
@@ -114,28 +122,17 @@ static int ef_sse_block(ef_sse *s, uint64_t h)
                                   "contract", contract, "name", name,
                                   "data", json_object_get(ev, "data"));
             if (!m) { rc = EF_ENOMEM; goto out; }
-            if (n == EF_ARRAY_LEN(out)) {     /* flush all but the last kept message */
-                for (size_t q = 0; q + 1 < n; q++) {
-                    rc = ef_sse_message(s, types[q], 0, false, out[q]);
-                    out[q] = NULL;
-                    if (rc) { json_decref(m); goto out; }
-                }
-                out[0] = out[n - 1];
-                types[0] = types[n - 1];
-                n = 1;
-            }
-            types[n] = "event";
-            out[n++] = m;
+            snprintf(id, sizeof id, "%llu:%llu", (unsigned long long)h, (unsigned long long)pos);
+            if ((rc = ef_sse_message(s, "event", id, m))) goto out;
+            sent++;
         }
     }
-    for (size_t q = 0; q < n; q++) {
-        rc = ef_sse_message(s, types[q], h, q + 1 == n, out[q]);
-        out[q] = NULL;
-        if (rc) goto out;
+    if (sent == 0) {
+        snprintf(id, sizeof id, "%llu", (unsigned long long)h);
+        rc = ef_sse_message(s, NULL, id, NULL);      /* id only */
     }
-    if (n == 0) rc = ef_sse_message(s, NULL, h, true, NULL);   /* id only */
+    s->skip = false;
 out:
-    for (size_t q = 0; q < n; q++) json_decref(out[q]);
     json_decref(b);
     return rc;
 }
@@ -217,6 +214,31 @@ static void ef_sse_free(void *cls)
     free(s);
 }
 
+/* Last-Event-ID: "h" (all of block h was delivered) or "h:pos" (block h up to
+ * position pos). Sets where the stream starts; EF_EINVAL if malformed. */
+static int ef_sse_parse_id(const char *id, ef_sse *s)
+{
+    char hs[24];
+    const char *colon = strchr(id, ':');
+    size_t n = colon ? (size_t)(colon - id) : strlen(id);
+    uint64_t h, pos;
+    if (n == 0 || n >= sizeof hs) return EF_EINVAL;
+    memcpy(hs, id, n);
+    hs[n] = 0;
+    if (!ef_api_parse_u64(hs, &h)) return EF_EINVAL;
+    if (!colon) {
+        if (h == UINT64_MAX) return EF_EINVAL;
+        s->next = h + 1;
+        return 0;
+    }
+    if (!ef_api_parse_u64(colon + 1, &pos)) return EF_EINVAL;
+    s->next = h;
+    s->skip = true;
+    s->skip_height = h;
+    s->skip_pos = pos;
+    return 0;
+}
+
 enum MHD_Result ef_api_events(ef_api *api, struct MHD_Connection *c, const char *rest,
                               ef_api_req *req)
 {
@@ -238,8 +260,7 @@ enum MHD_Result ef_api_events(ef_api *api, struct MHD_Connection *c, const char 
     else if (ks && strcmp(ks, "all")) goto bad_kind;
     uint64_t v;
     if (ls && *ls) {
-        if (!ef_api_parse_u64(ls, &v) || v == UINT64_MAX) goto bad_from;
-        s->next = v + 1;
+        if (ef_sse_parse_id(ls, s)) goto bad_from;
     } else if (fs) {
         if (!ef_api_parse_u64(fs, &v)) goto bad_from;
         s->next = v;
@@ -286,7 +307,8 @@ bad_kind:
     return ef_api_reply_err(api, c, 400, EF_EINVAL, "kind must be all, block or event");
 bad_from:
     free(s);
-    return ef_api_reply_err(api, c, 400, EF_EINVAL, "from / Last-Event-ID must be a height");
+    return ef_api_reply_err(api, c, 400, EF_EINVAL,
+                            "from must be a height, Last-Event-ID a height or HEIGHT:POSITION");
 bad_filter:
     free(s);
     return ef_api_reply_err(api, c, 400, EF_EINVAL, "bad contract or event filter");

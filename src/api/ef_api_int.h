@@ -6,6 +6,7 @@
 
 #include <microhttpd.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdatomic.h>
 
 #include "api/ef_api.h"
@@ -17,6 +18,7 @@
 
 typedef struct ef_api_replay ef_api_replay;   /* a remembered request signature (ef_api.c) */
 typedef struct ef_api_req ef_api_req;         /* one request being received (ef_api.c) */
+typedef struct ef_api_conn ef_api_conn;       /* one open connection (ef_api.c) */
 
 struct ef_api {
     struct MHD_Daemon *mhd;
@@ -40,6 +42,17 @@ struct ef_api {
     size_t status_len;
     uint64_t status_version;      /* ... for this backend version ... */
     uint64_t status_txs;          /* ... and this txs_total */
+
+    /* open connections, for the request deadline (the keeper thread sweeps them) */
+    pthread_mutex_t conns_mu;     /* guards conns and every ef_api_conn's fields */
+    ef_api_conn *conns;           /* doubly linked */
+    unsigned request_ms;          /* ef_api_config.request_s */
+    pthread_t keeper;             /* passes commits on and closes connections past the deadline */
+    bool keeper_started;
+    sem_t keeper_wake;            /* posted by ef_api_notify_commit and ef_api_stop */
+    atomic_uint_fast64_t commit_height;   /* from ef_api_notify_commit */
+    atomic_bool keeper_stop;
+    atomic_uint_fast64_t deadline_closed; /* connections closed at the request deadline */
 
     /* the counter thread's own fields, and atomics */
     pthread_t counter;            /* counts committed transactions (txs_total) */

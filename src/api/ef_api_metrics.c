@@ -111,6 +111,11 @@ enum MHD_Result ef_api_metrics_get(ef_api *api, struct MHD_Connection *c, const 
     for (int k = 1; k <= 5; k++)
         ef_text_printf(&t, "edgefed_http_requests_total{code=\"%dxx\"} %llu\n", k,
                        (unsigned long long)atomic_load(&api->http_status[k]));
+    ef_text_printf(&t, "# HELP edgefed_http_deadline_closed_total Connections closed because a request "
+                       "had not fully arrived within request_s.\n"
+                       "# TYPE edgefed_http_deadline_closed_total counter\n"
+                       "edgefed_http_deadline_closed_total %llu\n",
+                   (unsigned long long)atomic_load(&api->deadline_closed));
     ef_text_printf(&t, "# HELP edgefed_http_rejected_total HTTP requests refused, by error code.\n"
                        "# TYPE edgefed_http_rejected_total counter\n");
     for (int k = 1; k < EF_ERR_COUNT_; k++) {

@@ -22,8 +22,13 @@ typedef struct ef_api_node {
     pthread_cond_t cond;           /* a submission was answered, or stopping */
     bool stopping;
     unsigned refs;                 /* the extension + each live submission; under mu */
+    /* the /status caches, under their own lock: mu is taken by the node's loop
+     * (submission callbacks), status_mu only by connection threads */
+    pthread_mutex_t status_mu;
     json_t *status_cache;          /* the store's part of /status ... */
-    uint64_t status_height;        /* ... as of this height; under mu */
+    uint64_t status_height;        /* ... as of this height */
+    uint64_t version;              /* ef_an_status_version's last answer ... */
+    uint64_t version_seq, version_height;   /* ... for this snapshot and store height */
 } ef_api_node;
 
 static void ef_an_unref(ef_api_node *an)
@@ -34,6 +39,7 @@ static void ef_an_unref(ef_api_node *an)
     if (!last) return;
     json_decref(an->status_cache);
     pthread_cond_destroy(&an->cond);
+    pthread_mutex_destroy(&an->status_mu);
     pthread_mutex_destroy(&an->mu);
     free(an);
 }
@@ -53,39 +59,62 @@ static ef_node *ef_an_node(void *ctx) { return ((ef_api_node *)ctx)->n; }
 /* The node counts committed transactions itself (from the store at start). */
 static uint64_t ef_an_txs_total(void *ctx, uint64_t *height)
 {
-    ef_node_status *st = malloc(sizeof *st);
-    if (!st) {
-        *height = 0;
-        return 0;
-    }
-    ef_node_get_status(ef_an_node(ctx), st);
+    const ef_node_status *st = ef_node_status_hold(ef_an_node(ctx));
     uint64_t n = st->txs_committed;
     *height = st->height;
-    free(st);
+    ef_node_status_release(st);
     return n;
 }
 
+/* The store's height as of the last ef_an_store_status, without a read
+ * transaction: the snapshot's height says when it is stale (the store commits
+ * before the node publishes the new height). */
+static uint64_t ef_an_cached_height(ef_api_node *an)
+{
+    pthread_mutex_lock(&an->status_mu);
+    uint64_t h = an->status_cache ? an->status_height : 0;
+    pthread_mutex_unlock(&an->status_mu);
+    return h;
+}
+
 /* A hash of everything /status shows from the node's snapshot and the store's
- * height: the server reuses its last /status answer while it is unchanged. */
+ * height: the server reuses its last /status answer while it is unchanged. The
+ * snapshot is held, not copied, and never under the node's lock, so a flood of
+ * /status requests costs the node's loop nothing (the last hash is remembered
+ * per snapshot, so most requests do not even hash). */
 static uint64_t ef_an_status_version(void *ctx)
 {
-    ef_node_status *st = malloc(sizeof *st);
-    if (!st) return 0;
-    ef_node_get_status(ef_an_node(ctx), st);
+    ef_api_node *an = ctx;
+    const ef_node_status *st = ef_node_status_hold(an->n);
+    uint64_t sh = ef_an_cached_height(an);
+    pthread_mutex_lock(&an->status_mu);
+    bool known = an->version_seq == st->seq && an->version_height == sh && an->version;
+    uint64_t v = an->version;
+    pthread_mutex_unlock(&an->status_mu);
+    if (known) {
+        ef_node_status_release(st);
+        return v;
+    }
     ef_hasher h;
     ef_hasher_init(&h, EF_TAG_DATA);
-    uint64_t f[] = {ef_store_height(ef_node_store(ef_an_node(ctx))), st->height, st->round, (uint64_t)st->step,
+    uint64_t f[] = {sh, st->height, st->round, (uint64_t)st->step,
                     st->catching_up, st->validator, st->peers_len, st->mempool_txs, st->mempool_bytes,
                     st->blocks_committed};
     ef_hasher_update(&h, f, sizeof f);
     ef_hasher_update(&h, st->peers, st->peers_len * sizeof st->peers[0]);
     ef_hasher_update(&h, st->peer_heights, st->peers_len * sizeof st->peer_heights[0]);
     ef_hasher_update(&h, st->moniker, strnlen(st->moniker, sizeof st->moniker));
-    free(st);
     ef_hash out;
     ef_hasher_final(&h, &out);
-    uint64_t v = ef_get_u64le(out.b);
-    return v ? v : 1;
+    v = ef_get_u64le(out.b);
+    v = v ? v : 1;
+    pthread_mutex_lock(&an->status_mu);
+    an->version_seq = st->seq;
+    an->version_height = sh;
+    an->version = v;
+    pthread_mutex_unlock(&an->status_mu);
+    ef_node_status_release(st);
+    return v;
 }
 static ef_store *ef_an_store(void *ctx) { return ef_node_store(ef_an_node(ctx)); }
 
@@ -99,24 +128,24 @@ static int ef_an_store_status(ef_api_node *an, json_t **out)
 {
     ef_store *s = ef_node_store(an->n);
     uint64_t h = ef_store_height(s);
-    pthread_mutex_lock(&an->mu);
+    pthread_mutex_lock(&an->status_mu);
     if (an->status_cache && an->status_height == h) {
         *out = json_deep_copy(an->status_cache);
-        pthread_mutex_unlock(&an->mu);
+        pthread_mutex_unlock(&an->status_mu);
         return *out ? 0 : EF_ENOMEM;
     }
-    pthread_mutex_unlock(&an->mu);
+    pthread_mutex_unlock(&an->status_mu);
     json_t *o = NULL;
     int rc = ef_api_store_status(s, &o);
     if (rc) return rc;
     uint64_t oh = (uint64_t)json_integer_value(json_object_get(o, "height"));
-    pthread_mutex_lock(&an->mu);
+    pthread_mutex_lock(&an->status_mu);
     if (!an->status_cache || oh > an->status_height) {
         json_decref(an->status_cache);
         an->status_cache = json_deep_copy(o);
         an->status_height = an->status_cache ? oh : 0;
     }
-    pthread_mutex_unlock(&an->mu);
+    pthread_mutex_unlock(&an->status_mu);
     *out = o;
     return 0;
 }
@@ -127,12 +156,7 @@ static int ef_an_status(void *ctx, json_t **out)
     json_t *o = NULL;
     int rc = ef_an_store_status(ctx, &o);
     if (rc) return rc;
-    ef_node_status *st = malloc(sizeof *st);
-    if (!st) {
-        json_decref(o);
-        return EF_ENOMEM;
-    }
-    ef_node_get_status(n, st);
+    const ef_node_status *st = ef_node_status_hold(n);
     char hex[2 * EF_PUB_SIZE + 1];
     ef_hex(hex, st->key.b, EF_PUB_SIZE);
     json_object_set_new(o, "node_key", json_string(hex));
@@ -164,7 +188,7 @@ static int ef_an_status(void *ctx, json_t **out)
             if (!memcmp(pub.b, st->peers[k].b, EF_PUB_SIZE)) up = true;
         json_object_set_new(v, "connected", json_boolean(up));
     }
-    free(st);
+    ef_node_status_release(st);
     *out = o;
     return 0;
 }
@@ -241,9 +265,7 @@ static int ef_an_submit(void *ctx, const uint8_t *tx, size_t len, ef_hash *hash)
 
 static int ef_an_metrics(void *ctx, ef_api_metrics *m)
 {
-    ef_node_status *st = malloc(sizeof *st);
-    if (!st) return EF_ENOMEM;
-    ef_node_get_status(ef_an_node(ctx), st);
+    const ef_node_status *st = ef_node_status_hold(ef_an_node(ctx));
     m->height = st->height;
     m->round = st->round;
     m->txs_committed = st->txs_committed;
@@ -260,7 +282,7 @@ static int ef_an_metrics(void *ctx, ef_api_metrics *m)
         snprintf(m->rejected[i].reason, sizeof m->rejected[i].reason, "%s", st->rejected[i].reason);
         m->rejected[i].count = st->rejected[i].count;
     }
-    free(st);
+    ef_node_status_release(st);
     return 0;
 }
 
@@ -310,7 +332,8 @@ static int ef_an_start(ef_node *n, const ef_node_config *cfg, void **state)
         if (!json_is_object(sec)) goto bad;
         json_object_foreach(sec, k, v) {
             if (strcmp(k, "private") && strcmp(k, "domain") && strcmp(k, "conn_max") &&
-                strcmp(k, "idle_s") && strcmp(k, "wait_ms_max"))
+                strcmp(k, "conn_per_ip") && strcmp(k, "idle_s") && strcmp(k, "request_s") &&
+                strcmp(k, "wait_ms_max"))
                 goto bad;
         }
         json_t *p = json_object_get(sec, "private");
@@ -320,6 +343,7 @@ static int ef_an_start(ef_node *n, const ef_node_config *cfg, void **state)
         if (d && (!json_is_string(d) || !ac.private_reads)) goto bad;
         ac.domain = json_string_value(d);
         if (ef_an_uint(sec, "conn_max", &ac.conn_max) || ef_an_uint(sec, "idle_s", &ac.idle_s) ||
+            ef_an_uint(sec, "conn_per_ip", &ac.conn_per_ip) || ef_an_uint(sec, "request_s", &ac.request_s) ||
             ef_an_uint(sec, "wait_ms_max", &ac.wait_ms_max))
             goto bad;
     }
@@ -328,6 +352,7 @@ static int ef_an_start(ef_node *n, const ef_node_config *cfg, void **state)
     an->n = n;
     an->refs = 1;
     pthread_mutex_init(&an->mu, NULL);
+    pthread_mutex_init(&an->status_mu, NULL);
     pthread_cond_init(&an->cond, NULL);
     ef_api_backend be;
     ef_api_node_backend_ctx(&be, an);
@@ -345,12 +370,13 @@ static int ef_an_start(ef_node *n, const ef_node_config *cfg, void **state)
     return 0;
 fail:
     pthread_cond_destroy(&an->cond);
+    pthread_mutex_destroy(&an->status_mu);
     pthread_mutex_destroy(&an->mu);
     free(an);
     return rc;
 bad:
     EF_LOGE("api", "bad \"api\" section in the node config (fields: private, domain (with private), "
-                   "conn_max, idle_s, wait_ms_max)");
+                   "conn_max, conn_per_ip, idle_s, request_s, wait_ms_max)");
     return EF_ECONFIG;
 }
 

@@ -696,7 +696,8 @@ int ef_node_open(ef_node **out, const ef_node_config *cfg)
             goto fail;
         }
     }
-    ef_node_snapshot(n);
+    rc = ef_node_snapshot_init(n);
+    if (rc) goto fail;
     *out = n;
     return 0;
 fail:
@@ -798,6 +799,7 @@ void ef_node_close(ef_node *n)
     free(n->reap_buf);
     free(n->reap_status);
     ef_wr_free(&n->gossip);
+    free(n->snaps);
     pthread_mutex_destroy(&n->mu);
     ef_node_config_free(&n->cfg);
     free(n);

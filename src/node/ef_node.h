@@ -215,6 +215,7 @@ int ef_node_on_commit(ef_node *n, ef_node_commit_fn fn, void *arg);
 extern const double ef_node_lat_bounds_ms[EF_NODE_LAT_BUCKETS - 1];
 
 typedef struct ef_node_status {
+    uint64_t seq;                /* publication number: changes whenever anything else does */
     char chain_id[EF_CHAIN_ID_MAX + 1];
     char moniker[64];
     ef_pub key;
@@ -246,9 +247,18 @@ typedef struct ef_node_status {
     } rejected[EF_NODE_REJECT_REASONS];
 } ef_node_status;
 
-/* A consistent snapshot (updated by the loop after every event that changes it).
- * Thread-safe. */
+/* A consistent snapshot (published by the loop after every event that changes
+ * it), copied into *out. Thread-safe. */
 void ef_node_get_status(ef_node *n, ef_node_status *out);
+/* The current snapshot itself, read-only, without a copy: valid until
+ * ef_node_status_release, however many newer ones the loop publishes meanwhile.
+ * Lock-free (a few atomics): readers on any number of threads never wait for the
+ * loop nor it for them (src/node/ef_node_int.h, ef_node_snap). Hold it briefly:
+ * while readers hold every older slot the loop puts off publishing. Never NULL.
+ * Thread-safe. */
+const ef_node_status *ef_node_status_hold(ef_node *n);
+/* Lets go of a snapshot from ef_node_status_hold (NULL is ignored). */
+void ef_node_status_release(const ef_node_status *st);
 /* The snapshot as JSON (new reference): {"chain_id","moniker","key","validator",
  * "height","last_hash","last_time","round","step","catching_up","validators":[...],
  * "peers":[{"key","height"}],"mempool_txs","mempool_bytes","txs_committed",

@@ -55,6 +55,18 @@ typedef struct ef_subm {
     struct ef_subm *next;
 } ef_subm;
 
+#define EF_NODE_SNAP_SLOTS 8           /* status snapshots: the current one and older ones still read */
+
+/* One slot of the status snapshot (ef_node_status_hold). The loop writes a slot
+ * only when it is not the current one and no reader holds it; a reader takes a
+ * reference to the current slot and then checks that it is still current (else
+ * lets go and retries), so it never reads a slot being written. Neither side
+ * locks or waits for the other. */
+typedef struct ef_node_snap {
+    atomic_uint refs;              /* readers holding (or about to check) this slot */
+    ef_node_status st;
+} ef_node_snap;
+
 typedef struct ef_tout {
     uint64_t due_ms, height;
     uint32_t round;
@@ -109,7 +121,12 @@ struct ef_node {
     size_t subq_len;
     bool stop_req;
     atomic_int stop_flag;
-    ef_node_status snap, snap_tmp;
+
+    /* the status snapshot (ef_node_status_hold), lock-free on both sides */
+    ef_node_snap *snaps;           /* EF_NODE_SNAP_SLOTS of them */
+    atomic_uint snap_cur;          /* index of the current slot */
+    ef_node_status snap_tmp;       /* loop thread: the next snapshot, built here */
+    uint64_t snap_deferred;        /* publications put off: every other slot was held */
 
     ef_waiter *waiters[EF_NODE_WAITER_BUCKETS];
     size_t waiters_len;
@@ -186,7 +203,12 @@ void ef_node_count(ef_node *n, const char *reason);
 void ef_node_count_tx(ef_node *n, int rc);
 /* Records one admission-to-commit latency in the histogram. */
 void ef_node_lat_record(ef_node *n, double ms);
-/* Publishes a new status snapshot for ef_node_get_status. */
+/* Publishes a new status snapshot (ef_node_status_hold) if anything in it changed.
+ * Never waits: if readers still hold every slot but the current one (they hold
+ * one for microseconds), the publication is put off to the next call (the loop
+ * calls this after every event and each EF_NODE_TICK_MS). Loop thread. */
 void ef_node_snapshot(ef_node *n);
+/* Allocates the slots and publishes the first snapshot (ef_node_open). */
+int ef_node_snapshot_init(ef_node *n);
 
 #endif

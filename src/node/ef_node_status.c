@@ -1,5 +1,6 @@
 /* ef_node_status.c: the node's counters (rejected input, commit latency) and its
  * status snapshot, published by the loop and read from any thread. */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,10 +49,9 @@ void ef_node_lat_record(ef_node *n, double ms)
 
 /* ---------------- status snapshot ---------------- */
 
-void ef_node_snapshot(ef_node *n)
+static void ef_node_snap_fill(ef_node *n, ef_node_status *s)
 {
-    ef_node_status *s = &n->snap_tmp;
-    memset(s, 0, sizeof *s);
+    memset(s, 0, sizeof *s);    /* padding too: snapshots are compared with memcmp */
     snprintf(s->chain_id, sizeof s->chain_id, "%s", n->cfg.chain_id);
     snprintf(s->moniker, sizeof s->moniker, "%s", n->cfg.moniker);
     s->key = n->kp.pub;
@@ -117,23 +117,65 @@ void ef_node_snapshot(ef_node *n)
         s->rejected[r++].count = es->dropped[i];
     }
     s->rejected_len = r;
-    pthread_mutex_lock(&n->mu);
-    n->snap = *s;
-    pthread_mutex_unlock(&n->mu);
+}
+
+void ef_node_snapshot(ef_node *n)
+{
+    ef_node_status *s = &n->snap_tmp;
+    ef_node_snap_fill(n, s);
+    unsigned cur = atomic_load(&n->snap_cur);      /* only this thread changes it */
+    s->seq = n->snaps[cur].st.seq;
+    if (!memcmp(s, &n->snaps[cur].st, sizeof *s)) return;   /* nothing changed */
+    s->seq++;
+    for (unsigned k = 1; k < EF_NODE_SNAP_SLOTS; k++) {
+        unsigned j = (cur + k) % EF_NODE_SNAP_SLOTS;
+        if (atomic_load(&n->snaps[j].refs)) continue;
+        /* not current and unheld: a reader that takes it from here on sees that it
+         * is not current (until the store below, after the copy) and lets go */
+        n->snaps[j].st = *s;
+        atomic_store(&n->snap_cur, j);
+        return;
+    }
+    n->snap_deferred++;
+}
+
+int ef_node_snapshot_init(ef_node *n)
+{
+    n->snaps = calloc(EF_NODE_SNAP_SLOTS, sizeof *n->snaps);
+    if (!n->snaps) return EF_ENOMEM;
+    for (unsigned i = 0; i < EF_NODE_SNAP_SLOTS; i++) atomic_init(&n->snaps[i].refs, 0);
+    atomic_init(&n->snap_cur, 0);
+    ef_node_snap_fill(n, &n->snaps[0].st);
+    return 0;
+}
+
+const ef_node_status *ef_node_status_hold(ef_node *n)
+{
+    for (;;) {
+        unsigned i = atomic_load(&n->snap_cur);
+        atomic_fetch_add(&n->snaps[i].refs, 1);
+        if (atomic_load(&n->snap_cur) == i) return &n->snaps[i].st;
+        atomic_fetch_sub(&n->snaps[i].refs, 1);    /* replaced meanwhile: take the new one */
+    }
+}
+
+void ef_node_status_release(const ef_node_status *st)
+{
+    if (!st) return;
+    ef_node_snap *sn = (ef_node_snap *)((char *)st - offsetof(ef_node_snap, st));
+    atomic_fetch_sub(&sn->refs, 1);
 }
 
 void ef_node_get_status(ef_node *n, ef_node_status *out)
 {
-    pthread_mutex_lock(&n->mu);
-    *out = n->snap;
-    pthread_mutex_unlock(&n->mu);
+    const ef_node_status *st = ef_node_status_hold(n);
+    *out = *st;
+    ef_node_status_release(st);
 }
 
 json_t *ef_node_status_json(ef_node *n)
 {
-    ef_node_status *s = malloc(sizeof *s);
-    if (!s) return NULL;
-    ef_node_get_status(n, s);
+    const ef_node_status *s = ef_node_status_hold(n);
     char hex[2 * EF_HASH_SIZE + 1];
     json_t *o = json_object();
     json_object_set_new(o, "chain_id", json_string(s->chain_id));
@@ -175,6 +217,6 @@ json_t *ef_node_status_json(ef_node *n)
     for (size_t i = 0; i < s->rejected_len; i++)
         json_object_set_new(rj, s->rejected[i].reason, json_integer((json_int_t)s->rejected[i].count));
     json_object_set_new(o, "rejected", rj);
-    free(s);
+    ef_node_status_release(s);
     return o;
 }

@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -888,9 +889,14 @@ static void test_api_status_cache(void **state)
     json_decref(c);
 }
 
-static int t_connect(uint16_t port)
+/* A connection to 127.0.0.1:port from 127.0.0.from (from 1: the usual address;
+ * others count as other clients for conn_per_ip). */
+static int t_connect_from(uint16_t port, unsigned from)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in src = {.sin_family = AF_INET};
+    src.sin_addr.s_addr = htonl(INADDR_LOOPBACK - 1 + from);
+    assert_int_equal(bind(fd, (struct sockaddr *)&src, sizeof src), 0);
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port)};
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
@@ -898,6 +904,8 @@ static int t_connect(uint16_t port)
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     return fd;
 }
+
+static int t_connect(uint16_t port) { return t_connect_from(port, 1); }
 
 /* Connections over conn_max wait (in the listen backlog) until a slot frees; an
  * idle connection is closed after idle_s, which frees one. */
@@ -923,6 +931,82 @@ static void test_api_connection_limits(void **state)
     close(c2);
     close(c3);
     ef_api_stop(a);
+}
+
+/* Status code of a response read from an open socket (first line only). */
+static int t_read_status(int fd)
+{
+    char buf[128] = {0};
+    ssize_t r = recv(fd, buf, sizeof buf - 1, 0);
+    int code = 0;
+    if (r > 12) sscanf(buf, "HTTP/1.%*d %d", &code);
+    return code;
+}
+
+/* conn_per_ip: a third connection from one address is closed at once while
+ * another address is served; request_s: a request trickling in a byte every
+ * 200 ms (which restarts the idle timeout each time) is cut at the deadline. */
+static void test_api_per_ip_and_deadline(void **state)
+{
+    (void)state;
+    ef_api *a = t_api_start(&(ef_api_config){.listen = "127.0.0.1:0", .conn_per_ip = 2,
+                                             .request_s = 1, .idle_s = 30});
+    uint16_t port = ef_api_port(a);
+    const char part[] = "GET /status HTTP/1.1\r\nHost: x\r\nX-Slow: ";
+    uint64_t t0 = ef_now_mono_us();
+    int c1 = t_connect_from(port, 2), c2 = t_connect_from(port, 2);
+    assert_int_equal(send(c1, part, sizeof part - 1, MSG_NOSIGNAL), (ssize_t)(sizeof part - 1));
+    assert_int_equal(send(c2, part, sizeof part - 1, MSG_NOSIGNAL), (ssize_t)(sizeof part - 1));
+    usleep(100000);
+    int c3 = t_connect_from(port, 2);
+    char buf[256];
+    assert_true(recv(c3, buf, sizeof buf, 0) <= 0);          /* over the per-address limit */
+    assert_true(ef_now_mono_us() - t0 < 900000);
+    int c4 = t_connect_from(port, 3);                        /* another address is served */
+    const char req[] = "GET /status HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    assert_int_equal(send(c4, req, sizeof req - 1, MSG_NOSIGNAL), (ssize_t)(sizeof req - 1));
+    assert_int_equal(t_read_status(c4), 200);
+    bool open1 = true;
+    uint64_t closed_us = 0;
+    while (open1 && ef_now_mono_us() - t0 < 4000000) {       /* c1 trickles; c2 stays quiet */
+        usleep(200000);
+        if (send(c1, "a", 1, MSG_NOSIGNAL) != 1) open1 = false;
+        char b;
+        ssize_t r = recv(c1, &b, 1, MSG_DONTWAIT);
+        if (r == 0 || (r < 0 && errno != EAGAIN)) open1 = false;
+        if (!open1) closed_us = ef_now_mono_us() - t0;
+    }
+    assert_false(open1);
+    assert_true(closed_us > 800000 && closed_us < 2500000);
+    assert_true(recv(c2, buf, sizeof buf, 0) <= 0);          /* the quiet one too */
+    close(c1);
+    close(c2);
+    close(c3);
+    close(c4);
+    ef_api_stop(a);
+}
+
+/* Last-Event-ID is a height or HEIGHT:POSITION, nothing else. */
+static void test_api_event_ids(void **state)
+{
+    (void)state;
+    const char *bad[] = {"x", "1:", ":1", "1:x", "1:2:3", "-1", "18446744073709551615"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        long status = 0;
+        t_events e = {.stop_after_blocks = 1};
+        ef_client_events(env->cl, "/events?kind=block", bad[i], t_on_event, &e, &status);
+        assert_int_equal(status, 400);
+    }
+    /* "h:0" (the block message of h delivered): the stream goes on with block h's
+     * events, then h + 1's block message */
+    uint64_t top = ef_store_height(env->tn.store);
+    char last[32];
+    snprintf(last, sizeof last, "%llu:0", (unsigned long long)(top - 1));
+    t_events r = {.stop_after_blocks = 1};
+    long status = 0;
+    assert_int_equal(ef_client_events(env->cl, "/events", last, t_on_event, &r, &status), 1);
+    assert_int_equal(status, 200);
+    assert_int_equal(r.first_height, top);
 }
 
 typedef struct t_follow {
@@ -1005,30 +1089,23 @@ static void test_api_follow_across_restart(void **state)
     ef_api_stop(a);
 }
 
-/* Status code of a response read from an open socket (first line only). */
-static int t_read_status(int fd)
-{
-    char buf[128] = {0};
-    ssize_t r = recv(fd, buf, sizeof buf - 1, 0);
-    int code = 0;
-    if (r > 12) sscanf(buf, "HTTP/1.%*d %d", &code);
-    return code;
-}
 
 /* EF_API_SSE_MAX streams are served at once; one more gets 503; closing one frees
- * its slot. */
+ * its slot. (The streams come from four addresses: conn_per_ip is below
+ * EF_API_SSE_MAX.) */
 static void test_api_stream_limit(void **state)
 {
     (void)state;
     uint16_t port = ef_api_port(env->api);
     const char req[] = "GET /events HTTP/1.1\r\nHost: x\r\n\r\n";
     int fds[EF_API_SSE_MAX + 1];
+    _Static_assert(EF_API_SSE_MAX / 4 < EF_API_CONN_PER_IP, "streams fit four addresses");
     for (int i = 0; i < EF_API_SSE_MAX; i++) {
-        fds[i] = t_connect(port);
+        fds[i] = t_connect_from(port, 2 + (unsigned)i % 4);
         assert_int_equal(send(fds[i], req, sizeof req - 1, MSG_NOSIGNAL), (ssize_t)(sizeof req - 1));
         assert_int_equal(t_read_status(fds[i]), 200);
     }
-    fds[EF_API_SSE_MAX] = t_connect(port);
+    fds[EF_API_SSE_MAX] = t_connect_from(port, 6);
     send(fds[EF_API_SSE_MAX], req, sizeof req - 1, MSG_NOSIGNAL);
     assert_int_equal(t_read_status(fds[EF_API_SSE_MAX]), 503);
     close(fds[EF_API_SSE_MAX]);
@@ -1037,7 +1114,7 @@ static void test_api_stream_limit(void **state)
     int code = 0;
     for (int tries = 0; tries < 50 && code != 200; tries++) {   /* the server notices the close */
         usleep(100000);
-        int fd = t_connect(port);
+        int fd = t_connect_from(port, 6);
         send(fd, req, sizeof req - 1, MSG_NOSIGNAL);
         code = t_read_status(fd);
         close(fd);
@@ -1115,6 +1192,8 @@ int main(void)
         cmocka_unit_test(test_api_stream_limit),
         cmocka_unit_test(test_api_status_cache),
         cmocka_unit_test(test_api_connection_limits),
+        cmocka_unit_test(test_api_per_ip_and_deadline),
+        cmocka_unit_test(test_api_event_ids),
         cmocka_unit_test(test_api_config_errors),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
