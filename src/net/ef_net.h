@@ -19,7 +19,9 @@
  * EF_NET_PREAUTH_PER_ADDR incoming ones per source IPv4 address are open at once
  * (more: refused, EF_NR_PREAUTH_LIMIT) and at most EF_NET_PREAUTH_MAX in all (one
  * more evicts the oldest, EF_NR_PREAUTH_LIMIT, so a flood from many addresses
- * delays an honest peer's handshake but cannot lock it out). Memory for all of
+ * delays an honest peer's handshake but cannot lock it out; one address alone
+ * cannot evict anyone). The per-address cap leaves room for a loopback testnet's
+ * peers, which all come from 127.0.0.1. Memory for all of
  * them is bounded by EF_NET_PREAUTH_MAX x (sizeof ef_conn + 186 bytes in flight).
  * Refusals are logged at most EF_NET_REFUSALS_LOGGED_PER_S lines a second.
  *
@@ -47,7 +49,7 @@
 #define EF_NET_CONNS_MAX 256            /* open connections, incoming + outgoing */
 #define EF_NET_HANDSHAKE_MS 5000       /* deadline for an unauthenticated connection */
 #define EF_NET_PREAUTH_MAX 128          /* incoming unauthenticated connections at once */
-#define EF_NET_PREAUTH_PER_ADDR 8       /* ... of them from one IPv4 address */
+#define EF_NET_PREAUTH_PER_ADDR 32      /* ... of them from one IPv4 address */
 /* refusals of unauthenticated connections logged per second; the rest are
  * counted (ef_net_stats.closed) and summed up in one line */
 #define EF_NET_REFUSALS_LOGGED_PER_S 5
