@@ -29,6 +29,10 @@ static void feed_chunks(ef_sess *s, const uint8_t *data, size_t size)
         size_t n = EF_MIN(chunk, size - off);
         (void)ef_sess_feed(s, data + off, n, &fz_ops, NULL, &out);
         ef_wr_reset(&out);
+        /* before auth: nothing on the heap, nothing beyond the handshake held */
+        if ((s->state == EF_SESS_HELLO || s->state == EF_SESS_AUTH) &&
+            (ef_sess_heap(s) != 0 || ef_sess_buffered(s) > EF_PREAUTH_BUF))
+            __builtin_trap();
     }
     ef_wr_free(&out);
 }

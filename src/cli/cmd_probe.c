@@ -1,12 +1,15 @@
 /* cmd_probe.c: `edgefed p2p-probe`: sends hostile input to a node's P2P port, for
  * the integration tests (and for anyone checking a node's defences by hand). */
 #include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base/ef_codec.h"
@@ -16,15 +19,23 @@
 #include "ledger/ef_tx.h"
 #include "net/ef_wire.h"
 
-static int probe_connect(const char *addr)
+static int probe_parse(struct sockaddr_in *sa, const char *addr)
 {
     char host[64];
     const char *c = strrchr(addr, ':');
     if (!c || (size_t)(c - addr) >= sizeof host) return -1;
     memcpy(host, addr, (size_t)(c - addr));
     host[c - addr] = 0;
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(c + 1))};
-    if (inet_pton(AF_INET, host, &sa.sin_addr) != 1) return -1;
+    memset(sa, 0, sizeof *sa);
+    sa->sin_family = AF_INET;
+    sa->sin_port = htons((uint16_t)atoi(c + 1));
+    return inet_pton(AF_INET, host, &sa->sin_addr) == 1 ? 0 : -1;
+}
+
+static int probe_connect(const char *addr)
+{
+    struct sockaddr_in sa;
+    if (probe_parse(&sa, addr)) return -1;
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     if (fd < 0) return -1;
     if (connect(fd, (struct sockaddr *)&sa, sizeof sa)) {
@@ -88,10 +99,138 @@ static int probe_handshake(int fd, ef_sess *s, const ef_keypair *kp, const char 
     return rc == 0 && ef_sess_is_open(s) ? 0 : -1;
 }
 
+static uint64_t probe_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* One attacking connection of preauth-flood. */
+typedef struct probe_fconn {
+    int fd;                 /* -1: not open */
+    bool connecting;
+} probe_fconn;
+
+/* preauth-flood: conns connections that each send a hello presenting pub (a
+ * validator's public key: no proof of possession yet), then a frame header
+ * announcing `frame` bytes, then `chunk` bytes every interval_ms, for `seconds`.
+ * A connection the node closes is reopened (at most rate a second). With
+ * sources > 0 the connections come from 127.0.0.2 .. 127.0.0.(sources + 1).
+ * Prints "opened O closed C sent B". */
+static int probe_flood(const struct sockaddr_in *to, const char *chain, const ef_pub *pub,
+                       int conns, int seconds, uint32_t frame, size_t chunk, int interval_ms,
+                       int sources, int rate)
+{
+    probe_fconn *pc = calloc((size_t)conns, sizeof *pc);
+    struct pollfd *pf = calloc((size_t)conns, sizeof *pf);
+    uint8_t *junk = calloc(1, chunk ? chunk : 1);
+    if (!pc || !pf || !junk) {
+        free(pc);
+        free(pf);
+        free(junk);
+        return 1;
+    }
+    ef_random(junk, chunk);
+    uint8_t prefix[EF_HELLO_SIZE + 4];
+    ef_hash net;
+    ef_wire_netid(&net, chain);
+    memcpy(prefix, "EFN1", 4);
+    prefix[4] = EF_WIRE_VERSION;
+    memcpy(prefix + 5, net.b, 32);
+    ef_random(prefix + 37, 32);            /* an ephemeral key nobody will use */
+    memcpy(prefix + 69, pub->b, 32);
+    ef_put_u32le(prefix + EF_HELLO_SIZE, frame);
+    for (int i = 0; i < conns; i++) pc[i].fd = -1;
+    uint64_t opened = 0, closed = 0, sent = 0;
+    uint64_t start = probe_now_ms(), end = start + (uint64_t)seconds * 1000;
+    uint64_t sec_start = start;
+    int budget = rate;
+    uint8_t sink[4096];
+    for (uint64_t now = start; now < end; now = probe_now_ms()) {
+        if (now - sec_start >= 1000) {
+            sec_start = now;
+            budget = rate;
+        }
+        for (int i = 0; i < conns; i++) {
+            probe_fconn *c = &pc[i];
+            if (c->fd >= 0 || budget <= 0) continue;
+            int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+            if (fd < 0) break;
+            if (sources > 0) {
+                struct sockaddr_in src = {.sin_family = AF_INET};
+                src.sin_addr.s_addr = htonl(0x7f000002u + (uint32_t)(i % sources));
+                if (bind(fd, (struct sockaddr *)&src, sizeof src)) {
+                    close(fd);
+                    continue;
+                }
+            }
+            int rc = connect(fd, (const struct sockaddr *)to, sizeof *to);
+            if (rc && errno != EINPROGRESS) {
+                close(fd);
+                continue;
+            }
+            c->fd = fd;
+            c->connecting = true;
+            opened++;
+            budget--;
+        }
+        for (int i = 0; i < conns; i++) {
+            pf[i].fd = pc[i].fd;
+            pf[i].events = pc[i].connecting ? POLLOUT : POLLIN;
+            pf[i].revents = 0;
+        }
+        poll(pf, (nfds_t)conns, 0);
+        for (int i = 0; i < conns; i++) {
+            probe_fconn *c = &pc[i];
+            if (c->fd < 0) continue;
+            bool dead = false;
+            if (c->connecting && (pf[i].revents & (POLLOUT | POLLERR | POLLHUP))) {
+                int err = 0;
+                socklen_t el = sizeof err;
+                getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &el);
+                if (err || send(c->fd, prefix, sizeof prefix, MSG_NOSIGNAL | MSG_DONTWAIT) !=
+                               (ssize_t)sizeof prefix)
+                    dead = true;
+                else
+                    c->connecting = false;
+            } else if (!c->connecting) {
+                if (pf[i].revents & (POLLIN | POLLERR | POLLHUP)) {
+                    ssize_t k = recv(c->fd, sink, sizeof sink, MSG_DONTWAIT);
+                    if (k == 0 || (k < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) dead = true;
+                }
+                if (!dead && chunk) {
+                    ssize_t k = send(c->fd, junk, chunk, MSG_NOSIGNAL | MSG_DONTWAIT);
+                    if (k > 0) sent += (uint64_t)k;
+                    else if (k < 0 && errno != EAGAIN && errno != EWOULDBLOCK) dead = true;
+                }
+            }
+            if (dead) {
+                close(c->fd);
+                c->fd = -1;
+                c->connecting = false;
+                closed++;
+            }
+        }
+        struct timespec ts = {interval_ms / 1000, (long)(interval_ms % 1000) * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    for (int i = 0; i < conns; i++)
+        if (pc[i].fd >= 0) close(pc[i].fd);
+    printf("opened %llu closed %llu sent %llu\n", (unsigned long long)opened,
+           (unsigned long long)closed, (unsigned long long)sent);
+    free(pc);
+    free(pf);
+    free(junk);
+    return 0;
+}
+
 int ef_cmd_p2p_probe(int argc, char **argv)
 {
     const char *usage =
-        "usage: edgefed p2p-probe --addr IP:PORT --chain ID --kind KIND [--key FILE]\n"
+        "usage: edgefed p2p-probe --addr IP:PORT --chain ID --kind KIND [--key FILE] [--height H]\n"
+        "       [--pub HEX] [--conns N] [--seconds S] [--frame N] [--chunk B] [--interval-ms MS]\n"
+        "       [--sources K] [--rate R]\n"
         "  KIND: garbage      101 random bytes instead of a hello\n"
         "        unknown-key  a valid handshake with a fresh key the node does not know\n"
         "        oversize     after a handshake (with --key), a frame longer than the maximum\n"
@@ -100,11 +239,19 @@ int ef_cmd_p2p_probe(int argc, char **argv)
         "        cons-nonval  after a handshake as a non-validator, a consensus message\n"
         "        cons-badsig  after a handshake (with a validator's --key), a prevote for\n"
         "                     --height H whose signature is wrong\n"
+        "        preauth-flood  --conns N connections (300) that present --pub HEX (a\n"
+        "                     validator's public key) or --key's, announce a --frame\n"
+        "                     bytes long (EF_FRAME_MAX) first frame and send --chunk\n"
+        "                     bytes (4096) every --interval-ms (20) for --seconds (8),\n"
+        "                     reopening what the node closes (at most --rate a second,\n"
+        "                     500), from 127.0.0.2 .. 127.0.0.(--sources + 1) if given;\n"
+        "                     prints \"opened O closed C sent B\"\n"
         "  Prints \"closed\" if the node closed the connection, \"open\" otherwise.\n";
-    if (ef_cli_wants_help(argc, argv)) {
-        fputs(usage, stdout);
-        return 0;
-    }
+    static const char *const spec[] = {"addr=", "chain=", "kind=", "key=", "height=", "pub=",
+                                       "conns=", "seconds=", "frame=", "chunk=", "interval-ms=",
+                                       "sources=", "rate=", NULL};
+    int checked = ef_cli_check(argc, argv, usage, spec, 0);
+    if (checked >= 0) return checked;
     const char *addr = ef_cli_opt(argc, argv, "addr", NULL);
     const char *chain = ef_cli_opt(argc, argv, "chain", NULL);
     const char *kind = ef_cli_opt(argc, argv, "kind", NULL);
@@ -112,6 +259,47 @@ int ef_cmd_p2p_probe(int argc, char **argv)
     if (!addr || !chain || !kind) {
         fputs(usage, stderr);
         return 2;
+    }
+    if (!strcmp(kind, "preauth-flood")) {
+        struct sockaddr_in to;
+        ef_pub pub;
+        ef_keypair fk;
+        const char *pubhex = ef_cli_opt(argc, argv, "pub", NULL);
+        if (probe_parse(&to, addr)) {
+            fprintf(stderr, "edgefed p2p-probe: bad --addr %s\n", addr);
+            return 2;
+        }
+        if (pubhex) {
+            if (strlen(pubhex) != 64 || ef_unhex(pub.b, 32, pubhex)) {
+                fprintf(stderr, "edgefed p2p-probe: --pub wants 64 hex digits\n");
+                return 2;
+            }
+        } else if (keyf) {
+            if (ef_key_load(&fk, keyf)) {
+                fprintf(stderr, "edgefed p2p-probe: cannot load %s\n", keyf);
+                return 1;
+            }
+            pub = fk.pub;
+        } else {
+            ef_keypair_generate(&fk);
+            pub = fk.pub;
+        }
+        long conns = strtol(ef_cli_opt(argc, argv, "conns", "300"), NULL, 10);
+        long secs = strtol(ef_cli_opt(argc, argv, "seconds", "8"), NULL, 10);
+        unsigned long frame = strtoul(ef_cli_opt(argc, argv, "frame", "0"), NULL, 10);
+        long chunk = strtol(ef_cli_opt(argc, argv, "chunk", "4096"), NULL, 10);
+        long ival = strtol(ef_cli_opt(argc, argv, "interval-ms", "20"), NULL, 10);
+        long sources = strtol(ef_cli_opt(argc, argv, "sources", "0"), NULL, 10);
+        long rate = strtol(ef_cli_opt(argc, argv, "rate", "500"), NULL, 10);
+        if (conns < 1 || conns > 4096 || secs < 1 || secs > 3600 || frame > UINT32_MAX ||
+            chunk < 0 || chunk > (1 << 20) || ival < 1 || ival > 10000 || sources < 0 ||
+            sources > 250 || rate < 1) {
+            fputs(usage, stderr);
+            return 2;
+        }
+        return probe_flood(&to, chain, &pub, (int)conns, (int)secs,
+                           frame ? (uint32_t)frame : EF_FRAME_MAX, (size_t)chunk, (int)ival,
+                           (int)sources, (int)rate);
     }
     int fd = probe_connect(addr);
     if (fd < 0) {

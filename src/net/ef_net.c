@@ -31,6 +31,9 @@ struct ef_conn {
     ef_sess sess;
     ef_slot *slot;                  /* set for connections we dialled */
     bool dialer, started, authed, closing;
+    bool preauth;                   /* incoming, unauthenticated: counted in net->npreauth */
+    uint32_t ip;                    /* remote IPv4 address (network order), 0 if unknown */
+    size_t pre_held;                /* its share of st.preauth_bytes */
     int handles;                    /* open uv handles */
     size_t queued;                  /* bytes handed to uv_write, not yet written */
     uint64_t last_rx_ms;
@@ -50,6 +53,7 @@ struct ef_net {
     size_t nslots;
     ef_conn *conns;
     size_t nconns;
+    size_t npreauth;                /* incoming unauthenticated connections */
     ef_net_stats st;
     /* rate limit of refusal log lines: the current one-second window */
     uint64_t refusal_window_ms;
@@ -122,10 +126,35 @@ static void ef_net_log_refusal(ef_net *n, const ef_conn *c, int reason)
     EF_LOGI("net", "connection %s refused: %s", c->addr, ef_net_reason_name(reason));
 }
 
+/* c authenticated or is closing: it no longer counts as unauthenticated. */
+static void ef_conn_preauth_done(ef_net *n, ef_conn *c)
+{
+    if (c->preauth) {
+        c->preauth = false;
+        n->npreauth--;
+    }
+    n->st.preauth_bytes -= c->pre_held;
+    c->pre_held = 0;
+}
+
+/* After bytes from an unauthenticated peer: what its session holds now. */
+static void ef_conn_preauth_account(ef_net *n, ef_conn *c)
+{
+    if (c->authed || c->closing || c->sess.state == EF_SESS_OPEN || c->sess.state == EF_SESS_DEAD)
+        return;
+    size_t held = ef_sess_buffered(&c->sess);
+    EF_ASSERT(held <= EF_PREAUTH_BUF);
+    n->st.preauth_bytes = n->st.preauth_bytes - c->pre_held + held;
+    c->pre_held = held;
+    n->st.preauth_bytes_peak = EF_MAX(n->st.preauth_bytes_peak, n->st.preauth_bytes);
+    n->st.preauth_heap_peak = EF_MAX(n->st.preauth_heap_peak, (uint64_t)ef_sess_heap(&c->sess));
+}
+
 void ef_net_close_conn(ef_net *n, ef_conn *c, int reason)
 {
     if (c->closing) return;
     c->closing = true;
+    ef_conn_preauth_done(n, c);
     if (reason >= 0 && reason < EF_NR_COUNT_) n->st.closed[reason]++;
     if (c->authed) {
         n->st.peers--;
@@ -196,6 +225,7 @@ static void ef_conn_authed(ef_conn *c)
 {
     ef_net *n = c->net;
     c->authed = true;
+    ef_conn_preauth_done(n, c);
     n->st.peers++;
     uv_timer_stop(&c->hs_timer);
     ef_conn *o = ef_net_find_authed(n, &c->sess.peer, c);
@@ -257,6 +287,7 @@ static void ef_conn_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf
     if (!c->closing && out.len) ef_conn_flush(c, &out);
     ef_wr_free(&out);
     if (c->closing) return;
+    ef_conn_preauth_account(n, c);
     if (rc) {
         ef_net_close_conn(n, c, c->sess.fail_reason);
         return;
@@ -267,7 +298,7 @@ static void ef_conn_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf
 static void ef_conn_hs_timeout(uv_timer_t *t)
 {
     ef_conn *c = t->data;
-    if (!c->authed) ef_net_close_conn(c->net, c, EF_NR_TIMEOUT);
+    if (!c->authed) ef_net_close_conn(c->net, c, EF_NR_HS_TIMEOUT);
 }
 
 static ef_conn *ef_conn_new(ef_net *n, bool dialer)
@@ -290,13 +321,14 @@ static ef_conn *ef_conn_new(ef_net *n, bool dialer)
     return c;
 }
 
-/* c->addr = the peer's address ("ip:port"), for the log. */
+/* c->addr = the peer's address ("ip:port"), for the log; c->ip. */
 static void ef_conn_name(ef_conn *c)
 {
     struct sockaddr_storage ss;
     int len = sizeof ss;
     if (!uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&ss, &len) && ss.ss_family == AF_INET) {
         struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+        c->ip = a->sin_addr.s_addr;
         char ip[32];
         uv_ip4_name(a, ip, sizeof ip);
         snprintf(c->addr, sizeof c->addr, "%s:%u", ip, ntohs(a->sin_port));
@@ -321,7 +353,7 @@ static void ef_conn_start(ef_conn *c)
         ef_net_close_conn(n, c, EF_NR_IO);
         return;
     }
-    uv_timer_start(&c->hs_timer, ef_conn_hs_timeout, EF_NET_HANDSHAKE_MS, 0);
+    uv_timer_start(&c->hs_timer, ef_conn_hs_timeout, n->cfg.handshake_ms, 0);
     if (uv_read_start((uv_stream_t *)&c->tcp, ef_conn_alloc, ef_conn_read))
         ef_net_close_conn(n, c, EF_NR_IO);
 }
@@ -380,11 +412,26 @@ static void ef_net_on_connection(uv_stream_t *server, int status)
         return;
     }
     n->st.accepts++;
+    ef_conn_name(c);
     if (n->nconns > EF_NET_CONNS_MAX) {
-        ef_conn_name(c);
         ef_net_close_conn(n, c, EF_NR_TOO_MANY);
         return;
     }
+    /* Bound the unauthenticated: per source address refuse, in all evict the oldest. */
+    size_t same = 0;
+    ef_conn *oldest = NULL;
+    for (ef_conn *o = n->conns; o; o = o->next) {
+        if (o == c || !o->preauth || o->closing) continue;
+        if (o->ip == c->ip) same++;
+        oldest = o; /* the list is newest first */
+    }
+    if (same >= EF_NET_PREAUTH_PER_ADDR) {
+        ef_net_close_conn(n, c, EF_NR_PREAUTH_LIMIT);
+        return;
+    }
+    if (n->npreauth >= EF_NET_PREAUTH_MAX && oldest) ef_net_close_conn(n, oldest, EF_NR_PREAUTH_LIMIT);
+    c->preauth = true;
+    n->npreauth++;
     ef_conn_start(c);
 }
 
@@ -422,6 +469,7 @@ int ef_net_start(ef_net **out, const ef_net_cfg *cfg)
     if (!n) return EF_ENOMEM;
     n->cfg = *cfg;
     if (!n->cfg.sendq_bytes_max) n->cfg.sendq_bytes_max = EF_NET_SENDQ_BYTES_DEFAULT;
+    if (!n->cfg.handshake_ms) n->cfg.handshake_ms = EF_NET_HANDSHAKE_MS;
     n->cfg.listen = NULL; /* not kept */
     if (cfg->listen) {
         struct sockaddr_in a;
@@ -544,4 +592,8 @@ size_t ef_net_conns(ef_net *n, ef_conn **out, size_t max)
     return k;
 }
 
-void ef_net_get_stats(const ef_net *n, ef_net_stats *out) { *out = n->st; }
+void ef_net_get_stats(const ef_net *n, ef_net_stats *out)
+{
+    *out = n->st;
+    out->preauth_conns = (uint32_t)n->npreauth;
+}

@@ -7,9 +7,23 @@
  * configured peer is dialled and redialled with exponential back-off
  * (EF_NET_BACKOFF_MIN_MS doubling to EF_NET_BACKOFF_MAX_MS, reset once a
  * connection authenticates). Incoming connections are accepted from any address
- * but must authenticate with an accepted key within EF_NET_HANDSHAKE_MS. If two
+ * but must authenticate with an accepted key within EF_NET_HANDSHAKE_MS
+ * (EF_NR_HS_TIMEOUT). If two
  * connections to the same key authenticate (both sides dialled), both ends keep
  * the one dialled by the smaller key and close the other.
+ *
+ * Unauthenticated connections. Until a peer has proven its key, its session holds
+ * at most EF_PREAUTH_BUF received bytes in a fixed array and nothing on the heap
+ * (ef_wire.h: a frame announced longer than the auth frame closes it,
+ * EF_NR_PREAUTH_OVERSIZE), and we send it only our hello and auth frame. At most
+ * EF_NET_PREAUTH_PER_ADDR incoming ones per source IPv4 address are open at once
+ * (more: refused, EF_NR_PREAUTH_LIMIT) and at most EF_NET_PREAUTH_MAX in all (one
+ * more evicts the oldest, EF_NR_PREAUTH_LIMIT, so a flood from many addresses
+ * delays an honest peer's handshake but cannot lock it out; one address alone
+ * cannot evict anyone). The per-address cap leaves room for a loopback testnet's
+ * peers, which all come from 127.0.0.1. Memory for all of
+ * them is bounded by EF_NET_PREAUTH_MAX x (sizeof ef_conn + 186 bytes in flight).
+ * Refusals are logged at most EF_NET_REFUSALS_LOGGED_PER_S lines a second.
  *
  * Send queues. Each connection has at most sendq_bytes_max bytes waiting in the
  * kernel-bound queue. A droppable message (transaction gossip) that would pass
@@ -33,7 +47,9 @@
 
 #define EF_NET_PEERS_MAX 128            /* configured peers */
 #define EF_NET_CONNS_MAX 256            /* open connections, incoming + outgoing */
-#define EF_NET_HANDSHAKE_MS 5000
+#define EF_NET_HANDSHAKE_MS 5000       /* deadline for an unauthenticated connection */
+#define EF_NET_PREAUTH_MAX 128          /* incoming unauthenticated connections at once */
+#define EF_NET_PREAUTH_PER_ADDR 32      /* ... of them from one IPv4 address */
 /* refusals of unauthenticated connections logged per second; the rest are
  * counted (ef_net_stats.closed) and summed up in one line */
 #define EF_NET_REFUSALS_LOGGED_PER_S 5
@@ -51,6 +67,10 @@ typedef struct ef_net_stats {
     uint64_t dropped;               /* droppable messages dropped on a full queue */
     uint64_t dials, accepts;
     uint32_t peers;                 /* authenticated connections now */
+    uint32_t preauth_conns;         /* incoming unauthenticated connections now */
+    uint64_t preauth_bytes;         /* received bytes held for unauthenticated connections now */
+    uint64_t preauth_bytes_peak;    /* the most preauth_bytes ever was */
+    uint64_t preauth_heap_peak;     /* the most heap bytes their sessions ever held (0) */
 } ef_net_stats;
 
 typedef struct ef_net_cfg {
@@ -59,6 +79,7 @@ typedef struct ef_net_cfg {
     ef_hash netid;                  /* ef_wire_netid(chain id) */
     const char *listen;             /* "ip:port" to listen on, or NULL */
     size_t sendq_bytes_max;         /* 0 = EF_NET_SENDQ_BYTES_DEFAULT */
+    uint32_t handshake_ms;          /* 0 = EF_NET_HANDSHAKE_MS */
     /* Accept this node key? Return 0 to accept, EF_EAUTH to refuse. */
     int (*allow)(void *arg, const ef_pub *pub);
     /* A peer authenticated (up = true) or its connection closed (up = false). */

@@ -11,10 +11,13 @@ _Static_assert(crypto_aead_xchacha20poly1305_ietf_ABYTES == 16, "aead tag size")
 _Static_assert(EF_HELLO_SIZE == 4 + 1 + 32 + 32 + 32, "hello layout");
 
 #define EF_AUTH_PLAIN_SIZE (1 + EF_SIG_SIZE)
+_Static_assert(EF_AUTH_FRAME_N == EF_AUTH_PLAIN_SIZE + crypto_aead_xchacha20poly1305_ietf_ABYTES,
+               "auth frame size");
 
 static const char *const ef_net_reason_names[EF_NR_COUNT_] = {
     "malformed", "oversize", "bad_mac", "unknown_key", "bad_auth", "wrong_net",
     "timeout", "sendq_full", "rejected", "io", "duplicate", "too_many_conns",
+    "preauth_oversize", "handshake_timeout", "preauth_limit",
 };
 
 const char *ef_net_reason_name(int reason)
@@ -60,6 +63,10 @@ void ef_sess_free(ef_sess *s)
 }
 
 bool ef_sess_is_open(const ef_sess *s) { return s->state == EF_SESS_OPEN; }
+
+size_t ef_sess_buffered(const ef_sess *s) { return s->pre_len + s->len; }
+
+size_t ef_sess_heap(const ef_sess *s) { return s->cap + s->plain_cap; }
 
 static int ef_sess_fail(ef_sess *s, int reason, int err)
 {
@@ -141,9 +148,36 @@ static int ef_sess_on_hello(ef_sess *s, const ef_sess_ops *ops, void *arg, ef_wr
     return ef_sess_seal(s, EF_P2P_AUTH, sig.b, sizeof sig.b, out);
 }
 
+/* The peer's auth frame (frame = length prefix + EF_AUTH_FRAME_N bytes), opened
+ * on the stack: nothing is allocated before the peer has proven its key. */
+static int ef_sess_on_auth(ef_sess *s, const uint8_t *frame)
+{
+    EF_ASSERT(s->state == EF_SESS_AUTH && ef_get_u32le(frame) == EF_AUTH_FRAME_N);
+    uint8_t plain[EF_AUTH_PLAIN_SIZE];
+    uint8_t nonce[24];
+    ef_sess_nonce(nonce, s->rx_ctr);
+    unsigned long long mlen = 0;
+    if (crypto_aead_xchacha20poly1305_ietf_decrypt(plain, &mlen, NULL, frame + 4, EF_AUTH_FRAME_N,
+                                                   frame, 4, nonce, s->rx_key))
+        return ef_sess_fail(s, EF_NR_BAD_AUTH, EF_EAUTH);
+    s->rx_ctr++;
+    EF_ASSERT(mlen == EF_AUTH_PLAIN_SIZE);
+    if (plain[0] != EF_P2P_AUTH) return ef_sess_fail(s, EF_NR_BAD_AUTH, EF_EAUTH);
+    uint8_t msg[33];
+    ef_sess_auth_msg(s, false, msg);
+    ef_sig sig;
+    memcpy(sig.b, plain + 1, EF_SIG_SIZE);
+    if (!ef_verify(&sig, &s->peer, EF_TAG_HANDSHAKE, msg, sizeof msg))
+        return ef_sess_fail(s, EF_NR_BAD_AUTH, EF_EAUTH);
+    s->state = EF_SESS_OPEN;
+    return 0;
+}
+
+/* One frame of an open session. */
 static int ef_sess_on_frame(ef_sess *s, const uint8_t *frame, size_t n, const ef_sess_ops *ops,
                             void *arg)
 {
+    EF_ASSERT(s->state == EF_SESS_OPEN);
     size_t plen = n - crypto_aead_xchacha20poly1305_ietf_ABYTES;
     if (s->plain_cap < plen) {
         size_t cap = EF_MAX(plen, s->plain_cap * 2);
@@ -162,18 +196,6 @@ static int ef_sess_on_frame(ef_sess *s, const uint8_t *frame, size_t n, const ef
     s->rx_ctr++;
     EF_ASSERT(mlen == plen && plen >= 1);
     uint8_t type = s->plain[0];
-    if (s->state == EF_SESS_AUTH) {
-        if (type != EF_P2P_AUTH || plen != EF_AUTH_PLAIN_SIZE)
-            return ef_sess_fail(s, EF_NR_BAD_AUTH, EF_EAUTH);
-        uint8_t msg[33];
-        ef_sess_auth_msg(s, false, msg);
-        ef_sig sig;
-        memcpy(sig.b, s->plain + 1, EF_SIG_SIZE);
-        if (!ef_verify(&sig, &s->peer, EF_TAG_HANDSHAKE, msg, sizeof msg))
-            return ef_sess_fail(s, EF_NR_BAD_AUTH, EF_EAUTH);
-        s->state = EF_SESS_OPEN;
-        return 0;
-    }
     if (type == EF_P2P_AUTH || type == 0 || type > EF_P2P_TYPE_MAX_)
         return ef_sess_fail(s, EF_NR_MALFORMED, EF_EPROTO);
     int rc = ops->on_msg(arg, type, s->plain + 1, plen - 1);
@@ -199,23 +221,63 @@ static int ef_sess_append(ef_sess *s, const uint8_t *data, size_t len)
     return 0;
 }
 
+/* Before auth: takes from data only what the hello or the auth frame still
+ * needs, into the fixed s->pre. Returns 0 with *used set (the session may now be
+ * open, and data + *used holds the first post-auth bytes), or a negative code
+ * (session DEAD). */
+static int ef_sess_feed_preauth(ef_sess *s, const uint8_t *data, size_t len, size_t *used,
+                                const ef_sess_ops *ops, void *arg, ef_wr *out)
+{
+    size_t off = 0;
+    while (s->state == EF_SESS_HELLO || s->state == EF_SESS_AUTH) {
+        size_t want = s->state == EF_SESS_HELLO ? EF_HELLO_SIZE
+                      : s->pre_len < 4          ? 4
+                                                : 4 + (size_t)EF_AUTH_FRAME_N;
+        EF_ASSERT(want <= sizeof s->pre && s->pre_len < want);
+        size_t k = EF_MIN(want - s->pre_len, len - off);
+        if (k) memcpy(s->pre + s->pre_len, data + off, k);
+        s->pre_len += k;
+        off += k;
+        *used = off;
+        if (s->pre_len < want) return 0;
+        if (s->state == EF_SESS_HELLO) {
+            memcpy(s->peer_hello, s->pre, EF_HELLO_SIZE);
+            s->pre_len = 0;
+            int rc = ef_sess_on_hello(s, ops, arg, out);
+            if (rc) return rc;
+        } else if (s->pre_len == 4) {
+            uint32_t n = ef_get_u32le(s->pre);
+            if (n > EF_AUTH_FRAME_N) return ef_sess_fail(s, EF_NR_PREAUTH_OVERSIZE, EF_ETOOBIG);
+            if (n < 1 + crypto_aead_xchacha20poly1305_ietf_ABYTES)
+                return ef_sess_fail(s, EF_NR_MALFORMED, EF_EPROTO);
+            if (n < EF_AUTH_FRAME_N) return ef_sess_fail(s, EF_NR_BAD_AUTH, EF_EAUTH);
+        } else {
+            int rc = ef_sess_on_auth(s, s->pre);
+            s->pre_len = 0;
+            if (rc) return rc;
+        }
+    }
+    return 0;
+}
+
 int ef_sess_feed(ef_sess *s, const uint8_t *data, size_t len, const ef_sess_ops *ops, void *arg,
                  ef_wr *out)
 {
     if (s->state == EF_SESS_DEAD) return EF_ECLOSED;
+    if (s->state != EF_SESS_OPEN) {
+        size_t used = 0;
+        int rc = ef_sess_feed_preauth(s, data, len, &used, ops, arg, out);
+        if (rc) return rc;
+        if (s->state != EF_SESS_OPEN) return 0;
+        data += used;
+        len -= used;
+        if (len == 0) return 0;
+    }
     if (ef_sess_append(s, data, len)) return ef_sess_fail(s, EF_NR_IO, EF_ENOMEM);
     size_t off = 0;
     int rc = 0;
     while (s->state != EF_SESS_DEAD) {
         size_t left = s->len - off;
-        if (s->state == EF_SESS_HELLO) {
-            if (left < EF_HELLO_SIZE) break;
-            memcpy(s->peer_hello, s->buf + off, EF_HELLO_SIZE);
-            off += EF_HELLO_SIZE;
-            rc = ef_sess_on_hello(s, ops, arg, out);
-            if (rc) break;
-            continue;
-        }
         if (left < 4) break;
         uint32_t n = ef_get_u32le(s->buf + off);
         if (n > EF_FRAME_MAX) { rc = ef_sess_fail(s, EF_NR_OVERSIZE, EF_ETOOBIG); break; }

@@ -27,6 +27,15 @@
  * The first frame from the peer must be a valid auth frame (else EF_NR_BAD_AUTH);
  * only then are other frames delivered.
  *
+ * Before the peer has proven its key (hello and auth frame), nothing larger than
+ * the handshake is buffered: the session holds at most EF_PREAUTH_BUF bytes of
+ * the peer's in a fixed array inside ef_sess and allocates nothing. The auth
+ * frame's length prefix must be exactly EF_AUTH_FRAME_N: a prefix announcing more
+ * closes the connection at once (EF_NR_PREAUTH_OVERSIZE), before any of the
+ * announced bytes are read; less is EF_NR_BAD_AUTH (EF_NR_MALFORMED under 17).
+ * Presenting a validator's public key in the hello (they are public, in the
+ * genesis) therefore buys an attacker 101 + 85 bytes, not a 4 MiB frame.
+ *
  *   frame
  *   offset size  meaning
  *   0      4     u32 LE n, the ciphertext length, 17 <= n <= EF_FRAME_MAX
@@ -66,6 +75,9 @@
 #define EF_HELLO_SIZE 101
 #define EF_FRAME_MAX ((4u << 20) + (128u << 10)) /* ciphertext bytes: a 4 MiB block + cert */
 #define EF_FRAME_OVERHEAD (4 + 16)       /* length prefix + Poly1305 tag */
+#define EF_AUTH_FRAME_N (1 + 64 + 16)    /* ciphertext length of the auth frame: type, sig, tag */
+/* bytes of the peer's a session holds before auth: the hello, then the auth frame */
+#define EF_PREAUTH_BUF (EF_HELLO_SIZE > 4 + EF_AUTH_FRAME_N ? EF_HELLO_SIZE : 4 + EF_AUTH_FRAME_N)
 #define EF_P2P_PAYLOAD_MAX (EF_FRAME_MAX - 17)
 #define EF_TXS_BATCH_MAX 4096            /* transactions in one TXS message */
 #define EF_BLOCK_REQ_MAX 64              /* blocks asked for in one BLOCK_REQ */
@@ -88,12 +100,15 @@ typedef enum ef_net_reason {
     EF_NR_UNKNOWN_KEY,       /* node key neither a validator nor a configured observer */
     EF_NR_BAD_AUTH,          /* handshake signature wrong or missing */
     EF_NR_WRONG_NET,         /* other chain or protocol version */
-    EF_NR_TIMEOUT,           /* handshake not finished in time */
+    EF_NR_TIMEOUT,           /* an authenticated peer silent too long */
     EF_NR_SENDQ_FULL,        /* peer too slow: its send queue overflowed */
     EF_NR_REJECTED,          /* the node rejected a message (bad signature, not allowed) */
     EF_NR_IO,                /* socket error or EOF */
     EF_NR_DUPLICATE,         /* second connection to the same peer */
     EF_NR_TOO_MANY,          /* over EF_NET_CONNS_MAX open connections */
+    EF_NR_PREAUTH_OVERSIZE,  /* before auth, a frame announced longer than the auth frame */
+    EF_NR_HS_TIMEOUT,        /* handshake not finished within the deadline */
+    EF_NR_PREAUTH_LIMIT,     /* too many unauthenticated connections (per address, or in all) */
     EF_NR_COUNT_
 } ef_net_reason;
 
@@ -123,7 +138,9 @@ typedef struct ef_sess {
     uint8_t rx_key[32], tx_key[32];
     uint64_t rx_ctr, tx_ctr;
     ef_pub peer;                     /* valid from state AUTH on */
-    uint8_t *buf;                    /* received bytes not yet consumed */
+    uint8_t pre[EF_PREAUTH_BUF];     /* before auth: the peer's hello or auth frame so far */
+    size_t pre_len;
+    uint8_t *buf;                    /* once open: received bytes not yet consumed */
     size_t len, cap;
     uint8_t *plain;                  /* scratch for opened frames */
     size_t plain_cap;
@@ -149,5 +166,11 @@ int ef_sess_seal(ef_sess *s, uint8_t type, const void *payload, size_t len, ef_w
 
 /* true once both sides are authenticated (state OPEN). */
 bool ef_sess_is_open(const ef_sess *s);
+
+/* Received bytes the session holds, not yet consumed (at most EF_PREAUTH_BUF
+ * before the session is open). */
+size_t ef_sess_buffered(const ef_sess *s);
+/* Heap bytes the session holds (0 before it is open). */
+size_t ef_sess_heap(const ef_sess *s);
 
 #endif
