@@ -94,7 +94,12 @@ for k in edgefed_height edgefed_round edgefed_txs_committed_total edgefed_mempoo
   grep -q "^$k " <<<"$m" || fail "metrics lack $k"
 done
 [ "$(grep '^edgefed_peers ' <<<"$m" | cut -d' ' -f2)" -ge 3 ] || fail "metrics: peers"
-pass "GET /metrics (Prometheus text)"
+command -v promtool >/dev/null || fail "promtool missing (scripts/setup installs Debian's prometheus)"
+lint=$(promtool check metrics <<<"$m" 2>&1) || fail "promtool check metrics: $lint"
+# the control: promtool must refuse a broken exposition (a counter without _total, a bad line)
+printf '# TYPE edgefed_bad counter\nedgefed_bad 1\nnot a metric line\n' | promtool check metrics >/dev/null 2>&1 &&
+  fail "promtool passed a broken exposition"
+pass "GET /metrics (Prometheus text; promtool check metrics finds no problem)"
 curl -sf "$API/" | grep -q "edgefed explorer" || fail "explorer page"
 curl -sf "$API/ui/explorer.js" | grep -q EventSource || fail "explorer script"
 pass "GET / and /ui/explorer.js"
