@@ -142,6 +142,9 @@ int ef_node_config_load(ef_node_config *cfg, const char *path, char *err, size_t
     if (cfg->propose_ms == 0 || cfg->prevote_ms == 0 || cfg->precommit_ms == 0)
         CFG_FAIL("timeouts must be positive");
     json_t *l = json_object_get(doc, "limits");
+    static const char *const limits_known[] = {"mempool_txs", "mempool_bytes", "mempool_sender_txs",
+        "mempool_nonce_gap", "mempool_ttl_s", "block_txs", "block_bytes", "sendq_bytes", NULL};
+    if (l && ef_jcfg_only(l, limits_known, why, sizeof why)) CFG_FAIL("%s: limits: %s", path, why);
     if (l && (!json_is_object(l) ||
               ef_jcfg_size(l, "mempool_txs", false, 1, 10000000, &cfg->mempool_txs, NULL, 0) ||
               ef_jcfg_size(l, "mempool_bytes", false, 65536, (size_t)1 << 34, &cfg->mempool_bytes, NULL, 0) ||
