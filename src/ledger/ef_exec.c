@@ -1,6 +1,6 @@
 /* ef_exec.c: the execution of one transaction of a block against the LMDB state:
- * nonce, sender account, method (rolled back from the undo log if it fails), result and index
- * entry. Uses ef_state.c, ef_ctx.c and ef_store.c (see the order in ef_store_int.h). */
+ * nonce, sender account, method (rolled back from the undo log if it fails),
+ * result and index entry. Uses ef_state.c, ef_ctx.c and ef_store.c (see the order in ef_store_int.h). */
 #include <stdlib.h>
 #include <string.h>
 
