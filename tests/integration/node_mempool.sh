@@ -101,7 +101,9 @@ for k in 1 2 3 4; do
     r=$(post "$(sign $((N + k)))"); [ "$r" = "202 accepted" ] || fail "gapped nonce +$k: $r"
 done
 r=$(post "$(sign $((N + 5)))"); [ "$r" = "429 EQUOTA" ] || fail "a fifth pending transaction: $r"
-[ "$(node_field v0 mempool_txs)" = 4 ] || fail "v0 should hold the 4 gapped transactions"
+# (the status snapshot is published once a second)
+for i in $(seq 1 12); do [ "$(node_field v0 mempool_txs)" = 4 ] && break; sleep 0.25; done
+[ "$(node_field v0 mempool_txs)" = 4 ] || fail "v0 holds $(node_field v0 mempool_txs), not the 4 gapped transactions"
 log "nonce 9 ahead: 409 EGAP; 4 gapped admitted; a fifth: 429 EQUOTA"
 for i in $(seq 1 40); do
     left=0; for v in v0 v1 v2 v3; do left=$((left + $(node_field "$v" mempool_txs))); done
