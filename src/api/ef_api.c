@@ -57,12 +57,13 @@ unsigned ef_api_http_status(int err)
     case EF_OK: return 200;
     case EF_EINVAL: case EF_ETRUNC: case EF_ETRAILING: case EF_ENONCANON: case EF_EARGS:
         return 400;
-    case EF_EPERM: case EF_EAUTH: return 403;
+    case EF_EPERM: case EF_EAUTH: case EF_ENOACCOUNT: return 403;
     case EF_ENOTFOUND: case EF_ENOCONTRACT: case EF_ENOMETHOD: return 404;
-    case EF_ENONCE: case EF_EDUP: case EF_EEXIST: case EF_ESTATE: return 409;
+    case EF_ENONCE: case EF_EDUP: case EF_EEXIST: case EF_ESTATE: case EF_EGAP: return 409;
     case EF_ETOOBIG: case EF_ELIMIT: return 413;
     case EF_EBADSIG: case EF_ECHAIN: case EF_EHEIGHT: case EF_EFUNDS: return 422;
-    case EF_EFULL: case EF_EAGAIN: case EF_ECLOSED: return 503;
+    case EF_EQUOTA: return 429;
+    case EF_EFULL: case EF_EAGAIN: case EF_ECLOSED: case EF_EEVICTED: return 503;
     case EF_ETIMEOUT: return 504;
     default: return 500;
     }

@@ -42,6 +42,11 @@ static const struct { const char *id, *text; } ef_err_names[EF_ERR_COUNT_] = {
     [37] = {"ECLOSED", "closed"},
     [38] = {"EAGAIN", "try again"},
     [39] = {"ECORRUPT", "corrupt stored data"},
+    [40] = {"ENOACCOUNT", "sender has no account"},
+    [41] = {"EGAP", "nonce too far ahead"},
+    [42] = {"EQUOTA", "too many pending transactions from this sender"},
+    [43] = {"EEXPIRED", "expired in the mempool"},
+    [44] = {"EEVICTED", "evicted from a full mempool"},
 };
 
 static int ef_err_index(int err)

@@ -50,7 +50,12 @@ typedef enum ef_err {
     EF_ECLOSED = -37,    /* closed or shut down */
     EF_EAGAIN = -38,     /* try again later */
     EF_ECORRUPT = -39,   /* stored data damaged (not a torn last write) */
-    EF_ERR_COUNT_ = 40   /* one more than the largest magnitude */
+    EF_ENOACCOUNT = -40, /* sender has no account (the chain's contracts know it not) */
+    EF_EGAP = -41,       /* nonce too far ahead of the sender's next (a gap) */
+    EF_EQUOTA = -42,     /* sender has its maximum of pending transactions */
+    EF_EEXPIRED = -43,   /* left the mempool unexecuted: older than its time to live */
+    EF_EEVICTED = -44,   /* evicted from a full mempool to make room for a ready tx */
+    EF_ERR_COUNT_ = 45   /* one more than the largest magnitude */
 } ef_err;
 
 /* A short lower-case name for a code, e.g. "bad signature"; never NULL. */

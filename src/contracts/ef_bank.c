@@ -369,6 +369,15 @@ static int ef_bank_query(ef_ctx *ctx, const char *path, json_t **out)
 
 static const char *const ef_bank_genesis_fields[] = {"balances", NULL};
 
+/* ef_contract.account: an account holding money may send. */
+static int ef_bank_account(ef_ctx *ctx, const ef_pub *pub)
+{
+    uint64_t bal;
+    int rc = ef_bank_balance(ctx, pub, &bal);
+    if (rc) return rc;
+    return bal > 0 ? 0 : EF_ENOTFOUND;
+}
+
 const ef_contract ef_bank_contract = {
     .name = EF_BANK_NAME,
     .methods = ef_bank_methods,
@@ -376,4 +385,5 @@ const ef_contract ef_bank_contract = {
     .query = ef_bank_query,
     .genesis = ef_bank_genesis,
     .genesis_fields = ef_bank_genesis_fields,
+    .account = ef_bank_account,
 };

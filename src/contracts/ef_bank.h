@@ -17,6 +17,10 @@
  * Query: /bank/balance/{PUB} -> {"account","balance"}, /bank/escrow/{ID} ->
  *        {"id","owner","payer","amount","left"[,"payee"]}, /bank/supply -> {"supply","locked"}
  *
+ * Accounts (ef_contract.account): an account with a balance above 0 may send
+ * transactions (so money received makes an account; a payee with neither money
+ * nor registration cannot send, e.g. to refund an escrow, until it has either).
+ *
  * Invariant: the sum of all balances plus the money locked in escrows equals the
  * supply created at genesis.
  *

@@ -94,6 +94,15 @@ bool ef_registry_is_validator(ef_ctx *ctx, const ef_pub *pub)
     return role == EF_ROLE_VALIDATOR || role == EF_ROLE_REGULATOR;
 }
 
+/* ef_contract.account: a registered account (any role) may send. */
+static int ef_registry_account(ef_ctx *ctx, const ef_pub *pub)
+{
+    ef_role role;
+    int rc = ef_registry_role(ctx, pub, &role, NULL);
+    if (rc) return rc;
+    return role == EF_ROLE_NONE ? EF_ENOTFOUND : 0;
+}
+
 static int ef_acct_put(ef_ctx *ctx, const ef_pub *pub, ef_role role, const char *domain, const char *name)
 {
     uint8_t key[1 + EF_PUB_SIZE];
@@ -425,4 +434,5 @@ const ef_contract ef_registry_contract = {
     .genesis = ef_registry_genesis,
     .genesis_fields = ef_registry_genesis_fields,
     .schedules_vset = true,
+    .account = ef_registry_account,
 };

@@ -21,6 +21,8 @@
  * (ef_ctx_vset_schedule; read it with ef_store_vset).
  * register_member: EF_ENOTVAL if the sender is not a validator, EF_EPERM if it is
  * of another domain, EF_EEXIST if the account exists.
+ * Accounts (ef_contract.account): every registered account, whatever its role,
+ * may send transactions.
  * Events: member_registered, validator_proposed, validator_vote, validator_change.
  * Query: /registry/account/{PUB}, /registry/validators, /registry/validators/{HEIGHT},
  *        /registry/proposals, /registry/proposal/{ID}

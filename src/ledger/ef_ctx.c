@@ -36,6 +36,25 @@ void ef_ctx_cleanup(ef_ctx *ctx)
     ctx->events = NULL;
 }
 
+int ef_ctx_account(ef_store *s, MDB_txn *txn, const ef_block_header *hdr, const ef_pub *pub)
+{
+    bool ruled = false;
+    for (size_t i = 0; i < s->contracts_len; i++) {
+        const ef_contract *c = s->contracts[i];
+        if (!c->account) continue;
+        ruled = true;
+        ef_ctx ctx;
+        ef_ctx_setup(&ctx, s, txn, hdr, NULL, true);
+        ctx.contract = c->name;
+        ctx.sender = *pub;
+        int rc = c->account(&ctx, pub);
+        ef_ctx_cleanup(&ctx);
+        if (rc == 0) return 0;
+        if (rc != EF_ENOTFOUND) return rc > 0 ? EF_EINVAL : rc;
+    }
+    return ruled ? EF_ENOACCOUNT : 0;
+}
+
 const ef_pub *ef_ctx_sender(const ef_ctx *ctx) { return &ctx->sender; }
 uint64_t ef_ctx_height(const ef_ctx *ctx) { return ctx->hdr->height; }
 uint64_t ef_ctx_time_ms(const ef_ctx *ctx) { return ctx->hdr->time_ms; }

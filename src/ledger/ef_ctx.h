@@ -61,6 +61,12 @@ typedef struct ef_method {
  * events and bank calls fail with EF_EPERM. */
 typedef int (*ef_query_fn)(ef_ctx *ctx, const char *path, json_t **out);
 
+/* Whether pub is an account this contract keeps (the registry: registered; the
+ * bank: holds money). ctx is read-only, in the contract's own namespace, on the
+ * state the transaction would execute against. Returns 0 (an account),
+ * EF_ENOTFOUND (not one), or an error (EF_EDB, EF_ENOMEM). */
+typedef int (*ef_account_fn)(ef_ctx *ctx, const ef_pub *pub);
+
 /* Called once at genesis with the contract's section of the genesis file's
  * "params" (or NULL). The sender is the all-zero key. */
 typedef int (*ef_genesis_fn)(ef_ctx *ctx, const json_t *params);
@@ -79,7 +85,18 @@ typedef struct ef_contract {
     const char *const *genesis_fields;
     /* may call ef_ctx_vset_schedule (the contract that governs the validators) */
     bool schedules_vset;
+    /* may be NULL; see "Who may send" below */
+    ef_account_fn account;
 } ef_contract;
+
+/* Who may send (the chain's rule; the ledger applies it in execution, the
+ * mempool on admission, both through ef_store_account or its in-block form):
+ * if no contract of the table has an `account` function, every sender may send.
+ * Otherwise a sender may send only if at least one contract's `account` says it
+ * is one of its accounts; a transaction from any other sender is not executable
+ * (EF_ENOACCOUNT): a block holding one is invalid and proposers skip it, exactly
+ * as for a wrong nonce, so it consumes no nonce and no block space. edgefed
+ * charges no fees, so an account is all a sender needs to pay for what it sends. */
 
 /* --- what a method sees --- */
 const ef_pub *ef_ctx_sender(const ef_ctx *ctx);

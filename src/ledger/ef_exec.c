@@ -1,6 +1,6 @@
 /* ef_exec.c: the execution of one transaction of a block against the LMDB state:
- * nonce, method (rolled back from the undo log if it fails), result and index
- * entry. Uses ef_state.c, ef_ctx.c and ef_store.c (see the order in ef_store_int.h). */
+ * nonce, sender account, method (rolled back from the undo log if it fails),
+ * result and index entry. Uses ef_state.c, ef_ctx.c and ef_store.c (see the order in ef_store_int.h). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -48,6 +48,8 @@ int ef_exec_tx(ef_store *s, MDB_txn *txn, const ef_block_header *hdr, uint32_t i
         return ef_mdb_err(rc);
     }
     if (tx->nonce != next) return EF_ENONCE;
+    /* the sender must be an account (ef_ctx.h, "who may send") */
+    if ((rc = ef_ctx_account(s, txn, hdr, &tx->sender))) return rc;
     ef_put_u64le(nv, next + 1);
     if ((rc = ef_state_put(txn, s->db_state, acc, nk, (size_t)nkl, nv, 8))) return rc;
 

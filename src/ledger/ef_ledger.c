@@ -107,7 +107,7 @@ int ef_ledger_propose(ef_store *s, const ef_txbuf *cands, size_t n, uint64_t tim
         ef_tx_hash_enc(&bt->hash, bt->enc, bt->len);
         if ((st = ef_ledger_stateless(bt, hdr.chain_id, hooks))) goto next;
         st = ef_exec_tx(s, txn, &hdr, (uint32_t)ninc, bt, acc, &res_hashes[ninc]);
-        if (st == EF_ENONCE) goto next;
+        if (st == EF_ENONCE || st == EF_ENOACCOUNT) goto next;
         if (st) {
             rc = st;   /* fatal storage error */
             goto out;

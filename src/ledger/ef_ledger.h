@@ -17,10 +17,12 @@
  * Execution of a transaction (in block order):
  *   1. nonce must equal the sender's next nonce (else the block is invalid:
  *      EF_ENONCE; propose skips such candidates);
- *   2. the nonce is consumed;
- *   3. the contract's method runs; its writes are logged and undone if it fails,
+ *   2. the sender must be an account (ef_ctx.h, "who may send"; else the block is
+ *      invalid: EF_ENOACCOUNT; propose skips such candidates);
+ *   3. the nonce is consumed;
+ *   4. the contract's method runs; its writes are logged and undone if it fails,
  *      its events kept only if it returns 0; its code (0 or an ef_err) is the result.
- *   4. the result is stored (code and events) and the tx indexed by hash.
+ *   5. the result is stored (code and events) and the tx indexed by hash.
  *   Unknown contract or method fails the tx (EF_ENOCONTRACT, EF_ENOMETHOD), malformed
  *   args fail it (EF_EARGS): the tx is still included and its nonce consumed.
  *
@@ -52,7 +54,8 @@ typedef struct ef_ledger_hooks {
  * reached. time_ms is raised to parent time + 1 if it is not above it.
  *   status: NULL or n entries, set per candidate to 0 (included), EF_EFULL (block
  *           full, try again later), EF_ENONCE (nonce gap: later; or replay: drop,
- *           compare with ef_store_nonce), or the decoding/stateless error (drop).
+ *           compare with ef_store_nonce), EF_ENOACCOUNT (the sender may not send:
+ *           drop), or the decoding/stateless error (drop).
  *   *block_out: malloc'd block encoding (caller frees), *block_len its size.
  * The built block becomes the pending block. Returns 0, EF_ESTATE (no genesis),
  * EF_ENOTVAL (proposer not in the set for this height), EF_EDB/EF_EIO/EF_ENOMEM. */
@@ -63,7 +66,8 @@ int ef_ledger_propose(ef_store *s, const ef_txbuf *cands, size_t n, uint64_t tim
 /* Fully validates a proposed next block: decoding, chain id (EF_ECHAIN), height =
  * last + 1 (EF_EHEIGHT), prev hash (EF_EPREV), time above the parent's (EF_ESTATE),
  * proposer in the validator set of that height (EF_ENOTVAL), vset_hash (EF_EROOT),
- * each tx's stateless check (EF_EBADSIG, ...) and nonce (EF_ENONCE), txs_root,
+ * each tx's stateless check (EF_EBADSIG, ...), nonce (EF_ENONCE) and sender
+ * account (EF_ENOACCOUNT), txs_root,
  * results_root and state_hash recomputed by execution (EF_EROOT). Returns 0 if
  * valid (the block becomes pending), or the first error. Changes no durable state. */
 EF_MUST_USE int ef_ledger_check(ef_store *s, const uint8_t *block, size_t len,

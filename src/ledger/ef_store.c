@@ -289,6 +289,30 @@ int ef_store_nonce(ef_store *s, const ef_pub *sender, uint64_t *next)
     return rc;
 }
 
+int ef_store_account(ef_store *s, const ef_pub *sender)
+{
+    MDB_txn *txn;
+    ef_store_info info;
+    ef_block_header hdr;
+    int rc = ef_rdtxn(s, &txn);
+    if (rc) return rc;
+    if ((rc = ef_store_meta_read(txn, s, &info))) goto out;
+    if (!info.initialised) {
+        rc = EF_ESTATE;
+        goto out;
+    }
+    memset(&hdr, 0, sizeof hdr);
+    hdr.version = EF_BLOCK_VERSION;
+    memcpy(hdr.chain_id, info.chain_id, sizeof hdr.chain_id);
+    hdr.height = info.height;
+    hdr.time_ms = info.last_time_ms;
+    hdr.prev_hash = info.last_hash;
+    rc = ef_ctx_account(s, txn, &hdr, sender);
+out:
+    mdb_txn_abort(txn);
+    return rc;
+}
+
 int ef_store_vset(ef_store *s, uint64_t height, ef_vset *out)
 {
     MDB_txn *txn;

@@ -151,6 +151,10 @@ void ef_store_set_release_every(ef_store *s, size_t every);
 
 /* The nonce the sender's next transaction must carry (0 if it never sent one). */
 int ef_store_nonce(ef_store *s, const ef_pub *sender, uint64_t *next);
+/* Whether sender may send on the committed state (ef_ctx.h, "who may send"):
+ * 0 (yes), EF_ENOACCOUNT, or EF_ESTATE (no genesis) / EF_EDB. The mempool's
+ * admission check; execution applies the same rule to the block's state. */
+int ef_store_account(ef_store *s, const ef_pub *sender);
 
 /* The validator set that signs block `height`: the last set recorded effective at
  * or before height. Known for every height up to last committed + EF_VSET_DELAY

@@ -81,6 +81,9 @@ void ef_ctx_setup(ef_ctx *ctx, ef_store *s, MDB_txn *txn, const ef_block_header 
                   uint8_t *acc, bool read_only);
 /* Frees the context's value buffer and events (not the undo log). */
 void ef_ctx_cleanup(ef_ctx *ctx);
+/* The rule "who may send" (ef_ctx.h) for pub on the state of txn as the block
+ * hdr sees it: 0 (may send), EF_ENOACCOUNT, or a storage error. */
+int ef_ctx_account(ef_store *s, MDB_txn *txn, const ef_block_header *hdr, const ef_pub *pub);
 
 /* --- ef_store.c --- */
 /* Aborts the pending block's write transaction, if any (ef_ledger_abort_pending). */
@@ -88,10 +91,12 @@ void ef_store_pending_drop(ef_store *s);
 
 /* --- ef_exec.c --- */
 /* Executes one decoded transaction as position index of the block hdr in txn:
- * checks and consumes the nonce (EF_ENONCE, nothing changed, if wrong), runs the
+ * checks and consumes the nonce (EF_ENONCE, nothing changed, if wrong), checks
+ * that the sender may send (EF_ENOACCOUNT, nothing changed, if not), runs the
  * method with its writes logged in the store's undo log (rolled back, and acc
  * restored, if it fails), writes the result and the tx index entry, and sets
- * *result_hash. Returns 0 (whatever the method returned), EF_ENONCE, or a fatal
+ * *result_hash. Returns 0 (whatever the method returned), EF_ENONCE,
+ * EF_ENOACCOUNT, or a fatal
  * storage error (EF_EDB, EF_EFULL, EF_EIO, EF_ENOMEM; also when the method
  * returned EF_EDB, EF_EIO or EF_ENOMEM, which would make nodes disagree). */
 int ef_exec_tx(ef_store *s, MDB_txn *txn, const ef_block_header *hdr, uint32_t index,

@@ -481,7 +481,7 @@ static int node_on_txs(ef_node *n, ef_conn *c, const uint8_t *p, size_t len)
         if (ef_rd_bytes(&r, &tx, &tl, EF_TX_ENC_MAX)) return r.err;
         int rc = ef_mempool_add(n->mp, tx, tl, NULL);
         if (rc == 0 && regossip) ef_node_gossip_add(n, tx, tl);
-        else if (rc && rc != EF_EDUP && rc != EF_ENONCE && rc != EF_EFULL) ef_node_count_tx(n, rc);
+        else if (rc && rc != EF_EDUP && rc != EF_ENONCE) ef_node_count_tx(n, rc);
     }
     return ef_rd_finish(&r);
 }
@@ -548,11 +548,18 @@ static void node_tick(uv_timer_t *t)
 {
     ef_node *n = t->data;
     ef_node_sync_tick(n);
+    (void)ef_mempool_expire(n->mp);
     ef_node_after(n);
     ef_node_snapshot(n);
 }
 
 /* ---------------- lifecycle ---------------- */
+
+/* The mempool's admission rule for senders: the ledger's (ef_store_account). */
+static int node_mempool_account(void *store, const ef_pub *sender)
+{
+    return ef_store_account(store, sender);
+}
 
 int ef_node_open(ef_node **out, const ef_node_config *cfg)
 {
@@ -618,8 +625,14 @@ int ef_node_open(ef_node **out, const ef_node_config *cfg)
     /* txs committed so far: sum of block tx counts would need a scan; count from here */
     n->txs_committed = 0;
 
-    ef_mempool_cfg mc = {cfg->chain_id, cfg->mempool_txs, cfg->mempool_bytes,
-                         (ef_mempool_nonce_fn)ef_store_nonce, n->store, ef_node_tx_dropped, n};
+    ef_mempool_cfg mc = {
+        .chain_id = cfg->chain_id, .count_max = cfg->mempool_txs, .bytes_max = cfg->mempool_bytes,
+        .nonce = (ef_mempool_nonce_fn)ef_store_nonce, .nonce_arg = n->store,
+        .on_drop = ef_node_tx_dropped, .drop_arg = n,
+        .account = node_mempool_account, .account_arg = n->store,
+        .sender_max = cfg->mempool_sender_txs, .gap_max = cfg->mempool_nonce_gap,
+        .ttl_ms = (uint64_t)cfg->mempool_ttl_s * 1000,
+    };
     rc = ef_mempool_new(&n->mp, &mc);
     if (rc) goto fail;
     n->reap_buf = calloc(EF_BLOCK_TXS_MAX, sizeof *n->reap_buf);

@@ -71,6 +71,9 @@
  *                  "prevote_delta_ms": 200, "precommit_ms": 200,
  *                  "precommit_delta_ms": 200, "resend_ms": 1000, "empty_block_ms": 0},
  *     "limits": {"mempool_txs": 50000, "mempool_bytes": 33554432,
+ *                "mempool_sender_txs": 64, "mempool_nonce_gap": 16,
+ *                "mempool_ttl_s": 120,          (ef_mempool.h: per-sender cap,
+ *                                                nonce gap, time to live)
  *                "block_txs": 4096, "block_bytes": 4194304, "sendq_bytes": 16777216},
  *     "api": {...},                          reserved for the api module
  *     "agents": {...}                        reserved for the agents (federation) module
@@ -98,6 +101,8 @@ typedef struct ef_node_config {
     uint32_t propose_ms, propose_delta_ms, prevote_ms, prevote_delta_ms;
     uint32_t precommit_ms, precommit_delta_ms, resend_ms, empty_block_ms;
     size_t mempool_txs, mempool_bytes, block_txs, block_bytes, sendq_bytes;
+    size_t mempool_sender_txs;
+    uint32_t mempool_nonce_gap, mempool_ttl_s;
     json_t *doc;                            /* the whole file (owned): "api", "agents" */
     /* the contracts this node executes: not in the file; the program that runs
      * the node sets them (the node layer knows no contract) */

@@ -26,6 +26,9 @@ void ef_node_config_defaults(ef_node_config *cfg)
     cfg->empty_block_ms = 0;
     cfg->mempool_txs = EF_MEMPOOL_COUNT_DEFAULT;
     cfg->mempool_bytes = EF_MEMPOOL_BYTES_DEFAULT;
+    cfg->mempool_sender_txs = EF_MEMPOOL_SENDER_DEFAULT;
+    cfg->mempool_nonce_gap = EF_MEMPOOL_GAP_DEFAULT;
+    cfg->mempool_ttl_s = EF_MEMPOOL_TTL_MS_DEFAULT / 1000;
     cfg->block_txs = EF_BLOCK_TXS_MAX;
     cfg->block_bytes = EF_BLOCK_BYTES_MAX;
     cfg->sendq_bytes = 16u << 20;
@@ -139,9 +142,15 @@ int ef_node_config_load(ef_node_config *cfg, const char *path, char *err, size_t
     if (cfg->propose_ms == 0 || cfg->prevote_ms == 0 || cfg->precommit_ms == 0)
         CFG_FAIL("timeouts must be positive");
     json_t *l = json_object_get(doc, "limits");
+    static const char *const limits_known[] = {"mempool_txs", "mempool_bytes", "mempool_sender_txs",
+        "mempool_nonce_gap", "mempool_ttl_s", "block_txs", "block_bytes", "sendq_bytes", NULL};
+    if (l && ef_jcfg_only(l, limits_known, why, sizeof why)) CFG_FAIL("%s: limits: %s", path, why);
     if (l && (!json_is_object(l) ||
               ef_jcfg_size(l, "mempool_txs", false, 1, 10000000, &cfg->mempool_txs, NULL, 0) ||
               ef_jcfg_size(l, "mempool_bytes", false, 65536, (size_t)1 << 34, &cfg->mempool_bytes, NULL, 0) ||
+              ef_jcfg_size(l, "mempool_sender_txs", false, 1, 100000, &cfg->mempool_sender_txs, NULL, 0) ||
+              ef_jcfg_u32(l, "mempool_nonce_gap", false, 1, 100000, &cfg->mempool_nonce_gap, NULL, 0) ||
+              ef_jcfg_u32(l, "mempool_ttl_s", false, 1, 86400, &cfg->mempool_ttl_s, NULL, 0) ||
               ef_jcfg_size(l, "block_txs", false, 1, EF_BLOCK_TXS_MAX, &cfg->block_txs, NULL, 0) ||
               ef_jcfg_size(l, "block_bytes", false, 4096, EF_BLOCK_BYTES_MAX, &cfg->block_bytes, NULL, 0) ||
               ef_jcfg_size(l, "sendq_bytes", false, 1u << 20, (size_t)1 << 31, &cfg->sendq_bytes, NULL, 0)))
@@ -182,8 +191,11 @@ json_t *ef_node_config_to_json(const ef_node_config *cfg)
         "precommit_ms", (json_int_t)cfg->precommit_ms,
         "precommit_delta_ms", (json_int_t)cfg->precommit_delta_ms,
         "resend_ms", (json_int_t)cfg->resend_ms, "empty_block_ms", (json_int_t)cfg->empty_block_ms));
-    json_object_set_new(o, "limits", json_pack("{s:I,s:I,s:I,s:I,s:I}",
+    json_object_set_new(o, "limits", json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
         "mempool_txs", (json_int_t)cfg->mempool_txs, "mempool_bytes", (json_int_t)cfg->mempool_bytes,
+        "mempool_sender_txs", (json_int_t)cfg->mempool_sender_txs,
+        "mempool_nonce_gap", (json_int_t)cfg->mempool_nonce_gap,
+        "mempool_ttl_s", (json_int_t)cfg->mempool_ttl_s,
         "block_txs", (json_int_t)cfg->block_txs, "block_bytes", (json_int_t)cfg->block_bytes,
         "sendq_bytes", (json_int_t)cfg->sendq_bytes));
     if (cfg->doc) {

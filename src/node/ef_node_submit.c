@@ -64,6 +64,7 @@ ef_waiter *ef_node_waiter_take(ef_node *n, const ef_hash *h)
 void ef_node_tx_dropped(void *arg, const ef_hash *h, int reason)
 {
     ef_node *n = arg;
+    if (reason == EF_EEXPIRED || reason == EF_EEVICTED) ef_node_count_tx(n, reason);
     ef_waiter *w = ef_node_waiter_take(n, h);
     if (!w) return;
     if (w->cb) w->cb(w->arg, h, EF_NODE_TX_DROPPED, reason, 0);

@@ -165,4 +165,25 @@ static inline int t_run(ef_store *s, const ef_pub *proposer, const ef_keypair *k
     free(loc.events_json);
     return loc.code;
 }
+
+/* Proposes a block from one tx of kp (next nonce) and returns the candidate's
+ * status: 0 if the block would include it, else why not (e.g. EF_ENOACCOUNT).
+ * Nothing is committed: the built block is dropped. */
+static inline int t_try(ef_store *s, const ef_pub *proposer, const ef_keypair *kp,
+                        const char *contract, const char *method, const char *args)
+{
+    uint64_t nonce;
+    if (ef_store_nonce(s, &kp->pub, &nonce)) abort();
+    size_t len;
+    uint8_t *tx = t_tx(kp, nonce, contract, method, args, &len);
+    ef_txbuf c = {tx, len};
+    uint8_t *blk = NULL;
+    size_t blen;
+    int st = -1000;
+    if (ef_ledger_propose(s, &c, 1, 0, proposer, NULL, &st, &blk, &blen)) abort();
+    ef_ledger_abort_pending(s);
+    free(blk);
+    free(tx);
+    return st;
+}
 #endif

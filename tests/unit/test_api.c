@@ -1172,6 +1172,17 @@ static void test_api_config_errors(void **state)
     assert_int_equal(ef_api_http_status(EF_ENOTFOUND), 404);
     assert_int_equal(ef_api_http_status(EF_EBADSIG), 422);
     assert_int_equal(ef_api_http_status(EF_ENONCE), 409);
+    /* the mempool's refusals, each its own code and status */
+    assert_int_equal(ef_api_http_status(EF_ENOACCOUNT), 403);
+    assert_int_equal(ef_api_http_status(EF_EGAP), 409);
+    assert_int_equal(ef_api_http_status(EF_EQUOTA), 429);
+    assert_int_equal(ef_api_http_status(EF_EFULL), 503);
+    assert_int_equal(ef_api_http_status(EF_EEVICTED), 503);
+    assert_string_equal(ef_errname(EF_ENOACCOUNT), "ENOACCOUNT");
+    assert_string_equal(ef_errname(EF_EGAP), "EGAP");
+    assert_string_equal(ef_errname(EF_EQUOTA), "EQUOTA");
+    assert_string_equal(ef_errname(EF_EEXPIRED), "EEXPIRED");
+    assert_string_equal(ef_errname(EF_EEVICTED), "EEVICTED");
     assert_int_equal(ef_api_lat_bucket(0.5), 0);
     assert_int_equal(ef_api_lat_bucket(1e9), EF_API_LAT_BUCKETS - 1);
 }

@@ -53,6 +53,9 @@ static void test_bank_random_conserves_supply(void **state)
     for (int done = 0; done < NTX; done += PER_BLOCK) {
         for (int j = 0; j < PER_BLOCK; j++) {
             int a = rand() % NACCT, b = rand() % NACCT, op = rand() % 10;
+            /* only an account may send (ef_ctx.h): key 0 is registered (the
+             * validator), the others are accounts while they hold money */
+            if (a != 0 && bal[a] == 0) { j--; continue; }
             /* amounts sometimes above the balance: overdrafts must fail */
             uint64_t amt = 1 + (uint64_t)rand() % (bal[a] + 50);
             char args[256], hex[65];
@@ -88,6 +91,7 @@ static void test_bank_random_conserves_supply(void **state)
                 int right = refund ? e->payee : e->payer;
                 if (rand() % 4 == 0) a = (right + 1) % NACCT;
                 else a = right;
+                if (a != 0 && bal[a] == 0) { j--; continue; }
                 amt = 1 + (uint64_t)rand() % (e->left + 10);
                 method = refund ? "refund" : "release";
                 snprintf(args, sizeof args, "{\"escrow\":%llu,\"amount\":%llu}", (unsigned long long)id,
@@ -178,12 +182,98 @@ static void test_bank_overdraft_changes_nothing(void **state)
     t_rmdir(d2);
 }
 
+/* Who may send (ef_ctx.h): a sender must be registered (registry) or hold money
+ * (bank). A stranger's transaction is not executable: propose skips it
+ * (EF_ENOACCOUNT, its nonce not consumed), a block holding one is invalid
+ * (ef_ledger_check, here built by a node whose contracts have no account rule),
+ * ef_store_account (the mempool's check) says the same on the committed state,
+ * and money received earlier in the same block makes an account. */
+static void test_sender_must_be_an_account(void **state)
+{
+    (void)state;
+    char dir[512], dir2[512];
+    ef_genesis g;
+    /* key 0: validator (registered) and funded; key 1: funded only */
+    ef_store *s = t_store_new(dir, sizeof dir, "acct", &g, 1, 2, 100);
+    ef_keypair val, rich, stranger;
+    t_key(&val, 0);
+    t_key(&rich, 1);
+    t_key(&stranger, 40);
+    assert_int_equal(ef_store_account(s, &val.pub), 0);
+    assert_int_equal(ef_store_account(s, &rich.pub), 0);
+    assert_int_equal(ef_store_account(s, &stranger.pub), EF_ENOACCOUNT);
+
+    char args[256], hex[65];
+    snprintf(args, sizeof args, "{\"to\":\"%s\",\"amount\":1}", t_hex(&val.pub, hex));
+    assert_int_equal(t_try(s, &val.pub, &stranger, "bank", "transfer", args), EF_ENOACCOUNT);
+    assert_int_equal(t_try(s, &val.pub, &stranger, "nosuch", "x", "{}"), EF_ENOACCOUNT);
+    assert_int_equal(t_try(s, &val.pub, &rich, "bank", "transfer", args), 0);
+
+    /* the same block, built where no contract has an account rule, holds the
+     * stranger's tx; a node with the rule refuses the block */
+    assert_int_equal(ef_contracts_builtin_len, 3);
+    ef_contract open_reg = *ef_contracts_builtin[0], open_bank = *ef_contracts_builtin[1];
+    ef_contract open_fed = *ef_contracts_builtin[2];
+    open_reg.account = NULL;
+    open_bank.account = NULL;
+    const ef_contract *open_table[] = {&open_reg, &open_bank, &open_fed};
+    ef_store *s2;
+    t_tmpdir(dir2, sizeof dir2, "acct-open");
+    assert_int_equal(ef_store_open(&s2, dir2, &(ef_store_opts){.contracts = open_table, .contracts_len = 3, .no_sync = true}), 0);
+    assert_int_equal(ef_store_init_genesis(s2, &g), 0);
+    assert_int_equal(ef_store_account(s2, &stranger.pub), 0);
+    size_t len;
+    uint8_t *tx = t_tx(&stranger, 0, "bank", "transfer", args, &len);
+    ef_txbuf c = {tx, len};
+    uint8_t *blk;
+    size_t blen;
+    int st;
+    assert_int_equal(ef_ledger_propose(s2, &c, 1, 5000, &val.pub, NULL, &st, &blk, &blen), 0);
+    assert_int_equal(st, 0);
+    assert_int_equal(ef_ledger_check(s, blk, blen, NULL), EF_ENOACCOUNT);
+    assert_int_equal(ef_ledger_commit(s, blk, blen, NULL, 0), EF_ENOACCOUNT);
+    assert_int_equal(ef_store_height(s), 0);
+    free(blk);
+    free(tx);
+
+    /* rich pays the stranger, then in the same block the stranger sends: included */
+    uint8_t *txs[3];
+    size_t lens[3];
+    snprintf(args, sizeof args, "{\"to\":\"%s\",\"amount\":5}", t_hex(&stranger.pub, hex));
+    txs[0] = t_tx(&rich, 0, "bank", "transfer", args, &lens[0]);
+    snprintf(args, sizeof args, "{\"to\":\"%s\",\"amount\":5}", t_hex(&val.pub, hex));
+    txs[1] = t_tx(&stranger, 0, "bank", "transfer", args, &lens[1]);
+    /* ...and, its money gone, its next tx in that block is skipped */
+    txs[2] = t_tx(&stranger, 1, "bank", "nosuch", "{}", &lens[2]);
+    ef_txbuf cs[3] = {{txs[0], lens[0]}, {txs[1], lens[1]}, {txs[2], lens[2]}};
+    int sts[3];
+    assert_int_equal(ef_ledger_propose(s, cs, 3, 6000, &val.pub, NULL, sts, &blk, &blen), 0);
+    assert_int_equal(sts[0], 0);
+    assert_int_equal(sts[1], 0);
+    assert_int_equal(sts[2], EF_ENOACCOUNT);
+    assert_int_equal(ef_ledger_commit(s, blk, blen, NULL, 0), 0);
+    free(blk);
+    uint64_t next;
+    assert_int_equal(ef_store_nonce(s, &stranger.pub, &next), 0);
+    assert_int_equal(next, 1);
+    assert_int_equal(t_balance(s, &val.pub), 105);
+    assert_int_equal(ef_store_account(s, &stranger.pub), EF_ENOACCOUNT);
+    for (int i = 0; i < 3; i++) free(txs[i]);
+
+    ef_store_close(s);
+    ef_store_close(s2);
+    ef_genesis_free(&g);
+    t_rmdir(dir);
+    t_rmdir(dir2);
+}
+
 int main(void)
 {
     ef_crypto_init();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bank_random_conserves_supply),
         cmocka_unit_test(test_bank_overdraft_changes_nothing),
+        cmocka_unit_test(test_sender_must_be_an_account),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -18,6 +18,7 @@
 #include "base/ef_crypto.h"
 #include "base/ef_fs.h"
 #include "contracts/ef_contracts.h"
+#include "ledger/ef_mempool.h"
 #include "node/ef_node.h"
 
 static char dir[256];
@@ -255,6 +256,10 @@ static void test_config_errors(void **st)
         "{\"key\":\"k\",\"genesis\":\"g\"}",
         "{\"chain_id\":\"x\",\"key\":\"k\",\"genesis\":\"g\",\"peers\":[{\"pub\":\"zz\",\"addr\":\"1.2.3.4:5\"}]}",
         "{\"chain_id\":\"x\",\"key\":\"k\",\"genesis\":\"g\",\"limits\":{\"block_txs\":0}}",
+        "{\"chain_id\":\"x\",\"key\":\"k\",\"genesis\":\"g\",\"limits\":{\"mempool_ttl\":5}}",
+        "{\"chain_id\":\"x\",\"key\":\"k\",\"genesis\":\"g\",\"limits\":{\"mempool_nonce_gap\":0}}",
+        "{\"chain_id\":\"x\",\"key\":\"k\",\"genesis\":\"g\",\"limits\":{\"mempool_sender_txs\":0}}",
+        "{\"chain_id\":\"x\",\"key\":\"k\",\"genesis\":\"g\",\"limits\":{\"mempool_ttl_s\":0}}",
         "[1,2]",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -265,6 +270,27 @@ static void test_config_errors(void **st)
         ef_node_config cfg;
         assert_int_equal(ef_node_config_load(&cfg, p, err, sizeof err), EF_ECONFIG);
     }
+    /* the mempool's knobs: defaults, and read when given */
+    FILE *f = fopen(p, "w");
+    assert_non_null(f);
+    fputs("{\"chain_id\":\"x\",\"key\":\"k\",\"genesis\":\"g\"}", f);
+    fclose(f);
+    ef_node_config cfg;
+    assert_int_equal(ef_node_config_load(&cfg, p, err, sizeof err), 0);
+    assert_int_equal(cfg.mempool_sender_txs, EF_MEMPOOL_SENDER_DEFAULT);
+    assert_int_equal(cfg.mempool_nonce_gap, EF_MEMPOOL_GAP_DEFAULT);
+    assert_int_equal(cfg.mempool_ttl_s, EF_MEMPOOL_TTL_MS_DEFAULT / 1000);
+    ef_node_config_free(&cfg);
+    f = fopen(p, "w");
+    assert_non_null(f);
+    fputs("{\"chain_id\":\"x\",\"key\":\"k\",\"genesis\":\"g\",\"limits\":{\"mempool_sender_txs\":5,"
+          "\"mempool_nonce_gap\":3,\"mempool_ttl_s\":7}}", f);
+    fclose(f);
+    assert_int_equal(ef_node_config_load(&cfg, p, err, sizeof err), 0);
+    assert_int_equal(cfg.mempool_sender_txs, 5);
+    assert_int_equal(cfg.mempool_nonce_gap, 3);
+    assert_int_equal(cfg.mempool_ttl_s, 7);
+    ef_node_config_free(&cfg);
     unlink(p);
 }
 

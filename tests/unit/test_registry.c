@@ -97,8 +97,10 @@ static void test_registry_admission_needs_more_than_two_thirds(void **state)
 
     assert_int_equal(t_propose(&e, &e.val[0], &e.cand.pub, "add"), 0);   /* vote 1 */
     assert_string_equal(t_status(&e, 1), "open");
-    /* a stranger, a member and the regulator cannot vote */
-    assert_int_equal(t_vote(&e, &e.stranger, 1), EF_ENOTVAL);
+    /* a stranger (no account: cannot send at all), a member and the regulator
+     * cannot vote */
+    assert_int_equal(t_try(e.s, &e.val[0].pub, &e.stranger, "registry", "vote_validator", "{\"proposal\":1}"),
+                     EF_ENOACCOUNT);
     assert_int_equal(t_vote(&e, &e.member, 1), EF_ENOTVAL);
     assert_int_equal(t_vote(&e, &e.reg, 1), EF_EPERM);
     assert_int_equal(t_vote(&e, &e.val[0], 1), EF_EDUP);
@@ -140,7 +142,8 @@ static void test_registry_removal_six(void **state)
     (void)state;
     t_env e;
     t_env_open(&e, 6);
-    assert_int_equal(t_propose(&e, &e.stranger, &e.val[5].pub, "remove"), EF_ENOTVAL);
+    assert_int_equal(t_try(e.s, &e.val[0].pub, &e.stranger, "registry", "vote_validator", "{\"proposal\":1}"),
+                     EF_ENOACCOUNT);
     assert_int_equal(t_propose(&e, &e.reg, &e.val[5].pub, "remove"), EF_EPERM);
     assert_int_equal(t_propose(&e, &e.val[0], &e.val[5].pub, "remove"), 0);
     for (int i = 1; i < 4; i++) assert_int_equal(t_vote(&e, &e.val[i], 1), 0);
@@ -165,7 +168,7 @@ static void test_registry_members(void **state)
     t_env_open(&e, 2);
     char args[256], hex[65];
     snprintf(args, sizeof args, "{\"account\":\"%s\",\"domain\":\"d0\",\"name\":\"ue-7\"}", t_hex(&e.cand.pub, hex));
-    assert_int_equal(t_run(e.s, &e.val[0].pub, &e.stranger, "registry", "register_member", args), EF_ENOTVAL);
+    assert_int_equal(t_try(e.s, &e.val[0].pub, &e.stranger, "registry", "register_member", args), EF_ENOACCOUNT);
     assert_int_equal(t_run(e.s, &e.val[0].pub, &e.member, "registry", "register_member", args), EF_ENOTVAL);
     assert_int_equal(t_run(e.s, &e.val[0].pub, &e.val[1], "registry", "register_member", args), EF_EPERM);
     assert_int_equal(t_run(e.s, &e.val[0].pub, &e.val[0], "registry", "register_member", args), 0);
