@@ -42,6 +42,9 @@ static const struct { const char *id, *text; } ef_err_names[EF_ERR_COUNT_] = {
     [37] = {"ECLOSED", "closed"},
     [38] = {"EAGAIN", "try again"},
     [39] = {"ECORRUPT", "corrupt stored data"},
+    [41] = {"ENOTJOINED", "not joined (never joined, or left)"},
+    [42] = {"ENOTRELEASED", "data not released by its producer"},
+    [43] = {"ENOIDENT", "unknown identity"},
 };
 
 static int ef_err_index(int err)

@@ -50,7 +50,11 @@ typedef enum ef_err {
     EF_ECLOSED = -37,    /* closed or shut down */
     EF_EAGAIN = -38,     /* try again later */
     EF_ECORRUPT = -39,   /* stored data damaged (not a torn last write) */
-    EF_ERR_COUNT_ = 40   /* one more than the largest magnitude */
+    /* -40 is taken on another branch (EF_ERECORDED) */
+    EF_ENOTJOINED = -41, /* a device or container that is not joined (never, or left) */
+    EF_ENOTRELEASED = -42,/* data used before its producer released it */
+    EF_ENOIDENT = -43,   /* an identity (device, container) never recorded */
+    EF_ERR_COUNT_ = 44   /* one more than the largest magnitude */
 } ef_err;
 
 /* A short lower-case name for a code, e.g. "bad signature"; never NULL. */
