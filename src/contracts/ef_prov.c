@@ -536,7 +536,7 @@ static int prov_m_release(ef_ctx *ctx, const json_t *args)
     if (ea && recv) json_object_set_new(ea, "ef:receiver", json_string(recv));
     if (rc == 0) rc = prov_rec_el(&r, qent, "entity", ea);
     else json_decref(ea);
-    if (rc == 0) rc = prov_rec_el(&r, qact, "activity", NULL);
+    if (rc == 0) rc = prov_rec_el(&r, qact, "activity", json_pack("{s:o}", "prov:type", prov_qn("ef:Process")));
     if (rc == 0) rc = prov_rec_el(&r, qprod, "agent", NULL);
     if (rc == 0)
         rc = prov_rec_rel(&r, "wasGeneratedBy", qent, qact,
