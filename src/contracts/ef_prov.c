@@ -648,9 +648,15 @@ static int prov_m_orchestrate(ef_ctx *ctx, const json_t *args)
         (has_behalf && ef_args_pub(args, "on_behalf_of", &behalf)))
         return EF_EARGS;
     bool deploy = !strcmp(action, "deploy"), teardown = !strcmp(action, "teardown"),
-         exec = !strcmp(action, "execute");
-    if (!deploy && !teardown && !exec) return EF_EARGS;
-    if (exec) {
+         exec = !strcmp(action, "execute"), connect = !strcmp(action, "connect"),
+         disconnect = !strcmp(action, "disconnect"), tunnel = connect || disconnect;
+    if (!deploy && !teardown && !exec && !tunnel) return EF_EARGS;
+    if (tunnel) {
+        /* a tunnel to a deployed container: what it is goes in ref */
+        if (json_object_get(args, "contract") || json_object_get(args, "method") || json_object_get(args, "host") ||
+            prov_arg_id(args, "container", &cont) || !ref)
+            return EF_EARGS;
+    } else if (exec) {
         if (json_object_get(args, "container") || json_object_get(args, "host") ||
             prov_opt_str(args, "contract", EF_CONTRACT_NAME_MAX, "_", &contract) || !contract ||
             prov_opt_str(args, "method", EF_METHOD_NAME_MAX, "_", &method) || !method)
@@ -679,7 +685,7 @@ static int prov_m_orchestrate(ef_ctx *ctx, const json_t *args)
         goto done;
     }
     if (rc != EF_ENOTFOUND) goto done;
-    if (cont) {
+    if (cont && !tunnel) {
         snprintf(plkey, sizeof plkey, "pl/%s", cont);
         rc = prov_thing(ctx, cont, &c);
         if (rc == 0) {
@@ -741,10 +747,13 @@ static int prov_m_orchestrate(ef_ctx *ctx, const json_t *args)
     char qact[PROV_QNAME_MAX], qs[PROV_QNAME_MAX], qc[PROV_QNAME_MAX], qh[PROV_QNAME_MAX], qb[PROV_QNAME_MAX];
     snprintf(qact, sizeof qact, "act:%s", act);
     snprintf(qs, sizeof qs, "acct:%s", sender);
-    json_t *aa = json_pack("{s:o, s:s, s:I}", "prov:type",
-                           prov_qn(deploy ? "ef:Deploy" : teardown ? "ef:Teardown" : "ef:Execute"), "prov:startTime",
-                           "", "ef:height", (json_int_t)ef_ctx_height(ctx));
-    if ((rc = prov_rec_init(&r, ctx, deploy ? "orch-deploy" : teardown ? "orch-teardown" : "orch-execute"))) {
+    const char *ptype = deploy ? "ef:Deploy" : teardown ? "ef:Teardown" : connect ? "ef:Connect"
+                        : disconnect ? "ef:Disconnect" : "ef:Execute";
+    const char *rtype = deploy ? "orch-deploy" : teardown ? "orch-teardown" : connect ? "orch-connect"
+                        : disconnect ? "orch-disconnect" : "orch-execute";
+    json_t *aa = json_pack("{s:o, s:s, s:I}", "prov:type", prov_qn(ptype), "prov:startTime", "", "ef:height",
+                           (json_int_t)ef_ctx_height(ctx));
+    if ((rc = prov_rec_init(&r, ctx, rtype))) {
         json_decref(aa);
         goto rec;
     }
@@ -763,15 +772,17 @@ static int prov_m_orchestrate(ef_ctx *ctx, const json_t *args)
         goto rec;
     if (cont) {
         snprintf(qc, sizeof qc, "thing:%s", cont);
-        snprintf(qh, sizeof qh, "thing:%s", host);
         if ((rc = prov_rec_el(&r, qc, "agent", NULL))) goto rec;
-        if ((rc = prov_rec_el(&r, qh, "agent", NULL))) goto rec;
-        if ((rc = prov_rec_rel(&r, "wasAssociatedWith", qact, qc, json_pack("{s:o}", "prov:role", prov_qn("ef:container")),
-                               true)))
+        if ((rc = prov_rec_rel(&r, "wasAssociatedWith", qact, qc,
+                               json_pack("{s:o}", "prov:role", prov_qn(tunnel ? "ef:tunnelled" : "ef:container")), true)))
             goto rec;
-        if ((rc = prov_rec_rel(&r, "wasAssociatedWith", qact, qh, json_pack("{s:o}", "prov:role", prov_qn("ef:host")),
-                               false)))
-            goto rec;
+        if (host) {
+            snprintf(qh, sizeof qh, "thing:%s", host);
+            if ((rc = prov_rec_el(&r, qh, "agent", NULL))) goto rec;
+            if ((rc = prov_rec_rel(&r, "wasAssociatedWith", qact, qh, json_pack("{s:o}", "prov:role", prov_qn("ef:host")),
+                                   false)))
+                goto rec;
+        }
     }
     if (has_behalf) {
         char bhex[2 * EF_PUB_SIZE + 1];

@@ -46,9 +46,12 @@
  *                producer's key over tag EF_TAG_DATA || ef_prov_data_msg(...)
  *   use         {"entity": ID, "activity": ID, "by": ID [, "contract": NAME]}
  *                (a receiver named at release must be the activity; else EF_EPERM)
- *   orchestrate {"action": "deploy"|"teardown"|"execute", "activity": ID,
+ *   orchestrate {"action": "deploy"|"teardown"|"execute"|"connect"|"disconnect",
+ *                "activity": ID,
  *                deploy/teardown: "container": ID, "host": ID (deploy only);
  *                execute: "contract": NAME, "method": NAME;
+ *                connect/disconnect (a tunnel to a deployed container, by
+ *                anyone registered): "container": ID, "ref" (required);
  *                optional: "on_behalf_of": PUB, "ref": up to 128 of [A-Za-z0-9._:/-]}
  *
  * Records: every successful non-idempotent call appends one record, numbered from

@@ -468,6 +468,22 @@ static void test_prov_orchestrate(void **state)
     assert_int_equal(t_call(&e, orch, "orchestrate",
                             json_pack("{s:s, s:s, s:s}", "action", "teardown", "activity", "td-2", "container", "app1")),
                      EF_ESTATE);   /* not placed any more */
+    /* a tunnel to the deployment, recorded by another party (the consumer's agent) */
+    assert_int_equal(t_call(&e, &e.k[5], "orchestrate",
+                            json_pack("{s:s, s:s, s:s}", "action", "connect", "activity", "tun-1", "container", "app1")),
+                     EF_EARGS);   /* no ref */
+    assert_int_equal(t_call(&e, &e.k[5], "orchestrate",
+                            json_pack("{s:s, s:s, s:s, s:s, s:s}", "action", "connect", "activity", "tun-1", "container",
+                                      "app1", "host", "edge1", "ref", "vxlan:4097/10.0.0.1:4789")),
+                     EF_EARGS);   /* a tunnel has no host */
+    assert_int_equal(t_call(&e, &e.k[5], "orchestrate",
+                            json_pack("{s:s, s:s, s:s, s:s}", "action", "connect", "activity", "tun-1", "container",
+                                      "app1", "ref", "vxlan:4097/10.0.0.1:4789")),
+                     0);
+    assert_int_equal(t_call(&e, &e.k[5], "orchestrate",
+                            json_pack("{s:s, s:s, s:s, s:s}", "action", "disconnect", "activity", "untun-1", "container",
+                                      "app1", "ref", "vxlan:4097")),
+                     0);
     assert_int_equal(t_call(&e, &e.k[4], "orchestrate",
                             json_pack("{s:s, s:s, s:s, s:s, s:s}", "action", "execute", "activity", "award-1", "contract",
                                       "federation", "method", "close", "on_behalf_of", oh)),
@@ -486,6 +502,8 @@ static void test_prov_orchestrate(void **state)
     assert_non_null(strstr(text, "act:deploy-svc1"));
     assert_non_null(strstr(text, "thing:edge1"));
     assert_non_null(strstr(text, "act:app1/join/1"));
+    assert_non_null(strstr(text, "act:tun-1"));
+    assert_non_null(strstr(text, "act:untun-1"));
     char qo[80];
     snprintf(qo, sizeof qo, "acct:%s", oh);
     assert_non_null(strstr(text, qo));
