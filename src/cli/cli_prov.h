@@ -27,6 +27,9 @@ int ef_prov_cli_chain(ef_client *cl, char chain[EF_CHAIN_ID_MAX + 1]);
  * a transport error) with a message in err. *resp (optional) gets the answer. */
 int ef_prov_cli_send(ef_client *cl, const ef_keypair *kp, const char *method, const json_t *args, char *err,
                      size_t err_cap, json_t **resp);
+/* As ef_prov_cli_send, for any contract. */
+int ef_prov_cli_tx(ef_client *cl, const ef_keypair *kp, const char *contract, const char *method, const json_t *args,
+                   char *err, size_t err_cap, json_t **resp);
 /* The args of a release of blob (hash, size, the producer's signature). */
 json_t *ef_prov_cli_release_args(const ef_keypair *kp, const char *chain, const char *entity, const char *activity,
                                  const char *producer, const uint8_t *blob, size_t len, const char *media,

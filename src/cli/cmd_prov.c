@@ -64,6 +64,12 @@ int ef_prov_cli_chain(ef_client *cl, char chain[EF_CHAIN_ID_MAX + 1])
 int ef_prov_cli_send(ef_client *cl, const ef_keypair *kp, const char *method, const json_t *args, char *err,
                      size_t err_cap, json_t **resp_out)
 {
+    return ef_prov_cli_tx(cl, kp, "prov", method, args, err, err_cap, resp_out);
+}
+
+int ef_prov_cli_tx(ef_client *cl, const ef_keypair *kp, const char *contract, const char *method, const json_t *args,
+                   char *err, size_t err_cap, json_t **resp_out)
+{
     char chain[EF_CHAIN_ID_MAX + 1], hex[2 * EF_PUB_SIZE + 1], target[32 + 2 * EF_PUB_SIZE];
     long status = 0;
     json_t *j = NULL;
@@ -88,7 +94,7 @@ int ef_prov_cli_send(ef_client *cl, const ef_keypair *kp, const char *method, co
     tx.sender = kp->pub;
     tx.nonce = (uint64_t)json_integer_value(n);
     json_decref(j);
-    snprintf(tx.contract, sizeof tx.contract, "prov");
+    snprintf(tx.contract, sizeof tx.contract, "%s", contract);
     snprintf(tx.method, sizeof tx.method, "%s", method);
     char *text = json_dumps(args, JSON_COMPACT);
     if (!text) return EF_ENOMEM;

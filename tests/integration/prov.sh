@@ -123,7 +123,7 @@ pass "tampered blob refused by the collector (step and prov use --fetch), no rec
 
 # ---- lineage: the tx and block of each step, back to the identities; DOT
 lin=$("$E" prov lineage data:result-1 --format json) || fail "lineage"
-for want in data:joint-1 data:reading-1 data:reading-3 act:collect-1 act:sensor-sense-2 thing:sensor thing:gateway \
+for want in data:joint-1 data:reading-1 data:reading-3 act:collect-1 act:sense-reading-2 thing:sensor thing:gateway \
             act:gateway/join/1 "acct:$ORCH"; do
   jq -e --arg w "$want" '[.nodes[].id] | index($w)' <<<"$lin" >/dev/null || fail "lineage lacks $want"
 done
