@@ -931,6 +931,45 @@ static int prov_load_rec(ef_ctx *ctx, uint64_t seq, json_t **out)
     return prov_get(ctx, key, out);
 }
 
+static int prov_rec_height(ef_ctx *ctx, uint64_t seq, uint64_t *h)
+{
+    json_t *rec;
+    int rc = prov_load_rec(ctx, seq, &rec);
+    if (rc) return rc == EF_ENOTFOUND ? EF_EDB : rc;
+    *h = prov_u(rec, "height");
+    json_decref(rec);
+    return 0;
+}
+
+/* The records of blocks w->from..w->to: records are numbered in block order, so
+ * the first one is found by binary search and the rest read in sequence (a range
+ * costs its own records, not those before it). */
+static int prov_walk_range(ef_ctx *ctx, prov_walk *w)
+{
+    json_t *st = NULL;
+    int rc = prov_get(ctx, "stats", &st);
+    if (rc == EF_ENOTFOUND) return 0;
+    if (rc) return rc;
+    uint64_t n = prov_u(st, "records"), lo = 1, hi = n + 1;
+    json_decref(st);
+    while (lo < hi) {   /* first seq whose height >= from */
+        uint64_t mid = lo + (hi - lo) / 2, h;
+        if ((rc = prov_rec_height(ctx, mid, &h))) return rc;
+        if (h < w->from) lo = mid + 1;
+        else hi = mid;
+    }
+    for (uint64_t seq = lo; seq <= n; seq++) {
+        char key[PROV_KEY_MAX];
+        int kn = snprintf(key, sizeof key, "r/%016" PRIx64, seq);
+        const uint8_t *v;
+        size_t vlen;
+        if ((rc = ef_ctx_get(ctx, key, (size_t)kn, &v, &vlen))) return rc == EF_ENOTFOUND ? EF_EDB : rc;
+        rc = prov_walk_rec(w, (const uint8_t *)key, (size_t)kn, v, vlen);
+        if (rc) return rc < 0 ? rc : 0;
+    }
+    return 0;
+}
+
 /* ---------------------------------------------------------------- lineage */
 
 typedef struct prov_lin {
@@ -1143,7 +1182,11 @@ static int prov_query(ef_ctx *ctx, const char *path, json_t **out)
     if (records) w.arr = json_array();
     else w.doc = prov_doc_new();
     if (!w.arr && !w.doc) return EF_ENOMEM;
-    rc = ef_ctx_scan(ctx, "r/", 2, prov_walk_rec, &w);
+    if (w.from == 0 && w.to == UINT64_MAX) {
+        rc = ef_ctx_scan(ctx, "r/", 2, prov_walk_rec, &w);   /* everything, in key order */
+    } else {
+        rc = prov_walk_range(ctx, &w);
+    }
     if (rc < 0) {
         json_decref(w.arr);
         json_decref(w.doc);

@@ -599,6 +599,27 @@ static void test_prov_lineage_and_export(void **state)
     /* a height range */
     json_t *r = t_q(&e, "export/range/2/4");
     assert_non_null(r);
+    /* a range holds exactly the records of its blocks (found by binary search) */
+    json_t *all = t_q(&e, "records/0/1000000");
+    for (uint64_t from = 0; from < 20; from += 3) {
+        char path[64];
+        snprintf(path, sizeof path, "records/%llu/%llu", (unsigned long long)from, (unsigned long long)from + 4);
+        json_t *part = t_q(&e, path);
+        size_t want = 0, k;
+        json_t *x;
+        json_array_foreach(all, k, x) {
+            json_int_t h = json_integer_value(json_object_get(x, "height"));
+            if (h >= (json_int_t)from && h <= (json_int_t)from + 4) want++;
+        }
+        assert_int_equal(json_array_size(part), want);
+        json_array_foreach(part, k, x) {
+            json_int_t h = json_integer_value(json_object_get(x, "height"));
+            assert_true(h >= (json_int_t)from && h <= (json_int_t)from + 4);
+        }
+        json_decref(part);
+    }
+    assert_int_equal(json_array_size(all), json_integer_value(json_object_get(st, "records")));
+    json_decref(all);
     assert_null(t_q(&e, "export/range/4/2"));
     assert_null(t_q(&e, "export/range/x/2"));
 
