@@ -641,6 +641,34 @@ static void test_prov_lineage_and_export(void **state)
     t_env_close(&e);
 }
 
+/* several records of one sender in one block (as under load) */
+static void test_prov_many_in_one_block(void **state)
+{
+    (void)state;
+    t_env e;
+    t_env_open(&e);
+    uint8_t *txs[8];
+    size_t lens[8];
+    for (int i = 0; i < 8; i++) {
+        char args[200];
+        snprintf(args, sizeof args, "{\"action\":\"execute\",\"activity\":\"x%d\",\"contract\":\"federation\","
+                 "\"method\":\"award\",\"ref\":\"bench/1\"}", i);
+        txs[i] = t_tx(&e.k[i % 2], (uint64_t)(i / 2), "prov", "orchestrate", args, &lens[i]);
+    }
+    assert_int_equal(t_block(e.s, &e.val.pub, txs, lens, 8, 5000), 0);
+    for (int i = 0; i < 8; i++) {
+        ef_hash h;
+        ef_tx_loc loc;
+        ef_tx_hash_enc(&h, txs[i], lens[i]);
+        assert_int_equal(ef_store_tx_lookup(e.s, &h, &loc), 0);
+        free(loc.events_json);
+        assert_int_equal(loc.code, 0);
+        free(txs[i]);
+    }
+    assert_int_equal(t_records(&e), 8);
+    t_env_close(&e);
+}
+
 int main(void)
 {
     if (ef_crypto_init()) return 1;
@@ -651,6 +679,7 @@ int main(void)
         cmocka_unit_test(test_prov_random_vs_model),
         cmocka_unit_test(test_prov_orchestrate),
         cmocka_unit_test(test_prov_lineage_and_export),
+        cmocka_unit_test(test_prov_many_in_one_block),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
