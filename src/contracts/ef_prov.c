@@ -209,6 +209,96 @@ static int prov_put_mark(ef_ctx *ctx, const char *prefix, const char *qname, uin
     return ef_ctx_put(ctx, key, (size_t)n, "1", 1);
 }
 
+/* PROV-JSON member names of each relation kind: its from and to. */
+static const struct {
+    const char *kind, *from, *to;
+} prov_rel_kinds[] = {
+    {"wasGeneratedBy", "prov:entity", "prov:activity"},
+    {"used", "prov:activity", "prov:entity"},
+    {"wasAssociatedWith", "prov:activity", "prov:agent"},
+    {"wasAttributedTo", "prov:entity", "prov:agent"},
+    {"actedOnBehalfOf", "prov:delegate", "prov:responsible"},
+    {"wasDerivedFrom", "prov:generatedEntity", "prov:usedEntity"},
+};
+
+static int prov_rel_kind(const char *kind)
+{
+    for (size_t i = 0; i < EF_ARRAY_LEN(prov_rel_kinds); i++)
+        if (!strcmp(kind, prov_rel_kinds[i].kind)) return (int)i;
+    return -1;
+}
+
+/* "el/" QNAME: one kind byte ('e', 'a', 'g'), then the element's attributes as
+ * compact JSON with sorted keys (the union over its declarations, first value wins). */
+static int prov_put_el(ef_ctx *ctx, const char *key, size_t key_len, char kind, const json_t *attrs)
+{
+    if (!attrs) return EF_EINVAL;
+    char *text = json_dumps(attrs, JSON_COMPACT | JSON_SORT_KEYS);
+    if (!text) return EF_ENOMEM;
+    size_t n = strlen(text);
+    char *val = malloc(n + 1);
+    int rc = EF_ENOMEM;
+    if (val) {
+        val[0] = kind;
+        memcpy(val + 1, text, n);
+        rc = ef_ctx_put(ctx, key, key_len, val, n + 1);
+    }
+    free(val);
+    free(text);
+    return rc;
+}
+
+/* The PROV-JSON object of relation x of record seq (new reference). */
+static json_t *prov_rel_obj(const json_t *x, uint64_t seq, uint64_t height)
+{
+    int k = prov_rel_kind(prov_s(x, "kind"));
+    if (k < 0) return NULL;
+    json_t *o = json_deep_copy(json_object_get(x, "attrs"));
+    if (!o) return NULL;
+    json_object_set_new(o, prov_rel_kinds[k].from, json_string(prov_s(x, "from")));
+    json_object_set_new(o, prov_rel_kinds[k].to, json_string(prov_s(x, "to")));
+    json_object_set_new(o, "ef:height", json_integer((json_int_t)height));
+    json_object_set_new(o, "ef:record", json_integer((json_int_t)seq));
+    return o;
+}
+
+/* "rf/" SEQ16: the record pre-rendered for exports (ef_codec):
+ *   u64 height | u32 n | n x (u8 relation kind | str id | bytes PROV-JSON object text) |
+ *   u32 m | m x str element qname
+ * so an export copies text instead of parsing records. */
+static int prov_put_frag(ef_ctx *ctx, const prov_rec *r, uint64_t seq, uint64_t height)
+{
+    ef_wr w;
+    ef_wr_init(&w);
+    size_t i;
+    json_t *v;
+    ef_wr_u64(&w, height);
+    int rc = ef_wr_u32(&w, (uint32_t)json_array_size(r->rels));
+    json_array_foreach(r->rels, i, v) {
+        json_t *o = prov_rel_obj(v, seq, height);
+        char *text = o ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+        json_decref(o);
+        if (!text) {
+            rc = EF_ENOMEM;
+            break;
+        }
+        ef_wr_u8(&w, (uint8_t)prov_rel_kind(prov_s(v, "kind")));
+        ef_wr_str(&w, prov_s(v, "id"));
+        rc = ef_wr_bytes(&w, text, strlen(text));
+        free(text);
+        if (rc) break;
+    }
+    if (rc == 0) rc = ef_wr_u32(&w, (uint32_t)json_array_size(r->els));
+    json_array_foreach(r->els, i, v) if (rc == 0) rc = ef_wr_str(&w, prov_s(v, "id"));
+    if (rc == 0) {
+        char key[PROV_KEY_MAX];
+        int n = snprintf(key, sizeof key, "rf/%016" PRIx64, seq);
+        rc = ef_ctx_put(ctx, key, (size_t)n, w.buf, w.len);
+    }
+    ef_wr_free(&w);
+    return rc;
+}
+
 /* Appends the record: numbers it, counts new elements and the relations, writes the
  * lineage indexes and emits prov_record. */
 static int prov_rec_commit(ef_ctx *ctx, prov_rec *r)
@@ -232,16 +322,43 @@ static int prov_rec_commit(ef_ctx *ctx, prov_rec *r)
         int n = snprintf(key, sizeof key, "el/%s", prov_s(v, "id"));
         const uint8_t *val;
         size_t vlen;
+        json_t *attrs = json_object_get(v, "attrs");
         rc = ef_ctx_get(ctx, key, (size_t)n, &val, &vlen);
-        if (rc == 0) continue;
+        if (rc == 0) {
+            /* declared before: attributes this declaration adds are merged in */
+            if (json_object_size(attrs) == 0) continue;
+            if (vlen < 1) {
+                rc = EF_EDB;
+                goto out;
+            }
+            char k0 = (char)val[0];
+            json_t *cur = json_loadb((const char *)val + 1, vlen - 1, 0, NULL);
+            if (!cur) {
+                rc = EF_EDB;
+                goto out;
+            }
+            bool changed = false;
+            const char *ak;
+            json_t *av;
+            json_object_foreach(attrs, ak, av) {
+                if (json_object_get(cur, ak)) continue;
+                json_object_set(cur, ak, av);
+                changed = true;
+            }
+            rc = changed ? prov_put_el(ctx, key, (size_t)n, k0, cur) : 0;
+            json_decref(cur);
+            if (rc) goto out;
+            continue;
+        }
         if (rc != EF_ENOTFOUND) goto out;
         char k = kind[0] == 'e' ? 'e' : kind[1] == 'c' ? 'a' : 'g';
-        if ((rc = ef_ctx_put(ctx, key, (size_t)n, &k, 1))) goto out;
+        if ((rc = prov_put_el(ctx, key, (size_t)n, k, attrs))) goto out;
         els++;
         if (k == 'e') ent++;
         else if (k == 'a') act++;
         else agt++;
     }
+    if ((rc = prov_put_frag(ctx, r, seq, ef_ctx_height(ctx)))) goto out;
     json_array_foreach(r->rels, i, v) {
         if ((rc = prov_put_mark(ctx, "ix/", prov_s(v, "from"), seq))) goto out;
         if (json_is_true(json_object_get(v, "rev")) && (rc = prov_put_mark(ctx, "ix/", prov_s(v, "to"), seq)))
@@ -815,18 +932,6 @@ static const ef_method prov_methods[] = {
 
 /* ---------------------------------------------------------------- export */
 
-/* PROV-JSON member names of each relation kind: its from and to. */
-static const struct {
-    const char *kind, *from, *to;
-} prov_rel_kinds[] = {
-    {"wasGeneratedBy", "prov:entity", "prov:activity"},
-    {"used", "prov:activity", "prov:entity"},
-    {"wasAssociatedWith", "prov:activity", "prov:agent"},
-    {"wasAttributedTo", "prov:entity", "prov:agent"},
-    {"actedOnBehalfOf", "prov:delegate", "prov:responsible"},
-    {"wasDerivedFrom", "prov:generatedEntity", "prov:usedEntity"},
-};
-
 static json_t *prov_doc_new(void)
 {
     json_t *doc = json_pack("{s:{s:s, s:s, s:s, s:s, s:s, s:s}}", "prefix", "ef", "urn:edgefed:ns#", "thing",
@@ -871,18 +976,9 @@ static int prov_doc_el(json_t *doc, const json_t *e)
 
 static int prov_doc_rel(json_t *doc, const json_t *x, const json_t *rec)
 {
-    const char *kind = prov_s(x, "kind");
-    for (size_t i = 0; i < EF_ARRAY_LEN(prov_rel_kinds); i++) {
-        if (strcmp(kind, prov_rel_kinds[i].kind)) continue;
-        json_t *o = json_deep_copy(json_object_get(x, "attrs"));
-        if (!o) return EF_ENOMEM;
-        json_object_set_new(o, prov_rel_kinds[i].from, json_string(prov_s(x, "from")));
-        json_object_set_new(o, prov_rel_kinds[i].to, json_string(prov_s(x, "to")));
-        json_object_set_new(o, "ef:height", json_integer((json_int_t)prov_u(rec, "height")));
-        json_object_set_new(o, "ef:record", json_integer((json_int_t)prov_u(rec, "seq")));
-        return json_object_set_new(json_object_get(doc, kind), prov_s(x, "id"), o) ? EF_ENOMEM : 0;
-    }
-    return EF_EDB;
+    json_t *o = prov_rel_obj(x, prov_u(rec, "seq"), prov_u(rec, "height"));
+    if (!o) return EF_EDB;
+    return json_object_set_new(json_object_get(doc, prov_s(x, "kind")), prov_s(x, "id"), o) ? EF_ENOMEM : 0;
 }
 
 static int prov_doc_record(json_t *doc, const json_t *rec)
@@ -991,7 +1087,7 @@ static const char *prov_el_kind(ef_ctx *ctx, const char *qname)
     int n = snprintf(key, sizeof key, "el/%s", qname);
     const uint8_t *v;
     size_t vlen;
-    if (n < 0 || (size_t)n >= sizeof key || ef_ctx_get(ctx, key, (size_t)n, &v, &vlen) || vlen != 1) return NULL;
+    if (n < 0 || (size_t)n >= sizeof key || ef_ctx_get(ctx, key, (size_t)n, &v, &vlen) || vlen < 1) return NULL;
     return v[0] == 'e' ? "entity" : v[0] == 'a' ? "activity" : "agent";
 }
 
@@ -1150,6 +1246,8 @@ static int prov_range(const char *s, uint64_t *from, uint64_t *to)
     return 0;
 }
 
+static int prov_query_text(ef_ctx *ctx, const char *path, char **out, size_t *len);
+
 static int prov_query(ef_ctx *ctx, const char *path, json_t **out)
 {
     *out = NULL;
@@ -1172,6 +1270,14 @@ static int prov_query(ef_ctx *ctx, const char *path, json_t **out)
     }
     if (!strncmp(path, "lineage/", 8)) return prov_lineage(ctx, path + 8, out, NULL);
     if (!strncmp(path, "export/lineage/", 15)) return prov_lineage_doc(ctx, path + 15, out);
+    if (!strcmp(path, "export") || !strncmp(path, "export/range/", 13)) {
+        char *text = NULL;
+        size_t len = 0;
+        if ((rc = prov_query_text(ctx, path, &text, &len))) return rc;
+        *out = json_loadb(text, len, 0, NULL);
+        free(text);
+        return *out ? 0 : EF_ENOMEM;
+    }
     prov_walk w = {.from = 0, .to = UINT64_MAX};
     bool records = !strncmp(path, "records/", 8);
     if (records || !strncmp(path, "export/range/", 13)) {
@@ -1202,6 +1308,7 @@ const ef_contract ef_prov_contract = {
     .methods = prov_methods,
     .methods_len = EF_ARRAY_LEN(prov_methods),
     .query = prov_query,
+    .query_text = prov_query_text,
 };
 
 /* ---------------------------------------------------------------- pictures */
@@ -1366,4 +1473,170 @@ char *ef_prov_lineage_svg(const json_t *lin)
     free(depth);
     free(col);
     return prov_sb_take(&b);
+}
+
+/* ---------------------------------------------------------------- text export */
+
+/* The whole-record and block-range PROV-JSON exports, written as text from the
+ * pre-rendered records ("rf/") and element declarations ("el/"): no record is
+ * parsed. Keys (qualified names, relation ids) are of [A-Za-z0-9._:/-] only, so
+ * they need no escaping; every value is jansson's output. */
+typedef struct prov_tx {
+    ef_ctx *ctx;
+    prov_sb rel[EF_ARRAY_LEN(prov_rel_kinds)], el[3];
+    json_t *want;      /* range: element qnames to declare, in first-use order */
+    uint64_t to, n;
+    int err;
+} prov_tx;
+
+static void prov_sb_member(prov_sb *b, const char *key, const void *json, size_t len)
+{
+    prov_sb_add(b, "%s\"%s\":%.*s", b->len ? "," : "", key, (int)len, (const char *)json);
+}
+
+static int prov_tx_el(prov_tx *t, const char *qname, const uint8_t *v, size_t vlen)
+{
+    if (vlen < 1) return EF_EDB;
+    int k = v[0] == 'e' ? 0 : v[0] == 'a' ? 1 : v[0] == 'g' ? 2 : -1;
+    if (k < 0) return EF_EDB;
+    prov_sb_member(&t->el[k], qname, v + 1, vlen - 1);
+    return 0;
+}
+
+/* One "rf/" value; returns 1 past the range's end. */
+static int prov_tx_rec(void *arg, const uint8_t *key, size_t key_len, const uint8_t *val, size_t val_len)
+{
+    prov_tx *t = arg;
+    (void)key;
+    (void)key_len;
+    ef_rd r;
+    ef_rd_init(&r, val, val_len);
+    uint64_t h;
+    uint32_t n, m;
+    ef_rd_u64(&r, &h);
+    if (h > t->to) return 1;
+    if (++t->n > EF_PROV_QUERY_MAX) return EF_ELIMIT;
+    ef_rd_u32(&r, &n);
+    for (uint32_t i = 0; i < n && !r.err; i++) {
+        uint8_t kind;
+        char id[PROV_QNAME_MAX + 8];
+        const uint8_t *text;
+        size_t tl;
+        ef_rd_u8(&r, &kind);
+        ef_rd_str(&r, id, sizeof id);
+        ef_rd_bytes(&r, &text, &tl, EF_CTX_VALUE_MAX);
+        if (r.err) break;
+        if (kind >= EF_ARRAY_LEN(prov_rel_kinds)) return EF_EDB;
+        prov_sb_member(&t->rel[kind], id, text, tl);
+    }
+    ef_rd_u32(&r, &m);
+    for (uint32_t i = 0; i < m && !r.err; i++) {
+        char q[PROV_QNAME_MAX + 8];
+        ef_rd_str(&r, q, sizeof q);
+        if (!r.err && t->want && !json_object_get(t->want, q) && json_object_set_new(t->want, q, json_true()))
+            return EF_ENOMEM;
+    }
+    return ef_rd_finish(&r) ? EF_EDB : 0;
+}
+
+static int prov_tx_el_scan(void *arg, const uint8_t *key, size_t key_len, const uint8_t *val, size_t val_len)
+{
+    prov_tx *t = arg;
+    char q[PROV_QNAME_MAX + 8];
+    if (key_len < 3 || key_len - 3 >= sizeof q) return EF_EDB;
+    memcpy(q, key + 3, key_len - 3);
+    q[key_len - 3] = 0;
+    return prov_tx_el(t, q, val, val_len);
+}
+
+static int prov_export_text(ef_ctx *ctx, uint64_t from, uint64_t to, bool all, char **out, size_t *len)
+{
+    prov_tx t = {.ctx = ctx, .to = to, .want = all ? NULL : json_object()};
+    int rc = 0;
+    *out = NULL;
+    *len = 0;
+    if (!all && !t.want) return EF_ENOMEM;
+    if (all) {
+        rc = ef_ctx_scan(ctx, "rf/", 3, prov_tx_rec, &t);
+        if (rc >= 0) rc = ef_ctx_scan(ctx, "el/", 3, prov_tx_el_scan, &t);
+    } else {
+        /* the first record of block `from` by binary search over the record numbers */
+        json_t *st = NULL;
+        rc = prov_get(ctx, "stats", &st);
+        uint64_t n = rc == 0 ? prov_u(st, "records") : 0, lo = 1, hi = n + 1;
+        json_decref(st);
+        if (rc == EF_ENOTFOUND) rc = 0;
+        while (rc == 0 && lo < hi) {
+            uint64_t mid = lo + (hi - lo) / 2, h;
+            if ((rc = prov_rec_height(ctx, mid, &h))) break;
+            if (h < from) lo = mid + 1;
+            else hi = mid;
+        }
+        for (uint64_t seq = lo; rc == 0 && seq <= n; seq++) {
+            char key[PROV_KEY_MAX];
+            int kn = snprintf(key, sizeof key, "rf/%016" PRIx64, seq);
+            const uint8_t *v;
+            size_t vlen;
+            if ((rc = ef_ctx_get(ctx, key, (size_t)kn, &v, &vlen))) {
+                if (rc == EF_ENOTFOUND) rc = EF_EDB;
+                break;
+            }
+            rc = prov_tx_rec(&t, (const uint8_t *)key, (size_t)kn, v, vlen);
+            if (rc == 1) rc = 0, seq = n;   /* past the range */
+        }
+        const char *q;
+        json_t *x;
+        json_object_foreach(t.want, q, x) {
+            if (rc) break;
+            char key[PROV_KEY_MAX];
+            int kn = snprintf(key, sizeof key, "el/%s", q);
+            const uint8_t *v;
+            size_t vlen;
+            if ((rc = ef_ctx_get(ctx, key, (size_t)kn, &v, &vlen))) {
+                if (rc == EF_ENOTFOUND) rc = EF_EDB;
+                break;
+            }
+            rc = prov_tx_el(&t, q, v, vlen);
+        }
+    }
+    if (rc > 0) rc = 0;
+    prov_sb doc = {0};
+    if (rc == 0) {
+        static const char *const secs[] = {"entity", "activity", "agent"};
+        prov_sb_add(&doc, "{\"prefix\":{\"ef\":\"urn:edgefed:ns#\",\"thing\":\"urn:edgefed:thing:\","
+                          "\"data\":\"urn:edgefed:data:\",\"act\":\"urn:edgefed:act:\",\"acct\":\"urn:edgefed:acct:\","
+                          "\"tx\":\"urn:edgefed:tx:\"}");
+        for (int k = 0; k < 3; k++)
+            if (t.el[k].len) prov_sb_add(&doc, ",\"%s\":{%.*s}", secs[k], (int)t.el[k].len, t.el[k].buf);
+        for (size_t k = 0; k < EF_ARRAY_LEN(prov_rel_kinds); k++)
+            if (t.rel[k].len)
+                prov_sb_add(&doc, ",\"%s\":{%.*s}", prov_rel_kinds[k].kind, (int)t.rel[k].len, t.rel[k].buf);
+        prov_sb_add(&doc, "}");
+        for (int k = 0; k < 3; k++) rc = t.el[k].err ? EF_ENOMEM : rc;
+        for (size_t k = 0; k < EF_ARRAY_LEN(prov_rel_kinds); k++) rc = t.rel[k].err ? EF_ENOMEM : rc;
+        if (doc.err) rc = EF_ENOMEM;
+    }
+    for (int k = 0; k < 3; k++) free(t.el[k].buf);
+    for (size_t k = 0; k < EF_ARRAY_LEN(prov_rel_kinds); k++) free(t.rel[k].buf);
+    json_decref(t.want);
+    if (rc) {
+        free(doc.buf);
+        return rc;
+    }
+    *out = doc.buf;
+    *len = doc.len;
+    return 0;
+}
+
+static int prov_query_text(ef_ctx *ctx, const char *path, char **out, size_t *len)
+{
+    *out = NULL;
+    *len = 0;
+    if (!strcmp(path, "export")) return prov_export_text(ctx, 0, UINT64_MAX, true, out, len);
+    if (!strncmp(path, "export/range/", 13)) {
+        uint64_t from, to;
+        if (prov_range(path + 13, &from, &to)) return EF_EINVAL;
+        return prov_export_text(ctx, from, to, false, out, len);
+    }
+    return EF_ENOMETHOD;   /* not a text query: the JSON query answers it */
 }

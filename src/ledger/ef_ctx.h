@@ -61,6 +61,13 @@ typedef struct ef_method {
  * events and bank calls fail with EF_EPERM. */
 typedef int (*ef_query_fn)(ef_ctx *ctx, const char *path, json_t **out);
 
+/* Optional: a read-only query that writes its JSON answer as text itself (e.g. a
+ * large export that would be slow to build as a jansson value). On success *out
+ * is a malloc'd buffer of *len bytes holding one JSON value (the caller frees
+ * it). EF_ENOMETHOD means "not a text query": the JSON query (ef_query_fn)
+ * answers that path instead. Same context rules as ef_query_fn. */
+typedef int (*ef_query_text_fn)(ef_ctx *ctx, const char *path, char **out, size_t *len);
+
 /* Called once at genesis with the contract's section of the genesis file's
  * "params" (or NULL). The sender is the all-zero key. */
 typedef int (*ef_genesis_fn)(ef_ctx *ctx, const json_t *params);
@@ -79,6 +86,7 @@ typedef struct ef_contract {
     const char *const *genesis_fields;
     /* may call ef_ctx_vset_schedule (the contract that governs the validators) */
     bool schedules_vset;
+    ef_query_text_fn query_text; /* may be NULL */
 } ef_contract;
 
 /* --- what a method sees --- */

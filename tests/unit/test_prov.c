@@ -631,6 +631,20 @@ static void test_prov_lineage_and_export(void **state)
     assert_string_equal(a, b);
     free(a);
     free(b);
+    /* the text the API serves: the same bytes from both ledgers, the same document */
+    char *ta, *tb;
+    size_t la, lb;
+    assert_int_equal(ef_store_query_text(e.s, "prov", "export", &ta, &la), 0);
+    assert_int_equal(ef_store_query_text(f.s, "prov", "export", &tb, &lb), 0);
+    assert_int_equal(la, lb);
+    assert_memory_equal(ta, tb, la);
+    json_t *parsed = json_loadb(ta, la, 0, NULL);
+    assert_true(json_equal(parsed, doc));
+    json_decref(parsed);
+    free(ta);
+    free(tb);
+    assert_int_equal(ef_store_query_text(e.s, "prov", "stats", &ta, &la), EF_ENOMETHOD);
+    assert_int_equal(ef_store_query_text(e.s, "bank", "supply", &ta, &la), EF_ENOMETHOD);
     json_decref(doc2);
     json_decref(doc);
     json_decref(st);
