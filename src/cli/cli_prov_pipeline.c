@@ -289,6 +289,7 @@ int ef_prov_cli_pipeline(int argc, char **argv)
     if (argc >= 2 && !strcmp(argv[1], "sense")) return pipe_sense(argc - 1, argv + 1);
     if (argc >= 2 && !strcmp(argv[1], "step")) return pipe_step(argc - 1, argv + 1);
     bool help = argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"));
+    if (!help && argc >= 2) fprintf(stderr, "edgefed prov pipeline: unknown subcommand '%s'\n", argv[1]);
     fputs(pipe_usage, help ? stdout : stderr);
     return help ? 0 : 2;
 }

@@ -37,6 +37,9 @@ static const char *prov_usage =
     "  lineage QNAME [--format text|json|dot|svg] [--out FILE]\n"
     "                         everything QNAME (data:E, act:A, thing:ID, acct:PUB) derives\n"
     "                         from, with the transaction and block of each step\n"
+    "  serve --dir DIR --listen IP:PORT   a hash-addressed blob server (GET /blobs/HASH)\n"
+    "  pipeline sense|step ...            the sensor, collector and analyser programs\n"
+    "                                     (edgefed prov pipeline --help)\n"
     "  exit status: 0 on success, 1 if refused or failed, 2 on a usage error\n";
 
 /* ------------------------------------------------------------ helpers */
@@ -546,7 +549,7 @@ int ef_cmd_prov(int argc, char **argv)
     }
     for (size_t i = 0; i < EF_ARRAY_LEN(sub); i++)
         if (!strcmp(argv[1], sub[i].name)) return sub[i].fn(argc - 1, argv + 1);
-    fprintf(stderr, "edgefed prov: unknown command %s\n", argv[1]);
+    fprintf(stderr, "edgefed prov: unknown subcommand '%s'\n", argv[1]);
     fputs(prov_usage, stderr);
     return 2;
 }

@@ -27,6 +27,21 @@ pass() { echo "prov.sh: ok: $*"; }
 
 "$PY" -c 'import prov.model' 2>/dev/null || fail "python3-prov is not installed: run scripts/setup"
 
+# every prov command refuses what it does not know (exit 2, the option named, usage)
+for c in "prov join" "prov leave" "prov release" "prov use" "prov orchestrate" "prov export" "prov lineage x" \
+         "prov serve" "prov pipeline sense" "prov pipeline step" "demo prov" "bench prov"; do
+  # shellcheck disable=SC2086
+  if err=$("$E" $c --no-such-option 2>&1 >/dev/null); then fail "'$c --no-such-option' accepted"; fi
+  # shellcheck disable=SC2086
+  rc=0; "$E" $c --no-such-option >/dev/null 2>&1 || rc=$?
+  [ "$rc" = 2 ] || fail "'$c --no-such-option' exited $rc, want 2"
+  grep -q "no-such-option" <<<"$err" && grep -q "usage:" <<<"$err" || fail "'$c': $err"
+done
+"$E" prov nosuch >/dev/null 2>&1 && fail "prov nosuch accepted"
+out=$("$E" prov nosuch 2>&1 || true)
+grep -q "unknown subcommand 'nosuch'" <<<"$out" || fail "prov nosuch: $out"
+pass "prov, demo prov and bench prov refuse unknown options and subcommands with exit 2 and usage"
+
 # a base port whose P2P (P..P+3), HTTP (P+100..P+103) and blob ports (P+50..P+52) are free
 port=
 for try in $(seq 0 60); do
