@@ -72,7 +72,8 @@ static unsigned demo_base_port(void)
 {
     static const unsigned off[] = {0, 1, 2, 3, 50, 51, 100, 101, 102, 103};
     for (unsigned t = 0; t < 60; t++) {
-        unsigned p = 55200 + ((unsigned)getpid() + t * 13) % 60 * 40;
+        /* below the ephemeral ports (32768..60999), between prov.sh's slots */
+        unsigned p = 29220 + ((unsigned)getpid() + t * 13) % 43 * 40;
         bool ok = true;
         for (size_t i = 0; ok && i < EF_ARRAY_LEN(off); i++) ok = demo_port_free(p + off[i]);
         if (ok) return p;

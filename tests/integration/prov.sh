@@ -45,7 +45,7 @@ pass "prov, demo prov and bench prov refuse unknown options and subcommands with
 # a base port whose P2P (P..P+3), HTTP (P+100..P+103) and blob ports (P+50..P+52) are free
 port=
 for try in $(seq 0 60); do
-  p=$((51100 + (($$ + try * 41) % 100) * 40))
+  p=$((29200 + (($$ + try * 41) % 43) * 40))   # below the ephemeral ports (32768-60999)
   ss -Hltn 2>/dev/null | awk '{print $4}' |
     grep -Eq ":($p|$((p + 1))|$((p + 2))|$((p + 3))|$((p + 50))|$((p + 51))|$((p + 52))|$((p + 100))|$((p + 101))|$((p + 102))|$((p + 103)))\$" ||
     { port=$p; break; }
