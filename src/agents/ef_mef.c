@@ -17,6 +17,7 @@
 #define MEF_LOG "mef"
 #define MEF_TAG_MAX 24
 #define MEF_CONTRACT "federation"
+#define MEF_PROV_ID_MAX 64   /* an id on the prov contract (EF_PROV_ID_MAX) */
 
 /* Where one federation stands, from this agent's side. */
 typedef enum mef_st {
@@ -51,6 +52,8 @@ typedef struct mef_fed {
     int64_t t[T_COUNT_];          /* us since start; -1 = not reached */
     uint64_t price, paid, bids;
     char winner[2 * EF_PUB_SIZE + 1];
+    char peer[2 * EF_PUB_SIZE + 1];   /* provider: the consumer's account */
+    bool placed, tunnelled;           /* a deploy / connect provenance record was sent */
 } mef_fed;
 
 typedef enum mef_job_kind { J_ANNOUNCE, J_DEPLOY, J_CONNECT, J_TEARDOWN } mef_job_kind;
@@ -66,6 +69,7 @@ struct ef_mef {
     ef_mef_config cfg;
     ef_pub self;
     char self_hex[2 * EF_PUB_SIZE + 1];
+    char host_id[MEF_PROV_ID_MAX + 1];   /* this MEC system as a device on the prov contract */
     ef_mef_hooks hooks;
     ef_meo *meo;
     pthread_mutex_t mu;           /* guards everything below */
@@ -108,7 +112,7 @@ void ef_mef_config_fix(ef_mef_config *cfg)
 int ef_mef_config_parse(ef_mef_config *cfg, const json_t *obj, char *err, size_t cap)
 {
     static const char *const top[] = {"name", "location", "roles", "register", "results", "trace", "pricing",
-                                      "consumer", "meo", NULL};
+                                      "consumer", "meo", "provenance", NULL};
     static const char *const pr[] = {"base_per_hour", "utc_offset_min", "tod", NULL};
     static const char *const co[] = {"service", "offers", "bid_window_ms", "deploy_window_ms", "max_price",
                                      "deposit", "check_timeout_ms", "start_after_operators", "runs",
@@ -116,7 +120,7 @@ int ef_mef_config_parse(ef_mef_config *cfg, const json_t *obj, char *err, size_t
     static const char *const me[] = {"driver", "netns", "underlay_ip", "underlay_dev", "app_path", "port_min",
                                      "port_max", "overlay_pool", "vni_base", "vxlan_port", NULL};
     memset(cfg, 0, sizeof *cfg);
-    cfg->consumer = cfg->provider = cfg->do_register = true;
+    cfg->consumer = cfg->provider = cfg->do_register = cfg->provenance = true;
     cfg->offers = 1;
     cfg->bid_window_ms = 10000;
     cfg->deploy_window_ms = 60000;
@@ -138,6 +142,8 @@ int ef_mef_config_parse(ef_mef_config *cfg, const json_t *obj, char *err, size_t
         return cfg_fail(err, cap, "name, location or results: not a string or too long");
     if (ef_jcfg_bool(obj, "register", false, &cfg->do_register, NULL, 0))
         return cfg_fail(err, cap, "register: not a boolean");
+    if (ef_jcfg_bool(obj, "provenance", false, &cfg->provenance, NULL, 0))
+        return cfg_fail(err, cap, "provenance: not a boolean");
     json_t *roles = json_object_get(obj, "roles");
     if (roles) {
         if (!json_is_array(roles) || json_array_size(roles) == 0) return cfg_fail(err, cap, "roles: not a list");
@@ -332,6 +338,27 @@ static int mef_submit(ef_mef *mef, const char *method, json_t *args)
     return rc;
 }
 
+/* Provenance (seed 004): an orchestration record on the prov contract, submitted
+ * like the federation's transactions (not under mu). args consumed. */
+static void mef_prov(ef_mef *mef, const char *method, json_t *args)
+{
+    if (!mef->cfg.provenance) {
+        json_decref(args);
+        return;
+    }
+    int rc = args ? mef->hooks.submit(mef->hooks.arg, "prov", method, args) : EF_ENOMEM;
+    if (rc) EF_LOGW(MEF_LOG, "%s: provenance record %s not submitted: %s", mef->cfg.name, method, ef_strerror(rc));
+    json_decref(args);
+}
+
+/* The prov names of a federation: the deployed container svc-TAG, activities TAG-WHAT. */
+static void mef_prov_names(char cont[MEF_PROV_ID_MAX + 1], char act[MEF_PROV_ID_MAX + 1], const char *tag,
+                           const char *what)
+{
+    snprintf(cont, MEF_PROV_ID_MAX + 1, "svc-%.56s", tag);
+    snprintf(act, MEF_PROV_ID_MAX + 1, "%.48s-%s", tag, what);
+}
+
 /* Builds the result of slot f (under mu). */
 static json_t *mef_result(ef_mef *mef, const mef_fed *f, const char *outcome, const char *error)
 {
@@ -493,6 +520,18 @@ static void mef_job_deploy(ef_mef *mef, const mef_job *j)
     (void)ef_meo_times_get(mef->meo, j->tag, &tm);
     mef_trace(mef, "deployed_here", id, json_pack("{s:s, s:I, s:I}", "instance", j->tag, "deploy_us",
                                                   (json_int_t)tm.deploy_us, "connect_us", (json_int_t)tm.connect_us));
+    char cont[MEF_PROV_ID_MAX + 1], act[MEF_PROV_ID_MAX + 1], ref[96];
+    mef_prov_names(cont, act, j->tag, "deploy");
+    snprintf(ref, sizeof ref, "federation/svc/%" PRIu64, id);
+    json_t *pv = json_pack("{s:s, s:s, s:s, s:s, s:s}", "action", "deploy", "activity", act, "container", cont,
+                           "host", mef->host_id, "ref", ref);
+    pthread_mutex_lock(&mef->mu);
+    if (pv && f->gen == j->gen) {
+        if (f->peer[0]) json_object_set_new(pv, "on_behalf_of", json_string(f->peer));
+        f->placed = true;
+    }
+    pthread_mutex_unlock(&mef->mu);
+    mef_prov(mef, "orchestrate", pv);
     mef_submit(mef, "confirm_deployment", json_pack("{s:I, s:o}", "id", (json_int_t)id, "endpoint",
                                                     mef_ep_json(&prov, true)));
 }
@@ -528,6 +567,16 @@ static void mef_job_connect(ef_mef *mef, const mef_job *j)
     (void)ef_meo_times_get(mef->meo, j->tag, &tm);
     mef_trace(mef, "traffic_ok", id, json_pack("{s:s, s:I, s:I}", "instance", j->tag, "connect_us",
                                                (json_int_t)tm.connect_us, "check_us", (json_int_t)tm.check_us));
+    char cont[MEF_PROV_ID_MAX + 1], act[MEF_PROV_ID_MAX + 1], ref[128], pa[EF_MEO_IP_STR_MAX];
+    mef_prov_names(cont, act, j->tag, "tunnel");
+    ef_meo_ip_format(pa, prov.underlay_ip);
+    snprintf(ref, sizeof ref, "vxlan:%u/federation/svc/%" PRIu64 "/%s:%u", (unsigned)cons.vni, id, pa,
+             (unsigned)prov.vxlan_port);
+    pthread_mutex_lock(&mef->mu);
+    if (f->gen == j->gen) f->tunnelled = true;
+    pthread_mutex_unlock(&mef->mu);
+    mef_prov(mef, "orchestrate", json_pack("{s:s, s:s, s:s, s:s}", "action", "connect", "activity", act,
+                                           "container", cont, "ref", ref));
     mef_submit(mef, "confirm_connectivity", json_pack("{s:I}", "id", (json_int_t)id));
 }
 
@@ -551,12 +600,29 @@ static void *mef_worker(void *arg)
         case J_ANNOUNCE: mef_job_announce(mef, &j); break;
         case J_DEPLOY: mef_job_deploy(mef, &j); break;
         case J_CONNECT: mef_job_connect(mef, &j); break;
-        case J_TEARDOWN:
+        case J_TEARDOWN: {
             ef_meo_teardown(mef->meo, j.tag);
+            bool placed = false, tunnelled = false;
             pthread_mutex_lock(&mef->mu);
-            if (mef->feds[j.slot].gen == j.gen) mef->feds[j.slot].st = MEF_FREE;
+            if (mef->feds[j.slot].gen == j.gen) {
+                placed = mef->feds[j.slot].placed;
+                tunnelled = mef->feds[j.slot].tunnelled;
+                mef->feds[j.slot].st = MEF_FREE;
+            }
             pthread_mutex_unlock(&mef->mu);
+            char cont[MEF_PROV_ID_MAX + 1], act[MEF_PROV_ID_MAX + 1];
+            if (placed) {
+                mef_prov_names(cont, act, j.tag, "teardown");
+                mef_prov(mef, "orchestrate", json_pack("{s:s, s:s, s:s}", "action", "teardown", "activity", act,
+                                                       "container", cont));
+            }
+            if (tunnelled) {
+                mef_prov_names(cont, act, j.tag, "untunnel");
+                mef_prov(mef, "orchestrate", json_pack("{s:s, s:s, s:s, s:s}", "action", "disconnect", "activity", act,
+                                                       "container", cont, "ref", "vxlan:torn-down"));
+            }
             break;
+        }
         }
     }
 }
@@ -574,6 +640,13 @@ int ef_mef_open(ef_mef **out, const ef_mef_config *cfg, const ef_pub *self, cons
     ef_mef_config_fix(&mef->cfg);
     mef->self = *self;
     ef_hex(mef->self_hex, self->b, EF_PUB_SIZE);
+    /* mec-NAME, NAME reduced to the prov contract's id characters */
+    int hn = snprintf(mef->host_id, sizeof mef->host_id, "mec-%.56s", mef->cfg.name);
+    for (int k = 4; k < hn && mef->host_id[k]; k++) {
+        char c = mef->host_id[k];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_'))
+            mef->host_id[k] = '-';
+    }
     mef->hooks = *hooks;
     mef->results_fd = -1;
     mef->trace_fd = -1;
@@ -610,6 +683,9 @@ int ef_mef_open(ef_mef **out, const ef_mef_config *cfg, const ef_pub *self, cons
     mef->timer_started = true;
     if (mef->cfg.do_register)
         mef_submit(mef, "register", json_pack("{s:s, s:s}", "name", mef->cfg.name, "location", mef->cfg.location));
+    /* this MEC system identifies itself as a device (the host of what it deploys) */
+    mef_prov(mef, "join", json_pack("{s:s, s:s, s:s, s:s}", "id", mef->host_id, "kind", "device", "owner",
+                                    mef->self_hex, "key", mef->self_hex));
     EF_LOGI(MEF_LOG, "%s: agent up (%s%s%s, driver %s)", mef->cfg.name, mef->cfg.consumer ? "consumer" : "",
             mef->cfg.consumer && mef->cfg.provider ? "+" : "", mef->cfg.provider ? "provider" : "",
             mef->cfg.driver);
@@ -713,11 +789,10 @@ static void mef_on_announced_other(ef_mef *mef, const json_t *data)
 void ef_mef_on_event(ef_mef *mef, uint64_t height, uint64_t block_time_ms, const char *contract,
                      const char *name, const json_t *data)
 {
-    (void)height;
     (void)block_time_ms;
     if (strcmp(contract, MEF_CONTRACT) || !json_is_object(data)) return;
     uint64_t id = mef_u64(data, "id");
-    json_t *r = NULL;
+    json_t *r = NULL, *pv = NULL;
     bool bid_on = false;
     int i;
 
@@ -766,6 +841,15 @@ void ef_mef_on_event(ef_mef *mef, uint64_t height, uint64_t block_time_ms, const
             pthread_cond_signal(&mef->timer_cv);
             mef_trace(mef, "awarded", id, json_pack("{s:s, s:I, s:I}", "winner", f->winner, "price",
                                                     (json_int_t)f->price, "bids", (json_int_t)f->bids));
+            /* provenance: who decided (the award, at this block) and for whom */
+            char cont[MEF_PROV_ID_MAX + 1], act[MEF_PROV_ID_MAX + 1], ref[EF_PUB_SIZE * 2 + 64];
+            mef_prov_names(cont, act, f->tag, "award");
+            snprintf(ref, sizeof ref, "federation/svc/%" PRIu64 "/block/%" PRIu64 "/winner/%.64s", id, height,
+                     f->winner);
+            json_decref(pv);
+            pv = json_pack("{s:s, s:s, s:s, s:s, s:s}", "action", "execute", "activity", act, "contract", "federation",
+                           "method", "award", "ref", ref);
+            if (pv && f->winner[0]) json_object_set_new(pv, "on_behalf_of", json_string(f->winner));
         }
         if (mef_is_self(mef, data, "winner") && mef->cfg.provider && mef_find_id(mef, id, false) < 0) {
             const json_t *req = json_object_get(data, "requirements");
@@ -784,6 +868,8 @@ void ef_mef_on_event(ef_mef *mef, uint64_t height, uint64_t block_time_ms, const
                 f->price = mef_u64(data, "price");
                 f->bids = mef_u64(data, "bids");
                 snprintf(f->winner, sizeof f->winner, "%s", mef->self_hex);
+                const char *cons_pub = json_string_value(json_object_get(data, "consumer"));
+                if (cons_pub && strlen(cons_pub) == 2 * EF_PUB_SIZE) snprintf(f->peer, sizeof f->peer, "%s", cons_pub);
                 snprintf(f->kind, sizeof f->kind, "%s", kind);
                 if (inst) snprintf(f->tag, sizeof f->tag, "%s", inst);
                 else snprintf(f->tag, sizeof f->tag, "p%" PRIu64, id);
@@ -840,6 +926,7 @@ void ef_mef_on_event(ef_mef *mef, uint64_t height, uint64_t block_time_ms, const
         }
     }
     pthread_mutex_unlock(&mef->mu);
+    mef_prov(mef, "orchestrate", pv);
     mef_deliver(mef, r);
     if (bid_on) mef_on_announced_other(mef, data);
 }

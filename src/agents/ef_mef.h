@@ -78,10 +78,20 @@
  *                                  same commit, with no coordinator.
  *                 "hold": BOOL},   keep the service after payment (default true);
  *                                  false: terminate it at once (benchmarks)
+ *    "provenance": true,           record every orchestration step on the prov
+ *                                  contract (seed 004): at start this MEC system
+ *                                  joins as device mec-NAME; the consumer records
+ *                                  the award (execute, ref federation/svc/ID/block/H/
+ *                                  winner/PUB, on behalf of the winner) and the tunnel
+ *                                  (connect TAG-tunnel to container svc-TAG, ref
+ *                                  vxlan:VNI/...); the provider records the deployment
+ *                                  (deploy TAG-deploy of svc-TAG on mec-NAME, on behalf
+ *                                  of the consumer); teardowns and disconnects on
+ *                                  the way out
  *    "meo": {"driver": "process"|"netns", "netns": STR, "underlay_ip": STR,
  *            "underlay_dev": STR, "app_path": PATH, "port_min": N, "port_max": N,
  *            "overlay_pool": CIDR, "vni_base": N, "vxlan_port": N}}
- * Defaults: roles both, register true, offers 1, bid_window_ms 10000,
+ * Defaults: roles both, register true, provenance true, offers 1, bid_window_ms 10000,
  * deploy_window_ms 60000, max_price 1000, deposit = max_price, service "app",
  * check_timeout_ms 15000, runs 1, run_size 1, driver "process".
  */
@@ -89,6 +99,7 @@ typedef struct ef_mef_config {
     char name[65];
     char location[EF_PRICING_LOC_MAX];
     bool consumer, provider, do_register;
+    bool provenance;              /* submit prov orchestration records (default true) */
     bool hold;                    /* consumer: keep the service after payment (else terminate) */
     char results_path[EF_MEF_PATH_MAX];
     char trace_path[EF_MEF_PATH_MAX];

@@ -441,6 +441,14 @@ static enum MHD_Result ef_api_state(ef_api *api, struct MHD_Connection *c, const
             return ef_api_reply_err(api, c, 400, EF_EINVAL, "path too long");
         path = full;
     }
+    if (api->be.query_text) {
+        /* a contract's own JSON text (its exports): served as it is */
+        char *text = NULL;
+        size_t len = 0;
+        int trc = api->be.query_text(api->be.ctx, contract, path, &text, &len);
+        if (trc == 0) return ef_api_reply_owned(api, c, 200, "application/json", text, len);
+        if (trc != EF_ENOMETHOD) return ef_api_get_json(api, c, trc, NULL, "query");
+    }
     json_t *j = NULL;
     int rc = api->be.query(api->be.ctx, contract, path, &j);
     return ef_api_get_json(api, c, rc, j, "query");

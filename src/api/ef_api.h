@@ -164,6 +164,10 @@ typedef struct ef_api_backend {
     /* Runs contract's query function on path ("" for its root): EF_ENOCONTRACT,
      * EF_ENOTFOUND, EF_EINVAL. */
     int (*query)(void *ctx, const char *contract, const char *path, json_t **out);
+    /* As query through the contract's text query (large answers written as JSON
+     * text by the contract): *out malloc'd, *len bytes. EF_ENOMETHOD: ask query.
+     * May be NULL. */
+    int (*query_text)(void *ctx, const char *contract, const char *path, char **out, size_t *len);
     int (*account)(void *ctx, const ef_pub *pub, json_t **out);
     /* Admits one encoded, signed transaction to the mempool (checks its decoding,
      * chain, signature and nonce) and sets *hash. Errors: EF_ETRUNC..EF_ENONCANON,

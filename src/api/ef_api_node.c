@@ -198,6 +198,11 @@ static int ef_an_block(void *ctx, uint64_t h, bool full, json_t **out)
     return ef_api_store_block(ef_an_store(ctx), h, full, out);
 }
 static int ef_an_tx(void *ctx, const ef_hash *h, json_t **out) { return ef_api_store_tx(ef_an_store(ctx), h, out); }
+static int ef_an_query_text(void *ctx, const char *c, const char *p, char **out, size_t *len)
+{
+    return ef_store_query_text(ef_an_store(ctx), c, p, out, len);
+}
+
 static int ef_an_query(void *ctx, const char *c, const char *p, json_t **out)
 {
     return ef_store_query(ef_an_store(ctx), c, p, out);
@@ -295,6 +300,7 @@ static void ef_api_node_backend_ctx(ef_api_backend *be, ef_api_node *an)
     be->block = ef_an_block;
     be->tx = ef_an_tx;
     be->query = ef_an_query;
+    be->query_text = ef_an_query_text;
     be->account = ef_an_account;
     be->submit = ef_an_submit;
     be->metrics = ef_an_metrics;

@@ -281,6 +281,11 @@ static int ef_sb_block(void *ctx, uint64_t h, bool full, json_t **out)
     return ef_api_store_block(ctx, h, full, out);
 }
 static int ef_sb_tx(void *ctx, const ef_hash *h, json_t **out) { return ef_api_store_tx(ctx, h, out); }
+static int ef_sb_query_text(void *ctx, const char *c, const char *p, char **out, size_t *len)
+{
+    return ef_store_query_text(ctx, c, p, out, len);
+}
+
 static int ef_sb_query(void *ctx, const char *c, const char *p, json_t **out)
 {
     return ef_store_query(ctx, c, p, out);
@@ -308,6 +313,7 @@ void ef_api_store_backend(ef_api_backend *be, ef_store *s)
     be->block = ef_sb_block;
     be->tx = ef_sb_tx;
     be->query = ef_sb_query;
+    be->query_text = ef_sb_query_text;
     be->account = ef_sb_account;
     be->submit = ef_sb_submit;
     be->is_member = ef_sb_is_member;

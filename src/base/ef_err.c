@@ -47,6 +47,9 @@ static const struct { const char *id, *text; } ef_err_names[EF_ERR_COUNT_] = {
     [42] = {"EQUOTA", "too many pending transactions from this sender"},
     [43] = {"EEXPIRED", "expired in the mempool"},
     [44] = {"EEVICTED", "evicted from a full mempool"},
+    [45] = {"ENOTJOINED", "not joined (never joined, or left)"},
+    [46] = {"ENOTRELEASED", "data not released by its producer"},
+    [47] = {"ENOIDENT", "unknown identity"},
 };
 
 static int ef_err_index(int err)

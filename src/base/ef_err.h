@@ -55,7 +55,10 @@ typedef enum ef_err {
     EF_EQUOTA = -42,     /* sender has its maximum of pending transactions */
     EF_EEXPIRED = -43,   /* left the mempool unexecuted: older than its time to live */
     EF_EEVICTED = -44,   /* evicted from a full mempool to make room for a ready tx */
-    EF_ERR_COUNT_ = 45   /* one more than the largest magnitude */
+    EF_ENOTJOINED = -45, /* a device or container that is not joined (never, or left) */
+    EF_ENOTRELEASED = -46,/* data used before its producer released it */
+    EF_ENOIDENT = -47,   /* an identity (device, container) never recorded */
+    EF_ERR_COUNT_ = 48   /* one more than the largest magnitude */
 } ef_err;
 
 /* A short lower-case name for a code, e.g. "bad signature"; never NULL. */

@@ -57,6 +57,8 @@ int ef_bench_api(int argc, char **argv);
 int ef_cmd_bench_federation(int argc, char **argv);
 /* `edgefed bench consensus` (cmd_bench_consensus.c) */
 int ef_bench_consensus(int argc, char **argv);
+/* `edgefed bench prov` (cmd_bench_prov.c) */
+int ef_bench_prov(int argc, char **argv);
 /* `edgefed sim` (cmd_sim.c) */
 int ef_cmd_sim(int argc, char **argv);
 int ef_cmd_app(int argc, char **argv);

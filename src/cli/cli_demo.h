@@ -6,5 +6,6 @@
 #define EF_CLI_DEMO_H
 
 int ef_demo_federation(int argc, char **argv); /* seed 001: cmd_demo_federation.c */
+int ef_demo_prov(int argc, char **argv);       /* seed 004: cmd_demo_prov.c */
 
 #endif

@@ -28,6 +28,13 @@ typedef struct ef_load_cfg {
     double drain_s;             /* wait this long after it for commits (0 = 10 s) */
     FILE *acked;                /* if set: one line "HASH HEIGHT" per tx acknowledged committed */
     bool quiet;
+    /* Optional: other transactions than bank transfers (e.g. `edgefed bench prov`):
+     * contract.method with the args args_fn writes (JSON text, at most cap bytes
+     * incl. the NUL) for account `acct` (its index and hex key) and its nonce;
+     * returns the length, or < 0 to stop. NULL: transfers. */
+    const char *contract, *method;
+    int (*args_fn)(void *arg, unsigned acct, const char *acct_hex, uint64_t nonce, char *buf, size_t cap);
+    void *args_arg;
 } ef_load_cfg;
 
 typedef struct ef_load_result {

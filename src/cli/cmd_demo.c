@@ -20,6 +20,8 @@ typedef struct demo_scenario {
 static const demo_scenario demo_scenarios[] = {
     {"federation", "seed 001: MEC systems federate a service: announce, bids, award, deploy, connect, pay",
      ef_demo_federation},
+    {"prov", "seed 004: sensor -> collector -> analyser with provenance on the ledger; lineage as PROV-JSON and SVG",
+     ef_demo_prov},
 };
 
 static void demo_usage(FILE *f)

@@ -8,6 +8,7 @@
 
 #include <jansson.h>
 
+#include "api/ef_client.h"
 #include "base/ef_err.h"
 #include "base/ef_fs.h"
 #include "base/ef_log.h"
@@ -50,6 +51,104 @@ static const char *demo_mec(const ef_fedrun *fr, const char *pub)
 {
     int i = ef_fedrun_node_by_pub(fr, pub);
     return i >= 0 ? fr->nodes[i].mec : "?";
+}
+
+/* The orchestrator agent (role ef:orchestrator) of activity act in a PROV-JSON export, or "". */
+static const char *demo_prov_agent(const json_t *doc, const char *act)
+{
+    const char *k;
+    json_t *v;
+    json_object_foreach(json_object_get(doc, "wasAssociatedWith"), k, v) {
+        const char *role = json_string_value(json_object_get(json_object_get(v, "prov:role"), "$"));
+        const char *a = json_string_value(json_object_get(v, "prov:activity"));
+        if (role && a && !strcmp(role, "ef:orchestrator") && !strcmp(a, act))
+            return json_string_value(json_object_get(v, "prov:agent"));
+    }
+    return "";
+}
+
+/* The activity of PROV type ptype (e.g. "ef:Deploy") whose orchestrator is agent, or NULL. */
+static const char *demo_prov_act(const json_t *doc, const char *ptype, const char *agent, const json_t **attrs)
+{
+    const char *k;
+    json_t *v;
+    json_object_foreach(json_object_get(doc, "activity"), k, v) {
+        const char *t = json_string_value(json_object_get(json_object_get(v, "prov:type"), "$"));
+        if (t && !strcmp(t, ptype) && !strcmp(demo_prov_agent(doc, k), agent)) {
+            *attrs = v;
+            return k;
+        }
+    }
+    return NULL;
+}
+
+/* The provenance trail of the federation on the prov contract (seed 004): the
+ * award recorded by the consumer naming the winner, the deployment recorded by the
+ * winner, the tunnel recorded by the consumer. Prints it; true if complete. */
+static bool demo_prov_trail(const ef_fedrun *fr, const json_t *cres, const char *dir)
+{
+    const char *winner = json_string_value(json_object_get(cres, "winner"));
+    const char *cons = NULL;
+    for (size_t i = 0; i < fr->n; i++)
+        if (fr->nodes[i].consumer) cons = fr->nodes[i].pub;
+    if (!winner || !cons) return false;
+    char url[80], qc[80], qw[80];
+    snprintf(url, sizeof url, "http://%s", fr->nodes[0].http);
+    snprintf(qc, sizeof qc, "acct:%s", cons);
+    snprintf(qw, sizeof qw, "acct:%s", winner);
+    ef_client *cl = NULL;
+    if (ef_client_new(&cl, url, NULL, 5000)) return false;
+    const char *award = NULL, *deploy = NULL, *tunnel = NULL;
+    const json_t *aa = NULL, *da = NULL, *ta = NULL;
+    json_t *doc = NULL, *st = NULL;
+    char *body = NULL;
+    size_t len = 0;
+    /* the records go in with the federation's own transactions; allow a few blocks */
+    for (int tries = 0; tries < 50; tries++) {
+        long status = 0;
+        free(body);
+        body = NULL;
+        json_decref(doc);
+        doc = NULL;
+        if (ef_client_request(cl, "GET", "/state/prov/export", NULL, NULL, 0, &status, &body, &len) == 0 &&
+            status == 200)
+            doc = json_loadb(body, len, 0, NULL);
+        award = doc ? demo_prov_act(doc, "ef:Execute", qc, &aa) : NULL;
+        deploy = doc ? demo_prov_act(doc, "ef:Deploy", qw, &da) : NULL;
+        tunnel = doc ? demo_prov_act(doc, "ef:Connect", qc, &ta) : NULL;
+        if (award && deploy && tunnel) break;
+        usleep(100 * 1000);
+    }
+    long status = 0;
+    (void)ef_client_json(cl, "GET", "/state/prov/stats", NULL, &status, &st);
+    ef_client_free(cl);
+    const char *aref = award ? json_string_value(json_object_get(aa, "ef:ref")) : NULL;
+    bool names_winner = aref && strstr(aref, winner);
+    printf("  provenance (prov contract): %lld records, %lld elements, %lld relations\n",
+           json_integer_value(json_object_get(st, "records")), json_integer_value(json_object_get(st, "elements")),
+           json_integer_value(json_object_get(st, "relations")));
+    printf("    award      %-30s by %.17s... (consumer %s), ref %s\n", award ? award : "MISSING", qc, demo_mec(fr, cons),
+           aref ? aref : "-");
+    printf("    deployment %-30s by %.17s... (winner %s), ref %s\n", deploy ? deploy : "MISSING", qw,
+           demo_mec(fr, winner), da ? json_string_value(json_object_get(da, "ef:ref")) : "-");
+    printf("    tunnel     %-30s by %.17s... (consumer %s), ref %s\n", tunnel ? tunnel : "MISSING", qc,
+           demo_mec(fr, cons), ta ? json_string_value(json_object_get(ta, "ef:ref")) : "-");
+    bool ok = award && deploy && tunnel && names_winner;
+    if (doc && dir) {
+        char path[600];
+        snprintf(path, sizeof path, "%s/provenance.json", dir);
+        FILE *f = fopen(path, "wb");
+        if (f) {
+            fwrite(body, 1, len, f);
+            fclose(f);
+            printf("    PROV-JSON export: %s\n", path);
+        }
+    }
+    printf("  provenance trail: consumer, winner, deployment, tunnel: %s\n", ok ? "complete" : "INCOMPLETE");
+    json_decref(doc);
+    json_decref(st);
+    free(body);
+    return ok;
 }
 
 /* One trace line, human readable. */
@@ -216,10 +315,11 @@ int ef_demo_federation(int argc, char **argv)
                json_integer_value(json_object_get(steps, "deployment")) / 1e6,
                json_integer_value(json_object_get(steps, "connection")) / 1e6);
     }
+    bool trail = demo_prov_trail(fr, cres, dir);
     printf("  explorer: http://%s/\n", fr->nodes[0].http);
     if (keep) {
         printf("\nthe federation stays up (--keep). Stop it with: %s testnet down --dir %s\n", fr->binary, dir);
-        status = strcmp(outcome, "connected") ? 1 : 0;
+        status = strcmp(outcome, "connected") || !trail ? 1 : 0;
         json_decref(trace);
         json_decref(results);
         free(fr);
@@ -244,7 +344,7 @@ int ef_demo_federation(int argc, char **argv)
             printf("  service %lld on the ledger: state %s, paid %lld\n", json_integer_value(json_object_get(svc, "id")),
                    json_string_value(json_object_get(svc, "state")), json_integer_value(json_object_get(svc, "paid")));
     }
-    status = !rc && !strcmp(outcome, "connected") ? 0 : 1;
+    status = !rc && !strcmp(outcome, "connected") && trail ? 0 : 1;
     printf("%s\n", status ? "edgefed demo: FAILED" : "edgefed demo: OK");
 out:
     if (fr && fr->up) ef_fedrun_down(fr);

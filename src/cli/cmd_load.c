@@ -211,10 +211,13 @@ static ld_entry *ld_build(ld_state *s, unsigned a)
     snprintf(tx.chain_id, sizeof tx.chain_id, "%.32s", s->cfg->tn->chain_id);
     tx.sender = ac->kp.pub;
     tx.nonce = ac->next;
-    snprintf(tx.contract, sizeof tx.contract, "bank");
-    snprintf(tx.method, sizeof tx.method, "transfer");
-    char args[160];
-    int al = snprintf(args, sizeof args, "{\"to\":\"%s\",\"amount\":1}", s->accts[(a + 1) % s->naccts].hex);
+    const ef_load_cfg *cfg = s->cfg;
+    snprintf(tx.contract, sizeof tx.contract, "%s", cfg->args_fn ? cfg->contract : "bank");
+    snprintf(tx.method, sizeof tx.method, "%s", cfg->args_fn ? cfg->method : "transfer");
+    char args[512];
+    int al = cfg->args_fn ? cfg->args_fn(cfg->args_arg, a, ac->hex, tx.nonce, args, sizeof args)
+                          : snprintf(args, sizeof args, "{\"to\":\"%s\",\"amount\":1}", s->accts[(a + 1) % s->naccts].hex);
+    if (al < 0 || (size_t)al >= sizeof args) return NULL;
     tx.args = (const uint8_t *)args;
     tx.args_len = (size_t)al;
     if (ef_tx_sign(&tx, &ac->kp)) return NULL;

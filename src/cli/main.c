@@ -4,6 +4,7 @@
 
 #include "base/ef_crypto.h"
 #include "cli/cli.h"
+#include "cli/cli_prov.h"
 
 /* Add a subcommand here and declare its function in cli.h. */
 static const ef_cli_cmd ef_cli_cmds[] = {
@@ -18,6 +19,7 @@ static const ef_cli_cmd ef_cli_cmds[] = {
     {"node", "run a ledger node", ef_cmd_node},
     {"status", "status of a running node (admin socket)", ef_cmd_status},
     {"submit", "submit signed transactions to a node (admin socket)", ef_cmd_submit},
+    {"prov", "provenance records (seed 004): join, leave, release, use, orchestrate, export, lineage", ef_cmd_prov},
     {"wal", "a validator's record of its own votes: check, recover from damage", ef_cmd_wal},
     {"testnet", "local test networks: init, up, status, down", ef_cmd_testnet},
     {"load", "generate transaction load against a testnet", ef_cmd_load},

@@ -67,6 +67,13 @@ typedef int (*ef_query_fn)(ef_ctx *ctx, const char *path, json_t **out);
  * EF_ENOTFOUND (not one), or an error (EF_EDB, EF_ENOMEM). */
 typedef int (*ef_account_fn)(ef_ctx *ctx, const ef_pub *pub);
 
+/* Optional: a read-only query that writes its JSON answer as text itself (e.g. a
+ * large export that would be slow to build as a jansson value). On success *out
+ * is a malloc'd buffer of *len bytes holding one JSON value (the caller frees
+ * it). EF_ENOMETHOD means "not a text query": the JSON query (ef_query_fn)
+ * answers that path instead. Same context rules as ef_query_fn. */
+typedef int (*ef_query_text_fn)(ef_ctx *ctx, const char *path, char **out, size_t *len);
+
 /* Called once at genesis with the contract's section of the genesis file's
  * "params" (or NULL). The sender is the all-zero key. */
 typedef int (*ef_genesis_fn)(ef_ctx *ctx, const json_t *params);
@@ -87,6 +94,7 @@ typedef struct ef_contract {
     bool schedules_vset;
     /* may be NULL; see "Who may send" below */
     ef_account_fn account;
+    ef_query_text_fn query_text; /* may be NULL */
 } ef_contract;
 
 /* Who may send (the chain's rule; the ledger applies it in execution, the

@@ -335,16 +335,14 @@ out:
     return rc;
 }
 
-int ef_store_query(ef_store *s, const char *contract, const char *path, json_t **out)
+/* Runs a read-only query of contract c: JSON (out) or text (text, text_len). */
+static int ef_store_query_any(ef_store *s, const ef_contract *c, const char *path, json_t **out, char **text,
+                              size_t *text_len)
 {
     MDB_txn *txn;
     ef_store_info info;
     ef_block_header hdr;
     ef_ctx ctx;
-    *out = NULL;
-    const ef_contract *c = ef_store_contract(s, contract);
-    if (!c) return EF_ENOCONTRACT;
-    if (!c->query) return EF_ENOTFOUND;
     int rc = ef_rdtxn(s, &txn);
     if (rc) return rc;
     if ((rc = ef_store_meta_read(txn, s, &info))) goto out;
@@ -356,16 +354,44 @@ int ef_store_query(ef_store *s, const char *contract, const char *path, json_t *
     hdr.prev_hash = info.last_hash;
     ef_ctx_setup(&ctx, s, txn, &hdr, NULL, true);
     ctx.contract = c->name;
-    rc = c->query(&ctx, path ? path : "", out);
-    if (rc > 0) rc = EF_EINVAL;
-    ef_ctx_cleanup(&ctx);
-    if (rc && *out) {
-        json_decref(*out);
-        *out = NULL;
+    if (out) {
+        rc = c->query(&ctx, path ? path : "", out);
+        if (rc > 0) rc = EF_EINVAL;
+        if (rc && *out) {
+            json_decref(*out);
+            *out = NULL;
+        }
+    } else {
+        rc = c->query_text(&ctx, path ? path : "", text, text_len);
+        if (rc > 0) rc = EF_EINVAL;
+        if (rc && *text) {
+            free(*text);
+            *text = NULL;
+        }
     }
+    ef_ctx_cleanup(&ctx);
 out:
     mdb_txn_abort(txn);
     return rc;
+}
+
+int ef_store_query(ef_store *s, const char *contract, const char *path, json_t **out)
+{
+    *out = NULL;
+    const ef_contract *c = ef_store_contract(s, contract);
+    if (!c) return EF_ENOCONTRACT;
+    if (!c->query) return EF_ENOTFOUND;
+    return ef_store_query_any(s, c, path, out, NULL, NULL);
+}
+
+int ef_store_query_text(ef_store *s, const char *contract, const char *path, char **out, size_t *len)
+{
+    *out = NULL;
+    *len = 0;
+    const ef_contract *c = ef_store_contract(s, contract);
+    if (!c) return EF_ENOCONTRACT;
+    if (!c->query_text) return EF_ENOMETHOD;
+    return ef_store_query_any(s, c, path, NULL, out, len);
 }
 
 int ef_store_init_genesis(ef_store *s, const ef_genesis *g)

@@ -166,6 +166,10 @@ int ef_store_vset(ef_store *s, uint64_t height, ef_vset *out);
  * committed state: e.g. ("bank", "balance/<hex pub>"). Returns 0 with *out a new
  * reference, EF_ENOCONTRACT, EF_ENOTFOUND, EF_EINVAL, or EF_EDB. */
 int ef_store_query(ef_store *s, const char *contract, const char *path, json_t **out);
+/* As ef_store_query through the contract's text query (ef_query_text_fn): *out a
+ * malloc'd JSON text of *len bytes. EF_ENOMETHOD if the contract has none or it
+ * does not answer path (ask ef_store_query then). */
+int ef_store_query_text(ef_store *s, const char *contract, const char *path, char **out, size_t *len);
 /* Raw read of one state entry of a contract (or the ledger's "$n"/"$v"). */
 int ef_store_state_get(ef_store *s, const char *ns, const void *key, size_t key_len,
                        uint8_t **val, size_t *val_len);

@@ -28,6 +28,8 @@ grep -q "PAYMENT: [1-9][0-9]* released from escrow" "$out" || fail "no payment"
 grep -q "with the same hash: yes" "$out" || fail "nodes disagree"
 grep -q "total of balances: .* unchanged" "$out" || fail "total of balances changed"
 grep -q "state connected, paid [1-9]" "$out" || fail "service not connected and paid on the ledger"
+# seed 004: the agents recorded the orchestration: award (naming the winner), deployment, tunnel
+grep -q "provenance trail: consumer, winner, deployment, tunnel: complete" "$out" || fail "no complete provenance trail"
 # the two providers that lost must have bid too (3 MEC systems: 1 consumer, 2 providers)
 [ "$(grep -c 'offer [0-9] committed' "$out")" -ge 2 ] || fail "fewer than 2 offers"
 # nothing left running from this federation

@@ -242,6 +242,8 @@ function keyLink(k, n = 16) {
 }
 
 async function showDetail() {
+  const lm = location.hash.match(/^#\/lineage\/(.+)$/);
+  if (lm) { showLineage(decodeURI(lm[1])); return; }
   const m = location.hash.match(/^#\/(block|tx|account)\/([0-9a-fA-F]+)$/);
   const box = $("detail");
   if (!m) { box.hidden = true; return; }
@@ -288,6 +290,112 @@ async function showDetail() {
   }
 }
 
+// ---------------------------------------------------------------- provenance
+
+const SVGNS = "http://www.w3.org/2000/svg";
+const PROV_W = 200, PROV_H = 86, PROV_NW = 170, PROV_NH = 36;
+
+function svgEl(tag, attrs, parent) {
+  const e = document.createElementNS(SVGNS, tag);
+  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+  if (parent) parent.appendChild(e);
+  return e;
+}
+
+// Layers: the root at 0, every other node one below the first node that reaches it.
+function provLayout(lin) {
+  const depth = new Map([[lin.root, 0]]);
+  for (let changed = true; changed;) {
+    changed = false;
+    for (const s of lin.steps) {
+      const df = depth.get(s.from), dt = depth.get(s.to);
+      if (df !== undefined && dt === undefined) { depth.set(s.to, df + 1); changed = true; }
+      else if (dt !== undefined && df === undefined) { depth.set(s.from, dt + 1); changed = true; }
+    }
+  }
+  const order = { entity: 0, activity: 1, agent: 2 };
+  const layers = [];
+  for (const n of lin.nodes) {
+    const d = depth.has(n.id) ? depth.get(n.id) : 0;
+    (layers[d] = layers[d] || []).push(n);
+  }
+  const pos = new Map();
+  layers.forEach((l, d) => {
+    l.sort((a, b) => order[a.kind] - order[b.kind] || (a.id < b.id ? -1 : 1));
+    l.forEach((n, i) => pos.set(n.id, { x: 10 + i * PROV_W, y: 10 + d * PROV_H, kind: n.kind }));
+  });
+  return { pos, width: Math.max(1, ...layers.map((l) => l.length)) * PROV_W + 20, height: layers.length * PROV_H + 20 };
+}
+
+// The lineage as SVG, with PROV's shapes: entities yellow ellipses, activities
+// blue rectangles, agents orange houses.
+function drawLineage(lin) {
+  const box = $("prov-graph");
+  box.innerHTML = "";
+  const { pos, width, height } = provLayout(lin);
+  const svg = svgEl("svg", { width, height, viewBox: `0 0 ${width} ${height}`, id: "prov-svg" }, box);
+  const defs = svgEl("defs", {}, svg);
+  const mk = svgEl("marker", { id: "prov-arrow", viewBox: "0 0 10 10", refX: 10, refY: 5, markerWidth: 7,
+                               markerHeight: 7, orient: "auto" }, defs);
+  svgEl("path", { d: "M0,0 L10,5 L0,10 z", fill: "#8a94a6" }, mk);
+  for (const s of lin.steps) {
+    const a = pos.get(s.from), b = pos.get(s.to);
+    if (!a || !b) continue;
+    const x1 = a.x + PROV_NW / 2, x2 = b.x + PROV_NW / 2;
+    const down = b.y >= a.y;
+    const y1 = a.y + (down ? PROV_NH : 0), y2 = b.y + (down ? 0 : PROV_NH);
+    const my = (y1 + y2) / 2 + (a.y === b.y ? 30 : 0);
+    svgEl("path", { class: "rel", d: `M${x1},${y1} C${x1},${my} ${x2},${my} ${x2},${y2}`, "marker-end": "url(#prov-arrow)",
+                    "data-kind": s.kind }, svg);
+    const t = svgEl("text", { class: "rel-label", x: (x1 + x2) / 2 + 3, y: my }, svg);
+    t.textContent = s.kind;
+  }
+  for (const [id, p] of pos) {
+    const g = svgEl("g", { class: "node" + (id === lin.root ? " root" : ""), "data-id": id }, svg);
+    const cx = p.x + PROV_NW / 2, cy = p.y + PROV_NH / 2;
+    if (p.kind === "entity")
+      svgEl("ellipse", { class: "entity", cx, cy, rx: PROV_NW / 2, ry: PROV_NH / 2, fill: "#FFFC87", stroke: "#808080" }, g);
+    else if (p.kind === "activity")
+      svgEl("rect", { class: "activity", x: p.x, y: p.y, width: PROV_NW, height: PROV_NH, fill: "#9FB1FC", stroke: "#0000FF" }, g);
+    else
+      svgEl("polygon", { class: "agent", fill: "#FED37F", stroke: "#000",
+                         points: `${p.x},${p.y + 10} ${cx},${p.y} ${p.x + PROV_NW},${p.y + 10} ${p.x + PROV_NW},${p.y + PROV_NH} ${p.x},${p.y + PROV_NH}` }, g);
+    const t = svgEl("text", { x: cx, y: cy + 4, "text-anchor": "middle" }, g);
+    t.textContent = id.startsWith("acct:") ? short(id, 17) : id;
+    const title = svgEl("title", {}, g);
+    title.textContent = `${p.kind} ${id}`;
+    g.addEventListener("click", () => { location.hash = `#/lineage/${id}`; });
+  }
+}
+
+async function showLineage(qname) {
+  $("prov-q").value = qname;
+  const tb = $("prov-steps").tBodies[0];
+  tb.innerHTML = "";
+  let lin;
+  try {
+    lin = await getJSON(`/state/prov/lineage/${encodeURI(qname)}`);
+  } catch (e) {
+    $("prov-graph").textContent = e.status === 404 ? `${qname}: no such element on the ledger` : e.message;
+    $("prov-steps").hidden = true;
+    return;
+  }
+  drawLineage(lin);
+  $("prov-hint").textContent = `lineage of ${lin.root}: ${lin.nodes.length} elements, ${lin.steps.length} relations`;
+  $("prov-export").href = `/state/prov/export/lineage/${encodeURI(qname)}`;
+  $("prov-export").textContent = "this lineage as PROV-JSON";
+  for (const s of lin.steps) {
+    const tr = document.createElement("tr");
+    tr.className = "row";
+    tr.innerHTML = `<td class="mono">${esc(short(s.from, 28))}</td><td>${esc(s.kind)}</td>` +
+      `<td class="mono">${esc(short(s.to, 28))}</td><td><a href="#/block/${s.height}">${s.height}</a></td>` +
+      `<td class="mono"><a href="#/tx/${esc(s.tx)}">${esc(short(s.tx, 16))}</a></td>`;
+    tb.appendChild(tr);
+  }
+  $("prov-steps").hidden = false;
+  $("prov-card").scrollIntoView({ behavior: "smooth", block: "nearest" });
+}
+
 // ---------------------------------------------------------------- live
 
 function setLive(mode, text) {
@@ -321,6 +429,11 @@ async function search(ev) {
 
 async function main() {
   $("search").addEventListener("submit", search);
+  $("prov-form").addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const q = $("prov-q").value.trim();
+    if (q) location.hash = `#/lineage/${q}`;
+  });
   $("detail-close").onclick = (ev) => { ev.preventDefault(); history.pushState("", "", location.pathname); showDetail(); };
   window.addEventListener("hashchange", showDetail);
   window.addEventListener("resize", drawChart);
