@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/ef_cjson.h"
 #include "base/ef_codec.h"
 #include "base/ef_log.h"
 #include "base/ef_merkle.h"
@@ -181,20 +182,25 @@ int ef_store_result(ef_store *s, uint64_t height, uint32_t index, int *code, cha
     size_t ev_len;
     ef_rd_init(&r, v, n);
     ef_rd_i64(&r, &c);
-    ef_rd_bytes(&r, &ev, &ev_len, EF_EVENTS_JSON_MAX);
+    ef_rd_bytes(&r, &ev, &ev_len, EF_EVENTS_ENC_MAX);
     if (ef_rd_finish(&r)) {
         free(v);
         return EF_EDB;
     }
     *code = (int)c;
     if (events_json) {
-        *events_json = malloc(ev_len + 1);
-        if (!*events_json) {
-            free(v);
-            return EF_ENOMEM;
+        /* stored canonical (what the results root covers); shown as JSON text */
+        json_t *evs;
+        rc = ef_cj_decode(&evs, ev, ev_len);
+        free(v);
+        if (rc) return rc == EF_ENOMEM ? rc : EF_EDB;
+        if (!json_is_array(evs)) {
+            json_decref(evs);
+            return EF_EDB;
         }
-        memcpy(*events_json, ev, ev_len);
-        (*events_json)[ev_len] = 0;
+        *events_json = json_dumps(evs, JSON_COMPACT | JSON_SORT_KEYS);
+        json_decref(evs);
+        return *events_json ? 0 : EF_ENOMEM;
     }
     free(v);
     return 0;
@@ -365,13 +371,12 @@ int ef_store_init_genesis(ef_store *s, const ef_genesis *g)
 
     /* the genesis document's digest identifies it on a second init */
     ef_hash gdoc;
-    char *text = json_dumps(g->doc, JSON_COMPACT | JSON_SORT_KEYS);
-    if (!text) {
-        rc = EF_ENOMEM;
+    if ((rc = ef_cj_encode(&w, g->doc))) {
+        if (rc != EF_ENOMEM) rc = EF_ECONFIG;   /* ef_genesis_parse refuses such a doc */
         goto out;
     }
-    ef_hash_tagged(&gdoc, EF_TAG_STATE, text, strlen(text));
-    free(text);
+    ef_hash_tagged(&gdoc, EF_TAG_STATE, w.buf, w.len);
+    ef_wr_reset(&w);
     ef_store_info info;
     if ((rc = ef_store_meta_read(txn, s, &info))) goto out;
     if (info.initialised) {
