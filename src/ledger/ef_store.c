@@ -50,6 +50,25 @@ int ef_store_open(ef_store **out, const char *dir, const ef_store_opts *opts)
     if ((rc = mdb_dbi_open(txn, "results", MDB_CREATE, &s->db_results))) goto fail;
     if ((rc = mdb_dbi_open(txn, "state", MDB_CREATE, &s->db_state))) goto fail;
     if ((rc = mdb_dbi_open(txn, "meta", MDB_CREATE, &s->db_meta))) goto fail;
+    /* a store written with other consensus bytes (JSON text state before format
+     * 2) cannot be continued: its hashes would not be recomputed the same */
+    MDB_val hk = {6, "height"}, fk = {6, "format"}, fv;
+    if (mdb_get(txn, s->db_meta, &hk, &fv) == 0) {
+        uint32_t format = 1;
+        int frc = mdb_get(txn, s->db_meta, &fk, &fv);
+        if (frc == 0 && fv.mv_size == 4) format = ef_get_u32le(fv.mv_data);
+        else if (frc != MDB_NOTFOUND) format = 0;
+        if (format != EF_STORE_FORMAT) {
+            EF_LOGE("store", "open %s: store format %u, this edgefed writes format %u (other consensus "
+                             "bytes, docs/consensus-bytes.md): start a new chain in an empty directory",
+                    dir, (unsigned)format, (unsigned)EF_STORE_FORMAT);
+            mdb_txn_abort(txn);
+            mdb_env_close(s->env);
+            free(s->undo);
+            free(s);
+            return EF_ECONFIG;
+        }
+    }
     rc = mdb_txn_commit(txn);
     txn = NULL;
     if (rc) goto fail;
@@ -388,6 +407,10 @@ int ef_store_init_genesis(ef_store *s, const ef_genesis *g)
     }
     MDB_val gk = {4, "gdoc"}, gv = {EF_HASH_SIZE, gdoc.b};
     if ((rc = ef_mdb_err(mdb_put(txn, s->db_meta, &gk, &gv, 0)))) goto out;
+    uint8_t fb[4];
+    ef_put_u32le(fb, EF_STORE_FORMAT);
+    MDB_val fk = {6, "format"}, fv = {4, fb};
+    if ((rc = ef_mdb_err(mdb_put(txn, s->db_meta, &fk, &fv, 0)))) goto out;
 
     /* the genesis validator set, effective from height 0 */
     uint8_t k[EF_STATE_KEY_MAX], hb[8];

@@ -19,6 +19,8 @@
  *            "genesis"                    raw[32] hash of block 0
  *            "gdoc"                       raw[32] BLAKE2b(EF_TAG_STATE || canonical
  *                                         encoding of the genesis document)
+ *            "format"                     u32 EF_STORE_FORMAT the store was written
+ *                                         with (absent: 1, JSON text state)
  *
  * (all integers little-endian as in ef_codec.h, except the big-endian height keys,
  * which make LMDB's byte order the height order).
@@ -74,6 +76,9 @@
 
 #define EF_STORE_MAP_SIZE_DEFAULT (UINT64_C(1) << 32)   /* 4 GiB of address space */
 #define EF_STORE_CONTRACTS_MAX 32
+/* the consensus bytes the store holds: 2 = JSON values and events in their
+ * canonical encoding (base/ef_cjson.h). A store of another format is refused. */
+#define EF_STORE_FORMAT 2
 
 typedef struct ef_store ef_store;
 
@@ -88,7 +93,8 @@ typedef struct ef_store_opts {
 
 /* Opens (creating if needed) the store in directory dir (created mode 0700 if
  * missing). opts and its contracts are required. Returns 0 and *out, or
- * EF_EINVAL / EF_EIO / EF_EDB (*out NULL). */
+ * EF_EINVAL / EF_EIO / EF_EDB, or EF_ECONFIG for a store written with another
+ * EF_STORE_FORMAT (logged; *out NULL). */
 int ef_store_open(ef_store **out, const char *dir, const ef_store_opts *opts);
 /* Aborts any pending (checked, uncommitted) block and closes. NULL is a no-op. */
 void ef_store_close(ef_store *s);

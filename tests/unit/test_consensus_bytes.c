@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <lmdb.h>
 #include <sodium.h>
 
 #include "base/ef_cjson.h"
@@ -490,6 +491,46 @@ static void test_genesis_with_a_real_is_refused(void **state)
     assert_null(g.doc);
 }
 
+/* A store written with other consensus bytes (no "format", as every store before
+ * the canonical encoding, or another number) is refused with EF_ECONFIG and left
+ * as it is; one of this format reopens. */
+static void test_store_of_another_format_is_refused(void **state)
+{
+    (void)state;
+    char dir[512], err[200];
+    ef_genesis g;
+    ef_store *s;
+    t_tmpdir(dir, sizeof dir, "golden-format");
+    assert_int_equal(ef_genesis_parse(&g, G_GENESIS, strlen(G_GENESIS), err, sizeof err), 0);
+    ef_store_opts o = {EF_CONTRACTS_BUILTIN, .no_sync = true};
+    assert_int_equal(ef_store_open(&s, dir, &o), 0);
+    assert_int_equal(ef_store_init_genesis(s, &g), 0);
+    ef_store_close(s);
+    assert_int_equal(ef_store_open(&s, dir, &o), 0);   /* same format: fine */
+    ef_store_close(s);
+    for (int variant = 0; variant < 2; variant++) {
+        MDB_env *env;
+        MDB_txn *txn;
+        MDB_dbi dbi;
+        assert_int_equal(mdb_env_create(&env), 0);
+        assert_int_equal(mdb_env_set_maxdbs(env, 8), 0);
+        assert_int_equal(mdb_env_open(env, dir, 0, 0600), 0);
+        assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+        assert_int_equal(mdb_dbi_open(txn, "meta", 0, &dbi), 0);
+        MDB_val k = {6, "format"};
+        uint8_t one[4] = {1, 0, 0, 0};
+        MDB_val v = {4, one};
+        if (variant == 0) assert_int_equal(mdb_del(txn, dbi, &k, NULL), 0);
+        else assert_int_equal(mdb_put(txn, dbi, &k, &v, 0), 0);
+        assert_int_equal(mdb_txn_commit(txn), 0);
+        mdb_env_close(env);
+        assert_int_equal(ef_store_open(&s, dir, &o), EF_ECONFIG);
+        assert_null(s);
+    }
+    ef_genesis_free(&g);
+    t_rmdir(dir);
+}
+
 int main(void)
 {
     if (sodium_init() < 0) return 1;
@@ -501,6 +542,7 @@ int main(void)
         cmocka_unit_test(test_reals_fail_the_tx),
         cmocka_unit_test(test_text_form_does_not_matter),
         cmocka_unit_test(test_genesis_with_a_real_is_refused),
+        cmocka_unit_test(test_store_of_another_format_is_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
