@@ -15,7 +15,8 @@
  *   str       4 + n       as bytes, and must be valid for the caller's charset
  *
  * There are no optional fields, varints or alternative forms, so hashing and
- * signing an encoding is stable. A decoder must end with ef_rd_finish(), which
+ * signing an encoding is stable. JSON values that are hashed are encoded from
+ * these rules too (ef_cjson.h), never hashed as JSON text. A decoder must end with ef_rd_finish(), which
  * rejects trailing bytes (EF_ETRAILING).
  *
  * Errors are sticky: after the first failure every further call is a no-op that

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/ef_cjson.h"
 #include "base/ef_codec.h"
 #include "base/ef_err.h"
 #include "contracts/ef_bank.h"
@@ -828,9 +829,10 @@ static int fed_collect_op(void *arg, const uint8_t *key, size_t key_len, const u
     fed_roles *r = arg;
     (void)key;
     (void)key_len;
-    json_t *o = json_loadb((const char *)val, val_len, 0, NULL);
-    if (!o || json_array_append_new(r->arr, o)) {
-        r->err = o ? EF_ENOMEM : EF_EDB;
+    json_t *o;
+    int rc = ef_cj_decode(&o, val, val_len);
+    if (rc || json_array_append_new(r->arr, o)) {
+        r->err = rc == 0 || rc == EF_ENOMEM ? EF_ENOMEM : EF_EDB;
         return 1;
     }
     return json_array_size(r->arr) >= EF_FED_QUERY_MAX ? 1 : 0;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/ef_cjson.h"
 #include "base/ef_codec.h"
 
 /* State (namespace "registry"), values compact JSON:
@@ -44,16 +45,20 @@ static int ef_reg_get_json(ef_ctx *ctx, const void *key, size_t key_len, json_t 
     *out = NULL;
     int rc = ef_ctx_get_in(ctx, EF_REG_NAME, key, key_len, &v, &n);
     if (rc) return rc;
-    *out = json_loadb((const char *)v, n, 0, NULL);
-    return *out ? 0 : EF_EDB;
+    rc = ef_cj_decode(out, v, n);
+    return rc == 0 || rc == EF_ENOMEM ? rc : EF_EDB;
 }
 
+/* Registry records are JSON values in their canonical encoding (ef_ctx_put_json). */
 static int ef_reg_put_json(ef_ctx *ctx, const void *key, size_t key_len, const json_t *val)
 {
-    char *text = json_dumps(val, JSON_COMPACT | JSON_SORT_KEYS);
-    if (!text) return EF_ENOMEM;
-    int rc = ef_ctx_put(ctx, key, key_len, text, strlen(text));
-    free(text);
+    ef_wr w;
+    ef_wr_init(&w);
+    w.max = EF_CTX_VALUE_MAX;
+    int rc = ef_cj_encode(&w, val);
+    if (rc == EF_ETOOBIG) rc = EF_ELIMIT;
+    if (rc == 0) rc = ef_ctx_put(ctx, key, key_len, w.buf, w.len);
+    ef_wr_free(&w);
     return rc;
 }
 
@@ -370,8 +375,9 @@ static int ef_reg_scan_prop(void *arg, const uint8_t *key, size_t key_len, const
     struct ef_reg_scan *sc = arg;
     (void)key;
     (void)key_len;
-    json_t *p = json_loadb((const char *)val, val_len, 0, NULL);
-    if (p) json_array_append_new(sc->arr, p);
+    json_t *p;
+    if (ef_cj_decode(&p, val, val_len)) return EF_EDB;
+    if (json_array_append_new(sc->arr, p)) return EF_ENOMEM;
     return 0;
 }
 

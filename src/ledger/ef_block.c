@@ -169,15 +169,15 @@ void ef_block_txs_root(ef_hash *out, const ef_block *b)
     free(hs);
 }
 
-void ef_result_hash(ef_hash *out, int code, const char *events_json, size_t events_len)
+void ef_result_hash(ef_hash *out, int code, const uint8_t *events, size_t events_len)
 {
-    uint8_t head[8 + 4];   /* i64 code, u32 length of events_json */
+    uint8_t head[8 + 4];   /* i64 code, u32 length of events */
     ef_hasher h;
     ef_put_u64le(head, (uint64_t)(int64_t)code);
     ef_put_u32le(head + 8, (uint32_t)events_len);
     ef_hasher_init(&h, EF_TAG_RESULT);
     ef_hasher_update(&h, head, sizeof head);
-    ef_hasher_update(&h, events_json, events_len);
+    ef_hasher_update(&h, events, events_len);
     ef_hasher_final(&h, out);
 }
 

@@ -26,9 +26,12 @@
  * and the whole block is at most EF_BLOCK_BYTES_MAX bytes.
  *
  * Result of a transaction: its code (0 or a negative ef_err; a failed tx changed no
- * state but consumed its nonce) and its events, a compact JSON array text
- * [{"name":N,"data":{...}},...] ("[]" on failure) written with sorted keys.
- * result hash = BLAKE2b(EF_TAG_RESULT || i64 code || bytes events_json).
+ * state but consumed its nonce) and its events, the JSON array
+ * [{"contract":C,"name":N,"data":{...}},...] ([] on failure), hashed in its
+ * canonical binary encoding (base/ef_cjson.h), never as JSON text:
+ * result hash = BLAKE2b(EF_TAG_RESULT || i64 code || bytes events), events being
+ * ef_cj_encode(array); no events is the 5 bytes 05 00 00 00 00
+ * (docs/consensus-bytes.md).
  *
  * The commit certificate of a block is stored next to it as opaque bytes (at most
  * EF_CERT_MAX); the consensus engine defines and verifies it.
@@ -52,7 +55,9 @@
 #define EF_BLOCK_BYTES_MAX (4u << 20)
 #define EF_BLOCK_HEADER_MAX (214 + EF_CHAIN_ID_MAX)
 #define EF_CERT_MAX (64u << 10)
-#define EF_EVENTS_JSON_MAX (EF_CTX_EVENTS_MAX * (EF_CTX_EVENT_DATA_MAX + 64) + 2)
+/* the canonical encoding of a tx's events: array head, and per event at most its
+ * data plus the object head, three keys, the contract and method names */
+#define EF_EVENTS_ENC_MAX (5 + EF_CTX_EVENTS_MAX * (EF_CTX_EVENT_DATA_MAX + 128))
 
 typedef struct ef_block_header {
     uint16_t version;
@@ -101,8 +106,9 @@ void ef_block_free(ef_block *b);
 
 /* Merkle root of the tx hashes of b. */
 void ef_block_txs_root(ef_hash *out, const ef_block *b);
-/* out = BLAKE2b(EF_TAG_RESULT || i64 code || bytes events_json). */
-void ef_result_hash(ef_hash *out, int code, const char *events_json, size_t events_len);
+/* out = BLAKE2b(EF_TAG_RESULT || i64 code || bytes events), events the canonical
+ * encoding (ef_cjson.h) of the tx's events array. */
+void ef_result_hash(ef_hash *out, int code, const uint8_t *events, size_t events_len);
 
 /* JSON view of a header (hashes in hex, plus "hash"). New reference or NULL. */
 json_t *ef_block_header_to_json(const ef_block_header *h);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/ef_cjson.h"
 #include "base/ef_codec.h"
 #include "base/ef_jcfg.h"
 #include "ledger/ef_store_int.h"
@@ -173,16 +174,20 @@ int ef_ctx_get_json(ef_ctx *ctx, const char *key, json_t **out)
     *out = NULL;
     int rc = ef_ctx_get(ctx, key, strlen(key), &v, &n);
     if (rc) return rc;
-    *out = json_loadb((const char *)v, n, 0, NULL);
-    return *out ? 0 : EF_EDB;
+    rc = ef_cj_decode(out, v, n);
+    if (rc == EF_ENOMEM) return rc;
+    return rc ? EF_EDB : 0;   /* not a canonical JSON value: the store is damaged */
 }
 
 int ef_ctx_put_json(ef_ctx *ctx, const char *key, const json_t *val)
 {
-    char *text = json_dumps(val, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
-    if (!text) return EF_ENOMEM;
-    int rc = ef_ctx_put(ctx, key, strlen(key), text, strlen(text));
-    free(text);
+    ef_wr w;
+    ef_wr_init(&w);
+    w.max = EF_CTX_VALUE_MAX;
+    int rc = ef_cj_encode(&w, val);
+    if (rc == EF_ETOOBIG) rc = EF_ELIMIT;
+    if (rc == 0) rc = ef_ctx_put(ctx, key, strlen(key), w.buf, w.len);
+    ef_wr_free(&w);
     return rc;
 }
 

@@ -21,7 +21,9 @@
  * Limits per transaction: EF_CTX_WRITES_MAX writes, EF_CTX_EVENTS_MAX events,
  * keys up to EF_CTX_KEY_MAX bytes, values up to EF_CTX_VALUE_MAX bytes; exceeding
  * any fails the call with EF_ELIMIT. An event's data over EF_CTX_EVENT_DATA_MAX
- * bytes (compact JSON) fails the transaction with EF_ELIMIT when the method returns.
+ * bytes (its canonical encoding, base/ef_cjson.h) fails the transaction with
+ * EF_ELIMIT when the method returns, and event data with no canonical form (a
+ * real, say) with EF_EINVAL.
  *
  * Threading: a ctx is used by one thread, during one method call; never keep it.
  */
@@ -129,7 +131,13 @@ int ef_ctx_get_in(ef_ctx *ctx, const char *contract, const void *key, size_t key
 typedef int (*ef_ctx_scan_fn)(void *arg, const uint8_t *key, size_t key_len,
                               const uint8_t *val, size_t val_len);
 int ef_ctx_scan(ef_ctx *ctx, const void *prefix, size_t prefix_len, ef_ctx_scan_fn fn, void *arg);
-/* Convenience: JSON values stored as compact JSON text. */
+/* Convenience: JSON values stored in their canonical binary encoding
+ * (base/ef_cjson.h), never as JSON text, so the state hash does not depend on how
+ * a JSON library prints a value. put: EF_EINVAL if val has no canonical form (a
+ * real, invalid UTF-8, nesting over EF_CJ_DEPTH_MAX), EF_ELIMIT over
+ * EF_CTX_VALUE_MAX bytes, or ef_ctx_put's errors. get: ef_ctx_get's errors, or
+ * EF_EDB if the stored bytes are not a canonical value. A contract that reads
+ * such values raw (ef_ctx_get_in, ef_ctx_scan) decodes them with ef_cj_decode. */
 int ef_ctx_get_json(ef_ctx *ctx, const char *key, json_t **out);
 int ef_ctx_put_json(ef_ctx *ctx, const char *key, const json_t *val);
 

@@ -4,20 +4,28 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/ef_cjson.h"
 #include "base/ef_codec.h"
 #include "ledger/ef_store_int.h"
 
-/* EF_ELIMIT if the data of an event is over EF_CTX_EVENT_DATA_MAX bytes (only
- * called when all events together are: the common case costs nothing). */
+/* EF_ELIMIT if the canonical encoding of the data of an event is over
+ * EF_CTX_EVENT_DATA_MAX bytes (only called when all events together are: the
+ * common case costs nothing). */
 static int ef_events_check(const json_t *events)
 {
     size_t i;
     json_t *ev;
+    ef_wr w;
+    ef_wr_init(&w);
+    w.max = EF_CTX_EVENT_DATA_MAX;
+    int rc = 0;
     json_array_foreach(events, i, ev) {
-        size_t sz = json_dumpb(json_object_get(ev, "data"), NULL, 0, JSON_COMPACT | JSON_SORT_KEYS);
-        if (sz == 0 || sz > EF_CTX_EVENT_DATA_MAX) return EF_ELIMIT;
+        ef_wr_reset(&w);
+        rc = ef_cj_encode(&w, json_object_get(ev, "data"));
+        if (rc) break;
     }
-    return 0;
+    ef_wr_free(&w);
+    return rc == EF_ETOOBIG ? EF_ELIMIT : rc;
 }
 
 static const ef_method *ef_find_method(const ef_contract *c, const char *name)
@@ -57,7 +65,8 @@ int ef_exec_tx(ef_store *s, MDB_txn *txn, const ef_block_header *hdr, uint32_t i
     uint8_t acc_before[32];
     memcpy(acc_before, acc, 32);
     int code;
-    char *events = NULL;
+    ef_wr events;   /* the canonical encoding of the events (ef_block.h) */
+    ef_wr_init(&events);
     ef_ctx ctx;
     ef_ctx_setup(&ctx, s, txn, hdr, acc, false);
     const ef_contract *c = ef_store_contract(s, tx->contract);
@@ -83,14 +92,16 @@ int ef_exec_tx(ef_store *s, MDB_txn *txn, const ef_block_header *hdr, uint32_t i
             if (code > 0) code = EF_EINVAL;   /* methods return 0 or a negative code */
         }
         if (code == 0) {
-            events = json_dumps(ctx.events, JSON_COMPACT | JSON_SORT_KEYS);
-            if (!events) code = EF_ENOMEM;
-            else if (strlen(events) > EF_CTX_EVENT_DATA_MAX) code = ef_events_check(ctx.events);
+            events.max = EF_EVENTS_ENC_MAX;
+            code = ef_cj_encode(&events, ctx.events);
+            if (code == EF_ETOOBIG) code = EF_ELIMIT;
+            else if (code == 0 && events.len > EF_CTX_EVENT_DATA_MAX) code = ef_events_check(ctx.events);
         }
         if (code && (rc = ef_state_rollback(&ctx))) {
             ef_state_undo_free(&ctx);
             json_decref(args);
             ef_ctx_cleanup(&ctx);
+            ef_wr_free(&events);
             return rc;
         }
         ef_state_undo_free(&ctx);
@@ -100,16 +111,22 @@ int ef_exec_tx(ef_store *s, MDB_txn *txn, const ef_block_header *hdr, uint32_t i
     if (code) {
         /* ENOMEM or EDB inside a method would make nodes disagree: fatal */
         if (code == EF_ENOMEM || code == EF_EDB || code == EF_EIO) {
-            free(events);
+            ef_wr_free(&events);
             return code;
         }
         memcpy(acc, acc_before, 32);
-        free(events);
-        events = NULL;
+        /* a failed tx has no events: the empty array */
+        ef_wr_reset(&events);
+        events.max = 0;
+        ef_wr_u8(&events, EF_CJ_ARRAY);
+        ef_wr_u32(&events, 0);
     }
-    const char *ev = events ? events : "[]";
-    size_t ev_len = strlen(ev);
-    ef_result_hash(result_hash, code, ev, ev_len);
+    if (events.err) {
+        rc = events.err;
+        ef_wr_free(&events);
+        return rc;
+    }
+    ef_result_hash(result_hash, code, events.buf, events.len);
 
     /* 3. the result (appended: keys only grow) and the tx index entry */
     uint8_t rk[12], loc[12];
@@ -120,8 +137,8 @@ int ef_exec_tx(ef_store *s, MDB_txn *txn, const ef_block_header *hdr, uint32_t i
     ef_wr w;
     ef_wr_init(&w);
     ef_wr_i64(&w, code);
-    ef_wr_bytes(&w, ev, ev_len);
-    free(events);
+    ef_wr_bytes(&w, events.buf, events.len);
+    ef_wr_free(&events);
     if (w.err) {
         rc = w.err;
         ef_wr_free(&w);

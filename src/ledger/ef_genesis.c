@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/ef_cjson.h"
 #include "base/ef_codec.h"
 #include "base/ef_jcfg.h"
 #include "ledger/ef_tx.h"
@@ -126,6 +127,17 @@ int ef_genesis_parse(ef_genesis *g, const char *text, size_t len, char *err, siz
     json_t *params = json_object_get(doc, "params");
     if (params && !json_is_object(params)) {
         rc = ef_jcfg_fail(err, err_len, "genesis: params must be an object");
+        goto fail;
+    }
+    /* the document is identified by its canonical encoding (ef_store.h "gdoc") */
+    ef_wr w;
+    ef_wr_init(&w);
+    int crc = ef_cj_encode(&w, doc);
+    ef_wr_free(&w);
+    if (crc) {
+        rc = crc == EF_ENOMEM ? crc
+                              : ef_jcfg_fail(err, err_len, "genesis: real numbers, invalid UTF-8 or nesting "
+                                                           "deeper than %d are not allowed", EF_CJ_DEPTH_MAX);
         goto fail;
     }
     g->doc = doc;

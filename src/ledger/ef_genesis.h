@@ -18,7 +18,10 @@
  * NULL), plus the top-level fields its ef_contract lists in genesis_fields (the
  * registry takes "validators" and "members", the bank "balances", so those
  * contracts own that data).
- * Unknown top-level fields are rejected (EF_ECONFIG).
+ * Unknown top-level fields are rejected (EF_ECONFIG), and so is a document that
+ * has no canonical encoding (base/ef_cjson.h: a real number anywhere, invalid
+ * UTF-8, nesting over EF_CJ_DEPTH_MAX), since the store identifies a genesis by
+ * the hash of that encoding.
  */
 #ifndef EF_GENESIS_H
 #define EF_GENESIS_H

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/ef_cjson.h"
 #include "base/ef_codec.h"
 #include "base/ef_log.h"
 #include "base/ef_merkle.h"
@@ -49,6 +50,25 @@ int ef_store_open(ef_store **out, const char *dir, const ef_store_opts *opts)
     if ((rc = mdb_dbi_open(txn, "results", MDB_CREATE, &s->db_results))) goto fail;
     if ((rc = mdb_dbi_open(txn, "state", MDB_CREATE, &s->db_state))) goto fail;
     if ((rc = mdb_dbi_open(txn, "meta", MDB_CREATE, &s->db_meta))) goto fail;
+    /* a store written with other consensus bytes (JSON text state before format
+     * 2) cannot be continued: its hashes would not be recomputed the same */
+    MDB_val hk = {6, "height"}, fk = {6, "format"}, fv;
+    if (mdb_get(txn, s->db_meta, &hk, &fv) == 0) {
+        uint32_t format = 1;
+        int frc = mdb_get(txn, s->db_meta, &fk, &fv);
+        if (frc == 0 && fv.mv_size == 4) format = ef_get_u32le(fv.mv_data);
+        else if (frc != MDB_NOTFOUND) format = 0;
+        if (format != EF_STORE_FORMAT) {
+            EF_LOGE("store", "open %s: store format %u, this edgefed writes format %u (other consensus "
+                             "bytes, docs/consensus-bytes.md): start a new chain in an empty directory",
+                    dir, (unsigned)format, (unsigned)EF_STORE_FORMAT);
+            mdb_txn_abort(txn);
+            mdb_env_close(s->env);
+            free(s->undo);
+            free(s);
+            return EF_ECONFIG;
+        }
+    }
     rc = mdb_txn_commit(txn);
     txn = NULL;
     if (rc) goto fail;
@@ -181,20 +201,25 @@ int ef_store_result(ef_store *s, uint64_t height, uint32_t index, int *code, cha
     size_t ev_len;
     ef_rd_init(&r, v, n);
     ef_rd_i64(&r, &c);
-    ef_rd_bytes(&r, &ev, &ev_len, EF_EVENTS_JSON_MAX);
+    ef_rd_bytes(&r, &ev, &ev_len, EF_EVENTS_ENC_MAX);
     if (ef_rd_finish(&r)) {
         free(v);
         return EF_EDB;
     }
     *code = (int)c;
     if (events_json) {
-        *events_json = malloc(ev_len + 1);
-        if (!*events_json) {
-            free(v);
-            return EF_ENOMEM;
+        /* stored canonical (what the results root covers); shown as JSON text */
+        json_t *evs;
+        rc = ef_cj_decode(&evs, ev, ev_len);
+        free(v);
+        if (rc) return rc == EF_ENOMEM ? rc : EF_EDB;
+        if (!json_is_array(evs)) {
+            json_decref(evs);
+            return EF_EDB;
         }
-        memcpy(*events_json, ev, ev_len);
-        (*events_json)[ev_len] = 0;
+        *events_json = json_dumps(evs, JSON_COMPACT | JSON_SORT_KEYS);
+        json_decref(evs);
+        return *events_json ? 0 : EF_ENOMEM;
     }
     free(v);
     return 0;
@@ -415,13 +440,12 @@ int ef_store_init_genesis(ef_store *s, const ef_genesis *g)
 
     /* the genesis document's digest identifies it on a second init */
     ef_hash gdoc;
-    char *text = json_dumps(g->doc, JSON_COMPACT | JSON_SORT_KEYS);
-    if (!text) {
-        rc = EF_ENOMEM;
+    if ((rc = ef_cj_encode(&w, g->doc))) {
+        if (rc != EF_ENOMEM) rc = EF_ECONFIG;   /* ef_genesis_parse refuses such a doc */
         goto out;
     }
-    ef_hash_tagged(&gdoc, EF_TAG_STATE, text, strlen(text));
-    free(text);
+    ef_hash_tagged(&gdoc, EF_TAG_STATE, w.buf, w.len);
+    ef_wr_reset(&w);
     ef_store_info info;
     if ((rc = ef_store_meta_read(txn, s, &info))) goto out;
     if (info.initialised) {
@@ -433,6 +457,10 @@ int ef_store_init_genesis(ef_store *s, const ef_genesis *g)
     }
     MDB_val gk = {4, "gdoc"}, gv = {EF_HASH_SIZE, gdoc.b};
     if ((rc = ef_mdb_err(mdb_put(txn, s->db_meta, &gk, &gv, 0)))) goto out;
+    uint8_t fb[4];
+    ef_put_u32le(fb, EF_STORE_FORMAT);
+    MDB_val fk = {6, "format"}, fv = {4, fb};
+    if ((rc = ef_mdb_err(mdb_put(txn, s->db_meta, &fk, &fv, 0)))) goto out;
 
     /* the genesis validator set, effective from height 0 */
     uint8_t k[EF_STATE_KEY_MAX], hb[8];

@@ -7,8 +7,9 @@
  *   blocks   u64 height, big-endian       block encoding (ef_block.h)
  *   certs    u64 height, big-endian       commit certificate, opaque (<= EF_CERT_MAX)
  *   txs      raw[32] tx hash              u64 height, u32 index
- *   results  u64 height, u32 index (BE)   i64 code, bytes events_json (the tx's
- *                                         result: a compact JSON array, ef_block.h)
+ *   results  u64 height, u32 index (BE)   i64 code, bytes events (the tx's result:
+ *                                         the canonical encoding of its events
+ *                                         array, base/ef_cjson.h; ef_block.h)
  *   state    name '\0' key                value (contract state, see below)
  *   meta     "height"                     u64 last committed height
  *            "hash"                       raw[32] last block hash
@@ -16,7 +17,10 @@
  *            "state"                      raw[32] state hash accumulator
  *            "chain"                      str chain id
  *            "genesis"                    raw[32] hash of block 0
- *            "gdoc"                       raw[32] BLAKE2b of the genesis document
+ *            "gdoc"                       raw[32] BLAKE2b(EF_TAG_STATE || canonical
+ *                                         encoding of the genesis document)
+ *            "format"                     u32 EF_STORE_FORMAT the store was written
+ *                                         with (absent: 1, JSON text state)
  *
  * (all integers little-endian as in ef_codec.h, except the big-endian height keys,
  * which make LMDB's byte order the height order).
@@ -25,7 +29,10 @@
  * state lives under names no contract can have (contract names are [a-z0-9_]):
  *   "$n\0" + raw[32] pub        -> u64 next nonce of that sender (absent = 0)
  *   "$v\0" + u64 BE height      -> vset encoding effective from that height on
- * Both are state, so they enter the state hash.
+ * Both are state, so they enter the state hash. Values are bytes; a JSON value
+ * (ef_ctx_put_json) is stored in its canonical encoding (base/ef_cjson.h), never
+ * as JSON text, so the state hash is over bytes the project defines
+ * (docs/consensus-bytes.md).
  *
  * State hash: sum modulo 2^256 (little-endian 32-byte integers) of
  * BLAKE2b(EF_TAG_STATE || u32 key_len || key || value) over every state entry.
@@ -69,6 +76,9 @@
 
 #define EF_STORE_MAP_SIZE_DEFAULT (UINT64_C(1) << 32)   /* 4 GiB of address space */
 #define EF_STORE_CONTRACTS_MAX 32
+/* the consensus bytes the store holds: 2 = JSON values and events in their
+ * canonical encoding (base/ef_cjson.h). A store of another format is refused. */
+#define EF_STORE_FORMAT 2
 
 typedef struct ef_store ef_store;
 
@@ -83,7 +93,8 @@ typedef struct ef_store_opts {
 
 /* Opens (creating if needed) the store in directory dir (created mode 0700 if
  * missing). opts and its contracts are required. Returns 0 and *out, or
- * EF_EINVAL / EF_EIO / EF_EDB (*out NULL). */
+ * EF_EINVAL / EF_EIO / EF_EDB, or EF_ECONFIG for a store written with another
+ * EF_STORE_FORMAT (logged; *out NULL). */
 int ef_store_open(ef_store **out, const char *dir, const ef_store_opts *opts);
 /* Aborts any pending (checked, uncommitted) block and closes. NULL is a no-op. */
 void ef_store_close(ef_store *s);
@@ -122,7 +133,9 @@ typedef struct ef_tx_loc {
     uint64_t height;           /* block holding the tx */
     uint32_t index;            /* its position in the block */
     int code;                  /* 0 or the ef_err the execution failed with */
-    char *events_json;         /* malloc'd, NUL-terminated JSON array; caller frees */
+    char *events_json;         /* malloc'd, NUL-terminated JSON array; caller frees
+                                  (shown as compact JSON with sorted keys: a view
+                                  of the stored canonical bytes, never hashed) */
 } ef_tx_loc;
 
 /* Where a committed transaction is and what it did: 0, EF_ENOTFOUND, EF_EDB. */
