@@ -9,10 +9,12 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/ef_cjson.h"
 #include "base/ef_err.h"
 #include "contracts/ef_registry.h"
 
-/* State (namespace "prov"), values compact JSON unless said:
+/* State (namespace "prov"), values JSON values in the canonical encoding
+ * (ef_ctx_put_json, ef_cjson) unless said:
  *   "th/" ID             thing {"id","kind","owner","key","host","state":"joined"|"left","gen"}
  *   "da/" ID             datum {"id","activity","producer","hash","size","media_type","sig",
  *                         "receiver","seq"}
@@ -21,7 +23,9 @@
  *   "oa/" ACT            args of the orchestrate call that recorded ACT (idempotency)
  *   "r/" SEQ16           record {"seq","type","tx","height","time_ms","elements":[...],
  *                         "relations":[...]} (SEQ16: 16 lower-case hex digits)
- *   "el/" QNAME          one byte: 'e' entity, 'a' activity, 'g' agent (declared)
+ *   "el/" QNAME          one byte: 'e' entity, 'a' activity, 'g' agent (declared),
+ *                        then its attributes (canonical encoding)
+ *   "rf/" SEQ16          record SEQ prepared for exports (prov_put_frag)
  *   "ix/" QNAME "/" SEQ16  record SEQ has a relation from QNAME (or a reverse one to it)
  *   "iu/" QNAME "/" SEQ16  record SEQ has a `used` of entity QNAME
  *   "stats"              {"records","elements","entities","activities","agents","relations"}
@@ -228,23 +232,17 @@ static int prov_rel_kind(const char *kind)
     return -1;
 }
 
-/* "el/" QNAME: one kind byte ('e', 'a', 'g'), then the element's attributes as
- * compact JSON with sorted keys (the union over its declarations, first value wins). */
+/* "el/" QNAME: one kind byte ('e', 'a', 'g'), then the element's attributes in
+ * the canonical encoding (ef_cjson; the union over its declarations, first value wins). */
 static int prov_put_el(ef_ctx *ctx, const char *key, size_t key_len, char kind, const json_t *attrs)
 {
     if (!attrs) return EF_EINVAL;
-    char *text = json_dumps(attrs, JSON_COMPACT | JSON_SORT_KEYS);
-    if (!text) return EF_ENOMEM;
-    size_t n = strlen(text);
-    char *val = malloc(n + 1);
-    int rc = EF_ENOMEM;
-    if (val) {
-        val[0] = kind;
-        memcpy(val + 1, text, n);
-        rc = ef_ctx_put(ctx, key, key_len, val, n + 1);
-    }
-    free(val);
-    free(text);
+    ef_wr w;
+    ef_wr_init(&w);
+    ef_wr_u8(&w, (uint8_t)kind);
+    int rc = ef_cj_encode(&w, attrs);
+    if (rc == 0) rc = w.err ? w.err : ef_ctx_put(ctx, key, key_len, w.buf, w.len);
+    ef_wr_free(&w);
     return rc;
 }
 
@@ -262,10 +260,11 @@ static json_t *prov_rel_obj(const json_t *x, uint64_t seq, uint64_t height)
     return o;
 }
 
-/* "rf/" SEQ16: the record pre-rendered for exports (ef_codec):
- *   u64 height | u32 n | n x (u8 relation kind | str id | bytes PROV-JSON object text) |
- *   u32 m | m x str element qname
- * so an export copies text instead of parsing records. */
+/* "rf/" SEQ16: the record prepared for exports (ef_codec):
+ *   u64 height | u32 n | n x (u8 relation kind | str id | bytes PROV-JSON object,
+ *   canonical encoding) | u32 m | m x str element qname
+ * so an export decodes small objects instead of whole records. State holds only
+ * the project's canonical bytes (they are hashed); JSON text is made at export. */
 static int prov_put_frag(ef_ctx *ctx, const prov_rec *r, uint64_t seq, uint64_t height)
 {
     ef_wr w;
@@ -276,16 +275,21 @@ static int prov_put_frag(ef_ctx *ctx, const prov_rec *r, uint64_t seq, uint64_t 
     int rc = ef_wr_u32(&w, (uint32_t)json_array_size(r->rels));
     json_array_foreach(r->rels, i, v) {
         json_t *o = prov_rel_obj(v, seq, height);
-        char *text = o ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-        json_decref(o);
-        if (!text) {
+        if (!o) {
             rc = EF_ENOMEM;
             break;
         }
-        ef_wr_u8(&w, (uint8_t)prov_rel_kind(prov_s(v, "kind")));
-        ef_wr_str(&w, prov_s(v, "id"));
-        rc = ef_wr_bytes(&w, text, strlen(text));
-        free(text);
+        ef_wr cw;
+        ef_wr_init(&cw);
+        rc = ef_cj_encode(&cw, o);
+        json_decref(o);
+        if (rc == 0 && cw.err) rc = cw.err;
+        if (rc == 0) {
+            ef_wr_u8(&w, (uint8_t)prov_rel_kind(prov_s(v, "kind")));
+            ef_wr_str(&w, prov_s(v, "id"));
+            rc = ef_wr_bytes(&w, cw.buf, cw.len);
+        }
+        ef_wr_free(&cw);
         if (rc) break;
     }
     if (rc == 0) rc = ef_wr_u32(&w, (uint32_t)json_array_size(r->els));
@@ -332,8 +336,8 @@ static int prov_rec_commit(ef_ctx *ctx, prov_rec *r)
                 goto out;
             }
             char k0 = (char)val[0];
-            json_t *cur = json_loadb((const char *)val + 1, vlen - 1, 0, NULL);
-            if (!cur) {
+            json_t *cur = NULL;
+            if (ef_cj_decode(&cur, val + 1, vlen - 1)) {
                 rc = EF_EDB;
                 goto out;
             }
@@ -1006,8 +1010,8 @@ static int prov_walk_rec(void *arg, const uint8_t *key, size_t key_len, const ui
     prov_walk *w = arg;
     (void)key;
     (void)key_len;
-    json_t *rec = json_loadb((const char *)val, val_len, 0, NULL);
-    if (!rec) return EF_EDB;
+    json_t *rec = NULL;
+    if (ef_cj_decode(&rec, val, val_len)) return EF_EDB;
     uint64_t h = prov_u(rec, "height");
     int rc = 0;
     if (h > w->to) rc = 1;
@@ -1478,9 +1482,9 @@ char *ef_prov_lineage_svg(const json_t *lin)
 /* ---------------------------------------------------------------- text export */
 
 /* The whole-record and block-range PROV-JSON exports, written as text from the
- * pre-rendered records ("rf/") and element declarations ("el/"): no record is
+ * prepared records ("rf/") and element declarations ("el/"): no whole record is
  * parsed. Keys (qualified names, relation ids) are of [A-Za-z0-9._:/-] only, so
- * they need no escaping; every value is jansson's output. */
+ * they need no escaping; every value is jansson's output (sorted keys). */
 typedef struct prov_tx {
     ef_ctx *ctx;
     prov_sb rel[EF_ARRAY_LEN(prov_rel_kinds)], el[3];
@@ -1489,9 +1493,17 @@ typedef struct prov_tx {
     int err;
 } prov_tx;
 
-static void prov_sb_member(prov_sb *b, const char *key, const void *json, size_t len)
+/* Appends "key":VALUE, VALUE the JSON text of the canonical bytes cj (n bytes). */
+static int prov_sb_member(prov_sb *b, const char *key, const void *cj, size_t n)
 {
-    prov_sb_add(b, "%s\"%s\":%.*s", b->len ? "," : "", key, (int)len, (const char *)json);
+    json_t *v = NULL;
+    if (ef_cj_decode(&v, cj, n)) return EF_EDB;
+    char *text = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(v);
+    if (!text) return EF_ENOMEM;
+    prov_sb_add(b, "%s\"%s\":%s", b->len ? "," : "", key, text);
+    free(text);
+    return 0;
 }
 
 static int prov_tx_el(prov_tx *t, const char *qname, const uint8_t *v, size_t vlen)
@@ -1499,8 +1511,7 @@ static int prov_tx_el(prov_tx *t, const char *qname, const uint8_t *v, size_t vl
     if (vlen < 1) return EF_EDB;
     int k = v[0] == 'e' ? 0 : v[0] == 'a' ? 1 : v[0] == 'g' ? 2 : -1;
     if (k < 0) return EF_EDB;
-    prov_sb_member(&t->el[k], qname, v + 1, vlen - 1);
-    return 0;
+    return prov_sb_member(&t->el[k], qname, v + 1, vlen - 1);
 }
 
 /* One "rf/" value; returns 1 past the range's end. */
@@ -1527,7 +1538,8 @@ static int prov_tx_rec(void *arg, const uint8_t *key, size_t key_len, const uint
         ef_rd_bytes(&r, &text, &tl, EF_CTX_VALUE_MAX);
         if (r.err) break;
         if (kind >= EF_ARRAY_LEN(prov_rel_kinds)) return EF_EDB;
-        prov_sb_member(&t->rel[kind], id, text, tl);
+        int mrc = prov_sb_member(&t->rel[kind], id, text, tl);
+        if (mrc) return mrc;
     }
     ef_rd_u32(&r, &m);
     for (uint32_t i = 0; i < m && !r.err; i++) {
