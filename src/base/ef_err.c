@@ -42,6 +42,7 @@ static const struct { const char *id, *text; } ef_err_names[EF_ERR_COUNT_] = {
     [37] = {"ECLOSED", "closed"},
     [38] = {"EAGAIN", "try again"},
     [39] = {"ECORRUPT", "corrupt stored data"},
+    [40] = {"ERECORDED", "already recorded"},
 };
 
 static int ef_err_index(int err)

@@ -50,7 +50,8 @@ typedef enum ef_err {
     EF_ECLOSED = -37,    /* closed or shut down */
     EF_EAGAIN = -38,     /* try again later */
     EF_ECORRUPT = -39,   /* stored data damaged (not a torn last write) */
-    EF_ERR_COUNT_ = 40   /* one more than the largest magnitude */
+    EF_ERECORDED = -40,  /* already on the ledger (equivocation evidence reported twice) */
+    EF_ERR_COUNT_ = 41   /* one more than the largest magnitude */
 } ef_err;
 
 /* A short lower-case name for a code, e.g. "bad signature"; never NULL. */

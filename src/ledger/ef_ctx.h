@@ -79,6 +79,10 @@ typedef struct ef_contract {
     const char *const *genesis_fields;
     /* may call ef_ctx_vset_schedule (the contract that governs the validators) */
     bool schedules_vset;
+    /* the method that takes equivocation evidence, args {"a": HEX, "b": HEX} (two
+     * encoded votes, ledger/ef_evidence.h), or NULL: a validator node sends the
+     * double votes it sees there (the registry's report_evidence) */
+    const char *evidence_method;
 } ef_contract;
 
 /* --- what a method sees --- */
