@@ -126,5 +126,9 @@ done
 [ "$signed" -ge 1 ] || fail "v3 signed none of blocks 1..$hk before it was stopped (the check would prove nothing)"
 log "v3 signed $signed of blocks 1..$hk, none of $eff..$top"
 "$EDGEFED" testnet check --dir "$NET" || fail "block hashes differ between nodes"
+for d in "$NET"/v* "$NET"/o*; do   # peak resident set of each node (a figure; ASan builds are bigger)
+    p=$(cat "$d/node.pid" 2>/dev/null || true)
+    [ -n "$p" ] && log "$(basename "$d") peak RSS $(awk '/VmHWM/ {print $2, $3}' "/proc/$p/status" 2>/dev/null)"
+done
 down_and_check_logs
 log "PASS"
