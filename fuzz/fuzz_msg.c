@@ -1,6 +1,8 @@
 /* fuzz_msg.c: libFuzzer target for consensus message and evidence decoders, and
  * the engine's message input: anything decodes and re-encodes to the same bytes
- * or is rejected; the engine never crashes on it. */
+ * or is rejected; the engine never crashes on it. The ledger's vote decoder
+ * (ledger/ef_evidence.h, what the registry reads) accepts exactly the votes the
+ * consensus decoder accepts, with the same fields. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -8,6 +10,7 @@
 #include "consensus/ef_engine.h"
 #include "consensus/ef_msg.h"
 #include "fz_vset.h"
+#include "ledger/ef_evidence.h"
 
 static ef_engine *fz_engine;
 static ef_vset fz_vs;
@@ -43,6 +46,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         free(out);
         (void)ef_msg_verify(&m);
     }
+    ef_vote v;
+    int vrc = ef_vote_decode(&v, data, size);
+    bool is_vote = ef_msg_decode(&m, data, size) == 0 && m.type != EF_MSG_PROPOSAL;
+    EF_ASSERT((vrc == 0) == is_vote);
+    if (is_vote) {
+        EF_ASSERT(v.type == (uint8_t)m.type && !strcmp(v.chain, m.chain) && v.height == m.height &&
+                  v.round == m.round && v.has_value == m.has_value &&
+                  ef_hash_eq(&v.value_id, &m.value_id) && !memcmp(&v.signer, &m.signer, sizeof v.signer));
+        EF_ASSERT(ef_vote_verify(&v) == ef_msg_verify(&m));
+    }
+    ef_vote_evidence ev;
+    (void)ef_vote_evidence_check(&ev, "test-chain", &fz_vs, data, size / 2, data + size / 2, size - size / 2);
     ef_pub who;
     uint64_t h;
     (void)ef_evidence_verify(data, size, "test-chain", &fz_vs, &who, &h);

@@ -59,7 +59,7 @@ unsigned ef_api_http_status(int err)
         return 400;
     case EF_EPERM: case EF_EAUTH: case EF_ENOACCOUNT: return 403;
     case EF_ENOTFOUND: case EF_ENOCONTRACT: case EF_ENOMETHOD: return 404;
-    case EF_ENONCE: case EF_EDUP: case EF_EEXIST: case EF_ESTATE: case EF_EGAP: return 409;
+    case EF_ENONCE: case EF_EDUP: case EF_EEXIST: case EF_ESTATE: case EF_EGAP: case EF_ERECORDED: return 409;
     case EF_ETOOBIG: case EF_ELIMIT: return 413;
     case EF_EBADSIG: case EF_ECHAIN: case EF_EHEIGHT: case EF_EFUNDS: return 422;
     case EF_EQUOTA: return 429;

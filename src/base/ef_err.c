@@ -50,6 +50,7 @@ static const struct { const char *id, *text; } ef_err_names[EF_ERR_COUNT_] = {
     [45] = {"ENOTJOINED", "not joined (never joined, or left)"},
     [46] = {"ENOTRELEASED", "data not released by its producer"},
     [47] = {"ENOIDENT", "unknown identity"},
+    [48] = {"ERECORDED", "already recorded"},
 };
 
 static int ef_err_index(int err)

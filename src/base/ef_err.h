@@ -58,7 +58,8 @@ typedef enum ef_err {
     EF_ENOTJOINED = -45, /* a device or container that is not joined (never, or left) */
     EF_ENOTRELEASED = -46,/* data used before its producer released it */
     EF_ENOIDENT = -47,   /* an identity (device, container) never recorded */
-    EF_ERR_COUNT_ = 48   /* one more than the largest magnitude */
+    EF_ERECORDED = -48,  /* already on the ledger (equivocation evidence reported twice) */
+    EF_ERR_COUNT_ = 49   /* one more than the largest magnitude */
 } ef_err;
 
 /* A short lower-case name for a code, e.g. "bad signature"; never NULL. */

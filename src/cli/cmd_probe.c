@@ -71,12 +71,44 @@ static bool probe_closed(int fd, int ms)
     return false;
 }
 
+/* the node's height, from the STATUS it sends once the session is open */
+typedef struct probe_peer {
+    bool have_status;
+    uint64_t height;
+} probe_peer;
+
 static int probe_allow(void *arg, const ef_pub *pub) { (void)arg; (void)pub; return 0; }
-static int probe_msg(void *arg, uint8_t t, const uint8_t *p, size_t n) { (void)arg; (void)t; (void)p; (void)n; return 0; }
+static int probe_msg(void *arg, uint8_t t, const uint8_t *p, size_t n)
+{
+    probe_peer *pp = arg;
+    if (pp && t == EF_P2P_STATUS && n >= 8) {
+        pp->height = ef_get_u64le(p);
+        pp->have_status = true;
+    }
+    return 0;
+}
 static const ef_sess_ops probe_ops = {probe_allow, probe_msg};
 
+/* Reads frames for up to ms until the node's STATUS came; true if it did. */
+static bool probe_wait_status(int fd, ef_sess *s, probe_peer *pp, int ms)
+{
+    uint8_t buf[4096];
+    ef_wr out;
+    ef_wr_init(&out);
+    for (int t = 0; t < ms && !pp->have_status; t += 50) {
+        struct pollfd p = {fd, POLLIN, 0};
+        if (poll(&p, 1, 50) <= 0) continue;
+        ssize_t k = recv(fd, buf, sizeof buf, 0);
+        if (k <= 0 || ef_sess_feed(s, buf, (size_t)k, &probe_ops, pp, &out)) break;
+        ef_wr_reset(&out);
+    }
+    ef_wr_free(&out);
+    return pp->have_status;
+}
+
 /* Completes a real handshake with key kp; returns 0 when the session is open. */
-static int probe_handshake(int fd, ef_sess *s, const ef_keypair *kp, const char *chain)
+static int probe_handshake(int fd, ef_sess *s, const ef_keypair *kp, const char *chain,
+                           probe_peer *pp)
 {
     ef_hash net;
     ef_wire_netid(&net, chain);
@@ -91,7 +123,7 @@ static int probe_handshake(int fd, ef_sess *s, const ef_keypair *kp, const char 
         if (poll(&p, 1, 100) <= 0) continue;
         ssize_t k = recv(fd, buf, sizeof buf, 0);
         if (k <= 0) { rc = -1; break; }
-        if (ef_sess_feed(s, buf, (size_t)k, &probe_ops, NULL, &out)) { rc = -1; break; }
+        if (ef_sess_feed(s, buf, (size_t)k, &probe_ops, pp, &out)) { rc = -1; break; }
         if (out.len && probe_send(fd, out.buf, out.len)) rc = -1;
         ef_wr_reset(&out);
     }
@@ -228,7 +260,7 @@ static int probe_flood(const struct sockaddr_in *to, const char *chain, const ef
 int ef_cmd_p2p_probe(int argc, char **argv)
 {
     const char *usage =
-        "usage: edgefed p2p-probe --addr IP:PORT --chain ID --kind KIND [--key FILE] [--height H]\n"
+        "usage: edgefed p2p-probe --addr IP:PORT --chain ID --kind KIND [--key FILE] [--height H] [--round R]\n"
         "       [--pub HEX] [--conns N] [--seconds S] [--frame N] [--chunk B] [--interval-ms MS]\n"
         "       [--sources K] [--rate R]\n"
         "  KIND: garbage      101 random bytes instead of a hello\n"
@@ -246,10 +278,14 @@ int ef_cmd_p2p_probe(int argc, char **argv)
         "                     reopening what the node closes (at most --rate a second,\n"
         "                     500), from 127.0.0.2 .. 127.0.0.(--sources + 1) if given;\n"
         "                     prints \"opened O closed C sent B\"\n"
+        "        equivocate   after a handshake (with a validator's --key), two precommits\n"
+        "                     of that validator for one height (--height H, or the node's\n"
+        "                     height + 1 from its STATUS) and round (--round R, default 0)\n"
+        "                     for two different values: a double vote, both signed\n"
         "  Prints \"closed\" if the node closed the connection, \"open\" otherwise.\n";
     static const char *const spec[] = {"addr=", "chain=", "kind=", "key=", "height=", "pub=",
                                        "conns=", "seconds=", "frame=", "chunk=", "interval-ms=",
-                                       "sources=", "rate=", NULL};
+                                       "sources=", "rate=", "round=", NULL};
     int checked = ef_cli_check(argc, argv, usage, spec, 0);
     if (checked >= 0) return checked;
     const char *addr = ef_cli_opt(argc, argv, "addr", NULL);
@@ -327,9 +363,10 @@ int ef_cmd_p2p_probe(int argc, char **argv)
         closed = probe_closed(fd, 3000);
     } else if (!strcmp(kind, "unknown-key")) {
         ef_keypair_generate(&kp);
-        closed = probe_handshake(fd, &s, &kp, chain) != 0 || probe_closed(fd, 3000);
+        closed = probe_handshake(fd, &s, &kp, chain, NULL) != 0 || probe_closed(fd, 3000);
     } else {
-        if (probe_handshake(fd, &s, &kp, chain)) {
+        probe_peer pp = {0};
+        if (probe_handshake(fd, &s, &kp, chain, &pp)) {
             fprintf(stderr, "edgefed p2p-probe: handshake refused (is --key a known key?)\n");
             ef_sess_free(&s);
             close(fd);
@@ -361,6 +398,37 @@ int ef_cmd_p2p_probe(int argc, char **argv)
                 ef_sess_seal(&s, EF_P2P_CONSENSUS, enc, el, &w);
             }
             free(enc);
+        } else if (!strcmp(kind, "equivocate")) {
+            /* two precommits of --key's validator for one height and round, for two
+             * different values: a double vote, each correctly signed */
+            const char *hs = ef_cli_opt(argc, argv, "height", NULL);
+            uint64_t h = hs ? strtoull(hs, NULL, 10) : 0;
+            if (!hs && probe_wait_status(fd, &s, &pp, 3000)) h = pp.height + 1;
+            uint32_t round = (uint32_t)strtoul(ef_cli_opt(argc, argv, "round", "0"), NULL, 10);
+            for (int i = 0; i < 2 && h > 0 && !rc; i++) {
+                ef_msg m;
+                memset(&m, 0, sizeof m);
+                m.type = EF_MSG_PRECOMMIT;
+                snprintf(m.chain, sizeof m.chain, "%s", chain);
+                m.height = h;
+                m.round = round;
+                m.has_value = true;
+                ef_random(m.value_id.b, sizeof m.value_id.b);
+                uint8_t *enc = NULL;
+                size_t el = 0;
+                if (ef_msg_sign_encode(&m, &kp, &enc, &el) == 0)
+                    ef_sess_seal(&s, EF_P2P_CONSENSUS, enc, el, &w);
+                else
+                    rc = 2;
+                free(enc);
+            }
+            if (h == 0) {
+                fprintf(stderr, "edgefed p2p-probe: no --height and no STATUS from the node\n");
+                rc = 1;
+            } else if (!rc) {
+                fprintf(stderr, "edgefed p2p-probe: double precommit at height %llu round %u\n",
+                        (unsigned long long)h, round);
+            }
         } else if (!strcmp(kind, "badsig-tx") || !strcmp(kind, "cons-nonval")) {
             ef_tx tx;
             memset(&tx, 0, sizeof tx);

@@ -12,7 +12,8 @@
     "usage: edgefed sim [--validators N] [--byzantine F] [--seeds A-B] [--heights H]\n" \
     "                   [--loss P] [--dup P] [--delay-ms MAX] [--partition K] [--crash K]\n" \
     "                   [--power-loss P] [--planted-bug ignore-lock|skip-wal-sync]\n" \
-    "                   [--no-verify-cache] [--max-failures K] [--quiet]\n" \
+    "                   [--no-verify-cache] [--max-failures K] [--jail] [--byzantine-kind KIND]\n" \
+    "                   [--quiet]\n" \
     "Runs the Tendermint engine of N validators (F of them Byzantine) in the\n" \
     "deterministic simulator, one run per seed, and checks agreement, validity, no\n" \
     "honest double-sign, certificates and liveness after every step.\n" \
@@ -34,12 +35,21 @@
     "                     either way the checkers must report a violation (self-test)\n" \
     "  --no-verify-cache  every engine verifies every signature itself (slower)\n" \
     "  --max-failures K   stop after K failing seeds (default 10; 0 = never stop)\n" \
+    "  --jail             values carry the double votes honest engines report; a\n" \
+    "                     committed one is recorded once per (offender, height, round)\n" \
+    "                     and the offender leaves the set 2 heights later; checked:\n" \
+    "                     certificates against each height's set, and every offender\n" \
+    "                     caught in time recorded and out of the set by the end\n" \
+    "  --byzantine-kind K all Byzantine validators behave as K: silent, equivocate\n" \
+    "                     (double proposals and votes), invalid, double-vote\n" \
+    "                     (default: each from the seed)\n" \
     "  --quiet            no progress line every 1,000 seeds\n" \
     "Exit status: 0 no violation, 1 a violation, 2 usage error.\n"
 
 static const char *const ef_sim_opts[] = {"validators=", "byzantine=", "seeds=", "heights=", "loss=",
                                           "dup=", "delay-ms=", "partition=", "crash=", "power-loss=",
-                                          "planted-bug=", "no-verify-cache", "max-failures=", "quiet",
+                                          "planted-bug=", "no-verify-cache", "max-failures=", "quiet", "jail",
+                                          "byzantine-kind=",
                                           NULL};
 
 static void ef_sim_usage(FILE *f)
@@ -126,6 +136,13 @@ int ef_cmd_sim(int argc, char **argv)
     }
     if ((o = ef_cli_opt(argc, argv, "max-failures", NULL)) && ef_parse_u64(o, &maxfail)) goto usage;
     cfg.verify_cache = !ef_cli_flag(argc, argv, "no-verify-cache");
+    cfg.jail = ef_cli_flag(argc, argv, "jail");
+    static const char *const kinds[] = {"silent", "equivocate", "invalid", "double-vote"};
+    if ((o = ef_cli_opt(argc, argv, "byzantine-kind", NULL))) {
+        for (int k = 0; k < 4; k++)
+            if (!strcmp(o, kinds[k])) cfg.byz_kind = k;
+        if (cfg.byz_kind < 0) goto usage;
+    }
     bool quiet = ef_cli_flag(argc, argv, "quiet");
     if (3 * cfg.byzantine >= cfg.validators)
         fprintf(stderr, "sim: warning: %u Byzantine of %u is not < n/3; safety is not promised\n",
@@ -133,7 +150,7 @@ int ef_cmd_sim(int argc, char **argv)
 
     uint64_t runs = 0, failed = 0, heights = 0, commits = 0, messages = 0, rounds_max = 0;
     uint64_t evidence = 0, restarts = 0, catchups = 0, pcrashes = 0, plosses = 0, plosses_unsynced = 0;
-    uint64_t torn = 0, lost = 0;
+    uint64_t torn = 0, lost = 0, recorded = 0, jailed = 0;
     const char *bug = cfg.bug_ignore_lock     ? " --planted-bug ignore-lock"
                       : cfg.bug_skip_wal_sync ? " --planted-bug skip-wal-sync"
                                               : "";
@@ -152,6 +169,8 @@ int ef_cmd_sim(int argc, char **argv)
         commits += r.commits;
         messages += r.messages;
         evidence += r.evidence;
+        recorded += r.evidence_recorded;
+        jailed += r.jailed;
         restarts += r.restarts;
         catchups += r.catchups;
         pcrashes += r.process_crashes;
@@ -164,10 +183,11 @@ int ef_cmd_sim(int argc, char **argv)
             failed++;
             printf("VIOLATION seed %" PRIu64 ": %s\n  replay: edgefed sim --validators %u --byzantine %u"
                    " --seeds %" PRIu64 " --heights %" PRIu64 " --loss %g --dup %g --delay-ms %u"
-                   " --partition %u --crash %u --power-loss %g%s%s\n",
+                   " --partition %u --crash %u --power-loss %g%s%s%s%s%s\n",
                    seed, r.violation, cfg.validators, cfg.byzantine, seed, cfg.heights, cfg.loss,
                    cfg.dup, cfg.delay_ms_max, cfg.partitions, cfg.crashes, cfg.power_loss, bug,
-                   cfg.verify_cache ? "" : " --no-verify-cache");
+                   cfg.verify_cache ? "" : " --no-verify-cache", cfg.jail ? " --jail" : "",
+                   cfg.byz_kind < 0 ? "" : " --byzantine-kind ", cfg.byz_kind < 0 ? "" : kinds[cfg.byz_kind]);
             fflush(stdout);
             if (maxfail && failed >= maxfail) break;
         } else if (!quiet && (seed - a + 1) % 1000 == 0) {
@@ -188,6 +208,8 @@ int ef_cmd_sim(int argc, char **argv)
     printf("sim: disk: process_crashes=%" PRIu64 " power_losses=%" PRIu64 " (with unsynced writes %" PRIu64
            ") torn_writes=%" PRIu64 " lost_writes=%" PRIu64 "\n",
            pcrashes, plosses, plosses_unsynced, torn, lost);
+    if (cfg.jail)
+        printf("sim: jail: evidence_recorded=%" PRIu64 " jailed=%" PRIu64 "\n", recorded, jailed);
     printf("sim: %s\n", failed ? "VIOLATIONS FOUND" : "no violations");
     return failed ? 1 : 0;
 usage:

@@ -1224,6 +1224,15 @@ int ef_engine_new(ef_engine **out, const ef_engine_cfg *cfg)
     return 0;
 }
 
+int ef_engine_set_key(ef_engine *e, const ef_keypair *key, ef_wal_ops wal)
+{
+    if (e->has_key || !key || !wal.append || !wal.read_all || !e->cfg.get_value) return EF_EINVAL;
+    e->key = *key;
+    e->cfg.wal = wal;
+    e->has_key = true; /* e->self stays -1 until the next start_height */
+    return 0;
+}
+
 void ef_engine_free(ef_engine *e)
 {
     if (!e) return;

@@ -176,6 +176,14 @@ EF_MUST_USE int ef_engine_new(ef_engine **out, const ef_engine_cfg *cfg);
 /* Frees e and its pending outputs. NULL is allowed. */
 void ef_engine_free(ef_engine *e);
 
+/* Gives an engine created as an observer (cfg.key NULL) a key and its vote WAL,
+ * for a node admitted to the validator set while running: from the next
+ * ef_engine_start_height on, the engine signs at every height whose set holds
+ * key (the height running now stays unsigned). wal must have append and read_all,
+ * and the engine a get_value callback. Returns 0, or EF_EINVAL (already has a key,
+ * incomplete wal, no get_value). key is copied. */
+EF_MUST_USE int ef_engine_set_key(ef_engine *e, const ef_keypair *key, ef_wal_ops wal);
+
 /* Starts height h (>= 1) with its validator set (copied). h must be greater than
  * the current height. Reads the WAL, restores own messages and the lock for h,
  * replays buffered messages for h, and starts round 0. Returns 0, EF_EINVAL,

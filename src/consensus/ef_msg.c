@@ -4,6 +4,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ledger/ef_evidence.h"
+
+_Static_assert(EF_VOTE_CHAIN_MAX == EF_MSG_CHAIN_MAX && EF_VOTE_ROUND_MAX == EF_MSG_ROUND_MAX &&
+                   EF_VOTE_SIGNED_MAX == EF_MSG_VOTE_SIGNED_MAX &&
+                   EF_VOTE_PREVOTE == EF_MSG_PREVOTE && EF_VOTE_PRECOMMIT == EF_MSG_PRECOMMIT,
+               "consensus votes are the ledger's votes (ledger/ef_evidence.h)");
+
 static uint8_t ef_msg_tag(ef_msg_type t)
 {
     return t == EF_MSG_PROPOSAL ? EF_TAG_PROPOSAL : EF_TAG_VOTE;
@@ -152,29 +159,8 @@ size_t ef_msg_vote_signed_bytes(uint8_t *buf, ef_msg_type type, const char *chai
                                 uint64_t height, uint32_t round, const ef_pub *signer,
                                 const ef_hash *value_id)
 {
-    size_t cl = strnlen(chain, EF_MSG_CHAIN_MAX + 1);
-    EF_ASSERT(cl <= EF_MSG_CHAIN_MAX);
-    EF_ASSERT(type == EF_MSG_PREVOTE || type == EF_MSG_PRECOMMIT);
-    size_t o = 0;
-    buf[o++] = (uint8_t)type;
-    ef_put_u32le(buf + o, (uint32_t)cl);
-    o += 4;
-    memcpy(buf + o, chain, cl);
-    o += cl;
-    ef_put_u64le(buf + o, height);
-    o += 8;
-    ef_put_u32le(buf + o, round);
-    o += 4;
-    memcpy(buf + o, signer, sizeof *signer);
-    o += sizeof *signer;
-    buf[o++] = value_id ? 1 : 0;
-    if (value_id)
-        memcpy(buf + o, value_id, sizeof *value_id);
-    else
-        memset(buf + o, 0, sizeof(ef_hash));
-    o += sizeof(ef_hash);
-    EF_ASSERT(o <= EF_MSG_VOTE_SIGNED_MAX);
-    return o;
+    /* one definition of a vote's bytes: the ledger's, which contracts verify */
+    return ef_vote_signed_bytes(buf, (uint8_t)type, chain, height, round, signer, value_id);
 }
 
 int ef_evidence_encode(uint8_t **out, size_t *out_len, const uint8_t *a, size_t a_len,

@@ -7,6 +7,7 @@
 
 #include "base/ef_cjson.h"
 #include "base/ef_codec.h"
+#include "ledger/ef_evidence.h"
 
 /* State (namespace "registry"), values compact JSON:
  *   "a" + raw[32] pub   -> {"role": "validator"|"regulator"|"member", "domain": D, "name": N}
@@ -14,6 +15,9 @@
  *                          "votes": [PUB...], "status": "open"|"passed",
  *                          "decided_at", "effective_at"}
  *   "next_proposal"     -> u64 next proposal id (from 1)
+ *   "e" + raw[32] offender + u64 BE height + u32 BE round
+ *                       -> evidence {"offender","height","round","type","reporter",
+ *                          "recorded_at","jailed","effective_at"?,"a","b"}
  * The validator set itself is ledger state (ef_ctx_vset / ef_ctx_vset_schedule). */
 
 #define EF_REG_NAME "registry"
@@ -311,10 +315,120 @@ out:
     return rc;
 }
 
+/* Reads a hex string of an encoded vote into out (EF_VOTE_ENC_MAX bytes). */
+static int ef_reg_vote_arg(const json_t *args, const char *field, uint8_t *out, size_t *out_len)
+{
+    const char *hex;
+    if (ef_args_str(args, field, &hex, 2 * EF_VOTE_ENC_MAX)) return EF_EARGS;
+    size_t n = strlen(hex);
+    if (n == 0 || n % 2 || ef_unhex(out, n / 2, hex)) return EF_EARGS;
+    *out_len = n / 2;
+    return 0;
+}
+
+static void ef_ev_key(uint8_t key[1 + EF_PUB_SIZE + 12], const ef_pub *who, uint64_t h, uint32_t r)
+{
+    key[0] = 'e';
+    memcpy(key + 1, who->b, EF_PUB_SIZE);
+    for (int i = 0; i < 8; i++) key[1 + EF_PUB_SIZE + i] = (uint8_t)(h >> (56 - 8 * i));
+    for (int i = 0; i < 4; i++) key[1 + EF_PUB_SIZE + 8 + i] = (uint8_t)(r >> (24 - 8 * i));
+}
+
+/* Jails the offender: out of the set from h + EF_VSET_DELAY (built on the latest
+ * scheduled set, as a passed removal), its role back to member of its domain.
+ * *jailed false (nothing changed) if it is not in that set any more, or is its
+ * only member. */
+static int ef_reg_jail(ef_ctx *ctx, const ef_pub *who, bool *jailed)
+{
+    ef_vset next;
+    uint64_t h = ef_ctx_height(ctx);
+    *jailed = false;
+    int rc = ef_ctx_vset(ctx, h + EF_VSET_DELAY, &next);
+    if (rc) return rc;
+    if (ef_vset_index(&next, who) < 0 || next.len < 2) return 0;
+    if ((rc = ef_vset_remove(&next, who)) || (rc = ef_ctx_vset_schedule(ctx, &next))) return rc;
+    uint8_t key[1 + EF_PUB_SIZE];
+    json_t *a;
+    ef_acct_key(key, who);
+    rc = ef_reg_get_json(ctx, key, sizeof key, &a);
+    *jailed = rc == 0 || rc == EF_ENOTFOUND;   /* out of the set, with or without an account */
+    if (rc) return rc == EF_ENOTFOUND ? 0 : rc;
+    json_object_set_new(a, "role", json_string("member"));
+    json_object_set_new(a, "jailed_at", json_integer((json_int_t)h));
+    rc = ef_reg_put_json(ctx, key, sizeof key, a);
+    json_decref(a);
+    return rc;
+}
+
+/* report_evidence {"a": HEX, "b": HEX}: two conflicting signed votes of one validator */
+static int ef_reg_m_evidence(ef_ctx *ctx, const json_t *args)
+{
+    static const char *const f[] = {"a", "b", NULL};
+    uint8_t a[EF_VOTE_ENC_MAX], b[EF_VOTE_ENC_MAX];
+    size_t a_len = 0, b_len = 0;
+    ef_vote_evidence ev;
+    ef_vset cur, vs;
+    ef_role role;
+    if (ef_args_only(args, f) || ef_reg_vote_arg(args, "a", a, &a_len) ||
+        ef_reg_vote_arg(args, "b", b, &b_len))
+        return EF_EARGS;
+    uint64_t h = ef_ctx_height(ctx);
+    int rc = ef_ctx_vset(ctx, h, &cur);
+    if (rc) return rc;
+    /* any validator of the current set reports, watchers included */
+    if ((rc = ef_registry_role(ctx, ef_ctx_sender(ctx), &role, NULL))) return rc;
+    if ((role != EF_ROLE_VALIDATOR && role != EF_ROLE_REGULATOR) ||
+        ef_vset_index(&cur, ef_ctx_sender(ctx)) < 0)
+        return EF_ENOTVAL;
+    if ((rc = ef_vote_evidence_parse(&ev, a, a_len, b, b_len))) return rc;
+    if (ev.height > h) return EF_EHEIGHT;             /* a height not reached yet */
+    if (h - ev.height > EF_EVIDENCE_AGE_MAX) return EF_ELATE;
+    if ((rc = ef_ctx_vset(ctx, ev.height, &vs))) return rc;
+    if ((rc = ef_vote_evidence_check(&ev, ef_ctx_chain_id(ctx), &vs, a, a_len, b, b_len))) return rc;
+
+    uint8_t key[1 + EF_PUB_SIZE + 12];
+    const uint8_t *old;
+    size_t old_len;
+    ef_ev_key(key, &ev.offender, ev.height, ev.round);
+    rc = ef_ctx_get(ctx, key, sizeof key, &old, &old_len);
+    if (rc == 0) return EF_ERECORDED;
+    if (rc != EF_ENOTFOUND) return rc;
+
+    bool jailed;
+    if ((rc = ef_reg_jail(ctx, &ev.offender, &jailed))) return rc;
+    char ahex[2 * EF_VOTE_ENC_MAX + 1], bhex[2 * EF_VOTE_ENC_MAX + 1];
+    ef_hex(ahex, a, a_len);
+    ef_hex(bhex, b, b_len);
+    const char *type = ev.type == EF_VOTE_PREVOTE ? "prevote" : "precommit";
+    json_t *rec = json_pack("{s:o, s:I, s:I, s:s, s:o, s:I, s:b, s:s, s:s}", "offender",
+                            ef_pub_json(&ev.offender), "height", (json_int_t)ev.height, "round",
+                            (json_int_t)ev.round, "type", type, "reporter",
+                            ef_pub_json(ef_ctx_sender(ctx)), "recorded_at", (json_int_t)h,
+                            "jailed", (int)jailed, "a", ahex, "b", bhex);
+    json_t *evj = json_pack("{s:O, s:I, s:I, s:s, s:O, s:b}", "offender", json_object_get(rec, "offender"),
+                            "height", (json_int_t)ev.height, "round", (json_int_t)ev.round, "type", type,
+                            "reporter", json_object_get(rec, "reporter"), "jailed", (int)jailed);
+    if (!rec || !evj) {
+        rc = EF_ENOMEM;
+        goto out;
+    }
+    if (jailed) {
+        json_object_set_new(rec, "effective_at", json_integer((json_int_t)(h + EF_VSET_DELAY)));
+        json_object_set_new(evj, "effective_at", json_integer((json_int_t)(h + EF_VSET_DELAY)));
+    }
+    if ((rc = ef_reg_put_json(ctx, key, sizeof key, rec))) goto out;
+    rc = ef_ctx_emit(ctx, "equivocation", evj);
+out:
+    json_decref(rec);
+    json_decref(evj);
+    return rc;
+}
+
 static const ef_method ef_registry_methods[] = {
     {"register_member", ef_reg_m_register},
     {"propose_validator", ef_reg_m_propose},
     {"vote_validator", ef_reg_m_vote},
+    {"report_evidence", ef_reg_m_evidence},
 };
 
 static int ef_registry_genesis(ef_ctx *ctx, const json_t *params)
@@ -419,6 +533,23 @@ static int ef_registry_query(ef_ctx *ctx, const char *path, json_t **out)
         *out = sc.arr;
         return 0;
     }
+    if (!strcmp(path, "evidence") || !strncmp(path, "evidence/", 9)) {
+        uint8_t prefix[1 + EF_PUB_SIZE] = {'e'};
+        size_t plen = 1;
+        if (path[8] == '/') {
+            if (ef_unhex(prefix + 1, EF_PUB_SIZE, path + 9)) return EF_EINVAL;
+            plen = sizeof prefix;
+        }
+        struct ef_reg_scan sc = {ctx, json_array()};
+        if (!sc.arr) return EF_ENOMEM;
+        int rc = ef_ctx_scan(ctx, prefix, plen, ef_reg_scan_prop, &sc);
+        if (rc) {
+            json_decref(sc.arr);
+            return rc;
+        }
+        *out = sc.arr;
+        return 0;
+    }
     if (!strncmp(path, "proposal/", 9)) {
         char *end;
         uint64_t id = strtoull(path + 9, &end, 10);
@@ -441,4 +572,5 @@ const ef_contract ef_registry_contract = {
     .genesis_fields = ef_registry_genesis_fields,
     .schedules_vset = true,
     .account = ef_registry_account,
+    .evidence_method = "report_evidence",
 };

@@ -97,6 +97,10 @@ typedef struct ef_contract {
     /* may be NULL; see "Who may send" below */
     ef_account_fn account;
     ef_query_text_fn query_text; /* may be NULL */
+    /* the method that takes equivocation evidence, args {"a": HEX, "b": HEX} (two
+     * encoded votes, ledger/ef_evidence.h), or NULL: a validator node sends the
+     * double votes it sees there (the registry's report_evidence) */
+    const char *evidence_method;
 } ef_contract;
 
 /* Who may send (the chain's rule; the ledger applies it in execution, the

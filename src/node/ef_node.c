@@ -19,6 +19,7 @@
 #include "consensus/ef_engine.h"
 #include "consensus/ef_msg.h"
 #include "consensus/ef_wal.h"
+#include "ledger/ef_evidence.h"
 #include "ledger/ef_genesis.h"
 #include "ledger/ef_ledger.h"
 #include "ledger/ef_mempool.h"
@@ -170,6 +171,58 @@ static void node_validate(ef_node *n, const ef_engine_out *o)
     (void)ef_engine_on_validity(n->eng, &o->value_id, valid);
 }
 
+/* ---------------- evidence ---------------- */
+
+static void node_evidence_cb(void *arg, const ef_hash *h, int stage, int code, uint64_t height)
+{
+    ef_node *n = arg;
+    (void)h;
+    if (stage == EF_NODE_TX_ADMITTED && code) {
+        EF_LOGW("node", "evidence report not admitted: %s", ef_strerror(code));
+        ef_node_count(n, "evidence_not_admitted");
+    } else if (stage == EF_NODE_TX_COMMITTED) {
+        EF_LOGI("node", "evidence report committed in block %llu: %s", (unsigned long long)height,
+                code ? ef_strerror(code) : "recorded");
+        ef_node_count(n, code == 0 ? "evidence_recorded"
+                                   : code == EF_ERECORDED ? "evidence_known" : "evidence_refused");
+    }
+}
+
+/* The engine saw a double vote: a validator sends it to the contract that takes
+ * evidence (ef_contract.evidence_method), through its own submission path, as a
+ * transaction signed with its key. Proposals are not reported (ef_evidence.h). */
+static void node_report_evidence(ef_node *n, const uint8_t *p, size_t len)
+{
+    const ef_contract *c = NULL;
+    for (size_t i = 0; i < n->cfg.contracts_len && !c; i++)
+        if (n->cfg.contracts[i]->evidence_method) c = n->cfg.contracts[i];
+    if (!c || ef_vset_index(&n->vset_next, &n->kp.pub) < 0) return;
+    ef_rd r;
+    const uint8_t *a, *b;
+    size_t a_len = 0, b_len = 0;
+    ef_vote_evidence ev;
+    ef_rd_init(&r, p, len);
+    ef_rd_bytes(&r, &a, &a_len, EF_MSG_SIZE_MAX);
+    ef_rd_bytes(&r, &b, &b_len, EF_MSG_SIZE_MAX);
+    if (ef_rd_finish(&r) || ef_vote_evidence_parse(&ev, a, a_len, b, b_len)) {
+        ef_node_count(n, "evidence_not_votes");
+        return;
+    }
+    char args[2 * (2 * EF_VOTE_ENC_MAX) + 32];
+    char ahex[2 * EF_VOTE_ENC_MAX + 1], bhex[2 * EF_VOTE_ENC_MAX + 1];
+    ef_hex(ahex, a, a_len);
+    ef_hex(bhex, b, b_len);
+    snprintf(args, sizeof args, "{\"a\":\"%s\",\"b\":\"%s\"}", ahex, bhex);
+    int rc = ef_node_submit_call(n, c->name, c->evidence_method, args, node_evidence_cb, n);
+    char who[17];
+    ef_hex(who, ev.offender.b, 8);
+    EF_LOGW("node", "reporting double %s of %s.. at height %llu round %u to %s.%s: %s",
+            ev.type == EF_VOTE_PREVOTE ? "prevote" : "precommit", who,
+            (unsigned long long)ev.height, ev.round, c->name, c->evidence_method,
+            rc ? ef_strerror(rc) : "queued");
+    ef_node_count(n, rc ? "evidence_not_queued" : "evidence_reported");
+}
+
 static void node_drain(ef_node *n)
 {
     ef_engine_out o;
@@ -209,6 +262,7 @@ static void node_drain(ef_node *n)
         case EF_OUT_EVIDENCE:
             EF_LOGW("node", "equivocation evidence at height %llu", (unsigned long long)o.height);
             ef_node_count(n, "cons_evidence");
+            node_report_evidence(n, o.data, o.len);
             break;
         }
         ef_engine_out_free(&o);
@@ -310,6 +364,38 @@ static void node_empty_arm(ef_node *n)
 
 static bool node_is_validator_key(ef_node *n, const ef_pub *pub);
 
+/* Opens the vote WAL and gives the engine this node's key. Called before the
+ * first height the node is a validator of starts (the engine signs from that
+ * height on); an observer admitted by the registry signs without a restart. */
+static int node_open_wal(ef_node *n)
+{
+    char path[EF_NODE_PATH_MAX + 16];
+    snprintf(path, sizeof path, "%s/wal", n->cfg.data_dir);
+    int rc = ef_wal_file_open(&n->wal, path);
+    if (rc) {
+        EF_LOGE("node", "cannot open WAL %s: %s", path, ef_strerror(rc));
+        return rc;
+    }
+    ef_wal_file_set_deferred(n->wal, true); /* flushed in node_drain before a send */
+    n->wal_ops = ef_wal_file_ops(n->wal);
+    return 0;
+}
+
+static void node_become_signer(ef_node *n)
+{
+    int rc = node_open_wal(n);
+    if (rc == 0 && (rc = ef_engine_set_key(n->eng, &n->kp, n->wal_ops))) {
+        ef_wal_file_close(n->wal);
+        n->wal = NULL;
+    }
+    if (rc) {
+        ef_node_fatal(n, rc, "becoming a validator");
+        return;
+    }
+    EF_LOGI("node", "this node is a validator from height %llu: it signs from then on",
+            (unsigned long long)(n->height + 1));
+}
+
 /* The validator set changed (registry admission or removal): peers' roles follow. */
 static void node_vset_changed(ef_node *n)
 {
@@ -323,9 +409,7 @@ static void node_vset_changed(ef_node *n)
     EF_LOGI("node", "validator set changed at height %llu: %u validators%s",
             (unsigned long long)(n->height + 1), n->vset_next.len,
             member ? ", this node among them" : "");
-    if (member && !n->wal)
-        EF_LOGW("node", "this node became a validator: restart it so that it signs (it "
-                        "started as an observer, without a WAL)");
+    if (member && !n->wal) node_become_signer(n);
 }
 
 /* Pages of the LMDB map touched by reads (index and state look-ups during
@@ -648,14 +732,7 @@ int ef_node_open(ef_node **out, const ef_node_config *cfg)
     ef_engine_cfg_defaults(&ec);
     ec.chain_id = cfg->chain_id;
     if (is_val) {
-        snprintf(path, sizeof path, "%s/wal", cfg->data_dir);
-        rc = ef_wal_file_open(&n->wal, path);
-        if (rc) {
-            EF_LOGE("node", "cannot open WAL %s: %s", path, ef_strerror(rc));
-            goto fail;
-        }
-        ef_wal_file_set_deferred(n->wal, true); /* flushed in node_drain before a send */
-        n->wal_ops = ef_wal_file_ops(n->wal);
+        if ((rc = node_open_wal(n))) goto fail;
         ec.key = &n->kp;
         ec.wal = n->wal_ops;
     }

@@ -10,6 +10,7 @@
 #include "base/ef_codec.h"
 #include "base/ef_crypto.h"
 #include "consensus/ef_engine.h"
+#include "ledger/ef_evidence.h"
 #include "sim/ef_simdisk.h"
 
 #define EF_SIM_CHAIN "edgefed-sim"
@@ -17,9 +18,34 @@
 #define EF_SIM_VCACHE_BITS 16u
 #define EF_SIM_SIGNED_BITS 16u    /* initial size of the double-sign table */
 #define EF_SIM_CATCHUP_MS 20u
+#define EF_SIM_PENDING_MAX 8u     /* double votes a node keeps to propose (jail) */
+#define EF_SIM_EV_PER_VALUE 4u    /* evidence items in one value */
 
-enum { EF_BYZ_SILENT = 0, EF_BYZ_EQUIVOCATE = 1, EF_BYZ_INVALID = 2, EF_BYZ_DOUBLE_VOTE = 3,
+enum { EF_BYZ_SILENT = EF_SIM_BYZ_SILENT, EF_BYZ_EQUIVOCATE = EF_SIM_BYZ_EQUIVOCATE,
+       EF_BYZ_INVALID = EF_SIM_BYZ_INVALID, EF_BYZ_DOUBLE_VOTE = EF_SIM_BYZ_DOUBLE_VOTE,
        EF_BYZ_KINDS = 4 };
+
+/* a double vote held for proposing (jail) */
+typedef struct {
+    uint8_t a[EF_VOTE_ENC_MAX], b[EF_VOTE_ENC_MAX];
+    uint16_t a_len, b_len;
+    ef_pub offender;
+    uint64_t height;
+    uint32_t round;
+} ef_sim_pending;
+
+/* the simulated ledger's record of one (offender, height, round) */
+typedef struct {
+    ef_pub offender;
+    uint64_t height;
+    uint32_t round;
+} ef_sim_record;
+
+/* a validator-set change: vs from height `from` on */
+typedef struct {
+    uint64_t from;
+    ef_vset vs;
+} ef_sim_vchange;
 
 enum { EV_DELIVER = 1, EV_TIMEOUT, EV_CRASH, EV_RESTART, EV_PART_START, EV_PART_HEAL, EV_CATCHUP };
 
@@ -60,6 +86,8 @@ typedef struct {
     bool crash_torn;             /* crash at the next input, after its WAL writes, before its sends */
     bool crash_power;            /* that crash is a power loss */
     uint8_t side;                /* partition side */
+    ef_sim_pending pending[EF_SIM_PENDING_MAX];
+    uint32_t npending;
 } ef_sim_node;
 
 typedef struct {
@@ -107,6 +135,14 @@ typedef struct ef_sim {
     uint64_t byz_ids_height;
     uint32_t nbyz_ids;
     struct timespec cpu0;
+    /* jail: the simulated ledger (one for all: the agreement checker holds nodes to it) */
+    ef_sim_vchange *vchanges;
+    uint32_t nvchanges;
+    ef_sim_record *records;
+    size_t nrecords, caprecords;
+    ef_sim_record *caught;       /* offenders caught by honest engines, first height */
+    size_t ncaught, capcaught;
+    uint64_t applied;            /* highest height whose value the ledger applied */
 } ef_sim;
 
 /* ---------------- PRNG (splitmix64) ---------------- */
@@ -199,22 +235,143 @@ static ef_ev ef_ev_pop(ef_sim *s)
 
 /* ---------------- values ---------------- */
 
-/* Value: flag ('V' valid, 'X' invalid) | u64 height | u32 round | u32 proposer | u64 nonce */
-static uint8_t *ef_sim_make_value(ef_sim *s, uint64_t h, uint32_t r, uint32_t who, bool valid)
+/* ---------------- the simulated ledger (jail) ---------------- */
+
+/* The validator set of height h. */
+static const ef_vset *ef_sim_vset_at(const ef_sim *s, uint64_t h)
 {
-    uint8_t *v = malloc(EF_SIM_VALUE_LEN);
-    EF_ASSERT(v);
-    v[0] = valid ? 'V' : 'X';
-    ef_put_u64le(v + 1, h);
-    ef_put_u32le(v + 9, r);
-    ef_put_u32le(v + 13, who);
-    ef_put_u64le(v + 17, ef_rand(s));
-    return v;
+    for (uint32_t i = s->nvchanges; i-- > 0;)
+        if (s->vchanges[i].from <= h) return &s->vchanges[i].vs;
+    return &s->vs;
 }
 
-static bool ef_sim_value_valid(const uint8_t *v, size_t len, uint64_t h)
+static bool ef_sim_recorded(const ef_sim *s, const ef_pub *who, uint64_t h, uint32_t r)
 {
-    return len == EF_SIM_VALUE_LEN && v[0] == 'V' && ef_get_u64le(v + 1) == h;
+    for (size_t i = 0; i < s->nrecords; i++)
+        if (s->records[i].height == h && s->records[i].round == r &&
+            !memcmp(&s->records[i].offender, who, sizeof *who))
+            return true;
+    return false;
+}
+
+static void ef_sim_rec_push(ef_sim_record **arr, size_t *n, size_t *cap, const ef_sim_record *r)
+{
+    if (*n == *cap) {
+        *cap = *cap ? *cap * 2 : 16;
+        ef_sim_record *a = realloc(*arr, *cap * sizeof *a);
+        EF_ASSERT(a);
+        *arr = a;
+    }
+    (*arr)[(*n)++] = *r;
+}
+
+/* The offender leaves the set from `from` on (built on the latest change). */
+static void ef_sim_jail(ef_sim *s, const ef_pub *who, uint64_t from)
+{
+    const ef_vset *last = s->nvchanges ? &s->vchanges[s->nvchanges - 1].vs : &s->vs;
+    int idx = ef_cvset_index(last, who);
+    if (idx < 0 || last->len < 2) return;
+    ef_sim_vchange c = {.from = from, .vs = *last};
+    memmove(&c.vs.v[idx], &c.vs.v[idx + 1], (c.vs.len - (uint32_t)idx - 1) * sizeof c.vs.v[0]);
+    c.vs.len--;
+    if (s->nvchanges && s->vchanges[s->nvchanges - 1].from == from) {
+        s->vchanges[s->nvchanges - 1] = c;   /* a second jail in one block replaces the first */
+    } else {
+        ef_sim_vchange *a = realloc(s->vchanges, (s->nvchanges + 1) * sizeof *a);
+        EF_ASSERT(a);
+        s->vchanges = a;
+        s->vchanges[s->nvchanges++] = c;
+    }
+    s->res->jailed++;
+    if (from > s->res->jailed_at_max) s->res->jailed_at_max = from;
+}
+
+/* Walks the evidence items of a value (jail): calls fn on each; stops at the
+ * first error. Returns 0, or EF_EINVAL for a malformed list, or fn's error. */
+typedef int (*ef_sim_item_fn)(ef_sim *s, uint64_t h, const uint8_t *a, size_t a_len,
+                              const uint8_t *b, size_t b_len);
+static int ef_sim_items(ef_sim *s, const uint8_t *v, size_t len, uint64_t h, ef_sim_item_fn fn)
+{
+    if (len < EF_SIM_VALUE_LEN + 1) return EF_EINVAL;
+    ef_rd r;
+    uint8_t count = 0;
+    ef_rd_init(&r, v + EF_SIM_VALUE_LEN, len - EF_SIM_VALUE_LEN);
+    ef_rd_u8(&r, &count);
+    if (count > EF_SIM_EV_PER_VALUE) return EF_EINVAL;
+    for (uint8_t i = 0; i < count && !r.err; i++) {
+        const uint8_t *a, *b;
+        size_t al = 0, bl = 0;
+        ef_rd_bytes(&r, &a, &al, EF_VOTE_ENC_MAX);
+        ef_rd_bytes(&r, &b, &bl, EF_VOTE_ENC_MAX);
+        if (r.err) break;
+        int rc = fn(s, h, a, al, b, bl);
+        if (rc) return rc;
+    }
+    return ef_rd_finish(&r) ? EF_EINVAL : 0;
+}
+
+/* an item is valid: the registry's check against the set of its height, at most h */
+static int ef_sim_item_check(ef_sim *s, uint64_t h, const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
+{
+    ef_vote_evidence ev;
+    int rc = ef_vote_evidence_parse(&ev, a, al, b, bl);
+    if (rc) return rc;
+    if (ev.height > h) return EF_EHEIGHT;
+    return ef_vote_evidence_check(&ev, EF_SIM_CHAIN, ef_sim_vset_at(s, ev.height), a, al, b, bl);
+}
+
+/* committing: record once, jail at h + EF_VSET_DELAY */
+static int ef_sim_item_apply(ef_sim *s, uint64_t h, const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
+{
+    ef_vote_evidence ev;
+    if (ef_vote_evidence_parse(&ev, a, al, b, bl)) return 0;  /* checked when validated */
+    if (ef_sim_recorded(s, &ev.offender, ev.height, ev.round)) return 0;
+    ef_sim_record rec = {ev.offender, ev.height, ev.round};
+    ef_sim_rec_push(&s->records, &s->nrecords, &s->caprecords, &rec);
+    s->res->evidence_recorded++;
+    ef_sim_jail(s, &ev.offender, h + EF_VSET_DELAY);
+    return 0;
+}
+
+/* Value: flag ('V' valid, 'X' invalid) | u64 height | u32 round | u32 proposer | u64 nonce
+ * and, with jail, u8 count | count x (bytes vote a, bytes vote b) of evidence. */
+static uint8_t *ef_sim_make_value_ev(ef_sim *s, uint64_t h, uint32_t r, uint32_t who, bool valid,
+                                     const ef_sim_node *holder, size_t *len)
+{
+    ef_wr w;
+    ef_wr_init(&w);
+    ef_wr_u8(&w, valid ? 'V' : 'X');
+    ef_wr_u64(&w, h);
+    ef_wr_u32(&w, r);
+    ef_wr_u32(&w, who);
+    ef_wr_u64(&w, ef_rand(s));
+    if (s->cfg->jail) {
+        uint8_t count = 0;
+        size_t at = w.len;
+        ef_wr_u8(&w, 0);
+        for (uint32_t i = 0; holder && i < holder->npending && count < EF_SIM_EV_PER_VALUE; i++) {
+            const ef_sim_pending *p = &holder->pending[i];
+            if (p->height > h || ef_sim_recorded(s, &p->offender, p->height, p->round)) continue;
+            ef_wr_bytes(&w, p->a, p->a_len);
+            ef_wr_bytes(&w, p->b, p->b_len);
+            count++;
+        }
+        if (!w.err) w.buf[at] = count;
+    }
+    EF_ASSERT(!w.err);
+    return ef_wr_take(&w, len);
+}
+
+static uint8_t *ef_sim_make_value(ef_sim *s, uint64_t h, uint32_t r, uint32_t who, bool valid, size_t *len)
+{
+    return ef_sim_make_value_ev(s, h, r, who, valid, NULL, len);
+}
+
+static bool ef_sim_value_valid(ef_sim *s, const uint8_t *v, size_t len, uint64_t h)
+{
+    if (!s->cfg->jail) return len == EF_SIM_VALUE_LEN && v[0] == 'V' && ef_get_u64le(v + 1) == h;
+    return len > EF_SIM_VALUE_LEN && v[0] == 'V' && ef_get_u64le(v + 1) == h &&
+           ef_sim_items(s, v, len, h, ef_sim_item_check) == 0;
 }
 
 static int ef_sim_get_value(void *ctx, uint64_t h, uint32_t r, uint8_t **out, size_t *out_len)
@@ -222,9 +379,8 @@ static int ef_sim_get_value(void *ctx, uint64_t h, uint32_t r, uint8_t **out, si
     ef_sim_cb *cb = ctx;
     ef_sim_node *nd = &cb->s->nodes[cb->node];
     bool valid = !(nd->byz && nd->byz_kind == EF_BYZ_INVALID);
-    *out = ef_sim_make_value(cb->s, h, r, cb->node, valid);
-    *out_len = EF_SIM_VALUE_LEN;
-    return 0;
+    *out = ef_sim_make_value_ev(cb->s, h, r, cb->node, valid, nd->byz ? NULL : nd, out_len);
+    return *out ? 0 : EF_ENOMEM;
 }
 
 static int ef_sim_value_id(void *ctx, const uint8_t *v, size_t len, ef_hash *id)
@@ -347,12 +503,12 @@ static void ef_check_commit(ef_sim *s, uint32_t node, const ef_engine_out *o)
         ef_violation(s, "node %u commit at height %llu: value id mismatch", node,
                      (unsigned long long)o->height);
     int rc = ef_cert_verify_with(o->cert, o->cert_len, EF_SIM_CHAIN, o->height, &o->value_id,
-                                 &s->vs, ef_sim_verify, s);
+                                 ef_sim_vset_at(s, o->height), ef_sim_verify, s);
     if (rc)
         ef_violation(s, "node %u commit at height %llu: certificate rejected (%s)", node,
                      (unsigned long long)o->height, ef_strerror(rc));
     if (s->nodes[node].byz) return;
-    if (!ef_sim_value_valid(o->data, o->len, o->height))
+    if (!ef_sim_value_valid(s, o->data, o->len, o->height))
         ef_violation(s, "validity: honest node %u committed an invalid value at height %llu", node,
                      (unsigned long long)o->height);
     if (o->height >= s->decided_cap) {
@@ -400,12 +556,13 @@ static int ef_byz_broadcast(ef_sim *s, uint32_t from, const uint8_t *p, size_t l
     uint8_t *alt = NULL, *val = NULL;
     size_t alt_len = 0;
     if (m.type == EF_MSG_PROPOSAL && nd->byz_kind == EF_BYZ_EQUIVOCATE) {
-        val = ef_sim_make_value(s, m.height, m.round, from, true);
+        size_t val_len;
+        val = ef_sim_make_value(s, m.height, m.round, from, true, &val_len);
         m.value = val;
-        m.value_len = EF_SIM_VALUE_LEN;
+        m.value_len = val_len;
         m.valid_round = EF_ROUND_NONE;
         ef_hash id;
-        ef_sim_value_id(NULL, val, EF_SIM_VALUE_LEN, &id);
+        ef_sim_value_id(NULL, val, val_len, &id);
         ef_byz_note_value(s, m.height, &id);
         rc = ef_msg_sign_encode(&m, &nd->key, &alt, &alt_len);
         EF_ASSERT(rc == 0);
@@ -470,7 +627,7 @@ static int ef_sim_start_engine(ef_sim *s, uint32_t i)
     if (rc) return rc;
     nd->up = true;
     ef_cpu_start(s);
-    rc = ef_engine_start_height(nd->eng, nd->committed + 1, &s->vs);
+    rc = ef_engine_start_height(nd->eng, nd->committed + 1, ef_sim_vset_at(s, nd->committed + 1));
     ef_cpu_stop(s);
     if ((rc = ef_sim_call_rc(s, i, rc, "start_height"))) return rc;
     return ef_sim_drain(s, i);
@@ -496,6 +653,54 @@ static void ef_sim_log_put(ef_sim_node *nd, const ef_engine_out *o)
     memcpy(b->cert, o->cert, o->cert_len);
     b->len = o->len;
     b->cert_len = o->cert_len;
+}
+
+/* An honest engine reported a double vote: keep it to propose (proposals are not
+ * evidence for the ledger), and note the offender for the end-of-run check. */
+static void ef_sim_hold_evidence(ef_sim *s, ef_sim_node *nd, const uint8_t *p, size_t len)
+{
+    ef_rd r;
+    const uint8_t *a, *b;
+    size_t al = 0, bl = 0;
+    ef_vote_evidence ev;
+    ef_rd_init(&r, p, len);
+    ef_rd_bytes(&r, &a, &al, EF_MSG_SIZE_MAX);
+    ef_rd_bytes(&r, &b, &bl, EF_MSG_SIZE_MAX);
+    if (ef_rd_finish(&r) || ef_vote_evidence_parse(&ev, a, al, b, bl)) return;
+    bool seen = false;
+    for (size_t i = 0; i < s->ncaught && !seen; i++)
+        seen = !memcmp(&s->caught[i].offender, &ev.offender, sizeof ev.offender);
+    if (!seen) {
+        ef_sim_record c = {ev.offender, ev.height, ev.round};
+        ef_sim_rec_push(&s->caught, &s->ncaught, &s->capcaught, &c);
+    }
+    if (nd->npending >= EF_SIM_PENDING_MAX || ef_sim_recorded(s, &ev.offender, ev.height, ev.round)) return;
+    ef_sim_pending *q = &nd->pending[nd->npending++];
+    memcpy(q->a, a, al);
+    memcpy(q->b, b, bl);
+    q->a_len = (uint16_t)al;
+    q->b_len = (uint16_t)bl;
+    q->offender = ev.offender;
+    q->height = ev.height;
+    q->round = ev.round;
+}
+
+/* A node committed o: the first commit of a height applies its evidence to the
+ * simulated ledger; the node forgets what is recorded now. */
+static void ef_sim_committed_jail(ef_sim *s, ef_sim_node *nd, const ef_engine_out *o)
+{
+    if (o->height == s->applied + 1) {
+        if (ef_sim_value_valid(s, o->data, o->len, o->height))
+            (void)ef_sim_items(s, o->data, o->len, o->height, ef_sim_item_apply);
+        s->applied = o->height;
+    }
+    for (uint32_t i = 0; i < nd->npending;) {
+        const ef_sim_pending *p = &nd->pending[i];
+        if (ef_sim_recorded(s, &p->offender, p->height, p->round))
+            nd->pending[i] = nd->pending[--nd->npending];
+        else
+            i++;
+    }
 }
 
 static int ef_sim_drain(ef_sim *s, uint32_t i)
@@ -534,7 +739,7 @@ static int ef_sim_drain(ef_sim *s, uint32_t i)
             if (!nd->byz) ef_byz_note_value(s, o.height, &id);
             ef_cpu_start(s);
             rc = ef_engine_on_validity(nd->eng, &o.value_id,
-                                       ef_sim_value_valid(o.data, o.len, ef_engine_height(nd->eng)));
+                                       ef_sim_value_valid(s, o.data, o.len, ef_engine_height(nd->eng)));
             ef_cpu_stop(s);
             rc = ef_sim_call_rc(s, i, rc, "on_validity");
             break;
@@ -546,8 +751,9 @@ static int ef_sim_drain(ef_sim *s, uint32_t i)
             nd->committed = o.height;
             nd->last_progress_ms = s->now;
             if (!nd->byz) s->res->commits++;
+            if (s->cfg->jail) ef_sim_committed_jail(s, nd, &o);
             ef_cpu_start(s);
-            rc = ef_engine_start_height(nd->eng, o.height + 1, &s->vs);
+            rc = ef_engine_start_height(nd->eng, o.height + 1, ef_sim_vset_at(s, o.height + 1));
             ef_cpu_stop(s);
             rc = ef_sim_call_rc(s, i, rc, "start_height");
             break;
@@ -555,8 +761,8 @@ static int ef_sim_drain(ef_sim *s, uint32_t i)
             ef_pub who;
             uint64_t h;
             s->res->evidence++;
-            int erc = ef_evidence_verify_with(o.data, o.len, EF_SIM_CHAIN, &s->vs, &who, &h,
-                                              ef_sim_verify, s);
+            int erc = ef_evidence_verify_with(o.data, o.len, EF_SIM_CHAIN, ef_sim_vset_at(s, o.height),
+                                              &who, &h, ef_sim_verify, s);
             if (erc) {
                 ef_violation(s, "node %u produced evidence that does not verify (%s)", i, ef_strerror(erc));
             } else {
@@ -564,6 +770,8 @@ static int ef_sim_drain(ef_sim *s, uint32_t i)
                 if (idx >= 0 && !s->nodes[idx].byz)
                     ef_violation(s, "evidence of equivocation against honest node %d at height %llu", idx,
                                  (unsigned long long)h);
+                else if (s->cfg->jail && !nd->byz)
+                    ef_sim_hold_evidence(s, nd, o.data, o.len);
             }
             break;
         }
@@ -727,6 +935,7 @@ void ef_sim_cfg_defaults(ef_sim_cfg *cfg)
     cfg->delay_ms_max = 50;
     cfg->verify_cache = true;
     cfg->power_loss = 0.5;
+    cfg->byz_kind = -1;
 }
 
 static int ef_sim_schedule_faults(ef_sim *s)
@@ -777,7 +986,8 @@ int ef_sim_run(const ef_sim_cfg *cfg, ef_sim_result *res)
     memset(res, 0, sizeof *res);
     if (cfg->validators == 0 || cfg->validators > EF_SIM_NODES_MAX || cfg->byzantine >= cfg->validators ||
         cfg->heights == 0 || cfg->delay_ms_max == 0 || cfg->loss < 0 || cfg->loss >= 1 ||
-        cfg->dup < 0 || cfg->dup > 1 || !(cfg->power_loss >= 0 && cfg->power_loss <= 1))
+        cfg->dup < 0 || cfg->dup > 1 || !(cfg->power_loss >= 0 && cfg->power_loss <= 1) ||
+        cfg->byz_kind < -1 || cfg->byz_kind >= EF_BYZ_KINDS)
         return EF_EINVAL;
     ef_sim *s = calloc(1, sizeof *s);
     if (!s) return EF_ENOMEM;
@@ -810,6 +1020,7 @@ int ef_sim_run(const ef_sim_cfg *cfg, ef_sim_result *res)
         if (s->nodes[i].byz) continue;
         s->nodes[i].byz = true;
         s->nodes[i].byz_kind = (int)ef_rand_below(s, EF_BYZ_KINDS);
+        if (cfg->byz_kind >= 0) s->nodes[i].byz_kind = cfg->byz_kind;
         k++;
     }
     ef_engine_cfg_defaults(&s->ecfg); /* the timeouts nodes run */
@@ -859,6 +1070,20 @@ int ef_sim_run(const ef_sim_cfg *cfg, ef_sim_result *res)
                      (unsigned long long)ef_sim_min_committed(s), (unsigned long long)cfg->heights);
     res->heights = ef_sim_min_committed(s);
     res->sim_ms = s->now;
+    /* jail: every offender caught well before the end is recorded and out of the set */
+    for (size_t i = 0; cfg->jail && !res->violations && i < s->ncaught; i++) {
+        const ef_sim_record *c = &s->caught[i];
+        if (c->height + 2ull * s->n + 10 > res->heights) continue;
+        bool rec = false;
+        for (size_t k = 0; k < s->nrecords && !rec; k++)
+            rec = !memcmp(&s->records[k].offender, &c->offender, sizeof c->offender);
+        int idx = ef_cvset_index(&s->vs, &c->offender);
+        if (!rec)
+            ef_violation(s, "jail: double vote of node %d caught at height %llu never recorded (run ended at %llu)",
+                         idx, (unsigned long long)c->height, (unsigned long long)res->heights);
+        else if (ef_cvset_index(ef_sim_vset_at(s, res->heights + 1), &c->offender) >= 0)
+            ef_violation(s, "jail: node %d recorded but still in the validator set", idx);
+    }
     if (rc == EF_EHEIGHT) rc = 0;
 out:
     for (size_t k = 0; k < s->nheap; k++) free(s->heap[k].data);
@@ -881,6 +1106,9 @@ out:
         free(nd->log);
     }
     free(s->decided);
+    free(s->vchanges);
+    free(s->records);
+    free(s->caught);
     free(s->signed_tab);
     free(s->vcache);
     free(s);

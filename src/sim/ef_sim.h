@@ -43,6 +43,19 @@
  * proposer of invalid values (and voting for them); double voter. They sign
  * with their real keys.
  *
+ * With `jail`, the values are blocks of a small simulated ledger that does what
+ * the registry does with equivocation evidence: an honest validator keeps the
+ * double votes its engine reports (EF_OUT_EVIDENCE) and puts them in the values
+ * it proposes; a value whose evidence does not pass ef_vote_evidence_check
+ * (ledger/ef_evidence.h, the registry's own check) against the set of its
+ * height is invalid; when a value commits, each (offender, height, round) not yet
+ * recorded is recorded once and the offender leaves the validator set at
+ * height + EF_VSET_DELAY (unless it is its last member). Engines run each height
+ * with the set of that height. Checkers: certificates verify against the set of
+ * their height (so none carries a jailed validator's signature), and every
+ * validator an honest engine caught double-voting at least 2n + 10 heights before
+ * the end is recorded and out of the set by the end of the run.
+ *
  * Checkers, after every event: agreement (honest validators commit the same
  * value at each height), validity (only valid values are committed), no honest
  * double-sign (no two different messages from one honest validator for one
@@ -72,7 +85,14 @@ typedef struct ef_sim_cfg {
     bool verify_cache;            /* engines share verified signatures (speed; off = each engine
                                      verifies every signature itself, as real nodes do) */
     bool measure_cpu;             /* time engine calls (thread CPU time) */
+    bool jail;                    /* record double-vote evidence on the simulated ledger and
+                                     jail the offender (see above) */
+    int byz_kind;                 /* -1: each Byzantine validator's behaviour from the seed;
+                                     else all behave as EF_SIM_BYZ_* */
 } ef_sim_cfg;
+
+enum { EF_SIM_BYZ_SILENT = 0, EF_SIM_BYZ_EQUIVOCATE = 1, EF_SIM_BYZ_INVALID = 2,
+       EF_SIM_BYZ_DOUBLE_VOTE = 3 };
 
 typedef struct ef_sim_result {
     uint64_t heights;             /* lowest height committed by every honest validator */
@@ -83,6 +103,9 @@ typedef struct ef_sim_result {
     uint64_t rounds_max;          /* largest round any height was decided in */
     uint64_t catchups;
     uint64_t evidence;            /* evidence outputs (all against Byzantine nodes) */
+    uint64_t evidence_recorded;   /* with jail: distinct (offender, height, round) committed */
+    uint64_t jailed;              /* with jail: validators removed from the set */
+    uint64_t jailed_at_max;       /* with jail: the highest height a removal took effect at */
     uint64_t restarts;
     uint64_t process_crashes;     /* crashes that kept the page cache */
     uint64_t power_losses;        /* crashes that lost it */

@@ -79,4 +79,14 @@ got=$(grep -m1 "VIOLATION seed" "$out/replay2.txt" | sed 's/^VIOLATION seed [0-9
 # the same seed without the bug is clean
 # shellcheck disable=SC2086
 "$EDGEFED" ${replay% --planted-bug skip-wal-sync} | grep -q "no violations"
+# jail: the double-signers' evidence is recorded and they leave the set
+"$EDGEFED" sim --validators 4 --byzantine 1 --byzantine-kind equivocate --jail --seeds 1-20 --heights 30 \
+    --loss 0.05 > "$out/jail.txt"
+cat "$out/jail.txt"
+grep -q "no violations" "$out/jail.txt"
+grep -q "jail: evidence_recorded=[1-9][0-9]* jailed=20$" "$out/jail.txt" || { echo "not every equivocator jailed"; exit 1; }
+set +e
+"$EDGEFED" sim --byzantine-kind sometimes >/dev/null 2>&1; rc=$?
+set -e
+[ "$rc" -eq 2 ] || { echo "bad --byzantine-kind gave $rc, want 2"; exit 1; }
 echo "sim_cli: ok"

@@ -602,6 +602,34 @@ static void test_engine_invalid_value_and_observer(void **state)
     drv_close(&o);
 }
 
+/* An observer given a key while running (a node admitted to the set) signs from
+ * the next height on, not in the height running now. */
+static void test_engine_set_key_later(void **state)
+{
+    (void)state;
+    drv o = {0};
+    drv_open(&o, -1, &vs4, 1);
+    ef_wal_ops none = {0};
+    assert_int_equal(ef_engine_set_key(o.e, &keys[2], none), EF_EINVAL);
+    assert_int_equal(ef_engine_set_key(o.e, &keys[2], ef_wal_mem_ops(o.wal)), 0);
+    assert_int_equal(ef_engine_set_key(o.e, &keys[2], ef_wal_mem_ops(o.wal)), EF_EINVAL);
+    o.self = 2;
+    size_t len, vlen;
+    uint8_t *v = make_value(1, 0, 'V', &vlen);
+    drv_msg(&o, proposal(1, 1, 0, v, vlen, EF_ROUND_NONE, &len), &len);
+    free(v);
+    for (int i = 0; i < o.nouts; i++) assert_int_not_equal(o.outs[i].kind, EF_OUT_BROADCAST);
+    assert_int_equal(ef_engine_get_stats(o.e)->signed_msgs, 0);
+    /* height 2: keys[2] is the proposer of round 0 and proposes at once */
+    assert_int_equal(ef_engine_start_height(o.e, 2, &vs4), 0);
+    drv_drain(&o);
+    ef_msg m;
+    assert_true(drv_sent(&o, EF_MSG_PROPOSAL, 0, &m));
+    assert_int_equal(m.height, 2);
+    assert_true(ef_engine_get_stats(o.e)->signed_msgs > 0);
+    drv_close(&o);
+}
+
 /* ---- the file WAL ---- */
 
 typedef struct {
@@ -814,6 +842,7 @@ int main(void)
         cmocka_unit_test(test_engine_wal_votes_relayed_after_restart),
         cmocka_unit_test(test_engine_round_skip_and_catchup),
         cmocka_unit_test(test_engine_invalid_value_and_observer),
+        cmocka_unit_test(test_engine_set_key_later),
         cmocka_unit_test(test_wal_file),
         cmocka_unit_test(test_engine_on_file_wal),
     };

@@ -1,6 +1,8 @@
 /* test_registry.c: members registered by validators of their domain; validator
  * admission and removal need strictly more than 2/3 of the validators, take
- * effect EF_VSET_DELAY blocks later; votes of others are rejected. */
+ * effect EF_VSET_DELAY blocks later; votes of others are rejected. Equivocation
+ * evidence (two signed votes) is checked, recorded once per (offender, height,
+ * round) and jails the offender EF_VSET_DELAY blocks later. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,6 +11,8 @@
 
 #include "contracts/ef_contracts.h"
 #include "contracts/ef_registry.h"
+#include "consensus/ef_msg.h"
+#include "ledger/ef_evidence.h"
 #include "ef_test_ledger.h"
 
 typedef struct {
@@ -188,6 +192,178 @@ static void test_registry_members(void **state)
     t_env_close(&e);
 }
 
+/* A precommit (or prevote) of kp, signed by the consensus layer's encoder, as hex. */
+static void t_vote_hex(char out[2 * EF_VOTE_ENC_MAX + 1], const ef_keypair *kp, ef_msg_type type,
+                       const char *chain, uint64_t h, uint32_t r, int value /* -1 = nil */)
+{
+    ef_msg m;
+    memset(&m, 0, sizeof m);
+    m.type = type;
+    snprintf(m.chain, sizeof m.chain, "%s", chain);
+    m.height = h;
+    m.round = r;
+    if (value >= 0) {
+        m.has_value = true;
+        memset(m.value_id.b, value, sizeof m.value_id.b);
+    }
+    uint8_t *enc;
+    size_t len;
+    assert_int_equal(ef_msg_sign_encode(&m, kp, &enc, &len), 0);
+    assert_true(len <= EF_VOTE_ENC_MAX);
+    ef_hex(out, enc, len);
+    free(enc);
+}
+
+static int t_report(t_env *e, const ef_keypair *kp, const char *a, const char *b)
+{
+    char *args = malloc(strlen(a) + strlen(b) + 32);
+    sprintf(args, "{\"a\":\"%s\",\"b\":\"%s\"}", a, b);
+    int rc = t_run(e->s, &e->val[0].pub, kp, "registry", "report_evidence", args);
+    free(args);
+    return rc;
+}
+
+static size_t t_evidence_len(t_env *e, const char *path)
+{
+    json_t *j;
+    assert_int_equal(ef_store_query(e->s, "registry", path, &j), 0);
+    size_t n = json_array_size(j);
+    json_decref(j);
+    return n;
+}
+
+/* The consensus layer's vote bytes are the ledger's: ef_vote_decode reads what
+ * ef_msg_sign_encode wrote and ef_vote_verify accepts its signature. */
+static void test_evidence_vote_bytes(void **state)
+{
+    (void)state;
+    ef_keypair kp;
+    t_key(&kp, 7);
+    char hex[2 * EF_VOTE_ENC_MAX + 1];
+    uint8_t enc[EF_VOTE_ENC_MAX];
+    t_vote_hex(hex, &kp, EF_MSG_PRECOMMIT, T_CHAIN, 9, 3, 0x5a);
+    size_t n = strlen(hex) / 2;
+    assert_int_equal(ef_unhex(enc, n, hex), 0);
+    ef_vote v;
+    assert_int_equal(ef_vote_decode(&v, enc, n), 0);
+    assert_int_equal(v.type, EF_VOTE_PRECOMMIT);
+    assert_int_equal(v.height, 9);
+    assert_int_equal(v.round, 3);
+    assert_true(v.has_value && v.value_id.b[0] == 0x5a);
+    assert_memory_equal(&v.signer, &kp.pub, sizeof kp.pub);
+    assert_true(ef_vote_verify(&v));
+    v.round = 4;
+    assert_false(ef_vote_verify(&v));
+    assert_int_equal(ef_vote_decode(&v, enc, n - 1), EF_ETRUNC);
+    enc[0] = 1; /* a proposal's type */
+    assert_int_equal(ef_vote_decode(&v, enc, n), EF_EINVAL);
+}
+
+static void test_registry_evidence(void **state)
+{
+    (void)state;
+    t_env e;
+    t_env_open(&e, 4);   /* 4 validators and the regulator: 5 in the set */
+    const ef_keypair *bad = &e.val[3];
+    char a[2 * EF_VOTE_ENC_MAX + 1], b[2 * EF_VOTE_ENC_MAX + 1], c[2 * EF_VOTE_ENC_MAX + 1],
+         x[2 * EF_VOTE_ENC_MAX + 1];
+    assert_int_equal(t_propose(&e, &e.val[0], &e.cand.pub, "add"), 0); /* a block or two first */
+    uint64_t vh = ef_store_height(e.s);
+    t_vote_hex(a, bad, EF_MSG_PRECOMMIT, T_CHAIN, vh, 0, 1);
+    t_vote_hex(b, bad, EF_MSG_PRECOMMIT, T_CHAIN, vh, 0, 2);
+    t_vote_hex(c, bad, EF_MSG_PRECOMMIT, T_CHAIN, vh, 0, -1);          /* nil */
+
+    /* refused, and nothing recorded or jailed */
+    assert_int_equal(t_report(&e, &e.stranger, a, b), EF_ENOTVAL);
+    assert_int_equal(t_report(&e, &e.member, a, b), EF_ENOTVAL);
+    assert_int_equal(t_report(&e, &e.val[0], a, "zz"), EF_EARGS);
+    assert_int_equal(t_report(&e, &e.val[0], a, "abc"), EF_EARGS);
+    assert_int_equal(t_run(e.s, &e.val[0].pub, &e.val[0], "registry", "report_evidence", "{\"a\":\"00\"}"), EF_EARGS);
+    assert_int_equal(t_report(&e, &e.val[0], a, "0011"), EF_EINVAL);        /* not a vote */
+    snprintf(x, sizeof x, "%.*s", (int)strlen(b) - 2, b);
+    assert_int_equal(t_report(&e, &e.val[0], a, x), EF_ETRUNC);
+    assert_int_equal(t_report(&e, &e.val[0], a, a), EF_EINVAL);           /* one vote twice */
+    t_vote_hex(x, &e.val[2], EF_MSG_PRECOMMIT, T_CHAIN, vh, 0, 2);
+    assert_int_equal(t_report(&e, &e.val[0], a, x), EF_EINVAL);           /* two signers */
+    t_vote_hex(x, bad, EF_MSG_PREVOTE, T_CHAIN, vh, 0, 2);
+    assert_int_equal(t_report(&e, &e.val[0], a, x), EF_EINVAL);           /* two types */
+    t_vote_hex(x, bad, EF_MSG_PRECOMMIT, T_CHAIN, vh, 1, 2);
+    assert_int_equal(t_report(&e, &e.val[0], a, x), EF_EINVAL);           /* two rounds */
+    char fa[2 * EF_VOTE_ENC_MAX + 1], fb[2 * EF_VOTE_ENC_MAX + 1];
+    t_vote_hex(fa, bad, EF_MSG_PRECOMMIT, "other-chain", vh, 0, 1);
+    t_vote_hex(fb, bad, EF_MSG_PRECOMMIT, "other-chain", vh, 0, 2);
+    assert_int_equal(t_report(&e, &e.val[0], fa, fb), EF_ECHAIN);
+    t_vote_hex(fa, &e.stranger, EF_MSG_PRECOMMIT, T_CHAIN, vh, 0, 1);
+    t_vote_hex(fb, &e.stranger, EF_MSG_PRECOMMIT, T_CHAIN, vh, 0, 2);
+    assert_int_equal(t_report(&e, &e.val[0], fa, fb), EF_ENOTVAL);        /* not a validator */
+    t_vote_hex(fa, bad, EF_MSG_PRECOMMIT, T_CHAIN, 1000, 0, 1);
+    t_vote_hex(fb, bad, EF_MSG_PRECOMMIT, T_CHAIN, 1000, 0, 2);
+    assert_int_equal(t_report(&e, &e.val[0], fa, fb), EF_EHEIGHT);        /* not reached yet */
+    snprintf(x, sizeof x, "%s", b);
+    size_t bl = strlen(x);
+    x[bl - 1] = x[bl - 1] == '0' ? '1' : '0';                             /* the signature's last digit */
+    assert_int_equal(t_report(&e, &e.val[0], a, x), EF_EBADSIG);
+    assert_int_equal(t_evidence_len(&e, "evidence"), 0);
+    ef_vset vs;
+    assert_int_equal(ef_store_vset(e.s, ef_store_height(e.s) + EF_VSET_DELAY, &vs), 0);
+    assert_true(ef_vset_index(&vs, &bad->pub) >= 0);
+
+    /* the regulator (a watcher validator) reports: recorded, jailed 2 blocks later */
+    assert_int_equal(t_report(&e, &e.reg, a, b), 0);
+    uint64_t h = ef_store_height(e.s);
+    char hex[65], path[128];
+    assert_int_equal(t_evidence_len(&e, "evidence"), 1);
+    snprintf(path, sizeof path, "evidence/%s", t_hex(&bad->pub, hex));
+    assert_int_equal(t_evidence_len(&e, path), 1);
+    snprintf(path, sizeof path, "evidence/%s", t_hex(&e.val[0].pub, hex));
+    assert_int_equal(t_evidence_len(&e, path), 0);
+    json_t *rec;
+    assert_int_equal(ef_store_query(e.s, "registry", "evidence", &rec), 0);
+    json_t *r0 = json_array_get(rec, 0);
+    assert_string_equal(json_string_value(json_object_get(r0, "offender")), t_hex(&bad->pub, hex));
+    assert_string_equal(json_string_value(json_object_get(r0, "reporter")), t_hex(&e.reg.pub, hex));
+    assert_int_equal(json_integer_value(json_object_get(r0, "height")), vh);
+    assert_int_equal(json_integer_value(json_object_get(r0, "round")), 0);
+    assert_string_equal(json_string_value(json_object_get(r0, "type")), "precommit");
+    assert_true(json_is_true(json_object_get(r0, "jailed")));
+    assert_int_equal(json_integer_value(json_object_get(r0, "effective_at")), h + EF_VSET_DELAY);
+    assert_string_equal(json_string_value(json_object_get(r0, "a")), a);
+    json_decref(rec);
+    assert_int_equal(ef_store_vset(e.s, h + 1, &vs), 0);
+    assert_true(ef_vset_index(&vs, &bad->pub) >= 0);
+    assert_int_equal(ef_store_vset(e.s, h + EF_VSET_DELAY, &vs), 0);
+    assert_int_equal(ef_vset_index(&vs, &bad->pub), -1);
+    assert_int_equal(vs.len, 4);
+    snprintf(path, sizeof path, "account/%s", t_hex(&bad->pub, hex));
+    assert_int_equal(ef_store_query(e.s, "registry", path, &rec), 0);
+    assert_string_equal(json_string_value(json_object_get(rec, "role")), "member");
+    assert_int_equal(json_integer_value(json_object_get(rec, "jailed_at")), h);
+    json_decref(rec);
+
+    /* once per (offender, height, round): the same pair, or another pair of it, again */
+    assert_int_equal(t_report(&e, &e.val[0], a, b), EF_ERECORDED);
+    assert_int_equal(t_report(&e, &e.val[1], c, b), EF_ERECORDED);
+    assert_int_equal(t_evidence_len(&e, "evidence"), 1);
+    assert_int_equal(ef_store_vset(e.s, h + EF_VSET_DELAY, &vs), 0);
+    assert_int_equal(vs.len, 4);
+    /* another round of the same height is other evidence: recorded, not jailed again */
+    t_vote_hex(fa, bad, EF_MSG_PREVOTE, T_CHAIN, vh, 2, 1);
+    t_vote_hex(fb, bad, EF_MSG_PREVOTE, T_CHAIN, vh, 2, -1);
+    assert_int_equal(t_report(&e, &e.val[1], fa, fb), 0);
+    assert_int_equal(t_evidence_len(&e, "evidence"), 2);
+    assert_int_equal(ef_store_query(e.s, "registry", "evidence", &rec), 0);
+    assert_false(json_is_true(json_object_get(json_array_get(rec, 1), "jailed")));
+    assert_string_equal(json_string_value(json_object_get(json_array_get(rec, 1), "type")), "prevote");
+    json_decref(rec);
+    /* the jailed validator reports nothing once out of the set */
+    assert_int_equal(ef_store_vset(e.s, ef_store_height(e.s) + 1, &vs), 0);
+    assert_int_equal(ef_vset_index(&vs, &bad->pub), -1);
+    t_vote_hex(fa, &e.val[2], EF_MSG_PRECOMMIT, T_CHAIN, vh, 0, 1);
+    t_vote_hex(fb, &e.val[2], EF_MSG_PRECOMMIT, T_CHAIN, vh, 0, 2);
+    assert_int_equal(t_report(&e, bad, fa, fb), EF_ENOTVAL);
+    t_env_close(&e);
+}
+
 int main(void)
 {
     ef_crypto_init();
@@ -195,6 +371,8 @@ int main(void)
         cmocka_unit_test(test_registry_admission_needs_more_than_two_thirds),
         cmocka_unit_test(test_registry_removal_six),
         cmocka_unit_test(test_registry_members),
+        cmocka_unit_test(test_evidence_vote_bytes),
+        cmocka_unit_test(test_registry_evidence),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -69,3 +69,15 @@ down_and_check_logs() {
         fail "a node reported a sanitizer error or an assertion"
     fi
 }
+
+# signed_heights NODE FROM TO PUB: the heights in [FROM, TO] whose commit
+# certificate (as NODE serves it, GET /blocks summaries) holds PUB's signature
+signed_heights() {
+    local node=$1 from=$2 to=$3 pub=$4 url a b
+    url=http://$(python3 -c "import json; print([n['http'] for n in json.load(open('$NET/testnet.json'))['nodes'] if n['name']=='$node'][0])")
+    for ((a = from; a <= to; a += 100)); do
+        b=$((a + 99 < to ? a + 99 : to))
+        "$EDGEFED" query "/blocks?from=$a&to=$b" --api "$url" |
+            python3 -c "import json,sys; print('\n'.join(str(x['height']) for x in json.load(sys.stdin)['blocks'] if '$pub' in x.get('signers', [])))"
+    done | grep -v '^$' || true
+}
