@@ -274,7 +274,10 @@ static void test_registry_evidence(void **state)
     t_vote_hex(c, bad, EF_MSG_PRECOMMIT, T_CHAIN, vh, 0, -1);          /* nil */
 
     /* refused, and nothing recorded or jailed */
-    assert_int_equal(t_report(&e, &e.stranger, a, b), EF_ENOTVAL);
+    char sargs[4 * EF_VOTE_ENC_MAX + 32];
+    snprintf(sargs, sizeof sargs, "{\"a\":\"%s\",\"b\":\"%s\"}", a, b);
+    assert_int_equal(t_try(e.s, &e.val[0].pub, &e.stranger, "registry", "report_evidence", sargs),
+                     EF_ENOACCOUNT);   /* a stranger cannot send at all */
     assert_int_equal(t_report(&e, &e.member, a, b), EF_ENOTVAL);
     assert_int_equal(t_report(&e, &e.val[0], a, "zz"), EF_EARGS);
     assert_int_equal(t_report(&e, &e.val[0], a, "abc"), EF_EARGS);
