@@ -2,13 +2,17 @@
 #include "contracts/ef_contracts.h"
 
 #include "contracts/ef_bank.h"
+#include "contracts/ef_channel.h"
 #include "contracts/ef_federation.h"
+#include "contracts/ef_market.h"
 #include "contracts/ef_registry.h"
 
 const ef_contract *const ef_contracts_builtin[] = {
     &ef_registry_contract,
     &ef_bank_contract,
     &ef_federation_contract,
+    &ef_market_contract,
+    &ef_channel_contract,
 };
 const size_t ef_contracts_builtin_len = sizeof ef_contracts_builtin / sizeof ef_contracts_builtin[0];
 
