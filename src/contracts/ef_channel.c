@@ -125,6 +125,7 @@ static json_t *ef_ch_json(const ef_chan *c)
                           (json_int_t)c->refunded, "left", (json_int_t)(c->deposit - c->redeemed - c->refunded),
                           "nonce", (json_int_t)c->nonce, "expiry", (json_int_t)c->expiry, "state",
                           ef_ch_state_names[c->state], "opened", (json_int_t)c->opened);
+    if (j) json_object_set_new(j, "escrow", json_integer((json_int_t)c->escrow));
     if (j && c->state != EF_CH_OPEN) json_object_set_new(j, "close_at", json_integer((json_int_t)c->close_at));
     if (j && c->state == EF_CH_CLOSED) json_object_set_new(j, "closed", json_integer((json_int_t)c->closed));
     return j;

@@ -50,7 +50,7 @@
  *
  * Queries (GET /state/channel/...): params, channel/{ID}, channels (the open and
  * closing ones, at most EF_CH_QUERY_MAX), payer/{PUB}, payee/{PUB}.
- * Channel JSON: {channel, payer, payee, deposit, redeemed, refunded, left,
+ * Channel JSON: {channel, payer, payee, escrow (the bank escrow id), deposit, redeemed, refunded, left,
  * nonce, expiry, state ("open"|"closing"|"closed"), close_at, opened, closed}.
  * Genesis params ("channel"): {"challenge_blocks": 1..} (default
  * EF_CH_CHALLENGE_DEFAULT).
