@@ -282,6 +282,15 @@ static void test_channel_expiry_refund(void **state)
 
 /* --- random runs against a model of every balance --- */
 
+static uint64_t crng;
+static uint64_t crnd(void)
+{
+    crng ^= crng << 13;
+    crng ^= crng >> 7;
+    crng ^= crng << 17;
+    return crng;
+}
+
 typedef struct rch {
     int payer, payee;
     json_int_t deposit, redeemed, refunded, best;   /* best: the payee's best voucher amount */
@@ -298,18 +307,19 @@ static void test_channel_random_conservation(void **state)
     size_t nch = 0;
     json_int_t balance[M_NACC];
     for (int i = 0; i < M_NACC; i++) balance[i] = M_BALANCE;
-    uint64_t rng = 77;
-#define RND() (rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17, rng)
+    crng = 77;
     size_t ok = 0, refused = 0;
     for (int step = 0; step < 600; step++) {
         uint64_t h = m_height(c) + 1;
-        uint64_t op = RND() % 100;
+        uint64_t op = crnd() % 100;
         int code;
         if (op < 10 || nch == 0) {
             if (nch == EF_ARRAY_LEN(ch)) continue;
-            rch n = {.payer = m_dev((int)(RND() % M_NDEV)), .payee = (int)(RND() % M_NCOMP)};
-            n.deposit = (json_int_t)(RND() % 5000 + 1);
-            n.expiry = h + RND() % 200 + 20;
+            rch n = {0};
+            n.payer = m_dev((int)(crnd() % M_NDEV));
+            n.payee = (int)(crnd() % M_NCOMP);
+            n.deposit = (json_int_t)(crnd() % 5000 + 1);
+            n.expiry = h + crnd() % 200 + 20;
             n.state = 1;
             code = m_tx(c, n.payer, "channel", "open", "{\"payee\":\"%s\",\"amount\":%lld,\"expiry\":%llu}",
                         c->hex[n.payee], (long long)n.deposit, (unsigned long long)n.expiry);
@@ -318,17 +328,17 @@ static void test_channel_random_conservation(void **state)
             balance[n.payer] -= n.deposit;
             ch[nch++] = n;
         } else {
-            size_t k = RND() % nch;
+            size_t k = crnd() % nch;
             rch *x = &ch[k];
             uint64_t end = x->state == 2 ? x->close_at : x->expiry;
             if (op < 60) {   /* the payer hands a voucher; the payee redeems it (or one it had) */
-                json_int_t amount = x->redeemed + (json_int_t)(RND() % 1500) - 100;
+                json_int_t amount = x->redeemed + (json_int_t)(crnd() % 1500) - 100;
                 if (amount < 0) amount = 0;
-                uint64_t nonce = x->nonce + RND() % 3;   /* sometimes stale */
+                uint64_t nonce = x->nonce + crnd() % 3;   /* sometimes stale */
                 char v[2 * EF_VOUCHER_ENC_MAX + 1];
                 if (nonce == 0) nonce = 1;
                 voucher_hex(v, M_CHAIN, k + 1, nonce, (uint64_t)amount, &c->kp[x->payer]);
-                bool close = RND() % 8 == 0;
+                bool close = crnd() % 8 == 0;
                 code = m_tx(c, x->payee, "channel", "redeem", "{\"channel\":%zu,\"voucher\":\"%s\",\"close\":%s}",
                             k + 1, v, close ? "true" : "false");
                 int want = x->state == 3 ? EF_ESTATE : h >= end ? EF_ELATE
@@ -346,7 +356,7 @@ static void test_channel_random_conservation(void **state)
                     }
                 }
             } else if (op < 75) {
-                json_int_t amount = (json_int_t)(RND() % 3000 + 1);
+                json_int_t amount = (json_int_t)(crnd() % 3000 + 1);
                 code = m_tx(c, x->payer, "channel", "top_up", "{\"channel\":%zu,\"amount\":%lld}", k + 1,
                             (long long)amount);
                 int want = x->state != 1 ? EF_ESTATE : h >= x->expiry ? EF_ELATE : 0;
@@ -364,7 +374,7 @@ static void test_channel_random_conservation(void **state)
                     x->close_at = h + 3;
                 }
             } else {
-                code = m_tx(c, m_dev((int)(RND() % M_NDEV)), "channel", "settle", "{\"channel\":%zu}", k + 1);
+                code = m_tx(c, m_dev((int)(crnd() % M_NDEV)), "channel", "settle", "{\"channel\":%zu}", k + 1);
                 int want = x->state == 3 ? EF_ESTATE : h < end ? EF_EAGAIN : 0;
                 assert_int_equal(code, want);
                 if (code == 0) {
