@@ -65,5 +65,8 @@ int ef_cmd_soa(int argc, char **argv);
 int ef_cmd_mef(int argc, char **argv);   /* cmd_mef.c */
 int ef_cmd_demo(int argc, char **argv);  /* cmd_demo.c: dispatches to the scenarios of cli_demo.h */
 int ef_cmd_wal(int argc, char **argv);   /* cmd_wal.c */
+int ef_cmd_market(int argc, char **argv);  /* cmd_market.c */
+int ef_cmd_channel(int argc, char **argv); /* cmd_market.c */
+int ef_cmd_voucher(int argc, char **argv); /* cmd_market.c */
 
 #endif
