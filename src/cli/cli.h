@@ -68,5 +68,7 @@ int ef_cmd_wal(int argc, char **argv);   /* cmd_wal.c */
 int ef_cmd_market(int argc, char **argv);  /* cmd_market.c */
 int ef_cmd_channel(int argc, char **argv); /* cmd_market.c */
 int ef_cmd_voucher(int argc, char **argv); /* cmd_market.c */
+int ef_cmd_en(int argc, char **argv);      /* cmd_edge.c */
+int ef_cmd_device(int argc, char **argv);  /* cmd_edge.c */
 
 #endif
