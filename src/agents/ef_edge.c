@@ -385,8 +385,9 @@ static void ef_edge_watch_once(ef_edge *e)
         if (!state) continue;
         pthread_mutex_lock(&e->mu);
         ef_edge_ch *c = ef_edge_find(e, id);
-        bool act = c && !c->closed && c->has_best && c->best.nonce > nonce && !strcmp(state, "closing");
-        if (c && !strcmp(state, "closed")) c->closed = true;
+        bool act = c && c->has_best && c->best.nonce > nonce && !strcmp(state, "closing");
+        /* no more tasks on a channel that is closing or closed */
+        if (c && (!strcmp(state, "closed") || !strcmp(state, "closing"))) c->closed = true;
         pthread_mutex_unlock(&e->mu);
         if (!act) continue;
         ef_log(EF_LOG_INFO, "edge", "channel %llu: payer started a close; redeeming the best voucher",

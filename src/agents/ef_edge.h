@@ -25,7 +25,8 @@
  * channel that is "closing" (the payer started a close) while the agent holds a
  * better voucher than what was redeemed, it submits a redeem at once, within the
  * challenge window, so a payee that was away when the close started does not
- * lose money (Filecoin's payment-channel watcher).
+ * lose money (Filecoin's payment-channel watcher). From then on the channel
+ * takes no more tasks.
  *
  * Threading: libmicrohttpd's threads serve requests; one watch thread; the
  * voucher book is under one mutex; ledger submissions are serialised.
