@@ -30,7 +30,8 @@ for try in $(seq 0 40); do
   [ $busy = 0 ] && { port=$p; break; }
 done
 [ -n "$port" ] || { echo "no free ports" >&2; exit 1; }
-"$E" testnet init --dir "$T/net" --validators 4 --observers 2 --base-port "$port" >/dev/null
+"$E" testnet init --dir "$T/net" --validators 4 --observers 2 --base-port "$port" --empty-block-ms 100 >/dev/null
+jq '.params = {"channel": {"challenge_blocks": 40}}' "$T/net/genesis.json" > "$T/g.json" && mv "$T/g.json" "$T/net/genesis.json"
 "$E" testnet up --dir "$T/net" >/dev/null
 API=http://$(jq -r '.nodes[0].http' "$T/net/testnet.json")
 for i in $(seq 1 100); do curl -sf "$API/status" >/dev/null && break; sleep 0.2; done
@@ -119,5 +120,29 @@ pass "channel: stale voucher refused (ENONCE), other company refused (EPERM), la
 curl -sf "$API/state/market/params" | jq -e '.cell_m > 0' >/dev/null || fail "params"
 curl -sf "$API/state/channel/params" | jq -e '.challenge_blocks > 0' >/dev/null || fail "channel params"
 pass "session ended, slot released; stats and params answer"
+# ---- the other methods: update, expire, top-up, start-close, settle
+"$E" market update --key "$CO0" --en 4 --price 7 --slots 3 --wait >"$T/out" || fail "update: $(cat "$T/out")"
+[ "$(curl -sf "$API/state/market/en/4" | jq '.price, .slots' | tr '\n' ' ')" = "7 3 " ] || fail "update not applied"
+"$E" market match --key "$DEV" --x 9000 --y 9000 --service hash --cpu-milli 1 --mem-mb 1 --slots 1 \
+  --max-dist 100 --max-price 9 --ttl 2 --wait >/dev/null || fail "short match"
+sleep 1   # empty blocks pass the expiry height
+"$E" market expire --key "$(key 3)" --wait >"$T/out" || fail "expire: $(cat "$T/out")"
+[ "$(curl -sf "$API/state/market/match/2" | jq -r .state)" = expired ] || fail "match 2 not expired: $(curl -s "$API/state/market/match/2")"
+[ "$(curl -sf "$API/state/market/en/4" | jq .slots_used)" = 0 ] || fail "expiry did not release"
+pass "update (price, slots), expiry released by expire (anyone)"
+"$E" channel open --key "$DEV" --payee "$PAYEE" --amount 100 --ttl 500 --wait >/dev/null || fail "open 2"
+"$E" channel top-up --key "$DEV" --channel 2 --amount 50 --wait >"$T/out" || fail "top-up: $(cat "$T/out")"
+[ "$(curl -sf "$API/state/channel/channel/2" | jq .deposit)" = 150 ] || fail "top-up not applied"
+"$E" voucher make --key "$DEV" --chain "$CHAIN" --channel 2 --nonce 1 --amount 120 >"$T/w1"
+"$E" channel start-close --key "$DEV" --channel 2 --wait >"$T/out" || fail "start-close: $(cat "$T/out")"
+if "$E" channel settle --key "$(key 3)" --channel 2 --wait >"$T/out" 2>&1; then fail "settle inside the window"; fi
+grep -q EAGAIN "$T/out" || fail "early settle: $(cat "$T/out")"
+"$E" channel redeem --key "$CO1" --channel 2 --voucher "$(cat "$T/w1")" --wait >/dev/null || fail "redeem in the window"
+close_at=$(curl -sf "$API/state/channel/channel/2" | jq .close_at)
+for i in $(seq 1 100); do [ "$(curl -sf "$API/status" | jq .height)" -ge "$close_at" ] && break; sleep 0.1; done
+"$E" channel settle --key "$(key 3)" --channel 2 --wait >"$T/out" || fail "settle: $(cat "$T/out")"
+ch=$(curl -sf "$API/state/channel/channel/2")
+[ "$(jq -r .state <<<"$ch") $(jq .redeemed <<<"$ch") $(jq .refunded <<<"$ch")" = "closed 120 30" ] || fail "channel 2: $ch"
+pass "top-up, start-close, settle refused inside the window (EAGAIN), redeem in it, settle after: 120 paid, 30 back"
 "$E" testnet check --dir "$T/net" >/dev/null || fail "nodes disagree"
 pass "every node has the same blocks"
