@@ -27,8 +27,14 @@ for c in "version" "keygen --out $dir/k" "genesis" "chain --dir $dir/c" "node --
          "testnet kill --dir $dir/t --node v0" "testnet link --dir $dir/t --node v0 up" \
          "bench apply" "bench ledger" "bench federation" "bench consensus" \
          "app serve --listen 127.0.0.1:1" "app call http://127.0.0.1:1/" "meo selftest" "meo topo create --prefix x --n 1" \
-         "soa provider" "soa consumer" "soa bench" "mef quote" "demo federation" \
-         "market register" "market update" "market retire" "market match" "market end" "market expire" \
+         "soa provider" "soa consumer" "soa bench" "mef quote" "demo federation"; do
+    # shellcheck disable=SC2086
+    refused "unknown option '--no-such-option'" $c --no-such-option
+    # shellcheck disable=SC2086
+    "$EDGEFED" $c --help >/dev/null 2>&1 || fail "'edgefed $c --help' did not exit 0"
+done
+# the edge market's commands (docs/market.md)
+for c in "market register" "market update" "market retire" "market match" "market end" "market expire" \
          "channel open" "channel top-up" "channel redeem" "channel start-close" "channel settle" \
          "voucher make" "voucher check 00" "en serve" "device run" "demo market" "bench market"; do
     # shellcheck disable=SC2086
