@@ -67,5 +67,11 @@ int ef_cmd_soa(int argc, char **argv);
 int ef_cmd_mef(int argc, char **argv);   /* cmd_mef.c */
 int ef_cmd_demo(int argc, char **argv);  /* cmd_demo.c: dispatches to the scenarios of cli_demo.h */
 int ef_cmd_wal(int argc, char **argv);   /* cmd_wal.c */
+int ef_cmd_market(int argc, char **argv);  /* cmd_market.c */
+int ef_cmd_channel(int argc, char **argv); /* cmd_market.c */
+int ef_cmd_voucher(int argc, char **argv); /* cmd_market.c */
+int ef_bench_market(int argc, char **argv); /* cmd_bench_market.c: `edgefed bench market` */
+int ef_cmd_en(int argc, char **argv);      /* cmd_edge.c */
+int ef_cmd_device(int argc, char **argv);  /* cmd_edge.c */
 
 #endif

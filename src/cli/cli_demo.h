@@ -6,6 +6,7 @@
 #define EF_CLI_DEMO_H
 
 int ef_demo_federation(int argc, char **argv); /* seed 001: cmd_demo_federation.c */
+int ef_demo_market(int argc, char **argv);     /* seed 002: cmd_demo_market.c */
 int ef_demo_prov(int argc, char **argv);       /* seed 004: cmd_demo_prov.c */
 
 #endif

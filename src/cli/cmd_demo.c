@@ -20,6 +20,8 @@ typedef struct demo_scenario {
 static const demo_scenario demo_scenarios[] = {
     {"federation", "seed 001: MEC systems federate a service: announce, bids, award, deploy, connect, pay",
      ef_demo_federation},
+    {"market", "seed 002: edge nodes of 3 companies, devices matched by the ledger, tasks paid by vouchers",
+     ef_demo_market},
     {"prov", "seed 004: sensor -> collector -> analyser with provenance on the ledger; lineage as PROV-JSON and SVG",
      ef_demo_prov},
 };

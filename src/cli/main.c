@@ -29,6 +29,11 @@ static const ef_cli_cmd ef_cli_cmds[] = {
     {"meo", "MEC orchestrator driver: self-test, test topology", ef_cmd_meo},
     {"soa", "REST federation baseline without a ledger (provider, consumer, bench)", ef_cmd_soa},
     {"mef", "MEF agent: configuration help, check, price quotes", ef_cmd_mef},
+    {"market", "edge-node market: register, update, retire, match, end, expire", ef_cmd_market},
+    {"channel", "payment channels: open, top-up, redeem, start-close, settle", ef_cmd_channel},
+    {"voucher", "payment-channel vouchers offline: make, check", ef_cmd_voucher},
+    {"en", "edge-node agent: voucher-gated compute service and watch service (serve)", ef_cmd_en},
+    {"device", "a device's market session: match, channel, paid tasks, close (run)", ef_cmd_device},
 };
 
 static void ef_cli_usage(FILE *f)

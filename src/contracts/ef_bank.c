@@ -212,6 +212,47 @@ int ef_bank_escrow_lock(ef_ctx *ctx, uint64_t amount, uint64_t *escrow_id)
     return ef_bank_lock_as(ctx, ef_ctx_contract(ctx), NULL, amount, escrow_id);
 }
 
+struct ef_bank_add {
+    uint64_t id;
+    uint64_t amount;
+};
+
+static int ef_bank_add_fn(ef_ctx *ctx, void *arg)
+{
+    struct ef_bank_add *a = arg;
+    ef_escrow e;
+    uint64_t locked;
+    int rc = ef_escrow_get(ctx, a->id, &e);
+    if (rc) return rc;
+    if (e.amount > (uint64_t)INT64_MAX - a->amount || e.left > (uint64_t)INT64_MAX - a->amount)
+        return EF_EOVERFLOW;
+    if ((rc = ef_bank_adjust(ctx, ef_ctx_sender(ctx), a->amount, false))) return rc;
+    e.amount += a->amount;
+    e.left += a->amount;
+    if ((rc = ef_escrow_put(ctx, a->id, &e))) return rc;
+    if ((rc = ef_bank_u64_get(ctx, "locked", 6, &locked))) return rc;
+    if ((rc = ef_bank_u64_put(ctx, "locked", 6, locked + a->amount))) return rc;
+    json_t *ev = json_pack("{s:I, s:o, s:I, s:I}", "id", (json_int_t)a->id, "payer",
+                           ef_pub_json(ef_ctx_sender(ctx)), "amount", (json_int_t)a->amount,
+                           "left", (json_int_t)e.left);
+    rc = ev ? ef_ctx_emit(ctx, "escrow_add", ev) : EF_ENOMEM;
+    json_decref(ev);
+    return rc;
+}
+
+int ef_bank_escrow_add(ef_ctx *ctx, uint64_t escrow_id, uint64_t amount)
+{
+    ef_escrow e;
+    if (ef_ctx_read_only(ctx)) return EF_EPERM;
+    if (amount == 0) return EF_EINVAL;
+    if (amount > INT64_MAX) return EF_EOVERFLOW;
+    int rc = ef_escrow_get(ctx, escrow_id, &e);
+    if (rc) return rc;
+    if (strcmp(e.owner, ef_ctx_contract(ctx))) return EF_EPERM;
+    struct ef_bank_add a = {escrow_id, amount};
+    return ef_ctx_call_as(ctx, EF_BANK_NAME, ef_bank_add_fn, &a);
+}
+
 struct ef_bank_release {
     uint64_t id;
     const ef_pub *to;

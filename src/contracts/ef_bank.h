@@ -13,7 +13,7 @@
  * Errors: EF_EFUNDS (short; nothing changes), EF_EPERM (wrong party), EF_ENOTFOUND
  * (no such escrow), EF_EARGS.
  * Events: transfer {from,to,amount}, escrow_lock {id,owner,payer,amount[,payee]},
- *         escrow_release {id,to,amount,left}.
+ *         escrow_release {id,to,amount,left}, escrow_add {id,payer,amount,left}.
  * Query: /bank/balance/{PUB} -> {"account","balance"}, /bank/escrow/{ID} ->
  *        {"id","owner","payer","amount","left"[,"payee"]}, /bank/supply -> {"supply","locked"}
  *
@@ -44,6 +44,10 @@ int ef_bank_transfer(ef_ctx *ctx, const ef_pub *from, const ef_pub *to, uint64_t
 /* Locks amount of the sender's money in a new escrow owned by the calling contract;
  * returns its id in *escrow_id. EF_EFUNDS if short. */
 int ef_bank_escrow_lock(ef_ctx *ctx, uint64_t amount, uint64_t *escrow_id);
+/* Adds amount of the sender's money to an existing escrow that the calling
+ * contract owns (a top-up). EF_EPERM if another contract owns it, EF_EFUNDS if
+ * short, EF_EOVERFLOW if the escrow would exceed INT64_MAX. */
+int ef_bank_escrow_add(ef_ctx *ctx, uint64_t escrow_id, uint64_t amount);
 /* Pays amount from the escrow to `to` (payee or payer). Only the contract that
  * locked it; EF_EFUNDS if more than what is left. */
 int ef_bank_escrow_release(ef_ctx *ctx, uint64_t escrow_id, const ef_pub *to, uint64_t amount);

@@ -2,7 +2,9 @@
 #include "contracts/ef_contracts.h"
 
 #include "contracts/ef_bank.h"
+#include "contracts/ef_channel.h"
 #include "contracts/ef_federation.h"
+#include "contracts/ef_market.h"
 #include "contracts/ef_prov.h"
 #include "contracts/ef_registry.h"
 
@@ -11,6 +13,8 @@ const ef_contract *const ef_contracts_builtin[] = {
     &ef_bank_contract,
     &ef_federation_contract,
     &ef_prov_contract,
+    &ef_market_contract,
+    &ef_channel_contract,
 };
 const size_t ef_contracts_builtin_len = sizeof ef_contracts_builtin / sizeof ef_contracts_builtin[0];
 

@@ -33,6 +33,15 @@ for c in "version" "keygen --out $dir/k" "genesis" "chain --dir $dir/c" "node --
     # shellcheck disable=SC2086
     "$EDGEFED" $c --help >/dev/null 2>&1 || fail "'edgefed $c --help' did not exit 0"
 done
+# the edge market's commands (docs/market.md)
+for c in "market register" "market update" "market retire" "market match" "market end" "market expire" \
+         "channel open" "channel top-up" "channel redeem" "channel start-close" "channel settle" \
+         "voucher make" "voucher check 00" "en serve" "device run" "demo market" "bench market"; do
+    # shellcheck disable=SC2086
+    refused "unknown option '--no-such-option'" $c --no-such-option
+    # shellcheck disable=SC2086
+    "$EDGEFED" $c --help >/dev/null 2>&1 || fail "'edgefed $c --help' did not exit 0"
+done
 refused "unknown option '--no-such-option'" demo federation --n=3 --no-such-option=1
 refused "option '--keep' takes no value" demo federation --keep=yes
 refused "option '--n' needs a value" demo federation --n

@@ -396,6 +396,90 @@ async function showLineage(qname) {
   $("prov-card").scrollIntoView({ behavior: "smooth", block: "nearest" });
 }
 
+// ---------------------------------------------------------------- edge market
+
+const COMPANY_COLOURS = ["#1769e0", "#d97706", "#16a34a", "#9333ea", "#dc2626", "#0891b2", "#be185d", "#4d7c0f"];
+let marketTimer = null;
+
+function scheduleMarket() {
+  if (marketTimer) return;
+  marketTimer = setTimeout(() => { marketTimer = null; loadMarket(); }, 300);
+}
+
+// The map: ENs as circles coloured by company, each match a dashed line from the
+// device's requested location (a square) to its EN; active matches drawn solid.
+function drawMarket(ens, matches) {
+  const svg = $("market-map");
+  const W = 600, H = 400, pad = 28;
+  const pts = ens.map((e) => [e.x, e.y]).concat(matches.map((m) => [m.request.x, m.request.y]));
+  const companies = [...new Set(ens.map((e) => e.company).concat(matches.map((m) => m.company)))].sort();
+  const colour = (c) => COMPANY_COLOURS[companies.indexOf(c) % COMPANY_COLOURS.length];
+  if (!pts.length) {
+    svg.innerHTML = `<text x="${W / 2 - 60}" y="${H / 2}">no edge nodes registered</text>`;
+    $("market-legend").innerHTML = "";
+    return;
+  }
+  const x0 = Math.min(...pts.map((p) => p[0])), x1 = Math.max(...pts.map((p) => p[0]));
+  const y0 = Math.min(...pts.map((p) => p[1])), y1 = Math.max(...pts.map((p) => p[1]));
+  const scale = Math.min((W - 2 * pad) / Math.max(x1 - x0, 1), (H - 2 * pad) / Math.max(y1 - y0, 1));
+  const sx = (x) => pad + (x - x0) * scale;
+  const sy = (y) => H - pad - (y - y0) * scale;
+  const enById = new Map(ens.map((e) => [e.en, e]));
+  let out = "";
+  const devices = new Map();
+  for (const m of matches) {
+    const e = enById.get(m.en) || { x: m.en_x, y: m.en_y, company: m.company };
+    const active = m.state === "active";
+    out += `<line class="link" data-match="${m.match}" x1="${sx(m.request.x).toFixed(1)}" y1="${sy(m.request.y).toFixed(1)}" ` +
+      `x2="${sx(m.en_x).toFixed(1)}" y2="${sy(m.en_y).toFixed(1)}" stroke="${colour(e.company)}"` +
+      `${active ? ' style="stroke-dasharray:none"' : ""}><title>match ${m.match}: EN ${m.en}, dist\u00b2 ${m.dist2}</title></line>`;
+    devices.set(`${m.device}:${m.request.x}:${m.request.y}`, m);
+  }
+  for (const m of devices.values())
+    out += `<rect class="dev" x="${(sx(m.request.x) - 4).toFixed(1)}" y="${(sy(m.request.y) - 4).toFixed(1)}" width="8" height="8">` +
+      `<title>device ${esc(short(m.device))} at (${m.request.x}, ${m.request.y})</title></rect>`;
+  for (const e of ens)
+    out += `<circle class="en" data-en="${e.en}" data-company="${esc(e.company)}" cx="${sx(e.x).toFixed(1)}" cy="${sy(e.y).toFixed(1)}" r="8" fill="${colour(e.company)}">` +
+      `<title>EN ${e.en} of ${esc(short(e.company))}: (${e.x}, ${e.y}), price ${e.price}, slots ${e.slots_used}/${e.slots}</title></circle>` +
+      `<text x="${(sx(e.x) + 10).toFixed(1)}" y="${(sy(e.y) + 4).toFixed(1)}">EN ${e.en}</text>`;
+  svg.innerHTML = out;
+  $("market-legend").innerHTML = companies.map((c) =>
+    `<span><span class="sw" style="background:${colour(c)}"></span>${keyLink(c, 8)}</span>`).join("") +
+    '<span><span class="sw" style="background:#1d2533;border-radius:0"></span>device</span>';
+}
+
+function renderMatches(matches) {
+  const tb = $("matches").tBodies[0];
+  if (!matches.length) { tb.innerHTML = '<tr class="empty"><td colspan="9">no matches yet</td></tr>'; return; }
+  tb.innerHTML = matches.slice(0, 20).map((m) =>
+    `<tr class="match"><td>${m.match}</td><td>${keyLink(m.device, 8)}</td><td>${m.en}</td><td class="num">${m.dist2}</td>` +
+    `<td class="num">${m.price}</td><td class="num">${m.eligible}</td><td class="num">${m.scanned}</td>` +
+    `<td class="num"><a href="#/block/${m.height}">${m.height}</a></td>` +
+    `<td><span class="pill ${m.state === "active" ? "ok" : "idle"}">${esc(m.state)}</span></td></tr>`).join("");
+}
+
+function renderChannels(chs) {
+  const tb = $("channels").tBodies[0];
+  if (!chs.length) { tb.innerHTML = '<tr class="empty"><td colspan="7">no open channels</td></tr>'; return; }
+  tb.innerHTML = chs.slice(0, 20).map((c) =>
+    `<tr class="channel"><td>${c.channel}</td><td>${keyLink(c.payer, 8)}</td><td>${keyLink(c.payee, 8)}</td>` +
+    `<td class="num deposit">${c.deposit}</td><td class="num redeemed">${c.redeemed}</td><td class="num">${c.expiry}</td>` +
+    `<td><span class="pill ${c.state === "open" ? "ok" : "bad"}">${esc(c.state)}</span></td></tr>`).join("");
+}
+
+async function loadMarket() {
+  try {
+    const [ens, matches, chs] = await Promise.all([getJSON("/state/market/ens"), getJSON("/state/market/matches"),
+                                                   getJSON("/state/channel/channels")]);
+    drawMarket(ens, matches);
+    renderMatches(matches);
+    renderChannels(chs);
+    $("market-hint").textContent = `${ens.length} edge nodes, ${matches.length} matches, ${chs.length} open channels`;
+  } catch (e) {
+    $("market-hint").textContent = e.message;
+  }
+}
+
 // ---------------------------------------------------------------- live
 
 function setLive(mode, text) {
@@ -414,6 +498,7 @@ function connect(fromHeight) {
     const b = JSON.parse(ev.data);
     addBlock(b, true);
     scheduleStatus();
+    if (b.txs > 0) scheduleMarket();
   });
 }
 
@@ -440,6 +525,7 @@ async function main() {
   await refreshStatus();
   if (!state.status) { setLive("off", "unavailable"); return; }
   try { await loadRecent(state.status.height); } catch (e) { showError(e.message); }
+  loadMarket();
   connect(state.status.height + 1);
   setInterval(scheduleStatus, 5000);   // round, peers and mempool change without blocks too
   showDetail();
