@@ -107,7 +107,9 @@ static int bm_submit(bm *b, const uint8_t *enc, size_t len)
         int rc = ef_client_submit(b->cl, enc, len, false, 0, &status, &r);
         json_decref(r);
         if (rc == 0 && (status == 202 || status == 200)) return 0;
-        if (rc == 0 && status != 503) return EF_EPROTO;
+        /* 503 EFULL, or 429 EQUOTA: this sender already has its maximum pending
+         * (limits.mempool_sender_txs); wait for blocks to take some */
+        if (rc == 0 && status != 503 && status != 429) return EF_EPROTO;
         usleep(20000);
     }
     return EF_ETIMEOUT;
