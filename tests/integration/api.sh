@@ -100,8 +100,11 @@ lint=$(promtool check metrics <<<"$m" 2>&1) || fail "promtool check metrics: $li
 printf '# TYPE edgefed_bad counter\nedgefed_bad 1\nnot a metric line\n' | promtool check metrics >/dev/null 2>&1 &&
   fail "promtool passed a broken exposition"
 pass "GET /metrics (Prometheus text; promtool check metrics finds no problem)"
-curl -sf "$API/" | grep -q "edgefed explorer" || fail "explorer page"
-curl -sf "$API/ui/explorer.js" | grep -q EventSource || fail "explorer script"
+# (read whole, then grep: under pipefail, grep -q leaving early makes curl fail on a big body)
+page=$(curl -sf "$API/") || fail "explorer page: GET failed"
+grep -q "edgefed explorer" <<<"$page" || fail "explorer page"
+js=$(curl -sf "$API/ui/explorer.js") || fail "explorer script: GET failed"
+grep -q EventSource <<<"$js" || fail "explorer script"
 pass "GET / and /ui/explorer.js"
 ev=$("$E" query "/events?from=1&kind=event&contract=bank&event=transfer" --events 1) || fail "events"
 [ "$(jq -r '.type, .data.name' <<<"$ev" | tr '\n' ' ')" = "event transfer " ] || fail "event: $ev"

@@ -88,7 +88,8 @@ for v in v0 v1 v2 v3; do
     c=$(rejected "$v" tx_ENOACCOUNT)
     [ "$c" -ge $((sent / 8)) ] || fail "$v counted $c ENOACCOUNT refusals"
 done
-curl -sf "$API/metrics" | grep -q 'edgefed_rejected_total{reason="tx_ENOACCOUNT"}' || fail "metrics: no tx_ENOACCOUNT"
+metrics=$(curl -sf "$API/metrics") || fail "GET /metrics failed"
+grep -q 'edgefed_rejected_total{reason="tx_ENOACCOUNT"}' <<<"$metrics" || fail "metrics: no tx_ENOACCOUNT"
 log "every validator refused and counted its share (tx_ENOACCOUNT on v0: $(rejected v0 tx_ENOACCOUNT))"
 
 # the honest account's own limits (config: gap 8, 4 pending, 10 s to live)
@@ -115,7 +116,8 @@ done
 [ "$(rejected v0 tx_EEXPIRED)" -ge 4 ] || fail "v0 counted $(rejected v0 tx_EEXPIRED) expiries"
 [ "$(curl -sf "$API/accounts/$PUB" | jq .nonce)" = "$N" ] || fail "an expired transaction committed"
 for c in tx_EGAP tx_EQUOTA tx_EEXPIRED; do
-    curl -sf "$API/metrics" | grep -q "edgefed_rejected_total{reason=\"$c\"}" || fail "metrics: no $c"
+    metrics=$(curl -sf "$API/metrics") || fail "GET /metrics failed"
+    grep -q "edgefed_rejected_total{reason=\"$c\"}" <<<"$metrics" || fail "metrics: no $c"
 done
 log "the gapped transactions expired on every validator (v0 counted tx_EEXPIRED $(rejected v0 tx_EEXPIRED))"
 check_safety
