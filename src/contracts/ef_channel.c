@@ -31,17 +31,6 @@ typedef struct ef_chan {
     uint64_t close_at, opened, closed;
 } ef_chan;
 
-static void ef_be64p(uint8_t *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++) p[i] = (uint8_t)(v >> (56 - 8 * i));
-}
-static uint64_t ef_rbe64(const uint8_t *p)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++) v = v << 8 | p[i];
-    return v;
-}
-
 static json_t *ef_pub_json(const ef_pub *p)
 {
     char hex[2 * EF_PUB_SIZE + 1];
@@ -69,7 +58,7 @@ static int ef_ch_get(ef_ctx *ctx, uint64_t id, ef_chan *c)
     size_t n;
     memset(c, 0, sizeof *c);
     k[0] = 'c';
-    ef_be64p(k + 1, id);
+    ef_put_u64be(k + 1, id);
     int rc = ef_ctx_get(ctx, k, sizeof k, &v, &n);
     if (rc) return rc;
     ef_rd r;
@@ -95,7 +84,7 @@ static int ef_ch_put(ef_ctx *ctx, const ef_chan *c)
     uint8_t k[9];
     ef_wr w;
     k[0] = 'c';
-    ef_be64p(k + 1, c->id);
+    ef_put_u64be(k + 1, c->id);
     ef_wr_init(&w);
     ef_wr_u64(&w, c->id);
     ef_wr_raw(&w, c->payer.b, EF_PUB_SIZE);
@@ -196,7 +185,7 @@ static int ef_ch_m_open(ef_ctx *ctx, const json_t *args)
     uint8_t k[1 + EF_PUB_SIZE + 8];
     k[0] = 'p';
     memcpy(k + 1, c.payer.b, EF_PUB_SIZE);
-    ef_be64p(k + 1 + EF_PUB_SIZE, id);
+    ef_put_u64be(k + 1 + EF_PUB_SIZE, id);
     if ((rc = ef_ctx_put(ctx, k, sizeof k, "", 0))) return rc;
     k[0] = 'q';
     memcpy(k + 1, c.payee.b, EF_PUB_SIZE);
@@ -336,7 +325,7 @@ static int ef_ch_list_fn(void *arg, const uint8_t *key, size_t key_len, const ui
     (void)val_len;
     if (key_len < 9) return EF_EDB;
     if (l->n == EF_CH_QUERY_MAX) return 1;
-    l->ids[l->n++] = ef_rbe64(key + key_len - 8);
+    l->ids[l->n++] = ef_get_u64be(key + key_len - 8);
     return 0;
 }
 

@@ -77,20 +77,6 @@ typedef struct ef_mkt_stats {
 
 /* --- small helpers --- */
 
-static void ef_be64p(uint8_t *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++) p[i] = (uint8_t)(v >> (56 - 8 * i));
-}
-static void ef_be32p(uint8_t *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (24 - 8 * i));
-}
-static uint64_t ef_rbe64(const uint8_t *p)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++) v = v << 8 | p[i];
-    return v;
-}
 
 static json_t *ef_pub_json(const ef_pub *p)
 {
@@ -172,7 +158,7 @@ static int ef_mkt_params_get(ef_ctx *ctx, ef_mkt_params *p)
 static void ef_en_key(uint8_t k[9], uint64_t id)
 {
     k[0] = 'e';
-    ef_be64p(k + 1, id);
+    ef_put_u64be(k + 1, id);
 }
 
 static int ef_en_get(ef_ctx *ctx, uint64_t id, ef_mkt_en *e)
@@ -240,7 +226,7 @@ static int ef_en_put(ef_ctx *ctx, const ef_mkt_en *e)
 static void ef_match_key(uint8_t k[9], uint64_t id)
 {
     k[0] = 'm';
-    ef_be64p(k + 1, id);
+    ef_put_u64be(k + 1, id);
 }
 
 static int ef_match_decode(ef_mkt_match *m, const uint8_t *v, size_t n)
@@ -377,8 +363,8 @@ static void ef_stats_apply(ef_mkt_stats *st, const ef_mkt_en *e, bool add)
 static void ef_cell_key(uint8_t *k, char tag, uint32_t cx, uint32_t cy)
 {
     k[0] = (uint8_t)tag;
-    ef_be32p(k + 1, cx);
-    ef_be32p(k + 5, cy);
+    ef_put_u32be(k + 1, cx);
+    ef_put_u32be(k + 5, cy);
 }
 
 /* Adds (add) or removes EN id from cell (cx, cy), keeping the cell's count;
@@ -395,7 +381,7 @@ static int ef_cell_update(ef_ctx *ctx, const ef_mkt_params *p, uint32_t cx, uint
     if (rc == 0 && n == 8) count = ef_get_u64le(v);
     else if (rc != EF_ENOTFOUND) return rc ? rc : EF_EDB;
     ef_cell_key(k, 'g', cx, cy);
-    ef_be64p(k + 9, id);
+    ef_put_u64be(k + 9, id);
     if (add) {
         if (count >= p->cell_max) return EF_EFULL;
         count++;
@@ -556,8 +542,8 @@ static int ef_mkt_due_fn(void *arg, const uint8_t *key, size_t key_len, const ui
     (void)val;
     (void)val_len;
     if (key_len != 17) return EF_EDB;
-    if (ef_rbe64(key + 1) > d->height || d->n == d->max) return 1;
-    d->ids[d->n++] = ef_rbe64(key + 9);
+    if (ef_get_u64be(key + 1) > d->height || d->n == d->max) return 1;
+    d->ids[d->n++] = ef_get_u64be(key + 9);
     return 0;
 }
 
@@ -581,8 +567,8 @@ static int ef_mkt_release(ef_ctx *ctx, const ef_mkt_params *p, ef_mkt_match *m, 
     st.active--;
     if ((rc = ef_stats_put(ctx, &m->company, &st))) return rc;
     xk[0] = 'x';
-    ef_be64p(xk + 1, m->req.expiry);
-    ef_be64p(xk + 9, m->id);
+    ef_put_u64be(xk + 1, m->req.expiry);
+    ef_put_u64be(xk + 9, m->id);
     if ((rc = ef_ctx_del(ctx, xk, sizeof xk))) return rc;
     m->state = state;
     m->ended = ef_ctx_height(ctx);
@@ -638,7 +624,7 @@ static int ef_mkt_m_register(ef_ctx *ctx, const json_t *args)
     uint8_t ok[1 + EF_PUB_SIZE + 8];
     ok[0] = 'o';
     memcpy(ok + 1, e.company.b, EF_PUB_SIZE);
-    ef_be64p(ok + 1 + EF_PUB_SIZE, e.id);
+    ef_put_u64be(ok + 1 + EF_PUB_SIZE, e.id);
     if ((rc = ef_ctx_put(ctx, ok, sizeof ok, "", 0))) return rc;
     return ef_mkt_emit(ctx, "en_registered", ef_en_json(&e, &p));
 }
@@ -725,7 +711,7 @@ static int ef_mkt_cell_fn(void *arg, const uint8_t *key, size_t key_len, const u
     (void)val;
     (void)val_len;
     if (key_len != 17 || s->nids == EF_MKT_CELL_LIMIT) return EF_EDB;
-    s->ids[s->nids++] = ef_rbe64(key + 9);
+    s->ids[s->nids++] = ef_get_u64be(key + 9);
     return 0;
 }
 
@@ -841,10 +827,10 @@ static int ef_mkt_m_match(ef_ctx *ctx, const json_t *args)
     uint8_t dk[1 + EF_PUB_SIZE + 8], xk[17];
     dk[0] = 'd';
     memcpy(dk + 1, m.device.b, EF_PUB_SIZE);
-    ef_be64p(dk + 1 + EF_PUB_SIZE, m.id);
+    ef_put_u64be(dk + 1 + EF_PUB_SIZE, m.id);
     xk[0] = 'x';
-    ef_be64p(xk + 1, q.expiry);
-    ef_be64p(xk + 9, m.id);
+    ef_put_u64be(xk + 1, q.expiry);
+    ef_put_u64be(xk + 9, m.id);
     if ((rc = ef_ctx_put(ctx, dk, sizeof dk, "", 0)) || (rc = ef_ctx_put(ctx, xk, sizeof xk, "", 0))) goto out;
     rc = ef_mkt_emit(ctx, "matched",
                      json_pack("{s:I, s:o, s:I, s:o, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:s}", "match",
@@ -979,7 +965,7 @@ static int ef_mkt_ids_fn(void *arg, const uint8_t *key, size_t key_len, const ui
     (void)val;
     (void)val_len;
     if (key_len < 9) return EF_EDB;
-    uint64_t id = ef_rbe64(key + key_len - 8);
+    uint64_t id = ef_get_u64be(key + key_len - 8);
     c->total++;
     if (c->n < EF_MKT_QUERY_MAX) c->ids[c->n++] = id;
     else if (c->newest) {
