@@ -137,6 +137,32 @@ static int bm_wait_nonce(bm *b, int i, uint64_t want, double timeout_ms)
     return 0;
 }
 
+/* The highest peak resident set (VmHWM, kB) of the testnet's nodes so far
+ * (net/v0..v3 and o0, by their node.pid files); 0 if none could be read. */
+static long bm_peak_rss_kb(const char *net)
+{
+    static const char *const nodes[] = {"v0", "v1", "v2", "v3", "o0"};
+    long peak = 0;
+    for (size_t i = 0; i < EF_ARRAY_LEN(nodes); i++) {
+        char path[PATH_MAX + 32], line[128];
+        snprintf(path, sizeof path, "%s/%s/node.pid", net, nodes[i]);
+        FILE *f = fopen(path, "r");
+        long pid = 0;
+        if (f) {
+            if (fscanf(f, "%ld", &pid) != 1) pid = 0;
+            fclose(f);
+        }
+        if (pid <= 0) continue;
+        snprintf(path, sizeof path, "/proc/%ld/status", pid);
+        if (!(f = fopen(path, "r"))) continue;
+        long kb;
+        while (fgets(line, sizeof line, f))
+            if (sscanf(line, "VmHWM: %ld kB", &kb) == 1 && kb > peak) peak = kb;
+        fclose(f);
+    }
+    return peak;
+}
+
 static int bm_sh(const char *dir, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int bm_sh(const char *dir, const char *fmt, ...)
 {
@@ -318,16 +344,18 @@ int ef_bench_market(int argc, char **argv)
         if (bm_wait_nonce(b, DEV, n0 + burst, 300000)) goto out;
         double burst_s = (bm_now_ms() - t2) / 1000;
         printf("bench market: %llu ENs: match submitted->committed p50 %.1f ms, p99 %.1f ms (%zu sequential); "
-               "%.0f matches/s (%zu at once); %.1f ENs scanned per match\n",
+               "%.0f matches/s (%zu at once); %.1f ENs scanned per match; peak node RSS %.1f MB\n",
                (unsigned long long)target, p50, p99, nmatch, (double)burst / burst_s, burst,
-               (double)scanned_sum / (double)(nmatch < EF_MKT_QUERY_MAX_BM ? nmatch : EF_MKT_QUERY_MAX_BM));
+               (double)scanned_sum / (double)(nmatch < EF_MKT_QUERY_MAX_BM ? nmatch : EF_MKT_QUERY_MAX_BM),
+               (double)bm_peak_rss_kb(net) / 1024);
         fflush(stdout);
-        json_array_append_new(runs, json_pack("{s:I, s:f, s:f, s:f, s:I, s:f, s:I, s:f}", "ens", (json_int_t)target,
+        json_array_append_new(runs, json_pack("{s:I, s:f, s:f, s:f, s:I, s:f, s:I, s:f, s:I}", "ens", (json_int_t)target,
                                               "register_s", reg_ms / 1000, "match_p50_ms", p50, "match_p99_ms", p99,
                                               "sequential_matches", (json_int_t)nmatch, "matches_per_s",
                                               (double)burst / burst_s, "burst", (json_int_t)burst,
                                               "scanned_per_match",
-                                              (double)scanned_sum / (double)(nmatch < EF_MKT_QUERY_MAX_BM ? nmatch : EF_MKT_QUERY_MAX_BM)));
+                                              (double)scanned_sum / (double)(nmatch < EF_MKT_QUERY_MAX_BM ? nmatch : EF_MKT_QUERY_MAX_BM),
+                                              "peak_node_rss_kb", (json_int_t)bm_peak_rss_kb(net)));
     }
 
     /* an EN with a real agent, far from the others, for the session */
@@ -431,13 +459,15 @@ int ef_bench_market(int argc, char **argv)
     FILE *md = ef_bench_open(out, "market", "md");
     if (!md) goto out;
     fprintf(md, "# edgefed bench market\n\n4 validator processes on loopback, one device.\n\n"
-                "| ENs | match p50 (ms) | match p99 (ms) | matches/s | ENs scanned per match |\n|---|---|---|---|---|\n");
+                "| ENs | match p50 (ms) | match p99 (ms) | matches/s | ENs scanned per match | peak node RSS (MB) |\n"
+                "|---|---|---|---|---|---|\n");
     size_t i;
     json_t *run;
     json_array_foreach(json_object_get(doc, "runs"), i, run)
-        fprintf(md, "| %lld | %.1f | %.1f | %.0f | %.1f |\n", json_integer_value(json_object_get(run, "ens")),
+        fprintf(md, "| %lld | %.1f | %.1f | %.0f | %.1f | %.1f |\n", json_integer_value(json_object_get(run, "ens")),
                 json_real_value(json_object_get(run, "match_p50_ms")), json_real_value(json_object_get(run, "match_p99_ms")),
-                json_real_value(json_object_get(run, "matches_per_s")), json_real_value(json_object_get(run, "scanned_per_match")));
+                json_real_value(json_object_get(run, "matches_per_s")), json_real_value(json_object_get(run, "scanned_per_match")),
+                (double)json_integer_value(json_object_get(run, "peak_node_rss_kb")) / 1024);
     fprintf(md, "\nVouchers admitted by one EN agent: %.0f/s (one thread; bare Ed25519 check %.0f/s).\n\n"
                 "A %llu-task session: %llu ledger transactions with a channel (of which open and redeem+close pay), "
                 "%llu with a transfer per task.\n", vps, bare_vps, (unsigned long long)tasks,

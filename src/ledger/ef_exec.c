@@ -157,9 +157,6 @@ int ef_exec_tx(ef_store *s, MDB_txn *txn, const ef_block_header *hdr, uint32_t i
     v.mv_data = loc;
     rc = ef_mdb_err(mdb_put(txn, s->db_txs, &k, &v, 0));
     /* index inserts land on random leaves: keep the map's resident part bounded */
-    if (!rc && s->release_every && ++s->release_count >= s->release_every) {
-        s->release_count = 0;
-        (void)ef_store_release_pages(s);
-    }
+    if (!rc) (void)ef_store_trim(s);
     return rc;
 }

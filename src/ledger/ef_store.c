@@ -2,6 +2,8 @@
  * (see ef_store.h for the layout). Uses ef_state.c and ef_ctx.c (see the order
  * in ef_store_int.h). */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +32,7 @@ int ef_store_open(ef_store **out, const char *dir, const ef_store_opts *opts)
         free(s);
         return EF_ENOMEM;
     }
+    s->statm_fd = -1;
     s->contracts = opts->contracts;
     s->contracts_len = opts->contracts_len;
     s->no_sync = opts && opts->no_sync;
@@ -95,6 +98,7 @@ void ef_store_close(ef_store *s)
     if (!s) return;
     ef_store_pending_drop(s);
     mdb_env_close(s->env);
+    if (s->statm_fd >= 0) close(s->statm_fd);
     free(s->undo);
     free(s);
 }
@@ -283,10 +287,36 @@ int ef_store_release_pages(ef_store *s)
     return 0;
 }
 
-void ef_store_set_release_every(ef_store *s, size_t every)
+/* File-backed resident bytes of this process (program, libraries, the map), from
+ * the third field of /proc/self/statm; 0 if it cannot be read. */
+static unsigned long ef_store_file_resident(const ef_store *s)
 {
-    s->release_every = every;
-    s->release_count = 0;
+    char buf[128];
+    ssize_t n = pread(s->statm_fd, buf, sizeof buf - 1, 0);
+    if (n <= 0) return 0;
+    buf[n] = 0;
+    unsigned long size = 0, resident = 0, shared = 0;
+    if (sscanf(buf, "%lu %lu %lu", &size, &resident, &shared) != 3) return 0;
+    return shared * (unsigned long)sysconf(_SC_PAGESIZE);
+}
+
+int ef_store_set_resident_budget(ef_store *s, size_t bytes)
+{
+    if (s->statm_fd < 0) s->statm_fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+    if (s->statm_fd < 0) return EF_EIO;
+    s->resident_budget = bytes;
+    atomic_store(&s->resident_floor, ef_store_file_resident(s));
+    return 0;
+}
+
+bool ef_store_trim(ef_store *s)
+{
+    if (!s->resident_budget || s->statm_fd < 0) return false;
+    unsigned long now = ef_store_file_resident(s);
+    if (now <= atomic_load(&s->resident_floor) + s->resident_budget) return false;
+    if (ef_store_release_pages(s)) return false;
+    atomic_store(&s->resident_floor, ef_store_file_resident(s));
+    return true;
 }
 
 int ef_store_state_get(ef_store *s, const char *ns, const void *key, size_t key_len,

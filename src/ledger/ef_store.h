@@ -155,12 +155,18 @@ int ef_store_result(ef_store *s, uint64_t height, uint32_t index, int *code, cha
  * EF_ENOTFOUND (the map is not among /proc/self/maps). */
 int ef_store_release_pages(ef_store *s);
 
-/* While blocks are executed (propose, check, commit), call ef_store_release_pages
- * after every `every` transactions (0, the default: never). Each transaction's
- * tx-index insert reads a random leaf of the index through the map, and the kernel
- * maps whole cached folios around each read, so without this one big block can
- * map tens of MB of the file into the process. Same thread as the writer. */
-void ef_store_set_release_every(ef_store *s, size_t every);
+/* Bounds the part of the map that counts in this process's resident set:
+ * ef_store_trim releases the map's pages (ef_store_release_pages) when the
+ * process's file-backed resident bytes (/proc/self/statm "shared") exceed what
+ * they were right after the last release by more than `bytes` (0, the default:
+ * never). The ledger calls it after every transaction it executes (propose, check,
+ * commit); the caller may call it after commits and reads. Needed because the
+ * kernel maps whole cached folios (up to megabytes) around each read fault, so a
+ * few random index and state reads can map tens of MB of the file; one check is a
+ * pread of /proc/self/statm. 0 or EF_EIO (statm cannot be opened). */
+int ef_store_set_resident_budget(ef_store *s, size_t bytes);
+/* As above; any thread. Returns whether it released. */
+bool ef_store_trim(ef_store *s);
 
 /* The nonce the sender's next transaction must carry (0 if it never sent one). */
 int ef_store_nonce(ef_store *s, const ef_pub *sender, uint64_t *next);

@@ -15,6 +15,7 @@
 #define EF_STORE_INT_H
 
 #include <lmdb.h>
+#include <stdatomic.h>
 
 #include "ledger/ef_ledger.h"
 #include "ledger/ef_state.h"
@@ -45,8 +46,9 @@ struct ef_store {
     ef_undo *undo;              /* EF_CTX_WRITES_MAX records, reused by every tx */
     void *map_addr;             /* LMDB's map of data.mdb (found on first release_pages) */
     size_t map_len;
-    size_t release_every;       /* ef_store_set_release_every; 0 = never */
-    size_t release_count;       /* transactions indexed since the last release */
+    size_t resident_budget;     /* ef_store_set_resident_budget; 0 = never trim */
+    int statm_fd;               /* /proc/self/statm, or -1 */
+    _Atomic unsigned long resident_floor; /* file-backed resident bytes after the last release */
 };
 
 /* Execution context (ef_ctx.h). */

@@ -413,29 +413,10 @@ static void node_vset_changed(ef_node *n)
 }
 
 /* Pages of the LMDB map touched by reads (index and state look-ups during
- * execution and commit) count in the resident set; past a budget they are unmapped
- * again (ef_store_release_pages: they stay in the page cache). */
+ * execution, commit and API reads) count in the resident set; past this budget
+ * over the resident size after the last release they are unmapped again
+ * (ef_store_trim: they stay in the page cache). */
 #define EF_NODE_MAP_RESIDENT_MAX (4ul << 20)
-#define EF_NODE_RELEASE_EVERY_TXS 128 /* during block execution (ef_store_set_release_every) */
-
-/* File-backed resident bytes of this process (program, libraries, LMDB map). */
-static unsigned long node_file_resident(void)
-{
-    char buf[128];
-    FILE *f = fopen("/proc/self/statm", "r");
-    if (!f) return 0;
-    unsigned long size = 0, resident = 0, shared = 0;
-    bool ok = fgets(buf, sizeof buf, f) && sscanf(buf, "%lu %lu %lu", &size, &resident, &shared) == 3;
-    fclose(f);
-    return ok ? shared * (unsigned long)sysconf(_SC_PAGESIZE) : 0;
-}
-
-static void node_trim_map(ef_node *n)
-{
-    unsigned long now = node_file_resident();
-    if (now <= n->file_resident_floor + EF_NODE_MAP_RESIDENT_MAX) return;
-    if (ef_store_release_pages(n->store) == 0) n->file_resident_floor = node_file_resident();
-}
 
 int ef_node_apply_committed(ef_node *n, const uint8_t *blk, size_t len, const uint8_t *cert,
                             size_t cert_len)
@@ -501,7 +482,7 @@ int ef_node_apply_committed(ef_node *n, const uint8_t *blk, size_t len, const ui
     uint64_t next;
     if (ef_store_nonce(n->store, &n->kp.pub, &next) == 0 && next > n->own_next) n->own_next = next;
     ef_node_snapshot(n);
-    node_trim_map(n);
+    (void)ef_store_trim(n->store);
     return 0;
 }
 
@@ -677,7 +658,8 @@ int ef_node_open(ef_node **out, const ef_node_config *cfg)
         EF_LOGE("node", "cannot open store %s: %s", path, ef_strerror(rc));
         goto fail;
     }
-    ef_store_set_release_every(n->store, EF_NODE_RELEASE_EVERY_TXS);
+    if (ef_store_set_resident_budget(n->store, EF_NODE_MAP_RESIDENT_MAX))
+        EF_LOGW("node", "cannot read /proc/self/statm: the store's mapped pages are not trimmed");
     ef_genesis g;
     rc = ef_genesis_load(&g, cfg->genesis_path, err, sizeof err);
     if (rc) {

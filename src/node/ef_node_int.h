@@ -91,7 +91,6 @@ struct ef_node {
     ef_hash last_hash;
     uint64_t last_time_ms;
     uint64_t last_commit_ms;       /* loop time of the last commit */
-    unsigned long file_resident_floor; /* file-backed RSS right after the last map trim */
     ef_vset vset_next, vset_genesis;
     bool engine_started;           /* the engine runs height + 1 */
     bool start_asap;
