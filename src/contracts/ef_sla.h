@@ -138,7 +138,9 @@
  *   close    {"sla": ID}  anyone; EF_ESTATE not active or an epoch contested,
  *             EF_EAGAIN before end_ms + claim_window_ms or while a dispute window
  *             is open. Pays proposed epochs by the operator's receipt (event
- *             paid {by: "operator_receipt"}), refunds the rest. Event closed
+ *             paid {by: "operator_receipt"}), refunds the open ones (event paid
+ *             {by: "refund"}, all to_customer), releases the bond reservation.
+ *             Event closed
  *             {sla, operator, customer, paid_total, refunded_total, refunded_epochs}.
  * Errors common to all: EF_EARGS malformed args, EF_ENOTFOUND no such offer/SLA,
  * EF_EPERM wrong party.
@@ -151,7 +153,8 @@
  *   reserved, controller?}, epoch/{SLA}/{E} {sla, epoch, status, verdict,
  *   operator_verdict?, customer_verdict?, contradict_until?, votes: {V: n}}.
  *   SLA JSON: {sla, offer, operator, customer, ap, dst, epochs, epoch_ms, price,
- *   rules, penalty, cheat_penalty, monitor, state ("pending"|"active"|
+ *   rules, penalty, bond_reserved (what is left of the cheat penalty held
+ *   for it), monitor, state ("pending"|"active"|
  *   "nullified"|"closed"), activated (height), deadline_height, slice?, path?,
  *   edge_monitor?, start_ms?, end_ms?, claim_until_ms?, escrow (amount), paid
  *   (to operator), refunded, left, reason?, epoch_status: [one per epoch:
