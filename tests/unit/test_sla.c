@@ -737,6 +737,10 @@ typedef struct rrun {
     json_int_t paid_total;      /* to operators + to customers by paid events */
 } rrun;
 
+/* successful calls per step kind over all random runs (so a run that never
+ * reaches a state fails instead of passing vacuously) */
+static int r_ok[9];
+
 static uint64_t r_next(uint64_t *s)
 {
     *s ^= *s << 13;
@@ -776,15 +780,16 @@ static void r_step(mchain *c, rrun *rr, uint64_t *seed)
     const ef_keypair *mon = r_next(seed) % 4 ? &mon_cust : &mon_edge;
     if (r_next(seed) % 2) good(a, id, ep, mon);
     else bad(a, id, ep, mon);
-    int who = (int)(r_next(seed) % 3);
-    int party = who == 0 ? OP : who == 1 ? rr->cust[k] : REG((int)(r_next(seed) % NREG));
-    switch (r_next(seed) % 9) {
+    int who = (int)(r_next(seed) % 5);
+    int party = who <= 1 ? OP : who == 2 ? rr->cust[k] : who == 3 ? REG((int)(r_next(seed) % NREG)) : CTRL;
+    int kind = (int)(r_next(seed) % 9);
+    switch (kind) {
     case 0: confirm_rc(c, r_next(seed) % 4 ? OP : CUST, rr->sla[k]); break;
     case 1: s_tx(c, party, "claim", "{\"sla\":%llu,\"receipts\":[\"%s\"]}", id, a); break;
     case 2: s_tx(c, OP, "submit_operator_receipt", "{\"sla\":%llu,\"receipts\":[\"%s\"]}", id, a); break;
     case 3: s_tx(c, rr->cust[k], "contradict", "{\"sla\":%llu,\"receipt\":\"%s\"}", id, a); break;
     case 4:
-        s_tx(c, party, "rule", "{\"sla\":%llu,\"epoch\":%llu,\"verdict\":%llu}", id, (unsigned long long)ep,
+        s_tx(c, who ? REG((int)(r_next(seed) % NREG)) : OP, "rule", "{\"sla\":%llu,\"epoch\":%llu,\"verdict\":%llu}", id, (unsigned long long)ep,
              (unsigned long long)(r_next(seed) % 3));
         break;
     case 5:
@@ -798,6 +803,7 @@ static void r_step(mchain *c, rrun *rr, uint64_t *seed)
         break;
     default: m_commit(c); return;
     }
+    if (c->code[0] == 0) r_ok[kind]++;
     r_track(c, rr, k);
 }
 
@@ -808,21 +814,30 @@ static void r_run(uint64_t seed)
     memset(&rr, 0, sizeof rr);
     s_open(c);
     bond(c, OP, BOND);
-    assert_int_equal(offer_rc(c, OP, 3000, 16, 6, 12000, 3), 0);
-    uint64_t off = (uint64_t)m_event_int(c, 0, "offered", "offer");
+    assert_int_equal(s_tx(c, OP, "set_controller", "{\"controller\":\"%s\"}", c->hex[CTRL]), 0);
+    /* a long claim window (open all run) and a short one (closes mid-run) */
+    assert_int_equal(offer_rc(c, OP, 3000, 16, 6, 400000, 80), 0);
+    uint64_t off_long = (uint64_t)m_event_int(c, 0, "offered", "offer");
+    assert_int_equal(offer_rc(c, OP, 3000, 16, 6, 60000, 20), 0);
+    uint64_t off_short = (uint64_t)m_event_int(c, 0, "offered", "offer");
     for (int k = 0; k < R_SLAS; k++) {
+        uint64_t off = k % 2 ? off_short : off_long;
         rr.cust[k] = m_dev(k % 4);
         rr.epochs[k] = 1 + r_next(&seed) % 6;
         rr.sla[k] = activate(c, rr.cust[k], off, rr.epochs[k]);
     }
+    /* most are confirmed at once; the rest race the random steps */
+    for (int k = 0; k < R_SLAS; k++)
+        if (r_next(&seed) % 4) assert_int_equal(confirm_rc(c, OP, rr.sla[k]), 0);
     for (int i = 0; i < R_STEPS; i++) r_step(c, &rr, &seed);
-    wait_blocks(c, 20);
+    wait_blocks(c, 420);
     /* the end: rule what is contested, close what can be */
     for (int k = 0; k < R_SLAS; k++) {
         for (uint64_t e = 0; e < rr.epochs[k]; e++)
             for (int g = 0; g < NREG; g++) {
-                s_tx(c, REG(g), "rule", "{\"sla\":%llu,\"epoch\":%llu,\"verdict\":1}", (unsigned long long)rr.sla[k],
-                     (unsigned long long)e);
+                if (s_tx(c, REG(g), "rule", "{\"sla\":%llu,\"epoch\":%llu,\"verdict\":1}", (unsigned long long)rr.sla[k],
+                         (unsigned long long)e) == 0)
+                    r_ok[4]++;
                 r_track(c, &rr, k);
             }
         s_tx(c, CUST2, "expire", "{\"sla\":%llu}", (unsigned long long)rr.sla[k]);
@@ -848,8 +863,11 @@ static void test_sla_random(void **state)
 {
     (void)state;
     const char *env = getenv("EF_SLA_SEEDS");
-    int n = env ? atoi(env) : 6;
+    int n = env ? atoi(env) : 12;
     for (int i = 0; i < n; i++) r_run(0x5eed0000u + (uint64_t)i * 7919u);
+    printf("random: ok confirm %d claim %d propose %d contradict %d rule %d double %d close %d null %d\n", r_ok[0],
+           r_ok[1], r_ok[2], r_ok[3], r_ok[4], r_ok[5], r_ok[6], r_ok[7]);
+    for (int k = 1; k < 8; k++) assert_true(r_ok[k] > 0);   /* confirm may race to nothing */
 }
 
 int main(void)
