@@ -716,15 +716,22 @@ static int ef_sla_rule_args(const json_t *args, uint64_t *epoch, uint64_t *verdi
     return 0;
 }
 
-/* Records the sender's vote (EF_EDUP if it voted on this epoch before). */
-static int ef_sla_vote_record(ef_ctx *ctx, uint64_t sla, uint64_t epoch, uint8_t verdict)
+/* Records the sender's vote in d's tally: a first vote, or a changed one (the
+ * old verdict loses it); EF_EDUP if the sender already voted this verdict. */
+static int ef_sla_vote_record(ef_ctx *ctx, uint64_t sla, uint64_t epoch, uint8_t verdict, ef_sla_dispute *d)
 {
     uint8_t k[17 + EF_PUB_SIZE];
     const uint8_t *v;
     size_t n, kn = ef_sla_key_ep(k, 'v', sla, epoch, ef_ctx_sender(ctx));
     int rc = ef_ctx_get(ctx, k, kn, &v, &n);
-    if (rc == 0) return EF_EDUP;
-    if (rc != EF_ENOTFOUND) return rc;
+    if (rc == 0) {
+        if (n != 1 || v[0] > EF_VERDICT_ALL || d->votes[v[0]] == 0) return EF_EDB;
+        if (v[0] == verdict) return EF_EDUP;
+        d->votes[v[0]]--;
+    } else if (rc != EF_ENOTFOUND) {
+        return rc;
+    }
+    d->votes[verdict]++;
     return ef_ctx_put(ctx, k, kn, &verdict, 1);
 }
 
@@ -751,8 +758,8 @@ static int ef_sla_rule_vote(ef_ctx *ctx, ef_sla_rec *s, uint64_t epoch, uint8_t 
     ef_sla_dispute d;
     int rc = ef_sla_dispute_get(ctx, s->id, epoch, &d);
     if (rc) return rc == EF_ENOTFOUND ? EF_EDB : rc;
-    if ((rc = ef_sla_vote_record(ctx, s->id, epoch, v))) return rc;
-    uint32_t votes = ++d.votes[v];
+    if ((rc = ef_sla_vote_record(ctx, s->id, epoch, v, &d))) return rc;
+    uint32_t votes = d.votes[v];
     if ((rc = ef_sla_dispute_put(ctx, s->id, epoch, &d))) return rc;
     rc = ef_sla_emit(ctx, "rule_vote",
                      json_pack("{s:I, s:I, s:o, s:I, s:I, s:I}", "sla", (json_int_t)s->id, "epoch",

@@ -54,9 +54,10 @@
  * Against the customer's monitor: an unsettled epoch is forfeit (penalty 0 if
  * already settled). Against the edge monitor: the bond reservation as above.
  *
- * Rulings: each regulator votes once per contested epoch (EF_EDUP) a verdict
- * 0..7; the first verdict with votes * 2 > number of regulators (in the set at
- * the voting height) settles the epoch with that verdict.
+ * Rulings: each regulator has one vote per contested epoch, a verdict 0..7; it
+ * may move its vote to another verdict (so a split can be resolved), the same
+ * verdict again is EF_EDUP. The first verdict with votes * 2 > number of
+ * regulators (in the set at the voting height) settles the epoch with it.
  *
  * Names: AREA = array of 1..EF_SLA_AREA_MAX attachment-point names; a NAME is
  * 1..EF_SLA_NAME_MAX chars of [A-Za-z0-9._:-] (ap, dst, slice, link ids).
@@ -125,7 +126,7 @@
  *             the operator's: event paid (by "customer_receipt"); else event
  *             disputed {sla, epoch, operator_verdict, customer_verdict}.
  *   rule     {"sla": ID, "epoch": E, "verdict": 0..7}  regulator (else
- *             EF_EPERM); EF_ESTATE epoch not contested, EF_EDUP second vote,
+ *             EF_EPERM); EF_ESTATE epoch not contested, EF_EDUP same vote again,
  *             EF_EEPOCH epoch out of range. Event rule_vote {sla, epoch,
  *             regulator, verdict, votes, regulators}; on majority also ruled
  *             {sla, epoch, verdict, votes, regulators, to_operator, to_customer}.
