@@ -69,6 +69,8 @@ static const ef_cs_method ef_sla_cli_methods[] = {
      {{"sla", "sla", 'u', true}, {"receipts", "receipts", 'r', true}}},
     {"submit", "submit_operator_receipt", "the operator's own receipts when the customer withholds its own",
      {{"sla", "sla", 'u', true}, {"receipts", "receipts", 'r', true}}},
+    {"dispute", "submit_operator_receipt", "the same as submit (the dispute path's first step)",
+     {{"sla", "sla", 'u', true}, {"receipts", "receipts", 'r', true}}},
     {"contradict", "contradict", "contradict an operator's receipt with the customer monitor's (customer)",
      {{"sla", "sla", 'u', true}, {"receipt", "receipt", 's', true}}},
     {"rule", "rule", "a regulator's verdict on a disputed epoch",
