@@ -11,8 +11,6 @@
 
 #define EF_SLA_CONTRACT_NAME "sla"
 
-int ef_sla_query(ef_ctx *ctx, const char *path, json_t **out);   /* ef_sla_query.c */
-
 /* --- small helpers --- */
 
 static bool ef_pub_eq(const ef_pub *a, const ef_pub *b) { return !memcmp(a->b, b->b, EF_PUB_SIZE); }

@@ -91,6 +91,9 @@ size_t ef_sla_key_id(uint8_t *k, char pre, uint64_t id);
 size_t ef_sla_key_ep(uint8_t *k, char pre, uint64_t sla, uint64_t epoch, const ef_pub *pub);
 size_t ef_sla_key_pub_id(uint8_t *k, char pre, const ef_pub *pub, uint64_t id);
 
+/* The contract's query (ef_contract.query; ef_sla_query.c). */
+int ef_sla_query(ef_ctx *ctx, const char *path, json_t **out);
+
 /* JSON views (new references, NULL on ENOMEM). */
 json_t *ef_sla_pub_json(const ef_pub *p);
 json_t *ef_sla_rules_json(const ef_sla_rules *r);

@@ -4,8 +4,6 @@
 
 #include "contracts/ef_sla_int.h"
 
-int ef_sla_query(ef_ctx *ctx, const char *path, json_t **out);
-
 struct ef_sla_ids {
     uint64_t ids[EF_SLA_QUERY_MAX];
     size_t n;

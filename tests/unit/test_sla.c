@@ -417,6 +417,17 @@ static void test_sla_rejects(void **state)
     assert_int_equal(s_tx(c, OP, "withdraw", "{\"offer\":%llu}", (unsigned long long)off2), 0);
     assert_int_equal(s_tx(c, OP, "withdraw", "{\"offer\":%llu}", (unsigned long long)off2), EF_ESTATE);
     assert_int_equal(s_tx(c, OP, "withdraw", "{\"offer\":99}"), EF_ENOTFOUND);
+    /* reads: open offers only; unknown or malformed paths refused */
+    json_t *offers = m_query(c, "sla", "offers");
+    assert_int_equal(json_array_size(offers), 1);
+    json_decref(offers);
+    json_t *q = NULL;
+    assert_int_equal(ef_store_query(c->s, "sla", "sla/1", &q), EF_ENOTFOUND);
+    assert_int_equal(ef_store_query(c->s, "sla", "sla/x", &q), EF_EINVAL);
+    assert_int_equal(ef_store_query(c->s, "sla", "bond/zz", &q), EF_EINVAL);
+    assert_int_equal(ef_store_query(c->s, "sla", "epoch/1", &q), EF_EINVAL);
+    assert_int_equal(ef_store_query(c->s, "sla", "nosuch", &q), EF_ENOTFOUND);
+    assert_null(q);
     /* activate */
     json_int_t cu0 = bal(c, CUST);
     assert_int_equal(activate_rc(c, CUST, off2, 2, "ap1"), EF_ESTATE);
@@ -576,7 +587,12 @@ static void test_sla_dispute(void **state)
     assert_null(m_event(c, 0, "ruled"));
     json_t *ep = m_query(c, "sla", "epoch/%llu/2", (unsigned long long)sla);
     assert_int_equal(json_object_size(json_object_get(ep, "votes")), 3);
+    assert_string_equal(json_string_value(json_object_get(ep, "status")), "disputed");
+    assert_int_equal(json_integer_value(json_object_get(ep, "customer_verdict")), 3);
     json_decref(ep);
+    json_t *mine = m_query(c, "sla", "customer/%s", c->hex[CUST]);
+    assert_int_equal(json_array_size(mine), 1);
+    json_decref(mine);
     assert_int_equal(RULE(2, 1), 0);
     assert_int_equal(m_event_int(c, 0, "ruled", "votes"), 2);
     assert_int_equal(m_event_int(c, 0, "ruled", "verdict"), 1);
