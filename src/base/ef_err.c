@@ -51,6 +51,12 @@ static const struct { const char *id, *text; } ef_err_names[EF_ERR_COUNT_] = {
     [46] = {"ENOTRELEASED", "data not released by its producer"},
     [47] = {"ENOIDENT", "unknown identity"},
     [48] = {"ERECORDED", "already recorded"},
+    [49] = {"EOTHERSLA", "receipt of another SLA"},
+    [50] = {"ESIGNER", "signed by an unexpected key"},
+    [51] = {"EEPOCH", "epoch outside the SLA"},
+    [52] = {"EVERDICT", "verdict does not match the values"},
+    [53] = {"ENOTDOUBLE", "not a double receipt"},
+    [54] = {"EAREA", "attachment point outside the area"},
 };
 
 static int ef_err_index(int err)

@@ -59,7 +59,13 @@ typedef enum ef_err {
     EF_ENOTRELEASED = -46,/* data used before its producer released it */
     EF_ENOIDENT = -47,   /* an identity (device, container) never recorded */
     EF_ERECORDED = -48,  /* already on the ledger (equivocation evidence reported twice) */
-    EF_ERR_COUNT_ = 49   /* one more than the largest magnitude */
+    EF_EOTHERSLA = -49,  /* a receipt of another SLA */
+    EF_ESIGNER = -50,    /* signed by a key other than the one expected */
+    EF_EEPOCH = -51,     /* epoch index outside the SLA */
+    EF_EVERDICT = -52,   /* a receipt's verdict is not what its values and the rules give */
+    EF_ENOTDOUBLE = -53, /* two receipts that do not prove a double signature */
+    EF_EAREA = -54,      /* attachment point outside the offer's area */
+    EF_ERR_COUNT_ = 55   /* one more than the largest magnitude */
 } ef_err;
 
 /* A short lower-case name for a code, e.g. "bad signature"; never NULL. */

@@ -7,6 +7,7 @@
 #include "contracts/ef_market.h"
 #include "contracts/ef_prov.h"
 #include "contracts/ef_registry.h"
+#include "contracts/ef_sla.h"
 
 const ef_contract *const ef_contracts_builtin[] = {
     &ef_registry_contract,
@@ -15,6 +16,7 @@ const ef_contract *const ef_contracts_builtin[] = {
     &ef_prov_contract,
     &ef_market_contract,
     &ef_channel_contract,
+    &ef_sla_contract,
 };
 const size_t ef_contracts_builtin_len = sizeof ef_contracts_builtin / sizeof ef_contracts_builtin[0];
 

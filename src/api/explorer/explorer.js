@@ -480,6 +480,50 @@ async function loadMarket() {
   }
 }
 
+// ---------------------------------------------------------------- SLAs
+
+const SLA_SHOWN = 10;
+const EPOCH_CLASS = { paid: "ep-paid", breached: "ep-breached", proposed: "ep-disputed", disputed: "ep-disputed",
+                      ruled: "ep-ruled", forfeit: "ep-paid", refunded: "ep-open", open: "ep-open" };
+let slaTimer = null;
+
+function scheduleSla() {
+  if (slaTimer) return;
+  slaTimer = setTimeout(() => { slaTimer = null; loadSla(); }, 300);
+}
+
+// One small square per epoch, coloured by its status (receipted, breached, disputed ...).
+function epochCells(s) {
+  return (s.epoch_status || []).map((st, i) =>
+    `<span class="ep ${EPOCH_CLASS[st] || "ep-open"}" data-epoch="${i}" data-status="${esc(st)}" ` +
+    `title="epoch ${i}: ${esc(st)}, verdict ${s.verdicts[i]}"></span>`).join("");
+}
+
+function renderSlas(slas) {
+  const tb = $("slas").tBodies[0];
+  if (!slas.length) { tb.innerHTML = '<tr class="empty"><td colspan="9">no SLAs yet</td></tr>'; return; }
+  const pill = { active: "ok", pending: "idle", closed: "idle", nullified: "bad" };
+  tb.innerHTML = slas.map((s) =>
+    `<tr class="sla" data-sla="${s.sla}"><td>${s.sla}</td><td>${keyLink(s.operator, 8)}</td><td>${keyLink(s.customer, 8)}</td>` +
+    `<td class="mono">${esc(s.ap)} &rarr; ${esc(s.dst)}${s.slice ? ` (${esc(s.slice)}: ${(s.path || []).map(esc).join(", ")})` : ""}</td>` +
+    `<td class="epochs">${epochCells(s)}</td><td class="num paid">${s.paid}</td><td class="num refunded">${s.refunded}</td>` +
+    `<td class="num">${s.left}</td><td><span class="pill ${pill[s.state] || "idle"}">${esc(s.state)}</span>` +
+    `${s.reason ? ` <span class="hint">${esc(s.reason)}</span>` : ""}</td></tr>`).join("");
+}
+
+async function loadSla() {
+  try {
+    const all = await getJSON("/state/sla/all");
+    const newest = all.slice(-SLA_SHOWN).reverse();
+    const slas = await Promise.all(newest.map((s) => getJSON(`/state/sla/sla/${s.sla}`)));
+    renderSlas(slas);
+    const live = all.filter((s) => s.state === "active" || s.state === "pending").length;
+    $("sla-hint").textContent = `${all.length} SLAs, ${live} live`;
+  } catch (e) {
+    $("sla-hint").textContent = e.message;
+  }
+}
+
 // ---------------------------------------------------------------- live
 
 function setLive(mode, text) {
@@ -498,7 +542,7 @@ function connect(fromHeight) {
     const b = JSON.parse(ev.data);
     addBlock(b, true);
     scheduleStatus();
-    if (b.txs > 0) scheduleMarket();
+    if (b.txs > 0) { scheduleMarket(); scheduleSla(); }
   });
 }
 
@@ -526,6 +570,7 @@ async function main() {
   if (!state.status) { setLive("off", "unavailable"); return; }
   try { await loadRecent(state.status.height); } catch (e) { showError(e.message); }
   loadMarket();
+  loadSla();
   connect(state.status.height + 1);
   setInterval(scheduleStatus, 5000);   // round, peers and mempool change without blocks too
   showDetail();

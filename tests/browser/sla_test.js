@@ -1,0 +1,79 @@
+// sla_test.js: drives Debian's chromium (headless, through playwright-core)
+// through the explorer's SLA section: every SLA is listed with its state and
+// one square per epoch coloured by its status (receipted, breached, disputed,
+// open), paid and refunded amounts; a claim made while the page is open turns
+// an open epoch into a receipted one without a reload.
+// Run by tests/integration/browser_sla.sh with:
+//   EF_API_URL     the node's API
+//   EF_SLA_WANT    JSON {"SLA id": {"state": S, "epochs": [status...], "paid": N}}
+//   EF_SLA_LIVE    "SLA:EPOCH" the epoch EF_CLAIM_CMD receipts
+//   EF_CLAIM_CMD   a shell command that claims it
+//   EF_TEST_OUT    where the screenshot goes; CHROMIUM the browser
+"use strict";
+
+const fs = require("fs");
+const os = require("os");
+const path = require("path");
+const { execSync } = require("child_process");
+const { chromium } = require("playwright-core");
+
+const url = process.env.EF_API_URL;
+const out = process.env.EF_TEST_OUT || ".";
+const exe = process.env.CHROMIUM || "/usr/bin/chromium";
+const want = JSON.parse(process.env.EF_SLA_WANT || "{}");
+const [liveSla, liveEpoch] = (process.env.EF_SLA_LIVE || "").split(":");
+const STEP_MS = 30000;
+
+function log(msg) { console.log(`browser: ${msg}`); }
+
+async function rowOf(page, id) {
+  return page.$eval(`#slas tr.sla[data-sla="${id}"]`, (tr) => ({
+    state: tr.querySelector(".pill").textContent.trim(),
+    epochs: [...tr.querySelectorAll(".ep")].map((e) => e.dataset.status),
+    colours: [...tr.querySelectorAll(".ep")].map((e) => getComputedStyle(e).backgroundColor),
+    paid: tr.querySelector("td.paid").textContent.trim(),
+  }));
+}
+
+async function main() {
+  fs.mkdirSync(out, { recursive: true });
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), "ef-chromium-"));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: exe, headless: true, viewport: { width: 1360, height: 1400 },
+    args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+           "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-default-apps"],
+  });
+  const errors = [];
+  try {
+    const page = context.pages()[0] || (await context.newPage());
+    page.on("pageerror", (e) => errors.push(`page error: ${e.message}`));
+    page.on("console", (m) => { if (m.type() === "error") errors.push(`console: ${m.text()}`); });
+    await page.goto(url + "/", { waitUntil: "load", timeout: STEP_MS });
+    const n = Object.keys(want).length;
+    await page.waitForFunction((k) => document.querySelectorAll("#slas tr.sla").length === k, n, { timeout: STEP_MS });
+    for (const [id, w] of Object.entries(want)) {
+      const r = await rowOf(page, id);
+      if (r.state !== w.state || JSON.stringify(r.epochs) !== JSON.stringify(w.epochs) || r.paid !== String(w.paid))
+        throw new Error(`SLA ${id}: ${JSON.stringify(r)}, want ${JSON.stringify(w)}`);
+      // a receipted, a breached and a disputed epoch must not look alike
+      const byStatus = new Map();
+      r.epochs.forEach((s, i) => byStatus.set(s, r.colours[i]));
+      if (new Set(byStatus.values()).size !== byStatus.size)
+        throw new Error(`SLA ${id}: statuses share a colour: ${JSON.stringify([...byStatus])}`);
+      log(`SLA ${id}: ${r.state}, epochs ${r.epochs.join(",")}, paid ${r.paid}`);
+    }
+    execSync(process.env.EF_CLAIM_CMD, { stdio: "ignore" });
+    await page.waitForFunction(([s, e]) => {
+      const ep = document.querySelector(`#slas tr.sla[data-sla="${s}"] .ep[data-epoch="${e}"]`);
+      return ep && ep.dataset.status === "paid";
+    }, [liveSla, liveEpoch], { timeout: STEP_MS });
+    log(`SLA ${liveSla} epoch ${liveEpoch} turned receipted without a reload`);
+    await page.locator("#sla").screenshot({ path: path.join(out, "sla.png") });
+    if (errors.length) throw new Error(errors.join("; "));
+  } finally {
+    await context.close();
+    fs.rmSync(profile, { recursive: true, force: true });
+  }
+}
+
+main().then(() => log("all ok"), (e) => { console.error(`browser: FAIL: ${e.message}`); process.exit(1); });
