@@ -162,8 +162,9 @@ int ef_dev_session(const ef_dev_opts *o, ef_dev_result *r, FILE *log)
     /* 2. a channel with the EN's company, deposit for every task */
     t0 = ef_dev_now_ms();
     uint64_t deposit = o->tasks * r->price;
-    snprintf(args, sizeof args, "{\"payee\":\"%s\",\"amount\":%llu,\"expiry\":%llu}", r->company,
-             (unsigned long long)deposit, (unsigned long long)(h + o->ttl));
+    /* opened for the match, so closing it ends the session too (ef_channel.h) */
+    snprintf(args, sizeof args, "{\"payee\":\"%s\",\"amount\":%llu,\"expiry\":%llu,\"match\":%llu}", r->company,
+             (unsigned long long)deposit, (unsigned long long)(h + o->ttl), (unsigned long long)r->match);
     if ((rc = ef_cli_call(o->api, &o->key, "channel", "open", args, err))) return ef_dev_fail(log, "open", rc, err);
     r->txs++;
     snprintf(path, sizeof path, "/state/channel/payer/%s", me);
@@ -281,9 +282,14 @@ int ef_dev_session(const ef_dev_opts *o, ef_dev_result *r, FILE *log)
                (unsigned long long)r->refunded, r->close_ms);
     if (!closed || r->paid != o->tasks * r->price) return EF_ESTATE;
 
-    /* 5. the session ends: capacity back to the EN */
-    snprintf(args, sizeof args, "{\"match\":%llu}", (unsigned long long)r->match);
-    if ((rc = ef_cli_call(o->api, &o->key, "market", "end", args, err))) return ef_dev_fail(log, "end", rc, err);
-    r->txs++;
+    /* 5. the channel's close ended the session: capacity is back with the EN */
+    snprintf(path, sizeof path, "/state/market/match/%llu", (unsigned long long)r->match);
+    if ((rc = ef_cli_get(o->api, path, &j))) return ef_dev_fail(log, "reading the match", rc, NULL);
+    const char *mstate = json_string_value(json_object_get(j, "state"));
+    bool ended = mstate && !strcmp(mstate, "ended");
+    if (!ended) EF_DEV_LOG("device %.8s: match %llu is %s after the channel closed, not ended\n", me,
+                           (unsigned long long)r->match, mstate ? mstate : "?");
+    json_decref(j);
+    if (!ended) return EF_ESTATE;
     return 0;
 }

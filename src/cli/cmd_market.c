@@ -52,8 +52,9 @@ static const ef_cm_method ef_market_methods[] = {
 };
 
 static const ef_cm_method ef_channel_methods[] = {
-    {"open", "open", "lock a deposit for a payee until an expiry height",
-     {{"payee", "payee", 's', true}, {"amount", "amount", 'u', true}, {"expiry", "expiry", 'u', false}}},
+    {"open", "open", "lock a deposit for a payee until an expiry height (--match: for that session)",
+     {{"payee", "payee", 's', true}, {"amount", "amount", 'u', true}, {"expiry", "expiry", 'u', false},
+      {"match", "match", 'u', false}}},
     {"top-up", "top_up", "add to an open channel's deposit (payer)",
      {{"channel", "channel", 'u', true}, {"amount", "amount", 'u', true}, {"expiry", "expiry", 'u', false}}},
     {"redeem", "redeem", "take a voucher's amount (payee); --close ends the channel",

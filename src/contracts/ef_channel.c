@@ -7,6 +7,7 @@
 #include "base/ef_codec.h"
 #include "base/ef_voucher.h"
 #include "contracts/ef_bank.h"
+#include "contracts/ef_market.h"
 
 /* State (namespace "channel"):
  *   "P"                 u64 challenge_blocks
@@ -29,6 +30,7 @@ typedef struct ef_chan {
     uint64_t escrow, deposit, redeemed, refunded, nonce, expiry;
     uint8_t state;
     uint64_t close_at, opened, closed;
+    uint64_t match;          /* the market match this channel pays for, 0 = none */
 } ef_chan;
 
 static json_t *ef_pub_json(const ef_pub *p)
@@ -76,6 +78,7 @@ static int ef_ch_get(ef_ctx *ctx, uint64_t id, ef_chan *c)
     ef_rd_u64(&r, &c->close_at);
     ef_rd_u64(&r, &c->opened);
     ef_rd_u64(&r, &c->closed);
+    ef_rd_u64(&r, &c->match);
     return ef_rd_finish(&r) || c->state < 1 || c->state > 3 ? EF_EDB : 0;
 }
 
@@ -99,6 +102,7 @@ static int ef_ch_put(ef_ctx *ctx, const ef_chan *c)
     ef_wr_u64(&w, c->close_at);
     ef_wr_u64(&w, c->opened);
     ef_wr_u64(&w, c->closed);
+    ef_wr_u64(&w, c->match);
     int rc = w.err ? w.err : ef_ctx_put(ctx, k, sizeof k, w.buf, w.len);
     ef_wr_free(&w);
     if (rc) return rc;
@@ -117,6 +121,7 @@ static json_t *ef_ch_json(const ef_chan *c)
     if (j) json_object_set_new(j, "escrow", json_integer((json_int_t)c->escrow));
     if (j && c->state != EF_CH_OPEN) json_object_set_new(j, "close_at", json_integer((json_int_t)c->close_at));
     if (j && c->state == EF_CH_CLOSED) json_object_set_new(j, "closed", json_integer((json_int_t)c->closed));
+    if (j && c->match) json_object_set_new(j, "match", json_integer((json_int_t)c->match));
     return j;
 }
 
@@ -150,28 +155,44 @@ static int ef_ch_close(ef_ctx *ctx, ef_chan *c, const char *how)
     c->state = EF_CH_CLOSED;
     c->closed = ef_ctx_height(ctx);
     if ((rc = ef_ch_put(ctx, c))) return rc;
+    if (c->match && (rc = ef_market_session_end(ctx, c->match))) return rc;   /* the session ends with it */
     return ef_ch_emit(ctx, "channel_closed",
                       json_pack("{s:I, s:o, s:o, s:I, s:I, s:s}", "channel", (json_int_t)c->id, "payer",
                                 ef_pub_json(&c->payer), "payee", ef_pub_json(&c->payee), "redeemed",
                                 (json_int_t)c->redeemed, "refunded", (json_int_t)c->refunded, "how", how));
 }
 
+/* A channel for a match: its payer is the match's device, its payee the EN's
+ * company, and the match is active (EF_ENOTFOUND, EF_EPERM, EF_ESTATE). */
+static int ef_ch_check_match(ef_ctx *ctx, const ef_chan *c)
+{
+    ef_pub device, company;
+    bool active;
+    int rc = ef_market_session(ctx, c->match, &device, &company, &active);
+    if (rc) return rc;
+    if (memcmp(device.b, c->payer.b, EF_PUB_SIZE) || memcmp(company.b, c->payee.b, EF_PUB_SIZE)) return EF_EPERM;
+    return active ? 0 : EF_ESTATE;
+}
+
 static int ef_ch_m_open(ef_ctx *ctx, const json_t *args)
 {
-    static const char *const f[] = {"payee", "amount", "expiry", NULL};
+    static const char *const f[] = {"payee", "amount", "expiry", "match", NULL};
     ef_chan c;
     memset(&c, 0, sizeof c);
     if (ef_args_only(args, f) || ef_args_pub(args, "payee", &c.payee) ||
-        ef_args_u64(args, "amount", &c.deposit) || c.deposit == 0 || ef_args_u64(args, "expiry", &c.expiry))
+        ef_args_u64(args, "amount", &c.deposit) || c.deposit == 0 || ef_args_u64(args, "expiry", &c.expiry) ||
+        (json_object_get(args, "match") && (ef_args_u64(args, "match", &c.match) || c.match == 0)))
         return EF_EARGS;
     uint64_t h = ef_ctx_height(ctx);
     c.payer = *ef_ctx_sender(ctx);
     if (!memcmp(c.payer.b, c.payee.b, EF_PUB_SIZE)) return EF_EINVAL;
     if (c.expiry <= h || c.expiry - h > EF_CH_TTL_MAX) return EF_EINVAL;
+    int rc;
+    if (c.match && (rc = ef_ch_check_match(ctx, &c))) return rc;
     const uint8_t *v;
     size_t n;
     uint64_t id = 1;
-    int rc = ef_ctx_get(ctx, "N", 1, &v, &n);
+    rc = ef_ctx_get(ctx, "N", 1, &v, &n);
     if (rc == 0 && n == 8) id = ef_get_u64le(v);
     else if (rc != EF_ENOTFOUND) return rc ? rc : EF_EDB;
     uint8_t nb[8];

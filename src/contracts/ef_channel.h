@@ -5,8 +5,8 @@
  * matched EN) until an expiry height. It then pays per task off the ledger by
  * handing the payee vouchers (base/ef_voucher.h): signed messages carrying a
  * cumulative amount and a strictly increasing nonce, bound to this chain and
- * this channel. A session of any number of tasks costs three transactions: open,
- * redeem (with close), and nothing else.
+ * this channel. Any number of tasks costs two transactions: open and redeem
+ * (with close); a market session (match, then a channel for it) three.
  *
  * Lifecycle:
  *   open ──► OPEN ──start_close (payer)──► CLOSING ──settle after window──► CLOSED
@@ -21,9 +21,15 @@
  * counter and are never reused.
  *
  * Methods (JSON args; amounts integers >= 1):
- *   open      {"payee": PUB, "amount": N, "expiry": HEIGHT}   sender = payer;
- *             expiry > height, <= height + EF_CH_TTL_MAX. EF_EFUNDS short;
- *             EF_EINVAL payee = payer or expiry out of range. Event channel_open.
+ *   open      {"payee": PUB, "amount": N, "expiry": HEIGHT, "match": ID?}
+ *             sender = payer; expiry > height, <= height + EF_CH_TTL_MAX.
+ *             EF_EFUNDS short; EF_EINVAL payee = payer or expiry out of range.
+ *             With "match" (a market match, ef_market.h) the channel pays for
+ *             that session: the payer must be its device and the payee its EN's
+ *             company (EF_EPERM), the match active (EF_ESTATE; EF_ENOTFOUND none),
+ *             and when the channel closes (any way) the match ends with it, so a
+ *             whole session costs three transactions: match, open, redeem with
+ *             close. Event channel_open.
  *   top_up    {"channel": ID, "amount": N, "expiry": HEIGHT?}  payer; while OPEN;
  *             expiry may only grow. Event channel_top_up.
  *   redeem    {"channel": ID, "voucher": HEX, "close": BOOL?}  payee; receives
@@ -51,7 +57,8 @@
  * Queries (GET /state/channel/...): params, channel/{ID}, channels (the open and
  * closing ones, at most EF_CH_QUERY_MAX), payer/{PUB}, payee/{PUB}.
  * Channel JSON: {channel, payer, payee, escrow (the bank escrow id), deposit, redeemed, refunded, left,
- * nonce, expiry, state ("open"|"closing"|"closed"), close_at, opened, closed}.
+ * nonce, expiry, state ("open"|"closing"|"closed"), close_at, opened, closed, match (when
+ * opened for one)}.
  * Genesis params ("channel"): {"challenge_blocks": 1..} (default
  * EF_CH_CHALLENGE_DEFAULT).
  */

@@ -862,6 +862,49 @@ static int ef_mkt_m_end(ef_ctx *ctx, const json_t *args)
                                                      (json_int_t)m.en, "by", ef_pub_json(who)));
 }
 
+struct ef_mkt_sess {
+    uint64_t id;
+    ef_pub *device, *company;
+    bool *active;
+};
+
+static int ef_mkt_session_fn(ef_ctx *ctx, void *arg)
+{
+    struct ef_mkt_sess *a = arg;
+    ef_mkt_match m;
+    int rc = ef_match_get(ctx, a->id, &m);
+    if (rc) return rc;
+    *a->device = m.device;
+    *a->company = m.company;
+    *a->active = m.state == EF_MKT_ACTIVE;
+    return 0;
+}
+
+int ef_market_session(ef_ctx *ctx, uint64_t id, ef_pub *device, ef_pub *company, bool *active)
+{
+    struct ef_mkt_sess a = {id, device, company, active};
+    return ef_ctx_call_as(ctx, EF_MKT_NAME, ef_mkt_session_fn, &a);
+}
+
+static int ef_mkt_session_end_fn(ef_ctx *ctx, void *arg)
+{
+    uint64_t id = *(uint64_t *)arg;
+    ef_mkt_params p;
+    ef_mkt_match m;
+    int rc = ef_mkt_params_get(ctx, &p);
+    if (rc) return rc;
+    if ((rc = ef_match_get(ctx, id, &m))) return rc;
+    if (m.state != EF_MKT_ACTIVE) return 0;
+    if ((rc = ef_mkt_release(ctx, &p, &m, EF_MKT_ENDED))) return rc;
+    return ef_mkt_emit(ctx, "match_ended", json_pack("{s:I, s:I, s:o}", "match", (json_int_t)m.id, "en",
+                                                     (json_int_t)m.en, "by", ef_pub_json(ef_ctx_sender(ctx))));
+}
+
+int ef_market_session_end(ef_ctx *ctx, uint64_t id)
+{
+    return ef_ctx_call_as(ctx, EF_MKT_NAME, ef_mkt_session_end_fn, &id);
+}
+
 static int ef_mkt_m_expire(ef_ctx *ctx, const json_t *args)
 {
     static const char *const f[] = {NULL};

@@ -93,6 +93,15 @@
 
 extern const ef_contract ef_market_contract;
 
+/* For the channel contract (a channel opened for a match pays for that session):
+ * ef_market_session reads match `id` (its device and EN company, and whether it is
+ * still active: EF_ENOTFOUND if there is no such match); ef_market_session_end
+ * ends it if it is still active (capacity back to the EN, event match_ended with
+ * "by" the transaction's sender; nothing if it already ended or expired). Either
+ * may be called from any contract: they switch to the market's namespace. */
+int ef_market_session(ef_ctx *ctx, uint64_t id, ef_pub *device, ef_pub *company, bool *active);
+int ef_market_session_end(ef_ctx *ctx, uint64_t id);
+
 /* A match request, as the method match takes it. */
 typedef struct ef_mkt_req {
     uint32_t x, y;

@@ -142,6 +142,51 @@ static void test_channel_session(void **state)
     free(c);
 }
 
+/* A channel opened for a market match pays for that session: only the match's
+ * device and EN company may open it, the match must be active, and closing the
+ * channel ends the match (its slot back to the EN): three transactions in all. */
+static void test_channel_for_match(void **state)
+{
+    (void)state;
+    mchain *c = calloc(1, sizeof *c);
+    m_open(c, "{\"market\":{\"cell_m\":100,\"ring_max\":4}}");
+    assert_int_equal(m_tx(c, PAYEE, "market", "register",
+                          "{\"x\":500,\"y\":500,\"cpu_milli\":1000,\"mem_mb\":1000,\"slots\":1,"
+                          "\"services\":[\"hash\"],\"price\":5,\"endpoint\":\"http://a:1\"}"), 0);
+    uint64_t h = m_height(c) + 1;
+    const char *req = "{\"x\":510,\"y\":500,\"service\":\"hash\",\"cpu_milli\":100,\"mem_mb\":10,\"slots\":1,"
+                      "\"max_dist\":300,\"max_price\":9,\"expiry\":%llu}";
+    assert_int_equal(m_tx(c, PAYER, "market", "match", req, (unsigned long long)(h + 100)), 0);
+    assert_int_equal(m_qint(c, "market", "slots_used", "en/1"), 1);
+    const char *open = "{\"payee\":\"%s\",\"amount\":100,\"expiry\":%llu,\"match\":%d}";
+    /* another payee, another payer, no such match: refused, nothing changes */
+    assert_int_equal(m_tx(c, PAYER, "channel", "open", open, c->hex[1], (unsigned long long)(h + 50), 1), EF_EPERM);
+    assert_int_equal(m_tx(c, m_dev(1), "channel", "open", open, c->hex[PAYEE], (unsigned long long)(h + 50), 1),
+                     EF_EPERM);
+    assert_int_equal(m_tx(c, PAYER, "channel", "open", open, c->hex[PAYEE], (unsigned long long)(h + 50), 9),
+                     EF_ENOTFOUND);
+    assert_int_equal(m_tx(c, PAYER, "channel", "open", open, c->hex[PAYEE], (unsigned long long)(h + 50), 0),
+                     EF_EARGS);
+    assert_int_equal(m_tx(c, PAYER, "channel", "open", open, c->hex[PAYEE], (unsigned long long)(h + 50), 1), 0);
+    uint64_t id = (uint64_t)m_event_int(c, 0, "channel_open", "channel");
+    assert_int_equal(m_qint(c, "channel", "match", "channel/%llu", (unsigned long long)id), 1);
+    char v[2 * EF_VOUCHER_ENC_MAX + 1];
+    voucher_hex(v, M_CHAIN, id, 1, 40, &c->kp[PAYER]);
+    assert_int_equal(m_tx(c, PAYEE, "channel", "redeem", "{\"channel\":%llu,\"voucher\":\"%s\",\"close\":true}",
+                          (unsigned long long)id, v), 0);
+    assert_non_null(m_event(c, 0, "match_ended"));
+    json_t *m = m_query(c, "market", "match/1");
+    assert_string_equal(json_string_value(json_object_get(m, "state")), "ended");
+    json_decref(m);
+    assert_int_equal(m_qint(c, "market", "slots_used", "en/1"), 0);
+    /* a channel for an ended match cannot be opened */
+    assert_int_equal(m_tx(c, PAYER, "channel", "open", open, c->hex[PAYEE], (unsigned long long)(h + 50), 1),
+                     EF_ESTATE);
+    m_check_supply(c);
+    m_close(c);
+    free(c);
+}
+
 /* Every voucher misbehaviour: its own code; balances and channel unchanged. */
 static void test_channel_misbehaviour(void **state)
 {
@@ -418,6 +463,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_voucher_codec),
         cmocka_unit_test(test_channel_session),
+        cmocka_unit_test(test_channel_for_match),
         cmocka_unit_test(test_channel_misbehaviour),
         cmocka_unit_test(test_channel_challenge_window),
         cmocka_unit_test(test_channel_expiry_refund),
