@@ -37,7 +37,11 @@ static void ef_sleep_ms(uint32_t ms)
 
 /* Forks and execs argv (execvp when argv[0] has no '/') in the namespace nsfd
  * (-1 = the caller's): stdin /dev/null, stdout and stderr /dev/null unless kept. */
-static int ef_proc_start(pid_t *pid, int nsfd, char *const argv[], int keep_stdout, int keep_stderr)
+/* out: where the child's stdout and stderr go: EF_PROC_NULL (/dev/null),
+ * EF_PROC_INHERIT, or a descriptor; keep_stderr keeps stderr inherited whatever out is. */
+#define EF_PROC_NULL (-1)
+#define EF_PROC_INHERIT (-2)
+static int ef_proc_start(pid_t *pid, int nsfd, char *const argv[], int out, int keep_stderr)
 {
     int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
     if (devnull < 0) return EF_EIO;
@@ -54,8 +58,8 @@ static int ef_proc_start(pid_t *pid, int nsfd, char *const argv[], int keep_stdo
         sigprocmask(SIG_SETMASK, &none, NULL);
         if (nsfd >= 0 && setns(nsfd, CLONE_NEWNET) != 0) _exit(127);
         dup2(devnull, 0);
-        if (!keep_stdout) dup2(devnull, 1);
-        if (!keep_stderr) dup2(devnull, 2);
+        if (out != EF_PROC_INHERIT) dup2(out == EF_PROC_NULL ? devnull : out, 1);
+        if (!keep_stderr) dup2(out == EF_PROC_NULL ? devnull : out, 2);
         close_range(3, ~0u, 0);  /* the caller's sockets and files stay with the caller */
         if (use_path) execvp(argv[0], argv); else execv(argv[0], argv);
         _exit(127);
@@ -80,29 +84,17 @@ int ef_proc_spawn(pid_t *pid, const char *netns, char *const argv[], int keep_st
             return EF_EIO;
         }
     }
-    int rc = ef_proc_start(pid, nsfd, argv, keep_stdout, 1);
+    int rc = ef_proc_start(pid, nsfd, argv, keep_stdout ? EF_PROC_INHERIT : EF_PROC_NULL, 1);
     if (nsfd >= 0) close(nsfd);
     return rc;
 }
 
-int ef_proc_cmd(int quiet, const char *arg0, ...)
+/* Runs argv (argc entries) to completion with stdout and stderr on out (as in
+ * ef_proc_start); the exit status, logged at warn unless quiet. */
+static int ef_proc_wait_cmd(char *argv[], size_t argc, int out, int quiet)
 {
-    char *argv[EF_PROC_ARGV_MAX];
-    size_t argc = 0;
-    va_list ap;
-    va_start(ap, arg0);
-    for (const char *a = arg0; a; a = va_arg(ap, const char *)) {
-        if (argc == EF_PROC_ARGV_MAX - 1) {
-            va_end(ap);
-            return EF_EINVAL;
-        }
-        argv[argc++] = (char *)a;
-    }
-    va_end(ap);
-    if (!argc) return EF_EINVAL;
-    argv[argc] = NULL;
     pid_t pid;
-    int rc = ef_proc_start(&pid, -1, argv, !quiet, !quiet);
+    int rc = ef_proc_start(&pid, -1, argv, out, out == EF_PROC_INHERIT);
     if (rc) return rc;
     int st = 0;
     pid_t r;
@@ -117,6 +109,47 @@ int ef_proc_cmd(int quiet, const char *arg0, ...)
         EF_LOGW("proc", "%s: exit status %d", line, status);
     }
     return status;
+}
+
+/* Collects the NULL-terminated arguments after arg0 into argv (argc entries). */
+#define EF_PROC_COLLECT(argv, argc, arg0)                                       \
+    do {                                                                        \
+        va_list ap_;                                                            \
+        va_start(ap_, arg0);                                                    \
+        for (const char *a_ = arg0; a_; a_ = va_arg(ap_, const char *)) {       \
+            if (argc == EF_PROC_ARGV_MAX - 1) {                                 \
+                va_end(ap_);                                                    \
+                return EF_EINVAL;                                               \
+            }                                                                   \
+            argv[argc++] = (char *)a_;                                          \
+        }                                                                       \
+        va_end(ap_);                                                            \
+        if (!argc) return EF_EINVAL;                                            \
+        argv[argc] = NULL;                                                      \
+    } while (0)
+
+int ef_proc_cmd(int quiet, const char *arg0, ...)
+{
+    char *argv[EF_PROC_ARGV_MAX];
+    size_t argc = 0;
+    EF_PROC_COLLECT(argv, argc, arg0);
+    return ef_proc_wait_cmd(argv, argc, quiet ? EF_PROC_NULL : EF_PROC_INHERIT, quiet);
+}
+
+int ef_proc_cmd_log(const char *log, const char *arg0, ...)
+{
+    char *argv[EF_PROC_ARGV_MAX];
+    size_t argc = 0;
+    if (!log) return EF_EINVAL;
+    EF_PROC_COLLECT(argv, argc, arg0);
+    int fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    if (fd < 0) return EF_EIO;
+    dprintf(fd, "$");
+    for (size_t i = 0; i < argc; i++) dprintf(fd, " %s", argv[i]);
+    dprintf(fd, "\n");
+    int rc = ef_proc_wait_cmd(argv, argc, fd, 0);
+    close(fd);
+    return rc;
 }
 
 int ef_proc_exited(pid_t pid, int *status)

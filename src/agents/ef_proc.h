@@ -48,6 +48,10 @@ int ef_proc_run(char *const argv[], const char *input, uint32_t timeout_ms,
  * command line unless quiet), or EF_EINVAL (no arguments, or more than
  * EF_PROC_ARGV_MAX - 1) / EF_EIO (fork or wait failed). */
 int ef_proc_cmd(int quiet, const char *arg0, ...) __attribute__((sentinel));
+/* As ef_proc_cmd, with the command line and then the command's stdout and stderr
+ * appended to the file `log` (created 0600 if missing): a scenario's record of
+ * what it ran. EF_EIO if log cannot be opened. */
+int ef_proc_cmd_log(const char *log, const char *arg0, ...) __attribute__((sentinel));
 
 /* true if pid (our child) has exited; reaps it then. *status gets waitpid's status. */
 int ef_proc_exited(pid_t pid, int *status);

@@ -16,4 +16,10 @@
  * (something could not be removed; the rest is still removed). */
 int ef_fs_remove_tree(const char *path) EF_MUST_USE;
 
+/* Creates directory path and its missing parents with mode (before umask), as
+ * `mkdir -p` does; an existing directory is fine. Returns 0, EF_EINVAL (NULL,
+ * empty or longer than PATH_MAX) or EF_EIO (a part could not be made, or exists
+ * and is not a directory). */
+int ef_fs_mkdirs(const char *path, unsigned mode) EF_MUST_USE;
+
 #endif

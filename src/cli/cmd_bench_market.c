@@ -17,6 +17,7 @@
 #include "agents/ef_httpc.h"
 #include "api/ef_client.h"
 #include "base/ef_codec.h"
+#include "agents/ef_proc.h"
 #include "base/ef_fs.h"
 #include "base/ef_log.h"
 #include "base/ef_voucher.h"
@@ -163,18 +164,6 @@ static long bm_peak_rss_kb(const char *net)
     return peak;
 }
 
-static int bm_sh(const char *dir, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int bm_sh(const char *dir, const char *fmt, ...)
-{
-    char cmd[2048];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    if (n < 0 || (size_t)n >= sizeof cmd - 64) return EF_EINVAL;
-    snprintf(cmd + n, sizeof cmd - (size_t)n, " >>'%s/commands.log' 2>&1", dir);
-    return system(cmd) == 0 ? 0 : EF_EIO;
-}
 
 int ef_bench_market(int argc, char **argv)
 {
@@ -209,10 +198,13 @@ int ef_bench_market(int argc, char **argv)
     json_t *doc = json_object(), *runs = json_array(), *tn = NULL;
     ef_edge *agent = NULL;
     int ret = 1, rc;
-    b->rng = 0x2545f4914f6cdd1dull;
+    char log[PATH_MAX + 16], ports[16];
+    snprintf(log, sizeof log, "%s/commands.log", dir);
     if (!b || !doc || !runs) goto out;
-    if (bm_sh(dir, "mkdir -p '%s' && '%s' testnet init --dir '%s' --validators 4 --observers 1 --base-port %u "
-                   "--accounts 0", dir, exe, net, port))
+    b->rng = 0x2545f4914f6cdd1dull;
+    snprintf(ports, sizeof ports, "%u", port);
+    if (ef_fs_mkdirs(dir, 0700) || ef_proc_cmd_log(log, exe, "testnet", "init", "--dir", net, "--validators", "4",
+                                                   "--observers", "1", "--base-port", ports, "--accounts", "0", NULL))
         goto out;
     snprintf(path, sizeof path, "%s/genesis.json", net);
     json_t *g = json_load_file(path, 0, NULL);
@@ -221,7 +213,7 @@ int ef_bench_market(int argc, char **argv)
                                                "cell_max", 256));
     rc = json_dump_file(g, path, JSON_INDENT(2));
     json_decref(g);
-    if (rc || bm_sh(dir, "'%s' testnet up --dir '%s'", exe, net)) goto out;
+    if (rc || ef_proc_cmd_log(log, exe, "testnet", "up", "--dir", net, NULL)) goto out;
     snprintf(path, sizeof path, "%s/testnet.json", net);
     if (!(tn = json_load_file(path, 0, NULL))) goto out;
     json_t *nodes = json_object_get(tn, "nodes");
@@ -482,7 +474,7 @@ out:
     json_decref(runs);
     json_decref(doc);
     free(b);
-    (void)bm_sh(dir, "'%s' testnet down --dir '%s'", exe, net);
+    (void)ef_proc_cmd_log(log, exe, "testnet", "down", "--dir", net, NULL);
     if (ret == 0 && !dir_opt && ef_fs_remove_tree(dir)) fprintf(stderr, "bench market: cannot remove %s\n", dir);
     if (ret) fprintf(stderr, "bench market: FAILED; files in %s\n", dir);
     return ret;

@@ -12,6 +12,7 @@
 #include "agents/ef_edge.h"
 #include "agents/ef_httpc.h"
 #include "base/ef_codec.h"
+#include "agents/ef_proc.h"
 #include "base/ef_fs.h"
 #include "base/ef_log.h"
 #include "cli/cli.h"
@@ -63,18 +64,6 @@ static void demo_step(const char *fmt, ...)
     fflush(stdout);
 }
 
-static int demo_sh(const char *dir, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int demo_sh(const char *dir, const char *fmt, ...)
-{
-    char cmd[2048];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    if (n < 0 || (size_t)n >= sizeof cmd - 64) return EF_EINVAL;
-    snprintf(cmd + n, sizeof cmd - (size_t)n, " >>'%s/commands.log' 2>&1", dir);
-    return system(cmd) == 0 ? 0 : EF_EIO;
-}
 
 static int64_t demo_balance(const char *api, const char *pub)
 {
@@ -117,8 +106,12 @@ int ef_demo_market(int argc, char **argv)
     json_t *tn = NULL;
 
     /* 1. the ledger: 3 companies + the proxy as validators, 3 devices as observers */
-    if (demo_sh(dir, "mkdir -p '%s' && '%s' testnet init --dir '%s' --validators 4 --observers 3 --base-port %u "
-                     "--accounts 0 --empty-block-ms 100", dir, exe, net, port)) {
+    char log[PATH_MAX + 16], ports[16];
+    snprintf(log, sizeof log, "%s/commands.log", dir);
+    snprintf(ports, sizeof ports, "%u", port);
+    if (ef_fs_mkdirs(dir, 0700) ||
+        ef_proc_cmd_log(log, exe, "testnet", "init", "--dir", net, "--validators", "4", "--observers", "3",
+                        "--base-port", ports, "--accounts", "0", "--empty-block-ms", "100", NULL)) {
         fprintf(stderr, "demo market: testnet init failed (see %s/commands.log)\n", dir);
         goto out;
     }
@@ -130,7 +123,7 @@ int ef_demo_market(int argc, char **argv)
     rc = json_dump_file(g, path, JSON_INDENT(2));
     json_decref(g);
     if (rc) goto out;
-    if (demo_sh(dir, "'%s' testnet up --dir '%s'", exe, net)) {
+    if (ef_proc_cmd_log(log, exe, "testnet", "up", "--dir", net, NULL)) {
         fprintf(stderr, "demo market: testnet up failed (see %s/commands.log)\n", dir);
         goto out;
     }
@@ -267,7 +260,7 @@ int ef_demo_market(int argc, char **argv)
               "transactions in all (a transfer per task would take %llu)",
               (long long)supply, (long long)after_sum, (long long)locked, (unsigned long long)total_tasks,
               (unsigned long long)txs, (unsigned long long)total_tasks);
-    if (demo_sh(dir, "'%s' testnet check --dir '%s'", exe, net)) {
+    if (ef_proc_cmd_log(log, exe, "testnet", "check", "--dir", net, NULL)) {
         fprintf(stderr, "demo market: nodes disagree\n");
         goto out;
     }
@@ -276,7 +269,7 @@ int ef_demo_market(int argc, char **argv)
 out:
     for (size_t i = 0; i < EF_ARRAY_LEN(demo_ens); i++) ef_edge_stop(agents[i]);
     json_decref(tn);
-    if (!keep || ret) (void)demo_sh(dir, "'%s' testnet down --dir '%s'", exe, net);
+    if (!keep || ret) (void)ef_proc_cmd_log(log, exe, "testnet", "down", "--dir", net, NULL);
     if (keep && ret == 0) printf("left running in %s (stop: edgefed testnet down --dir %s)\n", dir, net);
     else if (ret == 0 && !dir_opt && ef_fs_remove_tree(dir)) fprintf(stderr, "demo market: cannot remove %s\n", dir);
     else if (ret) fprintf(stderr, "demo market: FAILED; files in %s\n", dir);

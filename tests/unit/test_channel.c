@@ -174,7 +174,9 @@ static void test_channel_for_match(void **state)
     voucher_hex(v, M_CHAIN, id, 1, 40, &c->kp[PAYER]);
     assert_int_equal(m_tx(c, PAYEE, "channel", "redeem", "{\"channel\":%llu,\"voucher\":\"%s\",\"close\":true}",
                           (unsigned long long)id, v), 0);
-    assert_non_null(m_event(c, 0, "match_ended"));
+    json_t *ended = m_event(c, 0, "match_ended");
+    assert_non_null(ended);
+    json_decref(ended);
     json_t *m = m_query(c, "market", "match/1");
     assert_string_equal(json_string_value(json_object_get(m, "state")), "ended");
     json_decref(m);
