@@ -5,6 +5,7 @@
  * JSON shapes (docs/api.yaml has the full schemas):
  *   block:   the header's fields (ef_block_header_to_json: "hash","height","time_ms",
  *            "prev_hash","txs_root","results_root","state_hash","vset_hash",
+ *            "next_vset_hash",
  *            "proposer",...) plus "round" and "signers" (public keys of the commit
  *            certificate's signers, [] for block 0) and "txs": the count, or with
  *            full the list of transactions as below, without "height".
