@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "base/ef_codec.h"
-#include "consensus/ef_cert.h"
+#include "ledger/ef_cert.h"
 #include "ledger/ef_block.h"
 
 static void ef_api_hex_set(json_t *o, const char *k, const void *p, size_t n)
