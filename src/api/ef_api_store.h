@@ -46,5 +46,9 @@ bool ef_api_store_is_member(ef_store *s, const ef_pub *pub, const char *domain);
  * answers EF_EPERM (a bare store has no mempool). The node's backend
  * (ef_api_node.h) reuses the reads and adds submit, status and metrics. */
 void ef_api_store_backend(ef_api_backend *be, ef_store *s);
+/* The proof of a committed tx with its block's certificate when stored
+ * (ef_proof_build): ef_proof_to_json's summary plus "proof", the proof's bytes in
+ * hex. 0, EF_ENOTFOUND, EF_EDB, EF_ENOMEM. */
+int ef_api_store_proof(ef_store *s, const ef_hash *hash, json_t **out);
 
 #endif

@@ -205,7 +205,11 @@ int ef_proof_build(ef_store *s, const ef_hash *tx_hash, bool with_cert, uint8_t 
         (rc = ef_merkle_prove(rp, rh, b.txs_len, loc.index)))
         goto out;
     if ((rc = ef_block_header_encode(&hw, &b.hdr))) goto out;
-    if (with_cert && (rc = ef_store_cert(s, loc.height, &cert, &cert_len))) goto out;
+    if (with_cert && (rc = ef_store_cert(s, loc.height, &cert, &cert_len))) {
+        if (rc != EF_ENOTFOUND) goto out;
+        cert = NULL;
+        cert_len = 0;
+    }
     if (mine.err) {
         rc = mine.err;
         goto out;

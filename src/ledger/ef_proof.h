@@ -102,9 +102,9 @@ EF_MUST_USE int ef_proof_verify(ef_proof *pf, const uint8_t *p, size_t len, cons
 
 /* Builds the proof of committed transaction tx_hash from a store (what the node's
  * GET /proofs/tx/{hash} serves): the block's header, the paths, the stored
- * result, and with with_cert the stored certificate. *out is malloc'ed. Returns
- * 0, EF_ENOTFOUND (no such tx; or with_cert and the block has no certificate,
- * block 0), EF_EDB, or EF_ENOMEM. */
+ * result, and with with_cert the stored certificate if the store has one (a
+ * block committed without one gives a proof without). *out is malloc'ed.
+ * Returns 0, EF_ENOTFOUND (no such tx), EF_EDB, or EF_ENOMEM. */
 struct ef_store;
 EF_MUST_USE int ef_proof_build(struct ef_store *s, const ef_hash *tx_hash, bool with_cert, uint8_t **out,
                                size_t *out_len);
