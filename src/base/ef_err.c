@@ -57,6 +57,11 @@ static const struct { const char *id, *text; } ef_err_names[EF_ERR_COUNT_] = {
     [52] = {"EVERDICT", "verdict does not match the values"},
     [53] = {"ENOTDOUBLE", "not a double receipt"},
     [54] = {"EAREA", "attachment point outside the area"},
+    [55] = {"EFROZEN", "domain frozen by conflicting certified headers"},
+    [56] = {"ESTALE", "checkpoint at or below the last anchored height"},
+    [57] = {"EROTATION", "header not signed by the tracked committee (rotation skipped)"},
+    [58] = {"ECOMMITTEE", "committee does not match the hash the header commits to"},
+    [59] = {"EUNANCHORED", "header not anchored nor certified by the tracked committee"},
 };
 
 static int ef_err_index(int err)

@@ -65,7 +65,12 @@ typedef enum ef_err {
     EF_EVERDICT = -52,   /* a receipt's verdict is not what its values and the rules give */
     EF_ENOTDOUBLE = -53, /* two receipts that do not prove a double signature */
     EF_EAREA = -54,      /* attachment point outside the offer's area */
-    EF_ERR_COUNT_ = 55   /* one more than the largest magnitude */
+    EF_EFROZEN = -55,    /* a domain frozen by conflicting certified headers */
+    EF_ESTALE = -56,     /* a checkpoint at or below the last anchored height */
+    EF_EROTATION = -57,  /* a header not signed by the tracked committee (a rotation skipped) */
+    EF_ECOMMITTEE = -58, /* a committee that is not the one a header commits to */
+    EF_EUNANCHORED = -59,/* a header neither anchored nor certified by the tracked committee */
+    EF_ERR_COUNT_ = 60   /* one more than the largest magnitude */
 } ef_err;
 
 /* A short lower-case name for a code, e.g. "bad signature"; never NULL. */

@@ -522,6 +522,11 @@ int ef_store_init_genesis(ef_store *s, const ef_genesis *g)
 
     /* block 0 */
     ef_vset_hash(&hdr.vset_hash, &g->vset);
+    {
+        ef_vset next;
+        if ((rc = ef_state_vset(txn, s->db_state, 1, &next))) goto out;
+        ef_vset_hash(&hdr.next_vset_hash, &next);
+    }
     memcpy(hdr.state_hash.b, acc, 32);
     ef_merkle_root(&hdr.txs_root, NULL, 0);
     ef_merkle_root(&hdr.results_root, NULL, 0);
