@@ -57,6 +57,12 @@ static const struct { const char *id, *text; } ef_err_names[EF_ERR_COUNT_] = {
     [52] = {"EVERDICT", "verdict does not match the values"},
     [53] = {"ENOTDOUBLE", "not a double receipt"},
     [54] = {"EAREA", "attachment point outside the area"},
+    /* 55..59 unused here: an unnamed code reads as "unknown error" / EUNKNOWN */
+    [60] = {"ENOTCOMMITTEE", "not a member of the current committee"},
+    [61] = {"EWINDOW", "outside the epoch's window for this step"},
+    [62] = {"EREVEAL", "revealed secret does not match the commitment"},
+    [63] = {"ENOCOMMIT", "no commitment to reveal"},
+    [64] = {"EINELIGIBLE", "not an eligible device"},
 };
 
 static int ef_err_index(int err)

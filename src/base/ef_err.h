@@ -65,7 +65,13 @@ typedef enum ef_err {
     EF_EVERDICT = -52,   /* a receipt's verdict is not what its values and the rules give */
     EF_ENOTDOUBLE = -53, /* two receipts that do not prove a double signature */
     EF_EAREA = -54,      /* attachment point outside the offer's area */
-    EF_ERR_COUNT_ = 55   /* one more than the largest magnitude */
+    /* -55..-59: reserved (another branch's codes) */
+    EF_ENOTCOMMITTEE = -60,/* not a member of the current committee */
+    EF_EWINDOW = -61,    /* outside the epoch's window for this step (commit, reveal, election) */
+    EF_EREVEAL = -62,    /* a revealed secret that does not match its commitment */
+    EF_ENOCOMMIT = -63,  /* a reveal without a commitment */
+    EF_EINELIGIBLE = -64,/* not an eligible device (no registry account, or a watcher) */
+    EF_ERR_COUNT_ = 65   /* one more than the largest magnitude; the table may have gaps */
 } ef_err;
 
 /* A short lower-case name for a code, e.g. "bad signature"; never NULL. */
