@@ -74,5 +74,6 @@ int ef_cmd_sla(int argc, char **argv);     /* cmd_sla.c */
 int ef_bench_market(int argc, char **argv); /* cmd_bench_market.c: `edgefed bench market` */
 int ef_cmd_en(int argc, char **argv);      /* cmd_edge.c */
 int ef_cmd_device(int argc, char **argv);  /* cmd_edge.c */
+int ef_cmd_proof(int argc, char **argv);   /* cmd_proof.c: `edgefed proof get|verify` */
 
 #endif
