@@ -77,5 +77,6 @@ int ef_bench_anchor(int argc, char **argv); /* cmd_bench_anchor.c: `edgefed benc
 int ef_cmd_en(int argc, char **argv);      /* cmd_edge.c */
 int ef_cmd_device(int argc, char **argv);  /* cmd_edge.c */
 int ef_cmd_proof(int argc, char **argv);   /* cmd_proof.c: `edgefed proof get|verify` */
+int ef_cmd_relayer(int argc, char **argv); /* cmd_relayer.c: `edgefed relayer` */
 
 #endif
