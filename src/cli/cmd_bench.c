@@ -14,6 +14,7 @@ static const ef_cli_cmd ef_bench_cmds[] = {
     {"federation", "MEC service federation, N = 2..30 MEC systems, vs the REST baseline", ef_cmd_bench_federation},
     {"market", "edge market: match latency and rate at 10k/100k ENs, vouchers/s, ledger cost of a session", ef_bench_market},
     {"prov", "provenance: records/s (4 validators), lineage latency in 1M records, PROV-JSON export rate", ef_bench_prov},
+    {"hierarchy-anchor", "domain checkpoints/s the anchor verifies (100, 1000 domains), proof verification time", ef_bench_anchor},
 };
 
 static void ef_bench_usage(FILE *f)

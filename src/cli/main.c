@@ -35,6 +35,7 @@ static const ef_cli_cmd ef_cli_cmds[] = {
     {"sla", "accountable just-in-time SLAs: offer, activate, confirm, receipts, claim, disputes", ef_cmd_sla},
     {"en", "edge-node agent: voucher-gated compute service and watch service (serve)", ef_cmd_en},
     {"device", "a device's market session: match, channel, paid tasks, close (run)", ef_cmd_device},
+    {"proof", "cross-domain proofs: get one from a domain node, verify it against a federation's anchor", ef_cmd_proof},
 };
 
 static void ef_cli_usage(FILE *f)

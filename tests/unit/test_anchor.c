@@ -18,12 +18,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <jansson.h>
 
 #include "base/ef_codec.h"
 #include "base/ef_crypto.h"
+#include "api/ef_api.h"
+#include "api/ef_api_store.h"
 #include "base/ef_fs.h"
 #include "contracts/ef_anchor.h"
 #include "contracts/ef_contracts.h"
@@ -1166,6 +1169,57 @@ static void test_proofs_through_anchor(void **state)
         assert_int_equal(f_probe(&c, "check", "doma", pf, nf), EF_EUNANCHORED);   /* committee unknown */
         free(pf);
         d_close(&fork);
+    }
+    /* the CLI: `edgefed proof get` from dom-a's API, `edgefed proof verify`
+     * against the federation's API */
+    const char *bin = getenv("EDGEFED");
+    if (bin) {
+        ef_api *fapi = NULL, *dapi = NULL;
+        ef_api_backend fbe, dbe;
+        ef_api_store_backend(&fbe, c.s);
+        ef_api_store_backend(&dbe, a.s);
+        assert_int_equal(ef_api_start(&fapi, &(ef_api_config){.listen = "127.0.0.1:0"}, &fbe), 0);
+        assert_int_equal(ef_api_start(&dapi, &(ef_api_config){.listen = "127.0.0.1:0"}, &dbe), 0);
+        char cmd[1024], file[300], bad[300], hh[65];
+        snprintf(file, sizeof file, "%s/proof.json", c.dir);
+        snprintf(bad, sizeof bad, "%s/bad.hex", c.dir);
+        ef_hex(hh, ta2[1].b, EF_HASH_SIZE);
+        snprintf(cmd, sizeof cmd, "'%s' proof get %s --api http://127.0.0.1:%u --out '%s'", bin, hh,
+                 ef_api_port(dapi), file);
+        assert_int_equal(system(cmd), 0);
+        snprintf(cmd, sizeof cmd, "'%s' proof verify --federation http://127.0.0.1:%u --domain doma '%s' >/dev/null",
+                 bin, ef_api_port(fapi), file);
+        assert_int_equal(system(cmd), 0);
+        /* from stdin, as hex */
+        FILE *f = fopen(bad, "w");
+        assert_non_null(f);
+        for (size_t i = 0; i < n2c; i++) fprintf(f, "%02x", p2c[i]);
+        fclose(f);
+        snprintf(cmd, sizeof cmd, "'%s' proof verify --federation http://127.0.0.1:%u --domain doma - < '%s' >/dev/null",
+                 bin, ef_api_port(fapi), bad);
+        assert_int_equal(system(cmd), 0);
+        /* another domain, one altered byte, an unknown domain: exit 1 */
+        snprintf(cmd, sizeof cmd, "'%s' proof verify --federation http://127.0.0.1:%u --domain domb '%s' 2>/dev/null",
+                 bin, ef_api_port(fapi), file);
+        assert_int_equal(WEXITSTATUS(system(cmd)), 1);
+        snprintf(cmd, sizeof cmd, "'%s' proof verify --federation http://127.0.0.1:%u --domain nosuch '%s' 2>/dev/null",
+                 bin, ef_api_port(fapi), file);
+        assert_int_equal(WEXITSTATUS(system(cmd)), 1);
+        p2c[n2c / 2] ^= 1;
+        f = fopen(bad, "w");
+        for (size_t i = 0; i < n2c; i++) fprintf(f, "%02x", p2c[i]);
+        fclose(f);
+        p2c[n2c / 2] ^= 1;
+        snprintf(cmd, sizeof cmd, "'%s' proof verify --federation http://127.0.0.1:%u --domain doma '%s' 2>/dev/null",
+                 bin, ef_api_port(fapi), bad);
+        assert_int_equal(WEXITSTATUS(system(cmd)), 1);
+        /* usage errors: exit 2 */
+        snprintf(cmd, sizeof cmd, "'%s' proof verify --domain doma '%s' 2>/dev/null", bin, file);
+        assert_int_equal(WEXITSTATUS(system(cmd)), 2);
+        snprintf(cmd, sizeof cmd, "'%s' proof verify --federation x --domain doma --what '%s' 2>/dev/null", bin, file);
+        assert_int_equal(WEXITSTATUS(system(cmd)), 2);
+        ef_api_stop(fapi);
+        ef_api_stop(dapi);
     }
     free(p);
     free(pc);
