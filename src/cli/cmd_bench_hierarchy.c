@@ -4,6 +4,7 @@
  * (submitted to committed) p50/p99, transactions per second, CPU and peak RSS
  * per node, side by side with the paper's figures. */
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,7 @@
 #define BH_NODES 4
 #define BH_ACCOUNTS_MAX 200
 #define BH_RSS_LIMIT_KB (32 * 1024)
+#define BH_SUBMITTERS BH_NODES   /* burst threads, one per node's API */
 
 /* The paper's Table II (Tendermint domain ledger vs PoW Ethereum) and text. */
 #define BH_PAPER_QUERY_MS 18.0
@@ -72,6 +74,7 @@ static double bh_pct(double *v, size_t n, double p)
 typedef struct bh {
     char net[PATH_MAX + 8];
     char api[96];
+    char apis[BH_NODES][96];
     char chain[64];
     char dev_pub[2 * EF_PUB_SIZE + 1];
     ef_client *cl;
@@ -162,6 +165,34 @@ static json_t *bh_committee(bh *b)
     return j;
 }
 
+/* One burst thread: submits its share of the pre-signed transactions to one node. */
+typedef struct bh_sub {
+    const char *api;
+    uint8_t **enc;
+    size_t *len;
+    size_t n;
+    int rc;
+} bh_sub;
+
+static void *bh_sub_run(void *arg)
+{
+    bh_sub *w = arg;
+    ef_client *cl = NULL;
+    w->rc = ef_client_new(&cl, w->api, NULL, 30000);
+    for (size_t i = 0; i < w->n && !w->rc; i++) {
+        long status = 0;
+        json_t *r = NULL;
+        int rc = ef_client_submit(cl, w->enc[i], w->len[i], false, 0, &status, &r);
+        json_decref(r);
+        if (rc || (status != 202 && status != 200)) {
+            fprintf(stderr, "bench hierarchy: burst submit failed (%s, HTTP %ld)\n", ef_strerror(rc), status);
+            w->rc = rc ? rc : EF_EPROTO;
+        }
+    }
+    if (cl) ef_client_free(cl);
+    return NULL;
+}
+
 int ef_bench_hierarchy(int argc, char **argv)
 {
     static const char *const spec[] = {"queries=", "records=", "burst=", "accounts=", "epoch-heights=",
@@ -198,6 +229,7 @@ int ef_bench_hierarchy(int argc, char **argv)
     ef_keypair *acc = calloc((size_t)nacc, sizeof *acc);
     json_t *doc = json_object(), *tn = NULL, *c0 = NULL, *c1 = NULL;
     int ret = 1;
+    bool burst_ok = false;
     char ports[24], accs[24], eh[24];
     if (!b || !lat || !acc || !doc) goto out;
     snprintf(b->net, sizeof b->net, "%s/net", dir);
@@ -213,6 +245,9 @@ int ef_bench_hierarchy(int argc, char **argv)
     snprintf(path, sizeof path, "%s/testnet.json", b->net);
     if (!(tn = json_load_file(path, 0, NULL))) goto out;
     json_t *n0 = json_array_get(json_object_get(tn, "nodes"), 0);
+    for (int i = 0; i < BH_NODES; i++)
+        snprintf(b->apis[i], sizeof b->apis[i], "http://%s",
+                 json_string_value(json_object_get(json_array_get(json_object_get(tn, "nodes"), (size_t)i), "http")));
     snprintf(b->api, sizeof b->api, "http://%s", json_string_value(json_object_get(n0, "http")));
     snprintf(b->dev_pub, sizeof b->dev_pub, "%s", json_string_value(json_object_get(n0, "pub")));
     for (int i = 0; i < BH_NODES; i++) b->pid[i] = bh_pid(b->net, i);
@@ -272,26 +307,38 @@ int ef_bench_hierarchy(int argc, char **argv)
     fflush(stdout);
 
     /* burst: accounts 1.. submit at once; rate until the last commits */
-    long sent = 0, cnt[BH_ACCOUNTS_MAX] = {0};
-    long cpu0[BH_NODES];
-    for (int i = 0; i < BH_NODES; i++) cpu0[i] = bh_cpu_ticks(b->pid[i]);
-    double t0 = bh_now_ms();
+    /* the transactions signed first; account a goes to thread a % BH_SUBMITTERS,
+     * so each sender's nonces arrive in order at one node */
+    long sent = 0, cnt[BH_ACCOUNTS_MAX] = {0}, cpu0[BH_NODES];
+    double t0 = 0, t_sub = 0, t_all = 0;
+    bh_sub subs[BH_SUBMITTERS];
+    memset(subs, 0, sizeof subs);
+    for (int t = 0; t < BH_SUBMITTERS; t++) {
+        subs[t].api = b->apis[t];
+        subs[t].enc = calloc((size_t)burst, sizeof *subs[t].enc);
+        subs[t].len = calloc((size_t)burst, sizeof *subs[t].len);
+        if (!subs[t].enc || !subs[t].len) goto burst_out;
+    }
     for (long a = 1; sent < burst; a = a + 1 < nacc ? a + 1 : 1) {
-        size_t len;
-        uint8_t *enc = bh_transfer(b, &acc[a], (uint64_t)cnt[a], &len);
-        long status = 0;
-        json_t *r = NULL;
-        int rc = enc ? ef_client_submit(b->cl, enc, len, false, 0, &status, &r) : EF_ENOMEM;
-        json_decref(r);
-        free(enc);
-        if (rc || (status != 202 && status != 200)) {
-            fprintf(stderr, "bench hierarchy: burst submit failed (%s, HTTP %ld)\n", ef_strerror(rc), status);
-            goto out;
-        }
+        bh_sub *w = &subs[a % BH_SUBMITTERS];
+        if (!(w->enc[w->n] = bh_transfer(b, &acc[a], (uint64_t)cnt[a], &w->len[w->n]))) goto burst_out;
+        w->n++;
         cnt[a]++;
         sent++;
     }
-    double t_sub = bh_now_ms() - t0;
+    for (int i = 0; i < BH_NODES; i++) cpu0[i] = bh_cpu_ticks(b->pid[i]);
+    t0 = bh_now_ms();
+    pthread_t th[BH_SUBMITTERS];
+    int started = 0;
+    for (; started < BH_SUBMITTERS; started++)
+        if (pthread_create(&th[started], NULL, bh_sub_run, &subs[started])) break;
+    bool sub_ok = started == BH_SUBMITTERS;
+    for (int t = 0; t < started; t++) {
+        pthread_join(th[t], NULL);
+        if (subs[t].rc) sub_ok = false;
+    }
+    t_sub = bh_now_ms() - t0;
+    if (!sub_ok) goto burst_out;
     /* every account's committed nonce reaches what it sent */
     for (long a = 1; a < nacc; a++)
         while ((long)bh_nonce(b, &acc[a].pub) < cnt[a]) {
@@ -301,7 +348,15 @@ int ef_bench_hierarchy(int argc, char **argv)
             }
             usleep(5000);
         }
-    double t_all = bh_now_ms() - t0;
+    t_all = bh_now_ms() - t0;
+    burst_ok = true;
+burst_out:
+    for (int t = 0; t < BH_SUBMITTERS; t++) {
+        for (size_t i = 0; subs[t].enc && i < subs[t].n; i++) free(subs[t].enc[i]);
+        free(subs[t].enc);
+        free(subs[t].len);
+    }
+    if (!burst_ok) goto out;
     double tps = (double)sent / (t_all / 1000);
     long hz = sysconf(_SC_CLK_TCK);
     double cpu[BH_NODES], cpu_max = 0;
@@ -364,9 +419,9 @@ int ef_bench_hierarchy(int argc, char **argv)
             (double)rss_max / 1024, cpu_max);
     fprintf(md, "Query: GET /accounts/{key} one after another (%ld). Record: a bank transfer submitted with "
                 "?wait=commit, one after another (%ld). Throughput: %ld transfers from %ld accounts submitted at "
-                "once over HTTP (submission took %.0f ms of the %.0f ms), rate until the last committed. The paper's "
+                "once over HTTP, signed beforehand, by %d threads, one per node (submission took %.0f ms of the %.0f ms), rate until the last committed. The paper's "
                 "hardware (Raspberry Pi) is slower than this machine; its network was real.\n",
-            nq, nrec, sent, nacc - 1, t_sub, t_all);
+            nq, nrec, sent, nacc - 1, BH_SUBMITTERS, t_sub, t_all);
     fclose(md);
     printf("bench hierarchy: wrote %s/hierarchy.json and hierarchy.md\n", out);
     ret = rss_ok ? 0 : 1;
