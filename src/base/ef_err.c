@@ -57,6 +57,11 @@ static const struct { const char *id, *text; } ef_err_names[EF_ERR_COUNT_] = {
     [52] = {"EVERDICT", "verdict does not match the values"},
     [53] = {"ENOTDOUBLE", "not a double receipt"},
     [54] = {"EAREA", "attachment point outside the area"},
+    [65] = {"ENOCAP", "not enough capacity on the path"},
+    [66] = {"ELATENCY", "path latency over the maximum"},
+    [67] = {"ETOPO", "bad topology"},
+    [68] = {"ENFORCE", "enforcement step failed"},
+    [69] = {"EWITHHELD", "receipt withheld"},
 };
 
 static int ef_err_index(int err)

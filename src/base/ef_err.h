@@ -65,7 +65,13 @@ typedef enum ef_err {
     EF_EVERDICT = -52,   /* a receipt's verdict is not what its values and the rules give */
     EF_ENOTDOUBLE = -53, /* two receipts that do not prove a double signature */
     EF_EAREA = -54,      /* attachment point outside the offer's area */
-    EF_ERR_COUNT_ = 55   /* one more than the largest magnitude */
+    /* -55..-64 are kept for other branches; the table tolerates gaps */
+    EF_ENOCAP = -65,     /* not enough free capacity on a path (slice reservation) */
+    EF_ELATENCY = -66,   /* a path's latency over the SLA's maximum */
+    EF_ETOPO = -67,      /* a malformed topology (not a tree, bad link, unknown node) */
+    EF_ENFORCE = -68,    /* the network refused an enforcement step (tc, nft, ip) */
+    EF_EWITHHELD = -69,  /* a receipt the other side did not hand over in time */
+    EF_ERR_COUNT_ = 70   /* one more than the largest magnitude */
 } ef_err;
 
 /* A short lower-case name for a code, e.g. "bad signature"; never NULL. */
