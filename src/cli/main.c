@@ -32,7 +32,8 @@ static const ef_cli_cmd ef_cli_cmds[] = {
     {"market", "edge-node market: register, update, retire, match, end, expire", ef_cmd_market},
     {"channel", "payment channels: open, top-up, redeem, start-close, settle", ef_cmd_channel},
     {"voucher", "payment-channel vouchers offline: make, check", ef_cmd_voucher},
-    {"sla", "accountable just-in-time SLAs: offer, activate, confirm, receipts, claim, disputes", ef_cmd_sla},
+    {"sla", "accountable just-in-time SLAs: offer, activate, confirm, receipts, claim, disputes, controller", ef_cmd_sla},
+    {"slice", "network slices: topology and path check, slice traffic, the SLA monitor, loss injection", ef_cmd_slice},
     {"en", "edge-node agent: voucher-gated compute service and watch service (serve)", ef_cmd_en},
     {"device", "a device's market session: match, channel, paid tasks, close (run)", ef_cmd_device},
 };
