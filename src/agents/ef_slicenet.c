@@ -107,6 +107,14 @@ static int ef_sn_batch(const ef_slicenet *net, bool tc, const char *ns, const ch
     return ef_sn_run(net, argv, script);
 }
 
+/* htb's default burst (one MTU at these rates) starves a class between timer
+ * ticks: give every class 5 ms of its rate, at least 3000 bytes. */
+static unsigned long long ef_sn_burst(uint64_t kbps)
+{
+    uint64_t b = kbps * 5u / 8u;
+    return b < 3000 ? 3000 : (unsigned long long)b;
+}
+
 /* A growing script buffer. */
 typedef struct ef_sn_buf {
     char p[EF_SN_SCRIPT_MAX];
@@ -147,7 +155,7 @@ static bool ef_sn_is_desc(const ef_slice_db *db, int d, int a)
 static void ef_sn_dev(const ef_slicenet *net, int link, int at, char *dev, size_t cap)
 {
     (void)net;
-    if (at == link) snprintf(dev, cap, "up");
+    if (at == link) snprintf(dev, cap, "uplink");
     else snprintf(dev, cap, "d%d", link);
 }
 
@@ -181,7 +189,7 @@ static int ef_sn_build(ef_slicenet *net)
         argv[k++] = "veth";
         argv[k++] = "peer";
         argv[k++] = "name";
-        argv[k++] = "up";
+        argv[k++] = "uplink";
         argv[k] = NULL;
         char *b[16];
         memcpy(b, argv, sizeof(char *) * (size_t)k);
@@ -202,12 +210,12 @@ static int ef_sn_build(ef_slicenet *net)
         ef_sn_add(ipb, "link set lo up\n");
         if (i == 0) ef_sn_add(ipb, "address add 10.%u.0.1/32 dev lo\n", net->octet);
         else {
-            ef_sn_add(ipb, "address add 10.%u.%zu.2/30 dev up\nlink set up up\n", net->octet, i);
-            ef_sn_add(ipb, "route add default via 10.%u.%zu.1 dev up\n", net->octet, i);
+            ef_sn_add(ipb, "address add 10.%u.%zu.2/30 dev uplink\nlink set dev uplink up\n", net->octet, i);
+            ef_sn_add(ipb, "route add default via 10.%u.%zu.1 dev uplink\n", net->octet, i);
         }
         for (size_t c = 1; c < net->n; c++) {
             if (ef_slice_node_parent(db, (int)c) != (int)i) continue;
-            ef_sn_add(ipb, "address add 10.%u.%zu.1/30 dev d%zu\nlink set d%zu up\n", net->octet, c, c, c);
+            ef_sn_add(ipb, "address add 10.%u.%zu.1/30 dev d%zu\nlink set dev d%zu up\n", net->octet, c, c, c);
             for (size_t d = 1; d < net->n; d++)
                 if (d != c && ef_sn_is_desc(db, (int)d, (int)c))
                     ef_sn_add(ipb, "route add 10.%u.%zu.0/30 via 10.%u.%zu.2 dev d%zu\n", net->octet, d, net->octet,
@@ -223,11 +231,16 @@ static int ef_sn_build(ef_slicenet *net)
             ef_sn_dev(net, (int)l, (int)i, dev, sizeof dev);
             unsigned long long cap = (unsigned long long)lk.kbps;
             ef_sn_add(tcb, "qdisc add dev %s root handle 1: htb default %x\n", dev, EF_SN_BE_CLASS);
-            ef_sn_add(tcb, "class add dev %s parent 1: classid 1:1 htb rate %llukbit ceil %llukbit quantum 1514\n",
-                      dev, cap, cap);
-            ef_sn_add(tcb, "class add dev %s parent 1:1 classid 1:%x htb rate 8kbit ceil %llukbit prio 7 "
-                            "quantum 1514\n",
-                      dev, EF_SN_BE_CLASS, cap);
+            unsigned long long bu = ef_sn_burst(lk.kbps);
+            ef_sn_add(tcb, "class add dev %s parent 1: classid 1:1 htb rate %llukbit ceil %llukbit burst %llu "
+                           "cburst %llu quantum 1514\n",
+                      dev, cap, cap, bu, bu);
+            ef_sn_add(tcb, "class add dev %s parent 1:1 classid 1:%x htb rate 8kbit ceil %llukbit burst 3000 "
+                           "cburst %llu prio 7 quantum 1514\n",
+                      dev, EF_SN_BE_CLASS, cap, bu);
+            /* a short best-effort queue (about 100 packets), as a switch port has */
+            ef_sn_add(tcb, "qdisc add dev %s parent 1:%x handle %x: pfifo limit 100\n", dev, EF_SN_BE_CLASS,
+                      EF_SN_BE_CLASS);
         }
         if (rc == 0 && (ipb->over || tcb->over)) rc = EF_ETOOBIG;
         if (rc == 0) rc = ef_sn_batch(net, false, net->ns[i], ipb->p, false);
@@ -350,9 +363,10 @@ static int ef_sn_apply(ef_slicenet *net, size_t s, bool add)
             char dev[24];
             ef_sn_dev(net, l, nodes[k], dev, sizeof dev);
             if (add) {
-                ef_sn_add(b, "class add dev %s parent 1:1 classid 1:%x htb rate %llukbit ceil %llukbit prio 0 "
-                              "quantum 1514\n",
-                          dev, minor, (unsigned long long)sl->kbps, (unsigned long long)lk.kbps);
+                ef_sn_add(b, "class add dev %s parent 1:1 classid 1:%x htb rate %llukbit ceil %llukbit burst %llu "
+                              "cburst %llu prio 0 quantum 1514\n",
+                          dev, minor, (unsigned long long)sl->kbps, (unsigned long long)lk.kbps,
+                          ef_sn_burst(sl->kbps), ef_sn_burst(lk.kbps));
                 ef_sn_add(b, "filter add dev %s parent 1: protocol ip prio %u u32 match ip protocol 17 0xff "
                               "match ip dport %u 0xffff flowid 1:%x\n",
                           dev, prio, (unsigned)sl->port, minor);
@@ -438,9 +452,9 @@ static int ef_sn_loss(const ef_slicenet *net, const char *ns, uint16_t port, uns
 {
     const char *nft = ef_sn_nft_path(), *ip = ef_proc_ip_path();
     char *t[] = {(char *)ip, "netns", "exec", (char *)ns, (char *)nft, "add", "table", "inet", "efslice", NULL};
-    char *c[] = {(char *)ip, "netns", "exec", (char *)ns, (char *)nft, "add", "chain", "inet", "efslice", "fwd",
+    char *c[] = {(char *)ip, "netns", "exec", (char *)ns, (char *)nft, "add", "chain", "inet", "efslice", "slicefwd",
                  "{ type filter hook forward priority 0 ; }", NULL};
-    char *f[] = {(char *)ip, "netns", "exec", (char *)ns, (char *)nft, "flush", "chain", "inet", "efslice", "fwd",
+    char *f[] = {(char *)ip, "netns", "exec", (char *)ns, (char *)nft, "flush", "chain", "inet", "efslice", "slicefwd",
                  NULL};
     int rc = ef_sn_run(net, t, NULL);
     if (rc == 0) rc = ef_sn_run(net, c, NULL);
@@ -449,7 +463,7 @@ static int ef_sn_loss(const ef_slicenet *net, const char *ns, uint16_t port, uns
         char ps[16], pcs[16];
         snprintf(ps, sizeof ps, "%u", (unsigned)port);
         snprintf(pcs, sizeof pcs, "%u", pct);
-        char *r[] = {(char *)ip, "netns", "exec", (char *)ns, (char *)nft, "add", "rule", "inet", "efslice", "fwd",
+        char *r[] = {(char *)ip, "netns", "exec", (char *)ns, (char *)nft, "add", "rule", "inet", "efslice", "slicefwd",
                      "udp", "dport", ps, "numgen", "random", "mod", "100", "<", pcs, "drop", NULL};
         rc = ef_sn_run(net, r, NULL);
     }

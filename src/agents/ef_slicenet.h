@@ -7,7 +7,7 @@
  * Two modes, chosen at ef_slicenet_open:
  *
  *   "netns"    (root) builds the tree. Node i is namespace PREFIX-i; the link
- *              of node i to its parent p is a veth pair "up" (in PREFIX-i) and
+ *              of node i to its parent p is a veth pair "uplink" (in PREFIX-i) and
  *              "dI" (in PREFIX-p), subnet 10.O.I.0/30 (O = cfg.octet): the
  *              parent side .1, the child side .2, which is node i's address;
  *              the root's address is 10.O.0.1 on its loopback. Routes: the

@@ -166,13 +166,14 @@ static int ef_sl_send(int argc, char **argv)
 
 static const char *const ef_sl_mon_usage =
     "usage: edgefed slice monitor --port P --sla N --start-ms MS --epoch-ms N --epochs N [--netns NS]\n"
-    "                             [--scale N] [--out FILE]\n"
+    "                             [--scale N] [--grace-ms N] [--out FILE]\n"
     "                             [--key KEYFILE --chain ID --min-kbps N --max-latency-us N --max-loss-ppm N]\n"
     "  Receives the slice's UDP traffic on port P inside NS and, per epoch, prints one\n"
     "  JSON line (kbps, sent, recv, loss_ppm, p50/p99/max delay in us) and appends it\n"
     "  to FILE. With --key (the monitor's key) each line carries the signed SLA receipt\n"
     "  (hex) for the SLA's rules. --scale N: the edge monitor's copies are every N-th\n"
-    "  packet.\n";
+    "  packet. --grace-ms: how long after its end an epoch stays open for late packets\n"
+    "  (default 300).\n";
 
 typedef struct ef_sl_mon {
     FILE *out;
@@ -200,11 +201,11 @@ static int ef_sl_monitor(int argc, char **argv)
 {
     static const char *const spec[] = {"port=", "sla=", "start-ms=", "epoch-ms=", "epochs=", "netns=", "scale=",
                                        "out=", "key=", "chain=", "min-kbps=", "max-latency-us=", "max-loss-ppm=",
-                                       NULL};
+                                       "grace-ms=", NULL};
     int c = ef_cli_check(argc, argv, ef_sl_mon_usage, spec, 0);
     if (c >= 0) return c;
     ef_slicemon_recv_cfg cfg = {.netns = ef_cli_opt(argc, argv, "netns", NULL), .scale = 1, .stop = &ef_sl_stop};
-    uint64_t port = 0, scale = 1, loss = 0;
+    uint64_t port = 0, scale = 1, loss = 0, grace = 300;
     const char *keyf = ef_cli_opt(argc, argv, "key", NULL), *outp = ef_cli_opt(argc, argv, "out", NULL);
     if (ef_sl_u64(argc, argv, "port", true, 1, 65535, &port) ||
         ef_sl_u64(argc, argv, "sla", true, 0, INT64_MAX, &cfg.sla) ||
@@ -212,6 +213,7 @@ static int ef_sl_monitor(int argc, char **argv)
         ef_sl_u64(argc, argv, "epoch-ms", true, 1, 86400000, &cfg.epoch_ms) ||
         ef_sl_u64(argc, argv, "epochs", true, 1, EF_SLICEMON_EPOCHS_MAX, &cfg.epochs) ||
         ef_sl_u64(argc, argv, "scale", false, 1, 1000000, &scale) ||
+        ef_sl_u64(argc, argv, "grace-ms", false, 1, 60000, &grace) ||
         ef_sl_u64(argc, argv, "min-kbps", keyf != NULL, 1, INT64_MAX, &cfg.rules.min_kbps) ||
         ef_sl_u64(argc, argv, "max-latency-us", keyf != NULL, 1, INT64_MAX, &cfg.rules.max_latency_us) ||
         ef_sl_u64(argc, argv, "max-loss-ppm", keyf != NULL, 0, 1000000, &loss) ||
@@ -219,6 +221,7 @@ static int ef_sl_monitor(int argc, char **argv)
         return ef_sl_usage(ef_sl_mon_usage, 2);
     cfg.port = (uint16_t)port;
     cfg.scale = (uint32_t)scale;
+    cfg.grace_ms = (uint32_t)grace;
     cfg.rules.max_loss_ppm = (uint32_t)loss;
     ef_keypair kp;
     if (keyf) {
