@@ -96,6 +96,7 @@ int ef_slicemon_send(const ef_slicemon_send_cfg *c, ef_slicemon_send_stats *st)
     clock_gettime(CLOCK_MONOTONIC, &next);
     uint64_t cur = UINT64_MAX;
     uint32_t seq = 0;
+    uint64_t rng = 0x9E3779B97F4A7C15ull ^ c->sla;
     for (;;) {
         if (c->stop && *c->stop) break;
         uint64_t now_us = ef_sm_wall_us(), now_ms = now_us / 1000u;
@@ -109,7 +110,11 @@ int ef_slicemon_send(const ef_slicemon_send_cfg *c, ef_slicemon_send_stats *st)
         ef_sm_put32(buf + 16, (uint32_t)e);
         ef_sm_put32(buf + 20, seq);
         ef_sm_put64(buf + 24, now_us);
-        ef_sm_sendto(fd, buf, c->pkt_bytes, c->dst_ip, c->dst_port, &st->send_errors);
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        bool faulty = e < 64 && (c->fault_epochs >> e & 1) && rng % 100 < c->fault_pct;
+        if (!faulty) ef_sm_sendto(fd, buf, c->pkt_bytes, c->dst_ip, c->dst_port, &st->send_errors);
         if (c->copy_every && seq % c->copy_every == 0) {
             ef_sm_sendto(fd, buf, c->pkt_bytes, c->copy_ip, c->copy_port, &st->send_errors);
             st->copies++;

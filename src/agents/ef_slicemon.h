@@ -67,6 +67,11 @@ typedef struct ef_slicemon_send_cfg {
     uint32_t pkt_bytes;         /* UDP payload per packet */
     uint64_t sla;
     uint64_t start_ms, epoch_ms, epochs;
+    /* Emulated fault (process mode, where nftables cannot be used): in the
+     * epochs of fault_epochs (bit e, e < 64) fault_pct % of the packets to
+     * dst are counted as sent but not sent; copies to the edge monitor go. */
+    uint64_t fault_epochs;
+    uint32_t fault_pct;
     const volatile bool *stop;  /* may be NULL */
 } ef_slicemon_send_cfg;
 

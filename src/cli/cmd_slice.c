@@ -119,20 +119,37 @@ static void ef_sl_signals(void)
 static const char *const ef_sl_send_usage =
     "usage: edgefed slice send --dst IP:PORT --rate-kbps N --sla N --start-ms MS --epoch-ms N --epochs N\n"
     "                          [--netns NS] [--pkt-bytes N] [--copy IP:PORT --copy-every N]\n"
+    "                          [--fault-epochs E,E --fault-pct N]\n"
     "  Sends UDP at N kbit/s of payload (packets stamped with SLA, epoch, sequence\n"
     "  and send time) from wall time MS for the epochs given, from inside network\n"
     "  namespace NS; --copy sends every N-th packet also to the operator's edge\n"
     "  monitor. Prints what it sent as JSON. Targets: loopback or the slice\n"
-    "  namespaces' own addresses.\n";
+    "  namespaces' own addresses. --fault-*: EMULATED loss for process mode (no\n"
+    "  nftables there): in those epochs N % of the packets to --dst are counted as\n"
+    "  sent but not sent (copies to the edge monitor still go).\n";
 
 static int ef_sl_send(int argc, char **argv)
 {
     static const char *const spec[] = {"dst=", "rate-kbps=", "sla=", "start-ms=", "epoch-ms=", "epochs=", "netns=",
-                                       "pkt-bytes=", "copy=", "copy-every=", NULL};
+                                       "pkt-bytes=", "copy=", "copy-every=", "fault-epochs=", "fault-pct=", NULL};
     int c = ef_cli_check(argc, argv, ef_sl_send_usage, spec, 0);
     if (c >= 0) return c;
     ef_slicemon_send_cfg cfg = {.netns = ef_cli_opt(argc, argv, "netns", NULL), .pkt_bytes = 1200, .stop = &ef_sl_stop};
-    uint64_t pkt = 1200, every = 0;
+    uint64_t pkt = 1200, every = 0, fpct = 0;
+    const char *fe = ef_cli_opt(argc, argv, "fault-epochs", NULL);
+    if (fe) {
+        char *copy_fe = strdup(fe), *save = NULL;
+        for (char *t = copy_fe ? strtok_r(copy_fe, ",", &save) : NULL; t; t = strtok_r(NULL, ",", &save)) {
+            char *end;
+            unsigned long v = strtoul(t, &end, 10);
+            if (*end || v >= 64) {
+                free(copy_fe);
+                return ef_sl_usage(ef_sl_send_usage, 2);
+            }
+            cfg.fault_epochs |= 1ull << v;
+        }
+        free(copy_fe);
+    }
     const char *dst = ef_cli_opt(argc, argv, "dst", NULL), *copy = ef_cli_opt(argc, argv, "copy", NULL);
     if (!dst || ef_httpc_parse_hostport(dst, &cfg.dst_ip, &cfg.dst_port) ||
         (copy && ef_httpc_parse_hostport(copy, &cfg.copy_ip, &cfg.copy_port)) ||
@@ -142,10 +159,12 @@ static int ef_sl_send(int argc, char **argv)
         ef_sl_u64(argc, argv, "epoch-ms", true, 1, 86400000, &cfg.epoch_ms) ||
         ef_sl_u64(argc, argv, "epochs", true, 1, EF_SLICEMON_EPOCHS_MAX, &cfg.epochs) ||
         ef_sl_u64(argc, argv, "pkt-bytes", false, EF_SLICEMON_PKT_MIN, EF_SLICEMON_PKT_MAX, &pkt) ||
-        ef_sl_u64(argc, argv, "copy-every", false, 1, 1000000, &every) || (!copy != !every))
+        ef_sl_u64(argc, argv, "copy-every", false, 1, 1000000, &every) || (!copy != !every) ||
+        ef_sl_u64(argc, argv, "fault-pct", false, 0, 100, &fpct) || (!fe != !ef_cli_opt(argc, argv, "fault-pct", NULL)))
         return ef_sl_usage(ef_sl_send_usage, 2);
     cfg.pkt_bytes = (uint32_t)pkt;
     cfg.copy_every = (uint32_t)every;
+    cfg.fault_pct = (uint32_t)fpct;
     if (cfg.netns && !ef_proc_netns_exists(cfg.netns)) {
         fprintf(stderr, "edgefed slice send: no network namespace '%s'\n", cfg.netns);
         return 1;
