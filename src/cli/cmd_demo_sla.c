@@ -150,10 +150,7 @@ static json_t *demo_wait_line(const char *path, uint64_t e, uint32_t timeout_ms)
 
 static bool demo_can_netns(void)
 {
-    if (geteuid() != 0 || access("/run/netns", F_OK) != 0) {
-        if (geteuid() == 0) (void)ef_fs_mkdirs("/run/netns", 0755);
-        if (geteuid() != 0) return false;
-    }
+    if (geteuid() != 0) return false;
     static const char *const tc[] = {"/usr/sbin/tc", "/sbin/tc"}, *const nft[] = {"/usr/sbin/nft", "/sbin/nft"};
     bool t = false, n = false;
     for (size_t i = 0; i < 2; i++) {
@@ -198,7 +195,7 @@ int ef_demo_sla(int argc, char **argv)
     char err[24] = "";
     json_t *tn = NULL, *st = NULL, *s = NULL, *cust[DEMO_EPOCHS] = {0}, *edg[DEMO_EPOCHS] = {0};
     pid_t ctl = -1, procs[5] = {-1, -1, -1, -1, -1};
-    char log[PATH_MAX + 16], path[PATH_MAX + 64], ports[16];
+    char log[PATH_MAX + 64], path[PATH_MAX + 64], ports[16];
     snprintf(log, sizeof log, "%s/commands.log", dir);
     snprintf(ports, sizeof ports, "%u", port);
 
@@ -243,7 +240,7 @@ int ef_demo_sla(int argc, char **argv)
     ef_keypair_generate(&edge);
     ef_hex(monpub, mon.pub.b, EF_PUB_SIZE);
     ef_hex(edgepub, edge.pub.b, EF_PUB_SIZE);
-    char monkey[PATH_MAX + 16], edgekey[PATH_MAX + 16], topo[PATH_MAX + 16], state[PATH_MAX + 16];
+    char monkey[PATH_MAX + 64], edgekey[PATH_MAX + 64], topo[PATH_MAX + 64], state[PATH_MAX + 64];
     snprintf(monkey, sizeof monkey, "%s/car-monitor.key", dir);
     snprintf(edgekey, sizeof edgekey, "%s/a-edge-monitor.key", dir);
     snprintf(topo, sizeof topo, "%s/topology.json", dir);
@@ -289,7 +286,7 @@ int ef_demo_sla(int argc, char **argv)
         char *cargv[] = {exe, "sla", "controller", "--key", path, "--topology", topo, netns ? "--netns" : "--process",
                          "--edge-monitor", edgepub, "--node", api, "--prefix", prefix, "--octet", octet,
                          "--port-base", pbase, "--state", state, "--log", log, NULL};
-        char clog[PATH_MAX + 16];
+        char clog[PATH_MAX + 64];
         snprintf(clog, sizeof clog, "%s/controller.log", dir);
         if ((rc = demo_spawn(&ctl, clog, cargv))) goto out;
         struct stat sb;
@@ -372,7 +369,7 @@ int ef_demo_sla(int argc, char **argv)
     /* 5. traffic and the monitors */
     char sp[16], ep[16], bp[16], st_ms[24], epms[16], eps[16], dst[80], cpy[80], be_dst[80], rate[16], berate[16],
         minkb[16];
-    char cust_out[PATH_MAX + 16], edge_out[PATH_MAX + 16], be_out[PATH_MAX + 16], mlog[PATH_MAX + 16];
+    char cust_out[PATH_MAX + 64], edge_out[PATH_MAX + 64], be_out[PATH_MAX + 64], mlog[PATH_MAX + 64];
     snprintf(sp, sizeof sp, "%u", sport);
     snprintf(ep, sizeof ep, "%u", netns ? sport : sport + 5000);   /* loopback: another port for the edge */
     snprintf(bp, sizeof bp, "%u", DEMO_BE_PORT + (unsigned)getpid() % 1000);
