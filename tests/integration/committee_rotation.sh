@@ -16,7 +16,8 @@ http() { python3 -c "import json; print([n['http'] for n in json.load(open('$NET
 name_of() { python3 -c "import json; print([n['name'] for n in json.load(open('$NET/testnet.json'))['nodes'] if n['pub']=='$1'][0])"; }
 WATCH=v0
 API=http://$(http v0)
-q() { "$EDGEFED" query "$1" --api "${2:-$API}"; }
+# the domain ledger is private: reads are signed by a member (the admin)
+q() { "$EDGEFED" query "$1" --api "${2:-$API}" --key "$NET/admin.key"; }
 cur_field() { q /state/committee/current "${2:-$API}" | python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }
 
 # wait_epoch E [SECONDS] [API]: until the current epoch is at least E
@@ -56,6 +57,7 @@ print(f"rotation {e} -> {e + 1}: elected in block {start - 2}, seed {rec['seed']
 EOF
 }
 
+"$EDGEFED" query /status --api "$API" >/dev/null 2>&1 && fail "the private domain ledger answered an unsigned read"
 log "domain of 8 devices, committee 4, epochs of $L heights"
 t0=$(date +%s%N)
 wait_epoch 3
