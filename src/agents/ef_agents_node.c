@@ -79,7 +79,14 @@ static int ag_cm_submit(void *arg, const char *method, const char *args_json)
 static void ag_on_commit(void *arg, const ef_node_commit *c)
 {
     ag_state *st = arg;
-    if (st->cag) ef_cagent_on_block(st->cag, c->height);
+    if (st->cag) {
+        /* a node catching up acts once it is at the head: a step for a block long
+         * past would only fail (EF_EWINDOW) */
+        const ef_node_status *ns = ef_node_status_hold(st->node);
+        bool behind = ns->catching_up;
+        ef_node_status_release(ns);
+        if (!behind) ef_cagent_on_block(st->cag, c->height);
+    }
     if (!st->mef) return;
     for (uint32_t i = 0; i < c->block->txs_len; i++) {
         if (c->results[i].code) continue;

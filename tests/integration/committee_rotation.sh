@@ -75,6 +75,12 @@ for d in "$NET"/v* "$NET"/o*; do
     [ "$(grep -c " up at height " "$d/node.log")" = 1 ] || fail "$(basename "$d") was restarted"
 done
 log "every node followed the rotations without a restart"
+# the election is the same on every node: each one's epoch records are identical
+ref=$(q "/state/committee/epoch/2")
+for n in v1 v2 v3 o0 o1 o2 o3; do
+    [ "$(q "/state/committee/epoch/2" "http://$(http $n)")" = "$ref" ] || fail "$n has another epoch 2 record"
+done
+log "the epoch records are identical on all 8 nodes"
 
 # kill an elected device right after its election, before its epoch's reveal window
 e0=$(cur_field epoch)
