@@ -5,10 +5,11 @@
 # epoch's first block is certified by the new committee alone, and no node is
 # restarted. Then an elected device is killed right after its election: it
 # misses its epoch (recorded on the ledger), the three others carry the chain,
-# and the next election replaces it. Prints how long each rotation took.
+# and the next election replaces it; a member killed after its commit and
+# restarted reveals within its epoch. Prints how long each rotation took.
 source "$(dirname "$0")/lib/testnet.bash"
 
-L=24
+L=30
 "$EDGEFED" testnet init --dir "$NET" --committee 4 --devices 8 --epoch-heights $L --base-port "$BASE_PORT" \
     --accounts 0 >/dev/null
 "$EDGEFED" testnet up --dir "$NET" >/dev/null
@@ -115,7 +116,34 @@ assert d['missed'] >= 1 and d['excluded_until'] == $E + 1, d
 " || fail "the device record does not show the miss"
 check_rotation "$E"
 log "$vname missed epoch $E and was replaced at epoch $((E + 1))"
-# the chain goes on with the replacement
+# a member killed after its commit and restarted at once reveals the secret it
+# committed to (derived from its key, never stored) within the same epoch
+"$EDGEFED" testnet start --dir "$NET" --node "$vname" >/dev/null
+wait_epoch $((E + 2)) 120
+read -r E2 m2 <<<"$(q /state/committee/current | python3 -c "
+import json, sys
+c = json.load(sys.stdin)
+print(c['epoch'], c['committee'][0])")"
+n2=$(name_of "$m2")
+t=0
+until q /state/committee/current | python3 -c "import json,sys; c=json.load(sys.stdin); sys.exit(0 if c['epoch'] == $E2 and '$m2' in c['committed'] else 1)"; do
+    sleep 0.1; t=$((t + 1)); [ $t -lt 200 ] || fail "$n2 did not commit in epoch $E2"
+done
+for other in v0 v1 v2; do [ "$other" != "$n2" ] && [ "$other" != "$vname" ] && break; done
+API=http://$(http $other)
+WATCH=$other
+"$EDGEFED" testnet kill --dir "$NET" --node "$n2"
+"$EDGEFED" testnet start --dir "$NET" --node "$n2" >/dev/null
+log "restarted $n2 (member of epoch $E2) after its commit"
+wait_epoch $((E2 + 1)) 120
+q "/state/committee/epoch/$E2" | python3 -c "
+import json, sys
+r = json.load(sys.stdin)
+assert '$m2' in r['revealed'], 'the restarted member did not reveal'
+assert '$m2' not in r['missed']
+" || fail "$n2 did not reveal after its restart"
+log "$n2 revealed after its restart; epoch $E2 elected with $(q "/state/committee/epoch/$E2" | python3 -c "import json,sys; print(len(json.load(sys.stdin)['revealed']))") reveals"
+# the chain goes on
 h=$(height "$other")
 wait_height "$other" $((h + 5)) 30
 check_safety
