@@ -199,6 +199,35 @@ static uint64_t bh_nonce(bh *b, const ef_pub *pub)
 
 static json_t *bh_committee(bh *b) { return bh_get(b, "/state/committee/current"); }
 
+/* Block time (ms) from the election block of each finished epoch to the first
+ * block of the committee it elected, into v (at most cap); returns how many. */
+static size_t bh_rotations(bh *b, double *v, size_t cap)
+{
+    json_t *eps = bh_get(b, "/state/committee/epochs");
+    size_t n = 0, i;
+    json_t *e;
+    json_array_foreach(eps, i, e) {
+        if (n == cap) break;
+        long long at = json_integer_value(json_object_get(e, "elected_at"));
+        char path[96];
+        snprintf(path, sizeof path, "/blocks?from=%lld&to=%lld", at, at + EF_VSET_DELAY);
+        json_t *bl = bh_get(b, path);
+        json_t *blocks = json_object_get(bl, "blocks");
+        long long t0 = -1, t1 = -1;
+        size_t k;
+        json_t *x;
+        json_array_foreach(blocks, k, x) {
+            long long h = json_integer_value(json_object_get(x, "height"));
+            if (h == at) t0 = json_integer_value(json_object_get(x, "time_ms"));
+            if (h == at + EF_VSET_DELAY) t1 = json_integer_value(json_object_get(x, "time_ms"));
+        }
+        if (t0 >= 0 && t1 >= t0) v[n++] = (double)(t1 - t0);
+        json_decref(bl);
+    }
+    json_decref(eps);
+    return n;
+}
+
 /* One burst thread: submits its share of the pre-signed transactions to one
  * node, over signed HTTP or through the node's local admin socket. */
 typedef struct bh_sub {
@@ -528,7 +557,11 @@ int ef_bench_hierarchy(int argc, char **argv)
     }
     c1 = bh_committee(b);
     long long e0 = json_integer_value(json_object_get(c0, "epoch")), e1 = json_integer_value(json_object_get(c1, "epoch"));
-    printf("committee: epoch %lld -> %lld during the run (%lld live rotations)\n", e0, e1, e1 - e0);
+    double rot[256];
+    size_t nrot = bh_rotations(b, rot, EF_ARRAY_LEN(rot));
+    double rot50 = nrot ? bh_pct(rot, nrot, 0.5) : -1, rotmax = nrot ? bh_pct(rot, nrot, 1.0) : -1;
+    printf("committee: epoch %lld -> %lld during the run (%lld live rotations); election block to the new "
+           "committee's first block: p50 %.0f ms, max %.0f ms\n", e0, e1, e1 - e0, rot50, rotmax);
     bool rss_ok = rss_max > 0 && rss_max < BH_RSS_LIMIT_KB;
     printf("peak node RSS %.1f MB: %s the 32 MB aim\n", (double)rss_max / 1024, rss_ok ? "under" : "OVER");
 
@@ -542,6 +575,8 @@ int ef_bench_hierarchy(int argc, char **argv)
     json_object_set_new(doc, "domain", json_pack("{s:i, s:i, s:I, s:I, s:I}", "devices", BH_NODES, "committee", 4,
                                                  "epoch_heights", (json_int_t)epoch_h, "epochs_start", (json_int_t)e0,
                                                  "epochs_end", (json_int_t)e1));
+    json_object_set_new(doc, "rotation_ms", json_pack("{s:f, s:f, s:I}", "p50", rot50, "max", rotmax, "n",
+                                                      (json_int_t)nrot));
     json_object_set_new(doc, "query_ms", json_pack("{s:f, s:f, s:I}", "p50", q50, "p99", q99, "n", (json_int_t)nq));
     json_object_set_new(doc, "record_ms", json_pack("{s:f, s:f, s:I}", "p50", r50, "p99", r99, "n", (json_int_t)nrec));
     json_object_set_new(doc, "burst_local", bh_burst_json(&bl, nacc - 1));
@@ -569,10 +604,12 @@ int ef_bench_hierarchy(int argc, char **argv)
                 "| record latency (submit to commit) | p50 %.1f ms, p99 %.1f ms | %.1f s | %.1f s |\n"
                 "| throughput | %.0f tx/s (local socket), %.0f tx/s (signed HTTP) | %.0f tx/s | %.0f tx/s |\n"
                 "| memory per validator | peak RSS %.1f MB (max of 4) | 80 MB | 1.2 GB |\n"
-                "| CPU per validator | %.2f cores (max of 4, during the local burst) | ~0.33 core | 1 core |\n\n",
+                "| CPU per validator | %.2f cores (max of 4, during the local burst) | ~0.33 core | 1 core |\n"
+                "| committee rotation (election block to the new committee's first block) | p50 %.0f ms, max %.0f ms "
+                "(%zu rotations) | - | - |\n\n",
             epoch_h, e1 - e0, q50, q99, BH_PAPER_QUERY_MS, BH_PAPER_POW_QUERY_MS, r50, r99,
             BH_PAPER_RECORD_MS / 1000, BH_PAPER_POW_RECORD_MS / 1000, bl.tps, bhttp.tps, BH_PAPER_TPS,
-            BH_PAPER_POW_TPS, (double)rss_max / 1024, bl.cpu_max);
+            BH_PAPER_POW_TPS, (double)rss_max / 1024, bl.cpu_max, rot50, rotmax, nrot);
     fprintf(md, "Query: GET /accounts/{key} signed by a member (the domain ledger is private: the node checks the "
                 "Ed25519 signature and the membership of every read), one after another (%ld). Record: a bank "
                 "transfer submitted with ?wait=commit, one after another (%ld). Throughput: %ld transfers from %ld "
