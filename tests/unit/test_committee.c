@@ -228,6 +228,16 @@ static uint64_t run_epoch(mchain *c, const bool *commit, const bool *reveal)
     for (size_t i = 0; i < q; i++) assert_int_equal(c->code[i], 0);
     commit_until(c, start + L - 3);
     assert_int_equal(k_tx(c, m_dev(0), "elect", "{\"epoch\":%llu}", (unsigned long long)epoch), 0);
+    /* the event carries the new committee and its first height */
+    json_t *ev = m_event(c, 0, "committee_elected");
+    assert_non_null(ev);
+    json_t *rec = m_query(c, "committee", "epoch/%llu", (unsigned long long)epoch);
+    assert_true(json_equal(json_object_get(ev, "committee"), json_object_get(rec, "next_committee")));
+    assert_true(json_equal(json_object_get(ev, "seed"), json_object_get(rec, "seed")));
+    assert_int_equal(json_integer_value(json_object_get(ev, "start")), m_height(c) + EF_VSET_DELAY);
+    assert_int_equal(json_integer_value(json_object_get(ev, "epoch")), epoch + 1);
+    json_decref(rec);
+    json_decref(ev);
     return m_height(c);
 }
 
