@@ -10,6 +10,9 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include <jansson.h>
 
@@ -78,6 +81,31 @@ static void bh_pace(const uint64_t *last)
 }
 
 static void bh_paced(uint64_t *last) { *last = bh_wall_ms(); }
+
+/* true if TCP port p on 127.0.0.1 can be bound now */
+static bool bh_port_free(unsigned p)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) return false;
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)p)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bool ok = bind(fd, (struct sockaddr *)&a, sizeof a) == 0;
+    close(fd);
+    return ok;
+}
+
+/* A base port whose P2P (P..P+3) and HTTP (P+100..P+103) ports are free, below
+ * the ephemeral range; 0 if none is found. */
+static unsigned bh_pick_port(void)
+{
+    for (unsigned k = 0; k < 120; k++) {
+        unsigned p = 20000 + ((unsigned)getpid() + 7 * k) % 120 * 100;
+        bool ok = true;
+        for (unsigned i = 0; i < BH_NODES && ok; i++) ok = bh_port_free(p + i) && bh_port_free(p + 100 + i);
+        if (ok) return p;
+    }
+    return 0;
+}
 
 static int bh_cmp(const void *a, const void *b)
 {
@@ -440,7 +468,10 @@ int ef_bench_hierarchy(int argc, char **argv)
         fputs(bh_usage, stderr);
         return 2;
     }
-    if (!port) port = 20000 + (unsigned)(getpid() % 120) * 40;
+    if (!port && !(port = bh_pick_port())) {
+        fprintf(stderr, "edgefed bench hierarchy: no free port range; give --base-port\n");
+        return 1;
+    }
     char dir[PATH_MAX], exe[PATH_MAX], path[PATH_MAX + 64], log[PATH_MAX + 16];
     if (dir_opt) snprintf(dir, sizeof dir, "%s", dir_opt);
     else {
