@@ -10,7 +10,9 @@
  * cfg->doc["agents"]["committee"] (agents/ef_committee_agent.h) starts the device
  * agent of a domain ledger's committee: after each committed block it reads the
  * committee contract and sends its commit, reveal and election calls through
- * ef_node_submit_call, signed by the node's key. Either section, both, or none.
+ * ef_node_submit_call, signed by the node's key (not while the node is catching
+ * up: it acts from the first block it commits at the head). Either section,
+ * both, or none.
  * Everything runs on the node's loop thread except the agent's own workers.
  */
 #ifndef EF_AGENTS_NODE_H
