@@ -801,18 +801,49 @@ static int model_ckpt(model *m, sdom *d, uint64_t h, uint32_t alt, uint64_t mask
     return 0;
 }
 
-static void test_random_domains(void **state)
+/* What the contract must answer to a report of two headers (alt a, alt b) of
+ * height h certified by masks ma, mb. */
+static int model_report(model *m, sdom *d, uint64_t h, uint64_t ma, uint64_t mb, bool apply)
 {
-    (void)state;
-    enum { ND = 3, STEPS = 260 };
+    ef_hash sh;
+    const ef_vset *vs = s_set(d, h);
+    ef_vset_hash(&sh, vs);
+    if (m->frozen) return EF_EFROZEN;
+    if (!ef_hash_eq(&sh, &m->committee)) return EF_EROTATION;
+    if (power_of(vs, ma) < ef_vset_quorum(vs) || power_of(vs, mb) < ef_vset_quorum(vs)) return EF_ECERT;
+    if (h < m->since) return EF_EINVAL;
+    if (apply) {
+        m->frozen = true;
+        m->freezes++;
+        m->votes = 0;
+        memset(m->voted, 0, sizeof m->voted);
+    }
+    return 0;
+}
+
+static json_t *report_args(sdom *d, uint64_t h, uint64_t ma, uint64_t mb)
+{
+    json_t *a = ckpt_args(d, h, 11, ma, false), *b = ckpt_args(d, h, 12, mb, false);
+    json_t *r = json_pack("{s:s, s:O, s:O, s:O, s:O}", "domain", d->name, "header_a", json_object_get(a, "header"),
+                          "cert_a", json_object_get(a, "cert"), "header_b", json_object_get(b, "header"), "cert_b",
+                          json_object_get(b, "cert"));
+    json_decref(a);
+    json_decref(b);
+    return r;
+}
+
+static int counts[64], g_freezes, g_rotations, g_reports_ok;
+
+static void random_run(uint64_t seed, int steps)
+{
+    enum { ND = 3 };
     fchain c;
     f_open(&c);
     static sdom d[ND];
     static model m[ND];
-    const char *seed_env = getenv("EF_TEST_SEED");
-    rnd_state = seed_env ? strtoull(seed_env, NULL, 10) : 0x5eed1234u;
-    if (!rnd_state) rnd_state = 1;
-    fprintf(stderr, "test_random_domains seed %llu\n", (unsigned long long)rnd_state);
+    rnd_state = seed ? seed : 1;
+    fprintf(stderr, "test_random_domains: seed %llu (EF_TEST_SEED=%llu replays it)\n", (unsigned long long)seed,
+            (unsigned long long)seed);
     for (int i = 0; i < ND; i++) {
         s_init(&d[i], 10 + i, 0xf);
         /* rotations: every 4..11 heights, a committee of 4..7 pool members with
@@ -838,8 +869,7 @@ static void test_random_domains(void **state)
                               register_args(d[i].name, d[i].chain, &d[i].genesis, &d[i].sets[0], &c.kp[0].pub)),
                          0);
     }
-    int counts[64] = {0};
-    for (int step = 0; step < STEPS; step++) {
+    for (int step = 0; step < steps; step++) {
         /* a block of 1..4 transactions, each checked against the model in order */
         int nb = 1 + (int)(rnd() % 4);
         int want[8];
@@ -860,6 +890,19 @@ static void test_random_domains(void **state)
                 }
                 dom[q++] = i;
                 f_add(&c, v, "anchor", "unfreeze", json_pack("{s:s}", "domain", dd->name));
+                continue;
+            }
+            if (kind >= 96) {
+                /* an equivocating committee reported: two headers of a height ahead */
+                uint64_t h = mm->height + 1 + rnd() % 3;
+                const ef_vset *vs = s_set(dd, h);
+                uint64_t ma = all_mask(vs), mb = all_mask(vs);
+                if (rnd() % 4 == 0) mb &= rnd();
+                if (mb == 0) mb = 1;
+                want[q] = model_report(mm, dd, h, ma, mb, true);
+                g_reports_ok += want[q] == 0;
+                dom[q++] = i;
+                f_add(&c, (int)(rnd() % F_NACC), "anchor", "report", report_args(dd, h, ma, mb));
                 continue;
             }
             uint64_t h;
@@ -910,19 +953,33 @@ static void test_random_domains(void **state)
             json_decref(j);
         }
     }
-    fprintf(stderr, "outcomes: ok %d, stale %d, duplicate %d, rotation %d, committee %d, cert %d, frozen %d, dup vote %d, args %d\n",
+    for (int i = 0; i < ND; i++) {
+        g_freezes += (int)m[i].freezes;
+        g_rotations += m[i].since > 1;
+    }
+    f_close(&c);
+}
+
+static void test_random_domains(void **state)
+{
+    (void)state;
+    memset(counts, 0, sizeof counts);
+    g_freezes = g_rotations = g_reports_ok = 0;
+    const char *seed_env = getenv("EF_TEST_SEED");
+    if (seed_env) {
+        random_run(strtoull(seed_env, NULL, 10), 400);
+    } else {
+        for (uint64_t k = 0; k < 3; k++) random_run(0x5eed1234u + k * 7919, 200);
+    }
+    fprintf(stderr, "outcomes: ok %d, stale %d, duplicate %d, rotation %d, committee %d, cert %d, frozen %d, "
+                    "dup vote %d, args %d, not a pair %d\n",
             counts[0], counts[-EF_ESTALE], counts[-EF_ERECORDED], counts[-EF_EROTATION], counts[-EF_ECOMMITTEE],
-            counts[-EF_ECERT], counts[-EF_EFROZEN], counts[-EF_EDUP], counts[-EF_EARGS]);
+            counts[-EF_ECERT], counts[-EF_EFROZEN], counts[-EF_EDUP], counts[-EF_EARGS], counts[-EF_EINVAL]);
     /* every path was taken */
     assert_true(counts[0] > 0 && counts[-EF_ESTALE] > 0 && counts[-EF_EROTATION] > 0 && counts[-EF_ECERT] > 0 &&
-                counts[-EF_EFROZEN] > 0 && counts[-EF_ECOMMITTEE] > 0);
-    int freezes = 0, rotations = 0;
-    for (int i = 0; i < ND; i++) {
-        freezes += (int)m[i].freezes;
-        rotations += m[i].since > 1;
-    }
-    assert_true(freezes > 0 && rotations > 0);
-    f_close(&c);
+                counts[-EF_EFROZEN] > 0 && counts[-EF_ECOMMITTEE] > 0 && counts[-EF_ERECORDED] > 0);
+    fprintf(stderr, "freezes %d (by report %d), domains that rotated %d\n", g_freezes, g_reports_ok, g_rotations);
+    assert_true(g_freezes > 0 && g_rotations > 0 && g_reports_ok > 0);
 }
 
 /* ------------------------------------------------------------------ */
