@@ -118,9 +118,18 @@ enum MHD_Result ef_api_reply_owned(ef_api *api, struct MHD_Connection *c, unsign
 static enum MHD_Result ef_api_reply_json(ef_api *api, struct MHD_Connection *c, unsigned status,
                                          json_t *j)
 {
-    char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    /* JSON_ENCODE_ANY: a contract's query may answer a bare number or string */
+    char *text = j ? json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
     json_decref(j);
-    if (!text) return MHD_NO;
+    if (!text) {
+        static const char oom[] = "{\"error\":\"out of memory\",\"code\":\"ENOMEM\"}";
+        struct MHD_Response *r = MHD_create_response_from_buffer(sizeof oom - 1, (void *)oom, MHD_RESPMEM_PERSISTENT);
+        if (!r) return MHD_NO;
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+        enum MHD_Result ret = MHD_queue_response(c, 503, r);
+        MHD_destroy_response(r);
+        return ret;
+    }
     return ef_api_reply_owned(api, c, status, "application/json", text, strlen(text));
 }
 

@@ -62,6 +62,11 @@ static const struct { const char *id, *text; } ef_err_names[EF_ERR_COUNT_] = {
     [57] = {"EROTATION", "header not signed by the tracked committee (rotation skipped)"},
     [58] = {"ECOMMITTEE", "committee does not match the hash the header commits to"},
     [59] = {"EUNANCHORED", "header not anchored nor certified by the tracked committee"},
+    [60] = {"ENOTCOMMITTEE", "not a member of the current committee"},
+    [61] = {"EWINDOW", "outside the epoch's window for this step"},
+    [62] = {"EREVEAL", "revealed secret does not match the commitment"},
+    [63] = {"ENOCOMMIT", "no commitment to reveal"},
+    [64] = {"EINELIGIBLE", "not an eligible device"},
 };
 
 static int ef_err_index(int err)

@@ -70,7 +70,12 @@ typedef enum ef_err {
     EF_EROTATION = -57,  /* a header not signed by the tracked committee (a rotation skipped) */
     EF_ECOMMITTEE = -58, /* a committee that is not the one a header commits to */
     EF_EUNANCHORED = -59,/* a header neither anchored nor certified by the tracked committee */
-    EF_ERR_COUNT_ = 60   /* one more than the largest magnitude */
+    EF_ENOTCOMMITTEE = -60,/* not a member of the current committee */
+    EF_EWINDOW = -61,    /* outside the epoch's window for this step (commit, reveal, election) */
+    EF_EREVEAL = -62,    /* a revealed secret that does not match its commitment */
+    EF_ENOCOMMIT = -63,  /* a reveal without a commitment */
+    EF_EINELIGIBLE = -64,/* not an eligible device (no registry account, or a watcher) */
+    EF_ERR_COUNT_ = 65   /* one more than the largest magnitude; the table may have gaps */
 } ef_err;
 
 /* A short lower-case name for a code, e.g. "bad signature"; never NULL. */

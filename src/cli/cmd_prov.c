@@ -127,8 +127,8 @@ int ef_prov_cli_tx(ef_client *cl, const ef_keypair *kp, const char *contract, co
         snprintf(err, err_cap, "%s%s%s (HTTP %ld)", code ? code : "refused", e ? ": " : "", e ? e : "", status);
         /* the result code of a committed transaction, or a generic refusal */
         rc = EF_EPERM;
-        for (int k = 1; k < EF_ERR_COUNT_ && code; k++)
-            if (!strcmp(ef_errname(-k), code)) rc = -k;
+        for (int k = 1; k < EF_ERR_COUNT_ && code; k++)   /* the table has gaps: skip EUNKNOWN */
+            if (strcmp(ef_errname(-k), "EUNKNOWN") && !strcmp(ef_errname(-k), code)) rc = -k;
     }
     if (resp_out) *resp_out = j;
     else json_decref(j);

@@ -4,6 +4,7 @@
 #include "contracts/ef_anchor.h"
 #include "contracts/ef_bank.h"
 #include "contracts/ef_channel.h"
+#include "contracts/ef_committee.h"
 #include "contracts/ef_federation.h"
 #include "contracts/ef_market.h"
 #include "contracts/ef_prov.h"
@@ -19,6 +20,7 @@ const ef_contract *const ef_contracts_builtin[] = {
     &ef_channel_contract,
     &ef_sla_contract,
     &ef_anchor_contract,
+    &ef_committee_contract,
 };
 const size_t ef_contracts_builtin_len = sizeof ef_contracts_builtin / sizeof ef_contracts_builtin[0];
 

@@ -427,6 +427,7 @@ static int ef_store_query_any(ef_store *s, const ef_contract *c, const char *pat
     ef_ctx_cleanup(&ctx);
 out:
     mdb_txn_abort(txn);
+    (void)ef_store_trim(s);
     return rc;
 }
 

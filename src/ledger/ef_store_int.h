@@ -64,6 +64,7 @@ struct ef_ctx {
     const char *caller;
     uint8_t *acc;                  /* state hash accumulator (32 bytes), NULL if read-only */
     unsigned writes;
+    unsigned reads;                /* state reads, for ef_ctx_note_read */
     bool genesis;                  /* no per-transaction limits at genesis */
     /* undo log of this transaction's writes (a tx that fails is rolled back from
      * it; cheaper than an LMDB nested transaction, which allocates megabytes) */
