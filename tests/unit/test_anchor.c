@@ -988,58 +988,65 @@ static void test_random_domains(void **state)
 typedef struct dchain {
     char dir[256];
     ef_store *s;
-    ef_keypair val[4];
+    ef_keypair val[5];           /* 0..3 the genesis validators, 4 a candidate */
     ef_keypair user;
-    uint64_t nonce;
+    uint64_t nonce;              /* the user's */
+    uint64_t vnonce[5];
     uint64_t now_ms;
+    uint8_t *enc[8];             /* the queued transactions */
+    size_t len[8];
+    size_t n;
+    int code[8];                 /* results of the last block */
 } dchain;
 
 static void d_open(dchain *dc, const char *chain, uint8_t tag)
 {
     memset(dc, 0, sizeof *dc);
     t_tmpdir(dc->dir, sizeof dc->dir, "anchordom");
-    for (int i = 0; i < 4; i++) t_key(&dc->val[i], (uint8_t)(i + 1), tag);
+    for (int i = 0; i < 5; i++) t_key(&dc->val[i], (uint8_t)(i + 1), tag);
     t_key(&dc->user, 9, tag);
     dc->s = t_store(dc->dir, chain, ef_contracts_builtin, ef_contracts_builtin_len, dc->val, 4, &dc->user, 1);
     dc->now_ms = 5000;
 }
 
-/* A block of n bank transfers by the user, with a certificate of all 4
- * validators; the hashes of its txs in out. */
-static void d_block(dchain *dc, int n, ef_hash *out)
+/* Queues a transaction of kp (nonce given); its hash in *out if not NULL. */
+static void d_queue(dchain *dc, const ef_keypair *kp, uint64_t nonce, const char *contract, const char *method,
+                    const char *args, ef_hash *out)
 {
     ef_store_info info;
     assert_int_equal(ef_store_info_get(dc->s, &info), 0);
-    uint8_t *enc[8];
+    assert_true(dc->n < 8);
+    ef_tx t;
+    memset(&t, 0, sizeof t);
+    snprintf(t.chain_id, sizeof t.chain_id, "%s", info.chain_id);
+    t.sender = kp->pub;
+    t.nonce = nonce;
+    snprintf(t.contract, sizeof t.contract, "%s", contract);
+    snprintf(t.method, sizeof t.method, "%s", method);
+    t.args = (const uint8_t *)args;
+    t.args_len = strlen(args);
+    assert_int_equal(ef_tx_sign(&t, kp), 0);
+    ef_wr w;
+    ef_wr_init(&w);
+    assert_int_equal(ef_tx_encode(&w, &t), 0);
+    dc->enc[dc->n] = ef_wr_take(&w, &dc->len[dc->n]);
+    if (out) ef_tx_hash_enc(out, dc->enc[dc->n], dc->len[dc->n]);
+    dc->n++;
+}
+
+/* Commits the queued transactions as one block with a certificate of every
+ * member of the set that signs its height (round 0). */
+static void d_commit(dchain *dc)
+{
+    ef_store_info info;
+    assert_int_equal(ef_store_info_get(dc->s, &info), 0);
     ef_txbuf cand[8];
-    char to[65];
-    ef_hex(to, dc->val[0].pub.b, EF_PUB_SIZE);
-    for (int i = 0; i < n; i++) {
-        char args[200];
-        snprintf(args, sizeof args, "{\"to\":\"%s\",\"amount\":%d}", to, 10 + i);
-        ef_tx t;
-        memset(&t, 0, sizeof t);
-        snprintf(t.chain_id, sizeof t.chain_id, "%s", info.chain_id);
-        t.sender = dc->user.pub;
-        t.nonce = dc->nonce++;
-        snprintf(t.contract, sizeof t.contract, "bank");
-        snprintf(t.method, sizeof t.method, "transfer");
-        t.args = (const uint8_t *)args;
-        t.args_len = strlen(args);
-        assert_int_equal(ef_tx_sign(&t, &dc->user), 0);
-        ef_wr w;
-        ef_wr_init(&w);
-        assert_int_equal(ef_tx_encode(&w, &t), 0);
-        size_t l;
-        enc[i] = ef_wr_take(&w, &l);
-        cand[i] = (ef_txbuf){enc[i], l};
-        ef_tx_hash_enc(&out[i], enc[i], l);
-    }
+    for (size_t i = 0; i < dc->n; i++) cand[i] = (ef_txbuf){dc->enc[i], dc->len[i]};
     uint8_t *blk;
     size_t blen;
     int st[8];
-    assert_int_equal(ef_ledger_propose(dc->s, cand, (size_t)n, dc->now_ms, &dc->val[0].pub, NULL, st, &blk, &blen),
-                     0);
+    assert_int_equal(ef_ledger_propose(dc->s, cand, dc->n, dc->now_ms, &dc->val[0].pub, NULL, st, &blk, &blen), 0);
+    for (size_t i = 0; i < dc->n; i++) assert_int_equal(st[i], 0);
     ef_hash bh;
     assert_int_equal(ef_block_hash_enc(&bh, blk, blen), 0);
     ef_vset vs;
@@ -1050,7 +1057,7 @@ static void d_block(dchain *dc, int n, ef_hash *out)
     ce->value_id = bh;
     for (uint32_t i = 0; i < vs.len; i++) {
         const ef_keypair *kp = NULL;
-        for (int k = 0; k < 4; k++)
+        for (int k = 0; k < 5; k++)
             if (!memcmp(dc->val[k].pub.b, vs.v[i].pub.b, EF_PUB_SIZE)) kp = &dc->val[k];
         assert_non_null(kp);
         ce->sigs[ce->count].index = (uint16_t)i;
@@ -1064,8 +1071,30 @@ static void d_block(dchain *dc, int n, ef_hash *out)
     assert_int_equal(ef_ledger_commit(dc->s, blk, blen, cert, cn), 0);
     free(cert);
     free(blk);
-    for (int i = 0; i < n; i++) free(enc[i]);
+    for (size_t i = 0; i < dc->n; i++) {
+        ef_hash th;
+        ef_tx_loc loc = {0};
+        ef_tx_hash_enc(&th, dc->enc[i], dc->len[i]);
+        assert_int_equal(ef_store_tx_lookup(dc->s, &th, &loc), 0);
+        dc->code[i] = loc.code;
+        free(loc.events_json);
+        free(dc->enc[i]);
+    }
+    dc->n = 0;
     dc->now_ms += 1000;
+}
+
+/* A block of n bank transfers by the user; the hashes of its txs in out. */
+static void d_block(dchain *dc, int n, ef_hash *out)
+{
+    char to[65];
+    ef_hex(to, dc->val[0].pub.b, EF_PUB_SIZE);
+    for (int i = 0; i < n; i++) {
+        char args[200];
+        snprintf(args, sizeof args, "{\"to\":\"%s\",\"amount\":%d}", to, 10 + i);
+        d_queue(dc, &dc->user, dc->nonce++, "bank", "transfer", args, &out[i]);
+    }
+    d_commit(dc);
 }
 
 static void d_close(dchain *dc)
@@ -1288,6 +1317,70 @@ static void test_proofs_through_anchor(void **state)
     f_close(&c);
 }
 
+/* A real domain chain rotates its validator set (the registry admits a fifth
+ * validator: decided in block 2, it signs from block 4); the anchor follows it
+ * only through the checkpoint of block 3, whose next_vset_hash names the new set,
+ * and then takes block 4 certified by the new set; a proof of a tx in block 5,
+ * certified by the new set and not anchored, verifies. */
+static void test_real_rotation(void **state)
+{
+    (void)state;
+    fchain c;
+    dchain a;
+    f_open(&c);
+    d_open(&a, "dom-r", 0x64);
+    d_register(&c, &a, "domr");
+    char args[256], cand[65];
+    ef_hex(cand, a.val[4].pub.b, EF_PUB_SIZE);
+    snprintf(args, sizeof args, "{\"account\":\"%s\",\"domain\":\"dx\",\"role\":\"validator\",\"action\":\"add\"}",
+             cand);
+    d_queue(&a, &a.val[0], a.vnonce[0]++, "registry", "propose_validator", args, NULL);
+    d_commit(&a);                                    /* block 1: proposal 1, one vote */
+    assert_int_equal(a.code[0], 0);
+    d_queue(&a, &a.val[1], a.vnonce[1]++, "registry", "vote_validator", "{\"proposal\":1}", NULL);
+    d_queue(&a, &a.val[2], a.vnonce[2]++, "registry", "vote_validator", "{\"proposal\":1}", NULL);
+    d_commit(&a);                                    /* block 2: passed */
+    assert_int_equal(a.code[0], 0);
+    assert_int_equal(a.code[1], 0);
+    ef_hash t3[1], t4[1], t5[1];
+    d_block(&a, 1, t3);                              /* block 3: old set, next = new set */
+    d_block(&a, 1, t4);                              /* block 4: signed by the new set */
+    d_block(&a, 1, t5);
+    ef_vset old_vs, new_vs;
+    assert_int_equal(ef_store_vset(a.s, 3, &old_vs), 0);
+    assert_int_equal(ef_store_vset(a.s, 4, &new_vs), 0);
+    assert_int_equal(old_vs.len, 4);
+    assert_int_equal(new_vs.len, 5);
+
+    assert_int_equal(f_tx(&c, 0, "checkpoint", d_ckpt(&a, "domr", 2)), 0);
+    assert_int_equal(f_tx(&c, 0, "checkpoint", d_ckpt(&a, "domr", 4)), EF_EROTATION);   /* skipped */
+    assert_int_equal(f_tx(&c, 0, "checkpoint", d_ckpt(&a, "domr", 3)), EF_ECOMMITTEE);  /* no committee */
+    json_t *x = d_ckpt(&a, "domr", 3);
+    json_object_set_new(x, "committee", vset_hexj(&old_vs));
+    assert_int_equal(f_tx(&c, 0, "checkpoint", x), EF_ECOMMITTEE);                      /* the wrong one */
+    x = d_ckpt(&a, "domr", 3);
+    json_object_set_new(x, "committee", vset_hexj(&new_vs));
+    assert_int_equal(f_tx(&c, 0, "checkpoint", x), 0);
+    assert_true(f_has_event(&c, 0, "\"rotated\":true"));
+    json_t *d = f_query(&c, "domain/domr");
+    assert_int_equal(json_integer_value(json_object_get(d, "committee_since")), 4);
+    assert_int_equal(json_array_size(json_object_get(d, "committee")), 5);
+    json_decref(d);
+    assert_int_equal(f_tx(&c, 0, "checkpoint", d_ckpt(&a, "domr", 4)), 0);
+    d_expect(&c, "domr", 4, false);
+
+    uint8_t *p;
+    size_t n;
+    assert_int_equal(ef_proof_build(a.s, &t5[0], true, &p, &n), 0);
+    assert_int_equal(f_probe(&c, "check", "domr", p, n), 0);     /* certified by the new set */
+    free(p);
+    assert_int_equal(ef_proof_build(a.s, &t3[0], true, &p, &n), 0);
+    assert_int_equal(f_probe(&c, "check", "domr", p, n), 0);     /* anchored, old set's certificate */
+    free(p);
+    d_close(&a);
+    f_close(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1297,6 +1390,7 @@ int main(void)
         cmocka_unit_test(test_random_domains),
         cmocka_unit_test(test_proof_codec),
         cmocka_unit_test(test_proofs_through_anchor),
+        cmocka_unit_test(test_real_rotation),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
