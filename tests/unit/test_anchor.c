@@ -722,6 +722,30 @@ static void test_freeze_and_unfreeze(void **state)
     ev = f_query(&c, "evidence/%s", d.name);
     assert_int_equal(json_array_size(ev), 3);
     json_decref(ev);
+
+    /* a certified header of a higher height whose time is not after the anchored
+     * one's (anchored: 4, at 5000 ms): frozen too */
+    for (int v = 0; v < F_NVAL; v++) assert_int_equal(f_tx(&c, v, "unfreeze", json_pack("{s:s}", "domain", d.name)), 0);
+    d_expect(&c, d.name, 4, false);
+    {
+        ef_block_header hd;
+        ef_hash hash;
+        uint8_t *cert;
+        size_t cn;
+        s_header(&d, 7, 0, &hd);
+        hd.time_ms = 5000;
+        ef_block_header_hash(&hash, &hd);
+        s_cert(&d, &d.sets[0], &d.sets[0], 0xf, 7, &hash, &cert, &cn);
+        json_t *a = json_pack("{s:s, s:o, s:o}", "domain", d.name, "header", hdr_hexj(&hd), "cert", hexj(cert, cn));
+        free(cert);
+        assert_int_equal(f_tx(&c, F_MEMBER, "checkpoint", a), 0);
+        assert_true(f_has_event(&c, 0, "domain_frozen"));
+    }
+    d_expect(&c, d.name, 4, true);
+    ev = f_query(&c, "evidence/%s", d.name);
+    assert_int_equal(json_array_size(ev), 4);
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(ev, 3), "height")), 7);
+    json_decref(ev);
     f_close(&c);
 }
 
