@@ -1405,6 +1405,49 @@ static void test_real_rotation(void **state)
     f_close(&c);
 }
 
+/* The ledger's certificate check (moved from consensus so contracts use it): a
+ * real certificate of a domain block verifies; bad inputs are errors, never
+ * assertions. */
+static void test_cert_in_ledger(void **state)
+{
+    (void)state;
+    dchain a;
+    ef_hash t[1];
+    assert_int_equal(ef_crypto_init(), 0);
+    d_open(&a, "dom-c", 0x65);
+    d_block(&a, 1, t);
+    ef_block_header hd;
+    ef_hash bh, other;
+    ef_vset vs, empty;
+    uint8_t *cert;
+    size_t cn;
+    assert_int_equal(ef_store_header(a.s, 1, &hd), 0);
+    ef_block_header_hash(&bh, &hd);
+    assert_int_equal(ef_store_vset(a.s, 1, &vs), 0);
+    assert_int_equal(ef_store_cert(a.s, 1, &cert, &cn), 0);
+    assert_int_equal(ef_cert_verify(cert, cn, "dom-c", 1, &bh, &vs), 0);
+    assert_int_equal(ef_cert_verify(cert, cn, "", 1, &bh, &vs), EF_EINVAL);
+    assert_int_equal(ef_cert_verify(cert, cn, "dom-other", 1, &bh, &vs), EF_EBADSIG);
+    assert_int_equal(ef_cert_verify(cert, cn, "dom-c", 2, &bh, &vs), EF_EHEIGHT);
+    other = bh;
+    other.b[0] ^= 1;
+    assert_int_equal(ef_cert_verify(cert, cn, "dom-c", 1, &other, &vs), EF_EINVAL);
+    ef_vset_init(&empty);
+    assert_int_equal(ef_cert_verify(cert, cn, "dom-c", 1, &bh, &empty), EF_EINVAL);
+    /* two of four signers are not a quorum */
+    ef_cert *c = malloc(sizeof *c);
+    assert_int_equal(ef_cert_decode(c, cert, cn), 0);
+    c->count = 2;
+    uint8_t *c2;
+    size_t c2n;
+    assert_int_equal(ef_cert_encode(c, &c2, &c2n), 0);
+    assert_int_equal(ef_cert_verify(c2, c2n, "dom-c", 1, &bh, &vs), EF_ECERT);
+    free(c2);
+    free(c);
+    free(cert);
+    d_close(&a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1415,6 +1458,7 @@ int main(void)
         cmocka_unit_test(test_proof_codec),
         cmocka_unit_test(test_proofs_through_anchor),
         cmocka_unit_test(test_real_rotation),
+        cmocka_unit_test(test_cert_in_ledger),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
