@@ -45,13 +45,15 @@ done
 # the sla contract's commands (docs/sla.md)
 for c in "sla post-bond" "sla withdraw-bond" "sla set-controller" "sla offer" "sla withdraw" "sla activate" \
          "sla confirm" "sla fail" "sla expire" "sla claim" "sla submit" "sla dispute" "sla contradict" "sla rule" \
-         "sla report-double" "sla close" "sla show" "sla list" "sla receipt make" "sla receipt verify 00"; do
+         "sla report-double" "sla close" "sla show" "sla list" "sla receipt make" "sla receipt verify 00" \
+         "sla controller" "slice check" "slice send" "slice monitor" "slice loss" "demo sla"; do
     # shellcheck disable=SC2086
     refused "unknown option '--no-such-option'" $c --no-such-option
     # shellcheck disable=SC2086
     "$EDGEFED" $c --help >/dev/null 2>&1 || fail "'edgefed $c --help' did not exit 0"
 done
 refused "unknown subcommand 'nosuch'" sla nosuch
+refused "unknown subcommand 'nosuch'" slice nosuch
 refused "unexpected argument 'extra'" sla receipt verify 00 extra
 refused "unknown option '--no-such-option'" demo federation --n=3 --no-such-option=1
 refused "option '--keep' takes no value" demo federation --keep=yes

@@ -1,0 +1,78 @@
+/* ef_jit.h: the JIT controller (seed 003): turns committed `sla` events into
+ * slices. On an activation of one of its operator's SLAs it reserves a path in
+ * the resource database (agents/ef_slice.h) that meets the SLA's rules, stitches
+ * it (agents/ef_slicenet.h) and confirms it on the ledger with the slice id and
+ * the path, or reports the failure (the contract nullifies and refunds). It
+ * releases exactly what it reserved when the SLA closes or is nullified.
+ *
+ *   "activated" {sla, operator = ours, ap, dst, rules}  -> reserve + stitch ->
+ *        tx sla.confirm {sla, slice, path, edge_monitor}, or, when no path
+ *        fits or the network refuses, tx sla.fail {sla, reason} (reason names
+ *        the error: ENOCAP with the link, ELATENCY with the path's latency,
+ *        ENOTFOUND for a node the topology does not have, ENFORCE). A confirm
+ *        the ledger refuses (e.g. ELATE: past the controller deadline) releases.
+ *   "confirmed" of ours                                 -> records start_ms, end_ms
+ *   "nullified" / "closed" of ours                      -> unstitch + release
+ *
+ * The slice id carries the UDP port the slice's traffic must use, so the
+ * customer reads it from the ledger: "sla<ID>-udp<PORT>", PORT = port_base +
+ * the lowest free slot.
+ *
+ * The host feeds events (ef_jit_on_event, in block order, any one thread at a
+ * time) and does the submissions through its hook, which blocks until the
+ * transaction commits (`edgefed sla controller` follows GET /events of a node
+ * and submits through its API). Stitching runs on the caller's thread.
+ *
+ * Threading: one mutex; ef_jit_json and ef_jit_stats may be called from any
+ * thread.
+ */
+#ifndef EF_JIT_H
+#define EF_JIT_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "agents/ef_slice.h"
+#include "agents/ef_slicenet.h"
+#include "base/ef_crypto.h"
+
+#define EF_JIT_SLAS_MAX 4096
+
+typedef struct ef_jit_hooks {
+    /* sla.METHOD(args) as the operator side; 0 once committed with result OK,
+     * else an error (its code name in err, 24 bytes). */
+    int (*submit)(void *arg, const char *method, const json_t *args, char err[24]);
+    void (*on_change)(void *arg);   /* state changed (may be NULL) */
+    void *arg;
+} ef_jit_hooks;
+
+typedef struct ef_jit_cfg {
+    ef_pub op;                 /* the operator whose SLAs this controller serves */
+    ef_pub edge_monitor;       /* the edge monitor's key, given at confirm */
+    uint16_t port_base;        /* slice ports from here (0: 40000) */
+} ef_jit_cfg;
+
+typedef struct ef_jit_stats {
+    uint64_t activations, confirmed, failed, released;
+    uint64_t last_stitch_us;   /* reserve + stitch of the last confirmed SLA */
+} ef_jit_stats;
+
+typedef struct ef_jit ef_jit;
+
+/* db and net are borrowed (and must outlive the controller). */
+EF_MUST_USE int ef_jit_open(ef_jit **out, ef_slice_db *db, ef_slicenet *net, const ef_jit_cfg *cfg,
+                            const ef_jit_hooks *hooks);
+/* Unstitches and releases every slice it holds, frees jit. NULL ok. */
+void ef_jit_close(ef_jit *jit);
+
+/* One committed event of the sla contract (name, data borrowed). */
+void ef_jit_on_event(ef_jit *jit, uint64_t height, const char *name, const json_t *data);
+
+/* {"slas": [{sla, slice, port, path, kbps, ap, dst, state: "stitched"|
+ * "confirmed", start_ms?, end_ms?, ap_ns?, dst_ns?, ap_ip, dst_ip, edge_ns?,
+ * edge_ip}], "db": ef_slice_db_json, "enforcing": BOOL}. */
+json_t *ef_jit_json(ef_jit *jit);
+void ef_jit_stats_get(ef_jit *jit, ef_jit_stats *out);
+
+#endif
