@@ -18,6 +18,7 @@ typedef struct ef_jit_sla {
     char ap[EF_SLICE_NODE_NAME_MAX + 1], dst[EF_SLICE_NODE_NAME_MAX + 1];
     uint16_t port;
     uint64_t kbps, start_ms, end_ms;
+    uint64_t stitch_us;         /* reserve + stitch */
     ef_slice_path path;
 } ef_jit_sla;
 
@@ -172,6 +173,7 @@ static void ef_jit_activated(ef_jit *j, const json_t *d)
     }
     j->st.confirmed++;
     j->st.last_stitch_us = took;
+    s->stitch_us = took;
     char path[512];
     if (ef_slice_path_str(j->db, &s->path, path, sizeof path)) path[0] = 0;
     EF_LOGI(EF_JIT_LOG, "SLA %llu: slice %s confirmed, %llu kbit/s on %s (%llu us stitching)",
@@ -231,6 +233,7 @@ json_t *ef_jit_json(ef_jit *jit)
                               (json_int_t)s->kbps, "ap", s->ap, "dst", s->dst, "state",
                               s->confirmed ? "confirmed" : "stitched");
         if (!o) continue;
+        json_object_set_new(o, "stitch_us", json_integer((json_int_t)s->stitch_us));
         if (s->confirmed) {
             json_object_set_new(o, "start_ms", json_integer((json_int_t)s->start_ms));
             json_object_set_new(o, "end_ms", json_integer((json_int_t)s->end_ms));

@@ -70,7 +70,7 @@ void ef_jit_close(ef_jit *jit);
 void ef_jit_on_event(ef_jit *jit, uint64_t height, const char *name, const json_t *data);
 
 /* {"slas": [{sla, slice, port, path, kbps, ap, dst, state: "stitched"|
- * "confirmed", start_ms?, end_ms?, ap_ns?, dst_ns?, ap_ip, dst_ip, edge_ns?,
+ * "confirmed", stitch_us (reserve + stitch), start_ms?, end_ms?, ap_ns?, dst_ns?, ap_ip, dst_ip, edge_ns?,
  * edge_ip}], "db": ef_slice_db_json, "enforcing": BOOL}. */
 json_t *ef_jit_json(ef_jit *jit);
 void ef_jit_stats_get(ef_jit *jit, ef_jit_stats *out);

@@ -330,7 +330,7 @@ static const char *const ef_ctl_usage =
     "  the topology, stitches the slice and sends sla.confirm (slice id, path, the edge\n"
     "  monitor's key), or sla.fail with the reason; releases on close or nullification.\n"
     "  --netns: (root) every node a network namespace P-I (P default efsl + pid), every\n"
-    "           link a veth pair in 10.N.x.y (N default 77), slices enforced with htb;\n"
+    "           link a veth pair in 10.N.x.y (N default 177), slices enforced with htb;\n"
     "  --process: nothing is built and bandwidth is NOT enforced (logic only).\n"
     "  KEYFILE signs the transactions: the operator's key or the controller key it named\n"
     "  (sla set-controller). --operator: whose SLAs (default: KEYFILE's). --state: the\n"
@@ -420,7 +420,7 @@ int ef_cmd_sla_controller(int argc, char **argv)
     const char *keyf = ef_cli_opt(argc, argv, "key", NULL), *topo = ef_cli_opt(argc, argv, "topology", NULL),
                *edge = ef_cli_opt(argc, argv, "edge-monitor", NULL), *opk = ef_cli_opt(argc, argv, "operator", NULL);
     bool netns = ef_cli_flag(argc, argv, "netns"), process = ef_cli_flag(argc, argv, "process");
-    uint64_t octet = 77, port_base = 40000, from = 0;
+    uint64_t octet = 177, port_base = 40000, from = 0;
     ef_jit_cfg jc;
     memset(&jc, 0, sizeof jc);
     if (!keyf || !topo || !edge || netns == process || ef_unhex(jc.edge_monitor.b, EF_PUB_SIZE, edge) ||

@@ -27,7 +27,7 @@ for c in "version" "keygen --out $dir/k" "genesis" "chain --dir $dir/c" "node --
          "testnet kill --dir $dir/t --node v0" "testnet link --dir $dir/t --node v0 up" \
          "bench apply" "bench ledger" "bench federation" "bench consensus" \
          "app serve --listen 127.0.0.1:1" "app call http://127.0.0.1:1/" "meo selftest" "meo topo create --prefix x --n 1" \
-         "soa provider" "soa consumer" "soa bench" "mef quote" "demo federation" "sim" "p2p-probe"; do
+         "soa provider" "soa consumer" "soa bench" "mef quote" "demo federation" "sim" "p2p-probe" "bench sla"; do
     # shellcheck disable=SC2086
     refused "unknown option '--no-such-option'" $c --no-such-option
     # shellcheck disable=SC2086
