@@ -2,7 +2,10 @@
  * loading and its refusals, paths, reservation, release and make-before-break
  * modify, checked against a brute-force reference on random trees and random
  * request sequences (never oversubscribed, the same answers, everything
- * released at the end). EF_SLICE_SEEDS (default 40) sets the number of runs. */
+ * released at the end). EF_SLICE_SEEDS (default 40) sets the number of runs.
+ * Also the monitor's epoch arithmetic (agents/ef_slicemon.h) and the JIT
+ * controller (agents/ef_jit.h) on process-mode enforcement with a recording
+ * submit hook. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,7 +18,11 @@
 
 #include <jansson.h>
 
+#include "agents/ef_jit.h"
 #include "agents/ef_slice.h"
+#include "agents/ef_slicemon.h"
+#include "agents/ef_slicenet.h"
+#include "base/ef_codec.h"
 
 static const char *const t_small =
     "{\"nodes\": ["
@@ -407,12 +414,156 @@ static void test_random_against_reference(void **state)
     assert_true(mod > seeds);
 }
 
+static void test_monitor_epoch(void **state)
+{
+    (void)state;
+    ef_slicemon_epoch ep;
+    uint32_t d[5] = {500, 100, 300, 200, 400};
+    /* 1000 ms epoch, 5 of 8 packets of 1000 bytes: 40 kbit/s, loss 3/8 */
+    ef_slicemon_close_epoch(&ep, 3, d, 5, 5000, 5, 8, 5, 1, 1000);
+    assert_int_equal(ep.epoch, 3);
+    assert_int_equal(ep.kbps, 40);
+    assert_int_equal(ep.sent, 8);
+    assert_int_equal(ep.recv, 5);
+    assert_int_equal(ep.loss_ppm, 375000);
+    assert_int_equal(ep.p50_us, 300);
+    assert_int_equal(ep.p99_us, 400);
+    assert_int_equal(ep.max_us, 500);
+    /* no fin: the highest sequence decides; an edge monitor's copies scale */
+    ef_slicemon_close_epoch(&ep, 0, NULL, 0, 2000, 2, UINT64_MAX, 10, 1, 1000);
+    assert_int_equal(ep.sent, 10);
+    assert_int_equal(ep.p99_us, 0);
+    ef_slicemon_close_epoch(&ep, 0, NULL, 0, 1000, 3, 25, 21, 10, 1000);   /* copies of seq 0, 10, 20 */
+    assert_int_equal(ep.sent, 3);
+    assert_int_equal(ep.recv, 3);
+    assert_int_equal(ep.kbps, 80);
+    /* more received than sent (duplicates) is clamped */
+    ef_slicemon_close_epoch(&ep, 0, NULL, 0, 0, 9, 4, 4, 1, 1000);
+    assert_int_equal(ep.recv, 4);
+    assert_int_equal(ep.loss_ppm, 0);
+    json_t *j = ef_slicemon_epoch_json(7, &ep);
+    assert_int_equal(json_integer_value(json_object_get(j, "sla")), 7);
+    assert_null(json_object_get(j, "receipt"));
+    json_decref(j);
+}
+
+/* ---- the controller with a recording hook ---- */
+
+typedef struct t_hook {
+    char method[8][16];
+    json_t *args[8];
+    int n;
+    int answer;
+} t_hook;
+
+static int t_submit(void *arg, const char *method, const json_t *args, char err[24])
+{
+    t_hook *h = arg;
+    if (h->n < 8) {
+        snprintf(h->method[h->n], sizeof h->method[0], "%s", method);
+        h->args[h->n++] = json_deep_copy(args);
+    }
+    snprintf(err, 24, "%s", h->answer ? "ELATE" : "OK");
+    return h->answer;
+}
+
+static json_t *t_event(uint64_t sla, const char *op, const char *ap, uint64_t kbps)
+{
+    return json_pack("{s:I, s:s, s:s, s:s, s:{s:I, s:I, s:I}}", "sla", (json_int_t)sla, "operator", op, "ap", ap, "dst",
+                     "srv", "rules", "min_kbps", (json_int_t)kbps, "max_latency_us", (json_int_t)10000, "max_loss_ppm",
+                     (json_int_t)0);
+}
+
+static void test_controller(void **state)
+{
+    (void)state;
+    ef_slice_db *db = t_db(t_small);
+    ef_slicenet *net;
+    ef_slicenet_cfg nc = {.mode = "process"};
+    assert_int_equal(ef_slicenet_open(&net, db, &nc), 0);
+    assert_false(ef_slicenet_enforcing(net));
+    assert_int_equal(ef_slicenet_loss(net, 1, 1000, 5), EF_ESTATE);
+    ef_keypair op, other, edge;
+    ef_keypair_generate(&op);
+    ef_keypair_generate(&other);
+    ef_keypair_generate(&edge);
+    char ophex[65], otherhex[65];
+    ef_hex(ophex, op.pub.b, 32);
+    ef_hex(otherhex, other.pub.b, 32);
+    t_hook h = {0};
+    ef_jit_hooks hooks = {.submit = t_submit, .arg = &h};
+    ef_jit_cfg cfg = {.op = op.pub, .edge_monitor = edge.pub, .port_base = 45000};
+    ef_jit *jit;
+    assert_int_equal(ef_jit_open(&jit, db, net, &cfg, &hooks), 0);
+    /* another operator's SLA: ignored */
+    json_t *ev = t_event(1, otherhex, "car1", 1000);
+    ef_jit_on_event(jit, 5, "activated", ev);
+    json_decref(ev);
+    assert_int_equal(h.n, 0);
+    /* ours: confirmed with slice id, port and path */
+    ev = t_event(2, ophex, "car1", 6000);
+    ef_jit_on_event(jit, 6, "activated", ev);
+    json_decref(ev);
+    assert_int_equal(h.n, 1);
+    assert_string_equal(h.method[0], "confirm");
+    assert_string_equal(json_string_value(json_object_get(h.args[0], "slice")), "sla2-udp45000");
+    assert_int_equal(json_array_size(json_object_get(h.args[0], "path")), 4);
+    assert_int_equal(ef_slice_count(db), 1);
+    assert_int_equal(ef_slicenet_count(net), 1);
+    /* a second one on car1's access link (10000) does not fit: fail with ENOCAP */
+    ev = t_event(3, ophex, "car1", 6000);
+    ef_jit_on_event(jit, 7, "activated", ev);
+    json_decref(ev);
+    assert_string_equal(h.method[1], "fail");
+    assert_non_null(strstr(json_string_value(json_object_get(h.args[1], "reason")), "ENOCAP: link edge1-car1"));
+    /* unknown node: fail with ENOTFOUND */
+    ev = t_event(4, ophex, "car9", 10);
+    ef_jit_on_event(jit, 8, "activated", ev);
+    json_decref(ev);
+    assert_string_equal(h.method[2], "fail");
+    assert_non_null(strstr(json_string_value(json_object_get(h.args[2], "reason")), "ENOTFOUND"));
+    /* a confirm the ledger refuses releases at once */
+    h.answer = EF_ELATE;
+    ev = t_event(5, ophex, "car2", 1000);
+    ef_jit_on_event(jit, 9, "activated", ev);
+    json_decref(ev);
+    h.answer = 0;
+    assert_string_equal(h.method[3], "confirm");
+    assert_int_equal(ef_slice_count(db), 1);
+    json_t *js = ef_jit_json(jit);
+    assert_int_equal(json_array_size(json_object_get(js, "slas")), 1);
+    assert_false(json_is_true(json_object_get(js, "enforcing")));
+    json_decref(js);
+    /* closed by another operator's event: nothing; ours: released */
+    ev = json_pack("{s:I, s:s}", "sla", (json_int_t)2, "operator", otherhex);
+    ef_jit_on_event(jit, 10, "closed", ev);
+    json_decref(ev);
+    assert_int_equal(ef_slice_count(db), 1);
+    ev = json_pack("{s:I, s:s}", "sla", (json_int_t)2, "operator", ophex);
+    ef_jit_on_event(jit, 11, "closed", ev);
+    json_decref(ev);
+    assert_int_equal(ef_slice_count(db), 0);
+    assert_int_equal(ef_slicenet_count(net), 0);
+    char err[256];
+    assert_int_equal(ef_slice_check(db, err, sizeof err), 0);
+    ef_jit_stats st;
+    ef_jit_stats_get(jit, &st);
+    assert_int_equal(st.confirmed, 1);
+    assert_int_equal(st.failed, 2);
+    for (int i = 0; i < h.n; i++) json_decref(h.args[i]);
+    ef_jit_close(jit);
+    ef_slicenet_close(net);
+    ef_slice_db_free(db);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_paths_and_reservations),
         cmocka_unit_test(test_bad_topologies),
         cmocka_unit_test(test_random_against_reference),
+        cmocka_unit_test(test_monitor_epoch),
+        cmocka_unit_test(test_controller),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
