@@ -10,6 +10,7 @@
 #include "base/ef_log.h"
 
 #define EF_JIT_LOG "jit"
+#define EF_SLA_EPOCHS_BITS 4096      /* as EF_SLA_EPOCHS_MAX */
 
 typedef struct ef_jit_sla {
     bool used, confirmed;
@@ -20,6 +21,11 @@ typedef struct ef_jit_sla {
     uint64_t kbps, start_ms, end_ms;
     uint64_t stitch_us;         /* reserve + stitch */
     ef_slice_path path;
+    ef_pub monitor;             /* the customer's monitor (activation) */
+    uint64_t epoch_ms, epochs;
+    bool stopped;               /* service stopped: a receipt was withheld */
+    uint64_t withheld_epoch;
+    uint8_t handed[EF_SLA_EPOCHS_BITS / 8];   /* receipts handed over, one bit per epoch */
 } ef_jit_sla;
 
 struct ef_jit {
@@ -53,14 +59,21 @@ int ef_jit_open(ef_jit **out, ef_slice_db *db, ef_slicenet *net, const ef_jit_cf
     return 0;
 }
 
-static void ef_jit_drop(ef_jit *j, ef_jit_sla *s)
+/* Unstitches and releases; the record stays (stopped) or goes (drop). */
+static void ef_jit_release(ef_jit *j, ef_jit_sla *s)
 {
+    if (s->stopped) return;
     int rc = ef_slicenet_unstitch(j->net, s->slice);
     if (rc && rc != EF_ENOTFOUND)
         EF_LOGW(EF_JIT_LOG, "SLA %llu: unstitch %s: %s", (unsigned long long)s->sla, s->slice, ef_strerror(rc));
     rc = ef_slice_release(j->db, s->slice);
     if (rc) EF_LOGW(EF_JIT_LOG, "SLA %llu: release %s: %s", (unsigned long long)s->sla, s->slice, ef_strerror(rc));
     else j->st.released++;
+}
+
+static void ef_jit_drop(ef_jit *j, ef_jit_sla *s)
+{
+    ef_jit_release(j, s);
     memset(s, 0, sizeof *s);
 }
 
@@ -128,6 +141,10 @@ static void ef_jit_activated(ef_jit *j, const json_t *d)
     snprintf(s->ap, sizeof s->ap, "%s", ap);
     snprintf(s->dst, sizeof s->dst, "%s", dst);
     s->kbps = r.min_kbps;
+    s->epoch_ms = (uint64_t)json_integer_value(json_object_get(d, "epoch_ms"));
+    s->epochs = (uint64_t)json_integer_value(json_object_get(d, "epochs"));
+    const char *mon = json_string_value(json_object_get(d, "monitor"));
+    if (!mon || ef_unhex(s->monitor.b, EF_PUB_SIZE, mon)) memset(&s->monitor, 0, sizeof s->monitor);
     int at = -1;
     int rc = ef_slice_path_find(j->db, ap, dst, &r, &s->path, &at);
     if (rc == 0) rc = ef_slice_reserve(j->db, s->slice, ap, dst, &r, &s->path);
@@ -234,6 +251,10 @@ json_t *ef_jit_json(ef_jit *jit)
                               s->confirmed ? "confirmed" : "stitched");
         if (!o) continue;
         json_object_set_new(o, "stitch_us", json_integer((json_int_t)s->stitch_us));
+        if (s->stopped) {
+            json_object_set_new(o, "state", json_string("stopped"));
+            json_object_set_new(o, "withheld_epoch", json_integer((json_int_t)s->withheld_epoch));
+        }
         if (s->confirmed) {
             json_object_set_new(o, "start_ms", json_integer((json_int_t)s->start_ms));
             json_object_set_new(o, "end_ms", json_integer((json_int_t)s->end_ms));
@@ -248,6 +269,50 @@ json_t *ef_jit_json(ef_jit *jit)
     pthread_mutex_unlock(&jit->mu);
     return json_pack("{s:o, s:o, s:b}", "slas", arr, "db", ef_slice_db_json(jit->db), "enforcing",
                      ef_slicenet_enforcing(jit->net));
+}
+
+int ef_jit_receipt(ef_jit *jit, const ef_receipt *r)
+{
+    int rc = 0;
+    pthread_mutex_lock(&jit->mu);
+    ef_jit_sla *s = ef_jit_find(jit, r->sla);
+    if (!s || !s->confirmed) rc = EF_ENOTFOUND;
+    else if (jit->cfg.chain_id[0] && strcmp(jit->cfg.chain_id, r->chain_id)) rc = EF_ECHAIN;
+    else if (r->epoch >= s->epochs || r->epoch >= EF_SLA_EPOCHS_BITS) rc = EF_EEPOCH;
+    else if ((rc = ef_receipt_verify(r, &s->monitor)) == 0)
+        s->handed[r->epoch / 8] |= (uint8_t)(1u << (r->epoch % 8));
+    pthread_mutex_unlock(&jit->mu);
+    return rc;
+}
+
+size_t ef_jit_tick(ef_jit *jit, uint64_t now_ms)
+{
+    size_t stopped = 0;
+    bool changed = false;
+    pthread_mutex_lock(&jit->mu);
+    uint64_t grace = jit->cfg.handover_grace_ms ? jit->cfg.handover_grace_ms : 1000;
+    for (size_t i = 0; jit->cfg.require_handover && i < EF_JIT_SLAS_MAX; i++) {
+        ef_jit_sla *s = &jit->slas[i];
+        if (!s->used || !s->confirmed || s->stopped || !s->epoch_ms) continue;
+        /* epoch e's receipt is due grace after its end, while the service still runs */
+        for (uint64_t e = 0; e + 1 < s->epochs && e < EF_SLA_EPOCHS_BITS; e++) {
+            if (now_ms < s->start_ms + (e + 1) * s->epoch_ms + grace) break;
+            if (s->handed[e / 8] >> (e % 8) & 1) continue;
+            EF_LOGW(EF_JIT_LOG, "SLA %llu: the customer's receipt for epoch %llu was not handed over (%s): "
+                                "service stopped, slice %s released",
+                    (unsigned long long)s->sla, (unsigned long long)e, ef_errname(EF_EWITHHELD), s->slice);
+            ef_jit_release(jit, s);
+            s->stopped = true;
+            s->withheld_epoch = e;
+            jit->st.withheld++;
+            stopped++;
+            changed = true;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&jit->mu);
+    if (changed && jit->hooks.on_change) jit->hooks.on_change(jit->hooks.arg);
+    return stopped;
 }
 
 void ef_jit_stats_get(ef_jit *jit, ef_jit_stats *out)

@@ -36,6 +36,7 @@
 #include "agents/ef_slice.h"
 #include "agents/ef_slicenet.h"
 #include "base/ef_crypto.h"
+#include "base/ef_receipt.h"
 
 #define EF_JIT_SLAS_MAX 4096
 
@@ -51,10 +52,19 @@ typedef struct ef_jit_cfg {
     ef_pub op;                 /* the operator whose SLAs this controller serves */
     ef_pub edge_monitor;       /* the edge monitor's key, given at confirm */
     uint16_t port_base;        /* slice ports from here (0: 40000) */
+    /* Receipt hand-over (seed 003): with require_handover, the customer's
+     * monitor must hand its signed receipt of epoch e over (ef_jit_receipt)
+     * within handover_grace_ms (0: 1000) after the epoch's end; otherwise
+     * ef_jit_tick stops the service (unstitches and releases the slice,
+     * EF_EWITHHELD in the log, state "stopped"). The last epoch's receipt is
+     * not awaited (no service is left to stop). chain_id ("" = any) is checked. */
+    bool require_handover;
+    uint32_t handover_grace_ms;
+    char chain_id[EF_RECEIPT_CHAIN_MAX + 1];
 } ef_jit_cfg;
 
 typedef struct ef_jit_stats {
-    uint64_t activations, confirmed, failed, released;
+    uint64_t activations, confirmed, failed, released, withheld;
     uint64_t last_stitch_us;   /* reserve + stitch of the last confirmed SLA */
 } ef_jit_stats;
 
@@ -70,9 +80,18 @@ void ef_jit_close(ef_jit *jit);
 void ef_jit_on_event(ef_jit *jit, uint64_t height, const char *name, const json_t *data);
 
 /* {"slas": [{sla, slice, port, path, kbps, ap, dst, state: "stitched"|
- * "confirmed", stitch_us (reserve + stitch), start_ms?, end_ms?, ap_ns?, dst_ns?, ap_ip, dst_ip, edge_ns?,
+ * "confirmed"|"stopped" (withheld_epoch), stitch_us (reserve + stitch), start_ms?, end_ms?, ap_ns?, dst_ns?, ap_ip, dst_ip, edge_ns?,
  * edge_ip}], "db": ef_slice_db_json, "enforcing": BOOL}. */
 json_t *ef_jit_json(ef_jit *jit);
 void ef_jit_stats_get(ef_jit *jit, ef_jit_stats *out);
+
+/* A receipt handed over by a customer's monitor: 0 if it is of a confirmed SLA
+ * of ours (EF_ENOTFOUND), of chain_id (EF_ECHAIN), of an epoch of it
+ * (EF_EEPOCH), signed by the SLA's monitor (EF_ESIGNER, EF_EBADSIG); the epoch
+ * then counts as handed over. */
+int ef_jit_receipt(ef_jit *jit, const ef_receipt *r);
+/* With require_handover: stops the service of every SLA whose receipt is
+ * overdue at wall time now_ms. Returns how many were stopped now. */
+size_t ef_jit_tick(ef_jit *jit, uint64_t now_ms);
 
 #endif

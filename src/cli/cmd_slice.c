@@ -2,6 +2,7 @@
  * 003: topology and path check, slice traffic, the per-epoch SLA monitor, loss
  * injection) and `edgefed sla controller` (the JIT controller agent following a
  * node's event stream). */
+#include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -185,19 +186,36 @@ static int ef_sl_send(int argc, char **argv)
 
 static const char *const ef_sl_mon_usage =
     "usage: edgefed slice monitor --port P --sla N --start-ms MS --epoch-ms N --epochs N [--netns NS]\n"
-    "                             [--scale N] [--grace-ms N] [--out FILE]\n"
+    "                             [--scale N] [--grace-ms N] [--out FILE] [--handover-dir DIR [--withhold E,E]]\n"
     "                             [--key KEYFILE --chain ID --min-kbps N --max-latency-us N --max-loss-ppm N]\n"
     "  Receives the slice's UDP traffic on port P inside NS and, per epoch, prints one\n"
     "  JSON line (kbps, sent, recv, loss_ppm, p50/p99/max delay in us) and appends it\n"
     "  to FILE. With --key (the monitor's key) each line carries the signed SLA receipt\n"
     "  (hex) for the SLA's rules. --scale N: the edge monitor's copies are every N-th\n"
     "  packet. --grace-ms: how long after its end an epoch stays open for late packets\n"
-    "  (default 300).\n";
+    "  (default 300). --handover-dir: hand each signed receipt over to the operator's\n"
+    "  controller as DIR/sla<ID>-epoch<E>.hex; --withhold: not those epochs.\n";
 
 typedef struct ef_sl_mon {
     FILE *out;
     uint64_t sla;
+    const char *handover;      /* directory, or NULL */
+    uint64_t withhold;         /* bit e: do not hand epoch e over */
 } ef_sl_mon;
+
+/* The receipt of ep into dir/sla<ID>-epoch<E>.hex (written whole, then renamed). */
+static void ef_sl_handover(const ef_sl_mon *m, const ef_slicemon_epoch *ep)
+{
+    char hex[EF_RECEIPT_HEX_MAX + 1], path[1024], tmp[1100];
+    if (!ep->signed_ || ef_receipt_hex(hex, sizeof hex, &ep->receipt)) return;
+    snprintf(path, sizeof path, "%s/sla%llu-epoch%llu.hex", m->handover, (unsigned long long)m->sla,
+             (unsigned long long)ep->epoch);
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    if (!f) return;
+    fprintf(f, "%s\n", hex);
+    if (fclose(f) == 0) (void)rename(tmp, path);
+}
 
 static void ef_sl_on_epoch(void *arg, const ef_slicemon_epoch *ep)
 {
@@ -214,13 +232,14 @@ static void ef_sl_on_epoch(void *arg, const ef_slicemon_epoch *ep)
     }
     free(text);
     json_decref(j);
+    if (m->handover && !(ep->epoch < 64 && (m->withhold >> ep->epoch & 1))) ef_sl_handover(m, ep);
 }
 
 static int ef_sl_monitor(int argc, char **argv)
 {
     static const char *const spec[] = {"port=", "sla=", "start-ms=", "epoch-ms=", "epochs=", "netns=", "scale=",
                                        "out=", "key=", "chain=", "min-kbps=", "max-latency-us=", "max-loss-ppm=",
-                                       "grace-ms=", NULL};
+                                       "grace-ms=", "handover-dir=", "withhold=", NULL};
     int c = ef_cli_check(argc, argv, ef_sl_mon_usage, spec, 0);
     if (c >= 0) return c;
     ef_slicemon_recv_cfg cfg = {.netns = ef_cli_opt(argc, argv, "netns", NULL), .scale = 1, .stop = &ef_sl_stop};
@@ -257,7 +276,22 @@ static int ef_sl_monitor(int argc, char **argv)
         fprintf(stderr, "edgefed slice monitor: no network namespace '%s'\n", cfg.netns);
         return 1;
     }
-    ef_sl_mon m = {.sla = cfg.sla};
+    ef_sl_mon m = {.sla = cfg.sla, .handover = ef_cli_opt(argc, argv, "handover-dir", NULL)};
+    const char *wh = ef_cli_opt(argc, argv, "withhold", NULL);
+    if (wh) {
+        char *copy = strdup(wh), *save = NULL;
+        for (char *t = copy ? strtok_r(copy, ",", &save) : NULL; t; t = strtok_r(NULL, ",", &save)) {
+            char *end;
+            unsigned long v = strtoul(t, &end, 10);
+            if (*end || v >= 64) {
+                free(copy);
+                return ef_sl_usage(ef_sl_mon_usage, 2);
+            }
+            m.withhold |= 1ull << v;
+        }
+        free(copy);
+        if (!m.handover) return ef_sl_usage(ef_sl_mon_usage, 2);
+    }
     if (outp && !(m.out = fopen(outp, "a"))) {
         fprintf(stderr, "edgefed slice monitor: cannot open %s\n", outp);
         return 1;
@@ -324,7 +358,7 @@ int ef_cmd_slice(int argc, char **argv)
 static const char *const ef_ctl_usage =
     "usage: edgefed sla controller --key KEYFILE --topology FILE (--netns | --process) --edge-monitor PUB\n"
     "                              [--node URL] [--operator PUB] [--prefix P] [--octet N] [--port-base N]\n"
-    "                              [--state FILE] [--log FILE] [--from H]\n"
+    "                              [--state FILE] [--log FILE] [--from H] [--handover-dir DIR]\n"
     "  The JIT controller of an operator: follows the node's sla events (GET /events);\n"
     "  on an activation of the operator's SLA it reserves a path meeting the rules in\n"
     "  the topology, stitches the slice and sends sla.confirm (slice id, path, the edge\n"
@@ -336,6 +370,9 @@ static const char *const ef_ctl_usage =
     "  (sla set-controller). --operator: whose SLAs (default: KEYFILE's). --state: the\n"
     "  controller's state (slices, ports, namespaces, addresses) as JSON, rewritten at\n"
     "  every change; written once the network is up. --log: every command run.\n"
+    "  --handover-dir DIR: the customer's monitor hands its signed receipt of each\n"
+    "  epoch over there (slice monitor --handover-dir); one that is not there 1 s after\n"
+    "  its epoch's end stops the service (slice released, EWITHHELD in the log).\n"
     "  --from H: start at block H (default: the next block). Runs until SIGTERM/SIGINT,\n"
     "  then releases every slice and removes the namespaces.\n";
 
@@ -410,11 +447,34 @@ static void *ef_ctl_follow(void *arg)
     return NULL;
 }
 
+/* Hands every receipt in dir over to the controller (idempotent). */
+static void ef_ctl_scan(ef_ctl *c, const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d) return;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        size_t n = strlen(de->d_name);
+        if (n < 5 || strcmp(de->d_name + n - 4, ".hex")) continue;
+        char path[1024], hex[EF_RECEIPT_HEX_MAX + 8];
+        snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+        FILE *f = fopen(path, "r");
+        if (!f) continue;
+        char *got = fgets(hex, sizeof hex, f);
+        fclose(f);
+        if (!got) continue;
+        hex[strcspn(hex, "\r\n")] = 0;
+        ef_receipt r;
+        if (ef_receipt_decode_hex(&r, hex) == 0) (void)ef_jit_receipt(c->jit, &r);
+    }
+    closedir(d);
+}
+
 int ef_cmd_sla_controller(int argc, char **argv)
 {
     static const char *const spec[] = {"key=", "topology=", "netns", "process", "edge-monitor=", "node=", "api=",
                                        "operator=", "prefix=", "octet=", "port-base=", "state=", "log=", "from=",
-                                       NULL};
+                                       "handover-dir=", NULL};
     int chk = ef_cli_check(argc, argv, ef_ctl_usage, spec, 0);
     if (chk >= 0) return chk;
     const char *keyf = ef_cli_opt(argc, argv, "key", NULL), *topo = ef_cli_opt(argc, argv, "topology", NULL),
@@ -445,6 +505,17 @@ int ef_cmd_sla_controller(int argc, char **argv)
         goto out;
     }
     if (!opk) jc.op = c->key.pub;
+    const char *handover = ef_cli_opt(argc, argv, "handover-dir", NULL);
+    if (handover) {
+        json_t *st = NULL;
+        if (ef_cli_get(c->url, "/status", &st)) {
+            fprintf(stderr, "edgefed sla controller: cannot read %s/status\n", c->url);
+            goto out;
+        }
+        jc.require_handover = true;
+        snprintf(jc.chain_id, sizeof jc.chain_id, "%.64s", json_string_value(json_object_get(st, "chain_id")));
+        json_decref(st);
+    }
     jc.port_base = (uint16_t)port_base;
     int rc = ef_slice_db_load(&db, topo, err, sizeof err);
     if (rc) {
@@ -481,6 +552,10 @@ int ef_cmd_sla_controller(int argc, char **argv)
     while (!c->done) {
         int sig = sigtimedwait(&set, NULL, &ts);
         if (sig == SIGTERM || sig == SIGINT) break;
+        if (handover) {
+            ef_ctl_scan(c, handover);
+            (void)ef_jit_tick(c->jit, ef_now_wall_ms());
+        }
     }
     c->stop = true;
     if (c->done && c->follow_rc != EF_ECLOSED)
@@ -492,9 +567,10 @@ int ef_cmd_sla_controller(int argc, char **argv)
     pthread_mutex_lock(&c->mu);
     ef_jit_stats st;
     ef_jit_stats_get(c->jit, &st);
-    fprintf(stderr, "edgefed sla controller: %llu activations, %llu confirmed, %llu failed, %llu released\n",
+    fprintf(stderr, "edgefed sla controller: %llu activations, %llu confirmed, %llu failed, %llu released, %llu "
+                    "stopped for a withheld receipt\n",
             (unsigned long long)st.activations, (unsigned long long)st.confirmed, (unsigned long long)st.failed,
-            (unsigned long long)st.released);
+            (unsigned long long)st.released, (unsigned long long)st.withheld);
     ef_jit_close(c->jit);
     c->jit = NULL;
     ef_slicenet_close(net);

@@ -467,11 +467,14 @@ static int t_submit(void *arg, const char *method, const json_t *args, char err[
     return h->answer;
 }
 
+static char t_monhex[65];
+
 static json_t *t_event(uint64_t sla, const char *op, const char *ap, uint64_t kbps)
 {
-    return json_pack("{s:I, s:s, s:s, s:s, s:{s:I, s:I, s:I}}", "sla", (json_int_t)sla, "operator", op, "ap", ap, "dst",
-                     "srv", "rules", "min_kbps", (json_int_t)kbps, "max_latency_us", (json_int_t)10000, "max_loss_ppm",
-                     (json_int_t)0);
+    return json_pack("{s:I, s:s, s:s, s:s, s:{s:I, s:I, s:I}, s:I, s:I, s:s}", "sla", (json_int_t)sla, "operator", op,
+                     "ap", ap, "dst", "srv", "rules", "min_kbps", (json_int_t)kbps, "max_latency_us", (json_int_t)10000,
+                     "max_loss_ppm", (json_int_t)0, "epoch_ms", (json_int_t)100, "epochs", (json_int_t)3, "monitor",
+                     t_monhex);
 }
 
 static void test_controller(void **state)
@@ -483,7 +486,9 @@ static void test_controller(void **state)
     assert_int_equal(ef_slicenet_open(&net, db, &nc), 0);
     assert_false(ef_slicenet_enforcing(net));
     assert_int_equal(ef_slicenet_loss(net, 1, 1000, 5), EF_ESTATE);
-    ef_keypair op, other, edge;
+    ef_keypair op, other, edge, mon;
+    ef_keypair_generate(&mon);
+    ef_hex(t_monhex, mon.pub.b, 32);
     ef_keypair_generate(&op);
     ef_keypair_generate(&other);
     ef_keypair_generate(&edge);
@@ -492,7 +497,8 @@ static void test_controller(void **state)
     ef_hex(otherhex, other.pub.b, 32);
     t_hook h = {0};
     ef_jit_hooks hooks = {.submit = t_submit, .arg = &h};
-    ef_jit_cfg cfg = {.op = op.pub, .edge_monitor = edge.pub, .port_base = 45000};
+    ef_jit_cfg cfg = {.op = op.pub, .edge_monitor = edge.pub, .port_base = 45000, .require_handover = true,
+                      .handover_grace_ms = 50, .chain_id = "c1"};
     ef_jit *jit;
     assert_int_equal(ef_jit_open(&jit, db, net, &cfg, &hooks), 0);
     /* another operator's SLA: ignored */
@@ -546,10 +552,62 @@ static void test_controller(void **state)
     assert_int_equal(ef_slicenet_count(net), 0);
     char err[256];
     assert_int_equal(ef_slice_check(db, err, sizeof err), 0);
+    /* hand-over: SLA 6 confirmed at 1000 ms, 3 epochs of 100 ms, receipts due 50 ms after each epoch */
+    ev = t_event(6, ophex, "car2", 1000);
+    ef_jit_on_event(jit, 12, "activated", ev);
+    json_decref(ev);
+    ev = json_pack("{s:I, s:s, s:I, s:I}", "sla", (json_int_t)6, "operator", ophex, "start_ms", (json_int_t)1000,
+                   "end_ms", (json_int_t)1300);
+    ef_jit_on_event(jit, 13, "confirmed", ev);
+    json_decref(ev);
+    assert_int_equal(ef_slice_count(db), 1);
+    ef_receipt r = {.chain_id = "c1", .sla = 6, .epoch = 0, .kbps = 2000, .pkts_sent = 10, .pkts_recv = 10};
+    ef_sla_rules rules = {.min_kbps = 1000, .max_latency_us = 10000};
+    assert_int_equal(ef_receipt_make(&r, &rules, &other), 0);
+    assert_int_equal(ef_jit_receipt(jit, &r), EF_ESIGNER);
+    assert_int_equal(ef_receipt_make(&r, &rules, &mon), 0);
+    assert_int_equal(ef_jit_tick(jit, 1149), 0);        /* epoch 0 not yet due */
+    assert_int_equal(ef_jit_tick(jit, 1150), 1);        /* due and missing: stopped */
+    assert_int_equal(ef_slice_count(db), 0);
+    assert_int_equal(ef_slicenet_count(net), 0);
+    js = ef_jit_json(jit);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(js, "slas"), 0), "state")),
+                        "stopped");
+    json_decref(js);
+    assert_int_equal(ef_jit_tick(jit, 5000), 0);        /* once */
+    /* another SLA whose receipts come in time runs to its end */
+    ev = t_event(7, ophex, "car2", 1000);
+    ef_jit_on_event(jit, 14, "activated", ev);
+    json_decref(ev);
+    ev = json_pack("{s:I, s:s, s:I, s:I}", "sla", (json_int_t)7, "operator", ophex, "start_ms", (json_int_t)1000,
+                   "end_ms", (json_int_t)1300);
+    ef_jit_on_event(jit, 15, "confirmed", ev);
+    json_decref(ev);
+    r.sla = 7;
+    for (uint64_t e = 0; e < 2; e++) {
+        r.epoch = e;
+        assert_int_equal(ef_receipt_make(&r, &rules, &mon), 0);
+        assert_int_equal(ef_jit_receipt(jit, &r), 0);
+    }
+    r.epoch = 3;
+    assert_int_equal(ef_receipt_make(&r, &rules, &mon), 0);
+    assert_int_equal(ef_jit_receipt(jit, &r), EF_EEPOCH);
+    snprintf(r.chain_id, sizeof r.chain_id, "c2");
+    r.epoch = 0;
+    assert_int_equal(ef_receipt_make(&r, &rules, &mon), 0);
+    assert_int_equal(ef_jit_receipt(jit, &r), EF_ECHAIN);
+    assert_int_equal(ef_jit_tick(jit, 9000), 0);
+    assert_int_equal(ef_slice_count(db), 1);
+    ev = json_pack("{s:I, s:s}", "sla", (json_int_t)6, "operator", ophex);
+    ef_jit_on_event(jit, 16, "closed", ev);   /* stopped: nothing left to release */
+    json_decref(ev);
+    assert_int_equal(ef_slice_count(db), 1);
+    assert_int_equal(ef_slice_check(db, err, sizeof err), 0);
     ef_jit_stats st;
     ef_jit_stats_get(jit, &st);
-    assert_int_equal(st.confirmed, 1);
+    assert_int_equal(st.confirmed, 3);
     assert_int_equal(st.failed, 2);
+    assert_int_equal(st.withheld, 1);
     for (int i = 0; i < h.n; i++) json_decref(h.args[i]);
     ef_jit_close(jit);
     ef_slicenet_close(net);
