@@ -144,6 +144,17 @@ static void test_paths_and_reservations(void **state)
 static void test_bad_topologies(void **state)
 {
     (void)state;
+    /* this module's error codes, and the unused gap before them */
+    assert_string_equal(ef_errname(EF_ENOCAP), "ENOCAP");
+    assert_string_equal(ef_errname(EF_ELATENCY), "ELATENCY");
+    assert_string_equal(ef_errname(EF_ETOPO), "ETOPO");
+    assert_string_equal(ef_errname(EF_ENFORCE), "ENFORCE");
+    assert_string_equal(ef_errname(EF_EWITHHELD), "EWITHHELD");
+    for (int k = 55; k <= 64; k++) {
+        assert_string_equal(ef_errname(-k), "EUNKNOWN");
+        assert_string_equal(ef_strerror(-k), "unknown error");
+    }
+    assert_string_equal(ef_errname(-EF_ERR_COUNT_), "EUNKNOWN");
     static const char *const bad[] = {
         "[]",
         "{\"nodes\": []}",
