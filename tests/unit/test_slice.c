@@ -144,15 +144,15 @@ static void test_paths_and_reservations(void **state)
 static void test_bad_topologies(void **state)
 {
     (void)state;
-    /* this module's error codes, and the unused gap before them */
+    /* this module's error codes (-55..-64 belong to other branches: a gap here, never NULL) */
     assert_string_equal(ef_errname(EF_ENOCAP), "ENOCAP");
     assert_string_equal(ef_errname(EF_ELATENCY), "ELATENCY");
     assert_string_equal(ef_errname(EF_ETOPO), "ETOPO");
     assert_string_equal(ef_errname(EF_ENFORCE), "ENFORCE");
     assert_string_equal(ef_errname(EF_EWITHHELD), "EWITHHELD");
     for (int k = 55; k <= 64; k++) {
-        assert_string_equal(ef_errname(-k), "EUNKNOWN");
-        assert_string_equal(ef_strerror(-k), "unknown error");
+        assert_non_null(ef_errname(-k));
+        assert_non_null(ef_strerror(-k));
     }
     assert_string_equal(ef_errname(-EF_ERR_COUNT_), "EUNKNOWN");
     static const char *const bad[] = {
