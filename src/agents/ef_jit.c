@@ -16,6 +16,8 @@ typedef struct ef_jit_sla {
     bool used, confirmed;
     uint64_t sla;
     char slice[EF_SLICE_ID_MAX + 1];
+    char eid[EF_SLICE_ID_MAX + 1];   /* its enforcement's id (slice, or slice~GEN after a modify) */
+    unsigned gen;
     char ap[EF_SLICE_NODE_NAME_MAX + 1], dst[EF_SLICE_NODE_NAME_MAX + 1];
     uint16_t port;
     uint64_t kbps, start_ms, end_ms;
@@ -63,7 +65,7 @@ int ef_jit_open(ef_jit **out, ef_slice_db *db, ef_slicenet *net, const ef_jit_cf
 static void ef_jit_release(ef_jit *j, ef_jit_sla *s)
 {
     if (s->stopped) return;
-    int rc = ef_slicenet_unstitch(j->net, s->slice);
+    int rc = ef_slicenet_unstitch(j->net, s->eid);
     if (rc && rc != EF_ENOTFOUND)
         EF_LOGW(EF_JIT_LOG, "SLA %llu: unstitch %s: %s", (unsigned long long)s->sla, s->slice, ef_strerror(rc));
     rc = ef_slice_release(j->db, s->slice);
@@ -138,6 +140,7 @@ static void ef_jit_activated(ef_jit *j, const json_t *d)
     s->sla = sla;
     s->port = (uint16_t)(j->cfg.port_base + slot);
     snprintf(s->slice, sizeof s->slice, "sla%llu-udp%u", (unsigned long long)sla, (unsigned)s->port);
+    snprintf(s->eid, sizeof s->eid, "%s", s->slice);
     snprintf(s->ap, sizeof s->ap, "%s", ap);
     snprintf(s->dst, sizeof s->dst, "%s", dst);
     s->kbps = r.min_kbps;
@@ -166,7 +169,7 @@ static void ef_jit_activated(ef_jit *j, const json_t *d)
         ef_jit_fail(j, sla, reason);
         return;
     }
-    rc = ef_slicenet_stitch(j->net, s->slice, s->kbps, &s->path, s->port, NULL);
+    rc = ef_slicenet_stitch(j->net, s->eid, s->kbps, &s->path, s->port, NULL);
     if (rc) {
         (void)ef_slice_release(j->db, s->slice);
         memset(s, 0, sizeof *s);
@@ -269,6 +272,43 @@ json_t *ef_jit_json(ef_jit *jit)
     pthread_mutex_unlock(&jit->mu);
     return json_pack("{s:o, s:o, s:b}", "slas", arr, "db", ef_slice_db_json(jit->db), "enforcing",
                      ef_slicenet_enforcing(jit->net));
+}
+
+int ef_jit_modify(ef_jit *jit, uint64_t sla, const char *ap, const char *dst, const ef_sla_rules *rules)
+{
+    pthread_mutex_lock(&jit->mu);
+    ef_jit_sla *s = ef_jit_find(jit, sla);
+    int rc = 0;
+    if (!s || s->stopped) rc = EF_ENOTFOUND;
+    char nap[EF_SLICE_NODE_NAME_MAX + 1], ndst[EF_SLICE_NODE_NAME_MAX + 1], eid[EF_SLICE_ID_MAX + 8];
+    ef_slice_path np;
+    if (rc == 0) {
+        snprintf(nap, sizeof nap, "%s", ap ? ap : s->ap);
+        snprintf(ndst, sizeof ndst, "%s", dst ? dst : s->dst);
+        snprintf(eid, sizeof eid, "%.24s~%u", s->slice, s->gen + 1);
+        if (strlen(eid) > EF_SLICE_ID_MAX) rc = EF_EINVAL;
+    }
+    ef_sla_rules old = {.min_kbps = s ? s->kbps : 0, .max_latency_us = UINT32_MAX};
+    /* make: the database holds old and new for a moment; the network gets the
+     * new class and filter (a lower-priority filter until the old one goes) */
+    if (rc == 0) rc = ef_slice_modify(jit->db, s->slice, nap, ndst, rules, &np);
+    if (rc == 0 && (rc = ef_slicenet_stitch(jit->net, eid, rules->min_kbps, &np, s->port, NULL))) {
+        int back = ef_slice_modify(jit->db, s->slice, s->ap, s->dst, &old, NULL);   /* the old fits: it was freed */
+        EF_ASSERT(back == 0);
+    }
+    if (rc == 0) {   /* ...before break */
+        int urc = ef_slicenet_unstitch(jit->net, s->eid);
+        if (urc) EF_LOGW(EF_JIT_LOG, "SLA %llu: unstitch %s: %s", (unsigned long long)sla, s->eid, ef_strerror(urc));
+        snprintf(s->eid, sizeof s->eid, "%s", eid);
+        s->gen++;
+        s->path = np;
+        s->kbps = rules->min_kbps;
+        snprintf(s->ap, sizeof s->ap, "%s", nap);
+        snprintf(s->dst, sizeof s->dst, "%s", ndst);
+    }
+    pthread_mutex_unlock(&jit->mu);
+    if (rc == 0 && jit->hooks.on_change) jit->hooks.on_change(jit->hooks.arg);
+    return rc;
 }
 
 int ef_jit_receipt(ef_jit *jit, const ef_receipt *r)

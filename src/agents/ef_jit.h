@@ -85,6 +85,14 @@ void ef_jit_on_event(ef_jit *jit, uint64_t height, const char *name, const json_
 json_t *ef_jit_json(ef_jit *jit);
 void ef_jit_stats_get(ef_jit *jit, ef_jit_stats *out);
 
+/* Make-before-break re-adjustment of SLA sla (seed 000 re-adjusts slices on
+ * degradation through this): reserves and stitches the new request (ap, dst
+ * may be NULL: unchanged; rules: the new rate and latency bound) while the old
+ * slice still holds, then removes the old. On any error the old slice is as it
+ * was. EF_ENOTFOUND (not ours, or stopped), EF_ENOCAP, EF_ELATENCY, EF_ENFORCE.
+ * The ledger's record of the path is not changed (no contract method does). */
+int ef_jit_modify(ef_jit *jit, uint64_t sla, const char *ap, const char *dst, const ef_sla_rules *rules);
+
 /* A receipt handed over by a customer's monitor: 0 if it is of a confirmed SLA
  * of ours (EF_ENOTFOUND), of chain_id (EF_ECHAIN), of an epoch of it
  * (EF_EEPOCH), signed by the SLA's monitor (EF_ESIGNER, EF_EBADSIG); the epoch

@@ -609,6 +609,26 @@ static void test_controller(void **state)
     assert_int_equal(ef_jit_receipt(jit, &r), EF_ECHAIN);
     assert_int_equal(ef_jit_tick(jit, 9000), 0);
     assert_int_equal(ef_slice_count(db), 1);
+    /* make-before-break re-adjustment of SLA 7 (car2 -> srv, 1000 kbit/s) */
+    ef_sla_rules up = {.min_kbps = 3000, .max_latency_us = 10000};
+    assert_int_equal(ef_jit_modify(jit, 7, NULL, NULL, &up), 0);
+    ef_slice_link lk;
+    assert_int_equal(ef_slice_link_get(db, ef_slice_node_index(db, "car2"), &lk), 0);
+    assert_int_equal(lk.reserved_kbps, 3000);
+    assert_int_equal(ef_slicenet_count(net), 1);
+    up.min_kbps = 20000;   /* over car2's access link: refused, the old slice kept */
+    assert_int_equal(ef_jit_modify(jit, 7, NULL, NULL, &up), EF_ENOCAP);
+    assert_int_equal(ef_slice_link_get(db, ef_slice_node_index(db, "car2"), &lk), 0);
+    assert_int_equal(lk.reserved_kbps, 3000);
+    up.min_kbps = 2000;   /* moved to another attachment point */
+    assert_int_equal(ef_jit_modify(jit, 7, "car3", NULL, &up), 0);
+    assert_int_equal(ef_slice_link_get(db, ef_slice_node_index(db, "car2"), &lk), 0);
+    assert_int_equal(lk.reserved_kbps, 0);
+    assert_int_equal(ef_slice_link_get(db, ef_slice_node_index(db, "car3"), &lk), 0);
+    assert_int_equal(lk.reserved_kbps, 2000);
+    assert_int_equal(ef_slicenet_count(net), 1);
+    assert_int_equal(ef_jit_modify(jit, 6, NULL, NULL, &up), EF_ENOTFOUND);   /* stopped */
+    assert_int_equal(ef_jit_modify(jit, 99, NULL, NULL, &up), EF_ENOTFOUND);
     ev = json_pack("{s:I, s:s}", "sla", (json_int_t)6, "operator", ophex);
     ef_jit_on_event(jit, 16, "closed", ev);   /* stopped: nothing left to release */
     json_decref(ev);
