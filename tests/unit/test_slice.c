@@ -19,6 +19,7 @@
 #include <jansson.h>
 
 #include "agents/ef_jit.h"
+#include "agents/ef_proc.h"
 #include "agents/ef_slice.h"
 #include "agents/ef_slicemon.h"
 #include "agents/ef_slicenet.h"
@@ -645,6 +646,61 @@ static void test_controller(void **state)
     ef_slice_db_free(db);
 }
 
+/* As root with tc and nft: the same controller on real namespaces; the
+ * commands of stitch, modify (make before break), loss and unstitch must all
+ * be accepted, and close removes every namespace. Skipped otherwise. */
+static void test_controller_netns(void **state)
+{
+    (void)state;
+    if (geteuid() != 0 || access("/usr/sbin/tc", X_OK) || access("/usr/sbin/nft", X_OK)) {
+        fprintf(stderr, "test_controller_netns: skipped (needs root, tc, nft)\n");
+        return;
+    }
+    ef_slice_db *db = t_db(t_small);
+    ef_slicenet *net;
+    char prefix[16];
+    snprintf(prefix, sizeof prefix, "efut%u", (unsigned)getpid() % 10000000u);
+    ef_slicenet_cfg nc = {.mode = "netns", .prefix = prefix, .octet = (uint8_t)(60 + getpid() % 30)};
+    assert_int_equal(ef_slicenet_open(&net, db, &nc), 0);
+    assert_true(ef_slicenet_enforcing(net));
+    ef_slicenet *dup;
+    assert_int_equal(ef_slicenet_open(&dup, db, &nc), EF_EEXIST);   /* namespaces exist: nothing touched */
+    ef_keypair op, edge;
+    ef_keypair_generate(&op);
+    ef_keypair_generate(&edge);
+    char ophex[65];
+    ef_hex(ophex, op.pub.b, 32);
+    t_hook h = {0};
+    ef_jit_hooks hooks = {.submit = t_submit, .arg = &h};
+    ef_jit_cfg cfg = {.op = op.pub, .edge_monitor = edge.pub, .port_base = 46000};
+    ef_jit *jit;
+    assert_int_equal(ef_jit_open(&jit, db, net, &cfg, &hooks), 0);
+    json_t *ev = t_event(1, ophex, "car1", 3000);
+    ef_jit_on_event(jit, 1, "activated", ev);
+    json_decref(ev);
+    assert_string_equal(h.method[0], "confirm");
+    assert_int_equal(ef_slicenet_count(net), 1);
+    ef_sla_rules up = {.min_kbps = 5000, .max_latency_us = 10000};
+    assert_int_equal(ef_jit_modify(jit, 1, NULL, NULL, &up), 0);
+    assert_int_equal(ef_jit_modify(jit, 1, "car2", NULL, &up), 0);
+    assert_int_equal(ef_slicenet_count(net), 1);
+    assert_int_equal(ef_slicenet_loss(net, ef_slice_node_index(db, "edge1"), 46000, 5), 0);
+    assert_int_equal(ef_slicenet_loss(net, ef_slice_node_index(db, "edge1"), 46000, 0), 0);
+    ev = json_pack("{s:I, s:s}", "sla", (json_int_t)1, "operator", ophex);
+    ef_jit_on_event(jit, 2, "nullified", ev);
+    json_decref(ev);
+    assert_int_equal(ef_slicenet_count(net), 0);
+    assert_int_equal(ef_slice_count(db), 0);
+    for (int i = 0; i < h.n; i++) json_decref(h.args[i]);
+    ef_jit_close(jit);
+    char ns0[64];
+    snprintf(ns0, sizeof ns0, "%s-0", prefix);
+    assert_true(ef_proc_netns_exists(ns0));
+    ef_slicenet_close(net);
+    assert_false(ef_proc_netns_exists(ns0));
+    ef_slice_db_free(db);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -653,6 +709,7 @@ int main(void)
         cmocka_unit_test(test_random_against_reference),
         cmocka_unit_test(test_monitor_epoch),
         cmocka_unit_test(test_controller),
+        cmocka_unit_test(test_controller_netns),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
