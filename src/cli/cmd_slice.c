@@ -124,10 +124,11 @@ static const char *const ef_sl_send_usage =
     "  Sends UDP at N kbit/s of payload (packets stamped with SLA, epoch, sequence\n"
     "  and send time) from wall time MS for the epochs given, from inside network\n"
     "  namespace NS; --copy sends every N-th packet also to the operator's edge\n"
-    "  monitor. Prints what it sent as JSON. Targets: loopback or the slice\n"
-    "  namespaces' own addresses. --fault-*: EMULATED loss for process mode (no\n"
-    "  nftables there): in those epochs N % of the packets to --dst are counted as\n"
-    "  sent but not sent (copies to the edge monitor still go).\n";
+    "  monitor. Prints what it sent as JSON. Targets: without --netns loopback only;\n"
+    "  inside a slice namespace, the tree's own addresses (it has no other route).\n"
+    "  --fault-*: EMULATED loss for process mode (no nftables there): in those epochs\n"
+    "  N % of the packets to --dst are counted as sent but not sent (copies to the\n"
+    "  edge monitor still go).\n";
 
 static int ef_sl_send(int argc, char **argv)
 {
@@ -169,6 +170,12 @@ static int ef_sl_send(int argc, char **argv)
     if (cfg.netns && !ef_proc_netns_exists(cfg.netns)) {
         fprintf(stderr, "edgefed slice send: no network namespace '%s'\n", cfg.netns);
         return 1;
+    }
+    /* a load generator: from the caller's namespace only to loopback; inside a
+     * slice namespace its routes (the tree's own) decide */
+    if (!cfg.netns && ((cfg.dst_ip >> 24) != 127 || (cfg.copy_every && (cfg.copy_ip >> 24) != 127))) {
+        fprintf(stderr, "edgefed slice send: without --netns only loopback (127.0.0.0/8) targets\n");
+        return ef_sl_usage(ef_sl_send_usage, 2);
     }
     ef_sl_signals();
     ef_slicemon_send_stats st;
