@@ -493,6 +493,14 @@ int ef_slicenet_loss_ns(const char *ns, uint16_t port, unsigned pct, const char 
     return rc;
 }
 
+void ef_slicenet_forget_all(ef_slicenet *net)
+{
+    pthread_mutex_lock(&net->mu);
+    memset(net->slot, 0, sizeof net->slot);
+    net->nslots = 0;
+    pthread_mutex_unlock(&net->mu);
+}
+
 size_t ef_slicenet_count(ef_slicenet *net)
 {
     pthread_mutex_lock(&net->mu);

@@ -95,6 +95,11 @@ int ef_slicenet_loss(ef_slicenet *net, int node, uint16_t port, unsigned pct);
  * EF_ENFORCE. */
 int ef_slicenet_loss_ns(const char *ns, uint16_t port, unsigned pct, const char *log);
 
+/* Forgets every slice without running a command: for a caller about to close
+ * the network (the namespaces take the classes and filters with them), so a
+ * shutdown with many slices is not thousands of tc calls. */
+void ef_slicenet_forget_all(ef_slicenet *net);
+
 /* Slices stitched now. */
 size_t ef_slicenet_count(ef_slicenet *net);
 

@@ -578,6 +578,7 @@ int ef_cmd_sla_controller(int argc, char **argv)
                     "stopped for a withheld receipt\n",
             (unsigned long long)st.activations, (unsigned long long)st.confirmed, (unsigned long long)st.failed,
             (unsigned long long)st.released, (unsigned long long)st.withheld);
+    ef_slicenet_forget_all(net);   /* removing the namespaces removes every class and filter */
     ef_jit_close(c->jit);
     c->jit = NULL;
     ef_slicenet_close(net);
