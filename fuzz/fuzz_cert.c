@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "base/ef_crypto.h"
-#include "consensus/ef_cert.h"
+#include "ledger/ef_cert.h"
 #include "fz_vset.h"
 
 static ef_vset fz_vs;

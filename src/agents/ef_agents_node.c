@@ -1,10 +1,12 @@
-/* ef_agents_node.c: the node extension that runs the MEF agent (see ef_agents_node.h). */
+/* ef_agents_node.c: the node extension that runs the MEF agent and the committee
+ * device agent (see ef_agents_node.h). */
 #include "agents/ef_agents_node.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "agents/ef_committee_agent.h"
 #include "agents/ef_mef.h"
 #include "base/ef_log.h"
 
@@ -12,7 +14,8 @@
 
 typedef struct ag_state {
     ef_node *node;
-    ef_mef *mef;
+    ef_mef *mef;          /* NULL without agents.mef */
+    ef_cagent *cag;       /* NULL without agents.committee */
 } ag_state;
 
 typedef struct ag_call {
@@ -46,9 +49,38 @@ static int ag_submit(void *arg, const char *contract, const char *method, const 
     return rc;
 }
 
+/* A committee step's outcome: a second election call failing with EF_EWINDOW
+ * is expected (another member's executed first), so it is only a debug line. */
+static void ag_cm_cb(void *arg, const ef_hash *tx_hash, int stage, int code, uint64_t height)
+{
+    ag_call *call = arg;
+    (void)tx_hash;
+    bool expected = code == EF_EWINDOW && !strcmp(call->what, "committee.elect");
+    if (code && !expected)
+        EF_LOGW(AG_LOG, "%s %s: %s (height %llu)", call->what,
+                stage == EF_NODE_TX_ADMITTED ? "not admitted" : "failed", ef_strerror(code),
+                (unsigned long long)height);
+    else if (stage == EF_NODE_TX_COMMITTED)
+        EF_LOGD(AG_LOG, "%s at height %llu: %s", call->what, (unsigned long long)height, ef_strerror(code));
+    if (stage != EF_NODE_TX_ADMITTED || code) free(call);
+}
+
+static int ag_cm_submit(void *arg, const char *method, const char *args_json)
+{
+    ag_state *st = arg;
+    ag_call *call = calloc(1, sizeof *call);
+    if (!call) return EF_ENOMEM;
+    snprintf(call->what, sizeof call->what, "committee.%s", method);
+    int rc = ef_node_submit_call(st->node, "committee", method, args_json, ag_cm_cb, call);
+    if (rc) free(call);
+    return rc;
+}
+
 static void ag_on_commit(void *arg, const ef_node_commit *c)
 {
     ag_state *st = arg;
+    if (st->cag) ef_cagent_on_block(st->cag, c->height);
+    if (!st->mef) return;
     for (uint32_t i = 0; i < c->block->txs_len; i++) {
         if (c->results[i].code) continue;
         const char *contract = c->block->txs[i].tx.contract;
@@ -66,11 +98,8 @@ static void ag_on_commit(void *arg, const ef_node_commit *c)
     ef_mef_on_block(st->mef, c->height, c->block->hdr.time_ms);
 }
 
-static int ag_start(ef_node *n, const ef_node_config *cfg, void **state)
+static int ag_start_mef(ag_state *st, const ef_node_config *cfg, const json_t *sec)
 {
-    *state = NULL;
-    const json_t *sec = json_object_get(json_object_get(cfg->doc, "agents"), "mef");
-    if (!sec) return 0;
     ef_mef_config mc;
     char err[256] = "";
     int rc = ef_mef_config_parse(&mc, sec, err, sizeof err);
@@ -86,18 +115,45 @@ static int ag_start(ef_node *n, const ef_node_config *cfg, void **state)
         if ((size_t)snprintf(tmp, sizeof tmp, "%s/%s", cfg->dir, paths[i]) >= sizeof tmp) return EF_ECONFIG;
         memcpy(paths[i], tmp, sizeof tmp);
     }
+    ef_mef_hooks hooks = {ag_submit, NULL, st};
+    if ((rc = ef_mef_open(&st->mef, &mc, &ef_node_key(st->node)->pub, &hooks)))
+        EF_LOGE(AG_LOG, "MEF agent did not start: %s", ef_strerror(rc));
+    return rc;
+}
+
+static int ag_start_committee(ag_state *st, const ef_node_config *cfg, const json_t *sec)
+{
+    ef_cagent_config cc;
+    char err[256] = "";
+    int rc = ef_cagent_config_parse(&cc, sec, err, sizeof err);
+    if (rc) {
+        EF_LOGE(AG_LOG, "agents.committee: %s", err);
+        return rc;
+    }
+    rc = ef_cagent_open(&st->cag, &cc, ef_node_key(st->node), cfg->chain_id, ef_node_store(st->node),
+                        ag_cm_submit, st);
+    if (rc) EF_LOGE(AG_LOG, "committee agent did not start: %s", ef_strerror(rc));
+    else EF_LOGI(AG_LOG, "committee agent started");
+    return rc;
+}
+
+static void ag_stop(void *state);
+
+static int ag_start(ef_node *n, const ef_node_config *cfg, void **state)
+{
+    *state = NULL;
+    const json_t *agents = json_object_get(cfg->doc, "agents");
+    const json_t *mef = json_object_get(agents, "mef"), *cm = json_object_get(agents, "committee");
+    if (!mef && !cm) return 0;
     ag_state *st = calloc(1, sizeof *st);
     if (!st) return EF_ENOMEM;
     st->node = n;
-    ef_mef_hooks hooks = {ag_submit, NULL, st};
-    if ((rc = ef_mef_open(&st->mef, &mc, &ef_node_key(n)->pub, &hooks))) {
-        EF_LOGE(AG_LOG, "MEF agent did not start: %s", ef_strerror(rc));
-        free(st);
-        return rc;
-    }
-    if ((rc = ef_node_on_commit(n, ag_on_commit, st))) {
-        ef_mef_close(st->mef);
-        free(st);
+    int rc = 0;
+    if (mef) rc = ag_start_mef(st, cfg, mef);
+    if (!rc && cm) rc = ag_start_committee(st, cfg, cm);
+    if (!rc) rc = ef_node_on_commit(n, ag_on_commit, st);
+    if (rc) {
+        ag_stop(st);
         return rc;
     }
     *state = st;
@@ -108,7 +164,8 @@ static void ag_stop(void *state)
 {
     ag_state *st = state;
     if (!st) return;
-    ef_mef_close(st->mef);
+    if (st->mef) ef_mef_close(st->mef);
+    ef_cagent_close(st->cag);
     free(st);
 }
 

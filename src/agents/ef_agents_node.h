@@ -1,4 +1,5 @@
-/* ef_agents_node.h: runs the MEF agent inside a node, from the node config's "agents" section.
+/* ef_agents_node.h: runs the MEF agent and the committee device agent inside a
+ * node, from the node config's "agents" section.
  *
  * The node command adds this extension when it is in the build. On start it reads
  * cfg->doc["agents"]["mef"] (no section: the extension does nothing), opens an
@@ -6,6 +7,10 @@
  * every event of every committed block (then the block itself), and routes the
  * agent's transactions through ef_node_submit_call. A transaction that fails at
  * admission or execution is logged with its method and error (warn level).
+ * cfg->doc["agents"]["committee"] (agents/ef_committee_agent.h) starts the device
+ * agent of a domain ledger's committee: after each committed block it reads the
+ * committee contract and sends its commit, reveal and election calls through
+ * ef_node_submit_call, signed by the node's key. Either section, both, or none.
  * Everything runs on the node's loop thread except the agent's own workers.
  */
 #ifndef EF_AGENTS_NODE_H

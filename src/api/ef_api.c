@@ -118,9 +118,18 @@ enum MHD_Result ef_api_reply_owned(ef_api *api, struct MHD_Connection *c, unsign
 static enum MHD_Result ef_api_reply_json(ef_api *api, struct MHD_Connection *c, unsigned status,
                                          json_t *j)
 {
-    char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    /* JSON_ENCODE_ANY: a contract's query may answer a bare number or string */
+    char *text = j ? json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
     json_decref(j);
-    if (!text) return MHD_NO;
+    if (!text) {
+        static const char oom[] = "{\"error\":\"out of memory\",\"code\":\"ENOMEM\"}";
+        struct MHD_Response *r = MHD_create_response_from_buffer(sizeof oom - 1, (void *)oom, MHD_RESPMEM_PERSISTENT);
+        if (!r) return MHD_NO;
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+        enum MHD_Result ret = MHD_queue_response(c, 503, r);
+        MHD_destroy_response(r);
+        return ret;
+    }
     return ef_api_reply_owned(api, c, status, "application/json", text, strlen(text));
 }
 
@@ -405,6 +414,19 @@ static enum MHD_Result ef_api_account(ef_api *api, struct MHD_Connection *c, con
     return ef_api_get_json(api, c, rc, j, "account");
 }
 
+/* GET /proofs/tx/{hash} */
+static enum MHD_Result ef_api_proof(ef_api *api, struct MHD_Connection *c, const char *hs, ef_api_req *req)
+{
+    (void)req;
+    ef_hash h;
+    if (!api->be.proof) return ef_api_reply_err(api, c, 404, EF_ENOTFOUND, "this server has no proofs");
+    if (strlen(hs) != 2 * EF_HASH_SIZE || ef_unhex(h.b, EF_HASH_SIZE, hs))
+        return ef_api_reply_err(api, c, 400, EF_EINVAL, "transaction hash must be 64 hex digits");
+    json_t *j = NULL;
+    int rc = api->be.proof(api->be.ctx, &h, &j);
+    return ef_api_get_json(api, c, rc, j, "proof");
+}
+
 struct ef_api_qarg {
     const char *key, *value;
 };
@@ -643,6 +665,7 @@ static const ef_api_route ef_api_routes[] = {
     {"GET",  "/blocks",    ef_api_blocks,      EF_API_ROUTE_PREFIX},
     {"POST", "/txs",       ef_api_post_tx,     0},
     {"GET",  "/txs/",      ef_api_tx,          EF_API_ROUTE_PREFIX},
+    {"GET",  "/proofs/tx/", ef_api_proof,      EF_API_ROUTE_PREFIX},
     {"GET",  "/state/",    ef_api_state,       EF_API_ROUTE_PREFIX},
     {"GET",  "/accounts/", ef_api_account,     EF_API_ROUTE_PREFIX},
     {"GET",  "/events",    ef_api_events,      0},

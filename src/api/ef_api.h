@@ -188,6 +188,10 @@ typedef struct ef_api_backend {
      * *height). Without it the server counts them itself, reading every block
      * summary once at start and each new block after. */
     uint64_t (*txs_total)(void *ctx, uint64_t *height);
+    /* Optional: GET /proofs/tx/{hash}, the proof (ledger/ef_proof.h) that a
+     * committed tx and its result are in its block (ef_api_store_proof's JSON).
+     * EF_ENOTFOUND unless committed. Without it the route answers 404. */
+    int (*proof)(void *ctx, const ef_hash *hash, json_t **out);
 } ef_api_backend;
 
 typedef struct ef_api_config {

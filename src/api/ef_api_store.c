@@ -6,7 +6,8 @@
 #include <string.h>
 
 #include "base/ef_codec.h"
-#include "consensus/ef_cert.h"
+#include "ledger/ef_cert.h"
+#include "ledger/ef_proof.h"
 #include "ledger/ef_block.h"
 
 static void ef_api_hex_set(json_t *o, const char *k, const void *p, size_t n)
@@ -304,6 +305,37 @@ static bool ef_sb_is_member(void *ctx, const ef_pub *p, const char *d)
     return ef_api_store_is_member(ctx, p, d);
 }
 
+int ef_api_store_proof(ef_store *s, const ef_hash *hash, json_t **out)
+{
+    uint8_t *p = NULL;
+    size_t n = 0;
+    ef_proof *pf = NULL;
+    char *hex = NULL;
+    *out = NULL;
+    int rc = ef_proof_build(s, hash, true, &p, &n);
+    if (rc) return rc;
+    pf = malloc(sizeof *pf);
+    hex = malloc(2 * n + 1);
+    if (!pf || !hex) {
+        rc = EF_ENOMEM;
+        goto out;
+    }
+    if ((rc = ef_proof_decode(pf, p, n))) {
+        rc = EF_EDB;
+        goto out;
+    }
+    ef_hex(hex, p, n);
+    *out = ef_proof_to_json(pf);
+    if (!*out || json_object_set_new(*out, "proof", json_string(hex))) rc = EF_ENOMEM;
+out:
+    free(p);
+    free(pf);
+    free(hex);
+    return rc;
+}
+
+static int ef_sb_proof(void *ctx, const ef_hash *h, json_t **out) { return ef_api_store_proof(ctx, h, out); }
+
 void ef_api_store_backend(ef_api_backend *be, ef_store *s)
 {
     memset(be, 0, sizeof *be);
@@ -317,4 +349,5 @@ void ef_api_store_backend(ef_api_backend *be, ef_store *s)
     be->account = ef_sb_account;
     be->submit = ef_sb_submit;
     be->is_member = ef_sb_is_member;
+    be->proof = ef_sb_proof;
 }

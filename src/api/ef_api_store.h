@@ -5,6 +5,7 @@
  * JSON shapes (docs/api.yaml has the full schemas):
  *   block:   the header's fields (ef_block_header_to_json: "hash","height","time_ms",
  *            "prev_hash","txs_root","results_root","state_hash","vset_hash",
+ *            "next_vset_hash",
  *            "proposer",...) plus "round" and "signers" (public keys of the commit
  *            certificate's signers, [] for block 0) and "txs": the count, or with
  *            full the list of transactions as below, without "height".
@@ -45,5 +46,9 @@ bool ef_api_store_is_member(ef_store *s, const ef_pub *pub, const char *domain);
  * answers EF_EPERM (a bare store has no mempool). The node's backend
  * (ef_api_node.h) reuses the reads and adds submit, status and metrics. */
 void ef_api_store_backend(ef_api_backend *be, ef_store *s);
+/* The proof of a committed tx with its block's certificate when stored
+ * (ef_proof_build): ef_proof_to_json's summary plus "proof", the proof's bytes in
+ * hex. 0, EF_ENOTFOUND, EF_EDB, EF_ENOMEM. */
+int ef_api_store_proof(ef_store *s, const ef_hash *hash, json_t **out);
 
 #endif

@@ -65,7 +65,16 @@ typedef enum ef_err {
     EF_EVERDICT = -52,   /* a receipt's verdict is not what its values and the rules give */
     EF_ENOTDOUBLE = -53, /* two receipts that do not prove a double signature */
     EF_EAREA = -54,      /* attachment point outside the offer's area */
-    /* -55..-64 are kept for other branches; the table tolerates gaps */
+    EF_EFROZEN = -55,    /* a domain frozen by conflicting certified headers */
+    EF_ESTALE = -56,     /* a checkpoint at or below the last anchored height */
+    EF_EROTATION = -57,  /* a header not signed by the tracked committee (a rotation skipped) */
+    EF_ECOMMITTEE = -58, /* a committee that is not the one a header commits to */
+    EF_EUNANCHORED = -59,/* a header neither anchored nor certified by the tracked committee */
+    EF_ENOTCOMMITTEE = -60,/* not a member of the current committee */
+    EF_EWINDOW = -61,    /* outside the epoch's window for this step (commit, reveal, election) */
+    EF_EREVEAL = -62,    /* a revealed secret that does not match its commitment */
+    EF_ENOCOMMIT = -63,  /* a reveal without a commitment */
+    EF_EINELIGIBLE = -64,/* not an eligible device (no registry account, or a watcher) */
     EF_ENOCAP = -65,     /* not enough free capacity on a path (slice reservation) */
     EF_ELATENCY = -66,   /* a path's latency over the SLA's maximum */
     EF_ETOPO = -67,      /* a malformed topology (not a tree, bad link, unknown node) */

@@ -438,7 +438,10 @@ int ef_bench_market(int argc, char **argv)
                (unsigned long long)tasks, (unsigned long long)r.txs, r.tasks_ms / 1000, (unsigned long long)direct_txs,
                direct_s);
     }
+    long peak_run_kb = bm_peak_rss_kb(net);
+    printf("bench market: peak node RSS over the whole run (every phase) %.1f MB\n", (double)peak_run_kb / 1024);
     json_object_set_new(doc, "validators", json_integer(4));
+    json_object_set_new(doc, "peak_node_rss_kb_run", json_integer((json_int_t)peak_run_kb));
     json_object_set_new(doc, "runs", runs);
     runs = NULL;
     json_object_set_new(doc, "vouchers_per_s_agent", json_real(vps));
@@ -462,8 +465,9 @@ int ef_bench_market(int argc, char **argv)
                 (double)json_integer_value(json_object_get(run, "peak_node_rss_kb")) / 1024);
     fprintf(md, "\nVouchers admitted by one EN agent: %.0f/s (one thread; bare Ed25519 check %.0f/s).\n\n"
                 "A %llu-task session: %llu ledger transactions with a channel (match, then open and redeem+close, which pay and end the session), "
-                "%llu with a transfer per task.\n", vps, bare_vps, (unsigned long long)tasks,
-            (unsigned long long)r.txs, (unsigned long long)direct_txs);
+                "%llu with a transfer per task.\n\nPeak node RSS over the whole run (every phase): %.1f MB.\n",
+            vps, bare_vps, (unsigned long long)tasks, (unsigned long long)r.txs, (unsigned long long)direct_txs,
+            (double)peak_run_kb / 1024);
     fclose(md);
     printf("bench market: wrote %s/market.json and market.md\n", out);
     ret = 0;

@@ -94,6 +94,12 @@ int ef_testnet_load(ef_testnet *tn, const char *dir)
 static const char *tn_usage =
     "usage: edgefed testnet init --dir D --validators N [--observers M] [--netns]\n"
     "                       [--chain ID] [--base-port P] [--accounts K] [--empty-block-ms MS]\n"
+    "       edgefed testnet init --dir D --committee K --devices N [--epoch-heights L] [...]\n"
+    "                       a domain ledger: N device nodes, the first K (v0..) the epoch-0\n"
+    "                       committee, the rest (o0..) eligible devices; the committee contract\n"
+    "                       elects K every L heights (default 40) and each node runs the\n"
+    "                       committee agent; D/admin.key is the domain administrator's key;\n"
+    "                       --empty-block-ms defaults to 200 so heights advance\n"
     "       edgefed testnet up --dir D            start every node (background processes)\n"
     "       edgefed testnet status --dir D        one line per node: pid, height, peers, mempool\n"
     "       edgefed testnet down --dir D          stop every node, remove namespaces and links\n"
@@ -112,7 +118,8 @@ static const char *tn_usage =
 static int tn_init(int argc, char **argv)
 {
     static const char *const opts[] = {"dir=", "validators=", "observers=", "netns", "chain=", "base-port=",
-                                       "accounts=", "empty-block-ms=", NULL};
+                                       "accounts=", "empty-block-ms=", "committee=", "devices=",
+                                       "epoch-heights=", NULL};
     int checked = ef_cli_check(argc, argv, tn_usage, opts, 0);
     if (checked >= 0) return checked;
     const char *dir = ef_cli_opt(argc, argv, "dir", NULL);
@@ -122,7 +129,23 @@ static int tn_init(int argc, char **argv)
     const char *chain = ef_cli_opt(argc, argv, "chain", "edgefed-testnet");
     int base = atoi(ef_cli_opt(argc, argv, "base-port", "26600"));
     unsigned accounts = (unsigned)atoi(ef_cli_opt(argc, argv, "accounts", "64"));
-    int empty_ms = atoi(ef_cli_opt(argc, argv, "empty-block-ms", "0"));
+    /* a domain ledger with a committee: K of N devices start as validators */
+    bool committee = ef_cli_opt(argc, argv, "committee", NULL) != NULL;
+    int ck = atoi(ef_cli_opt(argc, argv, "committee", "0"));
+    int cn = atoi(ef_cli_opt(argc, argv, "devices", "0"));
+    int epoch_h = atoi(ef_cli_opt(argc, argv, "epoch-heights", "40"));
+    int empty_ms = atoi(ef_cli_opt(argc, argv, "empty-block-ms", committee ? "200" : "0"));
+    if (committee || ef_cli_opt(argc, argv, "devices", NULL) || ef_cli_opt(argc, argv, "epoch-heights", NULL)) {
+        if (!committee || ef_cli_opt(argc, argv, "validators", NULL) || ef_cli_opt(argc, argv, "observers", NULL) ||
+            ck < 1 || ck > 64 || cn < ck || epoch_h < 4 || epoch_h > 1000000) {
+            fprintf(stderr, "edgefed testnet init: --committee K (1..64) needs --devices N >= K, an --epoch-heights "
+                            "of at least 4, and no --validators or --observers\n");
+            fputs(tn_usage, stderr);
+            return 2;
+        }
+        nv = ck;
+        no = cn - ck;
+    }
     if (!dir || nv < 1 || no < 0 || nv + no > TN_NODES_MAX || base < 1024 || base > 65000 ||
         accounts > 200 || !ef_chain_id_valid(chain)) { /* genesis runs in one ctx: <= EF_CTX_WRITES_MAX writes */
         fputs(tn_usage, stderr);
@@ -168,18 +191,33 @@ static int tn_init(int argc, char **argv)
     json_object_set_new(g, "chain_id", json_string(chain));
     json_object_set_new(g, "time_ms", json_integer(0));
     json_t *vals = json_array(), *bal = json_object(), *mem = json_array();
+    ef_keypair admin;
+    if (committee) ef_keypair_generate(&admin);
     for (int i = 0; i < nv; i++) {
         ef_hex(hex, kps[i].pub.b, EF_PUB_SIZE);
         char dom[32];
-        snprintf(dom, sizeof dom, "dom-%d", i);
+        if (committee) snprintf(dom, sizeof dom, "domain-a");   /* one domain: its devices */
+        else snprintf(dom, sizeof dom, "dom-%d", i);
         json_array_append_new(vals, json_pack("{s:s,s:s,s:i,s:s}", "pub", hex, "domain", dom,
                                               "power", 1, "role", "validator"));
         json_object_set_new(bal, hex, json_integer(1000000000));
     }
     for (int i = nv; i < total; i++) {
         ef_hex(hex, kps[i].pub.b, EF_PUB_SIZE);
-        json_array_append_new(mem, json_pack("{s:s,s:s,s:s}", "pub", hex, "domain", "dom-0", "name", names[i]));
+        json_array_append_new(mem, json_pack("{s:s,s:s,s:s}", "pub", hex, "domain", committee ? "domain-a" : "dom-0",
+                                             "name", names[i]));
         json_object_set_new(bal, hex, json_integer(1000000000));
+    }
+    if (committee) {
+        json_t *devs = json_array();
+        for (int i = 0; i < total; i++) {
+            ef_hex(hex, kps[i].pub.b, EF_PUB_SIZE);
+            json_array_append_new(devs, json_string(hex));
+        }
+        ef_hex(hex, admin.pub.b, EF_PUB_SIZE);
+        json_array_append_new(mem, json_pack("{s:s,s:s,s:s}", "pub", hex, "domain", "domain-a", "name", "admin"));
+        json_object_set_new(g, "params", json_pack("{s:{s:s,s:i,s:i,s:o}}", "committee", "admin", hex, "size", ck,
+                                                   "epoch_heights", epoch_h, "devices", devs));
     }
     for (unsigned i = 0; i < accounts; i++) {
         ef_keypair kp;
@@ -212,14 +250,18 @@ static int tn_init(int argc, char **argv)
         snprintf(c.listen, sizeof c.listen, "%s", addrs[i]);
         snprintf(c.http_listen, sizeof c.http_listen, "%s", https[i]);
         c.empty_block_ms = (uint32_t)empty_ms;
-        for (int k = 0; k < nv; k++) { /* everyone dials the validators */
+        /* everyone dials the validators; in a committee domain everyone dials
+         * everyone, since any device may be elected */
+        for (int k = 0; k < (committee ? total : nv); k++) {
             if (k == i) continue;
             c.peers[c.peers_len].pub = kps[k].pub;
             snprintf(c.peers[c.peers_len++].addr, sizeof c.peers[0].addr, "%.63s", addrs[k]);
         }
-        if (i < nv)
-            for (int k = nv; k < total; k++) c.observers[c.observers_len++] = kps[k].pub;
+        if (i < nv || committee)
+            for (int k = nv; k < total; k++)
+                if (k != i) c.observers[c.observers_len++] = kps[k].pub;
         json_t *cj = ef_node_config_to_json(&c);
+        if (committee) json_object_set_new(cj, "agents", json_pack("{s:{}}", "committee"));
         snprintf(path, sizeof path, "%s/config.json", home);
         rc = tn_write_json(path, cj);
         json_decref(cj);
@@ -251,11 +293,22 @@ static int tn_init(int argc, char **argv)
         json_object_set_new(tj, "bridge_ip", json_string(bip));
     }
     json_object_set_new(tj, "nodes", nodes);
+    if (committee) {
+        snprintf(path, sizeof path, "%s/admin.key", d);
+        if (ef_key_save(path, &admin)) return 1;
+        ef_hex(hex, admin.pub.b, EF_PUB_SIZE);
+        json_object_set_new(tj, "committee", json_pack("{s:i,s:i,s:s,s:s}", "size", ck, "epoch_heights", epoch_h,
+                                                       "admin", hex, "admin_key", "admin.key"));
+    }
     snprintf(path, sizeof path, "%s/testnet.json", d);
     rc = tn_write_json(path, tj);
     json_decref(tj);
     if (rc) return 1;
-    printf("testnet in %s: %d validators, %d observers%s\n", d, nv, no, netns ? " (netns)" : "");
+    if (committee)
+        printf("testnet in %s: domain ledger of %d devices, committee of %d elected every %d heights (v0..v%d "
+               "start)%s\n", d, total, ck, epoch_h, nv - 1, netns ? " (netns)" : "");
+    else
+        printf("testnet in %s: %d validators, %d observers%s\n", d, nv, no, netns ? " (netns)" : "");
     return 0;
 }
 

@@ -36,6 +36,7 @@ static const ef_cli_cmd ef_cli_cmds[] = {
     {"slice", "network slices: topology and path check, slice traffic, the SLA monitor, loss injection", ef_cmd_slice},
     {"en", "edge-node agent: voucher-gated compute service and watch service (serve)", ef_cmd_en},
     {"device", "a device's market session: match, channel, paid tasks, close (run)", ef_cmd_device},
+    {"proof", "cross-domain proofs: get one from a domain node, verify it against a federation's anchor", ef_cmd_proof},
 };
 
 static void ef_cli_usage(FILE *f)

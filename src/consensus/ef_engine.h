@@ -8,7 +8,7 @@
 #include <stdio.h>
 
 #include "base/ef_crypto.h"
-#include "consensus/ef_cert.h"
+#include "ledger/ef_cert.h"
 #include "consensus/ef_cvset.h"
 #include "consensus/ef_msg.h"
 #include "consensus/ef_wal.h"

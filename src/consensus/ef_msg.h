@@ -9,6 +9,7 @@
 #include "base/ef_codec.h"
 #include "base/ef_crypto.h"
 #include "consensus/ef_cvset.h"
+#include "ledger/ef_cert.h"
 
 /* Limits. A message over any of them is rejected by the decoder (EF_ETOOBIG). */
 #define EF_MSG_CHAIN_MAX 64u              /* bytes of a chain id */
@@ -44,7 +45,7 @@ typedef enum ef_msg_type {
  *
  * The chain id is inside the signed bytes, so a message of another chain never
  * verifies here. A vote's signed bytes can be rebuilt from (chain, height, round,
- * signer, value id) alone; certificates (ef_cert.h) rely on that. */
+ * signer, value id) alone; certificates (ledger/ef_cert.h) rely on that. */
 typedef struct ef_msg {
     ef_msg_type type;
     char chain[EF_MSG_CHAIN_MAX + 1];
@@ -84,11 +85,7 @@ size_t ef_msg_vote_signed_bytes(uint8_t *buf, ef_msg_type type, const char *chai
                                 uint64_t height, uint32_t round, const ef_pub *signer,
                                 const ef_hash *value_id /* NULL = nil */);
 
-/* Signature verifier hook: the engine and the certificate check call it instead
- * of ef_verify when set (the simulator uses it for a shared cache of verified
- * signatures). Must return exactly what ef_verify would. */
-typedef bool (*ef_verify_fn)(void *ctx, const ef_sig *sig, const ef_pub *pub, uint8_t tag,
-                             const void *msg, size_t len);
+/* Signature verifier hook ef_verify_fn: ledger/ef_cert.h. */
 
 /* As ef_msg_verify, through `verify` (NULL = ef_verify). */
 EF_MUST_USE bool ef_msg_verify_with(const ef_msg *m, ef_verify_fn verify, void *ctx);

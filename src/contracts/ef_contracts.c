@@ -1,8 +1,10 @@
 /* ef_contracts.c: the table of built-in contracts (one line each). */
 #include "contracts/ef_contracts.h"
 
+#include "contracts/ef_anchor.h"
 #include "contracts/ef_bank.h"
 #include "contracts/ef_channel.h"
+#include "contracts/ef_committee.h"
 #include "contracts/ef_federation.h"
 #include "contracts/ef_market.h"
 #include "contracts/ef_prov.h"
@@ -17,6 +19,8 @@ const ef_contract *const ef_contracts_builtin[] = {
     &ef_market_contract,
     &ef_channel_contract,
     &ef_sla_contract,
+    &ef_anchor_contract,
+    &ef_committee_contract,
 };
 const size_t ef_contracts_builtin_len = sizeof ef_contracts_builtin / sizeof ef_contracts_builtin[0];
 

@@ -18,6 +18,7 @@ int ef_block_header_encode(ef_wr *w, const ef_block_header *h)
     ef_wr_raw(w, h->results_root.b, EF_HASH_SIZE);
     ef_wr_raw(w, h->state_hash.b, EF_HASH_SIZE);
     ef_wr_raw(w, h->vset_hash.b, EF_HASH_SIZE);
+    ef_wr_raw(w, h->next_vset_hash.b, EF_HASH_SIZE);
     ef_wr_raw(w, h->proposer.b, EF_PUB_SIZE);
     return w->err;
 }
@@ -46,6 +47,7 @@ int ef_block_header_decode_rd(ef_rd *r, ef_block_header *h)
     ef_rd_raw(r, h->results_root.b, EF_HASH_SIZE);
     ef_rd_raw(r, h->state_hash.b, EF_HASH_SIZE);
     ef_rd_raw(r, h->vset_hash.b, EF_HASH_SIZE);
+    ef_rd_raw(r, h->next_vset_hash.b, EF_HASH_SIZE);
     if (ef_rd_raw(r, h->proposer.b, EF_PUB_SIZE)) goto fail;
     return 0;
 fail:
@@ -197,7 +199,8 @@ json_t *ef_block_header_to_json(const ef_block_header *h)
     struct { const char *k; const uint8_t *b; } f[] = {
         {"prev_hash", h->prev_hash.b}, {"txs_root", h->txs_root.b},
         {"results_root", h->results_root.b}, {"state_hash", h->state_hash.b},
-        {"vset_hash", h->vset_hash.b}, {"proposer", h->proposer.b},
+        {"vset_hash", h->vset_hash.b}, {"next_vset_hash", h->next_vset_hash.b},
+        {"proposer", h->proposer.b},
     };
     for (size_t i = 0; i < EF_ARRAY_LEN(f); i++) {
         ef_hex(hex, f[i].b, EF_HASH_SIZE);

@@ -12,8 +12,16 @@
  *   86+c     32     raw results_root: Merkle root of each tx's result hash
  *   118+c    32     raw state_hash: the state after this block (ef_store.h says how)
  *   150+c    32     raw vset_hash: ef_vset_hash of the set that signs this block
- *   182+c    32     raw proposer public key (zero for genesis)
- *   total 214 + c bytes
+ *   182+c    32     raw next_vset_hash: ef_vset_hash of the set that signs block
+ *                   height+1 (known when this block is built: a change decided
+ *                   in block h takes effect at h + EF_VSET_DELAY >= h + 2)
+ *   214+c    32     raw proposer public key (zero for genesis)
+ *   total 246 + c bytes
+ *
+ * next_vset_hash lets a light client (the anchor contract, ef_anchor.h) that
+ * trusts the set of height h learn, from the certified header h alone, the set of
+ * h+1: a committee rotation is proven by the header of the height before it.
+ * Version 2 added it (version 1 headers, 214 + c bytes, are not read).
  *
  * block hash = BLAKE2b(EF_TAG_BLOCK || header encoding). The header commits to
  * the transactions through txs_root, so the hash covers the whole block.
@@ -50,10 +58,10 @@
 #include "base/ef_crypto.h"
 #include "ledger/ef_tx.h"
 
-#define EF_BLOCK_VERSION 1
+#define EF_BLOCK_VERSION 2
 #define EF_BLOCK_TXS_MAX 4096
 #define EF_BLOCK_BYTES_MAX (4u << 20)
-#define EF_BLOCK_HEADER_MAX (214 + EF_CHAIN_ID_MAX)
+#define EF_BLOCK_HEADER_MAX (246 + EF_CHAIN_ID_MAX)
 #define EF_CERT_MAX (64u << 10)
 /* the canonical encoding of a tx's events: array head, and per event at most its
  * data plus the object head, three keys, the contract and method names */
@@ -69,6 +77,7 @@ typedef struct ef_block_header {
     ef_hash results_root;
     ef_hash state_hash;
     ef_hash vset_hash;
+    ef_hash next_vset_hash;
     ef_pub proposer;
 } ef_block_header;
 

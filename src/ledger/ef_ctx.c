@@ -66,12 +66,24 @@ const char *ef_ctx_contract(const ef_ctx *ctx) { return ctx->contract; }
 const char *ef_ctx_caller(const ef_ctx *ctx) { return ctx->caller; }
 bool ef_ctx_read_only(const ef_ctx *ctx) { return ctx->read_only; }
 
+/* Every EF_CTX_TRIM_READS state reads, ctx->on_reads (the store's ef_store_trim)
+ * holds the map's resident pages to the store's budget: one query or transaction
+ * that reads thousands of records (a device's match list) would otherwise fault in
+ * tens of MB of the map before the next trim after a transaction or a commit. */
+#define EF_CTX_TRIM_READS 64
+
+static void ef_ctx_note_read(ef_ctx *ctx)
+{
+    if (++ctx->reads % EF_CTX_TRIM_READS == 0 && ctx->on_reads) (void)ctx->on_reads(ctx->s);
+}
+
 static int ef_ctx_get_full(ef_ctx *ctx, const uint8_t *key, size_t key_len,
                            const uint8_t **val, size_t *val_len)
 {
     MDB_val k = {key_len, (void *)key}, v;
     *val = NULL;
     *val_len = 0;
+    ef_ctx_note_read(ctx);
     int rc = mdb_get(ctx->txn, ctx->s->db_state, &k, &v);
     if (rc) return ef_mdb_err(rc);
     /* copy: LMDB's pointer may move under a later write in this transaction */
@@ -153,6 +165,7 @@ int ef_ctx_scan(ef_ctx *ctx, const void *prefix, size_t prefix_len, ef_ctx_scan_
     rc = mdb_cursor_get(c, &key, &val, MDB_SET_RANGE);
     while (rc == 0) {
         if (key.mv_size < (size_t)n || memcmp(key.mv_data, k, (size_t)n)) break;
+        ef_ctx_note_read(ctx);
         int r = fn(arg, (const uint8_t *)key.mv_data + ns_len, key.mv_size - ns_len,
                    val.mv_data, val.mv_size);
         if (r) {

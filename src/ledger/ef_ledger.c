@@ -9,6 +9,9 @@
 #include "base/ef_merkle.h"
 #include "ledger/ef_store_int.h"
 
+/* a header's next_vset_hash is computed before its block executes */
+_Static_assert(EF_VSET_DELAY >= 2, "the set of height+1 must be fixed before block height runs");
+
 void ef_ledger_abort_pending(ef_store *s)
 {
     ef_store_pending_drop(s);
@@ -80,6 +83,10 @@ int ef_ledger_propose(ef_store *s, const ef_txbuf *cands, size_t n, uint64_t tim
         goto out;
     }
     ef_vset_hash(&hdr.vset_hash, &vs);
+    /* the set of height+1 is already fixed (EF_VSET_DELAY >= 2), whatever this
+     * block's transactions schedule */
+    if ((rc = ef_state_vset(txn, s->db_state, hdr.height + 1, &vs))) goto out;
+    ef_vset_hash(&hdr.next_vset_hash, &vs);
 
     size_t cap = n < EF_BLOCK_TXS_MAX ? n : EF_BLOCK_TXS_MAX;
     if (cap) {
@@ -170,6 +177,9 @@ static int ef_ledger_check_int(ef_store *s, const uint8_t *block, size_t len,
     if (ef_vset_index(&vs, &h->proposer) < 0) { rc = EF_ENOTVAL; goto out; }
     ef_vset_hash(&root, &vs);
     if (!ef_hash_eq(&root, &h->vset_hash)) { rc = EF_EROOT; goto out; }
+    if ((rc = ef_state_vset(txn, s->db_state, h->height + 1, &vs))) goto out;
+    ef_vset_hash(&root, &vs);
+    if (!ef_hash_eq(&root, &h->next_vset_hash)) { rc = EF_EROOT; goto out; }
     ef_block_txs_root(&root, &b);
     if (!ef_hash_eq(&root, &h->txs_root)) { rc = EF_EROOT; goto out; }
     if (b.txs_len) {

@@ -65,7 +65,8 @@ int ef_ledger_propose(ef_store *s, const ef_txbuf *cands, size_t n, uint64_t tim
 
 /* Fully validates a proposed next block: decoding, chain id (EF_ECHAIN), height =
  * last + 1 (EF_EHEIGHT), prev hash (EF_EPREV), time above the parent's (EF_ESTATE),
- * proposer in the validator set of that height (EF_ENOTVAL), vset_hash (EF_EROOT),
+ * proposer in the validator set of that height (EF_ENOTVAL), vset_hash and
+ * next_vset_hash (the sets of height and height+1; EF_EROOT),
  * each tx's stateless check (EF_EBADSIG, ...), nonce (EF_ENONCE) and sender
  * account (EF_ENOACCOUNT), txs_root,
  * results_root and state_hash recomputed by execution (EF_EROOT). Returns 0 if

@@ -408,6 +408,7 @@ static int ef_store_query_any(ef_store *s, const ef_contract *c, const char *pat
     hdr.time_ms = info.last_time_ms;
     hdr.prev_hash = info.last_hash;
     ef_ctx_setup(&ctx, s, txn, &hdr, NULL, true);
+    ctx.on_reads = ef_store_trim;
     ctx.contract = c->name;
     if (out) {
         rc = c->query(&ctx, path ? path : "", out);
@@ -427,6 +428,7 @@ static int ef_store_query_any(ef_store *s, const ef_contract *c, const char *pat
     ef_ctx_cleanup(&ctx);
 out:
     mdb_txn_abort(txn);
+    (void)ef_store_trim(s);
     return rc;
 }
 
@@ -521,6 +523,11 @@ int ef_store_init_genesis(ef_store *s, const ef_genesis *g)
 
     /* block 0 */
     ef_vset_hash(&hdr.vset_hash, &g->vset);
+    {
+        ef_vset next;
+        if ((rc = ef_state_vset(txn, s->db_state, 1, &next))) goto out;
+        ef_vset_hash(&hdr.next_vset_hash, &next);
+    }
     memcpy(hdr.state_hash.b, acc, 32);
     ef_merkle_root(&hdr.txs_root, NULL, 0);
     ef_merkle_root(&hdr.results_root, NULL, 0);

@@ -77,8 +77,9 @@
 #define EF_STORE_MAP_SIZE_DEFAULT (UINT64_C(1) << 32)   /* 4 GiB of address space */
 #define EF_STORE_CONTRACTS_MAX 32
 /* the consensus bytes the store holds: 2 = JSON values and events in their
- * canonical encoding (base/ef_cjson.h). A store of another format is refused. */
-#define EF_STORE_FORMAT 2
+ * canonical encoding (base/ef_cjson.h); 3 = block headers of version 2 (with
+ * next_vset_hash, ef_block.h). A store of another format is refused. */
+#define EF_STORE_FORMAT 3
 
 typedef struct ef_store ef_store;
 

@@ -55,7 +55,7 @@
  *   4     CONSENSUS     an engine message (consensus/ef_msg.h encoding)
  *   5     BLOCK_REQ     u64 first height, u32 count (<= EF_BLOCK_REQ_MAX)
  *   6     BLOCK         u64 height, bytes block (ledger/ef_block.h), bytes certificate
- *                       (consensus/ef_cert.h)
+ *                       (ledger/ef_cert.h)
  * The session layer checks only the type byte is known; the node decodes payloads.
  * Any error closes the connection; the reason is counted (ef_net_reason).
  *

@@ -15,7 +15,7 @@
 
 #include "base/ef_codec.h"
 #include "base/ef_log.h"
-#include "consensus/ef_cert.h"
+#include "ledger/ef_cert.h"
 #include "consensus/ef_engine.h"
 #include "consensus/ef_msg.h"
 #include "consensus/ef_wal.h"

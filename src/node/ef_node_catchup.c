@@ -6,7 +6,7 @@
 
 #include "base/ef_codec.h"
 #include "base/ef_log.h"
-#include "consensus/ef_cert.h"
+#include "ledger/ef_cert.h"
 #include "node/ef_node_int.h"
 
 #define EF_NODE_SYNC_BLOCKS 16          /* blocks asked for per catch-up request */

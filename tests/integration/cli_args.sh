@@ -67,6 +67,16 @@ refused "unknown subcommand 'nosuch'" testnet nosuch --dir "$dir/t"
 refused "unknown subcommand 'nosuch'" tx nosuch
 refused "unknown command 'nosuch'" nosuch
 refused "--log must be" node --home "$dir" --log loud
+# cross-domain proofs and the anchor's benchmark (docs/hierarchy.md)
+for c in "proof get" "proof verify" "bench hierarchy-anchor"; do
+    # shellcheck disable=SC2086
+    refused "unknown option '--no-such-option'" $c --no-such-option
+    # shellcheck disable=SC2086
+    "$EDGEFED" $c --help >/dev/null 2>&1 || fail "'edgefed $c --help' did not exit 0"
+done
+refused "unknown subcommand 'nosuch'" proof nosuch
+refused "unexpected argument 'b'" proof verify --federation http://127.0.0.1:1 --domain d a b
+refused "--domains wants" bench hierarchy-anchor --domains 0
 [ ! -e "$dir/k" ] || fail "a refused keygen wrote its key"
 [ ! -e "$dir/c" ] || fail "a refused chain created its directory"
 "$EDGEFED" demo --help | grep -q "federation" || fail "demo --help does not list the federation scenario"

@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "ledger/ef_proof.h"
 #include "api/ef_api.h"
 #include "api/ef_api_store.h"
 #include "api/ef_client.h"
@@ -153,6 +154,12 @@ static void *tn_writer(void *arg)
     return NULL;
 }
 
+static int tn_proof(void *ctx, const ef_hash *h, json_t **out)
+{
+    t_node *tn = ctx;
+    return ef_api_store_proof(tn->store, h, out);
+}
+
 static void tn_backend(ef_api_backend *be, t_node *tn)
 {
     memset(be, 0, sizeof *be);
@@ -167,6 +174,7 @@ static void tn_backend(ef_api_backend *be, t_node *tn)
     be->metrics = tn_metrics;
     be->is_member = tn_is_member;
     be->status_version = tn_status_version;
+    be->proof = tn_proof;
 }
 
 /* ------------------------------------------------------------------------
@@ -371,6 +379,32 @@ static void test_api_reads(void **state)
     uint64_t th = (uint64_t)json_integer_value(json_object_get(t, "height"));
     json_t *ev = json_array_get(json_object_get(t, "events"), 0);
     assert_string_equal(json_string_value(json_object_get(ev, "name")), "transfer");
+    json_decref(t);
+
+    /* its proof: decodes, its paths lead to the header's roots (this test's
+     * writer commits blocks without certificates) */
+    snprintf(path, sizeof path, "/proofs/tx/%s", hh);
+    json_t *pj = t_get(env->cl, path, 200);
+    assert_int_equal(json_integer_value(json_object_get(pj, "height")), th);
+    assert_string_equal(json_string_value(json_object_get(pj, "tx_hash")), hh);
+    assert_true(json_is_false(json_object_get(pj, "certified")));
+    {
+        const char *ph = json_string_value(json_object_get(pj, "proof"));
+        size_t pn = strlen(ph) / 2;
+        uint8_t *pb = malloc(pn);
+        assert_int_equal(ef_unhex(pb, pn, ph), 0);
+        ef_proof *pf = malloc(sizeof *pf);
+        assert_int_equal(ef_proof_decode(pf, pb, pn), 0);
+        assert_int_equal(ef_proof_check(pf), 0);
+        assert_true(ef_hash_eq(&pf->tx_hash, &h));
+        free(pf);
+        free(pb);
+    }
+    json_decref(pj);
+    t = t_get(env->cl, "/proofs/tx/00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff", 404);
+    t_expect_code(t, "ENOTFOUND");
+    json_decref(t);
+    t = t_get(env->cl, "/proofs/tx/xyz", 400);
     json_decref(t);
 
     snprintf(path, sizeof path, "/blocks/%llu", (unsigned long long)th);

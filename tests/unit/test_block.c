@@ -53,7 +53,7 @@ static void test_block_round_trip(void **state)
     ef_wr hw;
     ef_wr_init(&hw);
     assert_int_equal(ef_block_header_encode(&hw, &h), 0);
-    assert_int_equal(hw.len, 214 + strlen(T_CHAIN));
+    assert_int_equal(hw.len, 246 + strlen(T_CHAIN));
     ef_block_header h2;
     assert_int_equal(ef_block_header_decode(&h2, hw.buf, hw.len), 0);
     assert_memory_equal(&h2, &h, sizeof h);
@@ -63,12 +63,16 @@ static void test_block_round_trip(void **state)
     h2.time_ms++;
     ef_block_header_hash(&hh2, &h2);
     assert_false(ef_hash_eq(&hh1, &hh2));
+    h2 = h;
+    h2.next_vset_hash.b[31] ^= 1;
+    ef_block_header_hash(&hh2, &h2);
+    assert_false(ef_hash_eq(&hh1, &hh2));
     json_t *j = ef_block_header_to_json(&h);
     assert_int_equal(json_integer_value(json_object_get(j, "height")), 7);
     json_decref(j);
     /* wrong version */
     h2 = h;
-    h2.version = 2;
+    h2.version = 1;
     ef_wr_reset(&hw);
     assert_int_equal(ef_block_header_encode(&hw, &h2), EF_EINVAL);
     /* truncations and extension of the block */

@@ -13,7 +13,7 @@
 
 #include "base/ef_codec.h"
 #include "base/ef_crypto.h"
-#include "consensus/ef_cert.h"
+#include "ledger/ef_cert.h"
 #include "consensus/ef_engine.h"
 #include "consensus/ef_msg.h"
 #include "consensus/ef_wal.h"

@@ -131,6 +131,23 @@ static void test_registry_admission_needs_more_than_two_thirds(void **state)
         assert_int_equal(t_block(e.s, &e.val[1].pub, NULL, NULL, 0, 0), 0);
     }
     assert_int_equal(t_block(e.s, &e.cand.pub, NULL, NULL, 0, 0), 0);
+    /* each header commits to the set of the next height: the one before the
+     * rotation names the new set, its own vset_hash the old one */
+    {
+        ef_block_header hb, ha;
+        ef_vset old_vs, new_vs;
+        ef_hash ho, hn;
+        assert_int_equal(ef_store_header(e.s, h + EF_VSET_DELAY - 1, &hb), 0);
+        assert_int_equal(ef_store_header(e.s, h + EF_VSET_DELAY, &ha), 0);
+        assert_int_equal(ef_store_vset(e.s, h + EF_VSET_DELAY - 1, &old_vs), 0);
+        assert_int_equal(ef_store_vset(e.s, h + EF_VSET_DELAY, &new_vs), 0);
+        ef_vset_hash(&ho, &old_vs);
+        ef_vset_hash(&hn, &new_vs);
+        assert_true(ef_hash_eq(&hb.vset_hash, &ho));
+        assert_true(ef_hash_eq(&hb.next_vset_hash, &hn));
+        assert_true(ef_hash_eq(&ha.vset_hash, &hn));
+        assert_true(ef_hash_eq(&ha.next_vset_hash, &hn));
+    }
     json_t *acct;
     char path[100], hex[65];
     snprintf(path, sizeof path, "account/%s", t_hex(&e.cand.pub, hex));

@@ -163,6 +163,7 @@ static void test_store_check_rejects(void **state)
     REENCODE(snprintf(hdr.chain_id, sizeof hdr.chain_id, "other"), EF_ECHAIN);
     REENCODE(hdr.proposer = out.pub, EF_ENOTVAL);
     REENCODE(hdr.vset_hash.b[0] ^= 1, EF_EROOT);
+    REENCODE(hdr.next_vset_hash.b[0] ^= 1, EF_EROOT);
     REENCODE(hdr.txs_root.b[0] ^= 1, EF_EROOT);
     REENCODE(hdr.results_root.b[0] ^= 1, EF_EROOT);
     REENCODE(hdr.state_hash.b[0] ^= 1, EF_EROOT);

@@ -1,8 +1,10 @@
 /* ef_cert.c: commit certificate encoding and standalone verification. */
-#include "consensus/ef_cert.h"
+#include "ledger/ef_cert.h"
 
 #include <stdlib.h>
 #include <string.h>
+
+#include "ledger/ef_evidence.h"
 
 int ef_cert_encode(const ef_cert *c, uint8_t **out, size_t *out_len)
 {
@@ -41,7 +43,7 @@ int ef_cert_decode(ef_cert *c, const uint8_t *p, size_t len)
     ef_rd_raw(&r, &c->value_id, sizeof c->value_id);
     ef_rd_u16(&r, &c->count);
     if (!r.err && (c->count == 0 || c->count > EF_VSET_MAX)) ef_rd_fail(&r, EF_ETOOBIG);
-    if (!r.err && c->round > EF_MSG_ROUND_MAX) ef_rd_fail(&r, EF_EINVAL);
+    if (!r.err && c->round > EF_VOTE_ROUND_MAX) ef_rd_fail(&r, EF_EINVAL);
     for (uint16_t i = 0; !r.err && i < c->count; i++) {
         ef_rd_u16(&r, &c->sigs[i].index);
         ef_rd_raw(&r, &c->sigs[i].sig, sizeof(ef_sig));
@@ -60,11 +62,12 @@ int ef_cert_verify_with(const uint8_t *p, size_t len, const char *chain, uint64_
                         void *verify_ctx)
 {
     ef_cert *c = malloc(sizeof *c);
-    uint8_t buf[EF_MSG_VOTE_SIGNED_MAX];
+    uint8_t buf[EF_VOTE_SIGNED_MAX];
     uint64_t power = 0;
     int rc;
     if (!c) return EF_ENOMEM;
-    if (strnlen(chain, EF_MSG_CHAIN_MAX + 1) > EF_MSG_CHAIN_MAX) {
+    size_t cl = strnlen(chain, EF_VOTE_CHAIN_MAX + 1);
+    if (cl == 0 || cl > EF_VOTE_CHAIN_MAX || vs->len == 0 || vs->len > EF_VSET_MAX) {
         rc = EF_EINVAL;
         goto out;
     }
@@ -83,8 +86,8 @@ int ef_cert_verify_with(const uint8_t *p, size_t len, const char *chain, uint64_
             goto out;
         }
         const ef_validator *v = &vs->v[c->sigs[i].index];
-        size_t n = ef_msg_vote_signed_bytes(buf, EF_MSG_PRECOMMIT, chain, height, c->round,
-                                            &v->pub, value_id);
+        size_t n = ef_vote_signed_bytes(buf, EF_VOTE_PRECOMMIT, chain, height, c->round, &v->pub,
+                                        value_id);
         bool ok = verify ? verify(verify_ctx, &c->sigs[i].sig, &v->pub, EF_TAG_VOTE, buf, n)
                          : ef_verify(&c->sigs[i].sig, &v->pub, EF_TAG_VOTE, buf, n);
         if (!ok) {
@@ -93,7 +96,7 @@ int ef_cert_verify_with(const uint8_t *p, size_t len, const char *chain, uint64_
         }
         power += v->power;
     }
-    rc = ef_cvset_is_quorum(vs, power) ? 0 : EF_ECERT;
+    rc = power >= ef_vset_quorum(vs) ? 0 : EF_ECERT;
 out:
     free(c);
     return rc;
@@ -103,4 +106,12 @@ int ef_cert_verify(const uint8_t *p, size_t len, const char *chain, uint64_t hei
                    const ef_hash *value_id, const ef_vset *vs)
 {
     return ef_cert_verify_with(p, len, chain, height, value_id, vs, NULL, NULL);
+}
+
+void ef_cert_sign(ef_sig *sig, const ef_keypair *kp, const char *chain, uint64_t height,
+                  uint32_t round, const ef_hash *value_id)
+{
+    uint8_t buf[EF_VOTE_SIGNED_MAX];
+    size_t n = ef_vote_signed_bytes(buf, EF_VOTE_PRECOMMIT, chain, height, round, &kp->pub, value_id);
+    ef_sign(sig, kp, EF_TAG_VOTE, buf, n);
 }
