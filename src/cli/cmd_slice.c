@@ -338,12 +338,152 @@ static int ef_sl_loss(int argc, char **argv)
     return 0;
 }
 
+/* ---- svg ---- */
+
+static const char *const ef_sl_svg_usage =
+    "usage: edgefed slice svg (--state FILE | --topology FILE) --out FILE.svg\n"
+    "  Draws the tree (core at the top, customers at the bottom) with every link's\n"
+    "  reserved and total kbit/s, the links of live slices in colour: from a\n"
+    "  controller's --state file (what it holds now) or a topology (nothing reserved).\n";
+
+/* The tree of db (ef_slice_db_json's shape) as SVG into f. */
+static void ef_sl_svg_write(FILE *f, const json_t *db, const json_t *slas)
+{
+    const json_t *nodes = json_object_get(db, "nodes"), *links = json_object_get(db, "links");
+    size_t n = json_array_size(nodes);
+    if (n == 0 || n > EF_SLICE_NODES_MAX) return;
+    int parent[EF_SLICE_NODES_MAX], depth[EF_SLICE_NODES_MAX], maxd = 0;
+    double x[EF_SLICE_NODES_MAX];
+    size_t leaves = 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *pn = json_string_value(json_object_get(json_array_get(nodes, i), "parent"));
+        parent[i] = -1;
+        for (size_t k = 0; pn && k < i; k++)
+            if (!strcmp(pn, json_string_value(json_object_get(json_array_get(nodes, k), "name")))) parent[i] = (int)k;
+        depth[i] = parent[i] < 0 ? 0 : depth[parent[i]] + 1;
+        if (depth[i] > maxd) maxd = depth[i];
+    }
+    /* x: leaves in depth-first order, a parent over the middle of its children */
+    int order[EF_SLICE_NODES_MAX], stack[EF_SLICE_NODES_MAX], no = 0, sp = 0;
+    stack[sp++] = 0;
+    while (sp) {
+        int u = stack[--sp];
+        order[no++] = u;
+        for (int c = (int)n - 1; c >= 1; c--)
+            if (parent[c] == u) stack[sp++] = c;
+    }
+    for (int k = no - 1; k >= 0; k--) {
+        int u = order[k];
+        double sum = 0;
+        int nc = 0;
+        for (size_t c = 1; c < n; c++)
+            if (parent[c] == u) {
+                sum += x[c];
+                nc++;
+            }
+        x[u] = nc ? sum / nc : 0;
+    }
+    for (int k = 0; k < no; k++) {
+        int u = order[k];
+        bool leaf = true;
+        for (size_t c = 1; c < n && leaf; c++) leaf = parent[c] != u;
+        if (leaf) x[u] = (double)leaves++;
+    }
+    for (int k = no - 1; k >= 0; k--) {
+        int u = order[k];
+        double sum = 0;
+        int nc = 0;
+        for (size_t c = 1; c < n; c++)
+            if (parent[c] == u) {
+                sum += x[c];
+                nc++;
+            }
+        if (nc) x[u] = sum / nc;
+    }
+    double W = 120.0 * (double)(leaves ? leaves : 1) + 80, H = 110.0 * maxd + 120;
+    fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" font-family=\"sans-serif\" "
+               "font-size=\"11\">\n<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n", W, H);
+#define EF_SL_X(i) (60.0 + 120.0 * x[i])
+#define EF_SL_Y(i) (40.0 + 110.0 * depth[i])
+    for (size_t i = 1; i < n; i++) {
+        if (parent[i] < 0) continue;
+        const json_t *l = json_array_get(links, i - 1);
+        long long res = (long long)json_integer_value(json_object_get(l, "reserved_kbps")),
+                  cap = (long long)json_integer_value(json_object_get(l, "kbps"));
+        const char *lname = json_string_value(json_object_get(l, "name"));
+        bool used = false;
+        size_t k, m;
+        json_t *sl, *pl;
+        json_array_foreach(slas, k, sl) json_array_foreach(json_object_get(sl, "path"), m, pl) used |=
+            lname && !strcmp(json_string_value(pl), lname);
+        double w = 1.5 + (cap ? 6.0 * (double)res / (double)cap : 0);
+        fprintf(f, "<line x1=\"%.0f\" y1=\"%.0f\" x2=\"%.0f\" y2=\"%.0f\" stroke=\"%s\" stroke-width=\"%.1f\"/>\n",
+                EF_SL_X(parent[i]), EF_SL_Y(parent[i]), EF_SL_X(i), EF_SL_Y(i), used ? "#d6604d" : "#999", w);
+        fprintf(f, "<text x=\"%.0f\" y=\"%.0f\" text-anchor=\"middle\" fill=\"#333\">%lld/%lld</text>\n",
+                (EF_SL_X(parent[i]) + EF_SL_X(i)) / 2 + 4, (EF_SL_Y(parent[i]) + EF_SL_Y(i)) / 2, res, cap);
+    }
+    for (size_t i = 0; i < n; i++) {
+        const json_t *nd = json_array_get(nodes, i);
+        fprintf(f, "<circle cx=\"%.0f\" cy=\"%.0f\" r=\"14\" fill=\"#4393c3\"/>\n<text x=\"%.0f\" y=\"%.0f\" "
+                   "text-anchor=\"middle\">%s (%s)</text>\n",
+                EF_SL_X(i), EF_SL_Y(i), EF_SL_X(i), EF_SL_Y(i) + 28, json_string_value(json_object_get(nd, "name")),
+                json_string_value(json_object_get(nd, "layer")));
+    }
+#undef EF_SL_X
+#undef EF_SL_Y
+    fprintf(f, "<text x=\"10\" y=\"%.0f\" fill=\"#333\">links: reserved/capacity kbit/s; red: on a live slice; width: "
+               "share reserved</text>\n</svg>\n",
+            H - 10);
+}
+
+static int ef_sl_svg(int argc, char **argv)
+{
+    static const char *const spec[] = {"state=", "topology=", "out=", NULL};
+    int c = ef_cli_check(argc, argv, ef_sl_svg_usage, spec, 0);
+    if (c >= 0) return c;
+    const char *st = ef_cli_opt(argc, argv, "state", NULL), *topo = ef_cli_opt(argc, argv, "topology", NULL),
+               *out = ef_cli_opt(argc, argv, "out", NULL);
+    if (!out || !st == !topo) return ef_sl_usage(ef_sl_svg_usage, 2);
+    json_t *doc = NULL, *db = NULL, *slas = NULL;
+    char err[256];
+    if (st) {
+        json_error_t je;
+        if (!(doc = json_load_file(st, 0, &je)) || !json_is_object(json_object_get(doc, "db"))) {
+            fprintf(stderr, "edgefed slice svg: %s is not a controller state file\n", st);
+            json_decref(doc);
+            return 1;
+        }
+        db = json_object_get(doc, "db");
+        slas = json_object_get(doc, "slas");
+    } else {
+        ef_slice_db *d;
+        if (ef_slice_db_load(&d, topo, err, sizeof err)) {
+            fprintf(stderr, "edgefed slice svg: %s\n", err);
+            return 1;
+        }
+        doc = ef_slice_db_json(d);
+        ef_slice_db_free(d);
+        db = doc;
+    }
+    FILE *f = fopen(out, "w");
+    if (!f) {
+        fprintf(stderr, "edgefed slice svg: cannot write %s\n", out);
+        json_decref(doc);
+        return 1;
+    }
+    ef_sl_svg_write(f, db, slas);
+    int bad = fclose(f);
+    json_decref(doc);
+    return bad ? 1 : 0;
+}
+
 static const char *const ef_sl_usage_all =
     "usage: edgefed slice SUBCOMMAND [options]   (edgefed slice SUBCOMMAND --help)\n\n"
     "  check     load a topology, print it, or a path and whether an SLA fits it\n"
     "  send      slice traffic: UDP stamped with SLA, epoch, sequence, send time\n"
     "  monitor   count one slice's traffic per epoch and sign the SLA receipts\n"
     "  loss      inject loss at a node (nftables random drop)\n"
+    "  svg       draw the tree with the bandwidth reserved on every link\n"
     "The controller that stitches slices: edgefed sla controller --help\n";
 
 int ef_cmd_slice(int argc, char **argv)
@@ -356,6 +496,7 @@ int ef_cmd_slice(int argc, char **argv)
     if (!strcmp(argv[1], "send")) return ef_sl_send(argc - 1, argv + 1);
     if (!strcmp(argv[1], "monitor")) return ef_sl_monitor(argc - 1, argv + 1);
     if (!strcmp(argv[1], "loss")) return ef_sl_loss(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "svg")) return ef_sl_svg(argc - 1, argv + 1);
     fprintf(stderr, "edgefed slice: unknown subcommand '%s'\n", argv[1]);
     return ef_sl_usage(ef_sl_usage_all, 2);
 }

@@ -97,6 +97,9 @@ s=$(sla 1)
 for i in $(seq 1 30); do [ "$(jq '.slas | length' "$T/state.json")" = 1 ] && break; sleep 0.1; done
 [ "$(jq -r '.db.links[] | select(.name=="agg1-edge1") | .reserved_kbps' "$T/state.json")" = 4000 ] \
   || fail "reservation: $(cat "$T/state.json")"
+"$E" slice svg --state "$T/state.json" --out "$T/tree.svg" || fail "slice svg"
+grep -q '<svg' "$T/tree.svg" && grep -q '4000/20000' "$T/tree.svg" && grep -q '#d6604d' "$T/tree.svg" \
+  || fail "svg without the reservation: $(head -c 400 "$T/tree.svg")"
 pass "SLA 1 confirmed by the controller: slice sla1-udp$PB on edge1-car1,agg1-edge1,core-agg1,core-srv, 4000 kbit/s reserved"
 
 # ---- traffic, both monitors, receipts
