@@ -10,7 +10,7 @@
 #include "base/ef_log.h"
 
 #define EF_JIT_LOG "jit"
-#define EF_SLA_EPOCHS_BITS 4096      /* as EF_SLA_EPOCHS_MAX */
+#define EF_JIT_EPOCHS_MAX 4096       /* epochs tracked per SLA (as EF_SLA_EPOCHS_MAX) */
 
 typedef struct ef_jit_sla {
     bool used, confirmed;
@@ -27,7 +27,7 @@ typedef struct ef_jit_sla {
     uint64_t epoch_ms, epochs;
     bool stopped;               /* service stopped: a receipt was withheld */
     uint64_t withheld_epoch;
-    uint8_t handed[EF_SLA_EPOCHS_BITS / 8];   /* receipts handed over, one bit per epoch */
+    uint8_t handed[EF_JIT_EPOCHS_MAX / 8];   /* receipts handed over, one bit per epoch */
 } ef_jit_sla;
 
 struct ef_jit {
@@ -318,7 +318,7 @@ int ef_jit_receipt(ef_jit *jit, const ef_receipt *r)
     ef_jit_sla *s = ef_jit_find(jit, r->sla);
     if (!s || !s->confirmed) rc = EF_ENOTFOUND;
     else if (jit->cfg.chain_id[0] && strcmp(jit->cfg.chain_id, r->chain_id)) rc = EF_ECHAIN;
-    else if (r->epoch >= s->epochs || r->epoch >= EF_SLA_EPOCHS_BITS) rc = EF_EEPOCH;
+    else if (r->epoch >= s->epochs || r->epoch >= EF_JIT_EPOCHS_MAX) rc = EF_EEPOCH;
     else if ((rc = ef_receipt_verify(r, &s->monitor)) == 0)
         s->handed[r->epoch / 8] |= (uint8_t)(1u << (r->epoch % 8));
     pthread_mutex_unlock(&jit->mu);
@@ -335,7 +335,7 @@ size_t ef_jit_tick(ef_jit *jit, uint64_t now_ms)
         ef_jit_sla *s = &jit->slas[i];
         if (!s->used || !s->confirmed || s->stopped || !s->epoch_ms) continue;
         /* epoch e's receipt is due grace after its end, while the service still runs */
-        for (uint64_t e = 0; e + 1 < s->epochs && e < EF_SLA_EPOCHS_BITS; e++) {
+        for (uint64_t e = 0; e + 1 < s->epochs && e < EF_JIT_EPOCHS_MAX; e++) {
             if (now_ms < s->start_ms + (e + 1) * s->epoch_ms + grace) break;
             if (s->handed[e / 8] >> (e % 8) & 1) continue;
             EF_LOGW(EF_JIT_LOG, "SLA %llu: the customer's receipt for epoch %llu was not handed over (%s): "

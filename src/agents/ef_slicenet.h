@@ -34,7 +34,8 @@
  * command line and its output are appended there.
  *
  * Threading: one mutex per ef_slicenet; calls are thread-safe and block (a
- * stitch runs one tc batch per namespace of the path: milliseconds).
+ * stitch runs one tc batch per namespace of the path, those batches in
+ * parallel threads: milliseconds).
  * Errors: EF_EINVAL, EF_EPERM (netns without root), EF_EEXIST (a namespace
  * with the prefix exists, or the slice is stitched), EF_ENOTFOUND, EF_EFULL
  * (EF_SLICENET_SLOTS_MAX slices), EF_ENFORCE (a command failed; what it said
