@@ -116,6 +116,27 @@ static void ef_jit_fail(ef_jit *j, uint64_t sla, const char *reason)
     else EF_LOGI(EF_JIT_LOG, "SLA %llu: failed: %s", (unsigned long long)sla, reason);
 }
 
+/* After a restart the controller replays the stream: an SLA that is already
+ * active with the very slice this replay stitched (same id, so same port, and
+ * same path) is adopted instead of released. */
+static bool ef_jit_adopt(ef_jit *j, ef_jit_sla *s)
+{
+    json_t *rec = j->hooks.query ? j->hooks.query(j->hooks.arg, s->sla) : NULL;
+    const char *st = json_string_value(json_object_get(rec, "state")),
+               *slice = json_string_value(json_object_get(rec, "slice"));
+    json_t *mine = ef_slice_path_json(j->db, &s->path);
+    bool ok = st && !strcmp(st, "active") && slice && !strcmp(slice, s->slice) &&
+              json_equal(mine, json_object_get(rec, "path"));
+    if (ok) {
+        s->confirmed = true;
+        s->start_ms = (uint64_t)json_integer_value(json_object_get(rec, "start_ms"));
+        s->end_ms = (uint64_t)json_integer_value(json_object_get(rec, "end_ms"));
+    }
+    json_decref(mine);
+    json_decref(rec);
+    return ok;
+}
+
 static void ef_jit_activated(ef_jit *j, const json_t *d)
 {
     uint64_t sla = (uint64_t)json_integer_value(json_object_get(d, "sla"));
@@ -185,6 +206,12 @@ static void ef_jit_activated(ef_jit *j, const json_t *d)
                              ef_slice_path_json(j->db, &s->path), "edge_monitor", hex);
     rc = args ? j->hooks.submit(j->hooks.arg, "confirm", args, err) : EF_ENOMEM;
     json_decref(args);
+    if (rc && !strcmp(err, "ESTATE") && ef_jit_adopt(j, s)) {
+        EF_LOGI(EF_JIT_LOG, "SLA %llu: already active with slice %s (a replay after a restart): adopted",
+                (unsigned long long)sla, s->slice);
+        j->st.adopted++;
+        return;
+    }
     if (rc) {
         EF_LOGW(EF_JIT_LOG, "SLA %llu: confirm refused (%s %s): released", (unsigned long long)sla, ef_strerror(rc),
                 err);

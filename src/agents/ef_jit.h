@@ -11,6 +11,9 @@
  *        the error: ENOCAP with the link, ELATENCY with the path's latency,
  *        ENOTFOUND for a node the topology does not have, ENFORCE). A confirm
  *        the ledger refuses (e.g. ELATE: past the controller deadline) releases.
+ *        A confirm refused with ESTATE for an SLA the ledger shows active with
+ *        the same slice id and path (a replay from --from after a restart:
+ *        slots, hence ports, are assigned in event order) adopts it instead.
  *   "confirmed" of ours                                 -> records start_ms, end_ms
  *   "nullified" / "closed" of ours                      -> unstitch + release
  *
@@ -45,6 +48,10 @@ typedef struct ef_jit_hooks {
      * else an error (its code name in err, 24 bytes). */
     int (*submit)(void *arg, const char *method, const json_t *args, char err[24]);
     void (*on_change)(void *arg);   /* state changed (may be NULL) */
+    /* The ledger's record of SLA sla (GET /state/sla/sla/ID; a new reference,
+     * NULL if unknown). May be NULL: then a replayed, already active SLA is
+     * released instead of adopted. */
+    json_t *(*query)(void *arg, uint64_t sla);
     void *arg;
 } ef_jit_hooks;
 
@@ -64,7 +71,7 @@ typedef struct ef_jit_cfg {
 } ef_jit_cfg;
 
 typedef struct ef_jit_stats {
-    uint64_t activations, confirmed, failed, released, withheld;
+    uint64_t activations, confirmed, failed, released, withheld, adopted;
     uint64_t last_stitch_us;   /* reserve + stitch of the last confirmed SLA */
 } ef_jit_stats;
 

@@ -521,7 +521,9 @@ static const char *const ef_ctl_usage =
     "  --handover-dir DIR: the customer's monitor hands its signed receipt of each\n"
     "  epoch over there (slice monitor --handover-dir); one that is not there 1 s after\n"
     "  its epoch's end stops the service (slice released, EWITHHELD in the log).\n"
-    "  --from H: start at block H (default: the next block). Runs until SIGTERM/SIGINT,\n"
+    "  --from H: start at block H (default: the next block); --from 1 after a restart\n"
+    "  replays the chain and adopts the SLAs still active with the slices it had.\n"
+    "  Runs until SIGTERM/SIGINT,\n"
     "  then releases every slice and removes the namespaces.\n";
 
 typedef struct ef_ctl {
@@ -549,6 +551,15 @@ static void ef_ctl_write_state(ef_ctl *c)
 }
 
 static void ef_ctl_on_change(void *arg) { ef_ctl_write_state(arg); }
+
+static json_t *ef_ctl_query(void *arg, uint64_t sla)
+{
+    ef_ctl *c = arg;
+    char path[64];
+    json_t *j = NULL;
+    snprintf(path, sizeof path, "/state/sla/sla/%llu", (unsigned long long)sla);
+    return ef_cli_get(c->url, path, &j) ? NULL : j;
+}
 
 static int ef_ctl_submit(void *arg, const char *method, const json_t *args, char err[24])
 {
@@ -679,7 +690,7 @@ int ef_cmd_sla_controller(int argc, char **argv)
                 rc == EF_EPERM ? " (--netns needs root; --process runs without)" : "");
         goto out;
     }
-    ef_jit_hooks hooks = {.submit = ef_ctl_submit, .on_change = ef_ctl_on_change, .arg = c};
+    ef_jit_hooks hooks = {.submit = ef_ctl_submit, .on_change = ef_ctl_on_change, .query = ef_ctl_query, .arg = c};
     if ((rc = ef_jit_open(&c->jit, db, net, &jc, &hooks))) {
         fprintf(stderr, "edgefed sla controller: %s\n", ef_strerror(rc));
         goto out;
@@ -716,9 +727,9 @@ int ef_cmd_sla_controller(int argc, char **argv)
     ef_jit_stats st;
     ef_jit_stats_get(c->jit, &st);
     fprintf(stderr, "edgefed sla controller: %llu activations, %llu confirmed, %llu failed, %llu released, %llu "
-                    "stopped for a withheld receipt\n",
+                    "stopped for a withheld receipt, %llu adopted\n",
             (unsigned long long)st.activations, (unsigned long long)st.confirmed, (unsigned long long)st.failed,
-            (unsigned long long)st.released, (unsigned long long)st.withheld);
+            (unsigned long long)st.released, (unsigned long long)st.withheld, (unsigned long long)st.adopted);
     ef_slicenet_forget_all(net);   /* removing the namespaces removes every class and filter */
     ef_jit_close(c->jit);
     c->jit = NULL;

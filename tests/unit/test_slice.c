@@ -475,8 +475,19 @@ static int t_submit(void *arg, const char *method, const json_t *args, char err[
         snprintf(h->method[h->n], sizeof h->method[0], "%s", method);
         h->args[h->n++] = json_deep_copy(args);
     }
-    snprintf(err, 24, "%s", h->answer ? "ELATE" : "OK");
+    snprintf(err, 24, "%s", h->answer ? ef_errname(h->answer) : "OK");
     return h->answer;
+}
+
+/* The ledger as the query hook sees it: SLA 8 is active with slice
+ * sla8-udp45002 on car3's path to srv (what a replay would stitch). */
+static json_t *t_query(void *arg, uint64_t sla)
+{
+    (void)arg;
+    if (sla != 8) return json_pack("{s:s}", "state", "closed");
+    return json_pack("{s:s, s:s, s:[s,s,s,s], s:I, s:I}", "state", "active", "slice", "sla8-udp45002", "path",
+                     "edge2-car3", "agg2-edge2", "core-agg2", "core-srv", "start_ms", (json_int_t)5000, "end_ms",
+                     (json_int_t)5300);
 }
 
 static char t_monhex[65];
@@ -508,7 +519,7 @@ static void test_controller(void **state)
     ef_hex(ophex, op.pub.b, 32);
     ef_hex(otherhex, other.pub.b, 32);
     t_hook h = {0};
-    ef_jit_hooks hooks = {.submit = t_submit, .arg = &h};
+    ef_jit_hooks hooks = {.submit = t_submit, .query = t_query, .arg = &h};
     ef_jit_cfg cfg = {.op = op.pub, .edge_monitor = edge.pub, .port_base = 45000, .require_handover = true,
                       .handover_grace_ms = 50, .chain_id = "c1"};
     ef_jit *jit;
@@ -630,6 +641,36 @@ static void test_controller(void **state)
     assert_int_equal(ef_slicenet_count(net), 1);
     assert_int_equal(ef_jit_modify(jit, 6, NULL, NULL, &up), EF_ENOTFOUND);   /* stopped */
     assert_int_equal(ef_jit_modify(jit, 99, NULL, NULL, &up), EF_ENOTFOUND);
+    /* a replay after a restart: confirm refused with ESTATE; an SLA the ledger
+     * shows active with this very slice is adopted, another is released */
+    h.answer = EF_ESTATE;
+    ev = t_event(8, ophex, "car3", 500);
+    ef_jit_on_event(jit, 17, "activated", ev);
+    json_decref(ev);
+    ev = t_event(9, ophex, "car3", 500);
+    ef_jit_on_event(jit, 18, "activated", ev);
+    json_decref(ev);
+    h.answer = 0;
+    js = ef_jit_json(jit);
+    bool adopted = false;
+    size_t ji;
+    json_t *jx;
+    json_array_foreach(json_object_get(js, "slas"), ji, jx) {
+        uint64_t id = (uint64_t)json_integer_value(json_object_get(jx, "sla"));
+        assert_true(id != 9);
+        if (id == 8) {
+            adopted = true;
+            assert_string_equal(json_string_value(json_object_get(jx, "state")), "confirmed");
+            assert_int_equal(json_integer_value(json_object_get(jx, "start_ms")), 5000);
+        }
+    }
+    assert_true(adopted);
+    json_decref(js);
+    assert_int_equal(ef_slice_link_get(db, ef_slice_node_index(db, "car3"), &lk), 0);
+    assert_int_equal(lk.reserved_kbps, 2000 + 500);   /* SLA 7 (moved there) and the adopted 8 */
+    ev = json_pack("{s:I, s:s}", "sla", (json_int_t)8, "operator", ophex);
+    ef_jit_on_event(jit, 19, "closed", ev);
+    json_decref(ev);
     ev = json_pack("{s:I, s:s}", "sla", (json_int_t)6, "operator", ophex);
     ef_jit_on_event(jit, 16, "closed", ev);   /* stopped: nothing left to release */
     json_decref(ev);
@@ -640,6 +681,7 @@ static void test_controller(void **state)
     assert_int_equal(st.confirmed, 3);
     assert_int_equal(st.failed, 2);
     assert_int_equal(st.withheld, 1);
+    assert_int_equal(st.adopted, 1);
     for (int i = 0; i < h.n; i++) json_decref(h.args[i]);
     ef_jit_close(jit);
     ef_slicenet_close(net);
