@@ -366,6 +366,14 @@ int ef_demo_sla(int argc, char **argv)
     snprintf(edge_ip, sizeof edge_ip, "%s", json_string_value(json_object_get(sl, "edge_ip")));
     json_decref(cs);
 
+    {
+        char svgp[PATH_MAX + 64];
+        snprintf(svgp, sizeof svgp, "%s/slice-tree.svg", dir);
+        if (ef_proc_cmd_log(log, exe, "slice", "svg", "--state", state, "--out", svgp, NULL) == 0 &&
+            (dir_opt || keep))
+            demo_step("the tree with what is reserved on each link: %s", svgp);
+    }
+
     /* 5. traffic and the monitors */
     char sp[16], ep[16], bp[16], st_ms[24], epms[16], eps[16], dst[80], cpy[80], be_dst[80], rate[16], berate[16],
         minkb[16];
