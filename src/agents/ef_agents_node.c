@@ -86,7 +86,14 @@ static int ag_cm_submit(void *arg, const char *method, const char *args_json)
 static void ag_on_commit(void *arg, const ef_node_commit *c)
 {
     ag_state *st = arg;
-    if (st->cag) ef_cagent_on_block(st->cag, c->height);
+    if (st->cag) {
+        /* a node catching up acts once it is at the head: a step for a block long
+         * past would only fail (EF_EWINDOW) */
+        const ef_node_status *ns = ef_node_status_hold(st->node);
+        bool behind = ns->catching_up;
+        ef_node_status_release(ns);
+        if (!behind) ef_cagent_on_block(st->cag, c->height);
+    }
     if (!st->mef) return;
     for (uint32_t i = 0; i < c->block->txs_len; i++) {
         if (c->results[i].code) continue;
@@ -128,7 +135,7 @@ static int ag_start_mef(ag_state *st, const ef_node_config *cfg, const json_t *s
     return rc;
 }
 
-static int ag_start_committee(ag_state *st, const ef_node_config *cfg, const json_t *sec)
+static int ag_start_committee(ag_state *st, const json_t *sec)
 {
     ef_cagent_config cc;
     char err[256] = "";
@@ -137,8 +144,9 @@ static int ag_start_committee(ag_state *st, const ef_node_config *cfg, const jso
         EF_LOGE(AG_LOG, "agents.committee: %s", err);
         return rc;
     }
-    rc = ef_cagent_open(&st->cag, &cc, ef_node_key(st->node), cfg->chain_id, ef_node_store(st->node),
-                        ag_cm_submit, st);
+    /* the node's own config copy: its chain id lives as long as the node */
+    rc = ef_cagent_open(&st->cag, &cc, ef_node_key(st->node), ef_node_cfg(st->node)->chain_id,
+                        ef_node_store(st->node), ag_cm_submit, st);
     if (rc) EF_LOGE(AG_LOG, "committee agent did not start: %s", ef_strerror(rc));
     else EF_LOGI(AG_LOG, "committee agent started");
     return rc;
@@ -211,7 +219,7 @@ static int ag_start(ef_node *n, const ef_node_config *cfg, void **state)
     st->node = n;
     int rc = 0;
     if (mef) rc = ag_start_mef(st, cfg, mef);
-    if (!rc && cm) rc = ag_start_committee(st, cfg, cm);
+    if (!rc && cm) rc = ag_start_committee(st, cm);
     if (!rc && rl) rc = ag_start_relayer(st, cfg, rl);
     if (!rc) rc = ef_node_on_commit(n, ag_on_commit, st);
     if (rc) {

@@ -10,7 +10,8 @@
  * cfg->doc["agents"]["committee"] (agents/ef_committee_agent.h) starts the device
  * agent of a domain ledger's committee: after each committed block it reads the
  * committee contract and sends its commit, reveal and election calls through
- * ef_node_submit_call, signed by the node's key. cfg->doc["agents"]["relayer"]
+ * ef_node_submit_call, signed by the node's key (not while the node is catching
+ * up: it acts from the first block it commits at the head). cfg->doc["agents"]["relayer"]
  * runs the checkpoint relayer (agents/ef_relayer.h) on its own thread: the
  * domain administrator's node, a federation validator, anchors its domain
  * through its own API. Any of the sections, or none.

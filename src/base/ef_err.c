@@ -67,6 +67,11 @@ static const struct { const char *id, *text; } ef_err_names[EF_ERR_COUNT_] = {
     [62] = {"EREVEAL", "revealed secret does not match the commitment"},
     [63] = {"ENOCOMMIT", "no commitment to reveal"},
     [64] = {"EINELIGIBLE", "not an eligible device"},
+    [65] = {"ENOCAP", "not enough capacity on the path"},
+    [66] = {"ELATENCY", "path latency over the maximum"},
+    [67] = {"ETOPO", "bad topology"},
+    [68] = {"ENFORCE", "enforcement step failed"},
+    [69] = {"EWITHHELD", "receipt withheld"},
 };
 
 static int ef_err_index(int err)

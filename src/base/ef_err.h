@@ -75,7 +75,12 @@ typedef enum ef_err {
     EF_EREVEAL = -62,    /* a revealed secret that does not match its commitment */
     EF_ENOCOMMIT = -63,  /* a reveal without a commitment */
     EF_EINELIGIBLE = -64,/* not an eligible device (no registry account, or a watcher) */
-    EF_ERR_COUNT_ = 65   /* one more than the largest magnitude; the table may have gaps */
+    EF_ENOCAP = -65,     /* not enough free capacity on a path (slice reservation) */
+    EF_ELATENCY = -66,   /* a path's latency over the SLA's maximum */
+    EF_ETOPO = -67,      /* a malformed topology (not a tree, bad link, unknown node) */
+    EF_ENFORCE = -68,    /* the network refused an enforcement step (tc, nft, ip) */
+    EF_EWITHHELD = -69,  /* a receipt the other side did not hand over in time */
+    EF_ERR_COUNT_ = 70   /* one more than the largest magnitude */
 } ef_err;
 
 /* A short lower-case name for a code, e.g. "bad signature"; never NULL. */

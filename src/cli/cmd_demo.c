@@ -22,6 +22,8 @@ static const demo_scenario demo_scenarios[] = {
      ef_demo_federation},
     {"market", "seed 002: edge nodes of 3 companies, devices matched by the ledger, tasks paid by vouchers",
      ef_demo_market},
+    {"sla", "seed 003: a car's just-in-time SLA: slice stitched under a flood, receipts, penalty, regulators",
+     ef_demo_sla},
     {"prov", "seed 004: sensor -> collector -> analyser with provenance on the ledger; lineage as PROV-JSON and SVG",
      ef_demo_prov},
     {"hierarchy", "seed 000: two committee-run domain ledgers anchored on a federation ledger; proof, freeze, unfreeze",

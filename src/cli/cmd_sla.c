@@ -92,6 +92,7 @@ static void ef_cs_usage_all(FILE *f)
     fprintf(f, "usage: edgefed sla SUBCOMMAND [options]   (edgefed sla SUBCOMMAND --help)\n\n");
     for (size_t i = 0; i < EF_ARRAY_LEN(ef_sla_cli_methods); i++)
         fprintf(f, "  %-15s %s\n", ef_sla_cli_methods[i].sub, ef_sla_cli_methods[i].help);
+    fprintf(f, "  %-15s %s\n", "controller", "the JIT controller agent: stitches the operator's slices (--help)");
     fprintf(f, "  %-15s %s\n  %-15s %s\n  %-15s %s\n  %-15s %s\n", "show", "an SLA with its epochs (--sla N)", "list",
             "the SLAs not closed or nullified (--offers: the open offers)", "receipt make",
             "sign a receipt offline, print its hex", "receipt verify", "decode and verify a receipt offline");
@@ -562,6 +563,7 @@ int ef_cmd_sla(int argc, char **argv)
     if (!strcmp(argv[1], "receipt")) return ef_cs_receipt(argc - 1, argv + 1);
     if (!strcmp(argv[1], "show")) return ef_cs_show(argc - 1, argv + 1);
     if (!strcmp(argv[1], "list")) return ef_cs_list_cmd(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "controller")) return ef_cmd_sla_controller(argc - 1, argv + 1);
     const ef_cs_method *m = ef_cs_find(argv[1]);
     if (!m) {
         fprintf(stderr, "edgefed sla: unknown subcommand '%s'\n", argv[1]);

@@ -27,7 +27,7 @@ for c in "version" "keygen --out $dir/k" "genesis" "chain --dir $dir/c" "node --
          "testnet kill --dir $dir/t --node v0" "testnet link --dir $dir/t --node v0 up" \
          "bench apply" "bench ledger" "bench federation" "bench consensus" \
          "app serve --listen 127.0.0.1:1" "app call http://127.0.0.1:1/" "meo selftest" "meo topo create --prefix x --n 1" \
-         "soa provider" "soa consumer" "soa bench" "mef quote" "demo federation" "sim" "p2p-probe"; do
+         "soa provider" "soa consumer" "soa bench" "mef quote" "demo federation" "sim" "p2p-probe" "bench sla"; do
     # shellcheck disable=SC2086
     refused "unknown option '--no-such-option'" $c --no-such-option
     # shellcheck disable=SC2086
@@ -45,13 +45,15 @@ done
 # the sla contract's commands (docs/sla.md)
 for c in "sla post-bond" "sla withdraw-bond" "sla set-controller" "sla offer" "sla withdraw" "sla activate" \
          "sla confirm" "sla fail" "sla expire" "sla claim" "sla submit" "sla dispute" "sla contradict" "sla rule" \
-         "sla report-double" "sla close" "sla show" "sla list" "sla receipt make" "sla receipt verify 00"; do
+         "sla report-double" "sla close" "sla show" "sla list" "sla receipt make" "sla receipt verify 00" \
+         "sla controller" "slice check" "slice send" "slice monitor" "slice loss" "slice svg" "demo sla"; do
     # shellcheck disable=SC2086
     refused "unknown option '--no-such-option'" $c --no-such-option
     # shellcheck disable=SC2086
     "$EDGEFED" $c --help >/dev/null 2>&1 || fail "'edgefed $c --help' did not exit 0"
 done
 refused "unknown subcommand 'nosuch'" sla nosuch
+refused "unknown subcommand 'nosuch'" slice nosuch
 refused "unexpected argument 'extra'" sla receipt verify 00 extra
 refused "unknown option '--no-such-option'" demo federation --n=3 --no-such-option=1
 refused "option '--keep' takes no value" demo federation --keep=yes

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 #include <sodium.h>
 
+#include "agents/ef_committee_agent.h"
 #include "base/ef_beacon.h"
 #include "contracts/ef_committee.h"
 #include "ef_test_mkt.h"
@@ -153,6 +154,13 @@ static void secret_of(mchain *c, int who, uint64_t epoch, uint8_t out[32])
 
 static void hex32(char out[65], const uint8_t b[32]) { ef_hex(out, b, 32); }
 
+static bool m_in_hex(const json_t *arr, const char *hex)
+{
+    for (size_t i = 0; i < json_array_size(arr); i++)
+        if (!strcmp(json_string_value(json_array_get(arr, i)), hex)) return true;
+    return false;
+}
+
 static void q_commit(mchain *c, int who, uint64_t epoch)
 {
     uint8_t s[32], cm[32];
@@ -220,6 +228,16 @@ static uint64_t run_epoch(mchain *c, const bool *commit, const bool *reveal)
     for (size_t i = 0; i < q; i++) assert_int_equal(c->code[i], 0);
     commit_until(c, start + L - 3);
     assert_int_equal(k_tx(c, m_dev(0), "elect", "{\"epoch\":%llu}", (unsigned long long)epoch), 0);
+    /* the event carries the new committee and its first height */
+    json_t *ev = m_event(c, 0, "committee_elected");
+    assert_non_null(ev);
+    json_t *rec = m_query(c, "committee", "epoch/%llu", (unsigned long long)epoch);
+    assert_true(json_equal(json_object_get(ev, "committee"), json_object_get(rec, "next_committee")));
+    assert_true(json_equal(json_object_get(ev, "seed"), json_object_get(rec, "seed")));
+    assert_int_equal(json_integer_value(json_object_get(ev, "start")), m_height(c) + EF_VSET_DELAY);
+    assert_int_equal(json_integer_value(json_object_get(ev, "epoch")), epoch + 1);
+    json_decref(rec);
+    json_decref(ev);
     return m_height(c);
 }
 
@@ -577,6 +595,158 @@ static void test_beacon(void **state)
     assert_memory_not_equal(h.b, ref, 32);
 }
 
+/* The device agents alone drive the epochs: each of the 12 accounts' agents
+ * sees every committed block and sends what it decides; the chain rotates, no
+ * member misses, every committee is the reference's; a member whose agent is
+ * stopped is replaced at the next election. */
+typedef struct ag_who {
+    mchain *c;
+    int who;
+    bool down;
+} ag_who;
+
+static int ag_submit(void *arg, const char *method, const char *args_json)
+{
+    ag_who *w = arg;
+    if (w->down) return 0;
+    m_add(w->c, w->who, "committee", method, "%s", args_json);
+    return 0;
+}
+
+static void test_agents_drive_epochs(void **state)
+{
+    (void)state;
+    mchain *c = calloc(1, sizeof *c);
+    c_open(c);
+    ef_cagent *ag[M_NACC];
+    ag_who who[M_NACC];
+    ef_cagent_config cfg;
+    assert_int_equal(ef_cagent_config_parse(&cfg, NULL, NULL, 0), 0);
+    json_t *bad = json_pack("{s:i}", "bogus", 1);
+    char err[128] = "";
+    assert_int_equal(ef_cagent_config_parse(&cfg, bad, err, sizeof err), EF_ECONFIG);
+    json_decref(bad);
+    bad = json_pack("{s:i}", "resend_heights", 0);
+    assert_int_equal(ef_cagent_config_parse(&cfg, bad, err, sizeof err), EF_ECONFIG);
+    json_decref(bad);
+    assert_int_equal(ef_cagent_config_parse(&cfg, NULL, NULL, 0), 0);
+    for (int i = 0; i < M_NACC; i++) {
+        who[i] = (ag_who){c, i, false};
+        assert_int_equal(ef_cagent_open(&ag[i], &cfg, &c->kp[i], M_CHAIN, c->s, ag_submit, &who[i]), 0);
+    }
+    uint64_t epoch = 0, victim_epoch = 0;
+    int victim = -1;
+    for (int guard = 0; guard < 400 && epoch < 6; guard++) {
+        k_commit(c);
+        uint64_t h = m_height(c);
+        for (int i = 0; i < M_NACC; i++) ef_cagent_on_block(ag[i], h);
+        int mem[64];
+        uint64_t e, start;
+        int n = committee_now(c, mem, &e, &start);
+        if (e != epoch) {
+            check_reference(c, e - 1);
+            epoch = e;
+            /* at epoch 3 stop one member's agent, before it commits */
+            if (e == 3) {
+                victim = mem[n - 1];
+                who[victim].down = true;
+                victim_epoch = e;
+            }
+        }
+    }
+    assert_true(epoch >= 6);
+    for (uint64_t e = 0; e < epoch; e++) {
+        json_t *rec = m_query(c, "committee", "epoch/%llu", (unsigned long long)e);
+        json_t *missed = json_object_get(rec, "missed");
+        if (e == victim_epoch) {
+            assert_int_equal(json_array_size(missed), 1);
+            assert_string_equal(json_string_value(json_array_get(missed, 0)), c->hex[victim]);
+            assert_false(m_in_hex(json_object_get(rec, "next_committee"), c->hex[victim]));
+        } else if (!m_in_hex(json_object_get(rec, "committee"), c->hex[victim])) {
+            assert_int_equal(json_array_size(missed), 0);
+        }
+        /* each election on time: the agents never let one slip */
+        assert_int_equal(json_integer_value(json_object_get(rec, "elected_at")),
+                         json_integer_value(json_object_get(rec, "start")) + L - EF_VSET_DELAY);
+        json_decref(rec);
+    }
+    ef_cagent_stats st;
+    ef_cagent_stats_get(ag[0], &st);
+    assert_true(st.commits >= 1 && st.reveals >= 1 && st.elects >= 1);
+    for (int i = 0; i < M_NACC; i++) ef_cagent_close(ag[i]);
+    m_close(c);
+    free(c);
+}
+
+/* Seeded random runs: members up or down, some committing without revealing,
+ * the admin admitting and removing devices in the commit window, junk calls
+ * from anyone; after every election the record obeys the rules: missed is the
+ * committee minus the revealers, the new committee is the reference's (every
+ * candidate ranked) and is the validator set from its start. */
+static uint64_t rnd_next(uint64_t *x)
+{
+    *x ^= *x << 13;
+    *x ^= *x >> 7;
+    *x ^= *x << 17;
+    return *x;
+}
+
+static void test_random_runs(void **state)
+{
+    (void)state;
+    for (uint64_t seed = 1; seed <= 6; seed++) {
+        mchain *c = calloc(1, sizeof *c);
+        c_open(c);
+        uint64_t x = seed * 0x9e3779b97f4a7c15ull;
+        bool admitted[M_NACC] = {false};
+        for (int i = 0; i < M_NCOMP; i++) admitted[i] = true;
+        for (int i = 0; i < NDEVS; i++) admitted[m_dev(i)] = true;
+        for (int e = 0; e < 8; e++) {
+            int mem[64];
+            uint64_t epoch, start;
+            int n = committee_now(c, mem, &epoch, &start);
+            assert_int_equal(epoch, (uint64_t)e);
+            commit_until(c, start - 1);
+            /* the admin's changes, then junk, in the commit window */
+            if (rnd_next(&x) % 2) {
+                int d = m_dev((int)(rnd_next(&x) % 7));
+                int rc = k_tx(c, ADMIN, admitted[d] ? "remove" : "admit", "{\"device\":\"%s\"}", c->hex[d]);
+                assert_int_equal(rc, 0);
+                admitted[d] = !admitted[d];
+            }
+            int who = (int)(rnd_next(&x) % M_NACC);
+            if (who != M_OUTSIDER) {
+                int rc = k_tx(c, who, "reveal", "{\"epoch\":%llu,\"secret\":\"%064x\"}", (unsigned long long)epoch, 7);
+                assert_true(rc == EF_ENOTCOMMITTEE || rc == EF_EWINDOW);
+            }
+            bool cm[64], rv[64];
+            for (int i = 0; i < n; i++) {
+                uint64_t r = rnd_next(&x) % 10;
+                cm[i] = r >= 2;            /* 20%: down */
+                rv[i] = cm[i] && r >= 3;   /* 10%: commits, never reveals */
+            }
+            run_epoch(c, cm, rv);
+            check_reference(c, epoch);
+            json_t *rec = m_query(c, "committee", "epoch/%llu", (unsigned long long)epoch);
+            json_t *missed = json_object_get(rec, "missed"), *revealed = json_object_get(rec, "revealed");
+            assert_int_equal(json_array_size(missed) + json_array_size(revealed), (size_t)n);
+            for (int i = 0; i < n; i++) {
+                bool m = m_in_hex(missed, c->hex[mem[i]]);
+                assert_true(m == !rv[i]);
+                assert_true(m_in_hex(revealed, c->hex[mem[i]]) == rv[i]);
+                if (m) assert_false(m_in_hex(json_object_get(rec, "next_committee"), c->hex[mem[i]]));
+            }
+            /* nobody outside the devices is ever elected */
+            json_t *next = json_object_get(rec, "next_committee");
+            for (size_t i = 0; i < json_array_size(next); i++)
+                assert_true(admitted[idx_of_hex(c, json_string_value(json_array_get(next, i)))]);
+            json_decref(rec);
+        }
+        m_close(c);
+        free(c);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -586,6 +756,8 @@ int main(void)
         cmocka_unit_test(test_refused),
         cmocka_unit_test(test_genesis_params),
         cmocka_unit_test(test_down_member_replaced),
+        cmocka_unit_test(test_agents_drive_epochs),
+        cmocka_unit_test(test_random_runs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
