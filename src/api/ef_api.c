@@ -333,6 +333,22 @@ static enum MHD_Result ef_api_status(ef_api *api, struct MHD_Connection *c, cons
 static enum MHD_Result ef_api_block(ef_api *api, struct MHD_Connection *c, const char *hs)
 {
     uint64_t h;
+    const char *sub = strchr(hs, '/');
+    if (sub) {   /* GET /blocks/{height}/checkpoint */
+        char num[24];
+        size_t nl = (size_t)(sub - hs);
+        if (strcmp(sub, "/checkpoint")) return ef_api_reply_err(api, c, 404, EF_ENOTFOUND, "no such endpoint");
+        if (nl == 0 || nl >= sizeof num) return ef_api_reply_err(api, c, 400, EF_EINVAL, "height must be a decimal number");
+        memcpy(num, hs, nl);
+        num[nl] = 0;
+        if (!ef_api_parse_u64(num, &h))
+            return ef_api_reply_err(api, c, 400, EF_EINVAL, "height must be a decimal number");
+        if (!api->be.checkpoint)
+            return ef_api_reply_err(api, c, 404, EF_ENOTFOUND, "this server has no checkpoints");
+        json_t *j = NULL;
+        int rc = api->be.checkpoint(api->be.ctx, h, &j);
+        return ef_api_get_json(api, c, rc, j, "checkpoint");
+    }
     if (!ef_api_parse_u64(hs, &h))
         return ef_api_reply_err(api, c, 400, EF_EINVAL, "height must be a decimal number");
     json_t *j = NULL;

@@ -11,6 +11,7 @@ int ef_demo_federation(int argc, char **argv); /* seed 001: cmd_demo_federation.
 int ef_demo_market(int argc, char **argv);     /* seed 002: cmd_demo_market.c */
 int ef_demo_prov(int argc, char **argv);       /* seed 004: cmd_demo_prov.c */
 int ef_demo_sla(int argc, char **argv);        /* seed 003: cmd_demo_sla.c */
+int ef_demo_hierarchy(int argc, char **argv);  /* seed 000: cmd_demo_hierarchy.c */
 
 /* cli_demo_util.c: the scenario's clock (ef_demo_clock_start), one step printed
  * as "[  1.234 s] text" with the time since then, and a bank balance read from

@@ -74,6 +74,18 @@ for c in "proof get" "proof verify" "bench hierarchy-anchor"; do
     # shellcheck disable=SC2086
     "$EDGEFED" $c --help >/dev/null 2>&1 || fail "'edgefed $c --help' did not exit 0"
 done
+# the relayer and the hierarchy demo (docs/hierarchy.md)
+for c in "relayer" "demo hierarchy"; do
+    # shellcheck disable=SC2086
+    refused "unknown option '--no-such-option'" $c --no-such-option
+    # shellcheck disable=SC2086
+    "$EDGEFED" $c --help >/dev/null 2>&1 || fail "'edgefed $c --help' did not exit 0"
+done
+refused "are required" relayer --domain-node http://127.0.0.1:1 --federation http://127.0.0.1:2 --key k
+"$EDGEFED" keygen --out "$dir/rk" >/dev/null 2>&1 || fail "keygen"
+refused "bad configuration" relayer --domain-node localhost:1 --federation http://127.0.0.1:2 --key "$dir/rk" --domain a
+refused "--period-ms" relayer --domain-node http://127.0.0.1:1 --federation http://127.0.0.1:2 --key k --domain a --period-ms x
+refused "unexpected argument 'extra'" demo hierarchy extra
 refused "unknown subcommand 'nosuch'" proof nosuch
 refused "unexpected argument 'b'" proof verify --federation http://127.0.0.1:1 --domain d a b
 refused "--domains wants" bench hierarchy-anchor --domains 0
