@@ -47,19 +47,6 @@ static const char *const hi_usage =
 #define HI_NODES_MAX 32
 #define HI_RSS_AIM_KB (32 * 1024)
 
-static uint64_t hi_t0;
-static void hi_step(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void hi_step(const char *fmt, ...)
-{
-    va_list ap;
-    printf("[%7.3f s] ", (double)(ef_now_mono_us() - hi_t0) / 1e6);
-    va_start(ap, fmt);
-    vprintf(fmt, ap);
-    va_end(ap);
-    printf("\n");
-    fflush(stdout);
-}
-
 static void hi_sleep_ms(unsigned ms) { usleep(ms * 1000u); }
 
 typedef struct hi_node {
@@ -340,7 +327,7 @@ static int hi_anchor_latency(const hi_net *fed, const char *name)
     json_decref(list);
     if (!n) return EF_EPROTO;
     qsort(lat, n, sizeof lat[0], hi_cmp_i64);
-    hi_step("domain %s: from a domain block's time to the federation block that anchored it, over its last %zu "
+    ef_demo_step("domain %s: from a domain block's time to the federation block that anchored it, over its last %zu "
             "checkpoints: p50 %lld ms, max %lld ms", name, n, (long long)lat[n / 2], (long long)lat[n - 1]);
     return 0;
 }
@@ -458,7 +445,7 @@ static int hi_equivocate(const hi_net *fed, const hi_net *d, const char *name, u
         an = hi_anchor(fed, name);
         if (!an || !json_is_true(json_object_get(an, "frozen"))) rc = EF_ESTATE;
     }
-    if (!rc) hi_step("keys of %u of domain %s's %u committee members signed a second header for anchored "
+    if (!rc) ef_demo_step("keys of %u of domain %s's %u committee members signed a second header for anchored "
                      "height %llu; submitted as a checkpoint: domain %s FROZEN, both certified headers kept as "
                      "evidence (%lld)", cert->count, name, vs->len, (unsigned long long)h, name,
                      (long long)hi_int(an, "evidence"));
@@ -509,7 +496,7 @@ static int hi_prove(const char *log, const char *exe, const hi_net *fed, const h
         snprintf(hash, sizeof hash, "%s", json_string_value(json_object_get(tx, "hash")) ?: "");
         int64_t th = hi_int(tx, "height");
         json_decref(tx);
-        hi_step("on domain a, device %s transferred %d to the administrator: tx %.16s... in block %lld (%.0f ms)",
+        ef_demo_step("on domain a, device %s transferred %d to the administrator: tx %.16s... in block %lld (%.0f ms)",
                 dev->name, amount, hash, (long long)th, (double)(ef_now_mono_us() - t) / 1e3);
         json_t *an = hi_anchor(fed, "a");
         int64_t ah = an ? hi_int(an, "height") : -1;
@@ -521,7 +508,7 @@ static int hi_prove(const char *log, const char *exe, const hi_net *fed, const h
             fprintf(stderr, "demo hierarchy: edgefed proof get failed (see %s)\n", log);
             return 1;
         }
-        hi_step("edgefed proof get %.16s... --api <domain a> --key <a member's key>: the proof (header, Merkle "
+        ef_demo_step("edgefed proof get %.16s... --api <domain a> --key <a member's key>: the proof (header, Merkle "
                 "paths, certificate) in %s (%.0f ms)", hash, proof_path, (double)(ef_now_mono_us() - t) / 1e3);
         t = ef_now_mono_us();
         if (ef_proc_cmd_log(log, exe, "proof", "verify", "--federation", fed->api, "--domain", "a", proof_path,
@@ -529,7 +516,7 @@ static int hi_prove(const char *log, const char *exe, const hi_net *fed, const h
             fprintf(stderr, "demo hierarchy: edgefed proof verify failed (see %s)\n", log);
             return 1;
         }
-        hi_step("edgefed proof verify --federation <federation> --domain a: VALID against the anchor (block %lld, "
+        ef_demo_step("edgefed proof verify --federation <federation> --domain a: VALID against the anchor (block %lld, "
                 "certified by the committee the anchor tracks; anchored height %lld) (%.0f ms)", (long long)th, (long long)ah,
                 (double)(ef_now_mono_us() - t) / 1e3);
         if (!other) return 0;
@@ -542,7 +529,7 @@ static int hi_prove(const char *log, const char *exe, const hi_net *fed, const h
             fprintf(stderr, "demo hierarchy: a proof of domain a verified as one of domain b\n");
             return 1;
         }
-        hi_step("the same proof presented as one of domain b: refused");
+        ef_demo_step("the same proof presented as one of domain b: refused");
     return 0;
 }
 
@@ -571,7 +558,7 @@ int ef_demo_hierarchy(int argc, char **argv)
     ssize_t el = readlink("/proc/self/exe", exe, sizeof exe - 1);
     if (el <= 0) return 1;
     exe[el] = 0;
-    hi_t0 = ef_now_mono_us();
+    ef_demo_clock_start();
     int ret = 1, rc;
     static hi_net nets[3];   /* a, b, federation */
     static const char *const names[2] = {"a", "b"};
@@ -638,7 +625,7 @@ int ef_demo_hierarchy(int argc, char **argv)
             goto out;
         }
     }
-    hi_step("domain ledgers a and b up: %d device nodes each, a committee of 4 (v0..v3 at epoch 0) elected "
+    ef_demo_step("domain ledgers a and b up: %d device nodes each, a committee of 4 (v0..v3 at epoch 0) elected "
             "every %d heights, private APIs (an unsigned read of a is refused); federation ledger up: 4 "
             "validators, v0 the administrator's node of a, v1 of b, each running the relayer", devices, epoch_h);
 
@@ -654,7 +641,7 @@ int ef_demo_hierarchy(int argc, char **argv)
             json_decref(an);
             goto out;
         }
-        hi_step("domain %s registered on the anchor by federation validator v%d (chain %s, committee of block "
+        ef_demo_step("domain %s registered on the anchor by federation validator v%d (chain %s, committee of block "
                 "1) and anchored at height %lld", names[i], i, nets[i].chain, (long long)hi_int(an, "height"));
         json_decref(an);
     }
@@ -678,7 +665,7 @@ int ef_demo_hierarchy(int argc, char **argv)
                 goto out;
             }
         }
-        hi_step("checkpoints flowing: anchored heights a %lld -> %lld (tip %lld), b %lld -> %lld (tip %lld) in "
+        ef_demo_step("checkpoints flowing: anchored heights a %lld -> %lld (tip %lld), b %lld -> %lld (tip %lld) in "
                 "4.5 s; each checkpoint is a header and a certificate, nothing else leaves a domain",
                 (long long)h0[0], (long long)h1[0], (long long)tip[0], (long long)h0[1], (long long)h1[1],
                 (long long)tip[1]);
@@ -708,7 +695,7 @@ int ef_demo_hierarchy(int argc, char **argv)
                     (long long)(start - 1));
             goto out;
         }
-        hi_step("domain %s rotated its committee (now epoch %lld); the checkpoint of height %lld, certified by the "
+        ef_demo_step("domain %s rotated its committee (now epoch %lld); the checkpoint of height %lld, certified by the "
                 "outgoing committee, carried the incoming one; the anchor tracks it from height %lld "
                 "(waited %.1f s)", names[i], (long long)ep, (long long)(start - 1), (long long)start,
                 (double)(ef_now_mono_us() - t) / 1e6);
@@ -743,7 +730,7 @@ int ef_demo_hierarchy(int argc, char **argv)
                     (long long)still);
             goto out;
         }
-        hi_step("while frozen: proofs of a are refused, and its relayer's checkpoints stop (still at height %lld "
+        ef_demo_step("while frozen: proofs of a are refused, and its relayer's checkpoints stop (still at height %lld "
                 "2.5 s later); domain b carries on", (long long)still);
         for (int v = 0; v < 3; v++) {
             uint64_t t = ef_now_mono_us();
@@ -756,7 +743,7 @@ int ef_demo_hierarchy(int argc, char **argv)
                         frozen);
                 goto out;
             }
-            hi_step("federation validator v%d votes to unfreeze a (%d of 4): %s (%.0f ms)", v, v + 1,
+            ef_demo_step("federation validator v%d votes to unfreeze a (%d of 4): %s (%.0f ms)", v, v + 1,
                     frozen ? "still frozen (needs more than 2/3)" : "UNFROZEN", (double)(ef_now_mono_us() - t) / 1e3);
         }
         for (int k = 0; k < 100; k++, hi_sleep_ms(100)) {
@@ -769,10 +756,10 @@ int ef_demo_hierarchy(int argc, char **argv)
             fprintf(stderr, "demo hierarchy: checkpoints of a did not resume\n");
             goto out;
         }
-        hi_step("checkpoints of a resumed (anchored height %lld)", (long long)still);
+        ef_demo_step("checkpoints of a resumed (anchored height %lld)", (long long)still);
         snprintf(proof_path, sizeof proof_path, "%s/proof2.json", dir);
         if (hi_prove(log, exe, fed, &nets[0], proof_path, 8, false)) goto out;
-        hi_step("proofs of a verify again");
+        ef_demo_step("proofs of a verify again");
     }
 
     /* 6. latency, agreement and memory */
@@ -799,7 +786,7 @@ int ef_demo_hierarchy(int argc, char **argv)
                     who = nets[i].nodes[k].home;
                 }
             }
-        hi_step("every node of each ledger holds the same blocks; peak RSS: domain nodes %.1f MB, federation nodes "
+        ef_demo_step("every node of each ledger holds the same blocks; peak RSS: domain nodes %.1f MB, federation nodes "
                 "%.1f MB (highest %s), aim 32 MB: %s", peak_dom / 1024.0, peak_fed / 1024.0, who,
                 peak <= HI_RSS_AIM_KB ? "met" : "NOT met (a sanitizer build uses several times more)");
     }
