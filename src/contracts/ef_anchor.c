@@ -160,6 +160,49 @@ static int ef_an_committee_put(ef_ctx *ctx, const char *name, const ef_vset *vs,
     return rc;
 }
 
+/* A committee that rotated out: key 'r' name 0 be64(last height it signed), value
+ * raw32 its hash, u64 the first height it signed. The anchor accepts no skipped
+ * rotation, so these ranges cover every height below the current committee's. */
+static int ef_an_range_put(ef_ctx *ctx, const char *name, uint64_t last, const ef_hash *hash, uint64_t since)
+{
+    uint8_t k[EF_CTX_KEY_MAX], v[EF_HASH_SIZE + 8];
+    memcpy(v, hash->b, EF_HASH_SIZE);
+    ef_put_u64le(v + EF_HASH_SIZE, since);
+    return ef_ctx_put(ctx, k, ef_an_key_h(k, 'r', name, last), v, sizeof v);
+}
+
+struct ef_an_range_find {
+    uint64_t height;
+    const ef_hash *hash;
+    bool signed_it;
+};
+
+static int ef_an_range_scan(void *arg, const uint8_t *key, size_t key_len, const uint8_t *val, size_t val_len)
+{
+    struct ef_an_range_find *f = arg;
+    if (key_len < 8 || val_len != EF_HASH_SIZE + 8) return EF_EDB;
+    uint64_t last = ef_get_u64be(key + key_len - 8), since = ef_get_u64le(val + EF_HASH_SIZE);
+    if (last < f->height) return 0;                          /* ended below: the next one */
+    f->signed_it = since <= f->height && !memcmp(val, f->hash->b, EF_HASH_SIZE);
+    return 1;                                                /* the first range ending at or above */
+}
+
+/* Whether committee hash signed domain height h: the current one from its
+ * first height, or one that rotated out over a range holding h. */
+static int ef_an_signed_by(ef_ctx *ctx, const ef_an_domain *d, uint64_t h, const ef_hash *hash, bool *out)
+{
+    *out = false;
+    if (h >= d->committee_since) {
+        *out = ef_hash_eq(hash, &d->committee_hash);
+        return 0;
+    }
+    uint8_t k[EF_CTX_KEY_MAX];
+    struct ef_an_range_find f = {h, hash, false};
+    int rc = ef_ctx_scan(ctx, k, ef_an_key(k, 'r', d->name, NULL, 0), ef_an_range_scan, &f);
+    *out = f.signed_it;
+    return rc;
+}
+
 static json_t *ef_an_committee_json(const ef_vset *vs)
 {
     json_t *a = json_array();
@@ -488,6 +531,7 @@ static int ef_an_m_checkpoint(ef_ctx *ctx, const json_t *args)
             rc = EF_ECOMMITTEE;
             goto out;
         }
+        if ((rc = ef_an_range_put(ctx, name, h.height, &d.committee_hash, d.committee_since))) goto out;
         if ((rc = ef_an_committee_put(ctx, name, next, &d.committee_hash))) goto out;
         d.committee_since = h.height + 1;
     } else if (has_next) {
@@ -668,10 +712,11 @@ static int ef_an_verify_fn(ef_ctx *ctx, void *arg)
     if (rc == 0) {
         rc = ef_hash_eq(&c.hash, &pf->block_hash) ? 0 : EF_EUNANCHORED;
     } else if (rc == EF_ENOTFOUND) {
-        /* not anchored: certified by the tracked committee, at a height it signs */
-        bool ok = pf->cert_len && ef_hash_eq(&pf->hdr.vset_hash, &d.committee_hash) &&
-                  pf->hdr.height >= d.committee_since;
-        rc = ok ? 0 : EF_EUNANCHORED;
+        /* not anchored: certified by the committee that signed that height (the
+         * current one, or one the anchor saw rotate out over a range holding it) */
+        bool ok = false;
+        rc = pf->cert_len ? ef_an_signed_by(ctx, &d, pf->hdr.height, &pf->hdr.vset_hash, &ok) : 0;
+        if (!rc) rc = ok ? 0 : EF_EUNANCHORED;
     }
     ef_an_ckpt_free(&c);
     if (rc == 0) {

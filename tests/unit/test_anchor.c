@@ -1401,6 +1401,26 @@ static void test_real_rotation(void **state)
     assert_int_equal(ef_proof_build(a.s, &t3[0], true, &p, &n), 0);
     assert_int_equal(f_probe(&c, "check", "domr", p, n), 0);     /* anchored, old set's certificate */
     free(p);
+    /* block 1 was never anchored, and the set that signed it has rotated out: its
+     * certified proof still verifies (that set signed heights 1..3), without the
+     * certificate it does not */
+    uint8_t *b1;
+    size_t b1n;
+    ef_block blk1;
+    assert_int_equal(ef_store_block(a.s, 1, &b1, &b1n), 0);
+    assert_int_equal(ef_block_decode(&blk1, b1, b1n), 0);
+    assert_int_equal(ef_proof_build(a.s, &blk1.txs[0].hash, true, &p, &n), 0);
+    assert_int_equal(f_probe(&c, "check", "domr", p, n), 0);
+    free(p);
+    assert_int_equal(ef_proof_build(a.s, &blk1.txs[0].hash, false, &p, &n), 0);
+    assert_int_equal(f_probe(&c, "check", "domr", p, n), EF_EUNANCHORED);
+    free(p);
+    ef_block_free(&blk1);
+    free(b1);
+    /* block 5, not anchored, without its certificate: refused */
+    assert_int_equal(ef_proof_build(a.s, &t5[0], false, &p, &n), 0);
+    assert_int_equal(f_probe(&c, "check", "domr", p, n), EF_EUNANCHORED);
+    free(p);
     d_close(&a);
     f_close(&c);
 }
