@@ -382,6 +382,18 @@ size_t ef_jit_tick(ef_jit *jit, uint64_t now_ms)
     return stopped;
 }
 
+int ef_jit_publish_topology(ef_jit *jit, char err[24])
+{
+    char hex[2 * EF_PUB_SIZE + 1];
+    ef_hex(hex, jit->cfg.op.b, EF_PUB_SIZE);
+    json_t *args = ef_slice_topology_json(jit->db);
+    int rc = args && !json_object_set_new(args, "operator", json_string(hex)) ? 0 : EF_ENOMEM;
+    if (rc == 0) rc = jit->hooks.submit(jit->hooks.arg, "topology", args, err);
+    else snprintf(err, 24, "ENOMEM");
+    json_decref(args);
+    return rc;
+}
+
 void ef_jit_stats_get(ef_jit *jit, ef_jit_stats *out)
 {
     pthread_mutex_lock(&jit->mu);

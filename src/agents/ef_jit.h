@@ -91,6 +91,12 @@ void ef_jit_on_event(ef_jit *jit, uint64_t height, const char *name, const json_
  * edge_ip}], "db": ef_slice_db_json, "enforcing": BOOL}. */
 json_t *ef_jit_json(ef_jit *jit);
 void ef_jit_stats_get(ef_jit *jit, ef_jit_stats *out);
+/* Publishes the resource database's tree on the ledger: tx sla.topology
+ * {nodes, operator} through the submit hook (as confirm), so the explorer can
+ * draw it with what the operator's SLAs reserve. 0 once committed, else the
+ * hook's error (its code name in err: e.g. ENOTFOUND, the operator has no bond;
+ * EPERM, the key is not its controller) or EF_ENOMEM. */
+int ef_jit_publish_topology(ef_jit *jit, char err[24]);
 
 /* Make-before-break re-adjustment of SLA sla (seed 000 re-adjusts slices on
  * degradation through this): reserves and stitches the new request (ap, dst

@@ -474,6 +474,27 @@ json_t *ef_slice_db_json(ef_slice_db *db)
     return json_pack("{s:o, s:o, s:o}", "nodes", nodes, "links", links, "slices", slices);
 }
 
+json_t *ef_slice_topology_json(ef_slice_db *db)
+{
+    json_t *nodes = json_array();
+    pthread_mutex_lock(&db->mu);
+    for (size_t i = 0; nodes && i < db->n; i++) {
+        const ef_slice_node *nd = &db->node[i];
+        json_t *o = json_pack("{s:s, s:s}", "name", nd->name, "layer", ef_slice_layer_name(nd->layer));
+        if (o && nd->parent >= 0) {
+            json_object_set_new(o, "parent", json_string(db->node[nd->parent].name));
+            json_object_set_new(o, "kbps", json_integer((json_int_t)db->link[i].kbps));
+            json_object_set_new(o, "latency_us", json_integer((json_int_t)db->link[i].latency_us));
+        }
+        if (!o || json_array_append_new(nodes, o)) {
+            json_decref(nodes);
+            nodes = NULL;
+        }
+    }
+    pthread_mutex_unlock(&db->mu);
+    return nodes ? json_pack("{s:o}", "nodes", nodes) : NULL;
+}
+
 int ef_slice_check(ef_slice_db *db, char *err, size_t cap)
 {
     uint64_t sum[EF_SLICE_NODES_MAX] = {0};

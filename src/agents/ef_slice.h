@@ -146,6 +146,11 @@ json_t *ef_slice_path_json(const ef_slice_db *db, const ef_slice_path *path);
  * kbps, latency_us, reserved_kbps}], "slices": [{id, kbps, path}]}. */
 json_t *ef_slice_db_json(ef_slice_db *db);
 
+/* The topology as loaded, {"nodes": [{name, layer, parent?, kbps?, latency_us?}]}
+ * in node order (the file format above; what sla.topology publishes). New
+ * reference, NULL on ENOMEM. */
+json_t *ef_slice_topology_json(ef_slice_db *db);
+
 /* The invariant above: 0, or EF_ECORRUPT (with the offending link in err). */
 int ef_slice_check(ef_slice_db *db, char *err, size_t cap);
 

@@ -15,8 +15,9 @@
 #include "contracts/ef_sla.h"
 
 /* One option: --opt VALUE becomes args[field] ("a.b" nests into object a) of
- * type 'u' (integer), 's' (string), 'l' (comma-separated strings) or 'r'
- * (receipts: comma-separated hex, or --receipts-file with one per line). */
+ * type 'u' (integer), 's' (string), 'l' (comma-separated strings), 'r'
+ * (receipts: comma-separated hex, or --receipts-file with one per line) or 't'
+ * (a topology file {"nodes": [...]}: its nodes array). */
 typedef struct ef_cs_field {
     const char *opt, *field;
     char type;
@@ -78,6 +79,8 @@ static const ef_cs_method ef_sla_cli_methods[] = {
     {"report-double", "report_double", "prove a monitor signed two receipts for one epoch (anyone)",
      {{"a", "a", 's', true}, {"b", "b", 's', true}}},
     {"close", "close", "after the claim window: refund what is unclaimed (anyone)", {{"sla", "sla", 'u', true}}},
+    {"topology", "topology", "publish the operator's tree (a topology file, as `edgefed slice check` reads)",
+     {{"file", "nodes", 't', true}, {"operator", "operator", 's', false}}},
 };
 
 static const ef_cs_method *ef_cs_find(const char *sub)
@@ -103,12 +106,22 @@ static void ef_cs_usage(FILE *f, const ef_cs_method *m)
     fprintf(f, "usage: edgefed sla %s --key KEYFILE", m->sub);
     for (int i = 0; i < EF_CS_FIELDS_MAX && m->f[i].opt; i++) {
         const ef_cs_field *x = &m->f[i];
-        const char *val = x->type == 'u' ? " N" : x->type == 'l' ? " A,B,..." : x->type == 'r' ? " HEX,HEX,..." : " STR";
-        fprintf(f, " --%s%s", x->opt, val);
+        const char *val = x->type == 'u'   ? " N"
+                          : x->type == 'l' ? " A,B,..."
+                          : x->type == 'r' ? " HEX,HEX,..."
+                          : x->type == 't' ? " FILE"
+                                           : " STR";
+        fprintf(f, x->required ? " --%s%s" : " [--%s%s]", x->opt, val);
     }
     fprintf(f, "\n       [--api URL] [--wait] [--timeout-ms N] [--nonce N] [--chain ID] [--dry-run]\n"
                "  %s (contract sla, method %s).\n",
             m->help, m->method);
+    for (int i = 0; i < EF_CS_FIELDS_MAX && m->f[i].opt; i++)
+        if (m->f[i].type == 't')
+            fprintf(f, "  --%s FILE: a topology {\"nodes\": [...]} (agents/ef_slice.h, e.g.\n"
+                       "  docs/examples/slice-tree.json); its nodes become the args (at most %d).\n"
+                       "  --operator PUB: publish for that operator (as its controller).\n",
+                    m->f[i].opt, EF_SLA_TOPO_NODES_MAX);
     for (int i = 0; i < EF_CS_FIELDS_MAX && m->f[i].opt; i++)
         if (m->f[i].type == 'r')
             fprintf(f, "  --receipts-file FILE instead of --receipts: one receipt hex per line (at most %d)\n",
@@ -189,6 +202,20 @@ static json_t *ef_cs_receipts_file(const char *path)
     return arr;
 }
 
+/* The nodes array of a topology file (new reference), NULL after printing why. */
+static json_t *ef_cs_topology_file(const char *path)
+{
+    json_error_t je;
+    json_t *j = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+    json_t *nodes = json_incref(json_object_get(j, "nodes"));
+    if (!j) fprintf(stderr, "edgefed sla: %s: line %d: %s\n", path, je.line, je.text);
+    else if (!json_is_array(nodes)) fprintf(stderr, "edgefed sla: %s: no \"nodes\" array\n", path);
+    json_decref(j);
+    if (json_is_array(nodes)) return nodes;
+    json_decref(nodes);
+    return NULL;
+}
+
 /* Sets obj[path] (path "a.b" nests one level). */
 static void ef_cs_set(json_t *obj, const char *path, json_t *v)
 {
@@ -229,6 +256,12 @@ static int ef_cs_field_value(int argc, char **argv, const ef_cs_field *x, json_t
         if (!x->required) return 0;
         fprintf(stderr, "edgefed sla: --%s is required\n", x->opt);
         return 2;
+    }
+    if (x->type == 't') {
+        json_t *nodes = ef_cs_topology_file(v);
+        if (!nodes) return 2;
+        ef_cs_set(args, x->field, nodes);
+        return 0;
     }
     uint64_t u;
     if (x->type == 'u' && ef_cs_parse_u64(v, &u)) {

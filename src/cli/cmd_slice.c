@@ -523,7 +523,8 @@ static const char *const ef_ctl_usage =
     "  its epoch's end stops the service (slice released, EWITHHELD in the log).\n"
     "  --from H: start at block H (default: the next block); --from 1 after a restart\n"
     "  replays the chain and adopts the SLAs still active with the slices it had.\n"
-    "  Runs until SIGTERM/SIGINT,\n"
+    "  On start it publishes the topology on the ledger (sla.topology; a refusal is\n"
+    "  only a warning). Runs until SIGTERM/SIGINT,\n"
     "  then releases every slice and removes the namespaces.\n";
 
 typedef struct ef_ctl {
@@ -695,6 +696,10 @@ int ef_cmd_sla_controller(int argc, char **argv)
         fprintf(stderr, "edgefed sla controller: %s\n", ef_strerror(rc));
         goto out;
     }
+    char perr[24] = "";
+    if ((rc = ef_jit_publish_topology(c->jit, perr)))
+        fprintf(stderr, "edgefed sla controller: topology not published (%s %s): the explorer cannot draw it\n",
+                ef_strerror(rc), perr);
     if (from) snprintf(c->target, sizeof c->target, "/events?contract=sla&kind=event&from=%llu", (unsigned long long)from);
     else snprintf(c->target, sizeof c->target, "/events?contract=sla&kind=event");
     sigset_t set;

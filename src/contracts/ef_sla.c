@@ -237,6 +237,29 @@ static int ef_sla_m_set_controller(ef_ctx *ctx, const json_t *args)
                        json_pack("{s:o, s:o}", "operator", ef_sla_pub_json(op), "controller", ef_sla_pub_json(&c)));
 }
 
+/* --- topology --- */
+
+static int ef_sla_m_topology(ef_ctx *ctx, const json_t *args)
+{
+    static const char *const f[] = {"nodes", "operator", NULL};
+    ef_pub op = *ef_ctx_sender(ctx);
+    ef_sla_bond b;
+    json_t *nodes = NULL;
+    if (ef_args_only(args, f) || (json_object_get(args, "operator") && ef_args_pub(args, "operator", &op)))
+        return EF_EARGS;
+    int rc = ef_sla_topo_parse(json_object_get(args, "nodes"), &nodes);
+    if (rc) return rc;
+    if ((rc = ef_sla_op_side(ctx, &op))) goto out;
+    if ((rc = ef_sla_bond_get(ctx, &op, &b))) goto out;
+    if ((rc = ef_sla_topo_put(ctx, &op, nodes))) goto out;
+    rc = ef_sla_emit(ctx, "topology",
+                     json_pack("{s:o, s:I, s:I}", "operator", ef_sla_pub_json(&op), "nodes",
+                               (json_int_t)json_array_size(nodes), "height", (json_int_t)ef_ctx_height(ctx)));
+out:
+    json_decref(nodes);
+    return rc;
+}
+
 /* --- offers --- */
 
 static int ef_sla_m_offer(ef_ctx *ctx, const json_t *args)
@@ -960,6 +983,7 @@ static const ef_method ef_sla_methods[] = {
     {"rule", ef_sla_m_rule},
     {"report_double", ef_sla_m_report_double},
     {"close", ef_sla_m_close},
+    {"topology", ef_sla_m_topology},
 };
 
 const ef_contract ef_sla_contract = {

@@ -136,6 +136,20 @@
  *             EF_ESTATE SLA not active or closed, EF_ERECORDED already proven.
  *             Event cheat {sla, epoch, monitor, side: "customer"|"operator",
  *             penalty, to}; a forfeit also emits paid {by: "forfeit"}.
+ *   topology {"nodes": [NODE, 1..EF_SLA_TOPO_NODES_MAX], "operator"?: PUB}
+ *             the operator's tree (replaces the one before); sender = operator
+ *             side of "operator" (default the sender; EF_EPERM), which must have
+ *             a bond (EF_ENOTFOUND). NODE = {"name": 1..EF_SLA_TOPO_NAME_MAX of
+ *             [A-Za-z0-9._:] (no '-'), "layer": "core"|"aggregation"|"edge"|
+ *             "customer"|"server", "parent": NAME, "kbps": 1..EF_SLA_TOPO_KBPS_MAX,
+ *             "latency_us": 0..EF_SLA_TOPO_LAT_MAX} (the uplink to the parent);
+ *             the first node is the root (core, no parent, kbps or latency_us).
+ *             EF_EARGS malformed or unknown field; EF_ETOPO not a tree of the
+ *             rules of agents/ef_slice.h (name twice, parent not named before,
+ *             a second root, a layer going up, a child under a customer or
+ *             server). Stored as the canonical encoding (base/ef_cjson.h) of
+ *             {height, nodes} with every node's fields as above. Event topology
+ *             {operator, nodes (count), height}.
  *   close    {"sla": ID}  anyone; EF_ESTATE not active or an epoch contested,
  *             EF_EAGAIN before end_ms + claim_window_ms or while a dispute window
  *             is open. Pays proposed epochs by the operator's receipt (event
@@ -151,7 +165,12 @@
  *   sla/{ID} (below), slas (SLAs not yet closed or nullified, first
  *   EF_SLA_QUERY_MAX), all (every SLA, newest EF_SLA_QUERY_MAX, without epochs),
  *   operator/{PUB}, customer/{PUB} (their SLAs), bond/{PUB} {operator, bond,
- *   reserved, controller?}, epoch/{SLA}/{E} {sla, epoch, status, verdict,
+ *   reserved, controller?}, topology/{PUB} {operator, height (published at),
+ *   nodes: [NODE], links: [{name "PARENT-CHILD", parent, child, kbps, latency_us,
+ *   reserved_kbps, slas: [ID]}]}: per link the min_kbps of the operator's active
+ *   SLAs (confirm made them active with their slice and path) whose confirmed
+ *   path names the link, over the operator's newest EF_SLA_QUERY_MAX SLAs;
+ *   EF_ENOTFOUND nothing published. epoch/{SLA}/{E} {sla, epoch, status, verdict,
  *   operator_verdict?, customer_verdict?, contradict_until?, votes: {V: n}}.
  *   SLA JSON: {sla, offer, operator, customer, ap, dst, epochs, epoch_ms, price,
  *   rules, penalty, bond_reserved (what is left of the cheat penalty held
@@ -166,7 +185,8 @@
  *   "o" id8 offer record; "O" id8 "" open offer; "s" id8 SLA record (with one
  *   status and one verdict byte per epoch); "S" id8 "" SLA not closed/nullified;
  *   "e" sla8 epoch8 dispute record; "v" sla8 epoch8 pub32 vote; "x" sla8 epoch8
- *   pub32 cheat proof; "b" pub32 bond; "p" op32 sla8 ""; "q" cust32 sla8 "".
+ *   pub32 cheat proof; "b" pub32 bond; "p" op32 sla8 ""; "q" cust32 sla8 ""; "t" op32 topology
+ *   (ef_cjson.h bytes of {height, nodes}).
  */
 #ifndef EF_SLA_H
 #define EF_SLA_H
@@ -185,6 +205,10 @@
 #define EF_SLA_CLAIM_MAX 24                    /* receipts per call (args <= 16 KiB) */
 #define EF_SLA_PPM 1000000u
 #define EF_SLA_QUERY_MAX 1000
+#define EF_SLA_TOPO_NODES_MAX 128              /* nodes of a topology (args <= 16 KiB) */
+#define EF_SLA_TOPO_NAME_MAX 15                /* so PARENT-CHILD is a NAME (as ef_slice.h) */
+#define EF_SLA_TOPO_KBPS_MAX 100000000ull      /* 100 Gbit/s per link */
+#define EF_SLA_TOPO_LAT_MAX 10000000ull        /* 10 s per link */
 
 extern const ef_contract ef_sla_contract;
 

@@ -14,6 +14,7 @@
  *          u8 state, u64 activated, deadline_height, start_ms, end_ms, escrow_id,
  *          escrow, paid, refunded, bytes status[epochs], bytes verdict[epochs]
  *   bond   "b" pub32: u64 escrow_id, bond, reserved, u8 has_controller, raw32 controller
+ *   topology "t" op32: ef_cjson.h encoding of {height, nodes} (ef_sla_topo.c)
  *   dispute "e" sla8 epoch8: u8 operator_verdict, u8 customer_verdict,
  *          u64 contradict_until, 8 u32 votes (per verdict value)
  */
@@ -90,6 +91,14 @@ int ef_sla_next_id(ef_ctx *ctx, const char *key, uint64_t *id);
 size_t ef_sla_key_id(uint8_t *k, char pre, uint64_t id);
 size_t ef_sla_key_ep(uint8_t *k, char pre, uint64_t sla, uint64_t epoch, const ef_pub *pub);
 size_t ef_sla_key_pub_id(uint8_t *k, char pre, const ef_pub *pub, uint64_t id);
+
+/* Topologies (ef_sla_topo.c). parse: the method's "nodes" (borrowed) checked
+ * and rebuilt with only the known fields into *out (new reference); 0,
+ * EF_EARGS, EF_ETOPO, EF_ENOMEM. put: stores {height, nodes} canonically
+ * under "t" op32. query: topology/{PUB} (ef_sla.h). */
+int ef_sla_topo_parse(const json_t *nodes, json_t **out);
+int ef_sla_topo_put(ef_ctx *ctx, const ef_pub *op, const json_t *nodes);
+int ef_sla_q_topology(ef_ctx *ctx, const char *p, json_t **out);
 
 /* The contract's query (ef_contract.query; ef_sla_query.c). */
 int ef_sla_query(ef_ctx *ctx, const char *path, json_t **out);

@@ -167,6 +167,7 @@ int ef_sla_query(ef_ctx *ctx, const char *path, json_t **out)
     *out = NULL;
     if (!strncmp(path, "sla/", 4)) return ef_sla_q_sla(ctx, path + 4, out);
     if (!strncmp(path, "offer/", 6)) return ef_sla_q_offer(ctx, path + 6, out);
+    if (!strncmp(path, "topology/", 9)) return ef_sla_q_topology(ctx, path + 9, out);
     if (!strncmp(path, "bond/", 5)) return ef_sla_q_bond(ctx, path + 5, out);
     if (!strncmp(path, "epoch/", 6)) return ef_sla_q_epoch(ctx, path + 6, out);
     if (!strncmp(path, "operator/", 9)) return ef_sla_q_party(ctx, 'p', path + 9, out);

@@ -45,7 +45,7 @@ done
 # the sla contract's commands (docs/sla.md)
 for c in "sla post-bond" "sla withdraw-bond" "sla set-controller" "sla offer" "sla withdraw" "sla activate" \
          "sla confirm" "sla fail" "sla expire" "sla claim" "sla submit" "sla dispute" "sla contradict" "sla rule" \
-         "sla report-double" "sla close" "sla show" "sla list" "sla receipt make" "sla receipt verify 00" \
+         "sla report-double" "sla close" "sla topology" "sla show" "sla list" "sla receipt make" "sla receipt verify 00" \
          "sla controller" "slice check" "slice send" "slice monitor" "slice loss" "slice svg" "demo sla"; do
     # shellcheck disable=SC2086
     refused "unknown option '--no-such-option'" $c --no-such-option

@@ -100,6 +100,12 @@ for i in $(seq 1 30); do [ "$(jq '.slas | length' "$T/state.json")" = 1 ] && bre
 "$E" slice svg --state "$T/state.json" --out "$T/tree.svg" || fail "slice svg"
 grep -q '<svg' "$T/tree.svg" && grep -q '4000/20000' "$T/tree.svg" && grep -q '#d6604d' "$T/tree.svg" \
   || fail "svg without the reservation: $(head -c 400 "$T/tree.svg")"
+# the controller published its tree on start: the ledger's view agrees with its own
+OPPUB=$(jq -r .operator <<<"$s")
+topo=$(curl -sf "$API/state/sla/topology/$OPPUB") || fail "topology not published: $(cat "$T/ctl.log")"
+[ "$(jq '.links | length' <<<"$topo")" = "$(jq '.db.links | length' "$T/state.json")" ] || fail "topology: $topo"
+[ "$(jq -r '.links[] | select(.name=="agg1-edge1") | .reserved_kbps' <<<"$topo")" = 4000 ] \
+  || fail "ledger reservation: $topo"
 pass "SLA 1 confirmed by the controller: slice sla1-udp$PB on edge1-car1,agg1-edge1,core-agg1,core-srv, 4000 kbit/s reserved"
 
 # ---- traffic, both monitors, receipts

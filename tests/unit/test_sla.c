@@ -887,6 +887,159 @@ static void r_run(uint64_t seed)
     free(c);
 }
 
+/* --- topology --- */
+
+#define TOPO_NODES                                                                                                 \
+    "[{\"name\":\"core\",\"layer\":\"core\"},"                                                                     \
+    "{\"name\":\"srv\",\"layer\":\"server\",\"parent\":\"core\",\"kbps\":100000,\"latency_us\":200},"             \
+    "{\"name\":\"agg1\",\"layer\":\"aggregation\",\"parent\":\"core\",\"kbps\":40000,\"latency_us\":500},"        \
+    "{\"name\":\"edge1\",\"layer\":\"edge\",\"parent\":\"agg1\",\"kbps\":20000,\"latency_us\":1000},"             \
+    "{\"name\":\"ap1\",\"layer\":\"customer\",\"parent\":\"edge1\",\"kbps\":20000,\"latency_us\":2000}]"
+
+static json_t *link_of(json_t *t, const char *name)
+{
+    json_t *links = json_object_get(t, "links");
+    for (size_t i = 0; i < json_array_size(links); i++)
+        if (!strcmp(json_string_value(json_object_get(json_array_get(links, i), "name")), name))
+            return json_array_get(links, i);
+    return NULL;
+}
+
+static json_int_t link_reserved(mchain *c, int op, const char *name)
+{
+    json_t *t = m_query(c, "sla", "topology/%s", c->hex[op]);
+    json_t *l = link_of(t, name);
+    assert_non_null(l);
+    json_int_t r = json_integer_value(json_object_get(l, "reserved_kbps"));
+    json_decref(t);
+    return r;
+}
+
+static void test_sla_topology(void **state)
+{
+    (void)state;
+    mchain *c = calloc(1, sizeof *c);
+    s_open(c);
+    json_t *none = NULL;
+    char q[200];
+    snprintf(q, sizeof q, "topology/%s", c->hex[OP]);
+    assert_int_equal(ef_store_query(c->s, "sla", q, &none), EF_ENOTFOUND);
+    assert_int_equal(ef_store_query(c->s, "sla", "topology/zz", &none), EF_EINVAL);
+    /* no bond yet */
+    assert_int_equal(s_tx(c, OP, "topology", "{\"nodes\":" TOPO_NODES "}"), EF_ENOTFOUND);
+    bond(c, OP, BOND);
+    assert_int_equal(s_tx(c, OP, "topology", "{\"nodes\":" TOPO_NODES "}"), 0);
+    assert_int_equal(m_event_int(c, 0, "topology", "nodes"), 5);
+    json_int_t h = m_event_int(c, 0, "topology", "height");
+    json_t *t = m_query(c, "sla", "topology/%s", c->hex[OP]);
+    assert_int_equal(json_integer_value(json_object_get(t, "height")), h);
+    assert_int_equal(json_array_size(json_object_get(t, "nodes")), 5);
+    assert_int_equal(json_array_size(json_object_get(t, "links")), 4);
+    json_t *l = link_of(t, "agg1-edge1");
+    assert_non_null(l);
+    assert_int_equal(json_integer_value(json_object_get(l, "kbps")), 20000);
+    assert_int_equal(json_integer_value(json_object_get(l, "latency_us")), 1000);
+    assert_int_equal(json_integer_value(json_object_get(l, "reserved_kbps")), 0);
+    json_decref(t);
+
+    /* refusals, nothing changed */
+    static const char *const bad_args[] = {
+        "{\"nodes\":" TOPO_NODES ",\"x\":1}",
+        "{\"nodes\":[]}",
+        "{\"nodes\":{}}",
+        "{}",
+        "{\"nodes\":[{\"name\":\"core\",\"layer\":\"core\",\"colour\":\"red\"}]}",
+        "{\"nodes\":[{\"name\":\"co-re\",\"layer\":\"core\"}]}",
+        "{\"nodes\":[{\"name\":\"a234567890123456\",\"layer\":\"core\"}]}",
+        "{\"nodes\":[{\"name\":\"core\",\"layer\":\"spine\"}]}",
+        "{\"nodes\":[{\"name\":\"core\",\"layer\":\"core\"},{\"name\":\"e\",\"layer\":\"edge\",\"parent\":\"core\","
+        "\"kbps\":0,\"latency_us\":1}]}",
+        "{\"nodes\":[{\"name\":\"core\",\"layer\":\"core\"},{\"name\":\"e\",\"layer\":\"edge\",\"parent\":\"core\","
+        "\"kbps\":10}]}",
+        "{\"nodes\":[{\"name\":\"core\",\"layer\":\"core\"},{\"name\":\"e\",\"layer\":\"edge\","
+        "\"kbps\":10,\"latency_us\":1}]}",
+        "{\"nodes\":" TOPO_NODES ",\"operator\":\"nothex\"}",
+    };
+    for (size_t i = 0; i < EF_ARRAY_LEN(bad_args); i++) {
+        int rc = s_tx(c, OP, "topology", "%s", bad_args[i]);
+        if (rc != EF_EARGS) fprintf(stderr, "args %zu: %s\n", i, ef_strerror(rc));
+        assert_int_equal(rc, EF_EARGS);
+    }
+    static const char *const not_tree[] = {
+        /* a name twice */
+        "[{\"name\":\"core\",\"layer\":\"core\"},{\"name\":\"core\",\"layer\":\"edge\",\"parent\":\"core\","
+        "\"kbps\":10,\"latency_us\":1}]",
+        /* parent named after (or a cycle) */
+        "[{\"name\":\"core\",\"layer\":\"core\"},{\"name\":\"a\",\"layer\":\"edge\",\"parent\":\"b\","
+        "\"kbps\":10,\"latency_us\":1},{\"name\":\"b\",\"layer\":\"edge\",\"parent\":\"a\",\"kbps\":10,"
+        "\"latency_us\":1}]",
+        /* root not core, a second root */
+        "[{\"name\":\"e\",\"layer\":\"edge\"}]",
+        "[{\"name\":\"core\",\"layer\":\"core\"},{\"name\":\"c2\",\"layer\":\"core\",\"parent\":\"core\","
+        "\"kbps\":10,\"latency_us\":1}]",
+        /* a layer going up, a child under a customer */
+        "[{\"name\":\"core\",\"layer\":\"core\"},{\"name\":\"e\",\"layer\":\"edge\",\"parent\":\"core\","
+        "\"kbps\":10,\"latency_us\":1},{\"name\":\"a\",\"layer\":\"aggregation\",\"parent\":\"e\",\"kbps\":10,"
+        "\"latency_us\":1}]",
+        "[{\"name\":\"core\",\"layer\":\"core\"},{\"name\":\"c\",\"layer\":\"customer\",\"parent\":\"core\","
+        "\"kbps\":10,\"latency_us\":1},{\"name\":\"d\",\"layer\":\"customer\",\"parent\":\"c\",\"kbps\":10,"
+        "\"latency_us\":1}]",
+    };
+    for (size_t i = 0; i < EF_ARRAY_LEN(not_tree); i++)
+        assert_int_equal(s_tx(c, OP, "topology", "{\"nodes\":%s}", not_tree[i]), EF_ETOPO);
+    /* bounded size: EF_SLA_TOPO_NODES_MAX + 1 nodes */
+    char *big = malloc(EF_TX_ARGS_MAX);
+    size_t n = (size_t)snprintf(big, EF_TX_ARGS_MAX, "{\"nodes\":[{\"name\":\"c\",\"layer\":\"core\"}");
+    for (int i = 1; i <= EF_SLA_TOPO_NODES_MAX; i++)
+        n += (size_t)snprintf(big + n, EF_TX_ARGS_MAX - n,
+                              ",{\"name\":\"n%d\",\"layer\":\"edge\",\"parent\":\"c\",\"kbps\":1,\"latency_us\":0}",
+                              i);
+    snprintf(big + n, EF_TX_ARGS_MAX - n, "]}");
+    assert_int_equal(s_tx(c, OP, "topology", "%s", big), EF_EARGS);
+    free(big);
+    /* another party, or the controller before it is named */
+    assert_int_equal(s_tx(c, CTRL, "topology", "{\"nodes\":" TOPO_NODES ",\"operator\":\"%s\"}", c->hex[OP]),
+                     EF_EPERM);
+    assert_int_equal(s_tx(c, CUST, "topology", "{\"nodes\":" TOPO_NODES "}"), EF_ENOTFOUND);
+    t = m_query(c, "sla", "topology/%s", c->hex[OP]);
+    assert_int_equal(json_integer_value(json_object_get(t, "height")), h);
+    json_decref(t);
+
+    /* the controller republishes for the operator */
+    assert_int_equal(s_tx(c, OP, "set_controller", "{\"controller\":\"%s\"}", c->hex[CTRL]), 0);
+    assert_int_equal(s_tx(c, CTRL, "topology", "{\"nodes\":" TOPO_NODES ",\"operator\":\"%s\"}", c->hex[OP]), 0);
+    assert_true(m_qint(c, "sla", "height", "topology/%s", c->hex[OP]) > h);
+
+    /* reserved per link: pending SLAs hold nothing, confirmed ones their min_kbps on their path */
+    uint64_t off = offer(c, OP);
+    uint64_t a = activate(c, CUST, off, 4), b = activate(c, CUST2, off, 4);
+    assert_int_equal(link_reserved(c, OP, "edge1-ap1"), 0);
+    assert_int_equal(s_tx(c, CTRL, "confirm",
+                          "{\"sla\":%llu,\"slice\":\"sla-a\",\"path\":[\"edge1-ap1\",\"agg1-edge1\",\"core-agg1\","
+                          "\"core-srv\"],\"edge_monitor\":\"%s\"}",
+                          (unsigned long long)a, hexpub(&mon_edge, 1)),
+                     0);
+    assert_int_equal(link_reserved(c, OP, "edge1-ap1"), RULES.min_kbps);
+    assert_int_equal(link_reserved(c, OP, "core-srv"), RULES.min_kbps);
+    assert_int_equal(s_tx(c, CTRL, "confirm",
+                          "{\"sla\":%llu,\"slice\":\"sla-b\",\"path\":[\"core-agg1\",\"core-srv\"],"
+                          "\"edge_monitor\":\"%s\"}",
+                          (unsigned long long)b, hexpub(&mon_edge, 1)),
+                     0);
+    assert_int_equal(link_reserved(c, OP, "core-srv"), 2 * RULES.min_kbps);
+    assert_int_equal(link_reserved(c, OP, "agg1-edge1"), RULES.min_kbps);
+    t = m_query(c, "sla", "topology/%s", c->hex[OP]);
+    assert_int_equal(json_array_size(json_object_get(link_of(t, "core-srv"), "slas")), 2);
+    json_decref(t);
+    /* a nullified SLA holds nothing */
+    uint64_t d = activate(c, CUST, off, 1);
+    assert_int_equal(s_tx(c, CTRL, "fail", "{\"sla\":%llu,\"reason\":\"no path\"}", (unsigned long long)d), 0);
+    assert_int_equal(link_reserved(c, OP, "core-srv"), 2 * RULES.min_kbps);
+    m_check_supply(c);
+    m_close(c);
+    free(c);
+}
+
 static void test_sla_random(void **state)
 {
     (void)state;
@@ -905,7 +1058,7 @@ int main(void)
         cmocka_unit_test(test_sla_nullify),   cmocka_unit_test(test_sla_rejects),
         cmocka_unit_test(test_sla_dispute),   cmocka_unit_test(test_sla_close_waits_window),
         cmocka_unit_test(test_sla_double),    cmocka_unit_test(test_sla_bulk_claim),
-        cmocka_unit_test(test_sla_random),
+        cmocka_unit_test(test_sla_random),    cmocka_unit_test(test_sla_topology),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -514,12 +514,63 @@ function renderSlas(slas) {
     `${s.reason ? ` <span class="hint">${esc(s.reason)}</span>` : ""}</td></tr>`).join("");
 }
 
+// The operator's tree as published on the ledger (/state/sla/topology/OP): layers
+// top to bottom by depth, leaves side by side, each parent over its children;
+// every link labelled reserved/capacity kbit/s, links with a reservation drawn
+// thick in the reserved colour.
+const TOPO_DX = 116, TOPO_DY = 74, TOPO_PAD = 30, TOPO_LABEL_W = 80;
+
+function topoSvg(t) {
+  const nodes = t.nodes || [], kids = new Map(), pos = new Map();
+  nodes.forEach((n) => kids.set(n.name, []));
+  nodes.forEach((n) => { if (n.parent && kids.has(n.parent)) kids.get(n.parent).push(n.name); });
+  let leaf = 0, depthMax = 0;
+  const place = (name, d) => {
+    depthMax = Math.max(depthMax, d);
+    const ch = kids.get(name);
+    ch.forEach((c) => place(c, d + 1));
+    const x = ch.length ? (pos.get(ch[0]).x + pos.get(ch[ch.length - 1]).x) / 2 : TOPO_PAD + TOPO_LABEL_W / 2 + TOPO_DX * leaf++;
+    pos.set(name, { x, y: TOPO_PAD + TOPO_DY * d });
+  };
+  if (nodes.length) place(nodes[0].name, 0);
+  const w = TOPO_PAD * 2 + TOPO_LABEL_W + TOPO_DX * Math.max(leaf - 1, 0), h = TOPO_PAD * 2 + TOPO_DY * depthMax;
+  const links = (t.links || []).filter((l) => pos.has(l.parent) && pos.has(l.child)).map((l) => {
+    const a = pos.get(l.parent), b = pos.get(l.child), r = l.reserved_kbps > 0;
+    // the label sits halfway down the link, on the side it leans to, so siblings' labels do not meet
+    const mx = a.x + (b.x - a.x) * 0.5, my = a.y + (b.y - a.y) * 0.5 + 4, left = b.x < a.x;
+    return `<g class="topo-link${r ? " reserved" : ""}" data-link="${esc(l.name)}" data-reserved="${l.reserved_kbps}" ` +
+      `data-kbps="${l.kbps}"><title>${esc(l.name)}: ${l.reserved_kbps} of ${l.kbps} kbit/s reserved` +
+      `${l.slas && l.slas.length ? ` (SLA ${l.slas.join(", ")})` : ""}, ${l.latency_us} \u00b5s</title>` +
+      `<line x1="${a.x}" y1="${a.y}" x2="${b.x}" y2="${b.y}"/>` +
+      `<text x="${left ? mx - 5 : mx + 5}" y="${my}" text-anchor="${left ? "end" : "start"}">` +
+      `${l.reserved_kbps}/${l.kbps}</text></g>`;
+  }).join("");
+  const dots = nodes.filter((n) => pos.has(n.name)).map((n) => {
+    const p = pos.get(n.name);
+    return `<g class="topo-node layer-${esc(n.layer)}" data-node="${esc(n.name)}"><title>${esc(n.name)} (${esc(n.layer)})</title>` +
+      `<circle cx="${p.x}" cy="${p.y}" r="7"/><text x="${p.x}" y="${p.y - 11}">${esc(n.name)}</text></g>`;
+  }).join("");
+  return `<svg class="topo" data-operator="${esc(t.operator)}" width="${w}" height="${h}" viewBox="0 0 ${w} ${h}" ` +
+    `role="img" aria-label="topology of ${esc(t.operator)}">${links}${dots}</svg>`;
+}
+
+async function loadTopologies(all) {
+  const ops = [...new Set(all.map((s) => s.operator))];
+  const got = await Promise.all(ops.map((op) => getJSON(`/state/sla/topology/${op}`).catch(() => null)));
+  const tops = got.filter((t) => t && Array.isArray(t.nodes));
+  $("sla-topo").innerHTML = tops.length
+    ? tops.map((t) => `<div class="topo-op"><div class="hint">operator ${keyLink(t.operator, 8)}: links labelled ` +
+        `reserved/capacity kbit/s (published at height ${t.height})</div>${topoSvg(t)}</div>`).join("")
+    : '<div class="hint">no operator of these SLAs has published its topology</div>';
+}
+
 async function loadSla() {
   try {
     const all = await getJSON("/state/sla/all");
     const newest = all.slice(-SLA_SHOWN).reverse();
     const slas = await Promise.all(newest.map((s) => getJSON(`/state/sla/sla/${s.sla}`)));
     renderSlas(slas);
+    await loadTopologies(all);
     const live = all.filter((s) => s.state === "active" || s.state === "pending").length;
     $("sla-hint").textContent = `${all.length} SLAs, ${live} live`;
   } catch (e) {
