@@ -82,15 +82,22 @@ static void fz_domain(tc_chain *d, const char *chain, uint8_t tag, bool proofs)
     fz_q = fz_proof(d, &rq);
 }
 
+static void fz_cleanup(void)
+{
+    if (!fz_up) return;
+    tc_close(&fz_f);
+    tc_close(&fz_a);
+    tc_close(&fz_b);
+    free(fz_p);
+    free(fz_q);
+    fz_up = false;
+}
+
 static void fz_reset(void)
 {
-    if (fz_up) {
-        tc_close(&fz_f);
-        tc_close(&fz_a);
-        tc_close(&fz_b);
-        free(fz_p);
-        free(fz_q);
-    }
+    static bool registered;
+    if (!registered) registered = atexit(fz_cleanup) == 0;
+    fz_cleanup();
     setenv("EF_TEST_TMP", "/tmp", 0);
     tc_open(&fz_f, "fz-fed", 3, 5, 0x91, NULL);
     fz_domain(&fz_a, "fz-da", 0x92, true);
