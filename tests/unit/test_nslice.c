@@ -11,7 +11,9 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "agents/ef_nsctl.h"
 #include "agents/ef_slice.h"
+#include "agents/ef_slicenet.h"
 #include "contracts/ef_nslice.h"
 #include "ef_test_slices.h"
 
@@ -440,12 +442,143 @@ static void test_mbb_random(void **state)
     tc_close(&c);
 }
 
+/* ---- the domain's slice control (agents/ef_nsctl.h) on the ledger's events ---- */
+
+typedef struct drv {
+    tc_chain *c;
+    json_t *queue;
+} drv;
+
+static void drv_queue(drv *d)
+{
+    json_t *evs = json_loads(d->c->events, 0, NULL);
+    size_t i;
+    json_t *e;
+    json_array_foreach(evs, i, e) json_array_append(d->queue, e);
+    json_decref(evs);
+}
+
+static int drv_submit(void *arg, const char *method, const json_t *args, char err[24])
+{
+    drv *d = arg;
+    int rc = tc_tx(d->c, ADMIN, "nslice", method, json_deep_copy(args));
+    if (rc) snprintf(err, 24, "%s", ef_errname(rc));
+    else drv_queue(d);
+    return rc;
+}
+
+/* an owner's call, then every event fed to the controller until none is left */
+static int drv_call(drv *d, ef_nsctl *n, const char *method, json_t *args)
+{
+    int rc = tc_tx(d->c, OWNER, "nslice", method, args);
+    if (rc == 0) drv_queue(d);
+    while (json_array_size(d->queue)) {
+        json_t *e = json_incref(json_array_get(d->queue, 0));
+        json_array_remove(d->queue, 0);
+        if (!strcmp(sf(e, "contract"), "nslice")) ef_nsctl_on_event(n, sf(e, "name"), json_object_get(e, "data"));
+        json_decref(e);
+    }
+    return rc;
+}
+
+static void test_controller(void **state)
+{
+    (void)state;
+    tc_chain c;
+    dom_open(&c, "dom-ctl", 0x33);
+    ef_nslice_template t;
+    ef_hash id;
+    size_t n;
+    tmpl(&t, "ctl", 500, 12000);
+    uint8_t *b = tmpl_bytes(&t, &n, &id);
+    assert_int_equal(publish(&c, ADMIN, b, n, &id), 0);
+    free(b);
+    json_t *topo = json_loads(mbb_topo, 0, NULL);
+    ef_slice_db *db;
+    ef_slicenet *net;
+    char err[200];
+    assert_int_equal(ef_slice_db_parse(&db, topo, err, sizeof err), 0);
+    json_decref(topo);
+    assert_int_equal(ef_slicenet_open(&net, db, &(ef_slicenet_cfg){.mode = "process"}), 0);
+    drv d = {&c, json_array()};
+    ef_nsctl *ctl;
+    assert_int_equal(ef_nsctl_open(&ctl, db, net, &(ef_nsctl_cfg){0}, &(ef_nsctl_hooks){drv_submit, &d}), 0);
+    uint64_t k;
+    /* instantiated: reserved, enforced, active */
+    json_t *a = req_args("c1", &id, "e2e-c", 4000);
+    json_object_set_new(a, "ap", json_string("cam1"));
+    assert_int_equal(drv_call(&d, ctl, "request", a), 0);
+    json_t *i = inst(&c, "c1");
+    assert_string_equal(sf(i, "lifecycle"), "active");
+    assert_string_equal(sf(i, "oper"), "enabled");
+    json_decref(i);
+    assert_int_equal(ef_slice_get(db, "c1-v1", &k, NULL), 0);
+    assert_int_equal(k, 4000);
+    assert_int_equal(ef_slicenet_count(net), 1);
+    /* re-adjusted make-before-break */
+    assert_int_equal(drv_call(&d, ctl, "readjust", json_pack("{s:s, s:I}", "id", "c1", "kbps", (json_int_t)6000)),
+                     0);
+    i = inst(&c, "c1");
+    assert_string_equal(sf(i, "lifecycle"), "readjusted");
+    assert_int_equal(json_integer_value(json_object_get(i, "kbps")), 6000);
+    json_decref(i);
+    assert_int_equal(ef_slice_get(db, "c1-v1", &k, NULL), EF_ENOTFOUND);
+    assert_int_equal(ef_slice_get(db, "c1-v2", &k, NULL), 0);
+    assert_int_equal(link_reserved(db, "cam1"), 6000);
+    assert_int_equal(ef_slicenet_count(net), 1);
+    /* a re-adjustment the access link cannot carry next to the running one: refused, slice as it was */
+    assert_int_equal(drv_call(&d, ctl, "readjust", json_pack("{s:s, s:I}", "id", "c1", "kbps", (json_int_t)11000)),
+                     0);
+    i = inst(&c, "c1");
+    assert_int_equal(json_integer_value(json_object_get(i, "kbps")), 6000);
+    assert_int_equal(json_integer_value(json_object_get(i, "version")), 2);
+    assert_null(json_object_get(i, "pending"));
+    json_decref(i);
+    assert_int_equal(link_reserved(db, "cam1"), 6000);
+    /* a second slice fits, a third does not: failed with nothing held */
+    a = req_args("c2", &id, "e2e-d", 11000);
+    json_object_set_new(a, "ap", json_string("cam2"));
+    assert_int_equal(drv_call(&d, ctl, "request", a), 0);
+    a = req_args("c3", &id, "e2e-e", 5000);
+    json_object_set_new(a, "ap", json_string("cam2"));
+    assert_int_equal(drv_call(&d, ctl, "request", a), 0);
+    i = inst(&c, "c3");
+    assert_string_equal(sf(i, "lifecycle"), "failed");
+    json_decref(i);
+    assert_int_equal(ef_slice_count(db), 2);
+    /* decommissioned: everything of c1 released */
+    assert_int_equal(drv_call(&d, ctl, "decommission", json_pack("{s:s}", "id", "c1")), 0);
+    i = inst(&c, "c1");
+    assert_string_equal(sf(i, "lifecycle"), "decommissioned");
+    json_decref(i);
+    assert_int_equal(link_reserved(db, "cam1"), 0);
+    assert_int_equal(ef_slice_count(db), 1);
+    ef_nsctl_stats st;
+    ef_nsctl_stats_get(ctl, &st);
+    assert_int_equal(st.activated, 2);
+    assert_int_equal(st.switched, 1);
+    assert_int_equal(st.failed, 1);
+    assert_int_equal(st.change_failed, 1);
+    assert_int_equal(st.released, 1);
+    json_t *j = ef_nsctl_json(ctl);
+    assert_int_equal(json_array_size(json_object_get(j, "instances")), 1);
+    json_decref(j);
+    assert_int_equal(ef_slice_check(db, err, sizeof err), 0);
+    ef_nsctl_close(ctl);
+    assert_int_equal(ef_slice_count(db), 0);
+    ef_slicenet_close(net);
+    ef_slice_db_free(db);
+    json_decref(d.queue);
+    tc_close(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_template_codec),
         cmocka_unit_test(test_templates_and_rights),
         cmocka_unit_test(test_mbb_random),
+        cmocka_unit_test(test_controller),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
