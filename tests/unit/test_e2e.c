@@ -12,6 +12,12 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <time.h>
+
+#include "agents/ef_e2eorch.h"
+#include "agents/ef_nsctl.h"
+#include "agents/ef_slice.h"
+#include "agents/ef_slicenet.h"
 #include "contracts/ef_e2e.h"
 #include "contracts/ef_nslice.h"
 #include "ef_test_slices.h"
@@ -301,10 +307,199 @@ static void test_e2e_proven(void **state)
     tc_close(&f);
 }
 
+/* ---- the whole loop in process: orchestrator, two domain slice controls ---- */
+
+static const char *loop_topo =
+    "{\"nodes\": [{\"name\": \"core\", \"layer\": \"core\"},"
+    "{\"name\": \"gw\", \"layer\": \"edge\", \"parent\": \"core\", \"kbps\": 20000, \"latency_us\": 100},"
+    "{\"name\": \"cam1\", \"layer\": \"customer\", \"parent\": \"gw\", \"kbps\": 12000, \"latency_us\": 100},"
+    "{\"name\": \"srv\", \"layer\": \"server\", \"parent\": \"core\", \"kbps\": 20000, \"latency_us\": 100}]}";
+
+typedef struct loop {
+    tc_chain *f;
+    dom *d[2];
+    ef_slice_db *db[2];
+    ef_slicenet *net[2];
+    ef_nsctl *ctl[2];
+    ef_e2eorch *orch;
+    json_t *queue;   /* [{src: -1 fed | 0 | 1, tx, contract, name, data}] */
+} loop;
+
+static void loop_queue(loop *l, int src, tc_chain *c)
+{
+    char tx[65];
+    ef_hex(tx, c->last_tx.b, EF_HASH_SIZE);
+    json_t *evs = json_loads(c->events, 0, NULL);
+    size_t i;
+    json_t *e;
+    json_array_foreach(evs, i, e) {
+        json_object_set_new(e, "src", json_integer(src));
+        json_object_set_new(e, "tx", json_string(tx));
+        json_array_append(l->queue, e);
+    }
+    json_decref(evs);
+}
+
+static int loop_tx(loop *l, int src, int who, const char *contract, const char *method, const json_t *args,
+                   char err[24])
+{
+    tc_chain *c = src < 0 ? l->f : &l->d[src]->c;
+    int rc = tc_tx(c, who, contract, method, json_deep_copy(args));
+    if (rc) snprintf(err, 24, "%s", ef_errname(rc));
+    else loop_queue(l, src, c);
+    return rc;
+}
+
+static int ctl_submit0(void *arg, const char *m, const json_t *a, char err[24])
+{
+    return loop_tx(arg, 0, ADMIN, "nslice", m, a, err);
+}
+
+static int ctl_submit1(void *arg, const char *m, const json_t *a, char err[24])
+{
+    return loop_tx(arg, 1, ADMIN, "nslice", m, a, err);
+}
+
+static int orch_fed(void *arg, const char *m, const json_t *a, char err[24])
+{
+    return loop_tx(arg, -1, ORCH, "e2e", m, a, err);
+}
+
+static int orch_dom(void *arg, const char *domain, const char *m, const json_t *a, char err[24])
+{
+    loop *l = arg;
+    int src = !strcmp(domain, l->d[0]->name) ? 0 : 1;
+    return loop_tx(l, src, OWNER, "nslice", m, a, err);
+}
+
+static int orch_proof(void *arg, const char *domain, const char *tx, char **hex)
+{
+    loop *l = arg;
+    dom *d = !strcmp(domain, l->d[0]->name) ? l->d[0] : l->d[1];
+    ef_hash h;
+    uint8_t *p;
+    size_t n;
+    if (ef_unhex(h.b, EF_HASH_SIZE, tx)) return EF_EINVAL;
+    int rc = ef_proof_build(d->c.s, &h, true, &p, &n);
+    if (rc) return rc;
+    *hex = malloc(2 * n + 1);
+    ef_hex(*hex, p, n);
+    free(p);
+    return 0;
+}
+
+static void loop_pump(loop *l)
+{
+    while (json_array_size(l->queue)) {
+        json_t *e = json_incref(json_array_get(l->queue, 0));
+        json_array_remove(l->queue, 0);
+        int src = (int)json_integer_value(json_object_get(e, "src"));
+        const char *name = json_string_value(json_object_get(e, "name"));
+        json_t *data = json_object_get(e, "data");
+        if (src < 0) {
+            ef_e2eorch_on_fed_event(l->orch, name, data);
+        } else if (!strcmp(json_string_value(json_object_get(e, "contract")), "nslice")) {
+            ef_nsctl_on_event(l->ctl[src], name, data);
+            ef_e2eorch_on_domain_event(l->orch, l->d[src]->name, name, data,
+                                       json_string_value(json_object_get(e, "tx")));
+        }
+        json_decref(e);
+    }
+}
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static void test_orchestrated(void **state)
+{
+    (void)state;
+    tc_chain f;
+    dom a, b;
+    tc_open(&f, "fed-loop", 3, 5, 0x81, NULL);
+    dom_open(&a, "dom-la", "doma", 0x82);
+    dom_open(&b, "dom-lb", "domb", 0x83);
+    anchor_register(&f, &a);
+    anchor_register(&f, &b);
+    loop l = {.f = &f, .d = {&a, &b}, .queue = json_array()};
+    char err[200], ta[65], tb[65];
+    for (int i = 0; i < 2; i++) {
+        json_t *topo = json_loads(loop_topo, 0, NULL);
+        assert_int_equal(ef_slice_db_parse(&l.db[i], topo, err, sizeof err), 0);
+        json_decref(topo);
+        assert_int_equal(ef_slicenet_open(&l.net[i], l.db[i], &(ef_slicenet_cfg){.mode = "process"}), 0);
+        assert_int_equal(ef_nsctl_open(&l.ctl[i], l.db[i], l.net[i], &(ef_nsctl_cfg){0},
+                                       &(ef_nsctl_hooks){i ? ctl_submit1 : ctl_submit0, &l}),
+                         0);
+    }
+    ef_hex(ta, a.tmpl.b, EF_HASH_SIZE);
+    ef_hex(tb, b.tmpl.b, EF_HASH_SIZE);
+    ef_e2eorch_cfg oc = {.domains = {{"doma", ta}, {"domb", tb}}, .ndomains = 2, .degrade_ms = 1000};
+    assert_int_equal(ef_e2eorch_open(&l.orch, &oc, &(ef_e2eorch_hooks){orch_fed, orch_dom, orch_proof, &l}), 0);
+
+    /* request -> two domain requests -> reserved, enforced, active -> proven -> active */
+    double t0 = now_ms();
+    char e[24];
+    json_t *rq = json_pack("{s:s, s:{s:s, s:s, s:s}, s:{s:s, s:s, s:s}, s:I, s:I}", "id", "cam-feed", "a", "domain",
+                           "doma", "ap", "cam1", "dst", "gw", "b", "domain", "domb", "ap", "gw", "dst", "srv", "kbps",
+                           (json_int_t)4000, "max_latency_us", (json_int_t)50000);
+    assert_int_equal(loop_tx(&l, -1, ORCH, "e2e", "request", rq, e), 0);
+    json_decref(rq);
+    loop_pump(&l);
+    double setup = now_ms() - t0;
+    assert_string_equal(state_of(&f, "cam-feed"), "active");
+    uint64_t k;
+    assert_int_equal(ef_slice_get(l.db[0], "cam-feed-a-v1", &k, NULL), 0);
+    assert_int_equal(ef_slice_get(l.db[1], "cam-feed-b-v1", &k, NULL), 0);
+    /* a degradation of part a: below 4000 for a second -> re-adjusted, proven */
+    ef_e2eorch_rate(l.orch, "cam-feed", 0, 3900, 10000);
+    ef_e2eorch_rate(l.orch, "cam-feed", 0, 4100, 10500);   /* recovered: no request */
+    ef_e2eorch_rate(l.orch, "cam-feed", 0, 3000, 11000);
+    ef_e2eorch_rate(l.orch, "cam-feed", 0, 3000, 11500);
+    assert_int_equal(json_array_size(l.queue), 0);
+    t0 = now_ms();
+    ef_e2eorch_rate(l.orch, "cam-feed", 0, 3000, 12000);
+    loop_pump(&l);
+    double readjust = now_ms() - t0;
+    json_t *s = slice(&f, "cam-feed");
+    assert_int_equal(json_integer_value(json_object_get(s, "readjustments")), 1);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(s, "a"), "kbps")), 5000);
+    json_decref(s);
+    assert_int_equal(ef_slice_get(l.db[0], "cam-feed-a-v1", &k, NULL), EF_ENOTFOUND);
+    assert_int_equal(ef_slice_get(l.db[0], "cam-feed-a-v2", &k, NULL), 0);
+    assert_int_equal(k, 5000);
+    /* decommissioned: both parts released and proven */
+    assert_int_equal(loop_tx(&l, -1, ORCH, "e2e", "decommission", json_pack("{s:s}", "id", "cam-feed"), e), 0);
+    loop_pump(&l);
+    assert_string_equal(state_of(&f, "cam-feed"), "decommissioned");
+    assert_int_equal(ef_slice_count(l.db[0]) + ef_slice_count(l.db[1]), 0);
+    ef_e2eorch_stats st;
+    ef_e2eorch_stats_get(l.orch, &st);
+    assert_int_equal(st.claimed, 5);   /* 2 activations, 1 re-adjustment, 2 decommissions */
+    assert_int_equal(st.claim_refused, 0);
+    assert_int_equal(st.readjust_requested, 1);
+    fprintf(stderr, "in process (no network, one tx per block): setup %.1f ms, re-adjustment %.1f ms\n", setup,
+            readjust);
+    ef_e2eorch_close(l.orch);
+    for (int i = 0; i < 2; i++) {
+        ef_nsctl_close(l.ctl[i]);
+        ef_slicenet_close(l.net[i]);
+        ef_slice_db_free(l.db[i]);
+    }
+    json_decref(l.queue);
+    tc_close(&a.c);
+    tc_close(&b.c);
+    tc_close(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_e2e_proven),
+        cmocka_unit_test(test_orchestrated),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
