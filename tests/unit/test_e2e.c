@@ -472,7 +472,9 @@ static void test_orchestrated(void **state)
     assert_int_equal(ef_slice_get(l.db[0], "cam-feed-a-v2", &k, NULL), 0);
     assert_int_equal(k, 5000);
     /* decommissioned: both parts released and proven */
-    assert_int_equal(loop_tx(&l, -1, ORCH, "e2e", "decommission", json_pack("{s:s}", "id", "cam-feed"), e), 0);
+    json_t *dc = json_pack("{s:s}", "id", "cam-feed");
+    assert_int_equal(loop_tx(&l, -1, ORCH, "e2e", "decommission", dc, e), 0);
+    json_decref(dc);
     loop_pump(&l);
     assert_string_equal(state_of(&f, "cam-feed"), "decommissioned");
     assert_int_equal(ef_slice_count(l.db[0]) + ef_slice_count(l.db[1]), 0);
