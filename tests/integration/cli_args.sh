@@ -77,6 +77,10 @@ done
 refused "unknown subcommand 'nosuch'" proof nosuch
 refused "unexpected argument 'b'" proof verify --federation http://127.0.0.1:1 --domain d a b
 refused "--domains wants" bench hierarchy-anchor --domains 0
+# end-to-end slices' benchmark (docs/slices.md)
+refused "unknown option '--no-such-option'" bench slices --no-such-option
+refused "--runs wants" bench slices --runs 0
+"$EDGEFED" bench slices --help >/dev/null 2>&1 || fail "'edgefed bench slices --help' did not exit 0"
 [ ! -e "$dir/k" ] || fail "a refused keygen wrote its key"
 [ ! -e "$dir/c" ] || fail "a refused chain created its directory"
 "$EDGEFED" demo --help | grep -q "federation" || fail "demo --help does not list the federation scenario"
