@@ -105,8 +105,8 @@ static void fz_reset(void)
     fz_register(&fz_f, &fz_a, "da");
     fz_register(&fz_f, &fz_b, "db");
     EF_ASSERT(tc_tx(&fz_f, 3, "e2e", "request",
-                    json_pack("{s:s, s:{s:s, s:s, s:s}, s:{s:s, s:s, s:s}, s:I, s:I}", "id", "s1", "a", "domain",
-                              "da", "ap", "cam1", "dst", "gw", "b", "domain", "db", "ap", "gw", "dst", "srv", "kbps",
+                    json_pack("{s:s, s:{s:s, s:s, s:s, s:s}, s:{s:s, s:s, s:s, s:s}, s:I, s:I}", "id", "s1", "a", "domain",
+                              "da", "ap", "cam1", "dst", "gw", "owner", fz_a.hex[4], "b", "domain", "db", "ap", "gw", "dst", "srv", "owner", fz_b.hex[4], "kbps",
                               (json_int_t)4000, "max_latency_us", (json_int_t)50000)) == 0);
     fz_up = true;
 }

@@ -393,8 +393,8 @@ int ef_bench_slices(int argc, char **argv)
         char id[32], st[32], err[24];
         uint64_t nr;
         snprintf(id, sizeof id, "bench-%d", r);
-        json_t *rq = json_pack("{s:s, s:{s:s, s:s, s:s}, s:{s:s, s:s, s:s}, s:I, s:I}", "id", id, "a", "domain",
-                               "doma", "ap", "cam1", "dst", "gw", "b", "domain", "domb", "ap", "gw", "dst", "srv",
+        json_t *rq = json_pack("{s:s, s:{s:s, s:s, s:s, s:s}, s:{s:s, s:s, s:s, s:s}, s:I, s:I}", "id", id, "a", "domain",
+                               "doma", "ap", "cam1", "dst", "gw", "owner", b->d[0].hex[BS_ORCH], "b", "domain", "domb", "ap", "gw", "dst", "srv", "owner", b->d[1].hex[BS_ORCH],
                                "kbps", (json_int_t)4000, "max_latency_us", (json_int_t)50000);
         double t0 = bs_now_ms();
         rc = bs_submit(b, -1, BS_ORCH, "e2e", "request", rq, err);

@@ -80,16 +80,20 @@ static int e2_domain(ef_ctx *ctx, const char *name)
 
 static int e2_part_arg(const json_t *args, const char *f, json_t **out)
 {
-    static const char *const pf[] = {"domain", "ap", "dst", NULL};
+    static const char *const pf[] = {"domain", "ap", "dst", "owner", NULL};
     json_t *p = json_object_get(args, f);
     const char *d, *ap, *dst;
+    ef_pub owner;
     *out = NULL;
     if (!json_is_object(p) || ef_args_only(p, pf) || ef_args_str(p, "domain", &d, EF_ANCHOR_NAME_MAX) ||
+        ef_args_pub(p, "owner", &owner) ||
         ef_args_str(p, "ap", &ap, EF_NSLICE_NODE_MAX) || ef_args_str(p, "dst", &dst, EF_NSLICE_NODE_MAX) ||
         !ef_nslice_node_ok(ap) || !ef_nslice_node_ok(dst) || !strcmp(ap, dst) || !*d)
         return EF_EARGS;
-    *out = json_pack("{s:s, s:s, s:s, s:s, s:n, s:I, s:I, s:[]}", "domain", d, "ap", ap, "dst", dst, "step", "none",
-                     "instance", "version", (json_int_t)0, "kbps", (json_int_t)0, "claims");
+    char oh[2 * EF_PUB_SIZE + 1];
+    ef_hex(oh, owner.b, EF_PUB_SIZE);   /* lower case, as the nslice events carry it */
+    *out = json_pack("{s:s, s:s, s:s, s:s, s:s, s:n, s:I, s:I, s:[]}", "domain", d, "ap", ap, "dst", dst, "owner", oh,
+                     "step", "none", "instance", "version", (json_int_t)0, "kbps", (json_int_t)0, "claims");
     return *out ? 0 : EF_ENOMEM;
 }
 
@@ -197,7 +201,7 @@ static int e2_m_claim(ef_ctx *ctx, const json_t *args)
     const char *name = e2_s(ev, "name");
     uint64_t version = e2_u(data, "version"), kbps = e2_u(data, "kbps");
     if (strcmp(e2_s(data, "ref"), id) || strcmp(e2_s(data, "ap"), e2_s(part, "ap")) ||
-        strcmp(e2_s(data, "dst"), e2_s(part, "dst")) ||
+        strcmp(e2_s(data, "dst"), e2_s(part, "dst")) || strcmp(e2_s(data, "owner"), e2_s(part, "owner")) ||
         (json_is_string(json_object_get(part, "instance")) && strcmp(e2_s(data, "id"), e2_s(part, "instance")))) {
         rc = EF_EREF;
         goto out;

@@ -8,7 +8,10 @@
  *
  * Methods (JSON args; ID a NAME of 1..EF_E2E_NAME_MAX of [A-Za-z0-9._:-]):
  *   request {"id": ID, "a": PART, "b": PART, "kbps": N, "max_latency_us": N}
- *       PART = {"domain": NAME, "ap": NODE, "dst": NODE}; any account (the
+ *       PART = {"domain": NAME, "ap": NODE, "dst": NODE, "owner": PUB}: owner
+ *       the domain account that must own the part's nslice instance (so that
+ *       an instance someone else requested with this ref is not the part);
+ *       any account (the
  *       owner). Both domains registered on the anchor (EF_ENOTFOUND) and
  *       distinct (EF_EARGS); kbps 1..EF_E2E_KBPS_MAX, latency >= 1
  *       (EF_EARGS); id unique (EF_EEXIST). Event e2e_requested.
@@ -19,7 +22,7 @@
  *       EF_ECHAIN, an unanchored header EF_EUNANCHORED, an altered byte
  *       EF_EPROOF / a decoder code); the proven transaction is an nslice one
  *       that succeeded and emitted exactly one lifecycle event (EF_EEVENT
- *       otherwise); that event's ref is this slice's id, its ap/dst the
+ *       otherwise); that event's ref is this slice's id, its owner and ap/dst the
  *       part's, and its instance the one the part was first proven with
  *       (EF_EREF); the same transaction claimed twice (EF_EDUP); the event is
  *       the part's next step (EF_EEVENT):

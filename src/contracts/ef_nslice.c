@@ -206,6 +206,7 @@ static int ns_step(ef_ctx *ctx, json_t *inst, const char *name, json_t *extra)
         json_decref(extra);
         return ev ? EF_EDB : EF_ENOMEM;
     }
+    json_object_set(ev, "owner", json_object_get(inst, "owner"));
     json_object_set(ev, "ap", json_object_get(inst, "ap"));
     json_object_set(ev, "dst", json_object_get(inst, "dst"));
     if (json_object_get(inst, "path")) json_object_set(ev, "path", json_object_get(inst, "path"));

@@ -80,7 +80,7 @@
  * Parties: EF_ENOTOWNER for a sender neither the owner nor the admin;
  * EF_EPERM for the owner calling an admin-only method. Every refused call
  * changes nothing. Every lifecycle event's data carries {id, ref, version,
- * kbps, template, lifecycle, admin, oper, ap, dst} (plus path where there is one): the
+ * kbps, template, lifecycle, admin, oper, owner, ap, dst} (plus path where there is one): the
  * federation's e2e contract reads them from proofs.
  *
  * Queries (GET /state/nslice/...):

@@ -180,8 +180,8 @@ static void test_e2e_proven(void **state)
     anchor_register(&f, &b);
 
     /* the federation's request; bad ones refused */
-    json_t *rq = json_pack("{s:s, s:{s:s, s:s, s:s}, s:{s:s, s:s, s:s}, s:I, s:I}", "id", "e2e-1", "a", "domain",
-                           "doma", "ap", "cam1", "dst", "gw", "b", "domain", "domb", "ap", "gw", "dst", "srv", "kbps",
+    json_t *rq = json_pack("{s:s, s:{s:s, s:s, s:s, s:s}, s:{s:s, s:s, s:s, s:s}, s:I, s:I}", "id", "e2e-1", "a", "domain",
+                           "doma", "ap", "cam1", "dst", "gw", "owner", a.c.hex[OWNER], "b", "domain", "domb", "ap", "gw", "dst", "srv", "owner", b.c.hex[OWNER], "kbps",
                            (json_int_t)4000, "max_latency_us", (json_int_t)50000);
     json_t *bad = json_deep_copy(rq);
     json_object_set_new(json_object_get(bad, "b"), "domain", json_string("nosuch"));
@@ -209,6 +209,11 @@ static void test_e2e_proven(void **state)
     dtx(&a, OWNER, "request", req(&a, "px", "e2e-2", "cam1", "gw", 4000), NULL);
     dtx(&a, ADMIN, "reserve", resv("px", 1, 4000, "gw-cam1"), NULL);
     dtx(&a, ADMIN, "activate", ver("px", 1), &x_act);
+    /* a fake part: an instance someone else requested with this slice's ref */
+    ef_hash z_act;
+    dtx(&a, OTHER, "request", req(&a, "pz", "e2e-1", "cam1", "gw", 4000), NULL);
+    dtx(&a, ADMIN, "reserve", resv("pz", 1, 4000, "gw-cam1"), NULL);
+    dtx(&a, ADMIN, "activate", ver("pz", 1), &z_act);
     assert_int_equal(tc_tx(&a.c, OTHER, "nslice", "modify", json_pack("{s:s, s:I}", "id", "pa", "kbps",
                                                                      (json_int_t)9000)),
                      EF_ENOTOWNER);
@@ -221,11 +226,12 @@ static void test_e2e_proven(void **state)
     char *ph = strdup(json_string_value(pj));
     json_decref(pj);
     size_t L = strlen(ph);
-    ph[L / 2] = ph[L / 2] == '0' ? '1' : '0';   /* one altered byte */
+    char o1 = ph[L / 2], o2 = ph[L - 3];
+    ph[L / 2] = o1 == '0' ? '1' : '0';   /* one altered byte */
     int rc = claim(&f, "e2e-1", "a", json_string(ph));
     assert_int_not_equal(rc, 0);
-    ph[L - 3] = ph[L - 3] == '0' ? '1' : '0';
-    ph[L / 2] = ph[L / 2] == '1' ? '0' : '1';   /* back, and another one altered, in the certificate */
+    ph[L / 2] = o1;
+    ph[L - 3] = o2 == '0' ? '1' : '0';   /* one altered byte in the certificate (a signature) */
     claim_refused(&f, "e2e-1", "a", json_string(ph), EF_EBADSIG);
     free(ph);
     /* unanchored, uncertified */
@@ -234,6 +240,7 @@ static void test_e2e_proven(void **state)
     claim_refused(&f, "e2e-1", "a", proof_hex(&b, &b_act, true), EF_ECHAIN);
     /* a proof of another slice */
     claim_refused(&f, "e2e-1", "a", proof_hex(&a, &x_act, true), EF_EREF);
+    claim_refused(&f, "e2e-1", "a", proof_hex(&a, &z_act, true), EF_EREF);
     /* the wrong event, a refused transaction */
     claim_refused(&f, "e2e-1", "a", proof_hex(&a, &a_req, true), EF_EEVENT);
     claim_refused(&f, "e2e-1", "a", proof_hex(&a, &a_refused, true), EF_EEVENT);
@@ -443,8 +450,8 @@ static void test_orchestrated(void **state)
     /* request -> two domain requests -> reserved, enforced, active -> proven -> active */
     double t0 = now_ms();
     char e[24];
-    json_t *rq = json_pack("{s:s, s:{s:s, s:s, s:s}, s:{s:s, s:s, s:s}, s:I, s:I}", "id", "cam-feed", "a", "domain",
-                           "doma", "ap", "cam1", "dst", "gw", "b", "domain", "domb", "ap", "gw", "dst", "srv", "kbps",
+    json_t *rq = json_pack("{s:s, s:{s:s, s:s, s:s, s:s}, s:{s:s, s:s, s:s, s:s}, s:I, s:I}", "id", "cam-feed", "a", "domain",
+                           "doma", "ap", "cam1", "dst", "gw", "owner", a.c.hex[OWNER], "b", "domain", "domb", "ap", "gw", "dst", "srv", "owner", b.c.hex[OWNER], "kbps",
                            (json_int_t)4000, "max_latency_us", (json_int_t)50000);
     assert_int_equal(loop_tx(&l, -1, ORCH, "e2e", "request", rq, e), 0);
     json_decref(rq);
