@@ -581,6 +581,8 @@ static int ef_nslice_query(ef_ctx *ctx, const char *path, json_t **out)
     ef_pub admin;
     *out = NULL;
     int rc = ns_admin(ctx, &admin);
+    bool list = !strcmp(path, "templates") || !strcmp(path, "instances");
+    if (rc == EF_ESTATE && list) return (*out = json_array()) ? 0 : EF_ENOMEM;   /* off here: nothing */
     if (rc) return rc == EF_ESTATE ? EF_ENOTFOUND : rc;
     if (!strcmp(path, "config")) return ef_ctx_get_json(ctx, "cfg", out);
     if (!strcmp(path, "templates") || !strcmp(path, "instances")) {

@@ -83,7 +83,8 @@
  * kbps, template, lifecycle, admin, oper, owner, ap, dst} (plus path where there is one): the
  * federation's e2e contract reads them from proofs.
  *
- * Queries (GET /state/nslice/...):
+ * Queries (GET /state/nslice/...; on a chain without the contract, templates
+ * and instances are [] and the others EF_ENOTFOUND):
  *   config                 {"admin"}
  *   templates              [{id, name, kbps_min, kbps_max, max_latency_us,
  *                            max_loss_ppm, description, published_at}]

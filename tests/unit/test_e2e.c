@@ -178,6 +178,14 @@ static void test_e2e_proven(void **state)
     dom_open(&b, "dom-eb", "domb", 0x73);
     anchor_register(&f, &a);
     anchor_register(&f, &b);
+    /* no nslice on the federation: its lists are empty, the rest not found */
+    json_t *none = tc_query(&f, "nslice", "instances");
+    assert_true(json_is_array(none) && json_array_size(none) == 0);
+    json_decref(none);
+    assert_null(tc_query(&f, "nslice", "config"));
+    none = tc_query(&f, "e2e", "slices");
+    assert_true(json_is_array(none) && json_array_size(none) == 0);
+    json_decref(none);
 
     /* the federation's request; bad ones refused */
     json_t *rq = json_pack("{s:s, s:{s:s, s:s, s:s, s:s}, s:{s:s, s:s, s:s, s:s}, s:I, s:I}", "id", "e2e-1", "a", "domain",
