@@ -80,5 +80,6 @@ int ef_bench_hierarchy(int argc, char **argv); /* cmd_bench_hierarchy.c: `edgefe
 int ef_cmd_en(int argc, char **argv);      /* cmd_edge.c */
 int ef_cmd_device(int argc, char **argv);  /* cmd_edge.c */
 int ef_cmd_proof(int argc, char **argv);   /* cmd_proof.c: `edgefed proof get|verify` */
+int ef_cmd_nslice(int argc, char **argv);  /* cmd_nslice.c: `edgefed nslice template|id` */
 
 #endif
