@@ -7,7 +7,9 @@
 # slice as active only once both parts are claimed with their proofs (GET
 # /proofs/tx with the consensus certificate, checked by the anchor against the
 # registered committees); a proof of the other domain and a proof of the wrong
-# event are refused, and the slice's record is unchanged by them.
+# event are refused, and the slice's record is unchanged by them. Then part a
+# is re-adjusted make-before-break and proven, and both parts are decommissioned
+# and proven.
 source "$(dirname "$0")/lib/testnet.bash"
 FED="$TMP/fed"; NB="$TMP/netb"
 trap 'rc=$?; "$EDGEFED" testnet down --dir "$FED" >/dev/null 2>&1 || true; "$EDGEFED" testnet down --dir "$NB" >/dev/null 2>&1 || true; (exit $rc); ef_cleanup' EXIT
@@ -99,3 +101,28 @@ out=$(claim b "$TMP/act-domb.json") || fail "claim b: $out"
 s=$(curl -sf "$FAPI/state/e2e/slice/e2e-1")
 [ "$(jq -r .state <<<"$s")" = active ] || fail "not active on both proofs: $s"
 log "e2e-1 active on the federation: part a proven at domain height $(jq '.a.claims[0].height' <<<"$s"), part b at $(jq '.b.claims[0].height' <<<"$s")"
+
+# part a re-adjusted make-before-break on its domain (v2 reserved while v1 runs,
+# then switched), proven on the federation; then both parts decommissioned, proven
+ADM="$NET/v0/node.key"; OWN="$NET/o0/node.key"
+out=$(send "$AAPI" "$OWN" nslice readjust '{"id":"p-doma","kbps":6000}') || fail "readjust: $out"
+out=$(send "$AAPI" "$ADM" nslice reserve '{"id":"p-doma","version":2,"kbps":6000,"path":["l1"]}') || fail "reserve v2: $out"
+[ "$(curl -sf "$AAPI/state/nslice/instance/p-doma" | jq -r '"\(.version)/\(.kbps)"')" = "1/4000" ] ||
+    fail "version 1 not running while version 2 is reserved"
+out=$(send "$AAPI" "$ADM" nslice activate '{"id":"p-doma","version":2}') || fail "switch: $out"
+proof "$AAPI" "$(jq -r .hash <<<"$out")" "$TMP/adj.json"
+out=$(claim a "$TMP/adj.json") || fail "claim re-adjustment: $out"
+s=$(curl -sf "$FAPI/state/e2e/slice/e2e-1")
+[ "$(jq -r '"\(.readjustments)/\(.a.kbps)/\(.a.version)"' <<<"$s")" = "1/6000/2" ] || fail "re-adjustment not proven: $s"
+log "part a re-adjusted to 6000 kbit/s, proven"
+out=$(send "$FAPI" "$FKEY" e2e decommission '{"id":"e2e-1"}') || fail "decommission: $out"
+for p in a b; do
+    d=$NET; [ $p = b ] && d=$NB
+    u=$(api "$d")
+    out=$(send "$u" "$d/o0/node.key" nslice decommission "{\"id\":\"p-dom$p\"}") || fail "decommission $p: $out"
+    out=$(send "$u" "$d/v0/node.key" nslice release "{\"id\":\"p-dom$p\"}") || fail "release $p: $out"
+    proof "$u" "$(jq -r .hash <<<"$out")" "$TMP/dec-$p.json"
+    out=$(claim $p "$TMP/dec-$p.json") || fail "claim decommissioned $p: $out"
+done
+[ "$(curl -sf "$FAPI/state/e2e/slice/e2e-1" | jq -r .state)" = decommissioned ] || fail "not decommissioned"
+log "e2e-1 decommissioned, both parts proven"
