@@ -2,12 +2,15 @@
  * device agent (see ef_agents_node.h). */
 #include "agents/ef_agents_node.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "agents/ef_committee_agent.h"
 #include "agents/ef_mef.h"
+#include "agents/ef_relayer.h"
+#include "base/ef_jcfg.h"
 #include "base/ef_log.h"
 
 #define AG_LOG "agents"
@@ -16,6 +19,10 @@ typedef struct ag_state {
     ef_node *node;
     ef_mef *mef;          /* NULL without agents.mef */
     ef_cagent *cag;       /* NULL without agents.committee */
+    ef_relayer *rel;      /* NULL without agents.relayer */
+    pthread_t rel_thread;
+    bool rel_running;
+    volatile bool rel_stop;
 } ag_state;
 
 typedef struct ag_call {
@@ -79,7 +86,14 @@ static int ag_cm_submit(void *arg, const char *method, const char *args_json)
 static void ag_on_commit(void *arg, const ef_node_commit *c)
 {
     ag_state *st = arg;
-    if (st->cag) ef_cagent_on_block(st->cag, c->height);
+    if (st->cag) {
+        /* a node catching up acts once it is at the head: a step for a block long
+         * past would only fail (EF_EWINDOW) */
+        const ef_node_status *ns = ef_node_status_hold(st->node);
+        bool behind = ns->catching_up;
+        ef_node_status_release(ns);
+        if (!behind) ef_cagent_on_block(st->cag, c->height);
+    }
     if (!st->mef) return;
     for (uint32_t i = 0; i < c->block->txs_len; i++) {
         if (c->results[i].code) continue;
@@ -121,7 +135,7 @@ static int ag_start_mef(ag_state *st, const ef_node_config *cfg, const json_t *s
     return rc;
 }
 
-static int ag_start_committee(ag_state *st, const ef_node_config *cfg, const json_t *sec)
+static int ag_start_committee(ag_state *st, const json_t *sec)
 {
     ef_cagent_config cc;
     char err[256] = "";
@@ -130,11 +144,65 @@ static int ag_start_committee(ag_state *st, const ef_node_config *cfg, const jso
         EF_LOGE(AG_LOG, "agents.committee: %s", err);
         return rc;
     }
-    rc = ef_cagent_open(&st->cag, &cc, ef_node_key(st->node), cfg->chain_id, ef_node_store(st->node),
-                        ag_cm_submit, st);
+    /* the node's own config copy: its chain id lives as long as the node */
+    rc = ef_cagent_open(&st->cag, &cc, ef_node_key(st->node), ef_node_cfg(st->node)->chain_id,
+                        ef_node_store(st->node), ag_cm_submit, st);
     if (rc) EF_LOGE(AG_LOG, "committee agent did not start: %s", ef_strerror(rc));
     else EF_LOGI(AG_LOG, "committee agent started");
     return rc;
+}
+
+/* agents.relayer: {"domain_node": URL, "domain": NAME, "read_key": PATH?,
+ * "period_ms": N?, "poll_ms": N?, "register": BOOL?}: the relayer of
+ * agents/ef_relayer.h on its own thread, with this node's key, submitting to this
+ * node's own API (http_listen). read_key is relative to the node's directory. */
+static void *ag_relayer_main(void *arg)
+{
+    ag_state *st = arg;
+    (void)ef_relayer_run(st->rel, &st->rel_stop);
+    return NULL;
+}
+
+static int ag_start_relayer(ag_state *st, const ef_node_config *cfg, const json_t *sec)
+{
+    static const char *const f[] = {"domain_node", "domain", "read_key", "period_ms", "poll_ms", "register", NULL};
+    ef_relayer_config rc_;
+    char err[EF_JCFG_REASON_MAX + 64] = "", rk[EF_NODE_PATH_MAX] = "";
+    memset(&rc_, 0, sizeof rc_);
+    rc_.period_ms = 5000;
+    int rc = ef_jcfg_only(sec, f, err, sizeof err);
+    if (!rc) rc = ef_jcfg_str(sec, "domain_node", true, rc_.domain_url, sizeof rc_.domain_url, err, sizeof err);
+    if (!rc) rc = ef_jcfg_str(sec, "domain", true, rc_.domain, sizeof rc_.domain, err, sizeof err);
+    if (!rc) rc = ef_jcfg_str(sec, "read_key", false, rk, sizeof rk, err, sizeof err);
+    if (!rc) rc = ef_jcfg_u32(sec, "period_ms", false, 0, 86400000u, &rc_.period_ms, err, sizeof err);
+    if (!rc) rc = ef_jcfg_u32(sec, "poll_ms", false, 10, 600000u, &rc_.poll_ms, err, sizeof err);
+    if (!rc) rc = ef_jcfg_bool(sec, "register", false, &rc_.register_domain, err, sizeof err);
+    if (!rc && !cfg->http_listen[0]) rc = ef_jcfg_fail(err, sizeof err, "needs the node's http_listen");
+    if (rc) {
+        EF_LOGE(AG_LOG, "agents.relayer: %s", err);
+        return EF_ECONFIG;
+    }
+    snprintf(rc_.federation_url, sizeof rc_.federation_url, "http://%s", cfg->http_listen);
+    rc_.key = *ef_node_key(st->node);
+    if (rk[0]) {
+        char path[2 * EF_NODE_PATH_MAX + 2];
+        if (rk[0] == '/') snprintf(path, sizeof path, "%s", rk);
+        else snprintf(path, sizeof path, "%s/%s", cfg->dir, rk);
+        if ((rc = ef_key_load(&rc_.read_key, path))) {
+            EF_LOGE(AG_LOG, "agents.relayer: cannot load read_key %s: %s", path, ef_strerror(rc));
+            return EF_ECONFIG;
+        }
+        rc_.has_read_key = true;
+    }
+    if ((rc = ef_relayer_new(&st->rel, &rc_))) {
+        EF_LOGE(AG_LOG, "agents.relayer: bad domain_node URL (http://A.B.C.D:PORT) or domain name: %s",
+                ef_strerror(rc));
+        return EF_ECONFIG;
+    }
+    if (pthread_create(&st->rel_thread, NULL, ag_relayer_main, st)) return EF_ENOMEM;
+    st->rel_running = true;
+    EF_LOGI(AG_LOG, "relayer of domain %s started (%s, period %u ms)", rc_.domain, rc_.domain_url, rc_.period_ms);
+    return 0;
 }
 
 static void ag_stop(void *state);
@@ -144,13 +212,15 @@ static int ag_start(ef_node *n, const ef_node_config *cfg, void **state)
     *state = NULL;
     const json_t *agents = json_object_get(cfg->doc, "agents");
     const json_t *mef = json_object_get(agents, "mef"), *cm = json_object_get(agents, "committee");
-    if (!mef && !cm) return 0;
+    const json_t *rl = json_object_get(agents, "relayer");
+    if (!mef && !cm && !rl) return 0;
     ag_state *st = calloc(1, sizeof *st);
     if (!st) return EF_ENOMEM;
     st->node = n;
     int rc = 0;
     if (mef) rc = ag_start_mef(st, cfg, mef);
-    if (!rc && cm) rc = ag_start_committee(st, cfg, cm);
+    if (!rc && cm) rc = ag_start_committee(st, cm);
+    if (!rc && rl) rc = ag_start_relayer(st, cfg, rl);
     if (!rc) rc = ef_node_on_commit(n, ag_on_commit, st);
     if (rc) {
         ag_stop(st);
@@ -164,6 +234,11 @@ static void ag_stop(void *state)
 {
     ag_state *st = state;
     if (!st) return;
+    if (st->rel_running) {
+        st->rel_stop = true;
+        pthread_join(st->rel_thread, NULL);
+    }
+    ef_relayer_free(st->rel);
     if (st->mef) ef_mef_close(st->mef);
     ef_cagent_close(st->cag);
     free(st);

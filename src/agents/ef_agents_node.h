@@ -1,5 +1,5 @@
-/* ef_agents_node.h: runs the MEF agent and the committee device agent inside a
- * node, from the node config's "agents" section.
+/* ef_agents_node.h: runs the MEF agent, the committee device agent and the
+ * checkpoint relayer inside a node, from the node config's "agents" section.
  *
  * The node command adds this extension when it is in the build. On start it reads
  * cfg->doc["agents"]["mef"] (no section: the extension does nothing), opens an
@@ -10,7 +10,11 @@
  * cfg->doc["agents"]["committee"] (agents/ef_committee_agent.h) starts the device
  * agent of a domain ledger's committee: after each committed block it reads the
  * committee contract and sends its commit, reveal and election calls through
- * ef_node_submit_call, signed by the node's key. Either section, both, or none.
+ * ef_node_submit_call, signed by the node's key (not while the node is catching
+ * up: it acts from the first block it commits at the head). cfg->doc["agents"]["relayer"]
+ * runs the checkpoint relayer (agents/ef_relayer.h) on its own thread: the
+ * domain administrator's node, a federation validator, anchors its domain
+ * through its own API. Any of the sections, or none.
  * Everything runs on the node's loop thread except the agent's own workers.
  */
 #ifndef EF_AGENTS_NODE_H

@@ -10,15 +10,24 @@
 #include "base/ef_log.h"
 
 #define EF_JIT_LOG "jit"
+#define EF_JIT_EPOCHS_MAX 4096       /* epochs tracked per SLA (as EF_SLA_EPOCHS_MAX) */
 
 typedef struct ef_jit_sla {
     bool used, confirmed;
     uint64_t sla;
     char slice[EF_SLICE_ID_MAX + 1];
+    char eid[EF_SLICE_ID_MAX + 1];   /* its enforcement's id (slice, or slice~GEN after a modify) */
+    unsigned gen;
     char ap[EF_SLICE_NODE_NAME_MAX + 1], dst[EF_SLICE_NODE_NAME_MAX + 1];
     uint16_t port;
     uint64_t kbps, start_ms, end_ms;
+    uint64_t stitch_us;         /* reserve + stitch */
     ef_slice_path path;
+    ef_pub monitor;             /* the customer's monitor (activation) */
+    uint64_t epoch_ms, epochs;
+    bool stopped;               /* service stopped: a receipt was withheld */
+    uint64_t withheld_epoch;
+    uint8_t handed[EF_JIT_EPOCHS_MAX / 8];   /* receipts handed over, one bit per epoch */
 } ef_jit_sla;
 
 struct ef_jit {
@@ -52,14 +61,21 @@ int ef_jit_open(ef_jit **out, ef_slice_db *db, ef_slicenet *net, const ef_jit_cf
     return 0;
 }
 
-static void ef_jit_drop(ef_jit *j, ef_jit_sla *s)
+/* Unstitches and releases; the record stays (stopped) or goes (drop). */
+static void ef_jit_release(ef_jit *j, ef_jit_sla *s)
 {
-    int rc = ef_slicenet_unstitch(j->net, s->slice);
+    if (s->stopped) return;
+    int rc = ef_slicenet_unstitch(j->net, s->eid);
     if (rc && rc != EF_ENOTFOUND)
         EF_LOGW(EF_JIT_LOG, "SLA %llu: unstitch %s: %s", (unsigned long long)s->sla, s->slice, ef_strerror(rc));
     rc = ef_slice_release(j->db, s->slice);
     if (rc) EF_LOGW(EF_JIT_LOG, "SLA %llu: release %s: %s", (unsigned long long)s->sla, s->slice, ef_strerror(rc));
     else j->st.released++;
+}
+
+static void ef_jit_drop(ef_jit *j, ef_jit_sla *s)
+{
+    ef_jit_release(j, s);
     memset(s, 0, sizeof *s);
 }
 
@@ -100,6 +116,27 @@ static void ef_jit_fail(ef_jit *j, uint64_t sla, const char *reason)
     else EF_LOGI(EF_JIT_LOG, "SLA %llu: failed: %s", (unsigned long long)sla, reason);
 }
 
+/* After a restart the controller replays the stream: an SLA that is already
+ * active with the very slice this replay stitched (same id, so same port, and
+ * same path) is adopted instead of released. */
+static bool ef_jit_adopt(ef_jit *j, ef_jit_sla *s)
+{
+    json_t *rec = j->hooks.query ? j->hooks.query(j->hooks.arg, s->sla) : NULL;
+    const char *st = json_string_value(json_object_get(rec, "state")),
+               *slice = json_string_value(json_object_get(rec, "slice"));
+    json_t *mine = ef_slice_path_json(j->db, &s->path);
+    bool ok = st && !strcmp(st, "active") && slice && !strcmp(slice, s->slice) &&
+              json_equal(mine, json_object_get(rec, "path"));
+    if (ok) {
+        s->confirmed = true;
+        s->start_ms = (uint64_t)json_integer_value(json_object_get(rec, "start_ms"));
+        s->end_ms = (uint64_t)json_integer_value(json_object_get(rec, "end_ms"));
+    }
+    json_decref(mine);
+    json_decref(rec);
+    return ok;
+}
+
 static void ef_jit_activated(ef_jit *j, const json_t *d)
 {
     uint64_t sla = (uint64_t)json_integer_value(json_object_get(d, "sla"));
@@ -124,9 +161,14 @@ static void ef_jit_activated(ef_jit *j, const json_t *d)
     s->sla = sla;
     s->port = (uint16_t)(j->cfg.port_base + slot);
     snprintf(s->slice, sizeof s->slice, "sla%llu-udp%u", (unsigned long long)sla, (unsigned)s->port);
+    snprintf(s->eid, sizeof s->eid, "%s", s->slice);
     snprintf(s->ap, sizeof s->ap, "%s", ap);
     snprintf(s->dst, sizeof s->dst, "%s", dst);
     s->kbps = r.min_kbps;
+    s->epoch_ms = (uint64_t)json_integer_value(json_object_get(d, "epoch_ms"));
+    s->epochs = (uint64_t)json_integer_value(json_object_get(d, "epochs"));
+    const char *mon = json_string_value(json_object_get(d, "monitor"));
+    if (!mon || ef_unhex(s->monitor.b, EF_PUB_SIZE, mon)) memset(&s->monitor, 0, sizeof s->monitor);
     int at = -1;
     int rc = ef_slice_path_find(j->db, ap, dst, &r, &s->path, &at);
     if (rc == 0) rc = ef_slice_reserve(j->db, s->slice, ap, dst, &r, &s->path);
@@ -148,7 +190,7 @@ static void ef_jit_activated(ef_jit *j, const json_t *d)
         ef_jit_fail(j, sla, reason);
         return;
     }
-    rc = ef_slicenet_stitch(j->net, s->slice, s->kbps, &s->path, s->port, NULL);
+    rc = ef_slicenet_stitch(j->net, s->eid, s->kbps, &s->path, s->port, NULL);
     if (rc) {
         (void)ef_slice_release(j->db, s->slice);
         memset(s, 0, sizeof *s);
@@ -164,6 +206,12 @@ static void ef_jit_activated(ef_jit *j, const json_t *d)
                              ef_slice_path_json(j->db, &s->path), "edge_monitor", hex);
     rc = args ? j->hooks.submit(j->hooks.arg, "confirm", args, err) : EF_ENOMEM;
     json_decref(args);
+    if (rc && !strcmp(err, "ESTATE") && ef_jit_adopt(j, s)) {
+        EF_LOGI(EF_JIT_LOG, "SLA %llu: already active with slice %s (a replay after a restart): adopted",
+                (unsigned long long)sla, s->slice);
+        j->st.adopted++;
+        return;
+    }
     if (rc) {
         EF_LOGW(EF_JIT_LOG, "SLA %llu: confirm refused (%s %s): released", (unsigned long long)sla, ef_strerror(rc),
                 err);
@@ -172,6 +220,7 @@ static void ef_jit_activated(ef_jit *j, const json_t *d)
     }
     j->st.confirmed++;
     j->st.last_stitch_us = took;
+    s->stitch_us = took;
     char path[512];
     if (ef_slice_path_str(j->db, &s->path, path, sizeof path)) path[0] = 0;
     EF_LOGI(EF_JIT_LOG, "SLA %llu: slice %s confirmed, %llu kbit/s on %s (%llu us stitching)",
@@ -231,6 +280,11 @@ json_t *ef_jit_json(ef_jit *jit)
                               (json_int_t)s->kbps, "ap", s->ap, "dst", s->dst, "state",
                               s->confirmed ? "confirmed" : "stitched");
         if (!o) continue;
+        json_object_set_new(o, "stitch_us", json_integer((json_int_t)s->stitch_us));
+        if (s->stopped) {
+            json_object_set_new(o, "state", json_string("stopped"));
+            json_object_set_new(o, "withheld_epoch", json_integer((json_int_t)s->withheld_epoch));
+        }
         if (s->confirmed) {
             json_object_set_new(o, "start_ms", json_integer((json_int_t)s->start_ms));
             json_object_set_new(o, "end_ms", json_integer((json_int_t)s->end_ms));
@@ -245,6 +299,87 @@ json_t *ef_jit_json(ef_jit *jit)
     pthread_mutex_unlock(&jit->mu);
     return json_pack("{s:o, s:o, s:b}", "slas", arr, "db", ef_slice_db_json(jit->db), "enforcing",
                      ef_slicenet_enforcing(jit->net));
+}
+
+int ef_jit_modify(ef_jit *jit, uint64_t sla, const char *ap, const char *dst, const ef_sla_rules *rules)
+{
+    pthread_mutex_lock(&jit->mu);
+    ef_jit_sla *s = ef_jit_find(jit, sla);
+    int rc = 0;
+    if (!s || s->stopped) rc = EF_ENOTFOUND;
+    char nap[EF_SLICE_NODE_NAME_MAX + 1], ndst[EF_SLICE_NODE_NAME_MAX + 1], eid[EF_SLICE_ID_MAX + 8];
+    ef_slice_path np;
+    if (rc == 0) {
+        snprintf(nap, sizeof nap, "%s", ap ? ap : s->ap);
+        snprintf(ndst, sizeof ndst, "%s", dst ? dst : s->dst);
+        snprintf(eid, sizeof eid, "%.24s~%u", s->slice, s->gen + 1);
+        if (strlen(eid) > EF_SLICE_ID_MAX) rc = EF_EINVAL;
+    }
+    ef_sla_rules old = {.min_kbps = s ? s->kbps : 0, .max_latency_us = UINT32_MAX};
+    /* make: the database holds old and new for a moment; the network gets the
+     * new class and filter (a lower-priority filter until the old one goes) */
+    if (rc == 0) rc = ef_slice_modify(jit->db, s->slice, nap, ndst, rules, &np);
+    if (rc == 0 && (rc = ef_slicenet_stitch(jit->net, eid, rules->min_kbps, &np, s->port, NULL))) {
+        int back = ef_slice_modify(jit->db, s->slice, s->ap, s->dst, &old, NULL);   /* the old fits: it was freed */
+        EF_ASSERT(back == 0);
+    }
+    if (rc == 0) {   /* ...before break */
+        int urc = ef_slicenet_unstitch(jit->net, s->eid);
+        if (urc) EF_LOGW(EF_JIT_LOG, "SLA %llu: unstitch %s: %s", (unsigned long long)sla, s->eid, ef_strerror(urc));
+        snprintf(s->eid, sizeof s->eid, "%s", eid);
+        s->gen++;
+        s->path = np;
+        s->kbps = rules->min_kbps;
+        snprintf(s->ap, sizeof s->ap, "%s", nap);
+        snprintf(s->dst, sizeof s->dst, "%s", ndst);
+    }
+    pthread_mutex_unlock(&jit->mu);
+    if (rc == 0 && jit->hooks.on_change) jit->hooks.on_change(jit->hooks.arg);
+    return rc;
+}
+
+int ef_jit_receipt(ef_jit *jit, const ef_receipt *r)
+{
+    int rc = 0;
+    pthread_mutex_lock(&jit->mu);
+    ef_jit_sla *s = ef_jit_find(jit, r->sla);
+    if (!s || !s->confirmed) rc = EF_ENOTFOUND;
+    else if (jit->cfg.chain_id[0] && strcmp(jit->cfg.chain_id, r->chain_id)) rc = EF_ECHAIN;
+    else if (r->epoch >= s->epochs || r->epoch >= EF_JIT_EPOCHS_MAX) rc = EF_EEPOCH;
+    else if ((rc = ef_receipt_verify(r, &s->monitor)) == 0)
+        s->handed[r->epoch / 8] |= (uint8_t)(1u << (r->epoch % 8));
+    pthread_mutex_unlock(&jit->mu);
+    return rc;
+}
+
+size_t ef_jit_tick(ef_jit *jit, uint64_t now_ms)
+{
+    size_t stopped = 0;
+    bool changed = false;
+    pthread_mutex_lock(&jit->mu);
+    uint64_t grace = jit->cfg.handover_grace_ms ? jit->cfg.handover_grace_ms : 1000;
+    for (size_t i = 0; jit->cfg.require_handover && i < EF_JIT_SLAS_MAX; i++) {
+        ef_jit_sla *s = &jit->slas[i];
+        if (!s->used || !s->confirmed || s->stopped || !s->epoch_ms) continue;
+        /* epoch e's receipt is due grace after its end, while the service still runs */
+        for (uint64_t e = 0; e + 1 < s->epochs && e < EF_JIT_EPOCHS_MAX; e++) {
+            if (now_ms < s->start_ms + (e + 1) * s->epoch_ms + grace) break;
+            if (s->handed[e / 8] >> (e % 8) & 1) continue;
+            EF_LOGW(EF_JIT_LOG, "SLA %llu: the customer's receipt for epoch %llu was not handed over (%s): "
+                                "service stopped, slice %s released",
+                    (unsigned long long)s->sla, (unsigned long long)e, ef_errname(EF_EWITHHELD), s->slice);
+            ef_jit_release(jit, s);
+            s->stopped = true;
+            s->withheld_epoch = e;
+            jit->st.withheld++;
+            stopped++;
+            changed = true;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&jit->mu);
+    if (changed && jit->hooks.on_change) jit->hooks.on_change(jit->hooks.arg);
+    return stopped;
 }
 
 void ef_jit_stats_get(ef_jit *jit, ef_jit_stats *out)

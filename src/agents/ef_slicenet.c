@@ -333,6 +333,22 @@ const char *ef_slicenet_ip(const ef_slicenet *net, int node)
 
 /* ---- slices ---- */
 
+typedef struct ef_sn_job {
+    const ef_slicenet *net;
+    const char *ns;
+    bool force, inline_;
+    char script[1024];   /* two devices of one slice: four short lines */
+    int rc;
+    pthread_t th;
+} ef_sn_job;
+
+static void *ef_sn_job_run(void *arg)
+{
+    ef_sn_job *jb = arg;
+    jb->rc = ef_sn_batch(jb->net, true, jb->ns, jb->script, jb->force);
+    return NULL;
+}
+
 /* One tc script per namespace touched by the path: add (or delete) the slice's
  * class and filter on both devices of every link. Under mu. */
 static int ef_sn_apply(ef_slicenet *net, size_t s, bool add)
@@ -348,42 +364,60 @@ static int ef_sn_apply(ef_slicenet *net, size_t s, bool add)
             if (!seen) nodes[nn++] = ends[e];
         }
     }
-    ef_sn_buf *b = malloc(sizeof *b);
-    if (!b) return EF_ENOMEM;
-    int rc = 0, first_rc = 0;
+    ef_sn_job *jobs = calloc(nn, sizeof *jobs);
+    if (!jobs) return EF_ENOMEM;
+    int first_rc = 0;
     unsigned minor = EF_SN_SLOT_BASE + (unsigned)s, prio = EF_SN_PRIO_BASE + (unsigned)s;
-    for (size_t k = 0; k < nn; k++) {
-        b->n = 0;
-        b->over = false;
+    for (size_t k = 0; k < nn && !first_rc; k++) {
+        ef_sn_job *jb = &jobs[k];
+        jb->net = net;
+        jb->ns = net->ns[nodes[k]];
+        jb->force = !add;
+        size_t used = 0;
         for (size_t i = 0; i < sl->path.len; i++) {
             int l = sl->path.link[i];
             if (nodes[k] != l && nodes[k] != ef_slice_node_parent(net->db, l)) continue;
             ef_slice_link lk;
-            if (ef_slice_link_get(net->db, l, &lk)) b->over = true;
             char dev[24];
-            ef_sn_dev(net, l, nodes[k], dev, sizeof dev);
-            if (add) {
-                ef_sn_add(b, "class add dev %s parent 1:1 classid 1:%x htb rate %llukbit ceil %llukbit burst %llu "
-                              "cburst %llu prio 0 quantum 1514\n",
-                          dev, minor, (unsigned long long)sl->kbps, (unsigned long long)lk.kbps,
-                          ef_sn_burst(sl->kbps), ef_sn_burst(lk.kbps));
-                ef_sn_add(b, "filter add dev %s parent 1: protocol ip prio %u u32 match ip protocol 17 0xff "
-                              "match ip dport %u 0xffff flowid 1:%x\n",
-                          dev, prio, (unsigned)sl->port, minor);
-            } else {
-                ef_sn_add(b, "filter del dev %s parent 1: protocol ip prio %u\n", dev, prio);
-                ef_sn_add(b, "class del dev %s classid 1:%x\n", dev, minor);
+            int n;
+            if (ef_slice_link_get(net->db, l, &lk)) {
+                first_rc = EF_EINVAL;
+                break;
             }
+            ef_sn_dev(net, l, nodes[k], dev, sizeof dev);
+            if (add)
+                n = snprintf(jb->script + used, sizeof jb->script - used,
+                             "class add dev %s parent 1:1 classid 1:%x htb rate %llukbit ceil %llukbit burst %llu "
+                             "cburst %llu prio 0 quantum 1514\n"
+                             "filter add dev %s parent 1: protocol ip prio %u u32 match ip protocol 17 0xff "
+                             "match ip dport %u 0xffff flowid 1:%x\n",
+                             dev, minor, (unsigned long long)sl->kbps, (unsigned long long)lk.kbps,
+                             ef_sn_burst(sl->kbps), ef_sn_burst(lk.kbps), dev, prio, (unsigned)sl->port, minor);
+            else
+                n = snprintf(jb->script + used, sizeof jb->script - used,
+                             "filter del dev %s parent 1: protocol ip prio %u\nclass del dev %s classid 1:%x\n", dev,
+                             prio, dev, minor);
+            if (n < 0 || (size_t)n >= sizeof jb->script - used) {
+                first_rc = EF_EINVAL;
+                break;
+            }
+            used += (size_t)n;
         }
-        if (b->over) {
-            first_rc = EF_EINVAL;
-            break;
-        }
-        rc = ef_sn_batch(net, true, net->ns[nodes[k]], b->p, !add);
-        if (rc && !first_rc) first_rc = rc;
-        if (rc && add) break;
     }
-    free(b);
+    /* one tc batch per namespace, all at once (they touch different namespaces) */
+    size_t started = 0;
+    for (size_t k = 0; k < nn && !first_rc; k++) {
+        if (pthread_create(&jobs[k].th, NULL, ef_sn_job_run, &jobs[k])) {
+            ef_sn_job_run(&jobs[k]);
+            jobs[k].inline_ = true;
+        }
+        started = k + 1;
+    }
+    for (size_t k = 0; k < started; k++) {
+        if (!jobs[k].inline_) pthread_join(jobs[k].th, NULL);
+        if (jobs[k].rc && !first_rc) first_rc = jobs[k].rc;
+    }
+    free(jobs);
     return first_rc;
 }
 
@@ -491,6 +525,14 @@ int ef_slicenet_loss_ns(const char *ns, uint16_t port, unsigned pct, const char 
     int rc = ef_sn_loss(tmp, ns, port, pct);
     free(tmp);
     return rc;
+}
+
+void ef_slicenet_forget_all(ef_slicenet *net)
+{
+    pthread_mutex_lock(&net->mu);
+    memset(net->slot, 0, sizeof net->slot);
+    net->nslots = 0;
+    pthread_mutex_unlock(&net->mu);
 }
 
 size_t ef_slicenet_count(ef_slicenet *net)

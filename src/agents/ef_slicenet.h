@@ -34,7 +34,8 @@
  * command line and its output are appended there.
  *
  * Threading: one mutex per ef_slicenet; calls are thread-safe and block (a
- * stitch runs one tc batch per namespace of the path: milliseconds).
+ * stitch runs one tc batch per namespace of the path, those batches in
+ * parallel threads: milliseconds).
  * Errors: EF_EINVAL, EF_EPERM (netns without root), EF_EEXIST (a namespace
  * with the prefix exists, or the slice is stitched), EF_ENOTFOUND, EF_EFULL
  * (EF_SLICENET_SLOTS_MAX slices), EF_ENFORCE (a command failed; what it said
@@ -94,6 +95,11 @@ int ef_slicenet_loss(ef_slicenet *net, int node, uint16_t port, unsigned pct);
  * tool that did not build the network. log as cfg.log. EF_EINVAL, EF_EPERM,
  * EF_ENFORCE. */
 int ef_slicenet_loss_ns(const char *ns, uint16_t port, unsigned pct, const char *log);
+
+/* Forgets every slice without running a command: for a caller about to close
+ * the network (the namespaces take the classes and filters with them), so a
+ * shutdown with many slices is not thousands of tc calls. */
+void ef_slicenet_forget_all(ef_slicenet *net);
 
 /* Slices stitched now. */
 size_t ef_slicenet_count(ef_slicenet *net);

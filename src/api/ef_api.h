@@ -13,6 +13,8 @@
  *   GET  /ui/{file}             its script and style sheet
  *   GET  /status                chain id, height, last block, round, validators, peers, mempool
  *   GET  /blocks/{height}       one block: header, commit signers, transactions with results and events
+ *   GET  /blocks/{height}/checkpoint  its header encoding and commit certificate (hex), and the
+ *                               next committee at a rotation: what a relayer anchors
  *   GET  /blocks?from=&to=      block summaries, ascending, at most EF_API_RANGE_MAX
  *   GET  /txs/{hash}            a committed transaction: block, position, result, events
  *   POST /txs[?wait=commit]     submit a signed transaction (JSON {"tx": HEX} or raw
@@ -192,6 +194,11 @@ typedef struct ef_api_backend {
      * committed tx and its result are in its block (ef_api_store_proof's JSON).
      * EF_ENOTFOUND unless committed. Without it the route answers 404. */
     int (*proof)(void *ctx, const ef_hash *hash, json_t **out);
+    /* Optional: GET /blocks/{height}/checkpoint, block height's header encoding and
+     * commit certificate in hex, with the next committee at a rotation
+     * (ef_api_store_checkpoint's JSON). EF_ENOTFOUND unless committed with a
+     * certificate. Without it the route answers 404. */
+    int (*checkpoint)(void *ctx, uint64_t height, json_t **out);
 } ef_api_backend;
 
 typedef struct ef_api_config {

@@ -202,6 +202,10 @@ static int ef_an_proof(void *ctx, const ef_hash *h, json_t **out)
 {
     return ef_api_store_proof(ef_an_store(ctx), h, out);
 }
+static int ef_an_checkpoint(void *ctx, uint64_t h, json_t **out)
+{
+    return ef_api_store_checkpoint(ef_an_store(ctx), h, out);
+}
 static int ef_an_query_text(void *ctx, const char *c, const char *p, char **out, size_t *len)
 {
     return ef_store_query_text(ef_an_store(ctx), c, p, out, len);
@@ -312,6 +316,7 @@ static void ef_api_node_backend_ctx(ef_api_backend *be, ef_api_node *an)
     be->status_version = ef_an_status_version;
     be->txs_total = ef_an_txs_total;
     be->proof = ef_an_proof;
+    be->checkpoint = ef_an_checkpoint;
 }
 
 /* --- the extension --- */

@@ -9,6 +9,7 @@
 #include "ledger/ef_cert.h"
 #include "ledger/ef_proof.h"
 #include "ledger/ef_block.h"
+#include "ledger/ef_vset.h"
 
 static void ef_api_hex_set(json_t *o, const char *k, const void *p, size_t n)
 {
@@ -336,6 +337,87 @@ out:
 
 static int ef_sb_proof(void *ctx, const ef_hash *h, json_t **out) { return ef_api_store_proof(ctx, h, out); }
 
+/* A validator set's canonical encoding (ef_vset.h) as hex into o[k]. */
+static int ef_api_vset_hex_set(json_t *o, const char *k, const ef_vset *vs)
+{
+    ef_wr w;
+    ef_wr_init(&w);
+    int rc = ef_vset_encode(&w, vs);
+    char *hex = rc ? NULL : malloc(2 * w.len + 1);
+    if (!rc && !hex) rc = EF_ENOMEM;
+    if (!rc) {
+        ef_hex(hex, w.buf, w.len);
+        if (json_object_set_new(o, k, json_string(hex))) rc = EF_ENOMEM;
+    }
+    free(hex);
+    ef_wr_free(&w);
+    return rc;
+}
+
+int ef_api_store_checkpoint(ef_store *s, uint64_t height, json_t **out)
+{
+    uint8_t *enc = NULL, *cert = NULL;
+    size_t len = 0, cert_len = 0;
+    char *hex = NULL;
+    ef_vset *vs = NULL, *next = NULL;
+    json_t *o = NULL;
+    ef_block_header hdr;
+    *out = NULL;
+    if (height == 0) return EF_ENOTFOUND;     /* the genesis has no certificate */
+    int rc = ef_store_block(s, height, &enc, &len);
+    if (rc) return rc;
+    ef_rd r;
+    ef_rd_init(&r, enc, len);
+    if ((rc = ef_block_header_decode_rd(&r, &hdr))) {
+        rc = EF_EDB;
+        goto out;
+    }
+    size_t hdr_len = r.off;
+    if ((rc = ef_store_cert(s, height, &cert, &cert_len))) goto out;
+    vs = malloc(sizeof *vs);
+    next = malloc(sizeof *next);
+    hex = malloc(2 * (hdr_len > cert_len ? hdr_len : cert_len) + 1);
+    o = ef_block_header_to_json(&hdr);
+    if (!vs || !next || !hex || !o) {
+        rc = EF_ENOMEM;
+        goto out;
+    }
+    if ((rc = ef_store_vset(s, height, vs)) || (rc = ef_store_vset(s, height + 1, next))) goto out;
+    bool rotation = !ef_hash_eq(&hdr.next_vset_hash, &hdr.vset_hash);
+    json_t *j = json_object();
+    if (!j || json_object_set_new(j, "header_json", o)) {
+        json_decref(j);
+        rc = EF_ENOMEM;
+        goto out;
+    }
+    o = NULL;
+    ef_hash bh;
+    ef_block_header_hash(&bh, &hdr);
+    json_object_set_new(j, "height", json_integer((json_int_t)height));
+    ef_api_hex_set(j, "hash", bh.b, EF_HASH_SIZE);
+    ef_hex(hex, enc, hdr_len);
+    json_object_set_new(j, "header", json_string(hex));
+    ef_hex(hex, cert, cert_len);
+    json_object_set_new(j, "cert", json_string(hex));
+    ef_api_hex_set(j, "vset_hash", hdr.vset_hash.b, EF_HASH_SIZE);
+    ef_api_hex_set(j, "next_vset_hash", hdr.next_vset_hash.b, EF_HASH_SIZE);
+    json_object_set_new(j, "rotation", json_boolean(rotation));
+    rc = ef_api_vset_hex_set(j, "vset", vs);
+    if (!rc && rotation) rc = ef_api_vset_hex_set(j, "committee", next);
+    if (rc) json_decref(j);
+    else *out = j;
+out:
+    json_decref(o);
+    free(enc);
+    free(cert);
+    free(hex);
+    free(vs);
+    free(next);
+    return rc;
+}
+
+static int ef_sb_checkpoint(void *ctx, uint64_t h, json_t **out) { return ef_api_store_checkpoint(ctx, h, out); }
+
 void ef_api_store_backend(ef_api_backend *be, ef_store *s)
 {
     memset(be, 0, sizeof *be);
@@ -350,4 +432,5 @@ void ef_api_store_backend(ef_api_backend *be, ef_store *s)
     be->submit = ef_sb_submit;
     be->is_member = ef_sb_is_member;
     be->proof = ef_sb_proof;
+    be->checkpoint = ef_sb_checkpoint;
 }

@@ -50,5 +50,13 @@ void ef_api_store_backend(ef_api_backend *be, ef_store *s);
  * (ef_proof_build): ef_proof_to_json's summary plus "proof", the proof's bytes in
  * hex. 0, EF_ENOTFOUND, EF_EDB, EF_ENOMEM. */
 int ef_api_store_proof(ef_store *s, const ef_hash *hash, json_t **out);
+/* What a relayer submits to the anchor for block height (1..committed): {height,
+ * hash, header: hex of the header's canonical encoding, cert: hex of its commit
+ * certificate, vset_hash, next_vset_hash, rotation: next_vset_hash differs,
+ * vset: hex of the ef_vset encoding that signs the block, committee: hex of the
+ * set of height + 1 (only when rotation), header_json: the header as JSON}.
+ * Nothing but hashes, keys and signatures. 0, EF_ENOTFOUND (height 0, not
+ * committed, or no certificate stored), EF_EDB, EF_ENOMEM. */
+int ef_api_store_checkpoint(ef_store *s, uint64_t height, json_t **out);
 
 #endif

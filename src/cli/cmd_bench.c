@@ -12,6 +12,7 @@ static const ef_cli_cmd ef_bench_cmds[] = {
     {"consensus", "engine CPU time and messages per committed height, n = 4..100", ef_bench_consensus},
     {"api", "HTTP API: p50/p99 of GET /status and GET /txs/{hash} under load (wrk)", ef_bench_api},
     {"federation", "MEC service federation, N = 2..30 MEC systems, vs the REST baseline", ef_cmd_bench_federation},
+    {"sla", "AJIT SLAs: activation latency with stitching, slice creation at 0/1/5 % loss (CDF), receipts/s", ef_bench_sla},
     {"market", "edge market: match latency and rate at 10k/100k ENs, vouchers/s, ledger cost of a session", ef_bench_market},
     {"hierarchy", "domain ledger of a 4-device committee: query and record latency, tx/s, CPU, RSS vs the paper's Table II", ef_bench_hierarchy},
     {"prov", "provenance: records/s (4 validators), lineage latency in 1M records, PROV-JSON export rate", ef_bench_prov},

@@ -26,6 +26,8 @@ static const demo_scenario demo_scenarios[] = {
      ef_demo_sla},
     {"prov", "seed 004: sensor -> collector -> analyser with provenance on the ledger; lineage as PROV-JSON and SVG",
      ef_demo_prov},
+    {"hierarchy", "seed 000: two committee-run domain ledgers anchored on a federation ledger; proof, freeze, unfreeze",
+     ef_demo_hierarchy},
 };
 
 static void demo_usage(FILE *f)

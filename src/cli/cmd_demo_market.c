@@ -51,31 +51,6 @@ static const demo_en demo_ens[] = {
     {1, 9000, 9000, 3}, {2, 1000, 9000, 2}, {2, 5000, 5000, 5},
 };
 
-static uint64_t demo_t0;
-static void demo_step(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void demo_step(const char *fmt, ...)
-{
-    va_list ap;
-    printf("[%7.3f s] ", (double)(ef_now_mono_us() - demo_t0) / 1e6);
-    va_start(ap, fmt);
-    vprintf(fmt, ap);
-    va_end(ap);
-    printf("\n");
-    fflush(stdout);
-}
-
-
-static int64_t demo_balance(const char *api, const char *pub)
-{
-    char path[128];
-    json_t *j;
-    snprintf(path, sizeof path, "/state/bank/balance/%s", pub);
-    if (ef_cli_get(api, path, &j)) return -1;
-    int64_t b = (int64_t)json_integer_value(json_object_get(j, "balance"));
-    json_decref(j);
-    return b;
-}
-
 int ef_demo_market(int argc, char **argv)
 {
     static const char *const spec[] = {"dir=", "base-port=", "tasks=", "keep", NULL};
@@ -100,7 +75,7 @@ int ef_demo_market(int argc, char **argv)
     if (el <= 0) return 1;
     exe[el] = 0;
     snprintf(net, sizeof net, "%s/net", dir);
-    demo_t0 = ef_now_mono_us();
+    ef_demo_clock_start();
     int ret = 1, rc;
     ef_edge *agents[EF_ARRAY_LEN(demo_ens)] = {0};
     json_t *tn = NULL;
@@ -147,10 +122,10 @@ int ef_demo_market(int argc, char **argv)
     char chain[64];
     snprintf(chain, sizeof chain, "%s", json_string_value(json_object_get(st, "chain_id")));
     json_decref(st);
-    demo_step("ledger up: 4 validators (companies A, B, C at v0..v2, the former proxy at v3), 3 devices; "
+    ef_demo_step("ledger up: 4 validators (companies A, B, C at v0..v2, the former proxy at v3), 3 devices; "
               "API %s, explorer %s/", api, api);
     int64_t before[7], supply = 0;
-    for (int i = 0; i < 7; i++) supply += before[i] = demo_balance(api, pub[i]);
+    for (int i = 0; i < 7; i++) supply += before[i] = ef_demo_balance(api, pub[i]);
 
     /* 2. edge nodes and their agents */
     char err[24];
@@ -175,7 +150,7 @@ int ef_demo_market(int argc, char **argv)
             fprintf(stderr, "demo market: EN agent on port %u: %s\n", lp, ef_strerror(rc));
             goto out;
         }
-        demo_step("company %c registered EN %zu at (%u, %u), price %llu per task; its agent serves "
+        ef_demo_step("company %c registered EN %zu at (%u, %u), price %llu per task; its agent serves "
                   "http://127.0.0.1:%u", 'A' + d->company, i + 1, d->x, d->y, (unsigned long long)d->price, lp);
     }
 
@@ -194,7 +169,7 @@ int ef_demo_market(int argc, char **argv)
             fprintf(stderr, "demo market: a rule-breaking match was not refused (%s)\n", err);
             goto out;
         }
-        demo_step("a proxy-style request for EN 3 (company B) where the rule gives EN 1: refused (%s), "
+        ef_demo_step("a proxy-style request for EN 3 (company B) where the rule gives EN 1: refused (%s), "
                   "nothing recorded", err);
     }
 
@@ -212,14 +187,14 @@ int ef_demo_market(int argc, char **argv)
                          .tasks = tasks, .task_bytes = 4096, .payer_close = sess[i].payer_close,
                          .challenge_wait_ms = 30000};
         ef_dev_result r;
-        demo_step("%s", sess[i].what);
+        ef_demo_step("%s", sess[i].what);
         if ((rc = ef_dev_session(&o, &r, stdout))) {
             fprintf(stderr, "demo market: session failed: %s\n", ef_strerror(rc));
             goto out;
         }
         txs += r.txs;
         total_tasks += r.verified;
-        demo_step("session done: EN %llu, %llu tasks checked, %llu paid to company %c, %llu back, "
+        ef_demo_step("session done: EN %llu, %llu tasks checked, %llu paid to company %c, %llu back, "
                   "%llu ledger transactions", (unsigned long long)r.en, (unsigned long long)r.verified,
                   (unsigned long long)r.paid, 'A' + demo_ens[r.en - 1].company, (unsigned long long)r.refunded,
                   (unsigned long long)r.txs);
@@ -241,7 +216,7 @@ int ef_demo_market(int argc, char **argv)
     int64_t after_sum = 0;
     printf("            %-10s %14s %14s %8s\n", "account", "before", "after", "change");
     for (int i = 0; i < 7; i++) {
-        int64_t a = demo_balance(api, pub[i]);
+        int64_t a = ef_demo_balance(api, pub[i]);
         after_sum += a;
         printf("            %-10s %14lld %14lld %+8lld\n", who[i], (long long)before[i], (long long)a,
                (long long)(a - before[i]));
@@ -256,7 +231,7 @@ int ef_demo_market(int argc, char **argv)
                 (long long)locked, (long long)supply);
         goto out;
     }
-    demo_step("balances conserved: %lld before, %lld after, %lld locked; %llu tasks paid with %llu ledger "
+    ef_demo_step("balances conserved: %lld before, %lld after, %lld locked; %llu tasks paid with %llu ledger "
               "transactions in all (a transfer per task would take %llu)",
               (long long)supply, (long long)after_sum, (long long)locked, (unsigned long long)total_tasks,
               (unsigned long long)txs, (unsigned long long)total_tasks);
@@ -264,7 +239,7 @@ int ef_demo_market(int argc, char **argv)
         fprintf(stderr, "demo market: nodes disagree\n");
         goto out;
     }
-    demo_step("every node holds the same blocks");
+    ef_demo_step("every node holds the same blocks");
     ret = 0;
 out:
     for (size_t i = 0; i < EF_ARRAY_LEN(demo_ens); i++) ef_edge_stop(agents[i]);

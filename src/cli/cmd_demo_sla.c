@@ -72,30 +72,6 @@ static const char *const demo_topology =
 #define DEMO_BE_PORT 39002
 #define DEMO_FAULT_PCT 10
 
-static uint64_t demo_t0;
-static void demo_step(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void demo_step(const char *fmt, ...)
-{
-    va_list ap;
-    printf("[%7.3f s] ", (double)(ef_now_mono_us() - demo_t0) / 1e6);
-    va_start(ap, fmt);
-    vprintf(fmt, ap);
-    va_end(ap);
-    printf("\n");
-    fflush(stdout);
-}
-
-static int64_t demo_balance(const char *api, const char *pub)
-{
-    char path[128];
-    json_t *j;
-    snprintf(path, sizeof path, "/state/bank/balance/%s", pub);
-    if (ef_cli_get(api, path, &j)) return -1;
-    int64_t b = (int64_t)json_integer_value(json_object_get(j, "balance"));
-    json_decref(j);
-    return b;
-}
-
 static json_t *demo_sla_get(const char *api, uint64_t id)
 {
     char path[64];
@@ -190,7 +166,7 @@ int ef_demo_sla(int argc, char **argv)
     if (el <= 0) return 1;
     exe[el] = 0;
     snprintf(net, sizeof net, "%s/net", dir);
-    demo_t0 = ef_now_mono_us();
+    ef_demo_clock_start();
     int ret = 1, rc;
     char err[24] = "";
     json_t *tn = NULL, *st = NULL, *s = NULL, *cust[DEMO_EPOCHS] = {0}, *edg[DEMO_EPOCHS] = {0};
@@ -256,10 +232,10 @@ int ef_demo_sla(int argc, char **argv)
     if (!st) goto out;
     char chain[72];
     snprintf(chain, sizeof chain, "%s", json_string_value(json_object_get(st, "chain_id")));
-    demo_step("ledger up: operators A (v0) and B (v1), regulators (v2, v3; watcher validators), the car (observer); "
+    ef_demo_step("ledger up: operators A (v0) and B (v1), regulators (v2, v3; watcher validators), the car (observer); "
               "API %s", api);
     int64_t before[NK], supply = 0;
-    for (int i = 0; i < NK; i++) supply += before[i] = demo_balance(api, pub[i]);
+    for (int i = 0; i < NK; i++) supply += before[i] = ef_demo_balance(api, pub[i]);
 
     /* 2. bonds and offers */
     static const char *const offer_fmt =
@@ -271,7 +247,7 @@ int ef_demo_sla(int argc, char **argv)
     DEMO_CALL(&key[B], "post_bond", "{\"amount\":20000}");
     DEMO_CALL(&key[A], "offer", offer_fmt, "\"car1\",\"car2\"", DEMO_MIN_KBPS, DEMO_PRICE, DEMO_EPOCH_MS);
     DEMO_CALL(&key[B], "offer", offer_fmt, "\"car1\",\"car3\"", DEMO_MIN_KBPS, DEMO_PRICE * 3 / 2, DEMO_EPOCH_MS);
-    demo_step("A and B posted bonds of 20000 and offer: %d kbit/s, 50 ms, 2 %% loss, %d ms epochs; A at %d per "
+    ef_demo_step("A and B posted bonds of 20000 and offer: %d kbit/s, 50 ms, 2 %% loss, %d ms epochs; A at %d per "
               "epoch for car1,car2; B at %d for car1,car3",
               DEMO_MIN_KBPS, DEMO_EPOCH_MS, DEMO_PRICE, DEMO_PRICE * 3 / 2);
 
@@ -296,7 +272,7 @@ int ef_demo_sla(int argc, char **argv)
             goto out;
         }
     }
-    demo_step("A's JIT controller up: %s (%s)", netns ? "one network namespace per switch and car, a veth pair "
+    ef_demo_step("A's JIT controller up: %s (%s)", netns ? "one network namespace per switch and car, a veth pair "
                                                         "per link, htb on each link at its capacity"
                                                       : "PROCESS MODE: loopback only, bandwidth NOT enforced",
               netns ? "enforced" : "no root/ip/tc/nft or --process");
@@ -324,7 +300,7 @@ int ef_demo_sla(int argc, char **argv)
     uint64_t t_act = ef_now_mono_us();
     DEMO_CALL(&key[CAR], "activate", "{\"offer\":%llu,\"epochs\":%d,\"ap\":\"car1\",\"dst\":\"srv\",\"monitor\":\"%s\"}",
               (unsigned long long)best, DEMO_EPOCHS, monpub);
-    demo_step("the car needs a stringent link for %d s: activates offer %llu (the cheapest covering car1), %d epochs, "
+    ef_demo_step("the car needs a stringent link for %d s: activates offer %llu (the cheapest covering car1), %d epochs, "
               "%d locked in escrow",
               DEMO_EPOCHS * DEMO_EPOCH_MS / 1000, (unsigned long long)best, DEMO_EPOCHS, DEMO_EPOCHS * DEMO_PRICE);
     for (int i = 0; i < 200; i++) {
@@ -348,7 +324,7 @@ int ef_demo_sla(int argc, char **argv)
     const char *slice = json_string_value(json_object_get(s, "slice"));
     uint64_t start = (uint64_t)json_integer_value(json_object_get(s, "start_ms"));
     uint64_t end = (uint64_t)json_integer_value(json_object_get(s, "end_ms"));
-    demo_step("slice %s stitched and confirmed on the ledger %.0f ms after the activation was sent: %d kbit/s "
+    ef_demo_step("slice %s stitched and confirmed on the ledger %.0f ms after the activation was sent: %d kbit/s "
               "reserved on %s",
               slice, (double)(ef_now_mono_us() - t_act) / 1000.0, DEMO_MIN_KBPS, pathstr);
     const char *dash = strstr(slice, "-udp");
@@ -365,6 +341,14 @@ int ef_demo_sla(int argc, char **argv)
     snprintf(car_ip, sizeof car_ip, "%s", json_string_value(json_object_get(sl, "ap_ip")));
     snprintf(edge_ip, sizeof edge_ip, "%s", json_string_value(json_object_get(sl, "edge_ip")));
     json_decref(cs);
+
+    {
+        char svgp[PATH_MAX + 64];
+        snprintf(svgp, sizeof svgp, "%s/slice-tree.svg", dir);
+        if (ef_proc_cmd_log(log, exe, "slice", "svg", "--state", state, "--out", svgp, NULL) == 0 &&
+            (dir_opt || keep))
+            ef_demo_step("the tree with what is reserved on each link: %s", svgp);
+    }
 
     /* 5. traffic and the monitors */
     char sp[16], ep[16], bp[16], st_ms[24], epms[16], eps[16], dst[80], cpy[80], be_dst[80], rate[16], berate[16],
@@ -408,7 +392,7 @@ int ef_demo_sla(int argc, char **argv)
         if ((rc = demo_spawn(&procs[i], mlog, all[i]))) goto out;
         if (i == 2) usleep(200000);
     }
-    demo_step("traffic: the car's app sends %d kbit/s into the slice (from srv to car1, udp %u); a %d kbit/s "
+    ef_demo_step("traffic: the car's app sends %d kbit/s into the slice (from srv to car1, udp %u); a %d kbit/s "
               "best-effort flood shares the whole path; the car's monitor (key %.8s) and A's edge monitor at "
               "edge1 (key %.8s, 1 in 10 packets copied to it) count every epoch",
               DEMO_SEND_KBPS, sport, DEMO_BE_KBPS, monpub, edgepub);
@@ -426,11 +410,11 @@ int ef_demo_sla(int argc, char **argv)
                 goto out;
             }
             if (e == 1)
-                demo_step("fault: %d %% loss injected at edge1, after its monitor's tap (nftables random drop on udp "
+                ef_demo_step("fault: %d %% loss injected at edge1, after its monitor's tap (nftables random drop on udp "
                           "%u), for epochs 1 and 2", DEMO_FAULT_PCT, sport);
-            else demo_step("fault removed at the start of epoch 3");
+            else ef_demo_step("fault removed at the start of epoch 3");
         } else if (!netns && e == 1)
-            demo_step("fault: the sender drops %d %% of the slice's packets in epochs 1 and 2 (EMULATED: process "
+            ef_demo_step("fault: the sender drops %d %% of the slice's packets in epochs 1 and 2 (EMULATED: process "
                       "mode has no nftables; the edge monitor's copies still go)",
                       DEMO_FAULT_PCT);
         if (e == 0) continue;
@@ -443,7 +427,7 @@ int ef_demo_sla(int argc, char **argv)
             fprintf(stderr, "demo sla: epoch %d: no receipt from a monitor (see %s)\n", p, mlog);
             goto out;
         }
-        demo_step("epoch %d: slice %lld kbit/s, loss %lld ppm, p99 %lld us (car's receipt, verdict %lld); "
+        ef_demo_step("epoch %d: slice %lld kbit/s, loss %lld ppm, p99 %lld us (car's receipt, verdict %lld); "
                   "edge monitor: %lld kbit/s, loss %lld ppm (verdict %lld); best effort beside it %lld kbit/s",
                   p, (long long)json_integer_value(json_object_get(cust[p], "kbps")),
                   (long long)json_integer_value(json_object_get(cust[p], "loss_ppm")),
@@ -468,19 +452,19 @@ int ef_demo_sla(int argc, char **argv)
                *rc3 = json_string_value(json_object_get(cust[3], "receipt")),
                *re2 = json_string_value(json_object_get(edg[2], "receipt"));
     if (!rc0 || !rc1 || !rc2 || !rc3 || !re2) goto out;
-    int64_t a0 = demo_balance(api, pub[A]);
+    int64_t a0 = ef_demo_balance(api, pub[A]);
     DEMO_CALL(&key[A], "claim", "{\"sla\":1,\"receipts\":[\"%s\",\"%s\",\"%s\"]}", rc0, rc1, rc3);
-    demo_step("A claims epochs 0, 1 and 3 with the car's signed receipts in one transaction: +%lld (epoch 1's "
+    ef_demo_step("A claims epochs 0, 1 and 3 with the car's signed receipts in one transaction: +%lld (epoch 1's "
               "verdict %lld costs its penalty)",
-              (long long)(demo_balance(api, pub[A]) - a0), (long long)json_integer_value(json_object_get(cust[1], "verdict")));
-    demo_step("the car withholds its receipt for epoch 2");
+              (long long)(ef_demo_balance(api, pub[A]) - a0), (long long)json_integer_value(json_object_get(cust[1], "verdict")));
+    ef_demo_step("the car withholds its receipt for epoch 2");
     DEMO_CALL(&key[A], "submit_operator_receipt", "{\"sla\":1,\"receipts\":[\"%s\"]}", re2);
-    demo_step("A submits its edge monitor's receipt for epoch 2 (verdict %lld); the car has 10 blocks to contradict",
+    ef_demo_step("A submits its edge monitor's receipt for epoch 2 (verdict %lld); the car has 10 blocks to contradict",
               (long long)json_integer_value(json_object_get(edg[2], "verdict")));
     DEMO_CALL(&key[CAR], "contradict", "{\"sla\":1,\"receipt\":\"%s\"}", rc2);
     json_t *epj = NULL;
     if (ef_cli_get(api, "/state/sla/epoch/1/2", &epj)) goto out;
-    demo_step("the car contradicts with its monitor's receipt (verdict %lld): epoch 2 is %s",
+    ef_demo_step("the car contradicts with its monitor's receipt (verdict %lld): epoch 2 is %s",
               (long long)json_integer_value(json_object_get(cust[2], "verdict")),
               json_string_value(json_object_get(epj, "status")));
     json_decref(epj);
@@ -488,7 +472,7 @@ int ef_demo_sla(int argc, char **argv)
     DEMO_CALL(&key[R1], "rule", "{\"sla\":1,\"epoch\":2,\"verdict\":%d}", verdict);
     DEMO_CALL(&key[R2], "rule", "{\"sla\":1,\"epoch\":2,\"verdict\":%d}", verdict);
     if (ef_cli_get(api, "/state/sla/epoch/1/2", &epj)) goto out;
-    demo_step("regulators 1 and 2 compare the two receipts (the car's monitor counts the loss after edge1, "
+    ef_demo_step("regulators 1 and 2 compare the two receipts (the car's monitor counts the loss after edge1, "
               "which A's edge monitor cannot see) and rule verdict %d: epoch 2 %s",
               verdict, json_string_value(json_object_get(epj, "status")));
     json_decref(epj);
@@ -511,7 +495,7 @@ int ef_demo_sla(int argc, char **argv)
         size_t n = strlen(epochs_s);
         snprintf(epochs_s + n, sizeof epochs_s - n, "%s%s", pi ? ", " : "", json_string_value(x));
     }
-    demo_step("SLA 1 closed after its claim window: epochs [%s]; %lld paid to A, %lld back to the car",
+    ef_demo_step("SLA 1 closed after its claim window: epochs [%s]; %lld paid to A, %lld back to the car",
               epochs_s, (long long)json_integer_value(json_object_get(s, "paid")),
               (long long)json_integer_value(json_object_get(s, "refunded")));
     for (int i = 0; i < 100; i++) {
@@ -525,14 +509,14 @@ int ef_demo_sla(int argc, char **argv)
             goto out;
         }
     }
-    demo_step("A's controller released the slice: nothing reserved on any link%s",
+    ef_demo_step("A's controller released the slice: nothing reserved on any link%s",
               netns ? ", htb classes and filters removed" : "");
 
     /* 8. money */
     int64_t after_sum = 0;
     printf("            %-12s %14s %14s %8s\n", "account", "before", "after", "change");
     for (int i = 0; i < NK; i++) {
-        int64_t a = demo_balance(api, pub[i]);
+        int64_t a = ef_demo_balance(api, pub[i]);
         after_sum += a;
         printf("            %-12s %14lld %14lld %+8lld\n", who[i], (long long)before[i], (long long)a,
                (long long)(a - before[i]));
@@ -547,19 +531,19 @@ int ef_demo_sla(int argc, char **argv)
                 (long long)locked, (long long)supply);
         goto out;
     }
-    demo_step("balances conserved: %lld before, %lld after + %lld locked (the two bonds)", (long long)supply,
+    ef_demo_step("balances conserved: %lld before, %lld after + %lld locked (the two bonds)", (long long)supply,
               (long long)after_sum, (long long)locked);
     if (ef_proc_cmd_log(log, exe, "testnet", "check", "--dir", net, NULL)) {
         fprintf(stderr, "demo sla: nodes disagree\n");
         goto out;
     }
-    demo_step("every node holds the same blocks");
+    ef_demo_step("every node holds the same blocks");
     ret = 0;
 out:
     for (int i = 0; i < 5; i++) (void)ef_proc_stop(procs[i], 2000);
     if (ctl > 0) {
         (void)ef_proc_stop(ctl, 10000);
-        if (ret == 0) demo_step("controller stopped%s", netns ? ": its namespaces are removed" : "");
+        if (ret == 0) ef_demo_step("controller stopped%s", netns ? ": its namespaces are removed" : "");
     }
     for (int e = 0; e < DEMO_EPOCHS; e++) {
         json_decref(cust[e]);

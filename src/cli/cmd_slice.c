@@ -2,6 +2,7 @@
  * 003: topology and path check, slice traffic, the per-epoch SLA monitor, loss
  * injection) and `edgefed sla controller` (the JIT controller agent following a
  * node's event stream). */
+#include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -123,10 +124,11 @@ static const char *const ef_sl_send_usage =
     "  Sends UDP at N kbit/s of payload (packets stamped with SLA, epoch, sequence\n"
     "  and send time) from wall time MS for the epochs given, from inside network\n"
     "  namespace NS; --copy sends every N-th packet also to the operator's edge\n"
-    "  monitor. Prints what it sent as JSON. Targets: loopback or the slice\n"
-    "  namespaces' own addresses. --fault-*: EMULATED loss for process mode (no\n"
-    "  nftables there): in those epochs N % of the packets to --dst are counted as\n"
-    "  sent but not sent (copies to the edge monitor still go).\n";
+    "  monitor. Prints what it sent as JSON. Targets: without --netns loopback only;\n"
+    "  inside a slice namespace, the tree's own addresses (it has no other route).\n"
+    "  --fault-*: EMULATED loss for process mode (no nftables there): in those epochs\n"
+    "  N % of the packets to --dst are counted as sent but not sent (copies to the\n"
+    "  edge monitor still go).\n";
 
 static int ef_sl_send(int argc, char **argv)
 {
@@ -169,6 +171,12 @@ static int ef_sl_send(int argc, char **argv)
         fprintf(stderr, "edgefed slice send: no network namespace '%s'\n", cfg.netns);
         return 1;
     }
+    /* a load generator: from the caller's namespace only to loopback; inside a
+     * slice namespace its routes (the tree's own) decide */
+    if (!cfg.netns && ((cfg.dst_ip >> 24) != 127 || (cfg.copy_every && (cfg.copy_ip >> 24) != 127))) {
+        fprintf(stderr, "edgefed slice send: without --netns only loopback (127.0.0.0/8) targets\n");
+        return ef_sl_usage(ef_sl_send_usage, 2);
+    }
     ef_sl_signals();
     ef_slicemon_send_stats st;
     int rc = ef_slicemon_send(&cfg, &st);
@@ -185,19 +193,36 @@ static int ef_sl_send(int argc, char **argv)
 
 static const char *const ef_sl_mon_usage =
     "usage: edgefed slice monitor --port P --sla N --start-ms MS --epoch-ms N --epochs N [--netns NS]\n"
-    "                             [--scale N] [--grace-ms N] [--out FILE]\n"
+    "                             [--scale N] [--grace-ms N] [--out FILE] [--handover-dir DIR [--withhold E,E]]\n"
     "                             [--key KEYFILE --chain ID --min-kbps N --max-latency-us N --max-loss-ppm N]\n"
     "  Receives the slice's UDP traffic on port P inside NS and, per epoch, prints one\n"
     "  JSON line (kbps, sent, recv, loss_ppm, p50/p99/max delay in us) and appends it\n"
     "  to FILE. With --key (the monitor's key) each line carries the signed SLA receipt\n"
     "  (hex) for the SLA's rules. --scale N: the edge monitor's copies are every N-th\n"
     "  packet. --grace-ms: how long after its end an epoch stays open for late packets\n"
-    "  (default 300).\n";
+    "  (default 300). --handover-dir: hand each signed receipt over to the operator's\n"
+    "  controller as DIR/sla<ID>-epoch<E>.hex; --withhold: not those epochs.\n";
 
 typedef struct ef_sl_mon {
     FILE *out;
     uint64_t sla;
+    const char *handover;      /* directory, or NULL */
+    uint64_t withhold;         /* bit e: do not hand epoch e over */
 } ef_sl_mon;
+
+/* The receipt of ep into dir/sla<ID>-epoch<E>.hex (written whole, then renamed). */
+static void ef_sl_handover(const ef_sl_mon *m, const ef_slicemon_epoch *ep)
+{
+    char hex[EF_RECEIPT_HEX_MAX + 1], path[1024], tmp[1100];
+    if (!ep->signed_ || ef_receipt_hex(hex, sizeof hex, &ep->receipt)) return;
+    snprintf(path, sizeof path, "%s/sla%llu-epoch%llu.hex", m->handover, (unsigned long long)m->sla,
+             (unsigned long long)ep->epoch);
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    if (!f) return;
+    fprintf(f, "%s\n", hex);
+    if (fclose(f) == 0) (void)rename(tmp, path);
+}
 
 static void ef_sl_on_epoch(void *arg, const ef_slicemon_epoch *ep)
 {
@@ -214,13 +239,14 @@ static void ef_sl_on_epoch(void *arg, const ef_slicemon_epoch *ep)
     }
     free(text);
     json_decref(j);
+    if (m->handover && !(ep->epoch < 64 && (m->withhold >> ep->epoch & 1))) ef_sl_handover(m, ep);
 }
 
 static int ef_sl_monitor(int argc, char **argv)
 {
     static const char *const spec[] = {"port=", "sla=", "start-ms=", "epoch-ms=", "epochs=", "netns=", "scale=",
                                        "out=", "key=", "chain=", "min-kbps=", "max-latency-us=", "max-loss-ppm=",
-                                       "grace-ms=", NULL};
+                                       "grace-ms=", "handover-dir=", "withhold=", NULL};
     int c = ef_cli_check(argc, argv, ef_sl_mon_usage, spec, 0);
     if (c >= 0) return c;
     ef_slicemon_recv_cfg cfg = {.netns = ef_cli_opt(argc, argv, "netns", NULL), .scale = 1, .stop = &ef_sl_stop};
@@ -257,7 +283,22 @@ static int ef_sl_monitor(int argc, char **argv)
         fprintf(stderr, "edgefed slice monitor: no network namespace '%s'\n", cfg.netns);
         return 1;
     }
-    ef_sl_mon m = {.sla = cfg.sla};
+    ef_sl_mon m = {.sla = cfg.sla, .handover = ef_cli_opt(argc, argv, "handover-dir", NULL)};
+    const char *wh = ef_cli_opt(argc, argv, "withhold", NULL);
+    if (wh) {
+        char *copy = strdup(wh), *save = NULL;
+        for (char *t = copy ? strtok_r(copy, ",", &save) : NULL; t; t = strtok_r(NULL, ",", &save)) {
+            char *end;
+            unsigned long v = strtoul(t, &end, 10);
+            if (*end || v >= 64) {
+                free(copy);
+                return ef_sl_usage(ef_sl_mon_usage, 2);
+            }
+            m.withhold |= 1ull << v;
+        }
+        free(copy);
+        if (!m.handover) return ef_sl_usage(ef_sl_mon_usage, 2);
+    }
     if (outp && !(m.out = fopen(outp, "a"))) {
         fprintf(stderr, "edgefed slice monitor: cannot open %s\n", outp);
         return 1;
@@ -297,12 +338,152 @@ static int ef_sl_loss(int argc, char **argv)
     return 0;
 }
 
+/* ---- svg ---- */
+
+static const char *const ef_sl_svg_usage =
+    "usage: edgefed slice svg (--state FILE | --topology FILE) --out FILE.svg\n"
+    "  Draws the tree (core at the top, customers at the bottom) with every link's\n"
+    "  reserved and total kbit/s, the links of live slices in colour: from a\n"
+    "  controller's --state file (what it holds now) or a topology (nothing reserved).\n";
+
+/* The tree of db (ef_slice_db_json's shape) as SVG into f. */
+static void ef_sl_svg_write(FILE *f, const json_t *db, const json_t *slas)
+{
+    const json_t *nodes = json_object_get(db, "nodes"), *links = json_object_get(db, "links");
+    size_t n = json_array_size(nodes);
+    if (n == 0 || n > EF_SLICE_NODES_MAX) return;
+    int parent[EF_SLICE_NODES_MAX], depth[EF_SLICE_NODES_MAX], maxd = 0;
+    double x[EF_SLICE_NODES_MAX];
+    size_t leaves = 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *pn = json_string_value(json_object_get(json_array_get(nodes, i), "parent"));
+        parent[i] = -1;
+        for (size_t k = 0; pn && k < i; k++)
+            if (!strcmp(pn, json_string_value(json_object_get(json_array_get(nodes, k), "name")))) parent[i] = (int)k;
+        depth[i] = parent[i] < 0 ? 0 : depth[parent[i]] + 1;
+        if (depth[i] > maxd) maxd = depth[i];
+    }
+    /* x: leaves in depth-first order, a parent over the middle of its children */
+    int order[EF_SLICE_NODES_MAX], stack[EF_SLICE_NODES_MAX], no = 0, sp = 0;
+    stack[sp++] = 0;
+    while (sp) {
+        int u = stack[--sp];
+        order[no++] = u;
+        for (int c = (int)n - 1; c >= 1; c--)
+            if (parent[c] == u) stack[sp++] = c;
+    }
+    for (int k = no - 1; k >= 0; k--) {
+        int u = order[k];
+        double sum = 0;
+        int nc = 0;
+        for (size_t c = 1; c < n; c++)
+            if (parent[c] == u) {
+                sum += x[c];
+                nc++;
+            }
+        x[u] = nc ? sum / nc : 0;
+    }
+    for (int k = 0; k < no; k++) {
+        int u = order[k];
+        bool leaf = true;
+        for (size_t c = 1; c < n && leaf; c++) leaf = parent[c] != u;
+        if (leaf) x[u] = (double)leaves++;
+    }
+    for (int k = no - 1; k >= 0; k--) {
+        int u = order[k];
+        double sum = 0;
+        int nc = 0;
+        for (size_t c = 1; c < n; c++)
+            if (parent[c] == u) {
+                sum += x[c];
+                nc++;
+            }
+        if (nc) x[u] = sum / nc;
+    }
+    double W = 120.0 * (double)(leaves ? leaves : 1) + 80, H = 110.0 * maxd + 120;
+    fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" font-family=\"sans-serif\" "
+               "font-size=\"11\">\n<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n", W, H);
+#define EF_SL_X(i) (60.0 + 120.0 * x[i])
+#define EF_SL_Y(i) (40.0 + 110.0 * depth[i])
+    for (size_t i = 1; i < n; i++) {
+        if (parent[i] < 0) continue;
+        const json_t *l = json_array_get(links, i - 1);
+        long long res = (long long)json_integer_value(json_object_get(l, "reserved_kbps")),
+                  cap = (long long)json_integer_value(json_object_get(l, "kbps"));
+        const char *lname = json_string_value(json_object_get(l, "name"));
+        bool used = false;
+        size_t k, m;
+        json_t *sl, *pl;
+        json_array_foreach(slas, k, sl) json_array_foreach(json_object_get(sl, "path"), m, pl) used |=
+            lname && !strcmp(json_string_value(pl), lname);
+        double w = 1.5 + (cap ? 6.0 * (double)res / (double)cap : 0);
+        fprintf(f, "<line x1=\"%.0f\" y1=\"%.0f\" x2=\"%.0f\" y2=\"%.0f\" stroke=\"%s\" stroke-width=\"%.1f\"/>\n",
+                EF_SL_X(parent[i]), EF_SL_Y(parent[i]), EF_SL_X(i), EF_SL_Y(i), used ? "#d6604d" : "#999", w);
+        fprintf(f, "<text x=\"%.0f\" y=\"%.0f\" text-anchor=\"middle\" fill=\"#333\">%lld/%lld</text>\n",
+                (EF_SL_X(parent[i]) + EF_SL_X(i)) / 2 + 4, (EF_SL_Y(parent[i]) + EF_SL_Y(i)) / 2, res, cap);
+    }
+    for (size_t i = 0; i < n; i++) {
+        const json_t *nd = json_array_get(nodes, i);
+        fprintf(f, "<circle cx=\"%.0f\" cy=\"%.0f\" r=\"14\" fill=\"#4393c3\"/>\n<text x=\"%.0f\" y=\"%.0f\" "
+                   "text-anchor=\"middle\">%s (%s)</text>\n",
+                EF_SL_X(i), EF_SL_Y(i), EF_SL_X(i), EF_SL_Y(i) + 28, json_string_value(json_object_get(nd, "name")),
+                json_string_value(json_object_get(nd, "layer")));
+    }
+#undef EF_SL_X
+#undef EF_SL_Y
+    fprintf(f, "<text x=\"10\" y=\"%.0f\" fill=\"#333\">links: reserved/capacity kbit/s; red: on a live slice; width: "
+               "share reserved</text>\n</svg>\n",
+            H - 10);
+}
+
+static int ef_sl_svg(int argc, char **argv)
+{
+    static const char *const spec[] = {"state=", "topology=", "out=", NULL};
+    int c = ef_cli_check(argc, argv, ef_sl_svg_usage, spec, 0);
+    if (c >= 0) return c;
+    const char *st = ef_cli_opt(argc, argv, "state", NULL), *topo = ef_cli_opt(argc, argv, "topology", NULL),
+               *out = ef_cli_opt(argc, argv, "out", NULL);
+    if (!out || !st == !topo) return ef_sl_usage(ef_sl_svg_usage, 2);
+    json_t *doc = NULL, *db = NULL, *slas = NULL;
+    char err[256];
+    if (st) {
+        json_error_t je;
+        if (!(doc = json_load_file(st, 0, &je)) || !json_is_object(json_object_get(doc, "db"))) {
+            fprintf(stderr, "edgefed slice svg: %s is not a controller state file\n", st);
+            json_decref(doc);
+            return 1;
+        }
+        db = json_object_get(doc, "db");
+        slas = json_object_get(doc, "slas");
+    } else {
+        ef_slice_db *d;
+        if (ef_slice_db_load(&d, topo, err, sizeof err)) {
+            fprintf(stderr, "edgefed slice svg: %s\n", err);
+            return 1;
+        }
+        doc = ef_slice_db_json(d);
+        ef_slice_db_free(d);
+        db = doc;
+    }
+    FILE *f = fopen(out, "w");
+    if (!f) {
+        fprintf(stderr, "edgefed slice svg: cannot write %s\n", out);
+        json_decref(doc);
+        return 1;
+    }
+    ef_sl_svg_write(f, db, slas);
+    int bad = fclose(f);
+    json_decref(doc);
+    return bad ? 1 : 0;
+}
+
 static const char *const ef_sl_usage_all =
     "usage: edgefed slice SUBCOMMAND [options]   (edgefed slice SUBCOMMAND --help)\n\n"
     "  check     load a topology, print it, or a path and whether an SLA fits it\n"
     "  send      slice traffic: UDP stamped with SLA, epoch, sequence, send time\n"
     "  monitor   count one slice's traffic per epoch and sign the SLA receipts\n"
     "  loss      inject loss at a node (nftables random drop)\n"
+    "  svg       draw the tree with the bandwidth reserved on every link\n"
     "The controller that stitches slices: edgefed sla controller --help\n";
 
 int ef_cmd_slice(int argc, char **argv)
@@ -315,6 +496,7 @@ int ef_cmd_slice(int argc, char **argv)
     if (!strcmp(argv[1], "send")) return ef_sl_send(argc - 1, argv + 1);
     if (!strcmp(argv[1], "monitor")) return ef_sl_monitor(argc - 1, argv + 1);
     if (!strcmp(argv[1], "loss")) return ef_sl_loss(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "svg")) return ef_sl_svg(argc - 1, argv + 1);
     fprintf(stderr, "edgefed slice: unknown subcommand '%s'\n", argv[1]);
     return ef_sl_usage(ef_sl_usage_all, 2);
 }
@@ -324,19 +506,24 @@ int ef_cmd_slice(int argc, char **argv)
 static const char *const ef_ctl_usage =
     "usage: edgefed sla controller --key KEYFILE --topology FILE (--netns | --process) --edge-monitor PUB\n"
     "                              [--node URL] [--operator PUB] [--prefix P] [--octet N] [--port-base N]\n"
-    "                              [--state FILE] [--log FILE] [--from H]\n"
+    "                              [--state FILE] [--log FILE] [--from H] [--handover-dir DIR]\n"
     "  The JIT controller of an operator: follows the node's sla events (GET /events);\n"
     "  on an activation of the operator's SLA it reserves a path meeting the rules in\n"
     "  the topology, stitches the slice and sends sla.confirm (slice id, path, the edge\n"
     "  monitor's key), or sla.fail with the reason; releases on close or nullification.\n"
     "  --netns: (root) every node a network namespace P-I (P default efsl + pid), every\n"
-    "           link a veth pair in 10.N.x.y (N default 77), slices enforced with htb;\n"
+    "           link a veth pair in 10.N.x.y (N default 177), slices enforced with htb;\n"
     "  --process: nothing is built and bandwidth is NOT enforced (logic only).\n"
     "  KEYFILE signs the transactions: the operator's key or the controller key it named\n"
     "  (sla set-controller). --operator: whose SLAs (default: KEYFILE's). --state: the\n"
     "  controller's state (slices, ports, namespaces, addresses) as JSON, rewritten at\n"
     "  every change; written once the network is up. --log: every command run.\n"
-    "  --from H: start at block H (default: the next block). Runs until SIGTERM/SIGINT,\n"
+    "  --handover-dir DIR: the customer's monitor hands its signed receipt of each\n"
+    "  epoch over there (slice monitor --handover-dir); one that is not there 1 s after\n"
+    "  its epoch's end stops the service (slice released, EWITHHELD in the log).\n"
+    "  --from H: start at block H (default: the next block); --from 1 after a restart\n"
+    "  replays the chain and adopts the SLAs still active with the slices it had.\n"
+    "  Runs until SIGTERM/SIGINT,\n"
     "  then releases every slice and removes the namespaces.\n";
 
 typedef struct ef_ctl {
@@ -364,6 +551,15 @@ static void ef_ctl_write_state(ef_ctl *c)
 }
 
 static void ef_ctl_on_change(void *arg) { ef_ctl_write_state(arg); }
+
+static json_t *ef_ctl_query(void *arg, uint64_t sla)
+{
+    ef_ctl *c = arg;
+    char path[64];
+    json_t *j = NULL;
+    snprintf(path, sizeof path, "/state/sla/sla/%llu", (unsigned long long)sla);
+    return ef_cli_get(c->url, path, &j) ? NULL : j;
+}
 
 static int ef_ctl_submit(void *arg, const char *method, const json_t *args, char err[24])
 {
@@ -410,17 +606,40 @@ static void *ef_ctl_follow(void *arg)
     return NULL;
 }
 
+/* Hands every receipt in dir over to the controller (idempotent). */
+static void ef_ctl_scan(ef_ctl *c, const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d) return;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        size_t n = strlen(de->d_name);
+        if (n < 5 || strcmp(de->d_name + n - 4, ".hex")) continue;
+        char path[1024], hex[EF_RECEIPT_HEX_MAX + 8];
+        snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+        FILE *f = fopen(path, "r");
+        if (!f) continue;
+        char *got = fgets(hex, sizeof hex, f);
+        fclose(f);
+        if (!got) continue;
+        hex[strcspn(hex, "\r\n")] = 0;
+        ef_receipt r;
+        if (ef_receipt_decode_hex(&r, hex) == 0) (void)ef_jit_receipt(c->jit, &r);
+    }
+    closedir(d);
+}
+
 int ef_cmd_sla_controller(int argc, char **argv)
 {
     static const char *const spec[] = {"key=", "topology=", "netns", "process", "edge-monitor=", "node=", "api=",
                                        "operator=", "prefix=", "octet=", "port-base=", "state=", "log=", "from=",
-                                       NULL};
+                                       "handover-dir=", NULL};
     int chk = ef_cli_check(argc, argv, ef_ctl_usage, spec, 0);
     if (chk >= 0) return chk;
     const char *keyf = ef_cli_opt(argc, argv, "key", NULL), *topo = ef_cli_opt(argc, argv, "topology", NULL),
                *edge = ef_cli_opt(argc, argv, "edge-monitor", NULL), *opk = ef_cli_opt(argc, argv, "operator", NULL);
     bool netns = ef_cli_flag(argc, argv, "netns"), process = ef_cli_flag(argc, argv, "process");
-    uint64_t octet = 77, port_base = 40000, from = 0;
+    uint64_t octet = 177, port_base = 40000, from = 0;
     ef_jit_cfg jc;
     memset(&jc, 0, sizeof jc);
     if (!keyf || !topo || !edge || netns == process || ef_unhex(jc.edge_monitor.b, EF_PUB_SIZE, edge) ||
@@ -445,6 +664,17 @@ int ef_cmd_sla_controller(int argc, char **argv)
         goto out;
     }
     if (!opk) jc.op = c->key.pub;
+    const char *handover = ef_cli_opt(argc, argv, "handover-dir", NULL);
+    if (handover) {
+        json_t *st = NULL;
+        if (ef_cli_get(c->url, "/status", &st)) {
+            fprintf(stderr, "edgefed sla controller: cannot read %s/status\n", c->url);
+            goto out;
+        }
+        jc.require_handover = true;
+        snprintf(jc.chain_id, sizeof jc.chain_id, "%.64s", json_string_value(json_object_get(st, "chain_id")));
+        json_decref(st);
+    }
     jc.port_base = (uint16_t)port_base;
     int rc = ef_slice_db_load(&db, topo, err, sizeof err);
     if (rc) {
@@ -460,7 +690,7 @@ int ef_cmd_sla_controller(int argc, char **argv)
                 rc == EF_EPERM ? " (--netns needs root; --process runs without)" : "");
         goto out;
     }
-    ef_jit_hooks hooks = {.submit = ef_ctl_submit, .on_change = ef_ctl_on_change, .arg = c};
+    ef_jit_hooks hooks = {.submit = ef_ctl_submit, .on_change = ef_ctl_on_change, .query = ef_ctl_query, .arg = c};
     if ((rc = ef_jit_open(&c->jit, db, net, &jc, &hooks))) {
         fprintf(stderr, "edgefed sla controller: %s\n", ef_strerror(rc));
         goto out;
@@ -481,6 +711,10 @@ int ef_cmd_sla_controller(int argc, char **argv)
     while (!c->done) {
         int sig = sigtimedwait(&set, NULL, &ts);
         if (sig == SIGTERM || sig == SIGINT) break;
+        if (handover) {
+            ef_ctl_scan(c, handover);
+            (void)ef_jit_tick(c->jit, ef_now_wall_ms());
+        }
     }
     c->stop = true;
     if (c->done && c->follow_rc != EF_ECLOSED)
@@ -492,9 +726,11 @@ int ef_cmd_sla_controller(int argc, char **argv)
     pthread_mutex_lock(&c->mu);
     ef_jit_stats st;
     ef_jit_stats_get(c->jit, &st);
-    fprintf(stderr, "edgefed sla controller: %llu activations, %llu confirmed, %llu failed, %llu released\n",
+    fprintf(stderr, "edgefed sla controller: %llu activations, %llu confirmed, %llu failed, %llu released, %llu "
+                    "stopped for a withheld receipt, %llu adopted\n",
             (unsigned long long)st.activations, (unsigned long long)st.confirmed, (unsigned long long)st.failed,
-            (unsigned long long)st.released);
+            (unsigned long long)st.released, (unsigned long long)st.withheld, (unsigned long long)st.adopted);
+    ef_slicenet_forget_all(net);   /* removing the namespaces removes every class and filter */
     ef_jit_close(c->jit);
     c->jit = NULL;
     ef_slicenet_close(net);

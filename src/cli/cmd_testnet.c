@@ -98,7 +98,8 @@ static const char *tn_usage =
     "                       a domain ledger: N device nodes, the first K (v0..) the epoch-0\n"
     "                       committee, the rest (o0..) eligible devices; the committee contract\n"
     "                       elects K every L heights (default 40) and each node runs the\n"
-    "                       committee agent; D/admin.key is the domain administrator's key;\n"
+    "                       committee agent; its API is private (requests signed by a member\n"
+    "                       of domain-a); D/admin.key is the domain administrator's key;\n"
     "                       --empty-block-ms defaults to 200 so heights advance\n"
     "       edgefed testnet up --dir D            start every node (background processes)\n"
     "       edgefed testnet status --dir D        one line per node: pid, height, peers, mempool\n"
@@ -261,7 +262,10 @@ static int tn_init(int argc, char **argv)
             for (int k = nv; k < total; k++)
                 if (k != i) c.observers[c.observers_len++] = kps[k].pub;
         json_t *cj = ef_node_config_to_json(&c);
-        if (committee) json_object_set_new(cj, "agents", json_pack("{s:{}}", "committee"));
+        if (committee) { /* a private domain ledger: its API serves the domain's members only */
+            json_object_set_new(cj, "agents", json_pack("{s:{}}", "committee"));
+            json_object_set_new(cj, "api", json_pack("{s:b,s:s}", "private", 1, "domain", "domain-a"));
+        }
         snprintf(path, sizeof path, "%s/config.json", home);
         rc = tn_write_json(path, cj);
         json_decref(cj);

@@ -461,6 +461,22 @@ static int ef_an_m_checkpoint(ef_ctx *ctx, const json_t *args)
         goto out;
     }
     if ((rc = ef_an_certified(&d, vs, &d.committee_hash, hdr, hdr_len, cert, cert_len, &h, &hash))) goto out;
+    if (d.height > 0 && h.time_ms <= d.time_ms) {
+        /* certified, yet not later than the anchored header of a lower height: no
+         * chain holds both (block times strictly increase), so the committee
+         * certified a fork */
+        if (has_next) {
+            rc = EF_EARGS;
+            goto out;
+        }
+        if ((rc = ef_an_ckpt_get(ctx, name, d.height, &old))) {
+            if (rc == EF_ENOTFOUND) rc = EF_EDB;
+            goto out;
+        }
+        rc = ef_an_freeze(ctx, &d, h.height, old.hdr, old.hdr_len, old.cert, old.cert_len, hdr, hdr_len, cert,
+                          cert_len);
+        goto out;
+    }
     bool rotated = !ef_hash_eq(&h.next_vset_hash, &d.committee_hash);
     if (rotated) {
         if (!has_next) {

@@ -29,6 +29,9 @@
  *      (else the domain rotated in between and the rotation was skipped:
  *      EF_EROTATION) and the certificate must verify against it (EF_EBADSIG,
  *      EF_ECERT under 2/3, EF_EHEIGHT, EF_EINVAL as ef_cert_verify);
+ *      A header so certified whose time is not above the anchored header's is
+ *      misbehaviour too (block times strictly increase): the domain is frozen,
+ *      the anchored and the new header kept as evidence;
  *   4. rotation: if the header's next_vset_hash differs from the tracked
  *      committee's, the new committee must be passed and hash to it
  *      (EF_ECOMMITTEE); it becomes the tracked committee from h+1. A committee

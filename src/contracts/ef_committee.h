@@ -61,6 +61,7 @@
  * Queries (GET /state/committee/...):
  *   config                {"admin","size","epoch_heights","commit_heights","penalty_epochs"}
  *   devices               [{"device","admitted_at","missed","excluded_until","eligible"}]
+ *                         (eligible: a candidate at the election ending the current epoch)
  *   current               {"epoch","start","committee","commit_end","reveal_end",
  *                          "elect_from","phase","committed","revealed","anchor_height"?}
  *   epochs                every finished epoch, oldest first (as epoch/{N})

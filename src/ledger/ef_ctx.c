@@ -66,15 +66,15 @@ const char *ef_ctx_contract(const ef_ctx *ctx) { return ctx->contract; }
 const char *ef_ctx_caller(const ef_ctx *ctx) { return ctx->caller; }
 bool ef_ctx_read_only(const ef_ctx *ctx) { return ctx->read_only; }
 
-/* Every EF_CTX_TRIM_READS state reads, the map's resident pages are held to the
- * store's budget (ef_store_trim): one query or transaction that reads thousands of
- * records (a device's match list) would otherwise fault in tens of MB of the map
- * before the next trim after a transaction or a commit. */
+/* Every EF_CTX_TRIM_READS state reads, ctx->on_reads (the store's ef_store_trim)
+ * holds the map's resident pages to the store's budget: one query or transaction
+ * that reads thousands of records (a device's match list) would otherwise fault in
+ * tens of MB of the map before the next trim after a transaction or a commit. */
 #define EF_CTX_TRIM_READS 64
 
 static void ef_ctx_note_read(ef_ctx *ctx)
 {
-    if (++ctx->reads % EF_CTX_TRIM_READS == 0) (void)ef_store_trim(ctx->s);
+    if (++ctx->reads % EF_CTX_TRIM_READS == 0 && ctx->on_reads) (void)ctx->on_reads(ctx->s);
 }
 
 static int ef_ctx_get_full(ef_ctx *ctx, const uint8_t *key, size_t key_len,

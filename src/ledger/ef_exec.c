@@ -69,6 +69,7 @@ int ef_exec_tx(ef_store *s, MDB_txn *txn, const ef_block_header *hdr, uint32_t i
     ef_wr_init(&events);
     ef_ctx ctx;
     ef_ctx_setup(&ctx, s, txn, hdr, acc, false);
+    ctx.on_reads = ef_store_trim;
     const ef_contract *c = ef_store_contract(s, tx->contract);
     const ef_method *m = c ? ef_find_method(c, tx->method) : NULL;
     json_t *args = NULL;

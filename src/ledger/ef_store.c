@@ -408,6 +408,7 @@ static int ef_store_query_any(ef_store *s, const ef_contract *c, const char *pat
     hdr.time_ms = info.last_time_ms;
     hdr.prev_hash = info.last_hash;
     ef_ctx_setup(&ctx, s, txn, &hdr, NULL, true);
+    ctx.on_reads = ef_store_trim;
     ctx.contract = c->name;
     if (out) {
         rc = c->query(&ctx, path ? path : "", out);

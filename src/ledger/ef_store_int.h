@@ -64,7 +64,10 @@ struct ef_ctx {
     const char *caller;
     uint8_t *acc;                  /* state hash accumulator (32 bytes), NULL if read-only */
     unsigned writes;
-    unsigned reads;                /* state reads, for ef_ctx_note_read */
+    unsigned reads;                /* state reads, for on_reads */
+    /* called every EF_CTX_TRIM_READS state reads when set (the store holds its map's
+     * resident pages to a budget with it: ef_store_trim) */
+    bool (*on_reads)(ef_store *s);
     bool genesis;                  /* no per-transaction limits at genesis */
     /* undo log of this transaction's writes (a tx that fails is rolled back from
      * it; cheaper than an LMDB nested transaction, which allocates megabytes) */

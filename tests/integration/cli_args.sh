@@ -27,7 +27,7 @@ for c in "version" "keygen --out $dir/k" "genesis" "chain --dir $dir/c" "node --
          "testnet kill --dir $dir/t --node v0" "testnet link --dir $dir/t --node v0 up" \
          "bench apply" "bench ledger" "bench federation" "bench consensus" \
          "app serve --listen 127.0.0.1:1" "app call http://127.0.0.1:1/" "meo selftest" "meo topo create --prefix x --n 1" \
-         "soa provider" "soa consumer" "soa bench" "mef quote" "demo federation" "sim" "p2p-probe"; do
+         "soa provider" "soa consumer" "soa bench" "mef quote" "demo federation" "sim" "p2p-probe" "bench sla"; do
     # shellcheck disable=SC2086
     refused "unknown option '--no-such-option'" $c --no-such-option
     # shellcheck disable=SC2086
@@ -46,7 +46,7 @@ done
 for c in "sla post-bond" "sla withdraw-bond" "sla set-controller" "sla offer" "sla withdraw" "sla activate" \
          "sla confirm" "sla fail" "sla expire" "sla claim" "sla submit" "sla dispute" "sla contradict" "sla rule" \
          "sla report-double" "sla close" "sla show" "sla list" "sla receipt make" "sla receipt verify 00" \
-         "sla controller" "slice check" "slice send" "slice monitor" "slice loss" "demo sla"; do
+         "sla controller" "slice check" "slice send" "slice monitor" "slice loss" "slice svg" "demo sla"; do
     # shellcheck disable=SC2086
     refused "unknown option '--no-such-option'" $c --no-such-option
     # shellcheck disable=SC2086
@@ -74,6 +74,18 @@ for c in "proof get" "proof verify" "bench hierarchy-anchor"; do
     # shellcheck disable=SC2086
     "$EDGEFED" $c --help >/dev/null 2>&1 || fail "'edgefed $c --help' did not exit 0"
 done
+# the relayer and the hierarchy demo (docs/hierarchy.md)
+for c in "relayer" "demo hierarchy"; do
+    # shellcheck disable=SC2086
+    refused "unknown option '--no-such-option'" $c --no-such-option
+    # shellcheck disable=SC2086
+    "$EDGEFED" $c --help >/dev/null 2>&1 || fail "'edgefed $c --help' did not exit 0"
+done
+refused "are required" relayer --domain-node http://127.0.0.1:1 --federation http://127.0.0.1:2 --key k
+"$EDGEFED" keygen --out "$dir/rk" >/dev/null 2>&1 || fail "keygen"
+refused "bad configuration" relayer --domain-node localhost:1 --federation http://127.0.0.1:2 --key "$dir/rk" --domain a
+refused "--period-ms" relayer --domain-node http://127.0.0.1:1 --federation http://127.0.0.1:2 --key k --domain a --period-ms x
+refused "unexpected argument 'extra'" demo hierarchy extra
 refused "unknown subcommand 'nosuch'" proof nosuch
 refused "unexpected argument 'b'" proof verify --federation http://127.0.0.1:1 --domain d a b
 refused "--domains wants" bench hierarchy-anchor --domains 0

@@ -98,6 +98,28 @@ PY
 "$EDGEFED" proof verify --federation "$FAPI" --domain dom "$TMP/altered.hex" 2>"$TMP/err" && fail "an altered proof passed"
 grep -q INVALID "$TMP/err" || fail "altered: $(cat "$TMP/err")"
 log "proofs: anchored valid, certified valid, altered and unknown domain refused"
+
+# browser_anchor.sh: the explorer of the federation shows the domain, and the
+# checkpoint of the later block live
+if [ "${EF_ANCHOR_BROWSER:-0}" = 1 ]; then
+    python3 - "$TMP" <<'PY'
+import json, struct, sys
+t = sys.argv[1]
+b = bytes.fromhex(json.load(open(t + "/proof2.json"))["proof"]); o = 2
+u32 = lambda o: struct.unpack_from("<I", b, o)[0]
+hl = u32(o); hdr = b[o + 4:o + 4 + hl]; o += 4 + hl
+o += 4 + u32(o); o += 16; o += 4 + 32 * u32(o); o += 8; o += 4 + u32(o); o += 16; o += 4 + 32 * u32(o)
+cl = u32(o); cert = b[o + 4:o + 4 + cl]
+json.dump({"domain": "dom", "header": hdr.hex(), "cert": cert.hex()}, open(t + "/checkpoint2.json", "w"))
+PY
+    H2T=$(jq .height "$TMP/proof2.json")
+    mkdir -p "${EF_TEST_OUT:-/tmp}/browser"
+    EF_API_URL=$FAPI EF_DOMAIN=dom EF_HEIGHT=$HT EF_HEIGHT2=$H2T EF_TEST_OUT="${EF_TEST_OUT:-/tmp}/browser" \
+    EF_CKPT_CMD="'$EDGEFED' tx send --api '$FAPI' --key '$FKEY' --contract anchor --method checkpoint --args '$(cat "$TMP/checkpoint2.json")' --wait" \
+    NODE_PATH=$EF_BROWSER_MODULES timeout 180 node "$EF_SRC/tests/browser/anchor_test.js" || fail "browser"
+    [ "$(curl -sf "$FAPI/state/anchor/domain/dom" | jq .height)" = "$H2T" ] || fail "the live checkpoint did not anchor"
+    log "explorer: domain listed, checkpoints shown, the new checkpoint live"
+fi
 "$EDGEFED" testnet down --dir "$FED" >/dev/null
 down_and_check_logs
 log "PASS"

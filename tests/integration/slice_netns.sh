@@ -108,7 +108,8 @@ P=$(jq -r .slice <<<"$s" | sed 's/.*-udp//')
 start=$(jq .start_ms <<<"$s")
 for i in $(seq 1 30); do [ "$(jq '.slas | length' "$T/state.json")" = 1 ] && break; sleep 0.1; done
 EDGE_NS=$(jq -r '.slas[0].edge_ns' "$T/state.json"); EDGE_IP=$(jq -r '.slas[0].edge_ip' "$T/state.json")
-tc -n "$CAR_NS" class show dev uplink | grep -q "prio 0 rate" || fail "no htb class on car1's uplink: $(tc -n "$CAR_NS" class show dev uplink)"
+classes=$(tc -n "$CAR_NS" class show dev uplink)
+grep -q "prio 0 rate" <<<"$classes" || fail "no htb class on car1's uplink: $classes"
 pass "SLA 1 stitched and confirmed: slice $(jq -r .slice <<<"$s") on $(jq -c .path <<<"$s"), htb class of $MIN kbit/s on each hop"
 
 rules=(--min-kbps $MIN --max-latency-us 20000 --max-loss-ppm 20000)

@@ -722,6 +722,30 @@ static void test_freeze_and_unfreeze(void **state)
     ev = f_query(&c, "evidence/%s", d.name);
     assert_int_equal(json_array_size(ev), 3);
     json_decref(ev);
+
+    /* a certified header of a higher height whose time is not after the anchored
+     * one's (anchored: 4, at 5000 ms): frozen too */
+    for (int v = 0; v < F_NVAL; v++) assert_int_equal(f_tx(&c, v, "unfreeze", json_pack("{s:s}", "domain", d.name)), 0);
+    d_expect(&c, d.name, 4, false);
+    {
+        ef_block_header hd;
+        ef_hash hash;
+        uint8_t *cert;
+        size_t cn;
+        s_header(&d, 7, 0, &hd);
+        hd.time_ms = 5000;
+        ef_block_header_hash(&hash, &hd);
+        s_cert(&d, &d.sets[0], &d.sets[0], 0xf, 7, &hash, &cert, &cn);
+        json_t *a = json_pack("{s:s, s:o, s:o}", "domain", d.name, "header", hdr_hexj(&hd), "cert", hexj(cert, cn));
+        free(cert);
+        assert_int_equal(f_tx(&c, F_MEMBER, "checkpoint", a), 0);
+        assert_true(f_has_event(&c, 0, "domain_frozen"));
+    }
+    d_expect(&c, d.name, 4, true);
+    ev = f_query(&c, "evidence/%s", d.name);
+    assert_int_equal(json_array_size(ev), 4);
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(ev, 3), "height")), 7);
+    json_decref(ev);
     f_close(&c);
 }
 
@@ -801,18 +825,49 @@ static int model_ckpt(model *m, sdom *d, uint64_t h, uint32_t alt, uint64_t mask
     return 0;
 }
 
-static void test_random_domains(void **state)
+/* What the contract must answer to a report of two headers (alt a, alt b) of
+ * height h certified by masks ma, mb. */
+static int model_report(model *m, sdom *d, uint64_t h, uint64_t ma, uint64_t mb, bool apply)
 {
-    (void)state;
-    enum { ND = 3, STEPS = 260 };
+    ef_hash sh;
+    const ef_vset *vs = s_set(d, h);
+    ef_vset_hash(&sh, vs);
+    if (m->frozen) return EF_EFROZEN;
+    if (!ef_hash_eq(&sh, &m->committee)) return EF_EROTATION;
+    if (power_of(vs, ma) < ef_vset_quorum(vs) || power_of(vs, mb) < ef_vset_quorum(vs)) return EF_ECERT;
+    if (h < m->since) return EF_EINVAL;
+    if (apply) {
+        m->frozen = true;
+        m->freezes++;
+        m->votes = 0;
+        memset(m->voted, 0, sizeof m->voted);
+    }
+    return 0;
+}
+
+static json_t *report_args(sdom *d, uint64_t h, uint64_t ma, uint64_t mb)
+{
+    json_t *a = ckpt_args(d, h, 11, ma, false), *b = ckpt_args(d, h, 12, mb, false);
+    json_t *r = json_pack("{s:s, s:O, s:O, s:O, s:O}", "domain", d->name, "header_a", json_object_get(a, "header"),
+                          "cert_a", json_object_get(a, "cert"), "header_b", json_object_get(b, "header"), "cert_b",
+                          json_object_get(b, "cert"));
+    json_decref(a);
+    json_decref(b);
+    return r;
+}
+
+static int counts[64], g_freezes, g_rotations, g_reports_ok;
+
+static void random_run(uint64_t seed, int steps)
+{
+    enum { ND = 3 };
     fchain c;
     f_open(&c);
     static sdom d[ND];
     static model m[ND];
-    const char *seed_env = getenv("EF_TEST_SEED");
-    rnd_state = seed_env ? strtoull(seed_env, NULL, 10) : 0x5eed1234u;
-    if (!rnd_state) rnd_state = 1;
-    fprintf(stderr, "test_random_domains seed %llu\n", (unsigned long long)rnd_state);
+    rnd_state = seed ? seed : 1;
+    fprintf(stderr, "test_random_domains: seed %llu (EF_TEST_SEED=%llu replays it)\n", (unsigned long long)seed,
+            (unsigned long long)seed);
     for (int i = 0; i < ND; i++) {
         s_init(&d[i], 10 + i, 0xf);
         /* rotations: every 4..11 heights, a committee of 4..7 pool members with
@@ -838,8 +893,7 @@ static void test_random_domains(void **state)
                               register_args(d[i].name, d[i].chain, &d[i].genesis, &d[i].sets[0], &c.kp[0].pub)),
                          0);
     }
-    int counts[64] = {0};
-    for (int step = 0; step < STEPS; step++) {
+    for (int step = 0; step < steps; step++) {
         /* a block of 1..4 transactions, each checked against the model in order */
         int nb = 1 + (int)(rnd() % 4);
         int want[8];
@@ -860,6 +914,19 @@ static void test_random_domains(void **state)
                 }
                 dom[q++] = i;
                 f_add(&c, v, "anchor", "unfreeze", json_pack("{s:s}", "domain", dd->name));
+                continue;
+            }
+            if (kind >= 96) {
+                /* an equivocating committee reported: two headers of a height ahead */
+                uint64_t h = mm->height + 1 + rnd() % 3;
+                const ef_vset *vs = s_set(dd, h);
+                uint64_t ma = all_mask(vs), mb = all_mask(vs);
+                if (rnd() % 4 == 0) mb &= rnd();
+                if (mb == 0) mb = 1;
+                want[q] = model_report(mm, dd, h, ma, mb, true);
+                g_reports_ok += want[q] == 0;
+                dom[q++] = i;
+                f_add(&c, (int)(rnd() % F_NACC), "anchor", "report", report_args(dd, h, ma, mb));
                 continue;
             }
             uint64_t h;
@@ -910,19 +977,33 @@ static void test_random_domains(void **state)
             json_decref(j);
         }
     }
-    fprintf(stderr, "outcomes: ok %d, stale %d, duplicate %d, rotation %d, committee %d, cert %d, frozen %d, dup vote %d, args %d\n",
+    for (int i = 0; i < ND; i++) {
+        g_freezes += (int)m[i].freezes;
+        g_rotations += m[i].since > 1;
+    }
+    f_close(&c);
+}
+
+static void test_random_domains(void **state)
+{
+    (void)state;
+    memset(counts, 0, sizeof counts);
+    g_freezes = g_rotations = g_reports_ok = 0;
+    const char *seed_env = getenv("EF_TEST_SEED");
+    if (seed_env) {
+        random_run(strtoull(seed_env, NULL, 10), 400);
+    } else {
+        for (uint64_t k = 0; k < 3; k++) random_run(0x5eed1234u + k * 7919, 200);
+    }
+    fprintf(stderr, "outcomes: ok %d, stale %d, duplicate %d, rotation %d, committee %d, cert %d, frozen %d, "
+                    "dup vote %d, args %d, not a pair %d\n",
             counts[0], counts[-EF_ESTALE], counts[-EF_ERECORDED], counts[-EF_EROTATION], counts[-EF_ECOMMITTEE],
-            counts[-EF_ECERT], counts[-EF_EFROZEN], counts[-EF_EDUP], counts[-EF_EARGS]);
+            counts[-EF_ECERT], counts[-EF_EFROZEN], counts[-EF_EDUP], counts[-EF_EARGS], counts[-EF_EINVAL]);
     /* every path was taken */
     assert_true(counts[0] > 0 && counts[-EF_ESTALE] > 0 && counts[-EF_EROTATION] > 0 && counts[-EF_ECERT] > 0 &&
-                counts[-EF_EFROZEN] > 0 && counts[-EF_ECOMMITTEE] > 0);
-    int freezes = 0, rotations = 0;
-    for (int i = 0; i < ND; i++) {
-        freezes += (int)m[i].freezes;
-        rotations += m[i].since > 1;
-    }
-    assert_true(freezes > 0 && rotations > 0);
-    f_close(&c);
+                counts[-EF_EFROZEN] > 0 && counts[-EF_ECOMMITTEE] > 0 && counts[-EF_ERECORDED] > 0);
+    fprintf(stderr, "freezes %d (by report %d), domains that rotated %d\n", g_freezes, g_reports_ok, g_rotations);
+    assert_true(g_freezes > 0 && g_rotations > 0 && g_reports_ok > 0);
 }
 
 /* ------------------------------------------------------------------ */
@@ -931,58 +1012,65 @@ static void test_random_domains(void **state)
 typedef struct dchain {
     char dir[256];
     ef_store *s;
-    ef_keypair val[4];
+    ef_keypair val[5];           /* 0..3 the genesis validators, 4 a candidate */
     ef_keypair user;
-    uint64_t nonce;
+    uint64_t nonce;              /* the user's */
+    uint64_t vnonce[5];
     uint64_t now_ms;
+    uint8_t *enc[8];             /* the queued transactions */
+    size_t len[8];
+    size_t n;
+    int code[8];                 /* results of the last block */
 } dchain;
 
 static void d_open(dchain *dc, const char *chain, uint8_t tag)
 {
     memset(dc, 0, sizeof *dc);
     t_tmpdir(dc->dir, sizeof dc->dir, "anchordom");
-    for (int i = 0; i < 4; i++) t_key(&dc->val[i], (uint8_t)(i + 1), tag);
+    for (int i = 0; i < 5; i++) t_key(&dc->val[i], (uint8_t)(i + 1), tag);
     t_key(&dc->user, 9, tag);
     dc->s = t_store(dc->dir, chain, ef_contracts_builtin, ef_contracts_builtin_len, dc->val, 4, &dc->user, 1);
     dc->now_ms = 5000;
 }
 
-/* A block of n bank transfers by the user, with a certificate of all 4
- * validators; the hashes of its txs in out. */
-static void d_block(dchain *dc, int n, ef_hash *out)
+/* Queues a transaction of kp (nonce given); its hash in *out if not NULL. */
+static void d_queue(dchain *dc, const ef_keypair *kp, uint64_t nonce, const char *contract, const char *method,
+                    const char *args, ef_hash *out)
 {
     ef_store_info info;
     assert_int_equal(ef_store_info_get(dc->s, &info), 0);
-    uint8_t *enc[8];
+    assert_true(dc->n < 8);
+    ef_tx t;
+    memset(&t, 0, sizeof t);
+    snprintf(t.chain_id, sizeof t.chain_id, "%s", info.chain_id);
+    t.sender = kp->pub;
+    t.nonce = nonce;
+    snprintf(t.contract, sizeof t.contract, "%s", contract);
+    snprintf(t.method, sizeof t.method, "%s", method);
+    t.args = (const uint8_t *)args;
+    t.args_len = strlen(args);
+    assert_int_equal(ef_tx_sign(&t, kp), 0);
+    ef_wr w;
+    ef_wr_init(&w);
+    assert_int_equal(ef_tx_encode(&w, &t), 0);
+    dc->enc[dc->n] = ef_wr_take(&w, &dc->len[dc->n]);
+    if (out) ef_tx_hash_enc(out, dc->enc[dc->n], dc->len[dc->n]);
+    dc->n++;
+}
+
+/* Commits the queued transactions as one block with a certificate of every
+ * member of the set that signs its height (round 0). */
+static void d_commit(dchain *dc)
+{
+    ef_store_info info;
+    assert_int_equal(ef_store_info_get(dc->s, &info), 0);
     ef_txbuf cand[8];
-    char to[65];
-    ef_hex(to, dc->val[0].pub.b, EF_PUB_SIZE);
-    for (int i = 0; i < n; i++) {
-        char args[200];
-        snprintf(args, sizeof args, "{\"to\":\"%s\",\"amount\":%d}", to, 10 + i);
-        ef_tx t;
-        memset(&t, 0, sizeof t);
-        snprintf(t.chain_id, sizeof t.chain_id, "%s", info.chain_id);
-        t.sender = dc->user.pub;
-        t.nonce = dc->nonce++;
-        snprintf(t.contract, sizeof t.contract, "bank");
-        snprintf(t.method, sizeof t.method, "transfer");
-        t.args = (const uint8_t *)args;
-        t.args_len = strlen(args);
-        assert_int_equal(ef_tx_sign(&t, &dc->user), 0);
-        ef_wr w;
-        ef_wr_init(&w);
-        assert_int_equal(ef_tx_encode(&w, &t), 0);
-        size_t l;
-        enc[i] = ef_wr_take(&w, &l);
-        cand[i] = (ef_txbuf){enc[i], l};
-        ef_tx_hash_enc(&out[i], enc[i], l);
-    }
+    for (size_t i = 0; i < dc->n; i++) cand[i] = (ef_txbuf){dc->enc[i], dc->len[i]};
     uint8_t *blk;
     size_t blen;
     int st[8];
-    assert_int_equal(ef_ledger_propose(dc->s, cand, (size_t)n, dc->now_ms, &dc->val[0].pub, NULL, st, &blk, &blen),
-                     0);
+    assert_int_equal(ef_ledger_propose(dc->s, cand, dc->n, dc->now_ms, &dc->val[0].pub, NULL, st, &blk, &blen), 0);
+    for (size_t i = 0; i < dc->n; i++) assert_int_equal(st[i], 0);
     ef_hash bh;
     assert_int_equal(ef_block_hash_enc(&bh, blk, blen), 0);
     ef_vset vs;
@@ -993,7 +1081,7 @@ static void d_block(dchain *dc, int n, ef_hash *out)
     ce->value_id = bh;
     for (uint32_t i = 0; i < vs.len; i++) {
         const ef_keypair *kp = NULL;
-        for (int k = 0; k < 4; k++)
+        for (int k = 0; k < 5; k++)
             if (!memcmp(dc->val[k].pub.b, vs.v[i].pub.b, EF_PUB_SIZE)) kp = &dc->val[k];
         assert_non_null(kp);
         ce->sigs[ce->count].index = (uint16_t)i;
@@ -1007,8 +1095,30 @@ static void d_block(dchain *dc, int n, ef_hash *out)
     assert_int_equal(ef_ledger_commit(dc->s, blk, blen, cert, cn), 0);
     free(cert);
     free(blk);
-    for (int i = 0; i < n; i++) free(enc[i]);
+    for (size_t i = 0; i < dc->n; i++) {
+        ef_hash th;
+        ef_tx_loc loc = {0};
+        ef_tx_hash_enc(&th, dc->enc[i], dc->len[i]);
+        assert_int_equal(ef_store_tx_lookup(dc->s, &th, &loc), 0);
+        dc->code[i] = loc.code;
+        free(loc.events_json);
+        free(dc->enc[i]);
+    }
+    dc->n = 0;
     dc->now_ms += 1000;
+}
+
+/* A block of n bank transfers by the user; the hashes of its txs in out. */
+static void d_block(dchain *dc, int n, ef_hash *out)
+{
+    char to[65];
+    ef_hex(to, dc->val[0].pub.b, EF_PUB_SIZE);
+    for (int i = 0; i < n; i++) {
+        char args[200];
+        snprintf(args, sizeof args, "{\"to\":\"%s\",\"amount\":%d}", to, 10 + i);
+        d_queue(dc, &dc->user, dc->nonce++, "bank", "transfer", args, &out[i]);
+    }
+    d_commit(dc);
 }
 
 static void d_close(dchain *dc)
@@ -1231,6 +1341,113 @@ static void test_proofs_through_anchor(void **state)
     f_close(&c);
 }
 
+/* A real domain chain rotates its validator set (the registry admits a fifth
+ * validator: decided in block 2, it signs from block 4); the anchor follows it
+ * only through the checkpoint of block 3, whose next_vset_hash names the new set,
+ * and then takes block 4 certified by the new set; a proof of a tx in block 5,
+ * certified by the new set and not anchored, verifies. */
+static void test_real_rotation(void **state)
+{
+    (void)state;
+    fchain c;
+    dchain a;
+    f_open(&c);
+    d_open(&a, "dom-r", 0x64);
+    d_register(&c, &a, "domr");
+    char args[256], cand[65];
+    ef_hex(cand, a.val[4].pub.b, EF_PUB_SIZE);
+    snprintf(args, sizeof args, "{\"account\":\"%s\",\"domain\":\"dx\",\"role\":\"validator\",\"action\":\"add\"}",
+             cand);
+    d_queue(&a, &a.val[0], a.vnonce[0]++, "registry", "propose_validator", args, NULL);
+    d_commit(&a);                                    /* block 1: proposal 1, one vote */
+    assert_int_equal(a.code[0], 0);
+    d_queue(&a, &a.val[1], a.vnonce[1]++, "registry", "vote_validator", "{\"proposal\":1}", NULL);
+    d_queue(&a, &a.val[2], a.vnonce[2]++, "registry", "vote_validator", "{\"proposal\":1}", NULL);
+    d_commit(&a);                                    /* block 2: passed */
+    assert_int_equal(a.code[0], 0);
+    assert_int_equal(a.code[1], 0);
+    ef_hash t3[1], t4[1], t5[1];
+    d_block(&a, 1, t3);                              /* block 3: old set, next = new set */
+    d_block(&a, 1, t4);                              /* block 4: signed by the new set */
+    d_block(&a, 1, t5);
+    ef_vset old_vs, new_vs;
+    assert_int_equal(ef_store_vset(a.s, 3, &old_vs), 0);
+    assert_int_equal(ef_store_vset(a.s, 4, &new_vs), 0);
+    assert_int_equal(old_vs.len, 4);
+    assert_int_equal(new_vs.len, 5);
+
+    assert_int_equal(f_tx(&c, 0, "checkpoint", d_ckpt(&a, "domr", 2)), 0);
+    assert_int_equal(f_tx(&c, 0, "checkpoint", d_ckpt(&a, "domr", 4)), EF_EROTATION);   /* skipped */
+    assert_int_equal(f_tx(&c, 0, "checkpoint", d_ckpt(&a, "domr", 3)), EF_ECOMMITTEE);  /* no committee */
+    json_t *x = d_ckpt(&a, "domr", 3);
+    json_object_set_new(x, "committee", vset_hexj(&old_vs));
+    assert_int_equal(f_tx(&c, 0, "checkpoint", x), EF_ECOMMITTEE);                      /* the wrong one */
+    x = d_ckpt(&a, "domr", 3);
+    json_object_set_new(x, "committee", vset_hexj(&new_vs));
+    assert_int_equal(f_tx(&c, 0, "checkpoint", x), 0);
+    assert_true(f_has_event(&c, 0, "\"rotated\":true"));
+    json_t *d = f_query(&c, "domain/domr");
+    assert_int_equal(json_integer_value(json_object_get(d, "committee_since")), 4);
+    assert_int_equal(json_array_size(json_object_get(d, "committee")), 5);
+    json_decref(d);
+    assert_int_equal(f_tx(&c, 0, "checkpoint", d_ckpt(&a, "domr", 4)), 0);
+    d_expect(&c, "domr", 4, false);
+
+    uint8_t *p;
+    size_t n;
+    assert_int_equal(ef_proof_build(a.s, &t5[0], true, &p, &n), 0);
+    assert_int_equal(f_probe(&c, "check", "domr", p, n), 0);     /* certified by the new set */
+    free(p);
+    assert_int_equal(ef_proof_build(a.s, &t3[0], true, &p, &n), 0);
+    assert_int_equal(f_probe(&c, "check", "domr", p, n), 0);     /* anchored, old set's certificate */
+    free(p);
+    d_close(&a);
+    f_close(&c);
+}
+
+/* The ledger's certificate check (moved from consensus so contracts use it): a
+ * real certificate of a domain block verifies; bad inputs are errors, never
+ * assertions. */
+static void test_cert_in_ledger(void **state)
+{
+    (void)state;
+    dchain a;
+    ef_hash t[1];
+    assert_int_equal(ef_crypto_init(), 0);
+    d_open(&a, "dom-c", 0x65);
+    d_block(&a, 1, t);
+    ef_block_header hd;
+    ef_hash bh, other;
+    ef_vset vs, empty;
+    uint8_t *cert;
+    size_t cn;
+    assert_int_equal(ef_store_header(a.s, 1, &hd), 0);
+    ef_block_header_hash(&bh, &hd);
+    assert_int_equal(ef_store_vset(a.s, 1, &vs), 0);
+    assert_int_equal(ef_store_cert(a.s, 1, &cert, &cn), 0);
+    assert_int_equal(ef_cert_verify(cert, cn, "dom-c", 1, &bh, &vs), 0);
+    assert_int_equal(ef_cert_verify(cert, cn, "", 1, &bh, &vs), EF_EINVAL);
+    assert_int_equal(ef_cert_verify(cert, cn, "dom-other", 1, &bh, &vs), EF_EBADSIG);
+    assert_int_equal(ef_cert_verify(cert, cn, "dom-c", 2, &bh, &vs), EF_EHEIGHT);
+    other = bh;
+    other.b[0] ^= 1;
+    assert_int_equal(ef_cert_verify(cert, cn, "dom-c", 1, &other, &vs), EF_EINVAL);
+    ef_vset_init(&empty);
+    assert_int_equal(ef_cert_verify(cert, cn, "dom-c", 1, &bh, &empty), EF_EINVAL);
+    /* two of four signers are not a quorum */
+    ef_cert *c = malloc(sizeof *c);
+    assert_int_equal(ef_cert_decode(c, cert, cn), 0);
+    c->count = 2;
+    uint8_t *c2;
+    size_t c2n;
+    assert_int_equal(ef_cert_encode(c, &c2, &c2n), 0);
+    assert_int_equal(ef_cert_verify(c2, c2n, "dom-c", 1, &bh, &vs), EF_ECERT);
+    free(c2);
+    free(c);
+    free(cert);
+    d_close(&a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1240,6 +1457,8 @@ int main(void)
         cmocka_unit_test(test_random_domains),
         cmocka_unit_test(test_proof_codec),
         cmocka_unit_test(test_proofs_through_anchor),
+        cmocka_unit_test(test_real_rotation),
+        cmocka_unit_test(test_cert_in_ledger),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -228,6 +228,16 @@ static uint64_t run_epoch(mchain *c, const bool *commit, const bool *reveal)
     for (size_t i = 0; i < q; i++) assert_int_equal(c->code[i], 0);
     commit_until(c, start + L - 3);
     assert_int_equal(k_tx(c, m_dev(0), "elect", "{\"epoch\":%llu}", (unsigned long long)epoch), 0);
+    /* the event carries the new committee and its first height */
+    json_t *ev = m_event(c, 0, "committee_elected");
+    assert_non_null(ev);
+    json_t *rec = m_query(c, "committee", "epoch/%llu", (unsigned long long)epoch);
+    assert_true(json_equal(json_object_get(ev, "committee"), json_object_get(rec, "next_committee")));
+    assert_true(json_equal(json_object_get(ev, "seed"), json_object_get(rec, "seed")));
+    assert_int_equal(json_integer_value(json_object_get(ev, "start")), m_height(c) + EF_VSET_DELAY);
+    assert_int_equal(json_integer_value(json_object_get(ev, "epoch")), epoch + 1);
+    json_decref(rec);
+    json_decref(ev);
     return m_height(c);
 }
 
@@ -668,6 +678,75 @@ static void test_agents_drive_epochs(void **state)
     free(c);
 }
 
+/* Seeded random runs: members up or down, some committing without revealing,
+ * the admin admitting and removing devices in the commit window, junk calls
+ * from anyone; after every election the record obeys the rules: missed is the
+ * committee minus the revealers, the new committee is the reference's (every
+ * candidate ranked) and is the validator set from its start. */
+static uint64_t rnd_next(uint64_t *x)
+{
+    *x ^= *x << 13;
+    *x ^= *x >> 7;
+    *x ^= *x << 17;
+    return *x;
+}
+
+static void test_random_runs(void **state)
+{
+    (void)state;
+    for (uint64_t seed = 1; seed <= 6; seed++) {
+        mchain *c = calloc(1, sizeof *c);
+        c_open(c);
+        uint64_t x = seed * 0x9e3779b97f4a7c15ull;
+        bool admitted[M_NACC] = {false};
+        for (int i = 0; i < M_NCOMP; i++) admitted[i] = true;
+        for (int i = 0; i < NDEVS; i++) admitted[m_dev(i)] = true;
+        for (int e = 0; e < 8; e++) {
+            int mem[64];
+            uint64_t epoch, start;
+            int n = committee_now(c, mem, &epoch, &start);
+            assert_int_equal(epoch, (uint64_t)e);
+            commit_until(c, start - 1);
+            /* the admin's changes, then junk, in the commit window */
+            if (rnd_next(&x) % 2) {
+                int d = m_dev((int)(rnd_next(&x) % 7));
+                int rc = k_tx(c, ADMIN, admitted[d] ? "remove" : "admit", "{\"device\":\"%s\"}", c->hex[d]);
+                assert_int_equal(rc, 0);
+                admitted[d] = !admitted[d];
+            }
+            int who = (int)(rnd_next(&x) % M_NACC);
+            if (who != M_OUTSIDER) {
+                int rc = k_tx(c, who, "reveal", "{\"epoch\":%llu,\"secret\":\"%064x\"}", (unsigned long long)epoch, 7);
+                assert_true(rc == EF_ENOTCOMMITTEE || rc == EF_EWINDOW);
+            }
+            bool cm[64], rv[64];
+            for (int i = 0; i < n; i++) {
+                uint64_t r = rnd_next(&x) % 10;
+                cm[i] = r >= 2;            /* 20%: down */
+                rv[i] = cm[i] && r >= 3;   /* 10%: commits, never reveals */
+            }
+            run_epoch(c, cm, rv);
+            check_reference(c, epoch);
+            json_t *rec = m_query(c, "committee", "epoch/%llu", (unsigned long long)epoch);
+            json_t *missed = json_object_get(rec, "missed"), *revealed = json_object_get(rec, "revealed");
+            assert_int_equal(json_array_size(missed) + json_array_size(revealed), (size_t)n);
+            for (int i = 0; i < n; i++) {
+                bool m = m_in_hex(missed, c->hex[mem[i]]);
+                assert_true(m == !rv[i]);
+                assert_true(m_in_hex(revealed, c->hex[mem[i]]) == rv[i]);
+                if (m) assert_false(m_in_hex(json_object_get(rec, "next_committee"), c->hex[mem[i]]));
+            }
+            /* nobody outside the devices is ever elected */
+            json_t *next = json_object_get(rec, "next_committee");
+            for (size_t i = 0; i < json_array_size(next); i++)
+                assert_true(admitted[idx_of_hex(c, json_string_value(json_array_get(next, i)))]);
+            json_decref(rec);
+        }
+        m_close(c);
+        free(c);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -678,6 +757,7 @@ int main(void)
         cmocka_unit_test(test_genesis_params),
         cmocka_unit_test(test_down_member_replaced),
         cmocka_unit_test(test_agents_drive_epochs),
+        cmocka_unit_test(test_random_runs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2,7 +2,10 @@
  * loading and its refusals, paths, reservation, release and make-before-break
  * modify, checked against a brute-force reference on random trees and random
  * request sequences (never oversubscribed, the same answers, everything
- * released at the end). EF_SLICE_SEEDS (default 40) sets the number of runs. */
+ * released at the end). EF_SLICE_SEEDS (default 40) sets the number of runs.
+ * Also the monitor's epoch arithmetic (agents/ef_slicemon.h) and the JIT
+ * controller (agents/ef_jit.h) on process-mode enforcement with a recording
+ * submit hook. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,7 +18,12 @@
 
 #include <jansson.h>
 
+#include "agents/ef_jit.h"
+#include "agents/ef_proc.h"
 #include "agents/ef_slice.h"
+#include "agents/ef_slicemon.h"
+#include "agents/ef_slicenet.h"
+#include "base/ef_codec.h"
 
 static const char *const t_small =
     "{\"nodes\": ["
@@ -137,6 +145,17 @@ static void test_paths_and_reservations(void **state)
 static void test_bad_topologies(void **state)
 {
     (void)state;
+    /* this module's error codes (-55..-64 belong to other branches: a gap here, never NULL) */
+    assert_string_equal(ef_errname(EF_ENOCAP), "ENOCAP");
+    assert_string_equal(ef_errname(EF_ELATENCY), "ELATENCY");
+    assert_string_equal(ef_errname(EF_ETOPO), "ETOPO");
+    assert_string_equal(ef_errname(EF_ENFORCE), "ENFORCE");
+    assert_string_equal(ef_errname(EF_EWITHHELD), "EWITHHELD");
+    for (int k = 55; k <= 64; k++) {
+        assert_non_null(ef_errname(-k));
+        assert_non_null(ef_strerror(-k));
+    }
+    assert_string_equal(ef_errname(-EF_ERR_COUNT_), "EUNKNOWN");
     static const char *const bad[] = {
         "[]",
         "{\"nodes\": []}",
@@ -407,12 +426,332 @@ static void test_random_against_reference(void **state)
     assert_true(mod > seeds);
 }
 
+static void test_monitor_epoch(void **state)
+{
+    (void)state;
+    ef_slicemon_epoch ep;
+    uint32_t d[5] = {500, 100, 300, 200, 400};
+    /* 1000 ms epoch, 5 of 8 packets of 1000 bytes: 40 kbit/s, loss 3/8 */
+    ef_slicemon_close_epoch(&ep, 3, d, 5, 5000, 5, 8, 5, 1, 1000);
+    assert_int_equal(ep.epoch, 3);
+    assert_int_equal(ep.kbps, 40);
+    assert_int_equal(ep.sent, 8);
+    assert_int_equal(ep.recv, 5);
+    assert_int_equal(ep.loss_ppm, 375000);
+    assert_int_equal(ep.p50_us, 300);
+    assert_int_equal(ep.p99_us, 400);
+    assert_int_equal(ep.max_us, 500);
+    /* no fin: the highest sequence decides; an edge monitor's copies scale */
+    ef_slicemon_close_epoch(&ep, 0, NULL, 0, 2000, 2, UINT64_MAX, 10, 1, 1000);
+    assert_int_equal(ep.sent, 10);
+    assert_int_equal(ep.p99_us, 0);
+    ef_slicemon_close_epoch(&ep, 0, NULL, 0, 1000, 3, 25, 21, 10, 1000);   /* copies of seq 0, 10, 20 */
+    assert_int_equal(ep.sent, 3);
+    assert_int_equal(ep.recv, 3);
+    assert_int_equal(ep.kbps, 80);
+    /* more received than sent (duplicates) is clamped */
+    ef_slicemon_close_epoch(&ep, 0, NULL, 0, 0, 9, 4, 4, 1, 1000);
+    assert_int_equal(ep.recv, 4);
+    assert_int_equal(ep.loss_ppm, 0);
+    json_t *j = ef_slicemon_epoch_json(7, &ep);
+    assert_int_equal(json_integer_value(json_object_get(j, "sla")), 7);
+    assert_null(json_object_get(j, "receipt"));
+    json_decref(j);
+}
+
+/* ---- the controller with a recording hook ---- */
+
+typedef struct t_hook {
+    char method[8][16];
+    json_t *args[8];
+    int n;
+    int answer;
+} t_hook;
+
+static int t_submit(void *arg, const char *method, const json_t *args, char err[24])
+{
+    t_hook *h = arg;
+    if (h->n < 8) {
+        snprintf(h->method[h->n], sizeof h->method[0], "%s", method);
+        h->args[h->n++] = json_deep_copy(args);
+    }
+    snprintf(err, 24, "%s", h->answer ? ef_errname(h->answer) : "OK");
+    return h->answer;
+}
+
+/* The ledger as the query hook sees it: SLA 8 is active with slice
+ * sla8-udp45002 on car3's path to srv (what a replay would stitch). */
+static json_t *t_query(void *arg, uint64_t sla)
+{
+    (void)arg;
+    if (sla != 8) return json_pack("{s:s}", "state", "closed");
+    return json_pack("{s:s, s:s, s:[s,s,s,s], s:I, s:I}", "state", "active", "slice", "sla8-udp45002", "path",
+                     "edge2-car3", "agg2-edge2", "core-agg2", "core-srv", "start_ms", (json_int_t)5000, "end_ms",
+                     (json_int_t)5300);
+}
+
+static char t_monhex[65];
+
+static json_t *t_event(uint64_t sla, const char *op, const char *ap, uint64_t kbps)
+{
+    return json_pack("{s:I, s:s, s:s, s:s, s:{s:I, s:I, s:I}, s:I, s:I, s:s}", "sla", (json_int_t)sla, "operator", op,
+                     "ap", ap, "dst", "srv", "rules", "min_kbps", (json_int_t)kbps, "max_latency_us", (json_int_t)10000,
+                     "max_loss_ppm", (json_int_t)0, "epoch_ms", (json_int_t)100, "epochs", (json_int_t)3, "monitor",
+                     t_monhex);
+}
+
+static void test_controller(void **state)
+{
+    (void)state;
+    ef_slice_db *db = t_db(t_small);
+    ef_slicenet *net;
+    ef_slicenet_cfg nc = {.mode = "process"};
+    assert_int_equal(ef_slicenet_open(&net, db, &nc), 0);
+    assert_false(ef_slicenet_enforcing(net));
+    assert_int_equal(ef_slicenet_loss(net, 1, 1000, 5), EF_ESTATE);
+    ef_keypair op, other, edge, mon;
+    ef_keypair_generate(&mon);
+    ef_hex(t_monhex, mon.pub.b, 32);
+    ef_keypair_generate(&op);
+    ef_keypair_generate(&other);
+    ef_keypair_generate(&edge);
+    char ophex[65], otherhex[65];
+    ef_hex(ophex, op.pub.b, 32);
+    ef_hex(otherhex, other.pub.b, 32);
+    t_hook h = {0};
+    ef_jit_hooks hooks = {.submit = t_submit, .query = t_query, .arg = &h};
+    ef_jit_cfg cfg = {.op = op.pub, .edge_monitor = edge.pub, .port_base = 45000, .require_handover = true,
+                      .handover_grace_ms = 50, .chain_id = "c1"};
+    ef_jit *jit;
+    assert_int_equal(ef_jit_open(&jit, db, net, &cfg, &hooks), 0);
+    /* another operator's SLA: ignored */
+    json_t *ev = t_event(1, otherhex, "car1", 1000);
+    ef_jit_on_event(jit, 5, "activated", ev);
+    json_decref(ev);
+    assert_int_equal(h.n, 0);
+    /* ours: confirmed with slice id, port and path */
+    ev = t_event(2, ophex, "car1", 6000);
+    ef_jit_on_event(jit, 6, "activated", ev);
+    json_decref(ev);
+    assert_int_equal(h.n, 1);
+    assert_string_equal(h.method[0], "confirm");
+    assert_string_equal(json_string_value(json_object_get(h.args[0], "slice")), "sla2-udp45000");
+    assert_int_equal(json_array_size(json_object_get(h.args[0], "path")), 4);
+    assert_int_equal(ef_slice_count(db), 1);
+    assert_int_equal(ef_slicenet_count(net), 1);
+    /* a second one on car1's access link (10000) does not fit: fail with ENOCAP */
+    ev = t_event(3, ophex, "car1", 6000);
+    ef_jit_on_event(jit, 7, "activated", ev);
+    json_decref(ev);
+    assert_string_equal(h.method[1], "fail");
+    assert_non_null(strstr(json_string_value(json_object_get(h.args[1], "reason")), "ENOCAP: link edge1-car1"));
+    /* unknown node: fail with ENOTFOUND */
+    ev = t_event(4, ophex, "car9", 10);
+    ef_jit_on_event(jit, 8, "activated", ev);
+    json_decref(ev);
+    assert_string_equal(h.method[2], "fail");
+    assert_non_null(strstr(json_string_value(json_object_get(h.args[2], "reason")), "ENOTFOUND"));
+    /* a confirm the ledger refuses releases at once */
+    h.answer = EF_ELATE;
+    ev = t_event(5, ophex, "car2", 1000);
+    ef_jit_on_event(jit, 9, "activated", ev);
+    json_decref(ev);
+    h.answer = 0;
+    assert_string_equal(h.method[3], "confirm");
+    assert_int_equal(ef_slice_count(db), 1);
+    json_t *js = ef_jit_json(jit);
+    assert_int_equal(json_array_size(json_object_get(js, "slas")), 1);
+    assert_false(json_is_true(json_object_get(js, "enforcing")));
+    json_decref(js);
+    /* closed by another operator's event: nothing; ours: released */
+    ev = json_pack("{s:I, s:s}", "sla", (json_int_t)2, "operator", otherhex);
+    ef_jit_on_event(jit, 10, "closed", ev);
+    json_decref(ev);
+    assert_int_equal(ef_slice_count(db), 1);
+    ev = json_pack("{s:I, s:s}", "sla", (json_int_t)2, "operator", ophex);
+    ef_jit_on_event(jit, 11, "closed", ev);
+    json_decref(ev);
+    assert_int_equal(ef_slice_count(db), 0);
+    assert_int_equal(ef_slicenet_count(net), 0);
+    char err[256];
+    assert_int_equal(ef_slice_check(db, err, sizeof err), 0);
+    /* hand-over: SLA 6 confirmed at 1000 ms, 3 epochs of 100 ms, receipts due 50 ms after each epoch */
+    ev = t_event(6, ophex, "car2", 1000);
+    ef_jit_on_event(jit, 12, "activated", ev);
+    json_decref(ev);
+    ev = json_pack("{s:I, s:s, s:I, s:I}", "sla", (json_int_t)6, "operator", ophex, "start_ms", (json_int_t)1000,
+                   "end_ms", (json_int_t)1300);
+    ef_jit_on_event(jit, 13, "confirmed", ev);
+    json_decref(ev);
+    assert_int_equal(ef_slice_count(db), 1);
+    ef_receipt r = {.chain_id = "c1", .sla = 6, .epoch = 0, .kbps = 2000, .pkts_sent = 10, .pkts_recv = 10};
+    ef_sla_rules rules = {.min_kbps = 1000, .max_latency_us = 10000};
+    assert_int_equal(ef_receipt_make(&r, &rules, &other), 0);
+    assert_int_equal(ef_jit_receipt(jit, &r), EF_ESIGNER);
+    assert_int_equal(ef_receipt_make(&r, &rules, &mon), 0);
+    assert_int_equal(ef_jit_tick(jit, 1149), 0);        /* epoch 0 not yet due */
+    assert_int_equal(ef_jit_tick(jit, 1150), 1);        /* due and missing: stopped */
+    assert_int_equal(ef_slice_count(db), 0);
+    assert_int_equal(ef_slicenet_count(net), 0);
+    js = ef_jit_json(jit);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(js, "slas"), 0), "state")),
+                        "stopped");
+    json_decref(js);
+    assert_int_equal(ef_jit_tick(jit, 5000), 0);        /* once */
+    /* another SLA whose receipts come in time runs to its end */
+    ev = t_event(7, ophex, "car2", 1000);
+    ef_jit_on_event(jit, 14, "activated", ev);
+    json_decref(ev);
+    ev = json_pack("{s:I, s:s, s:I, s:I}", "sla", (json_int_t)7, "operator", ophex, "start_ms", (json_int_t)1000,
+                   "end_ms", (json_int_t)1300);
+    ef_jit_on_event(jit, 15, "confirmed", ev);
+    json_decref(ev);
+    r.sla = 7;
+    for (uint64_t e = 0; e < 2; e++) {
+        r.epoch = e;
+        assert_int_equal(ef_receipt_make(&r, &rules, &mon), 0);
+        assert_int_equal(ef_jit_receipt(jit, &r), 0);
+    }
+    r.epoch = 3;
+    assert_int_equal(ef_receipt_make(&r, &rules, &mon), 0);
+    assert_int_equal(ef_jit_receipt(jit, &r), EF_EEPOCH);
+    snprintf(r.chain_id, sizeof r.chain_id, "c2");
+    r.epoch = 0;
+    assert_int_equal(ef_receipt_make(&r, &rules, &mon), 0);
+    assert_int_equal(ef_jit_receipt(jit, &r), EF_ECHAIN);
+    assert_int_equal(ef_jit_tick(jit, 9000), 0);
+    assert_int_equal(ef_slice_count(db), 1);
+    /* make-before-break re-adjustment of SLA 7 (car2 -> srv, 1000 kbit/s) */
+    ef_sla_rules up = {.min_kbps = 3000, .max_latency_us = 10000};
+    assert_int_equal(ef_jit_modify(jit, 7, NULL, NULL, &up), 0);
+    ef_slice_link lk;
+    assert_int_equal(ef_slice_link_get(db, ef_slice_node_index(db, "car2"), &lk), 0);
+    assert_int_equal(lk.reserved_kbps, 3000);
+    assert_int_equal(ef_slicenet_count(net), 1);
+    up.min_kbps = 20000;   /* over car2's access link: refused, the old slice kept */
+    assert_int_equal(ef_jit_modify(jit, 7, NULL, NULL, &up), EF_ENOCAP);
+    assert_int_equal(ef_slice_link_get(db, ef_slice_node_index(db, "car2"), &lk), 0);
+    assert_int_equal(lk.reserved_kbps, 3000);
+    up.min_kbps = 2000;   /* moved to another attachment point */
+    assert_int_equal(ef_jit_modify(jit, 7, "car3", NULL, &up), 0);
+    assert_int_equal(ef_slice_link_get(db, ef_slice_node_index(db, "car2"), &lk), 0);
+    assert_int_equal(lk.reserved_kbps, 0);
+    assert_int_equal(ef_slice_link_get(db, ef_slice_node_index(db, "car3"), &lk), 0);
+    assert_int_equal(lk.reserved_kbps, 2000);
+    assert_int_equal(ef_slicenet_count(net), 1);
+    assert_int_equal(ef_jit_modify(jit, 6, NULL, NULL, &up), EF_ENOTFOUND);   /* stopped */
+    assert_int_equal(ef_jit_modify(jit, 99, NULL, NULL, &up), EF_ENOTFOUND);
+    /* a replay after a restart: confirm refused with ESTATE; an SLA the ledger
+     * shows active with this very slice is adopted, another is released */
+    h.answer = EF_ESTATE;
+    ev = t_event(8, ophex, "car3", 500);
+    ef_jit_on_event(jit, 17, "activated", ev);
+    json_decref(ev);
+    ev = t_event(9, ophex, "car3", 500);
+    ef_jit_on_event(jit, 18, "activated", ev);
+    json_decref(ev);
+    h.answer = 0;
+    js = ef_jit_json(jit);
+    bool adopted = false;
+    size_t ji;
+    json_t *jx;
+    json_array_foreach(json_object_get(js, "slas"), ji, jx) {
+        uint64_t id = (uint64_t)json_integer_value(json_object_get(jx, "sla"));
+        assert_true(id != 9);
+        if (id == 8) {
+            adopted = true;
+            assert_string_equal(json_string_value(json_object_get(jx, "state")), "confirmed");
+            assert_int_equal(json_integer_value(json_object_get(jx, "start_ms")), 5000);
+        }
+    }
+    assert_true(adopted);
+    json_decref(js);
+    assert_int_equal(ef_slice_link_get(db, ef_slice_node_index(db, "car3"), &lk), 0);
+    assert_int_equal(lk.reserved_kbps, 2000 + 500);   /* SLA 7 (moved there) and the adopted 8 */
+    ev = json_pack("{s:I, s:s}", "sla", (json_int_t)8, "operator", ophex);
+    ef_jit_on_event(jit, 19, "closed", ev);
+    json_decref(ev);
+    ev = json_pack("{s:I, s:s}", "sla", (json_int_t)6, "operator", ophex);
+    ef_jit_on_event(jit, 16, "closed", ev);   /* stopped: nothing left to release */
+    json_decref(ev);
+    assert_int_equal(ef_slice_count(db), 1);
+    assert_int_equal(ef_slice_check(db, err, sizeof err), 0);
+    ef_jit_stats st;
+    ef_jit_stats_get(jit, &st);
+    assert_int_equal(st.confirmed, 3);
+    assert_int_equal(st.failed, 2);
+    assert_int_equal(st.withheld, 1);
+    assert_int_equal(st.adopted, 1);
+    for (int i = 0; i < h.n; i++) json_decref(h.args[i]);
+    ef_jit_close(jit);
+    ef_slicenet_close(net);
+    ef_slice_db_free(db);
+}
+
+/* As root with tc and nft: the same controller on real namespaces; the
+ * commands of stitch, modify (make before break), loss and unstitch must all
+ * be accepted, and close removes every namespace. Skipped otherwise. */
+static void test_controller_netns(void **state)
+{
+    (void)state;
+    if (geteuid() != 0 || access("/usr/sbin/tc", X_OK) || access("/usr/sbin/nft", X_OK)) {
+        fprintf(stderr, "test_controller_netns: skipped (needs root, tc, nft)\n");
+        return;
+    }
+    ef_slice_db *db = t_db(t_small);
+    ef_slicenet *net;
+    char prefix[16];
+    snprintf(prefix, sizeof prefix, "efut%u", (unsigned)getpid() % 10000000u);
+    ef_slicenet_cfg nc = {.mode = "netns", .prefix = prefix, .octet = (uint8_t)(60 + getpid() % 30)};
+    assert_int_equal(ef_slicenet_open(&net, db, &nc), 0);
+    assert_true(ef_slicenet_enforcing(net));
+    ef_slicenet *dup;
+    assert_int_equal(ef_slicenet_open(&dup, db, &nc), EF_EEXIST);   /* namespaces exist: nothing touched */
+    ef_keypair op, edge;
+    ef_keypair_generate(&op);
+    ef_keypair_generate(&edge);
+    char ophex[65];
+    ef_hex(ophex, op.pub.b, 32);
+    t_hook h = {0};
+    ef_jit_hooks hooks = {.submit = t_submit, .arg = &h};
+    ef_jit_cfg cfg = {.op = op.pub, .edge_monitor = edge.pub, .port_base = 46000};
+    ef_jit *jit;
+    assert_int_equal(ef_jit_open(&jit, db, net, &cfg, &hooks), 0);
+    json_t *ev = t_event(1, ophex, "car1", 3000);
+    ef_jit_on_event(jit, 1, "activated", ev);
+    json_decref(ev);
+    assert_string_equal(h.method[0], "confirm");
+    assert_int_equal(ef_slicenet_count(net), 1);
+    ef_sla_rules up = {.min_kbps = 5000, .max_latency_us = 10000};
+    assert_int_equal(ef_jit_modify(jit, 1, NULL, NULL, &up), 0);
+    assert_int_equal(ef_jit_modify(jit, 1, "car2", NULL, &up), 0);
+    assert_int_equal(ef_slicenet_count(net), 1);
+    assert_int_equal(ef_slicenet_loss(net, ef_slice_node_index(db, "edge1"), 46000, 5), 0);
+    assert_int_equal(ef_slicenet_loss(net, ef_slice_node_index(db, "edge1"), 46000, 0), 0);
+    ev = json_pack("{s:I, s:s}", "sla", (json_int_t)1, "operator", ophex);
+    ef_jit_on_event(jit, 2, "nullified", ev);
+    json_decref(ev);
+    assert_int_equal(ef_slicenet_count(net), 0);
+    assert_int_equal(ef_slice_count(db), 0);
+    for (int i = 0; i < h.n; i++) json_decref(h.args[i]);
+    ef_jit_close(jit);
+    char ns0[64];
+    snprintf(ns0, sizeof ns0, "%s-0", prefix);
+    assert_true(ef_proc_netns_exists(ns0));
+    ef_slicenet_close(net);
+    assert_false(ef_proc_netns_exists(ns0));
+    ef_slice_db_free(db);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_paths_and_reservations),
         cmocka_unit_test(test_bad_topologies),
         cmocka_unit_test(test_random_against_reference),
+        cmocka_unit_test(test_monitor_epoch),
+        cmocka_unit_test(test_controller),
+        cmocka_unit_test(test_controller_netns),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

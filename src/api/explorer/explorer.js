@@ -244,6 +244,8 @@ function keyLink(k, n = 16) {
 async function showDetail() {
   const lm = location.hash.match(/^#\/lineage\/(.+)$/);
   if (lm) { showLineage(decodeURI(lm[1])); return; }
+  const dm = location.hash.match(/^#\/domain\/(.+)$/);
+  if (dm) { showDomain(decodeURIComponent(dm[1])); return; }
   const m = location.hash.match(/^#\/(block|tx|account)\/([0-9a-fA-F]+)$/);
   const box = $("detail");
   if (!m) { box.hidden = true; return; }
@@ -263,6 +265,7 @@ async function showDetail() {
         ["proposer", keyLink(b.proposer, 64)], ["round", esc(b.round == null ? "\u2013" : b.round)],
         ["previous", b.height > 0 ? `<a href="#/block/${b.height - 1}">${esc(b.prev_hash)}</a>` : esc(b.prev_hash)],
         ["txs root", esc(b.txs_root)], ["results root", esc(b.results_root)], ["state hash", esc(b.state_hash)],
+        ["validator set", esc(b.vset_hash)], ["next height's set", esc(b.next_vset_hash || "\u2013")],
         ["signers", (b.signers || []).map((s) => keyLink(s)).join(", ") || "\u2013"],
       ]) + `<h2>${(b.txs || []).length} transactions</h2>` +
         (txRows ? `<table class="list"><thead><tr><th>Hash</th><th>Call</th><th>Sender</th><th>Result</th></tr></thead><tbody>${txRows}</tbody></table>` : "");
@@ -524,6 +527,75 @@ async function loadSla() {
   }
 }
 
+// ---------------------------------------------------------------- anchored domains
+
+const ANCHOR_SHOWN = 20;
+let anchorTimer = null;
+
+function scheduleAnchors() {
+  if (anchorTimer) return;
+  anchorTimer = setTimeout(() => { anchorTimer = null; loadAnchors(); }, 300);
+}
+
+function domainLink(name) {
+  return `<a href="#/domain/${encodeURIComponent(name)}">${esc(name)}</a>`;
+}
+
+function renderAnchors(domains) {
+  const tb = $("anchors").tBodies[0];
+  if (!domains.length) { tb.innerHTML = '<tr class="empty"><td colspan="8">no domains registered</td></tr>'; return; }
+  tb.innerHTML = domains.map((d) =>
+    `<tr class="domain" data-domain="${esc(d.name)}"><td>${domainLink(d.name)}</td><td class="mono">${esc(d.chain_id)}</td>` +
+    `<td class="num height">${d.height}</td><td class="mono" title="${esc(d.header_hash)}">${esc(short(d.header_hash, 12))}</td>` +
+    `<td class="mono" title="${esc(d.committee_hash)}">${(d.committee || []).length} keys, ${esc(short(d.committee_hash, 8))}</td>` +
+    `<td class="num">${d.committee_since}</td><td class="num">${d.checkpoints}</td>` +
+    `<td><span class="pill ${d.frozen ? "bad" : "ok"}">${d.frozen ? "frozen" : "tracking"}</span></td></tr>`).join("");
+}
+
+async function loadAnchors() {
+  try {
+    const all = await getJSON("/state/anchor/domains");
+    const shown = all.slice(0, ANCHOR_SHOWN);
+    const domains = await Promise.all(shown.map((d) => getJSON(`/state/anchor/domain/${encodeURIComponent(d.name)}`)));
+    renderAnchors(domains);
+    const frozen = all.filter((d) => d.frozen).length;
+    $("anchor-hint").textContent = `${all.length} domain${all.length === 1 ? "" : "s"}${frozen ? `, ${frozen} frozen` : ""}`;
+    $("anchor").hidden = all.length === 0;
+  } catch (e) {
+    $("anchor-hint").textContent = e.message;
+  }
+}
+
+async function showDomain(name) {
+  const box = $("detail");
+  box.hidden = false;
+  const body = $("detail-body");
+  body.textContent = "loading\u2026";
+  try {
+    const q = encodeURIComponent(name);
+    const [d, cks, ev] = await Promise.all([getJSON(`/state/anchor/domain/${q}`), getJSON(`/state/anchor/checkpoints/${q}`),
+                                            getJSON(`/state/anchor/evidence/${q}`)]);
+    $("detail-title").textContent = `Domain ${d.name}`;
+    const rows = cks.slice(-20).reverse().map((c) =>
+      `<tr class="checkpoint"><td class="num">${c.height}</td><td class="mono">${esc(c.hash)}</td>` +
+      `<td class="num"><a href="#/block/${c.anchored_at}">${c.anchored_at}</a></td></tr>`).join("");
+    const evRows = ev.map((e) =>
+      `<tr class="evidence"><td class="num">${e.height}</td><td class="num"><a href="#/block/${e.at}">${e.at}</a></td></tr>`).join("");
+    body.innerHTML = kv([
+      ["chain", esc(d.chain_id)], ["state", `<span class="pill ${d.frozen ? "bad" : "ok"}">${d.frozen ? "frozen" : "tracking"}</span>`],
+      ["anchored height", esc(d.height)], ["header hash", esc(d.header_hash)], ["state hash", esc(d.state_hash)],
+      ["txs root", esc(d.txs_root)], ["results root", esc(d.results_root)],
+      ["committee", `${esc(d.committee_hash)} (signs from height ${d.committee_since})`],
+      ["members", (d.committee || []).map((m) => `${keyLink(m.pub)} &times;${m.power}`).join(", ")],
+      ["administrator", keyLink(d.admin, 64)], ["genesis", esc(d.genesis_hash)], ["freezes", esc(d.freezes)],
+    ]) + `<h2>Checkpoints (newest ${Math.min(cks.length, 20)} of ${cks.length})</h2>` +
+      `<table class="list"><thead><tr><th class="num">Height</th><th>Header hash</th><th class="num">Anchored in block</th></tr></thead><tbody>${rows}</tbody></table>` +
+      (evRows ? `<h2>Evidence: conflicting certified headers</h2><table class="list"><thead><tr><th class="num">Domain height</th><th class="num">Recorded in block</th></tr></thead><tbody>${evRows}</tbody></table>` : "");
+  } catch (e) {
+    body.innerHTML = `<div class="error">${esc(e.message)}</div>`;
+  }
+}
+
 // ---------------------------------------------------------------- network slices (seed 000)
 
 let slicesTimer = null;
@@ -590,7 +662,7 @@ function connect(fromHeight) {
     const b = JSON.parse(ev.data);
     addBlock(b, true);
     scheduleStatus();
-    if (b.txs > 0) { scheduleMarket(); scheduleSla(); scheduleSlices(); }
+    if (b.txs > 0) { scheduleMarket(); scheduleSla(); scheduleAnchors(); scheduleSlices(); }
   });
 }
 
@@ -620,6 +692,7 @@ async function main() {
   loadMarket();
   loadSla();
   loadSlices();
+  loadAnchors();
   connect(state.status.height + 1);
   setInterval(scheduleStatus, 5000);   // round, peers and mempool change without blocks too
   showDetail();

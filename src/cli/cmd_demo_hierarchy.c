@@ -1,0 +1,757 @@
+/* cmd_demo_hierarchy.c: `edgefed demo hierarchy` (seed 000, HIFL): two private
+ * domain ledgers run by committees elected from their devices, a federation
+ * ledger anchoring their checkpoints, a cross-domain proof, a freeze and unfreeze. */
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "agents/ef_proc.h"
+#include "api/ef_client.h"
+#include "base/ef_codec.h"
+#include "base/ef_fs.h"
+#include "base/ef_log.h"
+#include "cli/cli.h"
+#include "cli/cli_demo.h"
+#include "ledger/ef_block.h"
+#include "ledger/ef_cert.h"
+#include "ledger/ef_tx.h"
+#include "ledger/ef_vset.h"
+
+static const char *const hi_usage =
+    "usage: edgefed demo hierarchy [--dir DIR] [--base-port P] [--devices N] [--epoch-heights L] [--keep]\n"
+    "\n"
+    "Starts, as real node processes, two private domain ledgers (a and b), each of N\n"
+    "devices (default 8) with a committee of 4 elected every L heights (default 20) by\n"
+    "the committee contract, and a federation ledger of 4 validators. Validator v0 is\n"
+    "domain a's administrator's node and v1 domain b's: each runs the checkpoint relayer\n"
+    "(agents.relayer), which registers its domain on the anchor contract and submits\n"
+    "its checkpoints (every rotation height with the new committee, the tip every 2 s).\n"
+    "Then: a committee rotation of each domain is anchored; a transaction of domain a is\n"
+    "proven to the federation (edgefed proof get, edgefed proof verify) and the same\n"
+    "proof fails for domain b; keys of domain a's committee sign a second header for an\n"
+    "anchored height, which freezes the domain (its proofs stop verifying) until 3 of\n"
+    "the 4 federation validators unfreeze it; checkpoints resume. Each step is printed\n"
+    "with its time, and the peak RSS of every node at the end.\n"
+    "  --dir       working directory (default: a new /tmp/edgefed-hierarchy-XXXXXX, removed\n"
+    "              after a successful run)\n"
+    "  --base-port P2P ports from P (a), P+10 (b), P+20 (federation), HTTP at +100 (default\n"
+    "              from the process id, below 32768)\n"
+    "  --keep      leave the nodes running (stop: edgefed testnet down --dir DIR/a, b, fed)\n"
+    "Exit status 0 only if every step succeeded.\n";
+
+#define HI_NODES_MAX 32
+#define HI_RSS_AIM_KB (32 * 1024)
+
+static void hi_sleep_ms(unsigned ms) { usleep(ms * 1000u); }
+
+typedef struct hi_node {
+    char name[16];
+    char http[64];
+    char home[PATH_MAX];
+    ef_keypair key;
+} hi_node;
+
+typedef struct hi_net {
+    char dir[PATH_MAX];
+    char chain[64];
+    char api[96];        /* v0's API */
+    size_t n;
+    hi_node nodes[HI_NODES_MAX];
+    ef_keypair admin;    /* domains only */
+} hi_net;
+
+/* GET path; signed with key if not NULL. 0 and *out, EF_ENOTFOUND on 404, EF_EPROTO. */
+static int hi_get(const char *url, const ef_keypair *key, const char *path, json_t **out)
+{
+    ef_client *cl;
+    long status = 0;
+    *out = NULL;
+    int rc = ef_client_new(&cl, url, key, 10000);
+    if (rc) return rc;
+    rc = ef_client_json(cl, "GET", path, NULL, &status, out);
+    if (rc == 0 && status != 200) {
+        json_decref(*out);
+        *out = NULL;
+        rc = status == 404 ? EF_ENOTFOUND : EF_EPROTO;
+    }
+    ef_client_free(cl);
+    return rc;
+}
+
+static int64_t hi_int(const json_t *o, const char *k) { return (int64_t)json_integer_value(json_object_get(o, k)); }
+
+/* contract.method(args) as key (reads signed by it too), waiting for the commit.
+ * code receives the result's name; tx (may be NULL) the committed tx's JSON. */
+static int hi_call_once(const char *url, const ef_keypair *key, bool sign_reads, const char *contract,
+                        const char *method, const char *args, char code[24], json_t **tx_out)
+{
+    ef_client *cl;
+    json_t *st = NULL, *acc = NULL, *resp = NULL;
+    uint8_t *enc = NULL;
+    long status = 0;
+    char path[128], hex[2 * EF_PUB_SIZE + 1];
+    snprintf(code, 24, "%s", "EPROTO");
+    if (tx_out) *tx_out = NULL;
+    int rc = ef_client_new(&cl, url, sign_reads ? key : NULL, 30000);
+    if (rc) return rc;
+    ef_hex(hex, key->pub.b, EF_PUB_SIZE);
+    snprintf(path, sizeof path, "/accounts/%s", hex);
+    if ((rc = ef_client_json(cl, "GET", "/status", NULL, &status, &st)) ||
+        (rc = ef_client_json(cl, "GET", path, NULL, &status, &acc)))
+        goto out;
+    const char *chain = json_string_value(json_object_get(st, "chain_id"));
+    if (!chain || strlen(chain) > EF_CHAIN_ID_MAX || !json_is_integer(json_object_get(acc, "nonce"))) {
+        rc = EF_EPROTO;
+        goto out;
+    }
+    ef_tx tx;
+    memset(&tx, 0, sizeof tx);
+    snprintf(tx.chain_id, sizeof tx.chain_id, "%s", chain);
+    tx.sender = key->pub;
+    tx.nonce = (uint64_t)hi_int(acc, "nonce");
+    snprintf(tx.contract, sizeof tx.contract, "%s", contract);
+    snprintf(tx.method, sizeof tx.method, "%s", method);
+    tx.args = (const uint8_t *)args;
+    tx.args_len = strlen(args);
+    if ((rc = ef_tx_sign(&tx, key))) goto out;
+    ef_wr w;
+    ef_wr_init(&w);
+    size_t len = 0;
+    rc = ef_tx_encode(&w, &tx);
+    if (rc == 0) enc = ef_wr_take(&w, &len);
+    ef_wr_free(&w);
+    if (!enc) {
+        rc = rc ? rc : EF_ENOMEM;
+        goto out;
+    }
+    if ((rc = ef_client_submit(cl, enc, len, true, 30000, &status, &resp))) goto out;
+    const char *c = json_string_value(json_object_get(resp, "code"));
+    if (c) snprintf(code, 24, "%s", c);
+    if (status != 200 || !c) rc = EF_EPROTO;
+    if (!rc && tx_out) {
+        *tx_out = resp;
+        resp = NULL;
+    }
+out:
+    free(enc);
+    json_decref(st);
+    json_decref(acc);
+    json_decref(resp);
+    ef_client_free(cl);
+    return rc;
+}
+
+/* As hi_call_once, again with a fresh nonce while another sender of the same key
+ * (a device's committee agent, a validator's relayer) took it. */
+static int hi_call(const char *url, const ef_keypair *key, bool sign_reads, const char *contract, const char *method,
+                   const char *args, char code[24], json_t **tx_out)
+{
+    int rc = 0;
+    for (int k = 0; k < 30; k++, hi_sleep_ms(150)) {
+        rc = hi_call_once(url, key, sign_reads, contract, method, args, code, tx_out);
+        if (rc == 0 || (strcmp(code, "ENONCE") && strcmp(code, "EDUP"))) break;
+    }
+    return rc;
+}
+
+static int hi_load_net(hi_net *n, bool domain)
+{
+    char path[PATH_MAX + 32];
+    snprintf(path, sizeof path, "%.*s/testnet.json", PATH_MAX - 64, n->dir);
+    json_t *tn = json_load_file(path, 0, NULL);
+    if (!tn) return EF_EIO;
+    json_t *nodes = json_object_get(tn, "nodes");
+    snprintf(n->chain, sizeof n->chain, "%s", json_string_value(json_object_get(tn, "chain_id")) ?: "");
+    n->n = 0;
+    int rc = 0;
+    for (size_t i = 0; i < json_array_size(nodes) && i < HI_NODES_MAX && !rc; i++) {
+        json_t *v = json_array_get(nodes, i);
+        hi_node *d = &n->nodes[n->n++];
+        snprintf(d->name, sizeof d->name, "%s", json_string_value(json_object_get(v, "name")) ?: "?");
+        snprintf(d->http, sizeof d->http, "%s", json_string_value(json_object_get(v, "http")) ?: "");
+        char nm[sizeof d->name];
+        memcpy(nm, d->name, sizeof nm);
+        snprintf(d->home, sizeof d->home, "%.*s/%s", PATH_MAX - 64, n->dir, nm);
+        snprintf(path, sizeof path, "%.*s/node.key", PATH_MAX - 64, d->home);
+        rc = ef_key_load(&d->key, path);
+    }
+    json_decref(tn);
+    if (rc || n->n == 0) return rc ? rc : EF_EIO;
+    snprintf(n->api, sizeof n->api, "http://%s", n->nodes[0].http);
+    if (domain) {
+        snprintf(path, sizeof path, "%.*s/admin.key", PATH_MAX - 64, n->dir);
+        rc = ef_key_load(&n->admin, path);
+    }
+    return rc;
+}
+
+/* Edits DIR/NAME/config.json: fn(config) changes it. */
+static int hi_edit_config(const char *home, void (*fn)(json_t *cfg, void *arg), void *arg)
+{
+    char path[PATH_MAX + 32];
+    snprintf(path, sizeof path, "%.*s/config.json", PATH_MAX - 64, home);
+    json_t *c = json_load_file(path, 0, NULL);
+    if (!c) return EF_EIO;
+    fn(c, arg);
+    int rc = json_dump_file(c, path, JSON_INDENT(2)) ? EF_EIO : 0;
+    json_decref(c);
+    return rc;
+}
+
+static void hi_make_private(json_t *c, void *arg)
+{
+    (void)arg;
+    json_t *api = json_object_get(c, "api");
+    if (!api) json_object_set_new(c, "api", api = json_object());
+    json_object_set_new(api, "private", json_true());
+}
+
+struct hi_rel {
+    const char *domain_node, *domain, *read_key;
+};
+static void hi_add_relayer(json_t *c, void *arg)
+{
+    struct hi_rel *r = arg;
+    json_t *ag = json_object_get(c, "agents");
+    if (!ag) json_object_set_new(c, "agents", ag = json_object());
+    json_object_set_new(ag, "relayer", json_pack("{s:s, s:s, s:s, s:i, s:b}", "domain_node", r->domain_node,
+                                                 "domain", r->domain, "read_key", r->read_key, "period_ms", 2000,
+                                                 "register", 1));
+}
+
+/* The anchor's record of a domain (NULL if unknown). */
+static json_t *hi_anchor(const hi_net *fed, const char *name)
+{
+    char path[96];
+    json_t *j = NULL;
+    snprintf(path, sizeof path, "/state/anchor/domain/%s", name);
+    if (hi_get(fed->api, NULL, path, &j)) return NULL;
+    return j;
+}
+
+/* The domain's committee contract "current" (signed by its admin). */
+static json_t *hi_current(const hi_net *d)
+{
+    json_t *j = NULL;
+    if (hi_get(d->api, &d->admin, "/state/committee/current", &j)) return NULL;
+    return j;
+}
+
+/* Sorted, comma-joined keys of a JSON array of strings or of {pub} objects. */
+static void hi_keys(const json_t *arr, char *out, size_t cap)
+{
+    const char *k[64];
+    size_t n = 0;
+    for (size_t i = 0; i < json_array_size(arr) && n < 64; i++) {
+        const json_t *v = json_array_get(arr, i);
+        const char *s = json_is_string(v) ? json_string_value(v) : json_string_value(json_object_get(v, "pub"));
+        if (s) k[n++] = s;
+    }
+    for (size_t i = 1; i < n; i++)
+        for (size_t j = i; j > 0 && strcmp(k[j - 1], k[j]) > 0; j--) {
+            const char *t = k[j];
+            k[j] = k[j - 1];
+            k[j - 1] = t;
+        }
+    out[0] = 0;
+    size_t len = 0;
+    for (size_t i = 0; i < n; i++) {
+        int w = snprintf(out + len, cap - len, "%s%s", i ? "," : "", k[i]);
+        if (w < 0 || (size_t)w >= cap - len) break;
+        len += (size_t)w;
+    }
+}
+
+/* Waits (up to timeout_s) until domain `name`'s anchored committee is the domain's
+ * current committee of an epoch >= epoch, and its anchored height reaches that
+ * epoch's start. Returns 0 and the epoch's start in *start. */
+static int hi_wait_rotation(const hi_net *fed, const hi_net *d, const char *name, int64_t epoch, int timeout_s,
+                            int64_t *start, size_t *new_members)
+{
+    char dk[64 * 66], ak[64 * 66];
+    for (int i = 0; i < timeout_s * 5; i++, hi_sleep_ms(200)) {
+        json_t *cur = hi_current(d), *an = hi_anchor(fed, name);
+        bool ok = false;
+        if (cur && an && hi_int(cur, "epoch") >= epoch && hi_int(an, "height") >= hi_int(cur, "start") &&
+            hi_int(an, "committee_since") == hi_int(cur, "start")) {
+            hi_keys(json_object_get(cur, "committee"), dk, sizeof dk);
+            hi_keys(json_object_get(an, "committee"), ak, sizeof ak);
+            ok = !strcmp(dk, ak);
+            *start = hi_int(cur, "start");
+            *new_members = 0;
+        }
+        json_decref(cur);
+        json_decref(an);
+        if (ok) return 0;
+    }
+    return EF_ETIMEOUT;
+}
+
+/* Peak RSS (VmHWM, kB) of the node process of home, 0 if unknown. */
+static long hi_node_hwm_kb(const char *home)
+{
+    char path[PATH_MAX + 32], line[256];
+    snprintf(path, sizeof path, "%.*s/node.pid", PATH_MAX - 64, home);
+    FILE *f = fopen(path, "r");
+    int pid = 0;
+    if (!f) return 0;
+    if (fscanf(f, "%d", &pid) != 1) pid = 0;
+    fclose(f);
+    if (pid <= 0) return 0;
+    snprintf(path, sizeof path, "/proc/%d/status", pid);
+    if (!(f = fopen(path, "r"))) return 0;
+    long kb = 0;
+    while (fgets(line, sizeof line, f))
+        if (!strncmp(line, "VmHWM:", 6)) kb = strtol(line + 6, NULL, 10);
+    fclose(f);
+    return kb;
+}
+
+/* A second header for anchored height h of domain `name`, certified by the keys of
+ * the committee that signed h (which the demo holds: they are the domain's device
+ * keys), submitted as a checkpoint. Returns 0 if the anchor froze the domain. */
+static int hi_equivocate(const hi_net *fed, const hi_net *d, const char *name, uint64_t *height_out)
+{
+    char path[256], hex[2 * EF_CERT_SIZE_MAX + 1], code[24];
+    json_t *an = hi_anchor(fed, name), *ck = NULL, *cm = NULL;
+    uint8_t *hb = NULL, *cb = NULL;
+    ef_vset *vs = malloc(sizeof *vs);
+    ef_cert *cert = malloc(sizeof *cert);
+    int rc = an && vs && cert ? 0 : EF_ENOMEM;
+    if (rc) goto out;
+    uint64_t h = (uint64_t)hi_int(an, "height");
+    *height_out = h;
+    snprintf(path, sizeof path, "/state/anchor/checkpoints/%s/%llu", name, (unsigned long long)h);
+    if ((rc = hi_get(fed->api, NULL, path, &ck))) goto out;
+    const char *hh = json_string_value(json_object_get(ck, "header_hex"));
+    const char *vh = json_string_value(json_object_get(ck, "vset_hash"));
+    if (!hh || !vh || strlen(hh) / 2 > EF_BLOCK_HEADER_MAX) {
+        rc = EF_EPROTO;
+        goto out;
+    }
+    snprintf(path, sizeof path, "/state/anchor/committee/%s/%s", name, vh);
+    if ((rc = hi_get(fed->api, NULL, path, &cm))) goto out;
+    const char *cx = json_string_value(json_object_get(cm, "hex"));
+    size_t hl = strlen(hh) / 2, cl = cx ? strlen(cx) / 2 : 0;
+    hb = malloc(hl + 1);
+    cb = malloc(cl + 1);
+    if (!cx || !hb || !cb || ef_unhex(hb, hl, hh) || ef_unhex(cb, cl, cx)) {
+        rc = EF_EPROTO;
+        goto out;
+    }
+    ef_block_header hdr;
+    ef_rd r;
+    ef_rd_init(&r, cb, cl);
+    ef_vset_init(vs);
+    ef_vset_decode(&r, vs);
+    if ((rc = ef_rd_finish(&r)) || (rc = ef_block_header_decode(&hdr, hb, hl))) goto out;
+    hdr.time_ms += 1;   /* another block at the same height: the equivocation */
+    hdr.state_hash.b[0] ^= 0x5a;
+    ef_hash vid;
+    ef_block_header_hash(&vid, &hdr);
+    memset(cert, 0, sizeof *cert);
+    cert->height = h;
+    cert->round = 0;
+    cert->value_id = vid;
+    uint64_t power = 0, quorum = ef_vset_quorum(vs);
+    for (uint32_t i = 0; i < vs->len && power < quorum; i++)
+        for (size_t k = 0; k < d->n; k++)
+            if (!memcmp(d->nodes[k].key.pub.b, vs->v[i].pub.b, EF_PUB_SIZE)) {
+                cert->sigs[cert->count].index = (uint16_t)i;
+                ef_cert_sign(&cert->sigs[cert->count].sig, &d->nodes[k].key, hdr.chain_id, h, 0, &vid);
+                cert->count++;
+                power += vs->v[i].power;
+                break;
+            }
+    if (power < quorum) {
+        rc = EF_ECERT;
+        goto out;
+    }
+    ef_wr w;
+    ef_wr_init(&w);
+    if ((rc = ef_block_header_encode(&w, &hdr))) {
+        ef_wr_free(&w);
+        goto out;
+    }
+    char hdr_hex[2 * EF_BLOCK_HEADER_MAX + 1];
+    ef_hex(hdr_hex, w.buf, w.len);
+    ef_wr_free(&w);
+    uint8_t *ce = NULL;
+    size_t ce_len = 0;
+    if ((rc = ef_cert_encode(cert, &ce, &ce_len))) goto out;
+    ef_hex(hex, ce, ce_len);
+    free(ce);
+    json_t *args = json_pack("{s:s, s:s, s:s}", "domain", name, "header", hdr_hex, "cert", hex);
+    char *text = args ? json_dumps(args, JSON_COMPACT) : NULL;
+    json_decref(args);
+    if (!text) {
+        rc = EF_ENOMEM;
+        goto out;
+    }
+    /* anyone with an account may submit it: here federation validator v3 */
+    rc = hi_call(fed->api, &fed->nodes[3].key, false, "anchor", "checkpoint", text, code, NULL);
+    free(text);
+    if (!rc && strcmp(code, "OK")) {
+        fprintf(stderr, "demo hierarchy: the conflicting checkpoint was refused: %s\n", code);
+        rc = EF_ESTATE;
+    }
+    if (!rc) {
+        json_decref(an);
+        an = hi_anchor(fed, name);
+        if (!an || !json_is_true(json_object_get(an, "frozen"))) rc = EF_ESTATE;
+    }
+    if (!rc) ef_demo_step("keys of %u of domain %s's %u committee members signed a second header for anchored "
+                     "height %llu; submitted as a checkpoint: domain %s FROZEN, both certified headers kept as "
+                     "evidence (%lld)", cert->count, name, vs->len, (unsigned long long)h, name,
+                     (long long)hi_int(an, "evidence"));
+out:
+    json_decref(an);
+    json_decref(ck);
+    json_decref(cm);
+    free(hb);
+    free(cb);
+    free(vs);
+    free(cert);
+    return rc;
+}
+
+/* A transaction of domain a (a transfer by an eligible device), its proof fetched
+ * with `edgefed proof get` and verified with `edgefed proof verify` against the
+ * federation; with other, also presented as one of domain b (must fail). */
+static int hi_prove(const char *log, const char *exe, const hi_net *fed, const hi_net *dom, const char *proof_path,
+                    int amount, bool other)
+{
+    char code[24], okey[PATH_MAX];
+    int rc;
+        const hi_node *dev = &dom->nodes[dom->n - 1];   /* an eligible device of a */
+        /* A proof verifies while its block is anchored or signed by the committee the
+         * anchor tracks: the transaction goes in right after a rotation is anchored,
+         * so that its committee is tracked for a whole epoch. */
+        {
+            json_t *cur = hi_current(dom);
+            int64_t e = cur ? hi_int(cur, "epoch") : 0, st0 = 0;
+            size_t nm = 0;
+            json_decref(cur);
+            if (hi_wait_rotation(fed, dom, "a", e + 1, 90, &st0, &nm)) {
+                fprintf(stderr, "demo hierarchy: no rotation of a anchored\n");
+                return 1;
+            }
+        }
+        char args[256], admin_hex[2 * EF_PUB_SIZE + 1], hash[2 * EF_HASH_SIZE + 1];
+        json_t *tx = NULL;
+        ef_hex(admin_hex, dom->admin.pub.b, EF_PUB_SIZE);
+        snprintf(args, sizeof args, "{\"to\":\"%s\",\"amount\":%d}", admin_hex, amount);
+        uint64_t t = ef_now_mono_us();
+        rc = hi_call(dom->api, &dev->key, true, "bank", "transfer", args, code, &tx);
+        if (rc || strcmp(code, "OK")) {
+            fprintf(stderr, "demo hierarchy: the transfer on domain a failed: %s %s\n", ef_strerror(rc), code);
+            json_decref(tx);
+            return 1;
+        }
+        snprintf(hash, sizeof hash, "%s", json_string_value(json_object_get(tx, "hash")) ?: "");
+        int64_t th = hi_int(tx, "height");
+        json_decref(tx);
+        ef_demo_step("on domain a, device %s transferred %d to the administrator: tx %.16s... in block %lld (%.0f ms)",
+                dev->name, amount, hash, (long long)th, (double)(ef_now_mono_us() - t) / 1e3);
+        json_t *an = hi_anchor(fed, "a");
+        int64_t ah = an ? hi_int(an, "height") : -1;
+        json_decref(an);
+        snprintf(okey, sizeof okey, "%.*s/node.key", PATH_MAX - 64, dev->home);
+        t = ef_now_mono_us();
+        if (ef_proc_cmd_log(log, exe, "proof", "get", hash, "--api", dom->api, "--key", okey, "--out", proof_path,
+                            NULL)) {
+            fprintf(stderr, "demo hierarchy: edgefed proof get failed (see %s)\n", log);
+            return 1;
+        }
+        ef_demo_step("edgefed proof get %.16s... --api <domain a> --key <a member's key>: the proof (header, Merkle "
+                "paths, certificate) in %s (%.0f ms)", hash, proof_path, (double)(ef_now_mono_us() - t) / 1e3);
+        t = ef_now_mono_us();
+        if (ef_proc_cmd_log(log, exe, "proof", "verify", "--federation", fed->api, "--domain", "a", proof_path,
+                            NULL)) {
+            fprintf(stderr, "demo hierarchy: edgefed proof verify failed (see %s)\n", log);
+            return 1;
+        }
+        ef_demo_step("edgefed proof verify --federation <federation> --domain a: VALID against the anchor (block %lld, "
+                "certified by the committee the anchor tracks; anchored height %lld) (%.0f ms)", (long long)th, (long long)ah,
+                (double)(ef_now_mono_us() - t) / 1e3);
+        if (!other) return 0;
+        int lv = ef_log_level();
+        ef_log_set_level(EF_LOG_ERROR);   /* the refusal below is expected */
+        int vrc = ef_proc_cmd_log(log, exe, "proof", "verify", "--federation", fed->api, "--domain", "b", proof_path,
+                                  NULL);
+        ef_log_set_level(lv);
+        if (vrc == 0) {
+            fprintf(stderr, "demo hierarchy: a proof of domain a verified as one of domain b\n");
+            return 1;
+        }
+        ef_demo_step("the same proof presented as one of domain b: refused");
+    return 0;
+}
+
+int ef_demo_hierarchy(int argc, char **argv)
+{
+    static const char *const spec[] = {"dir=", "base-port=", "devices=", "epoch-heights=", "keep", NULL};
+    int checked = ef_cli_check(argc, argv, hi_usage, spec, 0);
+    if (checked >= 0) return checked;
+    const char *dir_opt = ef_cli_opt(argc, argv, "dir", NULL);
+    unsigned port = (unsigned)atoi(ef_cli_opt(argc, argv, "base-port", "0"));
+    int devices = atoi(ef_cli_opt(argc, argv, "devices", "8"));
+    int epoch_h = atoi(ef_cli_opt(argc, argv, "epoch-heights", "20"));
+    bool keep = ef_cli_flag(argc, argv, "keep");
+    if (devices < 8 || devices > 10 || epoch_h < 12 || epoch_h > 1000 || (port && (port < 1024 || port > 65000))) {
+        fprintf(stderr, "demo hierarchy: --devices is 8..10, --epoch-heights 12..1000, --base-port 1024..65000\n");
+        fputs(hi_usage, stderr);
+        return 2;
+    }
+    if (!port) port = 20000 + (unsigned)(getpid() % 90) * 130;
+    char dir[PATH_MAX - 64], exe[PATH_MAX];
+    if (dir_opt) snprintf(dir, sizeof dir, "%s", dir_opt);
+    else {
+        snprintf(dir, sizeof dir, "/tmp/edgefed-hierarchy-XXXXXX");
+        if (!mkdtemp(dir)) return 1;
+    }
+    ssize_t el = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (el <= 0) return 1;
+    exe[el] = 0;
+    ef_demo_clock_start();
+    int ret = 1, rc;
+    static hi_net nets[3];   /* a, b, federation */
+    static const char *const names[2] = {"a", "b"};
+    memset(nets, 0, sizeof nets);
+    hi_net *fed = &nets[2];
+    bool up[3] = {false, false, false};
+    char log[PATH_MAX], ports[16], dev_s[16], ep_s[16], chain[32], code[24];
+    snprintf(log, sizeof log, "%s/commands.log", dir);
+    snprintf(dev_s, sizeof dev_s, "%d", devices);
+    snprintf(ep_s, sizeof ep_s, "%d", epoch_h);
+    if (ef_fs_mkdirs(dir, 0700)) goto out;
+
+    /* 1. the ledgers */
+    for (int i = 0; i < 3; i++) {
+        snprintf(nets[i].dir, sizeof nets[i].dir, "%.*s/%s", PATH_MAX - 128, dir, i < 2 ? names[i] : "fed");
+        snprintf(ports, sizeof ports, "%u", port + 10u * (unsigned)i);
+        if (i < 2) {
+            snprintf(chain, sizeof chain, "domain-%s", names[i]);
+            rc = ef_proc_cmd_log(log, exe, "testnet", "init", "--dir", nets[i].dir, "--committee", "4", "--devices",
+                                 dev_s, "--epoch-heights", ep_s, "--chain", chain, "--base-port", ports, "--accounts",
+                                 "0", NULL);
+        } else {
+            rc = ef_proc_cmd_log(log, exe, "testnet", "init", "--dir", nets[i].dir, "--validators", "4", "--chain",
+                                 "federation", "--base-port", ports, "--accounts", "0", "--empty-block-ms", "200",
+                                 NULL);
+        }
+        if (rc || hi_load_net(&nets[i], i < 2)) {
+            fprintf(stderr, "demo hierarchy: testnet init failed (see %s)\n", log);
+            goto out;
+        }
+    }
+    for (int i = 0; i < 2; i++) {
+        for (size_t k = 0; k < nets[i].n; k++)
+            if (hi_edit_config(nets[i].nodes[k].home, hi_make_private, NULL)) goto out;
+        /* the domain's administrator's node is federation validator v<i>: it runs the relayer */
+        char rk[PATH_MAX];
+        snprintf(rk, sizeof rk, "%.*s/admin.key", PATH_MAX - 64, nets[i].dir);
+        struct hi_rel rel = {nets[i].api, names[i], rk};
+        if (hi_edit_config(fed->nodes[i].home, hi_add_relayer, &rel)) goto out;
+    }
+    for (int i = 0; i < 3; i++) {
+        if (ef_proc_cmd_log(log, exe, "testnet", "up", "--dir", nets[i].dir, NULL)) {
+            fprintf(stderr, "demo hierarchy: testnet up failed (see %s)\n", log);
+            goto out;
+        }
+        up[i] = true;
+    }
+    for (int i = 0; i < 3; i++) {
+        json_t *st = NULL;
+        for (int t = 0; t < 150 && hi_get(nets[i].api, i < 2 ? &nets[i].admin : NULL, "/status", &st); t++)
+            hi_sleep_ms(100);
+        if (!st) {
+            fprintf(stderr, "demo hierarchy: %s does not answer\n", nets[i].api);
+            goto out;
+        }
+        json_decref(st);
+    }
+    {
+        json_t *st = NULL;
+        bool refused = hi_get(nets[0].api, NULL, "/status", &st) != 0;
+        json_decref(st);
+        if (!refused) {
+            fprintf(stderr, "demo hierarchy: domain a answered an unsigned read\n");
+            goto out;
+        }
+    }
+    ef_demo_step("domain ledgers a and b up: %d device nodes each, a committee of 4 (v0..v3 at epoch 0) elected "
+            "every %d heights, private APIs (an unsigned read of a is refused); federation ledger up: 4 "
+            "validators, v0 the administrator's node of a, v1 of b, each running the relayer", devices, epoch_h);
+
+    /* 2. registration and checkpoints flowing */
+    for (int i = 0; i < 2; i++) {
+        json_t *an = NULL;
+        for (int t = 0; t < 300; t++, hi_sleep_ms(100)) {
+            json_decref(an);
+            if ((an = hi_anchor(fed, names[i])) && hi_int(an, "height") >= 1) break;
+        }
+        if (!an || hi_int(an, "height") < 1) {
+            fprintf(stderr, "demo hierarchy: domain %s was not registered and anchored\n", names[i]);
+            json_decref(an);
+            goto out;
+        }
+        ef_demo_step("domain %s registered on the anchor by federation validator v%d (chain %s, committee of block "
+                "1) and anchored at height %lld", names[i], i, nets[i].chain, (long long)hi_int(an, "height"));
+        json_decref(an);
+    }
+    {
+        int64_t h0[2], h1[2], tip[2];
+        for (int i = 0; i < 2; i++) {
+            json_t *an = hi_anchor(fed, names[i]);
+            h0[i] = an ? hi_int(an, "height") : -1;
+            json_decref(an);
+        }
+        hi_sleep_ms(4500);
+        for (int i = 0; i < 2; i++) {
+            json_t *an = hi_anchor(fed, names[i]), *st = NULL;
+            h1[i] = an ? hi_int(an, "height") : -1;
+            tip[i] = hi_get(nets[i].api, &nets[i].admin, "/status", &st) ? -1 : hi_int(st, "height");
+            json_decref(an);
+            json_decref(st);
+            if (h1[i] <= h0[i]) {
+                fprintf(stderr, "demo hierarchy: no checkpoints of %s flowed (%lld -> %lld)\n", names[i],
+                        (long long)h0[i], (long long)h1[i]);
+                goto out;
+            }
+        }
+        ef_demo_step("checkpoints flowing: anchored heights a %lld -> %lld (tip %lld), b %lld -> %lld (tip %lld) in "
+                "4.5 s; each checkpoint is a header and a certificate, nothing else leaves a domain",
+                (long long)h0[0], (long long)h1[0], (long long)tip[0], (long long)h0[1], (long long)h1[1],
+                (long long)tip[1]);
+    }
+
+    /* 3. a committee rotation of each domain, anchored */
+    for (int i = 0; i < 2; i++) {
+        int64_t start = 0;
+        size_t nm = 0;
+        uint64_t t = ef_now_mono_us();
+        if (hi_wait_rotation(fed, &nets[i], names[i], 1, 90, &start, &nm)) {
+            fprintf(stderr, "demo hierarchy: the rotation of domain %s was not anchored\n", names[i]);
+            goto out;
+        }
+        char path[96];
+        json_t *ck = NULL, *cur = hi_current(&nets[i]);
+        snprintf(path, sizeof path, "/state/anchor/checkpoints/%s/%lld", names[i], (long long)(start - 1));
+        int crc = hi_get(fed->api, NULL, path, &ck);
+        json_t *hj = json_object_get(ck, "header");
+        bool carried = crc == 0 && strcmp(json_string_value(json_object_get(hj, "vset_hash")) ?: "",
+                                          json_string_value(json_object_get(hj, "next_vset_hash")) ?: "");
+        int64_t ep = cur ? hi_int(cur, "epoch") : -1;
+        json_decref(ck);
+        json_decref(cur);
+        if (!carried) {
+            fprintf(stderr, "demo hierarchy: no rotation checkpoint of %s at height %lld\n", names[i],
+                    (long long)(start - 1));
+            goto out;
+        }
+        ef_demo_step("domain %s rotated its committee (now epoch %lld); the checkpoint of height %lld, certified by the "
+                "outgoing committee, carried the incoming one; the anchor tracks it from height %lld "
+                "(waited %.1f s)", names[i], (long long)ep, (long long)(start - 1), (long long)start,
+                (double)(ef_now_mono_us() - t) / 1e6);
+    }
+
+    /* 4. a cross-domain proof: a transaction of domain a, verified against the federation */
+    char proof_path[PATH_MAX];
+    snprintf(proof_path, sizeof proof_path, "%s/proof.json", dir);
+    if (hi_prove(log, exe, fed, &nets[0], proof_path, 7, true)) goto out;
+    /* 5. conflicting checkpoints freeze domain a; >2/3 of the federation unfreezes it */
+    {
+        uint64_t fh = 0;
+        if ((rc = hi_equivocate(fed, &nets[0], "a", &fh))) {
+            fprintf(stderr, "demo hierarchy: freezing domain a failed: %s\n", ef_strerror(rc));
+            goto out;
+        }
+        int lv = ef_log_level();
+        ef_log_set_level(EF_LOG_ERROR);   /* the refusal is expected */
+        int vrc = ef_proc_cmd_log(log, exe, "proof", "verify", "--federation", fed->api, "--domain", "a", proof_path,
+                                  NULL);
+        ef_log_set_level(lv);
+        if (vrc == 0) {
+            fprintf(stderr, "demo hierarchy: a proof of frozen domain a verified\n");
+            goto out;
+        }
+        hi_sleep_ms(2500);
+        json_t *an = hi_anchor(fed, "a");
+        int64_t still = an ? hi_int(an, "height") : -1;
+        json_decref(an);
+        if (still != (int64_t)fh) {
+            fprintf(stderr, "demo hierarchy: frozen domain a moved from %llu to %lld\n", (unsigned long long)fh,
+                    (long long)still);
+            goto out;
+        }
+        ef_demo_step("while frozen: proofs of a are refused, and its relayer's checkpoints stop (still at height %lld "
+                "2.5 s later); domain b carries on", (long long)still);
+        for (int v = 0; v < 3; v++) {
+            uint64_t t = ef_now_mono_us();
+            rc = hi_call(fed->api, &fed->nodes[v].key, false, "anchor", "unfreeze", "{\"domain\":\"a\"}", code, NULL);
+            an = hi_anchor(fed, "a");
+            bool frozen = !an || json_is_true(json_object_get(an, "frozen"));
+            json_decref(an);
+            if (rc || strcmp(code, "OK") || frozen != (v < 2)) {
+                fprintf(stderr, "demo hierarchy: unfreeze by v%d: %s %s, frozen %d\n", v, ef_strerror(rc), code,
+                        frozen);
+                goto out;
+            }
+            ef_demo_step("federation validator v%d votes to unfreeze a (%d of 4): %s (%.0f ms)", v, v + 1,
+                    frozen ? "still frozen (needs more than 2/3)" : "UNFROZEN", (double)(ef_now_mono_us() - t) / 1e3);
+        }
+        for (int k = 0; k < 100; k++, hi_sleep_ms(100)) {
+            an = hi_anchor(fed, "a");
+            still = an ? hi_int(an, "height") : -1;
+            json_decref(an);
+            if (still > (int64_t)fh) break;
+        }
+        if (still <= (int64_t)fh) {
+            fprintf(stderr, "demo hierarchy: checkpoints of a did not resume\n");
+            goto out;
+        }
+        ef_demo_step("checkpoints of a resumed (anchored height %lld)", (long long)still);
+        snprintf(proof_path, sizeof proof_path, "%s/proof2.json", dir);
+        if (hi_prove(log, exe, fed, &nets[0], proof_path, 8, false)) goto out;
+        ef_demo_step("proofs of a verify again");
+    }
+
+    /* 6. agreement and memory */
+    for (int i = 0; i < 3; i++)
+        if (ef_proc_cmd_log(log, exe, "testnet", "check", "--dir", nets[i].dir, NULL)) {
+            fprintf(stderr, "demo hierarchy: nodes of %s disagree\n", nets[i].dir);
+            goto out;
+        }
+    {
+        long peak = 0, peak_dom = 0, peak_fed = 0;
+        const char *who = "?";
+        for (int i = 0; i < 3; i++)
+            for (size_t k = 0; k < nets[i].n; k++) {
+                long kb = hi_node_hwm_kb(nets[i].nodes[k].home);
+                if (i < 2 && kb > peak_dom) peak_dom = kb;
+                if (i == 2 && kb > peak_fed) peak_fed = kb;
+                if (kb > peak) {
+                    peak = kb;
+                    who = nets[i].nodes[k].home;
+                }
+            }
+        ef_demo_step("every node of each ledger holds the same blocks; peak RSS: domain nodes %.1f MB, federation nodes "
+                "%.1f MB (highest %s), aim 32 MB: %s", peak_dom / 1024.0, peak_fed / 1024.0, who,
+                peak <= HI_RSS_AIM_KB ? "met" : "NOT met (a sanitizer build uses several times more)");
+    }
+    ret = 0;
+out:
+    for (int i = 2; i >= 0; i--)
+        if (up[i] && (!keep || ret)) (void)ef_proc_cmd_log(log, exe, "testnet", "down", "--dir", nets[i].dir, NULL);
+    if (keep && ret == 0) printf("left running in %s (stop: edgefed testnet down --dir %s/{a,b,fed})\n", dir, dir);
+    else if (ret == 0 && !dir_opt && ef_fs_remove_tree(dir)) fprintf(stderr, "demo hierarchy: cannot remove %s\n", dir);
+    else if (ret) fprintf(stderr, "demo hierarchy: FAILED; files in %s\n", dir);
+    printf("%s\n", ret ? "demo hierarchy: FAILED" : "demo hierarchy: OK");
+    return ret;
+}
