@@ -398,6 +398,40 @@ int ef_relayer_step(ef_relayer *r, bool force)
     uint64_t now = ef_now_mono_us();
     bool due = r->cfg.period_ms && now - r->last_periodic_us >= (uint64_t)r->cfg.period_ms * 1000;
     if ((force || requested || due) && tip > anchored) {
+        /* a periodic checkpoint waits for the next domain block (up to
+         * EF_RELAYER_FRESH_MS), so what it anchors is seconds-fresh, not as old
+         * as the last poll: the domain-to-anchor latency is then the federation's
+         * inclusion time plus at most one fresh-poll interval */
+        if (due && !force && !requested) {
+            for (uint32_t waited = 0; waited < EF_RELAYER_FRESH_MS; waited += 20) {
+                struct timespec ts = {0, 20 * 1000000L};
+                nanosleep(&ts, NULL);
+                json_decref(st);
+                st = NULL;
+                if (rl_dom_get(r, "/status", &st)) break;
+                if (rl_u64(st, "height") > tip) {
+                    uint64_t fresh = rl_u64(st, "height");
+                    /* a rotation in between is checkpointed first, at the next step */
+                    snprintf(path, sizeof path, "/blocks?from=%llu&to=%llu", (unsigned long long)(tip + 1),
+                             (unsigned long long)fresh);
+                    json_decref(list);
+                    list = NULL;
+                    bool rot = true;
+                    if (rl_dom_get(r, path, &list) == 0) {
+                        rot = false;
+                        size_t i;
+                        json_t *b;
+                        json_array_foreach(json_object_get(list, "blocks"), i, b) {
+                            const char *vh = json_string_value(json_object_get(b, "vset_hash"));
+                            const char *nh = json_string_value(json_object_get(b, "next_vset_hash"));
+                            if (!vh || !nh || strcmp(vh, nh)) rot = true;
+                        }
+                    }
+                    if (!rot) tip = fresh;
+                    break;
+                }
+            }
+        }
         if ((rc = rl_checkpoint(r, tip, &anchored))) goto out;
     }
     if (due) r->last_periodic_us = now;

@@ -19,7 +19,10 @@
  *      is checkpointed at once, in order, with its new committee: the anchor
  *      accepts no header of a committee it has not been shown.
  *   3. checkpoint T if it is above the anchored height and the step is forced
- *      (on demand) or period_ms passed since the last periodic checkpoint.
+ *      (on demand) or period_ms passed since the last periodic checkpoint; a
+ *      periodic one first waits (polling every 20 ms, at most
+ *      EF_RELAYER_FRESH_MS) for the domain's next block and anchors that one,
+ *      unless it starts a rotation, so that the anchored header is fresh.
  * Idempotent: it always starts from the height the federation holds, so a
  * restarted relayer, or two relayers of one domain, resume where the anchor is
  * (a checkpoint another relayer got in first is refused as ERECORDED / ESTALE
@@ -49,6 +52,7 @@
 #define EF_RELAYER_POLL_MS 300        /* default: how often the run loop reads the domain's tip */
 #define EF_RELAYER_TIMEOUT_MS 15000   /* one read */
 #define EF_RELAYER_COMMIT_MS 30000    /* one transaction until committed */
+#define EF_RELAYER_FRESH_MS 1000      /* a periodic checkpoint waits this long at most for a new domain block */
 
 typedef struct ef_relayer_config {
     char domain_url[EF_RELAYER_URL_MAX];      /* a node of the domain ledger */

@@ -292,6 +292,46 @@ static int hi_wait_rotation(const hi_net *fed, const hi_net *d, const char *name
     return EF_ETIMEOUT;
 }
 
+static int hi_cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Domain-to-anchor latency of domain `name`'s last checkpoints (at most 30): the
+ * federation block time that anchored each minus the domain header's own time.
+ * Prints p50 and max; 0, or an error if none could be read. */
+static int hi_anchor_latency(const hi_net *fed, const char *name)
+{
+    char path[128];
+    json_t *list = NULL;
+    int64_t lat[30];
+    size_t n = 0;
+    snprintf(path, sizeof path, "/state/anchor/checkpoints/%s", name);
+    if (hi_get(fed->api, NULL, path, &list) || !json_is_array(list)) {
+        json_decref(list);
+        return EF_EPROTO;
+    }
+    size_t len = json_array_size(list);
+    for (size_t i = len > 30 ? len - 30 : 0; i < len && n < 30; i++) {
+        int64_t h = hi_int(json_array_get(list, i), "height"), at = hi_int(json_array_get(list, i), "anchored_at");
+        json_t *ck = NULL, *fb = NULL;
+        snprintf(path, sizeof path, "/state/anchor/checkpoints/%s/%lld", name, (long long)h);
+        bool ok = h > 0 && hi_get(fed->api, NULL, path, &ck) == 0;
+        snprintf(path, sizeof path, "/blocks/%lld", (long long)at);
+        ok = ok && hi_get(fed->api, NULL, path, &fb) == 0;
+        if (ok) lat[n++] = hi_int(fb, "time_ms") - hi_int(json_object_get(ck, "header"), "time_ms");
+        json_decref(ck);
+        json_decref(fb);
+    }
+    json_decref(list);
+    if (!n) return EF_EPROTO;
+    qsort(lat, n, sizeof lat[0], hi_cmp_i64);
+    ef_demo_step("domain %s: from a domain block's time to the federation block that anchored it, over its last %zu "
+            "checkpoints: p50 %lld ms, max %lld ms", name, n, (long long)lat[n / 2], (long long)lat[n - 1]);
+    return 0;
+}
+
 /* Peak RSS (VmHWM, kB) of the node process of home, 0 if unknown. */
 static long hi_node_hwm_kb(const char *home)
 {
@@ -722,7 +762,12 @@ int ef_demo_hierarchy(int argc, char **argv)
         ef_demo_step("proofs of a verify again");
     }
 
-    /* 6. agreement and memory */
+    /* 6. latency, agreement and memory */
+    for (int i = 0; i < 2; i++)
+        if (hi_anchor_latency(fed, names[i])) {
+            fprintf(stderr, "demo hierarchy: cannot read the checkpoints of %s\n", names[i]);
+            goto out;
+        }
     for (int i = 0; i < 3; i++)
         if (ef_proc_cmd_log(log, exe, "testnet", "check", "--dir", nets[i].dir, NULL)) {
             fprintf(stderr, "demo hierarchy: nodes of %s disagree\n", nets[i].dir);

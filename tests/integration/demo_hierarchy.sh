@@ -16,7 +16,7 @@ fi
 cat "$out"
 for want in "registered on the anchor" "checkpoints flowing" "rotated its committee" "VALID against the anchor" \
             "presented as one of domain b: refused" "FROZEN" "UNFROZEN" "checkpoints of a resumed" \
-            "proofs of a verify again" "peak RSS" "demo hierarchy: OK"; do
+            "proofs of a verify again" "anchored it, over its last" "peak RSS" "demo hierarchy: OK"; do
     grep -qF "$want" "$out" || { echo "FAIL: the demo did not print '$want'" >&2; exit 1; }
 done
 if grep -l "Sanitizer\|runtime error\|assertion failed" "$dir"/run/*/*/node.log 2>/dev/null; then
