@@ -46,6 +46,7 @@ enum {
     EF_TAG_RECEIPT = 0x40,     /* SLA receipt */
     EF_TAG_VOUCHER = 0x41,     /* payment channel voucher */
     EF_TAG_DATA = 0x42,        /* provenance data hash */
+    EF_TAG_NSLICE_TEMPLATE = 0x43, /* network slice template id (contracts/ef_nslice.h) */
 };
 
 /* Must be called once before any other function here; safe to call again.

@@ -72,6 +72,13 @@ static const struct { const char *id, *text; } ef_err_names[EF_ERR_COUNT_] = {
     [67] = {"ETOPO", "bad topology"},
     [68] = {"ENFORCE", "enforcement step failed"},
     [69] = {"EWITHHELD", "receipt withheld"},
+    [73] = {"ETEMPLATE", "template bytes do not match its id"},
+    [74] = {"ENOTEMPLATE", "unknown template"},
+    [75] = {"ENOTOWNER", "not the instance's owner nor the administrator"},
+    [76] = {"EREF", "proof of another slice"},
+    [77] = {"EEVENT", "proof of another event"},
+    [78] = {"ELOCKED", "instance administratively locked"},
+    [79] = {"EBOUNDS", "service level out of bounds"},
 };
 
 static int ef_err_index(int err)

@@ -80,7 +80,15 @@ typedef enum ef_err {
     EF_ETOPO = -67,      /* a malformed topology (not a tree, bad link, unknown node) */
     EF_ENFORCE = -68,    /* the network refused an enforcement step (tc, nft, ip) */
     EF_EWITHHELD = -69,  /* a receipt the other side did not hand over in time */
-    EF_ERR_COUNT_ = 70   /* one more than the largest magnitude */
+    /* -70..-72 are kept for another branch */
+    EF_ETEMPLATE = -73,  /* template bytes that do not hash to the id named (a modified template) */
+    EF_ENOTEMPLATE = -74,/* an instance naming a template never published */
+    EF_ENOTOWNER = -75,  /* neither the instance's owner nor the domain administrator */
+    EF_EREF = -76,       /* a proof of another slice (ref or instance mismatch) */
+    EF_EEVENT = -77,     /* a proof of another event than the step claimed */
+    EF_ELOCKED = -78,    /* an instance administratively locked */
+    EF_EBOUNDS = -79,    /* a service level outside the template's or the request's bounds */
+    EF_ERR_COUNT_ = 80   /* one more than the largest magnitude */
 } ef_err;
 
 /* A short lower-case name for a code, e.g. "bad signature"; never NULL. */

@@ -76,10 +76,12 @@ int ef_cmd_slice(int argc, char **argv);   /* cmd_slice.c */
 int ef_bench_market(int argc, char **argv); /* cmd_bench_market.c: `edgefed bench market` */
 int ef_bench_sla(int argc, char **argv);    /* cmd_bench_sla.c: `edgefed bench sla` */
 int ef_bench_anchor(int argc, char **argv); /* cmd_bench_anchor.c: `edgefed bench hierarchy-anchor` */
+int ef_bench_slices(int argc, char **argv); /* cmd_bench_slices.c: `edgefed bench slices` */
 int ef_bench_hierarchy(int argc, char **argv); /* cmd_bench_hierarchy.c: `edgefed bench hierarchy` */
 int ef_cmd_en(int argc, char **argv);      /* cmd_edge.c */
 int ef_cmd_device(int argc, char **argv);  /* cmd_edge.c */
 int ef_cmd_proof(int argc, char **argv);   /* cmd_proof.c: `edgefed proof get|verify` */
+int ef_cmd_nslice(int argc, char **argv);  /* cmd_nslice.c: `edgefed nslice template|id` */
 int ef_cmd_relayer(int argc, char **argv); /* cmd_relayer.c: `edgefed relayer` */
 
 #endif

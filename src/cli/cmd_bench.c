@@ -17,6 +17,7 @@ static const ef_cli_cmd ef_bench_cmds[] = {
     {"hierarchy", "domain ledger of a 4-device committee: query and record latency, tx/s, CPU, RSS vs the paper's Table II", ef_bench_hierarchy},
     {"prov", "provenance: records/s (4 validators), lineage latency in 1M records, PROV-JSON export rate", ef_bench_prov},
     {"hierarchy-anchor", "domain checkpoints/s the anchor verifies (100, 1000 domains), proof verification time", ef_bench_anchor},
+    {"slices", "end-to-end slices over 2 domains in one process: setup, re-adjustment, decommissioning p50/p90", ef_bench_slices},
 };
 
 static void ef_bench_usage(FILE *f)

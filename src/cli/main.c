@@ -37,6 +37,7 @@ static const ef_cli_cmd ef_cli_cmds[] = {
     {"en", "edge-node agent: voucher-gated compute service and watch service (serve)", ef_cmd_en},
     {"device", "a device's market session: match, channel, paid tasks, close (run)", ef_cmd_device},
     {"proof", "cross-domain proofs: get one from a domain node, verify it against a federation's anchor", ef_cmd_proof},
+    {"nslice", "network-slice templates of the nslice contract: encode one, check one's id", ef_cmd_nslice},
     {"relayer", "carries a domain ledger's checkpoints (every rotation, the tip on a period) to the federation's anchor",
      ef_cmd_relayer},
 };

@@ -5,8 +5,10 @@
 #include "contracts/ef_bank.h"
 #include "contracts/ef_channel.h"
 #include "contracts/ef_committee.h"
+#include "contracts/ef_e2e.h"
 #include "contracts/ef_federation.h"
 #include "contracts/ef_market.h"
+#include "contracts/ef_nslice.h"
 #include "contracts/ef_prov.h"
 #include "contracts/ef_registry.h"
 #include "contracts/ef_sla.h"
@@ -21,6 +23,8 @@ const ef_contract *const ef_contracts_builtin[] = {
     &ef_sla_contract,
     &ef_anchor_contract,
     &ef_committee_contract,
+    &ef_nslice_contract,
+    &ef_e2e_contract,
 };
 const size_t ef_contracts_builtin_len = sizeof ef_contracts_builtin / sizeof ef_contracts_builtin[0];
 

@@ -89,6 +89,21 @@ refused "unexpected argument 'extra'" demo hierarchy extra
 refused "unknown subcommand 'nosuch'" proof nosuch
 refused "unexpected argument 'b'" proof verify --federation http://127.0.0.1:1 --domain d a b
 refused "--domains wants" bench hierarchy-anchor --domains 0
+# end-to-end slices' benchmark (docs/slices.md)
+refused "unknown option '--no-such-option'" bench slices --no-such-option
+refused "--runs wants" bench slices --runs 0
+"$EDGEFED" bench slices --help >/dev/null 2>&1 || fail "'edgefed bench slices --help' did not exit 0"
+# slice templates offline (docs/slices.md)
+refused "unknown option '--no-such-option'" nslice template --no-such-option
+refused "are required" nslice template --name t --kbps-min 1
+refused "not a valid template" nslice template --name "bad name" --kbps-min 1 --kbps-max 2 --max-latency-us 3
+refused "unknown subcommand 'nosuch'" nslice nosuch
+refused "unexpected argument 'b'" nslice id a b
+tj=$("$EDGEFED" nslice template --name cam --kbps-min 1000 --kbps-max 9000 --max-latency-us 20000) ||
+    fail "nslice template refused a valid template"
+th=$(sed -E 's/.*"template":"([0-9a-f]+)".*/\1/' <<<"$tj"); tid=$(sed -E 's/.*"id":"([0-9a-f]+)".*/\1/' <<<"$tj")
+"$EDGEFED" nslice id "$th" | grep -q "\"id\":\"$tid\"" || fail "nslice id does not give the template's id"
+"$EDGEFED" nslice id 00 >/dev/null 2>&1 && fail "nslice id accepted bytes that are no template"
 [ ! -e "$dir/k" ] || fail "a refused keygen wrote its key"
 [ ! -e "$dir/c" ] || fail "a refused chain created its directory"
 "$EDGEFED" demo --help | grep -q "federation" || fail "demo --help does not list the federation scenario"

@@ -647,6 +647,54 @@ async function showDomain(name) {
   }
 }
 
+// ---------------------------------------------------------------- network slices (seed 000)
+
+let slicesTimer = null;
+
+function scheduleSlices() {
+  if (slicesTimer) return;
+  slicesTimer = setTimeout(() => { slicesTimer = null; loadSlices(); }, 300);
+}
+
+// A part of an end-to-end slice: its domain, step and version.
+function partCell(p) {
+  return `<span class="mono">${esc(p.domain)}</span> <span class="pill ${p.step === "active" ? "ok" : "idle"}">` +
+    `${esc(p.step)}</span> v${p.version}`;
+}
+
+async function loadSlices() {
+  let inst = null, e2e = null;
+  try {
+    inst = await getJSON("/state/nslice/instances");   // [] where nobody uses slices
+    e2e = await getJSON("/state/e2e/slices");
+  } catch (e) {
+    $("slices-hint").textContent = e.message;
+    return;
+  }
+  const card = $("slices");
+  const haveInst = Array.isArray(inst) && inst.length > 0, haveE2e = Array.isArray(e2e) && e2e.length > 0;
+  card.hidden = !haveInst && !haveE2e;
+  $("nslices").hidden = !haveInst;
+  $("e2eslices").hidden = !haveE2e;
+  const pill = { active: "ok", modified: "ok", readjusted: "ok", failed: "bad", decommissioned: "idle" };
+  if (haveInst) {
+    const tb = $("nslices").tBodies[0];
+    tb.innerHTML = inst.slice(-20).reverse().map((i) =>
+      `<tr><td class="mono">${esc(i.id)}</td><td class="mono">${esc(i.ref)}</td><td class="mono" title="${esc(i.template)}">` +
+      `${esc(short(i.template, 12))}</td><td class="num">${i.kbps}</td><td class="num">${i.version}${i.pending ? " (+1 pending)" : ""}</td>` +
+      `<td><span class="pill ${pill[i.lifecycle] || "idle"}">${esc(i.lifecycle)}</span></td><td>${esc(i.admin)}</td>` +
+      `<td>${esc(i.oper)}</td></tr>`).join("");
+  }
+  if (haveE2e) {
+    const tb = $("e2eslices").tBodies[0];
+    tb.innerHTML = e2e.slice(-20).reverse().map((s) =>
+      `<tr><td class="mono">${esc(s.id)}</td><td class="num">${s.kbps}</td><td>${partCell(s.a)}</td>` +
+      `<td>${partCell(s.b)}</td><td><span class="pill ${pill[s.state] || "idle"}">${esc(s.state)}</span></td></tr>`).join("");
+  }
+  $("slices-hint").textContent = `${haveInst ? inst.length + " instances" : ""}${haveInst && haveE2e ? ", " : ""}` +
+    `${haveE2e ? e2e.length + " end-to-end, each step proven (GET /state/e2e/slice/ID lists the proofs)" : ""}`;
+}
+
 // ---------------------------------------------------------------- live
 
 function setLive(mode, text) {
@@ -665,7 +713,7 @@ function connect(fromHeight) {
     const b = JSON.parse(ev.data);
     addBlock(b, true);
     scheduleStatus();
-    if (b.txs > 0) { scheduleMarket(); scheduleSla(); scheduleAnchors(); }
+    if (b.txs > 0) { scheduleMarket(); scheduleSla(); scheduleAnchors(); scheduleSlices(); }
   });
 }
 
@@ -694,6 +742,7 @@ async function main() {
   try { await loadRecent(state.status.height); } catch (e) { showError(e.message); }
   loadMarket();
   loadSla();
+  loadSlices();
   loadAnchors();
   connect(state.status.height + 1);
   setInterval(scheduleStatus, 5000);   // round, peers and mempool change without blocks too

@@ -1,0 +1,199 @@
+/* ef_e2eorch.c: the end-to-end slice orchestrator; see ef_e2eorch.h. */
+#include "agents/ef_e2eorch.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/ef_log.h"
+
+#define EO_LOG "e2eorch"
+#define EO_ID_MAX 29   /* + "-a" fits an nslice id */
+
+typedef struct eo_part {
+    char domain[33];
+    char inst[EO_ID_MAX + 3];
+    uint64_t kbps, below_since_ms;
+    bool readjusting;
+} eo_part;
+
+typedef struct eo_slice {
+    bool used;
+    char id[EO_ID_MAX + 1];
+    uint64_t kbps;
+    eo_part part[2];
+} eo_slice;
+
+struct ef_e2eorch {
+    ef_e2eorch_cfg cfg;
+    ef_e2eorch_hooks hooks;
+    eo_slice s[EF_E2EORCH_SLICES_MAX];
+    ef_e2eorch_stats st;
+};
+
+int ef_e2eorch_open(ef_e2eorch **out, const ef_e2eorch_cfg *cfg, const ef_e2eorch_hooks *hooks)
+{
+    *out = NULL;
+    if (!cfg || !hooks || !hooks->fed_submit || !hooks->dom_submit || !hooks->proof ||
+        cfg->ndomains > EF_E2EORCH_DOMAINS_MAX)
+        return EF_EINVAL;
+    ef_e2eorch *o = calloc(1, sizeof *o);
+    if (!o) return EF_ENOMEM;
+    o->cfg = *cfg;
+    if (!o->cfg.headroom_pct) o->cfg.headroom_pct = 25;
+    if (!o->cfg.degrade_ms) o->cfg.degrade_ms = 1000;
+    o->hooks = *hooks;
+    *out = o;
+    return 0;
+}
+
+void ef_e2eorch_close(ef_e2eorch *o) { free(o); }
+
+static const char *eo_s(const json_t *o, const char *f)
+{
+    const char *s = json_string_value(json_object_get(o, f));
+    return s ? s : "";
+}
+
+static eo_slice *eo_find(ef_e2eorch *o, const char *id)
+{
+    for (size_t i = 0; i < EF_E2EORCH_SLICES_MAX; i++)
+        if (o->s[i].used && !strcmp(o->s[i].id, id)) return &o->s[i];
+    return NULL;
+}
+
+static const char *eo_template(ef_e2eorch *o, const char *domain)
+{
+    for (size_t i = 0; i < o->cfg.ndomains; i++)
+        if (!strcmp(o->cfg.domains[i].name, domain)) return o->cfg.domains[i].template_id;
+    return NULL;
+}
+
+static int eo_dom(ef_e2eorch *o, const char *domain, const char *method, json_t *args)
+{
+    char err[24] = "";
+    int rc = args ? o->hooks.dom_submit(o->hooks.arg, domain, method, args, err) : EF_ENOMEM;
+    if (rc) EF_LOGW(EO_LOG, "%s: nslice.%s refused: %s", domain, method, err[0] ? err : ef_strerror(rc));
+    json_decref(args);
+    return rc;
+}
+
+static int eo_fed(ef_e2eorch *o, const char *method, json_t *args)
+{
+    char err[24] = "";
+    int rc = args ? o->hooks.fed_submit(o->hooks.arg, method, args, err) : EF_ENOMEM;
+    if (rc) EF_LOGW(EO_LOG, "e2e.%s refused: %s", method, err[0] ? err : ef_strerror(rc));
+    json_decref(args);
+    return rc;
+}
+
+static void eo_requested(ef_e2eorch *o, const json_t *d)
+{
+    const char *id = eo_s(d, "id");
+    json_int_t kbps = json_integer_value(json_object_get(d, "kbps"));
+    if (!*id || strlen(id) > EO_ID_MAX || kbps <= 0 || eo_find(o, id)) return;
+    const char *ta = eo_template(o, eo_s(json_object_get(d, "a"), "domain")),
+               *tb = eo_template(o, eo_s(json_object_get(d, "b"), "domain"));
+    if (!ta || !tb) return;   /* not ours to orchestrate */
+    eo_slice *s = NULL;
+    for (size_t i = 0; i < EF_E2EORCH_SLICES_MAX && !s; i++)
+        if (!o->s[i].used) s = &o->s[i];
+    if (!s) return;
+    memset(s, 0, sizeof *s);
+    s->used = true;
+    snprintf(s->id, sizeof s->id, "%s", id);
+    s->kbps = (uint64_t)kbps;
+    o->st.requested++;
+    for (int p = 0; p < 2; p++) {
+        const json_t *pj = json_object_get(d, p ? "b" : "a");
+        eo_part *pt = &s->part[p];
+        snprintf(pt->domain, sizeof pt->domain, "%s", eo_s(pj, "domain"));
+        snprintf(pt->inst, sizeof pt->inst, "%s-%c", id, p ? 'b' : 'a');
+        pt->kbps = s->kbps;
+        (void)eo_dom(o, pt->domain, "request",
+                     json_pack("{s:s, s:s, s:s, s:s, s:s, s:I}", "id", pt->inst, "template", p ? tb : ta, "ref", id,
+                               "ap", eo_s(pj, "ap"), "dst", eo_s(pj, "dst"), "kbps", (json_int_t)s->kbps));
+    }
+}
+
+void ef_e2eorch_on_fed_event(ef_e2eorch *o, const char *name, const json_t *data)
+{
+    if (!o || !name || !json_is_object(data)) return;
+    if (!strcmp(name, "e2e_requested")) {
+        eo_requested(o, data);
+        return;
+    }
+    eo_slice *s = eo_find(o, eo_s(data, "id"));
+    if (!s) return;
+    if (!strcmp(name, "e2e_readjust_requested")) {
+        int p = !strcmp(eo_s(data, "part"), "b");
+        eo_part *pt = &s->part[p];
+        uint64_t kbps = pt->kbps + pt->kbps * o->cfg.headroom_pct / 100;
+        (void)eo_dom(o, pt->domain, "readjust", json_pack("{s:s, s:I}", "id", pt->inst, "kbps", (json_int_t)kbps));
+    } else if (!strcmp(name, "e2e_decommission_requested")) {
+        for (int p = 0; p < 2; p++)
+            (void)eo_dom(o, s->part[p].domain, "decommission", json_pack("{s:s}", "id", s->part[p].inst));
+    } else if (!strcmp(name, "e2e_decommissioned") || !strcmp(name, "e2e_failed")) {
+        s->used = false;
+    }
+}
+
+void ef_e2eorch_on_domain_event(ef_e2eorch *o, const char *domain, const char *name, const json_t *data,
+                                const char *tx_hash)
+{
+    static const char *const claimable[] = {"nslice_activated", "nslice_readjusted", "nslice_modified",
+                                            "nslice_decommissioned", "nslice_failed"};
+    if (!o || !domain || !name || !json_is_object(data) || !tx_hash) return;
+    bool want = false;
+    for (size_t i = 0; i < EF_ARRAY_LEN(claimable); i++) want |= !strcmp(name, claimable[i]);
+    eo_slice *s = want ? eo_find(o, eo_s(data, "ref")) : NULL;
+    if (!s) return;
+    int p = -1;
+    for (int k = 0; k < 2; k++)
+        if (!strcmp(s->part[k].domain, domain) && !strcmp(s->part[k].inst, eo_s(data, "id"))) p = k;
+    if (p < 0) return;
+    char *hex = NULL;
+    int rc = o->hooks.proof(o->hooks.arg, domain, tx_hash, &hex);
+    if (rc) {
+        EF_LOGW(EO_LOG, "%s: proof of %s: %s", domain, tx_hash, ef_strerror(rc));
+        o->st.claim_refused++;
+        return;
+    }
+    rc = eo_fed(o, "claim", json_pack("{s:s, s:s, s:s}", "id", s->id, "part", p ? "b" : "a", "proof", hex));
+    free(hex);
+    if (rc) {
+        o->st.claim_refused++;
+        return;
+    }
+    o->st.claimed++;
+    json_int_t kbps = json_integer_value(json_object_get(data, "kbps"));
+    if (kbps > 0) s->part[p].kbps = (uint64_t)kbps;
+    if (strcmp(name, "nslice_activated")) {
+        s->part[p].readjusting = false;
+        s->part[p].below_since_ms = 0;
+    }
+}
+
+void ef_e2eorch_rate(ef_e2eorch *o, const char *id, int part, uint64_t kbps, uint64_t now_ms)
+{
+    eo_slice *s = o && id ? eo_find(o, id) : NULL;
+    if (!s || part < 0 || part > 1) return;
+    eo_part *pt = &s->part[part];
+    if (kbps >= s->kbps) {
+        pt->below_since_ms = 0;
+        return;
+    }
+    if (!pt->below_since_ms) {
+        pt->below_since_ms = now_ms ? now_ms : 1;
+        return;
+    }
+    if (pt->readjusting || now_ms - pt->below_since_ms < o->cfg.degrade_ms) return;
+    if (eo_fed(o, "readjust", json_pack("{s:s, s:s, s:s}", "id", s->id, "part", part ? "b" : "a", "reason",
+                                        "degraded")) == 0) {
+        pt->readjusting = true;
+        o->st.readjust_requested++;
+    }
+}
+
+void ef_e2eorch_stats_get(ef_e2eorch *o, ef_e2eorch_stats *out) { *out = o->st; }
