@@ -120,62 +120,6 @@ static char *fz_slice(void)
     return t;
 }
 
-/* args text with $P/$Q expanded (malloc'd) */
-static char *fz_expand(const uint8_t *p, size_t n)
-{
-    size_t cap = n + 1;
-    for (size_t i = 0; i + 1 < n; i++)
-        if (p[i] == '$' && (p[i + 1] == 'P' || p[i + 1] == 'Q')) cap += strlen(fz_p) + strlen(fz_q);
-    char *o = malloc(cap), *w = o;
-    EF_ASSERT(o);
-    for (size_t i = 0; i < n; i++) {
-        if (p[i] == '$' && i + 1 < n && (p[i + 1] == 'P' || p[i + 1] == 'Q')) {
-            const char *s = p[i + 1] == 'P' ? fz_p : fz_q;
-            memcpy(w, s, strlen(s));
-            w += strlen(s);
-            i++;
-            continue;
-        }
-        *w++ = p[i] ? (char)p[i] : ' ';
-    }
-    *w = 0;
-    return o;
-}
-
-static int fz_run(int who, const char *method, const char *args)
-{
-    ef_tx tx;
-    memset(&tx, 0, sizeof tx);
-    snprintf(tx.chain_id, sizeof tx.chain_id, "%s", fz_f.chain);
-    tx.sender = fz_f.kp[who].pub;
-    EF_ASSERT(ef_store_nonce(fz_f.s, &tx.sender, &tx.nonce) == 0);
-    snprintf(tx.contract, sizeof tx.contract, "e2e");
-    snprintf(tx.method, sizeof tx.method, "%s", method);
-    tx.args = (const uint8_t *)args;
-    tx.args_len = strlen(args);
-    if (tx.args_len > EF_TX_ARGS_MAX) return 1;
-    EF_ASSERT(ef_tx_sign(&tx, &fz_f.kp[who]) == 0);
-    ef_wr w;
-    ef_wr_init(&w);
-    EF_ASSERT(ef_tx_encode(&w, &tx) == 0);
-    ef_txbuf c = {.enc = w.buf, .len = w.len};
-    int st = 0;
-    uint8_t *blk = NULL;
-    size_t blen;
-    fz_f.now_ms += 1000;
-    EF_ASSERT(ef_ledger_propose(fz_f.s, &c, 1, fz_f.now_ms, &fz_f.kp[0].pub, NULL, &st, &blk, &blen) == 0);
-    EF_ASSERT(st == 0);
-    EF_ASSERT(ef_ledger_commit(fz_f.s, blk, blen, NULL, 0) == 0);
-    free(blk);
-    ef_hash h;
-    ef_tx_loc loc;
-    ef_tx_hash_enc(&h, w.buf, w.len);
-    ef_wr_free(&w);
-    EF_ASSERT(ef_store_tx_lookup(fz_f.s, &h, &loc) == 0);
-    free(loc.events_json);
-    return loc.code;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static const int ok_codes[] = {0, EF_EARGS, EF_ENOTFOUND, EF_EEXIST, EF_EPERM, EF_ESTATE, EF_ECHAIN,
@@ -189,9 +133,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     const char *method = fz_methods[data[0] % EF_ARRAY_LEN(fz_methods)];
     int who = data[1] % 3 == 0 ? 0 : data[1] % 3 == 1 ? 3 : 4;
-    char *args = fz_expand(data + 2, size - 2);
+    char *args = tc_expand(data + 2, size - 2, 'P', fz_p, 'Q', fz_q);
     char *before = fz_slice();
-    int rc = fz_run(who, method, args);
+    int rc = tc_tx_text(&fz_f, who, "e2e", method, args);
     if (rc != 1) {
         bool known = false;
         for (size_t i = 0; i < EF_ARRAY_LEN(ok_codes); i++) known |= rc == ok_codes[i];

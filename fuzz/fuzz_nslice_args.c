@@ -78,61 +78,6 @@ static char *fz_snapshot(void)
     return s;
 }
 
-static char *fz_expand(const uint8_t *p, size_t n)
-{
-    size_t cap = n + 1;
-    for (size_t i = 0; i + 1 < n; i++)
-        if (p[i] == '$' && (p[i + 1] == 'T' || p[i + 1] == 'B')) cap += strlen(fz_b) + 64;
-    char *o = malloc(cap), *w = o;
-    EF_ASSERT(o);
-    for (size_t i = 0; i < n; i++) {
-        if (p[i] == '$' && i + 1 < n && (p[i + 1] == 'T' || p[i + 1] == 'B')) {
-            const char *s = p[i + 1] == 'T' ? fz_t : fz_b;
-            memcpy(w, s, strlen(s));
-            w += strlen(s);
-            i++;
-            continue;
-        }
-        *w++ = p[i] ? (char)p[i] : ' ';
-    }
-    *w = 0;
-    return o;
-}
-
-static int fz_run(int who, const char *method, const char *args)
-{
-    ef_tx tx;
-    memset(&tx, 0, sizeof tx);
-    snprintf(tx.chain_id, sizeof tx.chain_id, "%s", fz_d.chain);
-    tx.sender = fz_d.kp[who].pub;
-    EF_ASSERT(ef_store_nonce(fz_d.s, &tx.sender, &tx.nonce) == 0);
-    snprintf(tx.contract, sizeof tx.contract, "nslice");
-    snprintf(tx.method, sizeof tx.method, "%s", method);
-    tx.args = (const uint8_t *)args;
-    tx.args_len = strlen(args);
-    if (tx.args_len > EF_TX_ARGS_MAX) return 1;
-    EF_ASSERT(ef_tx_sign(&tx, &fz_d.kp[who]) == 0);
-    ef_wr w;
-    ef_wr_init(&w);
-    EF_ASSERT(ef_tx_encode(&w, &tx) == 0);
-    ef_txbuf c = {.enc = w.buf, .len = w.len};
-    int st = 0;
-    uint8_t *blk = NULL;
-    size_t blen;
-    fz_d.now_ms += 1000;
-    EF_ASSERT(ef_ledger_propose(fz_d.s, &c, 1, fz_d.now_ms, &fz_d.kp[0].pub, NULL, &st, &blk, &blen) == 0);
-    EF_ASSERT(st == 0);
-    EF_ASSERT(ef_ledger_commit(fz_d.s, blk, blen, NULL, 0) == 0);
-    free(blk);
-    ef_hash h;
-    ef_tx_loc loc;
-    ef_tx_hash_enc(&h, w.buf, w.len);
-    ef_wr_free(&w);
-    EF_ASSERT(ef_store_tx_lookup(fz_d.s, &h, &loc) == 0);
-    free(loc.events_json);
-    return loc.code;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static const int ok_codes[] = {0,           EF_EARGS,      EF_ENOTFOUND, EF_EEXIST, EF_EPERM,
@@ -145,9 +90,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     const char *method = fz_methods[data[0] % EF_ARRAY_LEN(fz_methods)];
     int who = data[1] % 3 == 0 ? 0 : data[1] % 3 == 1 ? 4 : 5;
-    char *args = fz_expand(data + 2, size - 2);
+    char *args = tc_expand(data + 2, size - 2, 'T', fz_t, 'B', fz_b);
     char *before = fz_snapshot();
-    int rc = fz_run(who, method, args);
+    int rc = tc_tx_text(&fz_d, who, "nslice", method, args);
     if (rc != 1) {
         bool known = false;
         for (size_t i = 0; i < EF_ARRAY_LEN(ok_codes); i++) known |= rc == ok_codes[i];

@@ -67,6 +67,9 @@ static const char *const demo_topology =
 #define DEMO_EPOCH_MS 3000
 #define DEMO_PRICE 1000
 #define DEMO_MIN_KBPS 6000
+#define DEMO_MAX_LAT_US 50000   /* the offer's rule and the monitors' judgement: one figure */
+#define DEMO_STR_(x) #x
+#define DEMO_STR(x) DEMO_STR_(x)
 #define DEMO_SEND_KBPS 7000
 #define DEMO_BE_KBPS 30000
 #define DEMO_BE_PORT 39002
@@ -239,14 +242,14 @@ int ef_demo_sla(int argc, char **argv)
 
     /* 2. bonds and offers */
     static const char *const offer_fmt =
-        "{\"area\":[%s],\"rules\":{\"min_kbps\":%d,\"max_latency_us\":20000,\"max_loss_ppm\":20000},"
+        "{\"area\":[%s],\"rules\":{\"min_kbps\":%d,\"max_latency_us\":%d,\"max_loss_ppm\":20000},"
         "\"price\":%d,\"epoch_ms\":%d,\"max_epochs\":8,\"penalty\":{\"min_kbps\":500000,\"max_latency_us\":300000,"
         "\"max_loss_ppm\":200000},\"cheat_penalty\":2000,\"confirm_blocks\":100,\"claim_window_ms\":4000,"
         "\"dispute_window_blocks\":10}";
     DEMO_CALL(&key[A], "post_bond", "{\"amount\":20000}");
     DEMO_CALL(&key[B], "post_bond", "{\"amount\":20000}");
-    DEMO_CALL(&key[A], "offer", offer_fmt, "\"car1\",\"car2\"", DEMO_MIN_KBPS, DEMO_PRICE, DEMO_EPOCH_MS);
-    DEMO_CALL(&key[B], "offer", offer_fmt, "\"car1\",\"car3\"", DEMO_MIN_KBPS, DEMO_PRICE * 3 / 2, DEMO_EPOCH_MS);
+    DEMO_CALL(&key[A], "offer", offer_fmt, "\"car1\",\"car2\"", DEMO_MIN_KBPS, DEMO_MAX_LAT_US, DEMO_PRICE, DEMO_EPOCH_MS);
+    DEMO_CALL(&key[B], "offer", offer_fmt, "\"car1\",\"car3\"", DEMO_MIN_KBPS, DEMO_MAX_LAT_US, DEMO_PRICE * 3 / 2, DEMO_EPOCH_MS);
     ef_demo_step("A and B posted bonds of 20000 and offer: %d kbit/s, 50 ms, 2 %% loss, %d ms epochs; A at %d per "
               "epoch for car1,car2; B at %d for car1,car3",
               DEMO_MIN_KBPS, DEMO_EPOCH_MS, DEMO_PRICE, DEMO_PRICE * 3 / 2);
@@ -373,10 +376,10 @@ int ef_demo_sla(int argc, char **argv)
     char *ns_opt = "--netns";
     char *m1[] = {exe, "slice", "monitor", ns_opt, netns ? car_ns : "1", "--port", sp, "--sla", "1", "--start-ms",
                   st_ms, "--epoch-ms", epms, "--epochs", eps, "--key", monkey, "--chain", chain, "--min-kbps", minkb,
-                  "--max-latency-us", "50000", "--max-loss-ppm", "20000", "--out", cust_out, NULL};
+                  "--max-latency-us", DEMO_STR(DEMO_MAX_LAT_US), "--max-loss-ppm", "20000", "--out", cust_out, NULL};
     char *m2[] = {exe, "slice", "monitor", ns_opt, netns ? edge_ns : "1", "--port", ep, "--sla", "1", "--start-ms",
                   st_ms, "--epoch-ms", epms, "--epochs", eps, "--scale", "10", "--key", edgekey, "--chain", chain,
-                  "--min-kbps", minkb, "--max-latency-us", "50000", "--max-loss-ppm", "20000", "--out", edge_out,
+                  "--min-kbps", minkb, "--max-latency-us", DEMO_STR(DEMO_MAX_LAT_US), "--max-loss-ppm", "20000", "--out", edge_out,
                   NULL};
     char *m3[] = {exe, "slice", "monitor", ns_opt, netns ? car_ns : "0", "--port", bp, "--sla", "0", "--start-ms",
                   st_ms, "--epoch-ms", epms, "--epochs", eps, "--grace-ms", "1000", "--out", be_out, NULL};

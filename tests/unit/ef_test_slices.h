@@ -107,11 +107,23 @@ static inline void tc_close(tc_chain *c)
 /* One block holding contract.method(args) from key who (args stolen), with a
  * certificate of every validator. Returns the tx's result code; its events in
  * c->events, its hash in c->last_tx. */
+static inline int tc_tx_text(tc_chain *c, int who, const char *contract, const char *method, const char *text);
+
 static inline int tc_tx(tc_chain *c, int who, const char *contract, const char *method, json_t *args)
 {
     char *text = json_dumps(args, JSON_COMPACT);
     json_decref(args);
     if (!text) tc_die("dumps");
+    int rc = tc_tx_text(c, who, contract, method, text);
+    free(text);
+    return rc;
+}
+
+/* As tc_tx, with the args as text, taken as they are (the fuzzers' input); 1 if
+ * the text is over EF_TX_ARGS_MAX (nothing committed). */
+static inline int tc_tx_text(tc_chain *c, int who, const char *contract, const char *method, const char *text)
+{
+    if (strlen(text) > EF_TX_ARGS_MAX) return 1;
     ef_tx t;
     memset(&t, 0, sizeof t);
     snprintf(t.chain_id, sizeof t.chain_id, "%s", c->chain);
@@ -127,7 +139,6 @@ static inline int tc_tx(tc_chain *c, int who, const char *contract, const char *
     if (ef_tx_encode(&w, &t)) tc_die("encode");
     size_t len;
     uint8_t *enc = ef_wr_take(&w, &len);
-    free(text);
     ef_tx_hash_enc(&c->last_tx, enc, len);
     ef_store_info info;
     if (ef_store_info_get(c->s, &info)) tc_die("info");
@@ -166,6 +177,29 @@ static inline int tc_tx(tc_chain *c, int who, const char *contract, const char *
     c->events = loc.events_json;
     c->code = loc.code;
     return c->code;
+}
+
+/* Input text with "$k1" and "$k2" replaced by s1 and s2 and NULs by spaces
+ * (malloc'd): the fuzzers' way to put real keys and ids into fuzzed args. */
+static inline char *tc_expand(const uint8_t *p, size_t n, char k1, const char *s1, char k2, const char *s2)
+{
+    size_t cap = n + 1;
+    for (size_t i = 0; i + 1 < n; i++)
+        if (p[i] == '$' && (p[i + 1] == k1 || p[i + 1] == k2)) cap += strlen(s1) + strlen(s2);
+    char *o = malloc(cap), *w = o;
+    if (!o) tc_die("expand");
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] == '$' && i + 1 < n && (p[i + 1] == k1 || p[i + 1] == k2)) {
+            const char *x = p[i + 1] == k1 ? s1 : s2;
+            memcpy(w, x, strlen(x));
+            w += strlen(x);
+            i++;
+            continue;
+        }
+        *w++ = p[i] ? (char)p[i] : ' ';
+    }
+    *w = 0;
+    return o;
 }
 
 static inline bool tc_event(const tc_chain *c, const char *name)
