@@ -5,6 +5,7 @@
 #ifndef EF_CLI_DEMO_H
 #define EF_CLI_DEMO_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 int ef_demo_federation(int argc, char **argv); /* seed 001: cmd_demo_federation.c */
@@ -19,5 +20,8 @@ int ef_demo_hierarchy(int argc, char **argv);  /* seed 000: cmd_demo_hierarchy.c
 void ef_demo_clock_start(void);
 void ef_demo_step(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int64_t ef_demo_balance(const char *api, const char *pub);
+/* The scenario's working directory (dir_opt, or a new /tmp/edgefed-NAME-XXXXXX)
+ * and this binary's path; 0, or 1 if either cannot be had. */
+int ef_demo_workdir(const char *dir_opt, const char *name, char *dir, size_t dir_cap, char *exe, size_t exe_cap);
 
 #endif

@@ -550,14 +550,7 @@ int ef_demo_hierarchy(int argc, char **argv)
     }
     if (!port) port = 20000 + (unsigned)(getpid() % 90) * 130;
     char dir[PATH_MAX - 64], exe[PATH_MAX];
-    if (dir_opt) snprintf(dir, sizeof dir, "%s", dir_opt);
-    else {
-        snprintf(dir, sizeof dir, "/tmp/edgefed-hierarchy-XXXXXX");
-        if (!mkdtemp(dir)) return 1;
-    }
-    ssize_t el = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (el <= 0) return 1;
-    exe[el] = 0;
+    if (ef_demo_workdir(dir_opt, "hierarchy", dir, sizeof dir, exe, sizeof exe)) return 1;
     ef_demo_clock_start();
     int ret = 1, rc;
     static hi_net nets[3];   /* a, b, federation */

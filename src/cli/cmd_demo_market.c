@@ -66,14 +66,7 @@ int ef_demo_market(int argc, char **argv)
     }
     if (!port) port = 20000 + (unsigned)(getpid() % 120) * 40;
     char dir[PATH_MAX], exe[PATH_MAX], net[PATH_MAX + 8];
-    if (dir_opt) snprintf(dir, sizeof dir, "%s", dir_opt);
-    else {
-        snprintf(dir, sizeof dir, "/tmp/edgefed-market-XXXXXX");
-        if (!mkdtemp(dir)) return 1;
-    }
-    ssize_t el = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (el <= 0) return 1;
-    exe[el] = 0;
+    if (ef_demo_workdir(dir_opt, "market", dir, sizeof dir, exe, sizeof exe)) return 1;
     snprintf(net, sizeof net, "%s/net", dir);
     ef_demo_clock_start();
     int ret = 1, rc;

@@ -160,14 +160,7 @@ int ef_demo_sla(int argc, char **argv)
     bool netns = !ef_cli_flag(argc, argv, "process") && demo_can_netns();
     if (!port) port = 21000 + (unsigned)(getpid() % 110) * 40;
     char dir[PATH_MAX], exe[PATH_MAX], net[PATH_MAX + 8];
-    if (dir_opt) snprintf(dir, sizeof dir, "%s", dir_opt);
-    else {
-        snprintf(dir, sizeof dir, "/tmp/edgefed-sla-XXXXXX");
-        if (!mkdtemp(dir)) return 1;
-    }
-    ssize_t el = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (el <= 0) return 1;
-    exe[el] = 0;
+    if (ef_demo_workdir(dir_opt, "sla", dir, sizeof dir, exe, sizeof exe)) return 1;
     snprintf(net, sizeof net, "%s/net", dir);
     ef_demo_clock_start();
     int ret = 1, rc;
