@@ -593,11 +593,11 @@ int ef_demo_hierarchy(int argc, char **argv)
         if (hi_edit_config(fed->nodes[i].home, hi_add_relayer, &rel)) goto out;
     }
     for (int i = 0; i < 3; i++) {
+        up[i] = true;   /* a testnet that came up in part is taken down too */
         if (ef_proc_cmd_log(log, exe, "testnet", "up", "--dir", nets[i].dir, NULL)) {
             fprintf(stderr, "demo hierarchy: testnet up failed (see %s)\n", log);
             goto out;
         }
-        up[i] = true;
     }
     for (int i = 0; i < 3; i++) {
         json_t *st = NULL;

@@ -325,8 +325,16 @@ int ef_demo_sla(int argc, char **argv)
               slice, (double)(ef_now_mono_us() - t_act) / 1000.0, DEMO_MIN_KBPS, pathstr);
     const char *dash = strstr(slice, "-udp");
     unsigned sport = dash ? (unsigned)atoi(dash + 4) : 0;
-    json_t *cs = json_load_file(state, 0, NULL), *sl = json_array_get(json_object_get(cs, "slas"), 0);
+    /* the controller writes its state file after its confirm commits: wait for it */
+    json_t *cs = NULL, *sl = NULL;
+    for (int i = 0; i < 200 && !sl; i++) {
+        if (i) usleep(25000);
+        json_decref(cs);
+        cs = json_load_file(state, 0, NULL);
+        sl = json_array_get(json_object_get(cs, "slas"), 0);
+    }
     if (!sport || !sl) {
+        fprintf(stderr, "demo sla: the controller's state (%s) does not show the slice\n", state);
         json_decref(cs);
         goto out;
     }
