@@ -114,6 +114,7 @@ int ef_cli_call(const char *url, const ef_keypair *key, const char *contract, co
     char code[24];
     int rc = ef_cli_call_ex(url, key, false, contract, method, args, code, NULL);
     if (err) snprintf(err, 24, "%s", code);
+    if (rc == EF_EPROTO && strcmp(code, "EPROTO")) return EF_ESTATE;   /* refused with a code named */
     return rc ? rc : strcmp(code, "OK") ? EF_ESTATE : 0;
 }
 

@@ -105,6 +105,8 @@ static int bed_border(ef_slices_bed *b)
                              NULL);
     for (int i = 0; i < 2 && !rc; i++) {
         rc = ef_proc_cmd_log(b->log, ef_proc_ip_path(), "link", "set", dev[i], "netns", ns[i], NULL);
+        if (rc) /* not moved: the pair is in this namespace, where nothing removes it */
+            (void)ef_proc_cmd_log(b->log, ef_proc_ip_path(), "link", "del", dev[i], NULL);
         if (!rc) rc = bed_ip(b, "-n", ns[i], "addr", "add", addr[i], "dev", dev[i], NULL);
         if (!rc) rc = ef_proc_cmd_log(b->log, ef_proc_ip_path(), "-n", ns[i], "link", "set", dev[i], "up", NULL);
         if (!rc) rc = bed_ip(b, "-n", ns[i], "route", "add", dst[i], "via", via[i], NULL);
