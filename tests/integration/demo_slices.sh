@@ -10,13 +10,16 @@
 # while an instance runs and its owner asks for a re-adjustment, started
 # again it takes the instance up from the ledger (nothing re-reserved) and
 # switches the pending change make-before-break; each step recorded once.
+# And the orchestrator down while an end-to-end slice is requested, and again
+# while it is decommissioned: started again it replays the ledgers and takes
+# each step it owes, claiming each domain step exactly once.
 # (A sub-slice claimed without a valid proof is refused: slices_proof.sh.)
 source "$(dirname "$0")/lib/testnet.bash"
 [ "$(id -u)" = 0 ] || { echo "demo_slices.sh: needs root (network namespaces)"; exit 77; }
 for t in ip tc nft; do command -v "$t" >/dev/null || { echo "demo_slices.sh: no $t"; exit 77; }; done
 D="$TMP/demo"
-CTL=
-trap 'rc=$?; [ -n "$CTL" ] && kill "$CTL" 2>/dev/null; for n in a b fed; do "$EDGEFED" testnet down --dir "$D/$n" >/dev/null 2>&1 || true; done; (exit $rc); ef_cleanup' EXIT
+CTL=; CTLB=; ORC=
+trap 'rc=$?; for p in $CTL $CTLB $ORC; do kill "$p" 2>/dev/null; done; for n in a b fed; do "$EDGEFED" testnet down --dir "$D/$n" >/dev/null 2>&1 || true; done; (exit $rc); ef_cleanup' EXIT
 
 out="$TMP/demo.out"
 "$EDGEFED" demo slices --dir "$D" --base-port "$BASE_PORT" --keep >"$out" 2>&1 || { cat "$out" >&2; fail "demo slices exited $?"; }
@@ -74,3 +77,46 @@ for i in $(seq 1 100); do [ "$(inst | jq -r .lifecycle)" = decommissioned ] && b
 [ "$(inst | jq -r .lifecycle)" = decommissioned ] || fail "r-1 not released: $(inst)"
 [ "$(jq '.instances | length' "$TMP/ctl.json")" = 0 ] || fail "the control still holds r-1"
 log "r-1 decommissioned and released"
+
+# the orchestrator down while e2e-2 is requested and again while it is decommissioned
+BAPI=$(api b); FAPI=$(api fed)
+TIDB=$("$EDGEFED" query /state/nslice/templates --api "$BAPI" --key "$D/b/o0/node.key" | jq -r '.[0].id')
+"$EDGEFED" nslice controller --key "$D/b/v0/node.key" --node "$BAPI" --topology "$D/topology-b.json" --process \
+    --state "$TMP/ctlb.json" 2>>"$TMP/ctlb.log" &
+CTLB=$!
+for i in $(seq 1 100); do [ -s "$TMP/ctlb.json" ] && break; sleep 0.1; done
+OA=$(jq -r '.nodes[] | select(.name == "o0") | .pub' "$D/a/testnet.json")
+OB=$(jq -r '.nodes[] | select(.name == "o0") | .pub' "$D/b/testnet.json")
+FKEY="$D/fed/o0/node.key"
+fsend() { "$EDGEFED" tx send --api "$FAPI" --key "$FKEY" --contract e2e --method "$1" --args "$2" --wait; }
+e2e() { curl -sf "$FAPI/state/e2e/slice/e2e-2"; }
+start_orch() {
+    rm -f "$TMP/orch.json"
+    "$EDGEFED" nslice orchestrator --federation "$FAPI" --key "$FKEY" \
+        --domain "a=$AAPI,$D/a/o0/node.key,$TID" --domain "b=$BAPI,$D/b/o0/node.key,$TIDB" \
+        --state "$TMP/orch.json" 2>>"$TMP/orch.log" &
+    ORC=$!
+}
+stop_orch() { kill "$ORC"; wait "$ORC" 2>/dev/null || true; ORC=; }
+fsend request "{\"id\":\"e2e-2\",\"a\":{\"domain\":\"a\",\"ap\":\"cam1\",\"dst\":\"gwa\",\"owner\":\"$OA\"},\"b\":{\"domain\":\"b\",\"ap\":\"gwb\",\"dst\":\"srv\",\"owner\":\"$OB\"},\"kbps\":2000,\"max_latency_us\":50000}" >/dev/null ||
+    fail "e2e.request e2e-2"
+sleep 1
+[ "$(e2e | jq -r .state)" = requested ] || fail "e2e-2 moved without an orchestrator"
+start_orch
+for i in $(seq 1 150); do [ "$(e2e | jq -r .state)" = active ] && break; sleep 0.1; done
+s=$(e2e)
+[ "$(jq -r .state <<<"$s")" = active ] || fail "e2e-2 requested while the orchestrator was down: not active after its start: $s"
+[ "$(jq '[.a.claims[], .b.claims[]] | length' <<<"$s")" = 2 ] || fail "e2e-2: claims not exactly the two activations: $s"
+# taken up from the federation's record (e2e-2 requested; e2e-1 decommissioned is not)
+grep -q "1 slices taken up" "$TMP/orch.log" || fail "the orchestrator did not take e2e-2 up: $(cat "$TMP/orch.log")"
+stop_orch
+fsend decommission '{"id":"e2e-2"}' >/dev/null || fail "e2e.decommission e2e-2"
+start_orch
+for i in $(seq 1 150); do [ "$(e2e | jq -r .state)" = decommissioned ] && break; sleep 0.1; done
+s=$(e2e)
+[ "$(jq -r .state <<<"$s")" = decommissioned ] || fail "e2e-2 decommissioned while the orchestrator was down: not carried out: $s"
+[ "$(jq '[.a.claims[], .b.claims[]] | length' <<<"$s")" = 4 ] || fail "e2e-2: claims not exactly 2 activations + 2 decommissions: $s"
+[ "$(grep -c "1 slices taken up" "$TMP/orch.log")" = 2 ] || fail "the orchestrator did not take e2e-2 up again: $(cat "$TMP/orch.log")"
+stop_orch
+[ "$(jq '.instances | length' "$TMP/ctlb.json")" = 0 ] || fail "domain b's control still holds a part"
+log "orchestrator down at the request and at the decommissioning of e2e-2: each step taken after its restart, each claim once"
