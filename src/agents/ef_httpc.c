@@ -15,6 +15,7 @@
 #include "agents/ef_proc.h"
 #include "base/ef_codec.h"
 #include "base/ef_log.h"
+#include "ledger/ef_tx.h"
 
 static pthread_once_t ef_httpc_once = PTHREAD_ONCE_INIT;
 static void ef_httpc_global_init(void) { curl_global_init(CURL_GLOBAL_DEFAULT); }
@@ -230,4 +231,35 @@ int ef_httpc_parse_url(const char *url, uint32_t *ip, uint16_t *port, char *path
     if (strlen(path) >= cap) return EF_EINVAL;
     memcpy(path_out, path, strlen(path) + 1);
     return 0;
+}
+
+int ef_httpc_submit_tx(ef_httpc_resp *resp, uint32_t ip, uint16_t port, struct ef_tx *tx, const ef_keypair *kp,
+                       uint32_t timeout_ms)
+{
+    memset(resp, 0, sizeof *resp);
+    tx->sender = kp->pub;
+    int rc = ef_tx_sign(tx, kp);
+    if (rc) return rc;
+    ef_wr w;
+    ef_wr_init(&w);
+    size_t len = 0;
+    uint8_t *enc = NULL;
+    rc = ef_tx_encode(&w, tx);
+    if (rc == 0) enc = ef_wr_take(&w, &len);
+    ef_wr_free(&w);
+    static const char pre[] = "{\"tx\":\"", post[] = "\"}";
+    char *body = enc ? malloc(sizeof pre - 1 + 2 * len + sizeof post) : NULL;
+    if (!body) {
+        free(enc);
+        return rc ? rc : EF_ENOMEM;
+    }
+    memcpy(body, pre, sizeof pre - 1);
+    ef_hex(body + sizeof pre - 1, enc, len);
+    memcpy(body + sizeof pre - 1 + 2 * len, post, sizeof post);
+    free(enc);
+    static const char *const headers[] = {"Content-Type: application/json", NULL};
+    rc = ef_httpc_request(resp, NULL, ip, port, "POST", "/txs?wait=commit", headers, body, strlen(body),
+                          timeout_ms);
+    free(body);
+    return rc;
 }
