@@ -237,21 +237,15 @@ int ef_httpc_submit_tx(ef_httpc_resp *resp, uint32_t ip, uint16_t port, struct e
                        uint32_t timeout_ms)
 {
     memset(resp, 0, sizeof *resp);
-    tx->sender = kp->pub;
-    int rc = ef_tx_sign(tx, kp);
+    uint8_t *enc;
+    size_t len;
+    int rc = ef_tx_seal(tx, kp, &enc, &len);
     if (rc) return rc;
-    ef_wr w;
-    ef_wr_init(&w);
-    size_t len = 0;
-    uint8_t *enc = NULL;
-    rc = ef_tx_encode(&w, tx);
-    if (rc == 0) enc = ef_wr_take(&w, &len);
-    ef_wr_free(&w);
     static const char pre[] = "{\"tx\":\"", post[] = "\"}";
-    char *body = enc ? malloc(sizeof pre - 1 + 2 * len + sizeof post) : NULL;
+    char *body = malloc(sizeof pre - 1 + 2 * len + sizeof post);
     if (!body) {
         free(enc);
-        return rc ? rc : EF_ENOMEM;
+        return EF_ENOMEM;
     }
     memcpy(body, pre, sizeof pre - 1);
     ef_hex(body + sizeof pre - 1, enc, len);

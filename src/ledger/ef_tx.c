@@ -124,6 +124,21 @@ int ef_tx_sign(ef_tx *tx, const ef_keypair *kp)
     return rc;
 }
 
+int ef_tx_seal(ef_tx *tx, const ef_keypair *kp, uint8_t **enc, size_t *len)
+{
+    *enc = NULL;
+    *len = 0;
+    tx->sender = kp->pub;
+    int rc = ef_tx_sign(tx, kp);
+    if (rc) return rc;
+    ef_wr w;
+    ef_wr_init(&w);
+    rc = ef_tx_encode(&w, tx);
+    if (rc == 0 && !(*enc = ef_wr_take(&w, len))) rc = EF_ENOMEM;
+    ef_wr_free(&w);
+    return rc;
+}
+
 bool ef_tx_verify(const ef_tx *tx)
 {
     ef_wr w;

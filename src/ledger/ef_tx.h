@@ -87,6 +87,10 @@ int ef_tx_hash(ef_hash *out, const ef_tx *tx);
 /* Fills tx->sig with kp's signature over the body; tx->sender must be kp->pub
  * (else EF_EINVAL). Returns 0 or an encoding error. */
 int ef_tx_sign(ef_tx *tx, const ef_keypair *kp);
+/* Sets tx->sender to kp->pub, signs and encodes: *enc (malloc'd, caller frees)
+ * holds the full encoding, *len its size. Returns 0 or an encoding error or
+ * EF_ENOMEM (*enc then NULL). */
+EF_MUST_USE int ef_tx_seal(ef_tx *tx, const ef_keypair *kp, uint8_t **enc, size_t *len);
 /* true only if tx->sig is tx->sender's signature of the body. */
 EF_MUST_USE bool ef_tx_verify(const ef_tx *tx);
 /* As ef_tx_verify over a full encoding (body = enc[0..len-64), sig = the rest),
