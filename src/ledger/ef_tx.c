@@ -124,6 +124,15 @@ int ef_tx_sign(ef_tx *tx, const ef_keypair *kp)
     return rc;
 }
 
+int ef_tx_args_parse(const ef_tx *tx, json_t **out)
+{
+    *out = json_loadb((const char *)tx->args, tx->args_len, JSON_REJECT_DUPLICATES, NULL);
+    if (json_is_object(*out)) return 0;
+    json_decref(*out);
+    *out = NULL;
+    return EF_EARGS;
+}
+
 int ef_tx_seal(ef_tx *tx, const ef_keypair *kp, uint8_t **enc, size_t *len)
 {
     *enc = NULL;

@@ -33,6 +33,7 @@
 #ifndef EF_TX_H
 #define EF_TX_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -96,6 +97,13 @@ EF_MUST_USE bool ef_tx_verify(const ef_tx *tx);
 /* As ef_tx_verify over a full encoding (body = enc[0..len-64), sig = the rest),
  * with no re-encoding. The caller must already have decoded enc successfully. */
 EF_MUST_USE bool ef_tx_verify_enc(const ef_tx *tx, const uint8_t *enc, size_t len);
+
+/* The arguments as every contract method receives them: the JSON text parsed by
+ * jansson (duplicate keys refused, no NUL in strings, no trailing bytes), an
+ * object. What this accepts and how it reads numbers and strings is consensus:
+ * tests/unit/test_args_pin.c pins it against the jansson build. 0 and a new
+ * reference in *out, or EF_EARGS (*out NULL). */
+EF_MUST_USE int ef_tx_args_parse(const ef_tx *tx, json_t **out);
 
 /* Everything that can be checked without state: chain id equals chain_id
  * (EF_ECHAIN), names valid (EF_EINVAL), sizes (EF_ETOOBIG), signature
