@@ -362,6 +362,11 @@ static int ef_an_start(ef_node *n, const ef_node_config *cfg, void **state)
             ef_an_uint(sec, "conn_per_ip", &ac.conn_per_ip) || ef_an_uint(sec, "request_s", &ac.request_s) ||
             ef_an_uint(sec, "wait_ms_max", &ac.wait_ms_max))
             goto bad;
+        if (ac.conn_max > EF_STORE_READERS_MAX - EF_STORE_READERS_NODE) {
+            EF_LOGE("api", "api.conn_max %u is over %u: every connection may hold one of the store's %u reader slots",
+                    ac.conn_max, EF_STORE_READERS_MAX - EF_STORE_READERS_NODE, EF_STORE_READERS_MAX);
+            return EF_ECONFIG;
+        }
     }
     ef_api_node *an = calloc(1, sizeof *an);
     if (!an) return EF_ENOMEM;
