@@ -20,6 +20,18 @@
 static pthread_once_t ef_httpc_once = PTHREAD_ONCE_INIT;
 static void ef_httpc_global_init(void) { curl_global_init(CURL_GLOBAL_DEFAULT); }
 
+static _Thread_local const volatile bool *ef_httpc_abort;
+
+void ef_httpc_abort_on(const volatile bool *flag) { ef_httpc_abort = flag; }
+
+/* libcurl calls it about every second and on every transfer event; returning
+ * nonzero ends the transfer (CURLE_ABORTED_BY_CALLBACK) */
+static int ef_httpc_progress(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
+{
+    (void)dt, (void)dn, (void)ut, (void)un;
+    return *(const volatile bool *)arg ? 1 : 0;
+}
+
 void ef_httpc_resp_free(ef_httpc_resp *resp)
 {
     if (!resp) return;
@@ -86,6 +98,7 @@ static int ef_httpc_curl_err(CURLcode cc, const ef_httpc_xfer *x)
     if (x->sock_err == EF_EINVAL) return EF_EINVAL;
     switch (cc) {
     case CURLE_OPERATION_TIMEDOUT: return EF_ETIMEOUT;
+    case CURLE_ABORTED_BY_CALLBACK: return EF_ECLOSED;                  /* ef_httpc_abort_on */
     case CURLE_FILESIZE_EXCEEDED: return EF_ETOOBIG;    /* Content-Length over EF_HTTPC_RESP_MAX */
     case CURLE_OUT_OF_MEMORY: return EF_ENOMEM;
     case CURLE_WRITE_ERROR: return x->body.err ? x->body.err : EF_ENOMEM;  /* the body callback refused */
@@ -155,6 +168,15 @@ int ef_httpc_request(ef_httpc_resp *resp, const char *netns, uint32_t ip, uint16
         curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(body ? body_len : 0));
         curl_easy_setopt(c, CURLOPT_POSTFIELDS, body ? body : "");
         if (strcmp(method, "POST")) curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    }
+    if (ef_httpc_abort) {
+        if (*ef_httpc_abort) {
+            rc = EF_ECLOSED;
+            goto out;
+        }
+        curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+        curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, ef_httpc_progress);
+        curl_easy_setopt(c, CURLOPT_XFERINFODATA, (void *)ef_httpc_abort);
     }
     CURLcode cc = curl_easy_perform(c);
     if (cc != CURLE_OK) {

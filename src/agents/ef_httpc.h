@@ -13,6 +13,7 @@
 #ifndef EF_HTTPC_H
 #define EF_HTTPC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -45,6 +46,11 @@ int ef_httpc_request(ef_httpc_resp *resp, const char *netns, uint32_t ip, uint16
                      const void *body, size_t body_len, uint32_t timeout_ms) EF_MUST_USE;
 
 void ef_httpc_resp_free(ef_httpc_resp *resp);
+
+/* From now on, requests of the calling thread end within about a second once
+ * *flag is true, with EF_ECLOSED (flag NULL: no longer). For an agent's thread
+ * whose stop must not wait out a long request. */
+void ef_httpc_abort_on(const volatile bool *flag);
 
 /* Copies the value of response header `name` (case-insensitive, surrounding
  * blanks trimmed; the first one if repeated) into out (cap bytes). 0,

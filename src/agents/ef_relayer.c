@@ -422,6 +422,7 @@ out:
 
 int ef_relayer_run(ef_relayer *r, const volatile bool *stop)
 {
+    ef_httpc_abort_on(stop);   /* a stop does not wait out a request to a node that does not answer */
     while (!*stop) {
         (void)ef_relayer_step(r, false);
         for (uint32_t slept = 0; slept < r->cfg.poll_ms && !*stop && !atomic_load(&r->requested); slept += 20) {
@@ -429,5 +430,6 @@ int ef_relayer_run(ef_relayer *r, const volatile bool *stop)
             nanosleep(&ts, NULL);
         }
     }
+    ef_httpc_abort_on(NULL);
     return 0;
 }
