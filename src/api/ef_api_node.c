@@ -360,7 +360,7 @@ static int ef_an_start(ef_node *n, const ef_node_config *cfg, void **state)
 {
     *state = NULL;
     if (!cfg->http_listen[0]) return 0;
-    ef_api_config ac = {.listen = cfg->http_listen};
+    ef_api_config ac = {.listen = cfg->http_listen, .chain_id = cfg->chain_id[0] ? cfg->chain_id : NULL};
     json_t *sec = cfg->doc ? json_object_get(cfg->doc, "api") : NULL;
     if (sec) {
         const char *k;

@@ -22,8 +22,63 @@ const short = (h, n = 10) => (h && h.length > n + 2 ? h.slice(0, n) + "\u2026" :
 const fmtTime = (ms) => (ms ? new Date(ms).toLocaleTimeString() : "genesis");
 const esc = (s) => String(s).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
 
+// ---------------------------------------------------------------- read tokens
+// A private (domain) ledger answers only its members. A member makes a read
+// token with its key (`edgefed token make --key KEY --api URL --explorer`) and
+// opens URL/#token=HEX, or pastes the token: the page keeps it for this tab
+// (sessionStorage), drops it from the address bar and sends it with each read as
+// "Authorization: Bearer HEX". The node checks it on every read; the page only
+// decodes it to show whose it is and until when.
+
+const TOKEN_KEY = "edgefed.read_token";
+
+function takeTokenFromUrl() {
+  const m = location.hash.match(/^#token=([0-9a-fA-F]+)$/);
+  if (!m) return;
+  sessionStorage.setItem(TOKEN_KEY, m[1].toLowerCase());
+  history.replaceState(null, "", location.pathname + location.search);
+}
+
+const readToken = () => sessionStorage.getItem(TOKEN_KEY);
+const authHeaders = () => (readToken() ? { Authorization: `Bearer ${readToken()}` } : {});
+
+// The token's fields (api/ef_api.h): u8 version, u32le length + chain id, key[32],
+// u64le issued, u64le expires, signature[64]. null if it does not parse.
+function decodeToken(hex) {
+  if (!/^([0-9a-f]{2})+$/.test(hex)) return null;
+  const b = new Uint8Array(hex.match(/../g).map((x) => parseInt(x, 16)));
+  const dv = new DataView(b.buffer);
+  if (b.length < 5 || b[0] !== 1) return null;
+  const n = dv.getUint32(1, true);
+  if (b.length !== 5 + n + 32 + 16 + 64) return null;
+  const chain = new TextDecoder().decode(b.slice(5, 5 + n));
+  const key = hex.slice(2 * (5 + n), 2 * (5 + n + 32));
+  const issued = Number(dv.getBigUint64(5 + n + 32, true)), expires = Number(dv.getBigUint64(5 + n + 40, true));
+  return { chain, key, issued, expires };
+}
+
+function showLogin(reason) {
+  $("login").hidden = false;
+  $("login-cmd").textContent = `edgefed token make --key KEYFILE --api ${location.origin} --explorer`;
+  const e = $("login-error");
+  e.hidden = !reason;
+  e.textContent = reason || "";
+}
+
+function showWho() {
+  const t = readToken() && decodeToken(readToken());
+  $("who").hidden = !t;
+  if (t) $("who-text").textContent = `member ${short(t.key, 8)} \u00b7 token until ${new Date(t.expires).toLocaleTimeString()}`;
+}
+
+function signOut(reason) {
+  sessionStorage.removeItem(TOKEN_KEY);
+  showWho();
+  showLogin(reason);
+}
+
 async function getJSON(path) {
-  const r = await fetch(path, { cache: "no-store" });
+  const r = await fetch(path, { cache: "no-store", headers: authHeaders() });
   let body = null;
   try { body = await r.json(); } catch (e) { /* not JSON */ }
   if (!r.ok) {
@@ -96,9 +151,14 @@ async function refreshStatus() {
     renderStatus(await getJSON("/status"));
     showError(null);
   } catch (e) {
-    showError(e.status === 403
-      ? "This is a private ledger: its API answers only requests signed by a member of the domain."
-      : `Cannot read the node's status: ${e.message}`);
+    if (e.status === 403) {
+      // a refused token is dropped; the node's reason says why (expired, not a member, ...)
+      if (readToken()) signOut(`The node refused the read token: ${e.message.replace(/^\/status: 403 /, "")}`);
+      else showLogin(null);
+      showError(null);
+      return;
+    }
+    showError(`Cannot read the node's status: ${e.message}`);
   }
 }
 
@@ -242,6 +302,7 @@ function keyLink(k, n = 16) {
 }
 
 async function showDetail() {
+  if (/^#token=/.test(location.hash)) { takeTokenFromUrl(); location.reload(); return; }   // signed in on an open page
   const lm = location.hash.match(/^#\/lineage\/(.+)$/);
   if (lm) { showLineage(decodeURI(lm[1])); return; }
   const dm = location.hash.match(/^#\/domain\/(.+)$/);
@@ -647,6 +708,65 @@ async function showDomain(name) {
   }
 }
 
+// ---------------------------------------------------------------- committee epochs (seed 000)
+
+const EPOCHS_SHOWN = 20;
+let committeeTimer = null;
+let committeeEpoch = null;    // the current epoch as last shown
+
+function scheduleCommittee() {
+  if (committeeTimer) return;
+  committeeTimer = setTimeout(() => { committeeTimer = null; loadCommittee(); }, 300);
+}
+
+function keyList(keys, missed) {
+  const miss = new Set(missed || []);
+  return (keys || []).map((k) => `<span class="${miss.has(k) ? "missed" : ""}">${keyLink(k, 8)}</span>`).join(" ");
+}
+
+function epochRow(e, current, nextStart) {
+  const heights = current ? `${e.start} \u2013 (now ${e.height})` : `${e.start} \u2013 ${nextStart - 1}`;
+  const seed = current
+    ? `<span class="hint">${e.phase === "election" ? "revealed, election due" : e.phase + " window"}</span>`
+    : `<span class="mono" title="${esc(e.seed)}">${esc(short(e.seed, 12))}</span> \u00b7 block <a href="#/block/${e.anchor_height}">${e.anchor_height}</a>`;
+  const k = (e.committee || []).length;
+  return `<tr class="epoch${current ? " current" : ""}" data-epoch="${e.epoch}"><td class="num">${e.epoch}` +
+    `${current ? ' <span class="pill ok">current</span>' : ""}</td><td class="heights">${heights}</td>` +
+    `<td class="keys">${keyList(e.committee, e.missed)}</td><td class="num">${(e.committed || []).length}/${k}</td>` +
+    `<td class="num">${(e.revealed || []).length}/${k}</td><td class="keys">${keyList(e.missed)}</td><td>${seed}</td>` +
+    `<td class="num">${current ? "" : `<a href="#/block/${e.elected_at}">${e.elected_at}</a>`}</td></tr>`;
+}
+
+async function loadCommittee() {
+  let cfg, cur, past;
+  try {
+    cfg = await getJSON("/state/committee/config");
+    [cur, past] = await Promise.all([getJSON("/state/committee/current"), getJSON("/state/committee/epochs")]);
+  } catch (e) {
+    if (e.status === 404) { $("committee").hidden = true; return; }   // no committee on this chain
+    $("committee-hint").textContent = e.message;
+    return;
+  }
+  $("committee").hidden = false;
+  const kv2 = (k, v) => `<span><span class="k">${k}</span>${v}</span>`;
+  $("epoch-now").innerHTML = [
+    kv2("current epoch", `<b id="epoch-current">${cur.epoch}</b>`), kv2("since height", cur.start),
+    kv2("phase", `<span class="pill ok">${esc(cur.phase)}</span>`),
+    kv2("commit", `${cur.start} \u2013 ${cur.commit_end - 1}`), kv2("reveal", `${cur.commit_end} \u2013 ${cur.reveal_end - 1}`),
+    kv2("election from", cur.elect_from),
+    kv2("committed", `${cur.committed.length}/${cur.committee.length}`), kv2("revealed", `${cur.revealed.length}/${cur.committee.length}`),
+    kv2("size", cfg.size), kv2("epoch length", `${cfg.epoch_heights} heights`),
+  ].join("");
+  const shown = past.slice(-EPOCHS_SHOWN).reverse();
+  let next = cur.start;
+  const rows = [epochRow(cur, true, 0)];
+  for (const e of shown) { rows.push(epochRow(e, false, next)); next = e.start; }
+  $("epochs").tBodies[0].innerHTML = rows.join("");
+  $("committee-hint").textContent = `${past.length + 1} epochs, committees of ${cfg.size} elected every ` +
+    `${cfg.epoch_heights} heights by commit-reveal among the outgoing committee`;
+  committeeEpoch = cur.epoch;
+}
+
 // ---------------------------------------------------------------- network slices (seed 000)
 
 let slicesTimer = null;
@@ -703,18 +823,65 @@ function setLive(mode, text) {
   $("live-text").textContent = text;
 }
 
+function onBlock(b) {
+  setLive("on", "live");
+  addBlock(b, true);
+  scheduleStatus();
+  if (readToken()) scheduleCommittee();
+  if (b.txs > 0) { scheduleMarket(); scheduleSla(); scheduleAnchors(); scheduleSlices(); }
+}
+
+// With a read token: EventSource cannot send a header, so the stream is read
+// through fetch; it ends at the token's expiry, and a refused reconnection says why.
+async function connectWithToken(fromHeight) {
+  let next = fromHeight;
+  for (;;) {
+    try {
+      const r = await fetch(`/events?kind=block&from=${next}`, { cache: "no-store", headers: authHeaders() });
+      if (r.status === 403) {
+        let why = "refused";
+        try { why = (await r.json()).error; } catch (e) { /* not JSON */ }
+        setLive("off", "signed out");
+        signOut(`The node refused the read token: ${why}`);
+        return;
+      }
+      if (!r.ok || !r.body) throw new Error(`events: ${r.status}`);
+      setLive("on", "live");
+      const rd = r.body.getReader(), dec = new TextDecoder();
+      let buf = "";
+      for (;;) {
+        const { value, done } = await rd.read();
+        if (done) break;
+        buf += dec.decode(value, { stream: true });
+        let i;
+        while ((i = buf.indexOf("\n\n")) >= 0) {
+          const msg = buf.slice(0, i);
+          buf = buf.slice(i + 2);
+          let type = "message", data = "";
+          for (const line of msg.split("\n")) {
+            if (line.startsWith("event: ")) type = line.slice(7);
+            else if (line.startsWith("data: ")) data += line.slice(6);
+          }
+          if (type === "block" && data) {
+            const b = JSON.parse(data);
+            next = b.height + 1;
+            onBlock(b);
+          }
+        }
+      }
+    } catch (e) { /* reconnect below */ }
+    setLive("off", "reconnecting");
+    await new Promise((res) => setTimeout(res, 1000));
+  }
+}
+
 function connect(fromHeight) {
+  if (readToken()) { connectWithToken(fromHeight); return; }
   const es = new EventSource(`/events?kind=block&from=${fromHeight}`);
   state.es = es;
   es.onopen = () => setLive("on", "live");
   es.onerror = () => setLive("off", "reconnecting");   // EventSource retries with Last-Event-ID
-  es.addEventListener("block", (ev) => {
-    setLive("on", "live");
-    const b = JSON.parse(ev.data);
-    addBlock(b, true);
-    scheduleStatus();
-    if (b.txs > 0) { scheduleMarket(); scheduleSla(); scheduleAnchors(); scheduleSlices(); }
-  });
+  es.addEventListener("block", (ev) => onBlock(JSON.parse(ev.data)));
 }
 
 // Search: a number is a block; 64 hex digits a transaction, else an account.
@@ -723,11 +890,21 @@ async function search(ev) {
   const q = $("search-q").value.trim().toLowerCase();
   if (/^\d+$/.test(q)) { location.hash = `#/block/${q}`; return; }
   if (!/^[0-9a-f]{64}$/.test(q)) { showError(`Not a height, transaction hash or key: ${q}`); return; }
-  const r = await fetch(`/txs/${q}`, { cache: "no-store" });
+  const r = await fetch(`/txs/${q}`, { cache: "no-store", headers: authHeaders() });
   location.hash = r.ok ? `#/tx/${q}` : `#/account/${q}`;
 }
 
 async function main() {
+  takeTokenFromUrl();
+  showWho();
+  $("signout").onclick = (ev) => { ev.preventDefault(); signOut(null); location.reload(); };
+  $("login-form").addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const t = $("login-token").value.trim().toLowerCase();
+    if (!decodeToken(t)) { showLogin("That is not a read token (hex, as edgefed token make prints it)."); return; }
+    sessionStorage.setItem(TOKEN_KEY, t);
+    location.reload();
+  });
   $("search").addEventListener("submit", search);
   $("prov-form").addEventListener("submit", (ev) => {
     ev.preventDefault();
@@ -744,6 +921,7 @@ async function main() {
   loadSla();
   loadSlices();
   loadAnchors();
+  if (readToken()) loadCommittee();   // a committee runs a private domain ledger: members only
   connect(state.status.height + 1);
   setInterval(scheduleStatus, 5000);   // round, peers and mempool change without blocks too
   showDetail();
