@@ -37,16 +37,17 @@ int ef_cli_get(const char *url, const char *path, json_t **out)
     return rc;
 }
 
-int ef_cli_call(const char *url, const ef_keypair *key, const char *contract, const char *method,
-                const char *args, char *err)
+int ef_cli_call_ex(const char *url, const ef_keypair *key, bool sign_reads, const char *contract, const char *method,
+                   const char *args, char code[24], json_t **tx_out)
 {
     ef_client *cl;
     json_t *st = NULL, *acc = NULL, *resp = NULL;
     uint8_t *enc = NULL;
     long status = 0;
     char path[128], hex[2 * EF_PUB_SIZE + 1];
-    if (err) snprintf(err, 24, "%s", "EPROTO");
-    int rc = ef_client_new(&cl, url, NULL, 0);
+    snprintf(code, 24, "%s", "EPROTO");
+    if (tx_out) *tx_out = NULL;
+    int rc = ef_client_new(&cl, url, sign_reads ? key : NULL, 30000);
     if (rc) return rc;
     ef_hex(hex, key->pub.b, EF_PUB_SIZE);
     snprintf(path, sizeof path, "/accounts/%s", hex);
@@ -78,15 +79,57 @@ int ef_cli_call(const char *url, const ef_keypair *key, const char *contract, co
         rc = rc ? rc : EF_ENOMEM;
         goto out;
     }
-    if ((rc = ef_client_submit(cl, enc, len, true, 0, &status, &resp))) goto out;
-    const char *code = json_string_value(json_object_get(resp, "code"));
-    if (err && code) snprintf(err, 24, "%s", code);
-    if (status != 200 || !code || strcmp(code, "OK")) rc = EF_ESTATE;
+    if ((rc = ef_client_submit(cl, enc, len, true, 30000, &status, &resp))) goto out;
+    const char *c = json_string_value(json_object_get(resp, "code"));
+    if (c) snprintf(code, 24, "%s", c);
+    if (status != 200 || !c) rc = EF_EPROTO;
+    if (!rc && tx_out) {
+        *tx_out = resp;
+        resp = NULL;
+    }
 out:
     free(enc);
     json_decref(st);
     json_decref(acc);
     json_decref(resp);
+    ef_client_free(cl);
+    return rc;
+}
+
+int ef_cli_call_retry(const char *url, const ef_keypair *key, bool sign_reads, const char *contract,
+                      const char *method, const char *args, char code[24], json_t **tx_out)
+{
+    int rc = 0;
+    for (int k = 0; k < 30; k++) {
+        if (k) usleep(150000);
+        rc = ef_cli_call_ex(url, key, sign_reads, contract, method, args, code, tx_out);
+        if (rc == 0 || (strcmp(code, "ENONCE") && strcmp(code, "EDUP"))) break;
+    }
+    return rc;
+}
+
+int ef_cli_call(const char *url, const ef_keypair *key, const char *contract, const char *method,
+                const char *args, char *err)
+{
+    char code[24];
+    int rc = ef_cli_call_ex(url, key, false, contract, method, args, code, NULL);
+    if (err) snprintf(err, 24, "%s", code);
+    return rc ? rc : strcmp(code, "OK") ? EF_ESTATE : 0;
+}
+
+int ef_cli_get_as(const char *url, const ef_keypair *key, const char *path, json_t **out)
+{
+    ef_client *cl;
+    long status = 0;
+    *out = NULL;
+    int rc = ef_client_new(&cl, url, key, 10000);
+    if (rc) return rc;
+    rc = ef_client_json(cl, "GET", path, NULL, &status, out);
+    if (rc == 0 && status != 200) {
+        json_decref(*out);
+        *out = NULL;
+        rc = status == 404 ? EF_ENOTFOUND : EF_EPROTO;
+    }
     ef_client_free(cl);
     return rc;
 }

@@ -316,7 +316,7 @@ static int bs_setup(bs *b, const char *base)
     }
     if (rc) return rc;
     ef_e2eorch_cfg oc = {.domains = {{"doma", b->tmpl[0]}, {"domb", b->tmpl[1]}}, .ndomains = 2, .degrade_ms = 500};
-    return ef_e2eorch_open(&b->orch, &oc, &(ef_e2eorch_hooks){bs_fed, bs_dom, bs_proof, b});
+    return ef_e2eorch_open(&b->orch, &oc, &(ef_e2eorch_hooks){.fed_submit = bs_fed, .dom_submit = bs_dom, .proof = bs_proof, .arg = b});
 }
 
 static void bs_teardown(bs *b)

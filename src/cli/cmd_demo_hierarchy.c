@@ -17,6 +17,7 @@
 #include "base/ef_log.h"
 #include "cli/cli.h"
 #include "cli/cli_demo.h"
+#include "cli/cli_market.h"
 #include "ledger/ef_block.h"
 #include "ledger/ef_cert.h"
 #include "ledger/ef_tx.h"
@@ -44,201 +45,27 @@ static const char *const hi_usage =
     "  --keep      leave the nodes running (stop: edgefed testnet down --dir DIR/a, b, fed)\n"
     "Exit status 0 only if every step succeeded.\n";
 
-#define HI_NODES_MAX 32
 #define HI_RSS_AIM_KB (32 * 1024)
 
 static void hi_sleep_ms(unsigned ms) { usleep(ms * 1000u); }
 
-typedef struct hi_node {
-    char name[16];
-    char http[64];
-    char home[PATH_MAX];
-    ef_keypair key;
-} hi_node;
-
-typedef struct hi_net {
-    char dir[PATH_MAX];
-    char chain[64];
-    char api[96];        /* v0's API */
-    size_t n;
-    hi_node nodes[HI_NODES_MAX];
-    ef_keypair admin;    /* domains only */
-} hi_net;
-
-/* GET path; signed with key if not NULL. 0 and *out, EF_ENOTFOUND on 404, EF_EPROTO. */
-static int hi_get(const char *url, const ef_keypair *key, const char *path, json_t **out)
-{
-    ef_client *cl;
-    long status = 0;
-    *out = NULL;
-    int rc = ef_client_new(&cl, url, key, 10000);
-    if (rc) return rc;
-    rc = ef_client_json(cl, "GET", path, NULL, &status, out);
-    if (rc == 0 && status != 200) {
-        json_decref(*out);
-        *out = NULL;
-        rc = status == 404 ? EF_ENOTFOUND : EF_EPROTO;
-    }
-    ef_client_free(cl);
-    return rc;
-}
-
 static int64_t hi_int(const json_t *o, const char *k) { return (int64_t)json_integer_value(json_object_get(o, k)); }
 
-/* contract.method(args) as key (reads signed by it too), waiting for the commit.
- * code receives the result's name; tx (may be NULL) the committed tx's JSON. */
-static int hi_call_once(const char *url, const ef_keypair *key, bool sign_reads, const char *contract,
-                        const char *method, const char *args, char code[24], json_t **tx_out)
-{
-    ef_client *cl;
-    json_t *st = NULL, *acc = NULL, *resp = NULL;
-    uint8_t *enc = NULL;
-    long status = 0;
-    char path[128], hex[2 * EF_PUB_SIZE + 1];
-    snprintf(code, 24, "%s", "EPROTO");
-    if (tx_out) *tx_out = NULL;
-    int rc = ef_client_new(&cl, url, sign_reads ? key : NULL, 30000);
-    if (rc) return rc;
-    ef_hex(hex, key->pub.b, EF_PUB_SIZE);
-    snprintf(path, sizeof path, "/accounts/%s", hex);
-    if ((rc = ef_client_json(cl, "GET", "/status", NULL, &status, &st)) ||
-        (rc = ef_client_json(cl, "GET", path, NULL, &status, &acc)))
-        goto out;
-    const char *chain = json_string_value(json_object_get(st, "chain_id"));
-    if (!chain || strlen(chain) > EF_CHAIN_ID_MAX || !json_is_integer(json_object_get(acc, "nonce"))) {
-        rc = EF_EPROTO;
-        goto out;
-    }
-    ef_tx tx;
-    memset(&tx, 0, sizeof tx);
-    snprintf(tx.chain_id, sizeof tx.chain_id, "%s", chain);
-    tx.sender = key->pub;
-    tx.nonce = (uint64_t)hi_int(acc, "nonce");
-    snprintf(tx.contract, sizeof tx.contract, "%s", contract);
-    snprintf(tx.method, sizeof tx.method, "%s", method);
-    tx.args = (const uint8_t *)args;
-    tx.args_len = strlen(args);
-    if ((rc = ef_tx_sign(&tx, key))) goto out;
-    ef_wr w;
-    ef_wr_init(&w);
-    size_t len = 0;
-    rc = ef_tx_encode(&w, &tx);
-    if (rc == 0) enc = ef_wr_take(&w, &len);
-    ef_wr_free(&w);
-    if (!enc) {
-        rc = rc ? rc : EF_ENOMEM;
-        goto out;
-    }
-    if ((rc = ef_client_submit(cl, enc, len, true, 30000, &status, &resp))) goto out;
-    const char *c = json_string_value(json_object_get(resp, "code"));
-    if (c) snprintf(code, 24, "%s", c);
-    if (status != 200 || !c) rc = EF_EPROTO;
-    if (!rc && tx_out) {
-        *tx_out = resp;
-        resp = NULL;
-    }
-out:
-    free(enc);
-    json_decref(st);
-    json_decref(acc);
-    json_decref(resp);
-    ef_client_free(cl);
-    return rc;
-}
-
-/* As hi_call_once, again with a fresh nonce while another sender of the same key
- * (a device's committee agent, a validator's relayer) took it. */
-static int hi_call(const char *url, const ef_keypair *key, bool sign_reads, const char *contract, const char *method,
-                   const char *args, char code[24], json_t **tx_out)
-{
-    int rc = 0;
-    for (int k = 0; k < 30; k++, hi_sleep_ms(150)) {
-        rc = hi_call_once(url, key, sign_reads, contract, method, args, code, tx_out);
-        if (rc == 0 || (strcmp(code, "ENONCE") && strcmp(code, "EDUP"))) break;
-    }
-    return rc;
-}
-
-static int hi_load_net(hi_net *n, bool domain)
-{
-    char path[PATH_MAX + 32];
-    snprintf(path, sizeof path, "%.*s/testnet.json", PATH_MAX - 64, n->dir);
-    json_t *tn = json_load_file(path, 0, NULL);
-    if (!tn) return EF_EIO;
-    json_t *nodes = json_object_get(tn, "nodes");
-    snprintf(n->chain, sizeof n->chain, "%s", json_string_value(json_object_get(tn, "chain_id")) ?: "");
-    n->n = 0;
-    int rc = 0;
-    for (size_t i = 0; i < json_array_size(nodes) && i < HI_NODES_MAX && !rc; i++) {
-        json_t *v = json_array_get(nodes, i);
-        hi_node *d = &n->nodes[n->n++];
-        snprintf(d->name, sizeof d->name, "%s", json_string_value(json_object_get(v, "name")) ?: "?");
-        snprintf(d->http, sizeof d->http, "%s", json_string_value(json_object_get(v, "http")) ?: "");
-        char nm[sizeof d->name];
-        memcpy(nm, d->name, sizeof nm);
-        snprintf(d->home, sizeof d->home, "%.*s/%s", PATH_MAX - 64, n->dir, nm);
-        snprintf(path, sizeof path, "%.*s/node.key", PATH_MAX - 64, d->home);
-        rc = ef_key_load(&d->key, path);
-    }
-    json_decref(tn);
-    if (rc || n->n == 0) return rc ? rc : EF_EIO;
-    snprintf(n->api, sizeof n->api, "http://%s", n->nodes[0].http);
-    if (domain) {
-        snprintf(path, sizeof path, "%.*s/admin.key", PATH_MAX - 64, n->dir);
-        rc = ef_key_load(&n->admin, path);
-    }
-    return rc;
-}
-
-/* Edits DIR/NAME/config.json: fn(config) changes it. */
-static int hi_edit_config(const char *home, void (*fn)(json_t *cfg, void *arg), void *arg)
-{
-    char path[PATH_MAX + 32];
-    snprintf(path, sizeof path, "%.*s/config.json", PATH_MAX - 64, home);
-    json_t *c = json_load_file(path, 0, NULL);
-    if (!c) return EF_EIO;
-    fn(c, arg);
-    int rc = json_dump_file(c, path, JSON_INDENT(2)) ? EF_EIO : 0;
-    json_decref(c);
-    return rc;
-}
-
-static void hi_make_private(json_t *c, void *arg)
-{
-    (void)arg;
-    json_t *api = json_object_get(c, "api");
-    if (!api) json_object_set_new(c, "api", api = json_object());
-    json_object_set_new(api, "private", json_true());
-}
-
-struct hi_rel {
-    const char *domain_node, *domain, *read_key;
-};
-static void hi_add_relayer(json_t *c, void *arg)
-{
-    struct hi_rel *r = arg;
-    json_t *ag = json_object_get(c, "agents");
-    if (!ag) json_object_set_new(c, "agents", ag = json_object());
-    json_object_set_new(ag, "relayer", json_pack("{s:s, s:s, s:s, s:i, s:b}", "domain_node", r->domain_node,
-                                                 "domain", r->domain, "read_key", r->read_key, "period_ms", 2000,
-                                                 "register", 1));
-}
-
 /* The anchor's record of a domain (NULL if unknown). */
-static json_t *hi_anchor(const hi_net *fed, const char *name)
+static json_t *hi_anchor(const ef_demo_net *fed, const char *name)
 {
     char path[96];
     json_t *j = NULL;
     snprintf(path, sizeof path, "/state/anchor/domain/%s", name);
-    if (hi_get(fed->api, NULL, path, &j)) return NULL;
+    if (ef_cli_get_as(fed->api, NULL, path, &j)) return NULL;
     return j;
 }
 
 /* The domain's committee contract "current" (signed by its admin). */
-static json_t *hi_current(const hi_net *d)
+static json_t *hi_current(const ef_demo_net *d)
 {
     json_t *j = NULL;
-    if (hi_get(d->api, &d->admin, "/state/committee/current", &j)) return NULL;
+    if (ef_cli_get_as(d->api, &d->admin, "/state/committee/current", &j)) return NULL;
     return j;
 }
 
@@ -270,7 +97,7 @@ static void hi_keys(const json_t *arr, char *out, size_t cap)
 /* Waits (up to timeout_s) until domain `name`'s anchored committee is the domain's
  * current committee of an epoch >= epoch, and its anchored height reaches that
  * epoch's start. Returns 0 and the epoch's start in *start. */
-static int hi_wait_rotation(const hi_net *fed, const hi_net *d, const char *name, int64_t epoch, int timeout_s,
+static int hi_wait_rotation(const ef_demo_net *fed, const ef_demo_net *d, const char *name, int64_t epoch, int timeout_s,
                             int64_t *start, size_t *new_members)
 {
     char dk[64 * 66], ak[64 * 66];
@@ -301,14 +128,14 @@ static int hi_cmp_i64(const void *a, const void *b)
 /* Domain-to-anchor latency of domain `name`'s last checkpoints (at most 30): the
  * federation block time that anchored each minus the domain header's own time.
  * Prints p50 and max; 0, or an error if none could be read. */
-static int hi_anchor_latency(const hi_net *fed, const char *name)
+static int hi_anchor_latency(const ef_demo_net *fed, const char *name)
 {
     char path[128];
     json_t *list = NULL;
     int64_t lat[30];
     size_t n = 0;
     snprintf(path, sizeof path, "/state/anchor/checkpoints/%s", name);
-    if (hi_get(fed->api, NULL, path, &list) || !json_is_array(list)) {
+    if (ef_cli_get_as(fed->api, NULL, path, &list) || !json_is_array(list)) {
         json_decref(list);
         return EF_EPROTO;
     }
@@ -317,9 +144,9 @@ static int hi_anchor_latency(const hi_net *fed, const char *name)
         int64_t h = hi_int(json_array_get(list, i), "height"), at = hi_int(json_array_get(list, i), "anchored_at");
         json_t *ck = NULL, *fb = NULL;
         snprintf(path, sizeof path, "/state/anchor/checkpoints/%s/%lld", name, (long long)h);
-        bool ok = h > 0 && hi_get(fed->api, NULL, path, &ck) == 0;
+        bool ok = h > 0 && ef_cli_get_as(fed->api, NULL, path, &ck) == 0;
         snprintf(path, sizeof path, "/blocks/%lld", (long long)at);
-        ok = ok && hi_get(fed->api, NULL, path, &fb) == 0;
+        ok = ok && ef_cli_get_as(fed->api, NULL, path, &fb) == 0;
         if (ok) lat[n++] = hi_int(fb, "time_ms") - hi_int(json_object_get(ck, "header"), "time_ms");
         json_decref(ck);
         json_decref(fb);
@@ -332,30 +159,10 @@ static int hi_anchor_latency(const hi_net *fed, const char *name)
     return 0;
 }
 
-/* Peak RSS (VmHWM, kB) of the node process of home, 0 if unknown. */
-static long hi_node_hwm_kb(const char *home)
-{
-    char path[PATH_MAX + 32], line[256];
-    snprintf(path, sizeof path, "%.*s/node.pid", PATH_MAX - 64, home);
-    FILE *f = fopen(path, "r");
-    int pid = 0;
-    if (!f) return 0;
-    if (fscanf(f, "%d", &pid) != 1) pid = 0;
-    fclose(f);
-    if (pid <= 0) return 0;
-    snprintf(path, sizeof path, "/proc/%d/status", pid);
-    if (!(f = fopen(path, "r"))) return 0;
-    long kb = 0;
-    while (fgets(line, sizeof line, f))
-        if (!strncmp(line, "VmHWM:", 6)) kb = strtol(line + 6, NULL, 10);
-    fclose(f);
-    return kb;
-}
-
 /* A second header for anchored height h of domain `name`, certified by the keys of
  * the committee that signed h (which the demo holds: they are the domain's device
  * keys), submitted as a checkpoint. Returns 0 if the anchor froze the domain. */
-static int hi_equivocate(const hi_net *fed, const hi_net *d, const char *name, uint64_t *height_out)
+static int hi_equivocate(const ef_demo_net *fed, const ef_demo_net *d, const char *name, uint64_t *height_out)
 {
     char path[256], hex[2 * EF_CERT_SIZE_MAX + 1], code[24];
     json_t *an = hi_anchor(fed, name), *ck = NULL, *cm = NULL;
@@ -367,7 +174,7 @@ static int hi_equivocate(const hi_net *fed, const hi_net *d, const char *name, u
     uint64_t h = (uint64_t)hi_int(an, "height");
     *height_out = h;
     snprintf(path, sizeof path, "/state/anchor/checkpoints/%s/%llu", name, (unsigned long long)h);
-    if ((rc = hi_get(fed->api, NULL, path, &ck))) goto out;
+    if ((rc = ef_cli_get_as(fed->api, NULL, path, &ck))) goto out;
     const char *hh = json_string_value(json_object_get(ck, "header_hex"));
     const char *vh = json_string_value(json_object_get(ck, "vset_hash"));
     if (!hh || !vh || strlen(hh) / 2 > EF_BLOCK_HEADER_MAX) {
@@ -375,7 +182,7 @@ static int hi_equivocate(const hi_net *fed, const hi_net *d, const char *name, u
         goto out;
     }
     snprintf(path, sizeof path, "/state/anchor/committee/%s/%s", name, vh);
-    if ((rc = hi_get(fed->api, NULL, path, &cm))) goto out;
+    if ((rc = ef_cli_get_as(fed->api, NULL, path, &cm))) goto out;
     const char *cx = json_string_value(json_object_get(cm, "hex"));
     size_t hl = strlen(hh) / 2, cl = cx ? strlen(cx) / 2 : 0;
     hb = malloc(hl + 1);
@@ -434,7 +241,7 @@ static int hi_equivocate(const hi_net *fed, const hi_net *d, const char *name, u
         goto out;
     }
     /* anyone with an account may submit it: here federation validator v3 */
-    rc = hi_call(fed->api, &fed->nodes[3].key, false, "anchor", "checkpoint", text, code, NULL);
+    rc = ef_cli_call_retry(fed->api, &fed->nodes[3].key, false, "anchor", "checkpoint", text, code, NULL);
     free(text);
     if (!rc && strcmp(code, "OK")) {
         fprintf(stderr, "demo hierarchy: the conflicting checkpoint was refused: %s\n", code);
@@ -463,12 +270,12 @@ out:
 /* A transaction of domain a (a transfer by an eligible device), its proof fetched
  * with `edgefed proof get` and verified with `edgefed proof verify` against the
  * federation; with other, also presented as one of domain b (must fail). */
-static int hi_prove(const char *log, const char *exe, const hi_net *fed, const hi_net *dom, const char *proof_path,
+static int hi_prove(const char *log, const char *exe, const ef_demo_net *fed, const ef_demo_net *dom, const char *proof_path,
                     int amount, bool other)
 {
     char code[24], okey[PATH_MAX];
     int rc;
-        const hi_node *dev = &dom->nodes[dom->n - 1];   /* an eligible device of a */
+        const ef_demo_node *dev = &dom->nodes[dom->n - 1];   /* an eligible device of a */
         /* A proof verifies while its block is anchored or signed by the committee the
          * anchor tracks: the transaction goes in right after a rotation is anchored,
          * so that its committee is tracked for a whole epoch. */
@@ -487,7 +294,7 @@ static int hi_prove(const char *log, const char *exe, const hi_net *fed, const h
         ef_hex(admin_hex, dom->admin.pub.b, EF_PUB_SIZE);
         snprintf(args, sizeof args, "{\"to\":\"%s\",\"amount\":%d}", admin_hex, amount);
         uint64_t t = ef_now_mono_us();
-        rc = hi_call(dom->api, &dev->key, true, "bank", "transfer", args, code, &tx);
+        rc = ef_cli_call_retry(dom->api, &dev->key, true, "bank", "transfer", args, code, &tx);
         if (rc || strcmp(code, "OK")) {
             fprintf(stderr, "demo hierarchy: the transfer on domain a failed: %s %s\n", ef_strerror(rc), code);
             json_decref(tx);
@@ -553,10 +360,10 @@ int ef_demo_hierarchy(int argc, char **argv)
     if (ef_demo_workdir(dir_opt, "hierarchy", dir, sizeof dir, exe, sizeof exe)) return 1;
     ef_demo_clock_start();
     int ret = 1, rc;
-    static hi_net nets[3];   /* a, b, federation */
+    static ef_demo_net nets[3];   /* a, b, federation */
     static const char *const names[2] = {"a", "b"};
     memset(nets, 0, sizeof nets);
-    hi_net *fed = &nets[2];
+    ef_demo_net *fed = &nets[2];
     bool up[3] = {false, false, false};
     char log[PATH_MAX], ports[16], dev_s[16], ep_s[16], chain[32], code[24];
     snprintf(log, sizeof log, "%s/commands.log", dir);
@@ -578,19 +385,19 @@ int ef_demo_hierarchy(int argc, char **argv)
                                  "federation", "--base-port", ports, "--accounts", "0", "--empty-block-ms", "200",
                                  NULL);
         }
-        if (rc || hi_load_net(&nets[i], i < 2)) {
+        if (rc || ef_demo_net_load(&nets[i], i < 2)) {
             fprintf(stderr, "demo hierarchy: testnet init failed (see %s)\n", log);
             goto out;
         }
     }
     for (int i = 0; i < 2; i++) {
         for (size_t k = 0; k < nets[i].n; k++)
-            if (hi_edit_config(nets[i].nodes[k].home, hi_make_private, NULL)) goto out;
+            if (ef_demo_edit_config(nets[i].nodes[k].home, ef_demo_make_private, NULL)) goto out;
         /* the domain's administrator's node is federation validator v<i>: it runs the relayer */
         char rk[PATH_MAX];
         snprintf(rk, sizeof rk, "%.*s/admin.key", PATH_MAX - 64, nets[i].dir);
-        struct hi_rel rel = {nets[i].api, names[i], rk};
-        if (hi_edit_config(fed->nodes[i].home, hi_add_relayer, &rel)) goto out;
+        ef_demo_relayer rel = {nets[i].api, names[i], rk, 2000};
+        if (ef_demo_edit_config(fed->nodes[i].home, ef_demo_add_relayer, &rel)) goto out;
     }
     for (int i = 0; i < 3; i++) {
         up[i] = true;   /* a testnet that came up in part is taken down too */
@@ -601,7 +408,7 @@ int ef_demo_hierarchy(int argc, char **argv)
     }
     for (int i = 0; i < 3; i++) {
         json_t *st = NULL;
-        for (int t = 0; t < 150 && hi_get(nets[i].api, i < 2 ? &nets[i].admin : NULL, "/status", &st); t++)
+        for (int t = 0; t < 150 && ef_cli_get_as(nets[i].api, i < 2 ? &nets[i].admin : NULL, "/status", &st); t++)
             hi_sleep_ms(100);
         if (!st) {
             fprintf(stderr, "demo hierarchy: %s does not answer\n", nets[i].api);
@@ -611,7 +418,7 @@ int ef_demo_hierarchy(int argc, char **argv)
     }
     {
         json_t *st = NULL;
-        bool refused = hi_get(nets[0].api, NULL, "/status", &st) != 0;
+        bool refused = ef_cli_get_as(nets[0].api, NULL, "/status", &st) != 0;
         json_decref(st);
         if (!refused) {
             fprintf(stderr, "demo hierarchy: domain a answered an unsigned read\n");
@@ -649,7 +456,7 @@ int ef_demo_hierarchy(int argc, char **argv)
         for (int i = 0; i < 2; i++) {
             json_t *an = hi_anchor(fed, names[i]), *st = NULL;
             h1[i] = an ? hi_int(an, "height") : -1;
-            tip[i] = hi_get(nets[i].api, &nets[i].admin, "/status", &st) ? -1 : hi_int(st, "height");
+            tip[i] = ef_cli_get_as(nets[i].api, &nets[i].admin, "/status", &st) ? -1 : hi_int(st, "height");
             json_decref(an);
             json_decref(st);
             if (h1[i] <= h0[i]) {
@@ -676,7 +483,7 @@ int ef_demo_hierarchy(int argc, char **argv)
         char path[96];
         json_t *ck = NULL, *cur = hi_current(&nets[i]);
         snprintf(path, sizeof path, "/state/anchor/checkpoints/%s/%lld", names[i], (long long)(start - 1));
-        int crc = hi_get(fed->api, NULL, path, &ck);
+        int crc = ef_cli_get_as(fed->api, NULL, path, &ck);
         json_t *hj = json_object_get(ck, "header");
         bool carried = crc == 0 && strcmp(json_string_value(json_object_get(hj, "vset_hash")) ?: "",
                                           json_string_value(json_object_get(hj, "next_vset_hash")) ?: "");
@@ -727,7 +534,7 @@ int ef_demo_hierarchy(int argc, char **argv)
                 "2.5 s later); domain b carries on", (long long)still);
         for (int v = 0; v < 3; v++) {
             uint64_t t = ef_now_mono_us();
-            rc = hi_call(fed->api, &fed->nodes[v].key, false, "anchor", "unfreeze", "{\"domain\":\"a\"}", code, NULL);
+            rc = ef_cli_call_retry(fed->api, &fed->nodes[v].key, false, "anchor", "unfreeze", "{\"domain\":\"a\"}", code, NULL);
             an = hi_anchor(fed, "a");
             bool frozen = !an || json_is_true(json_object_get(an, "frozen"));
             json_decref(an);
@@ -771,7 +578,7 @@ int ef_demo_hierarchy(int argc, char **argv)
         const char *who = "?";
         for (int i = 0; i < 3; i++)
             for (size_t k = 0; k < nets[i].n; k++) {
-                long kb = hi_node_hwm_kb(nets[i].nodes[k].home);
+                long kb = ef_demo_node_hwm_kb(nets[i].nodes[k].home);
                 if (i < 2 && kb > peak_dom) peak_dom = kb;
                 if (i == 2 && kb > peak_fed) peak_fed = kb;
                 if (kb > peak) {

@@ -453,7 +453,7 @@ static void test_orchestrated(void **state)
     ef_hex(ta, a.tmpl.b, EF_HASH_SIZE);
     ef_hex(tb, b.tmpl.b, EF_HASH_SIZE);
     ef_e2eorch_cfg oc = {.domains = {{"doma", ta}, {"domb", tb}}, .ndomains = 2, .degrade_ms = 1000};
-    assert_int_equal(ef_e2eorch_open(&l.orch, &oc, &(ef_e2eorch_hooks){orch_fed, orch_dom, orch_proof, &l}), 0);
+    assert_int_equal(ef_e2eorch_open(&l.orch, &oc, &(ef_e2eorch_hooks){.fed_submit = orch_fed, .dom_submit = orch_dom, .proof = orch_proof, .arg = &l}), 0);
 
     /* request -> two domain requests -> reserved, enforced, active -> proven -> active */
     double t0 = now_ms();
