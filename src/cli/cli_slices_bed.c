@@ -366,3 +366,104 @@ int ef_slices_bed_squeeze(ef_slices_bed *b, uint64_t kbps)
                ? EF_ENFORCE
                : 0;
 }
+
+/* The JSON line of epoch e in a monitor's output (new reference) or NULL. */
+static json_t *bed_epoch(const char *path, uint64_t e)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) return NULL;
+    char line[4096];
+    json_t *found = NULL;
+    while (!found && fgets(line, sizeof line, f)) {
+        json_t *j = json_loads(line, 0, NULL);
+        if (j && (uint64_t)json_integer_value(json_object_get(j, "epoch")) == e) found = j;
+        else json_decref(j);
+    }
+    fclose(f);
+    return found;
+}
+
+int ef_slices_traffic_rates(const ef_slices_traffic *t, uint64_t e, uint32_t timeout_ms, int64_t *ka, int64_t *kb)
+{
+    for (uint32_t w = 0; w <= timeout_ms; w += 20) {
+        json_t *a = bed_epoch(t->out[0], e), *b = a ? bed_epoch(t->out[1], e) : NULL;
+        if (a && b) {
+            *ka = (int64_t)json_integer_value(json_object_get(a, "kbps"));
+            *kb = (int64_t)json_integer_value(json_object_get(b, "kbps"));
+        }
+        json_decref(a);
+        json_decref(b);
+        if (a && b) return 0;
+        bed_ms(20);
+    }
+    return EF_ETIMEOUT;
+}
+
+uint64_t ef_slices_traffic_epoch(const ef_slices_traffic *t, uint64_t t_ms)
+{
+    return t_ms <= t->start_ms ? 0 : (t_ms - t->start_ms) / t->epoch_ms;
+}
+
+void ef_slices_traffic_stop(ef_slices_traffic *t)
+{
+    for (int i = 0; i < 3; i++) {
+        if (t->pid[i] > 0) (void)ef_proc_stop(t->pid[i], 2000);
+        t->pid[i] = -1;
+    }
+}
+
+int ef_slices_bed_traffic(ef_slices_bed *b, ef_slices_traffic *t, const char *id, uint64_t send_kbps,
+                          unsigned pkt_bytes, uint64_t start_ms, uint64_t epoch_ms, unsigned epochs, const char *fault)
+{
+    char inst[2][48];
+    memset(t, 0, sizeof *t);
+    t->pid[0] = t->pid[1] = t->pid[2] = -1;
+    t->start_ms = start_ms;
+    t->epoch_ms = epoch_ms;
+    snprintf(inst[0], sizeof inst[0], "%.40s-a", id);
+    snprintf(inst[1], sizeof inst[1], "%.40s-b", id);
+    json_t *ia = ef_slices_bed_ctl_inst(b, 0, inst[0]), *ib = ef_slices_bed_ctl_inst(b, 1, inst[1]);
+    int rc = ia && ib ? 0 : EF_ENOTFOUND;
+    t->port = (int)json_integer_value(json_object_get(ia, "port"));
+    if (!rc && t->port != (int)json_integer_value(json_object_get(ib, "port"))) rc = EF_ESTATE;
+    if (rc) {
+        json_decref(ia);
+        json_decref(ib);
+        return rc;
+    }
+    char sp[16], cp[16], st_ms[24], epms[16], eps[16], dst[80], cpy[80], rate[24], pkt[16], mlog[PATH_MAX];
+    for (int p = 0; p < 2; p++)
+        snprintf(t->out[p], sizeof t->out[p], "%.*s/%.40s-%c.jsonl", PATH_MAX - 64, b->rates, id, p ? 'b' : 'a');
+    remove(t->out[0]);
+    remove(t->out[1]);
+    snprintf(mlog, sizeof mlog, "%.*s/traffic.log", PATH_MAX - 64, b->dir);
+    snprintf(sp, sizeof sp, "%d", t->port);
+    snprintf(cp, sizeof cp, "%d", b->netns ? t->port : t->port + 5000);   /* loopback: another port for a's monitor */
+    snprintf(st_ms, sizeof st_ms, "%llu", (unsigned long long)start_ms);
+    snprintf(epms, sizeof epms, "%llu", (unsigned long long)epoch_ms);
+    snprintf(eps, sizeof eps, "%u", epochs);
+    snprintf(dst, sizeof dst, "%s:%d", json_string_value(json_object_get(ib, "dst_ip")) ?: "", t->port);
+    snprintf(cpy, sizeof cpy, "%s:%s", json_string_value(json_object_get(ia, "dst_ip")) ?: "", cp);
+    snprintf(rate, sizeof rate, "%llu", (unsigned long long)send_kbps);
+    snprintf(pkt, sizeof pkt, "%u", pkt_bytes);
+    const char *ns_a = json_string_value(json_object_get(ia, "dst_ns")), *ns_b = json_string_value(json_object_get(ib, "dst_ns")),
+               *ns_s = json_string_value(json_object_get(ia, "ap_ns"));
+    char *m1[] = {b->exe, "slice", "monitor", "--netns", (char *)(ns_a ?: ""), "--port", cp, "--sla", "0", "--start-ms",
+                  st_ms, "--epoch-ms", epms, "--epochs", eps, "--scale", "10", "--out", t->out[0], NULL};
+    char *m2[] = {b->exe, "slice", "monitor", "--netns", (char *)(ns_b ?: ""), "--port", sp, "--sla", "0",
+                  "--start-ms", st_ms, "--epoch-ms", epms, "--epochs", eps, "--out", t->out[1], NULL};
+    char *s1[] = {b->exe, "slice", "send", "--netns", (char *)(ns_s ?: ""), "--dst", dst, "--copy", cpy,
+                  "--copy-every", "10", "--rate-kbps", rate, "--pkt-bytes", pkt, "--sla", "0", "--start-ms", st_ms,
+                  "--epoch-ms", epms, "--epochs", eps, fault && !b->netns ? "--fault-epochs" : NULL, (char *)fault,
+                  "--fault-pct", "30", NULL};
+    char **all[] = {m1, m2, s1};
+    for (int i = 0; i < 3 && !rc; i++) {
+        if (!b->netns)   /* no --netns NS on loopback */
+            for (size_t k = 3; (all[i][k] = all[i][k + 2]) != NULL; k++) {}
+        rc = ef_demo_spawn(&t->pid[i], mlog, all[i]);
+    }
+    json_decref(ia);
+    json_decref(ib);
+    if (rc) ef_slices_traffic_stop(t);
+    return rc;
+}

@@ -76,4 +76,26 @@ int ef_slices_bed_ctl_count(ef_slices_bed *b, int i);
  * tc command's failure. */
 int ef_slices_bed_squeeze(ef_slices_bed *b, uint64_t kbps);
 
+/* Traffic through slice id's two parts (read from the controllers' states):
+ * cam1 sends send_kbps of pkt_bytes packets to srv in b on the slice's port,
+ * every 10th copied to gwa; a monitor at gwa (part a's end, scale 10) writes
+ * RATES/ID-a.jsonl, one at srv (the end-to-end rate) RATES/ID-b.jsonl; epochs
+ * of epoch_ms from start_ms. fault (process mode only: "E,E,..." or NULL):
+ * the sender drops 30 % of what goes to srv in those epochs (EMULATED).
+ * 0, or an error (nothing left running). */
+typedef struct ef_slices_traffic {
+    pid_t pid[3];
+    char out[2][PATH_MAX];
+    int port;
+    uint64_t start_ms, epoch_ms;
+} ef_slices_traffic;
+int ef_slices_bed_traffic(ef_slices_bed *b, ef_slices_traffic *t, const char *id, uint64_t send_kbps,
+                          unsigned pkt_bytes, uint64_t start_ms, uint64_t epoch_ms, unsigned epochs, const char *fault);
+void ef_slices_traffic_stop(ef_slices_traffic *t);
+/* Waits (at most timeout_ms) until both monitors closed epoch e: 0 and the
+ * kbps delivered through part a and end to end, or EF_ETIMEOUT. */
+int ef_slices_traffic_rates(const ef_slices_traffic *t, uint64_t e, uint32_t timeout_ms, int64_t *ka, int64_t *kb);
+/* The epoch wall time t_ms falls in. */
+uint64_t ef_slices_traffic_epoch(const ef_slices_traffic *t, uint64_t t_ms);
+
 #endif

@@ -59,7 +59,7 @@ static const char *const sd_usage =
 #define SD_EPOCH_MS 500
 #define SD_EPOCHS 90
 #define SD_FAULT_FROM 6        /* process mode: the emulated fault's epochs */
-#define SD_FAULT_TO 30
+#define SD_FAULT_TO 12
 #define SD_RSS_AIM_KB (32 * 1024)
 
 static bool sd_state_is(const json_t *rec, void *arg)
@@ -98,44 +98,6 @@ static void sd_proof_text(ef_slices_bed *b, const json_t *rec, int p, char *out,
              p ? "b" : "a", (long long)h, (long long)an);
 }
 
-/* The JSON line of epoch e in a monitor's output (new reference) or NULL. */
-static json_t *sd_epoch(const char *path, uint64_t e)
-{
-    FILE *f = fopen(path, "r");
-    if (!f) return NULL;
-    char line[4096];
-    json_t *found = NULL;
-    while (!found && fgets(line, sizeof line, f)) {
-        json_t *j = json_loads(line, 0, NULL);
-        if (j && (uint64_t)json_integer_value(json_object_get(j, "epoch")) == e) found = j;
-        else json_decref(j);
-    }
-    fclose(f);
-    return found;
-}
-
-/* Waits (at most timeout_ms) for epoch e in both monitors' files: 0 and the kbps. */
-static int sd_rates(const char *fa, const char *fb, uint64_t e, uint32_t timeout_ms, int64_t *ka, int64_t *kb)
-{
-    for (uint32_t w = 0; w <= timeout_ms; w += 20) {
-        json_t *a = sd_epoch(fa, e), *b = a ? sd_epoch(fb, e) : NULL;
-        if (a && b) {
-            *ka = (int64_t)json_integer_value(json_object_get(a, "kbps"));
-            *kb = (int64_t)json_integer_value(json_object_get(b, "kbps"));
-        }
-        json_decref(a);
-        json_decref(b);
-        if (a && b) return 0;
-        usleep(20000);
-    }
-    return EF_ETIMEOUT;
-}
-
-static uint64_t sd_epoch_at(uint64_t start_ms, uint64_t t_ms)
-{
-    return t_ms <= start_ms ? 0 : (t_ms - start_ms) / SD_EPOCH_MS;
-}
-
 int ef_demo_slices(int argc, char **argv)
 {
     static const char *const spec[] = {"dir=", "base-port=", "process", "keep", NULL};
@@ -156,9 +118,9 @@ int ef_demo_slices(int argc, char **argv)
     static ef_slices_bed bed;
     ef_slices_bed *b = &bed;
     int ret = 1;
-    pid_t procs[3] = {-1, -1, -1};
+    ef_slices_traffic tr = {.pid = {-1, -1, -1}};
     json_t *rec = NULL, *ia = NULL, *ib = NULL;
-    char pa[PATH_MAX], pb[PATH_MAX], proof[2][256];
+    char proof[2][256];
 
     /* 1. ledgers, templates, slice controls, orchestrator */
     if (ef_slices_bed_up(b, dir, exe, port, netns)) goto out;
@@ -204,48 +166,24 @@ int ef_demo_slices(int argc, char **argv)
             snprintf(o + n, 256 - n, "%s%s", k ? "," : "", json_string_value(l));
         }
     }
-    ef_demo_step("part a: %d kbit/s reserved and enforced on %s (udp %d); part b: on %s (udp %d): one flow, "
-                 "classified in both domains", SD_KBPS, path_a, sport, path_b, sport);
+    ef_demo_step("part a: %d kbit/s reserved and %s on %s (udp %d); part b: on %s (udp %d): one flow, "
+                 "classified in both domains", SD_KBPS, netns ? "enforced" : "recorded (NOT enforced)", path_a, sport,
+                 path_b, sport);
 
     /* 3. traffic through both domains */
-    char sp[16], cp[16], st_ms[24], epms[16], eps[16], dst[80], cpy[80], rate[16], pkt[16], fe[160];
-    uint64_t start = ef_now_wall_ms() + 1000;
-    snprintf(pa, sizeof pa, "%.*s/%s-a.jsonl", PATH_MAX - 64, b->rates, SD_ID);
-    snprintf(pb, sizeof pb, "%.*s/%s-b.jsonl", PATH_MAX - 64, b->rates, SD_ID);
-    snprintf(sp, sizeof sp, "%d", sport);
-    snprintf(cp, sizeof cp, "%d", netns ? sport : sport + 5000);   /* loopback: another port for part a's monitor */
-    snprintf(st_ms, sizeof st_ms, "%llu", (unsigned long long)start);
-    snprintf(epms, sizeof epms, "%d", SD_EPOCH_MS);
-    snprintf(eps, sizeof eps, "%d", SD_EPOCHS);
-    snprintf(dst, sizeof dst, "%s:%d", json_string_value(json_object_get(ib, "dst_ip")), sport);
-    snprintf(cpy, sizeof cpy, "%s:%s", json_string_value(json_object_get(ia, "dst_ip")), cp);
-    snprintf(rate, sizeof rate, "%d", SD_SEND_KBPS);
-    snprintf(pkt, sizeof pkt, "%d", SD_PKT);
-    fe[0] = 0;
+    char fe[160] = "";
     for (int e = SD_FAULT_FROM; e <= SD_FAULT_TO; e++) {
         size_t n = strlen(fe);
         snprintf(fe + n, sizeof fe - n, "%s%d", e > SD_FAULT_FROM ? "," : "", e);
     }
-    char mlog[PATH_MAX];
-    snprintf(mlog, sizeof mlog, "%s/traffic.log", dir);
-    const char *ns_a = json_string_value(json_object_get(ia, "dst_ns")), *ns_b = json_string_value(json_object_get(ib, "dst_ns")),
-               *ns_s = json_string_value(json_object_get(ia, "ap_ns"));
-    char *m1[] = {exe, "slice", "monitor", "--netns", (char *)(ns_a ?: ""), "--port", cp, "--sla", "0", "--start-ms",
-                  st_ms, "--epoch-ms", epms, "--epochs", eps, "--scale", "10", "--out", pa, NULL};
-    char *m2[] = {exe, "slice", "monitor", "--netns", (char *)(ns_b ?: ""), "--port", sp, "--sla", "0", "--start-ms",
-                  st_ms, "--epoch-ms", epms, "--epochs", eps, "--out", pb, NULL};
-    char *s1[] = {exe, "slice", "send", "--netns", (char *)(ns_s ?: ""), "--dst", dst, "--copy", cpy, "--copy-every",
-                  "10", "--rate-kbps", rate, "--pkt-bytes", pkt, "--sla", "0", "--start-ms", st_ms, "--epoch-ms", epms,
-                  "--epochs", eps, netns ? NULL : "--fault-epochs", fe, "--fault-pct", "30", NULL};
-    char **all[] = {m1, m2, s1};
-    for (int i = 0; i < 3; i++) {
-        if (!netns)   /* no --netns NS on loopback */
-            for (size_t k = 3; (all[i][k] = all[i][k + 2]) != NULL; k++) {}
-        if (ef_demo_spawn(&procs[i], mlog, all[i])) goto out;
+    uint64_t start = ef_now_wall_ms() + 1000;
+    if (ef_slices_bed_traffic(b, &tr, SD_ID, SD_SEND_KBPS, SD_PKT, start, SD_EPOCH_MS, SD_EPOCHS, fe)) {
+        fprintf(stderr, "demo slices: the traffic did not start\n");
+        goto out;
     }
     int64_t ka = 0, kb = 0;
-    if (sd_rates(pa, pb, 2, 5000 + 3 * SD_EPOCH_MS, &ka, &kb)) {
-        fprintf(stderr, "demo slices: no rate from the monitors (see %s)\n", mlog);
+    if (ef_slices_traffic_rates(&tr, 2, 5000 + 3 * SD_EPOCH_MS, &ka, &kb)) {
+        fprintf(stderr, "demo slices: no rate from the monitors (see %s/traffic.log)\n", dir);
         goto out;
     }
     ef_demo_step("traffic: cam1 sends %d kbit/s (%d-byte packets) to srv in b, 1 in 10 copied to gwa; measured over "
@@ -276,9 +214,9 @@ int ef_demo_slices(int argc, char **argv)
         ef_demo_step("degradation EMULATED (process mode): the sender drops 30 %% of the packets to srv in epochs %d.."
                      "%d (the copies to part a's monitor still go): it shows at b's end", SD_FAULT_FROM, SD_FAULT_TO);
     }
-    uint64_t e0 = sd_epoch_at(start, t_deg_wall) + 1, e_low = 0;
+    uint64_t e0 = ef_slices_traffic_epoch(&tr, t_deg_wall) + 1, e_low = 0;
     for (uint64_t e = e0; e < e0 + 8 && !e_low; e++) {
-        if (sd_rates(pa, pb, e, 3000 + 2 * SD_EPOCH_MS, &ka, &kb)) break;
+        if (ef_slices_traffic_rates(&tr, e, 3000 + 2 * SD_EPOCH_MS, &ka, &kb)) break;
         if (ka < SD_KBPS || kb < SD_KBPS) e_low = e;
     }
     if (!e_low) {
@@ -306,9 +244,9 @@ int ef_demo_slices(int argc, char **argv)
                  (long long)json_integer_value(json_object_get(part, "kbps")),
                  (long long)json_integer_value(json_object_get(part, "version")) - 1, t_adj, proof[0]);
     uint64_t e_ok = 0;
-    uint64_t from = sd_epoch_at(start, netns ? t_adj_wall : start + (SD_FAULT_TO + 1) * SD_EPOCH_MS) + 1;
+    uint64_t from = ef_slices_traffic_epoch(&tr, netns ? t_adj_wall : start + (SD_FAULT_TO + 1) * SD_EPOCH_MS) + 1;
     for (uint64_t e = from; e < from + 30 && !e_ok; e++) {
-        if (sd_rates(pa, pb, e, (uint32_t)(from + 31 - e) * SD_EPOCH_MS + 3000, &ka, &kb)) break;
+        if (ef_slices_traffic_rates(&tr, e, (uint32_t)(from + 31 - e) * SD_EPOCH_MS + 3000, &ka, &kb)) break;
         if (ka >= SD_KBPS && kb >= SD_KBPS) e_ok = e;
     }
     if (!e_ok) {
@@ -320,14 +258,13 @@ int ef_demo_slices(int argc, char **argv)
                  "degradation to the end of the first restored epoch: %.1f s%s",
                  (unsigned long long)e_ok, (long long)ka, (long long)kb, SD_KBPS, restored_s,
                  netns ? "" : " (EMULATED: the fault ended; nothing is enforced)");
-    for (int i = 0; i < 3; i++) {
-        (void)ef_proc_stop(procs[i], 2000);
-        procs[i] = -1;
-    }
+    ef_slices_traffic_stop(&tr);
 
     /* 5. the orchestrator restarted: it takes the slice up from the ledgers */
-    size_t claims = sd_claims(rec);
     ef_slices_bed_orch_stop(b);
+    json_decref(rec);
+    if (!(rec = ef_slices_bed_slice(b, SD_ID))) goto out;
+    size_t claims = sd_claims(rec);
     if (ef_slices_bed_orch_start(b)) goto out;
     usleep(1500000);
     json_t *os = json_load_file(b->orch_state, 0, NULL), *after = ef_slices_bed_slice(b, SD_ID);
@@ -391,7 +328,7 @@ int ef_demo_slices(int argc, char **argv)
     }
     ret = 0;
 out:
-    for (int i = 0; i < 3; i++) (void)ef_proc_stop(procs[i], 2000);
+    ef_slices_traffic_stop(&tr);
     json_decref(rec);
     json_decref(ia);
     json_decref(ib);

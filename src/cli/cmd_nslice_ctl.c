@@ -215,7 +215,26 @@ static int ef_nslice_controller(int argc, char **argv)
     sigset_t set;
     nx_block_signals(&set);
     uint64_t height = (uint64_t)json_integer_value(json_object_get(st, "height"));
-    ef_nsctl_resume(h->ctl, insts);
+    /* the list is a summary: the whole record of each instance still alive */
+    json_t *full = json_array();
+    size_t k;
+    json_t *x;
+    json_array_foreach(insts, k, x) {
+        const char *l = json_string_value(json_object_get(x, "lifecycle")) ?: "";
+        const char *iid = json_string_value(json_object_get(x, "id"));
+        char path[96];
+        json_t *rec = NULL;
+        if (!iid || !strcmp(l, "decommissioned") || !strcmp(l, "failed")) continue;
+        snprintf(path, sizeof path, "/state/nslice/instance/%.40s", iid);
+        if ((rc = ef_cli_get_as(h->url, &h->key, path, &rec))) {
+            fprintf(stderr, "edgefed nslice controller: cannot read %s: %s\n", path, ef_strerror(rc));
+            json_decref(full);
+            goto out;
+        }
+        json_array_append_new(full, rec);
+    }
+    ef_nsctl_resume(h->ctl, full);
+    json_decref(full);
     ef_nsctl_stats cs;
     ef_nsctl_stats_get(h->ctl, &cs);
     nc_host_state(h);
