@@ -12,6 +12,7 @@
 #include <stdio.h>
 
 #include "base/ef_crypto.h"
+#include "cli/cli_api.h"   /* ef_cli_call, ef_cli_get */
 
 typedef struct ef_dev_opts {
     const char *api;            /* the node's API URL */
@@ -42,13 +43,5 @@ typedef struct ef_dev_result {
  * task was admitted and checked and the channel closed with the payee paid
  * tasks * price; else an ef_err (the reason printed). */
 int ef_dev_session(const ef_dev_opts *o, ef_dev_result *r, FILE *log);
-
-/* Builds, signs and submits contract.method(args) as key through the API at
- * url, waiting for the commit. Returns 0 if committed with result OK; else the
- * error (code name in err if given, 24 bytes). */
-int ef_cli_call(const char *url, const ef_keypair *key, const char *contract, const char *method,
-                const char *args, char *err);
-/* GET path from the API at url: 0 and a new JSON value in *out, or an error. */
-int ef_cli_get(const char *url, const char *path, json_t **out);
 
 #endif

@@ -16,6 +16,7 @@
 #include "base/ef_fs.h"
 #include "base/ef_log.h"
 #include "cli/cli.h"
+#include "cli/cli_api.h"
 #include "cli/cli_demo.h"
 #include "ledger/ef_block.h"
 #include "ledger/ef_cert.h"
@@ -25,7 +26,8 @@
 static const char *const hi_usage =
     "usage: edgefed demo hierarchy [--dir DIR] [--base-port P] [--devices N] [--epoch-heights L] [--keep]\n"
     "\n"
-    "Starts, as real node processes, two private domain ledgers (a and b), each of N\n"
+    "Lays out (edgefed testnet init --hierarchy) and starts, as real node processes, two\n"
+    "private domain ledgers (a and b), each of N\n"
     "devices (default 8) with a committee of 4 elected every L heights (default 20) by\n"
     "the committee contract, and a federation ledger of 4 validators. Validator v0 is\n"
     "domain a's administrator's node and v1 domain b's: each runs the checkpoint relayer\n"
@@ -41,7 +43,7 @@ static const char *const hi_usage =
     "              after a successful run)\n"
     "  --base-port P2P ports from P (a), P+10 (b), P+20 (federation), HTTP at +100 (default\n"
     "              from the process id, below 32768)\n"
-    "  --keep      leave the nodes running (stop: edgefed testnet down --dir DIR/a, b, fed)\n"
+    "  --keep      leave the nodes running (stop: edgefed testnet down --dir DIR)\n"
     "Exit status 0 only if every step succeeded.\n";
 
 #define HI_NODES_MAX 32
@@ -65,95 +67,18 @@ typedef struct hi_net {
     ef_keypair admin;    /* domains only */
 } hi_net;
 
-/* GET path; signed with key if not NULL. 0 and *out, EF_ENOTFOUND on 404, EF_EPROTO. */
-static int hi_get(const char *url, const ef_keypair *key, const char *path, json_t **out)
-{
-    ef_client *cl;
-    long status = 0;
-    *out = NULL;
-    int rc = ef_client_new(&cl, url, key, 10000);
-    if (rc) return rc;
-    rc = ef_client_json(cl, "GET", path, NULL, &status, out);
-    if (rc == 0 && status != 200) {
-        json_decref(*out);
-        *out = NULL;
-        rc = status == 404 ? EF_ENOTFOUND : EF_EPROTO;
-    }
-    ef_client_free(cl);
-    return rc;
-}
-
 static int64_t hi_int(const json_t *o, const char *k) { return (int64_t)json_integer_value(json_object_get(o, k)); }
 
-/* contract.method(args) as key (reads signed by it too), waiting for the commit.
- * code receives the result's name; tx (may be NULL) the committed tx's JSON. */
-static int hi_call_once(const char *url, const ef_keypair *key, bool sign_reads, const char *contract,
-                        const char *method, const char *args, char code[24], json_t **tx_out)
-{
-    ef_client *cl;
-    json_t *st = NULL, *acc = NULL, *resp = NULL;
-    uint8_t *enc = NULL;
-    long status = 0;
-    char path[128], hex[2 * EF_PUB_SIZE + 1];
-    snprintf(code, 24, "%s", "EPROTO");
-    if (tx_out) *tx_out = NULL;
-    int rc = ef_client_new(&cl, url, sign_reads ? key : NULL, 30000);
-    if (rc) return rc;
-    ef_hex(hex, key->pub.b, EF_PUB_SIZE);
-    snprintf(path, sizeof path, "/accounts/%s", hex);
-    if ((rc = ef_client_json(cl, "GET", "/status", NULL, &status, &st)) ||
-        (rc = ef_client_json(cl, "GET", path, NULL, &status, &acc)))
-        goto out;
-    const char *chain = json_string_value(json_object_get(st, "chain_id"));
-    if (!chain || strlen(chain) > EF_CHAIN_ID_MAX || !json_is_integer(json_object_get(acc, "nonce"))) {
-        rc = EF_EPROTO;
-        goto out;
-    }
-    ef_tx tx;
-    memset(&tx, 0, sizeof tx);
-    snprintf(tx.chain_id, sizeof tx.chain_id, "%s", chain);
-    tx.sender = key->pub;
-    tx.nonce = (uint64_t)hi_int(acc, "nonce");
-    snprintf(tx.contract, sizeof tx.contract, "%s", contract);
-    snprintf(tx.method, sizeof tx.method, "%s", method);
-    tx.args = (const uint8_t *)args;
-    tx.args_len = strlen(args);
-    if ((rc = ef_tx_sign(&tx, key))) goto out;
-    ef_wr w;
-    ef_wr_init(&w);
-    size_t len = 0;
-    rc = ef_tx_encode(&w, &tx);
-    if (rc == 0) enc = ef_wr_take(&w, &len);
-    ef_wr_free(&w);
-    if (!enc) {
-        rc = rc ? rc : EF_ENOMEM;
-        goto out;
-    }
-    if ((rc = ef_client_submit(cl, enc, len, true, 30000, &status, &resp))) goto out;
-    const char *c = json_string_value(json_object_get(resp, "code"));
-    if (c) snprintf(code, 24, "%s", c);
-    if (status != 200 || !c) rc = EF_EPROTO;
-    if (!rc && tx_out) {
-        *tx_out = resp;
-        resp = NULL;
-    }
-out:
-    free(enc);
-    json_decref(st);
-    json_decref(acc);
-    json_decref(resp);
-    ef_client_free(cl);
-    return rc;
-}
-
-/* As hi_call_once, again with a fresh nonce while another sender of the same key
- * (a device's committee agent, a validator's relayer) took it. */
+/* contract.method(args) as key (reads signed by it too), waiting for the commit,
+ * again with a fresh nonce while another sender of the same key (a device's
+ * committee agent, a validator's relayer) took it. code receives the result's
+ * name; tx (may be NULL) the committed tx's JSON. */
 static int hi_call(const char *url, const ef_keypair *key, bool sign_reads, const char *contract, const char *method,
                    const char *args, char code[24], json_t **tx_out)
 {
     int rc = 0;
     for (int k = 0; k < 30; k++, hi_sleep_ms(150)) {
-        rc = hi_call_once(url, key, sign_reads, contract, method, args, code, tx_out);
+        rc = ef_cli_submit_call(url, key, sign_reads, 30000, contract, method, args, code, tx_out);
         if (rc == 0 || (strcmp(code, "ENONCE") && strcmp(code, "EDUP"))) break;
     }
     return rc;
@@ -190,47 +115,13 @@ static int hi_load_net(hi_net *n, bool domain)
     return rc;
 }
 
-/* Edits DIR/NAME/config.json: fn(config) changes it. */
-static int hi_edit_config(const char *home, void (*fn)(json_t *cfg, void *arg), void *arg)
-{
-    char path[PATH_MAX + 32];
-    snprintf(path, sizeof path, "%.*s/config.json", PATH_MAX - 64, home);
-    json_t *c = json_load_file(path, 0, NULL);
-    if (!c) return EF_EIO;
-    fn(c, arg);
-    int rc = json_dump_file(c, path, JSON_INDENT(2)) ? EF_EIO : 0;
-    json_decref(c);
-    return rc;
-}
-
-static void hi_make_private(json_t *c, void *arg)
-{
-    (void)arg;
-    json_t *api = json_object_get(c, "api");
-    if (!api) json_object_set_new(c, "api", api = json_object());
-    json_object_set_new(api, "private", json_true());
-}
-
-struct hi_rel {
-    const char *domain_node, *domain, *read_key;
-};
-static void hi_add_relayer(json_t *c, void *arg)
-{
-    struct hi_rel *r = arg;
-    json_t *ag = json_object_get(c, "agents");
-    if (!ag) json_object_set_new(c, "agents", ag = json_object());
-    json_object_set_new(ag, "relayer", json_pack("{s:s, s:s, s:s, s:i, s:b}", "domain_node", r->domain_node,
-                                                 "domain", r->domain, "read_key", r->read_key, "period_ms", 2000,
-                                                 "register", 1));
-}
-
 /* The anchor's record of a domain (NULL if unknown). */
 static json_t *hi_anchor(const hi_net *fed, const char *name)
 {
     char path[96];
     json_t *j = NULL;
     snprintf(path, sizeof path, "/state/anchor/domain/%s", name);
-    if (hi_get(fed->api, NULL, path, &j)) return NULL;
+    if (ef_cli_get_as(fed->api, NULL, path, &j)) return NULL;
     return j;
 }
 
@@ -238,7 +129,7 @@ static json_t *hi_anchor(const hi_net *fed, const char *name)
 static json_t *hi_current(const hi_net *d)
 {
     json_t *j = NULL;
-    if (hi_get(d->api, &d->admin, "/state/committee/current", &j)) return NULL;
+    if (ef_cli_get_as(d->api, &d->admin, "/state/committee/current", &j)) return NULL;
     return j;
 }
 
@@ -308,7 +199,7 @@ static int hi_anchor_latency(const hi_net *fed, const char *name)
     int64_t lat[30];
     size_t n = 0;
     snprintf(path, sizeof path, "/state/anchor/checkpoints/%s", name);
-    if (hi_get(fed->api, NULL, path, &list) || !json_is_array(list)) {
+    if (ef_cli_get_as(fed->api, NULL, path, &list) || !json_is_array(list)) {
         json_decref(list);
         return EF_EPROTO;
     }
@@ -317,9 +208,9 @@ static int hi_anchor_latency(const hi_net *fed, const char *name)
         int64_t h = hi_int(json_array_get(list, i), "height"), at = hi_int(json_array_get(list, i), "anchored_at");
         json_t *ck = NULL, *fb = NULL;
         snprintf(path, sizeof path, "/state/anchor/checkpoints/%s/%lld", name, (long long)h);
-        bool ok = h > 0 && hi_get(fed->api, NULL, path, &ck) == 0;
+        bool ok = h > 0 && ef_cli_get_as(fed->api, NULL, path, &ck) == 0;
         snprintf(path, sizeof path, "/blocks/%lld", (long long)at);
-        ok = ok && hi_get(fed->api, NULL, path, &fb) == 0;
+        ok = ok && ef_cli_get_as(fed->api, NULL, path, &fb) == 0;
         if (ok) lat[n++] = hi_int(fb, "time_ms") - hi_int(json_object_get(ck, "header"), "time_ms");
         json_decref(ck);
         json_decref(fb);
@@ -367,7 +258,7 @@ static int hi_equivocate(const hi_net *fed, const hi_net *d, const char *name, u
     uint64_t h = (uint64_t)hi_int(an, "height");
     *height_out = h;
     snprintf(path, sizeof path, "/state/anchor/checkpoints/%s/%llu", name, (unsigned long long)h);
-    if ((rc = hi_get(fed->api, NULL, path, &ck))) goto out;
+    if ((rc = ef_cli_get_as(fed->api, NULL, path, &ck))) goto out;
     const char *hh = json_string_value(json_object_get(ck, "header_hex"));
     const char *vh = json_string_value(json_object_get(ck, "vset_hash"));
     if (!hh || !vh || strlen(hh) / 2 > EF_BLOCK_HEADER_MAX) {
@@ -375,7 +266,7 @@ static int hi_equivocate(const hi_net *fed, const hi_net *d, const char *name, u
         goto out;
     }
     snprintf(path, sizeof path, "/state/anchor/committee/%s/%s", name, vh);
-    if ((rc = hi_get(fed->api, NULL, path, &cm))) goto out;
+    if ((rc = ef_cli_get_as(fed->api, NULL, path, &cm))) goto out;
     const char *cx = json_string_value(json_object_get(cm, "hex"));
     size_t hl = strlen(hh) / 2, cl = cx ? strlen(cx) / 2 : 0;
     hb = malloc(hl + 1);
@@ -557,51 +448,35 @@ int ef_demo_hierarchy(int argc, char **argv)
     static const char *const names[2] = {"a", "b"};
     memset(nets, 0, sizeof nets);
     hi_net *fed = &nets[2];
-    bool up[3] = {false, false, false};
-    char log[PATH_MAX], ports[16], dev_s[16], ep_s[16], chain[32], code[24];
+    bool up = false;
+    char log[PATH_MAX], ports[16], dev_s[16], ep_s[16], code[24];
     snprintf(log, sizeof log, "%s/commands.log", dir);
     snprintf(dev_s, sizeof dev_s, "%d", devices);
     snprintf(ep_s, sizeof ep_s, "%d", epoch_h);
     if (ef_fs_mkdirs(dir, 0700)) goto out;
 
-    /* 1. the ledgers */
+    /* 1. the ledgers, laid out as `edgefed testnet init --hierarchy` lays them out */
+    snprintf(ports, sizeof ports, "%u", port);
+    up = true;   /* a tree that came up in part is taken down too */
+    if (ef_proc_cmd_log(log, exe, "testnet", "init", "--dir", dir, "--hierarchy", "--domains", "2", "--devices", dev_s,
+                        "--committee", "4", "--epoch-heights", ep_s, "--base-port", ports, NULL)) {
+        fprintf(stderr, "demo hierarchy: testnet init --hierarchy failed (see %s)\n", log);
+        goto out;
+    }
     for (int i = 0; i < 3; i++) {
         snprintf(nets[i].dir, sizeof nets[i].dir, "%.*s/%s", PATH_MAX - 128, dir, i < 2 ? names[i] : "fed");
-        snprintf(ports, sizeof ports, "%u", port + 10u * (unsigned)i);
-        if (i < 2) {
-            snprintf(chain, sizeof chain, "domain-%s", names[i]);
-            rc = ef_proc_cmd_log(log, exe, "testnet", "init", "--dir", nets[i].dir, "--committee", "4", "--devices",
-                                 dev_s, "--epoch-heights", ep_s, "--chain", chain, "--base-port", ports, "--accounts",
-                                 "0", NULL);
-        } else {
-            rc = ef_proc_cmd_log(log, exe, "testnet", "init", "--dir", nets[i].dir, "--validators", "4", "--chain",
-                                 "federation", "--base-port", ports, "--accounts", "0", "--empty-block-ms", "200",
-                                 NULL);
-        }
-        if (rc || hi_load_net(&nets[i], i < 2)) {
-            fprintf(stderr, "demo hierarchy: testnet init failed (see %s)\n", log);
+        if (hi_load_net(&nets[i], i < 2)) {
+            fprintf(stderr, "demo hierarchy: cannot read %s/testnet.json\n", nets[i].dir);
             goto out;
         }
     }
-    for (int i = 0; i < 2; i++) {
-        for (size_t k = 0; k < nets[i].n; k++)
-            if (hi_edit_config(nets[i].nodes[k].home, hi_make_private, NULL)) goto out;
-        /* the domain's administrator's node is federation validator v<i>: it runs the relayer */
-        char rk[PATH_MAX];
-        snprintf(rk, sizeof rk, "%.*s/admin.key", PATH_MAX - 64, nets[i].dir);
-        struct hi_rel rel = {nets[i].api, names[i], rk};
-        if (hi_edit_config(fed->nodes[i].home, hi_add_relayer, &rel)) goto out;
-    }
-    for (int i = 0; i < 3; i++) {
-        up[i] = true;   /* a testnet that came up in part is taken down too */
-        if (ef_proc_cmd_log(log, exe, "testnet", "up", "--dir", nets[i].dir, NULL)) {
-            fprintf(stderr, "demo hierarchy: testnet up failed (see %s)\n", log);
-            goto out;
-        }
+    if (ef_proc_cmd_log(log, exe, "testnet", "up", "--dir", dir, NULL)) {
+        fprintf(stderr, "demo hierarchy: testnet up failed (see %s)\n", log);
+        goto out;
     }
     for (int i = 0; i < 3; i++) {
         json_t *st = NULL;
-        for (int t = 0; t < 150 && hi_get(nets[i].api, i < 2 ? &nets[i].admin : NULL, "/status", &st); t++)
+        for (int t = 0; t < 150 && ef_cli_get_as(nets[i].api, i < 2 ? &nets[i].admin : NULL, "/status", &st); t++)
             hi_sleep_ms(100);
         if (!st) {
             fprintf(stderr, "demo hierarchy: %s does not answer\n", nets[i].api);
@@ -611,7 +486,7 @@ int ef_demo_hierarchy(int argc, char **argv)
     }
     {
         json_t *st = NULL;
-        bool refused = hi_get(nets[0].api, NULL, "/status", &st) != 0;
+        bool refused = ef_cli_get_as(nets[0].api, NULL, "/status", &st) != 0;
         json_decref(st);
         if (!refused) {
             fprintf(stderr, "demo hierarchy: domain a answered an unsigned read\n");
@@ -649,7 +524,7 @@ int ef_demo_hierarchy(int argc, char **argv)
         for (int i = 0; i < 2; i++) {
             json_t *an = hi_anchor(fed, names[i]), *st = NULL;
             h1[i] = an ? hi_int(an, "height") : -1;
-            tip[i] = hi_get(nets[i].api, &nets[i].admin, "/status", &st) ? -1 : hi_int(st, "height");
+            tip[i] = ef_cli_get_as(nets[i].api, &nets[i].admin, "/status", &st) ? -1 : hi_int(st, "height");
             json_decref(an);
             json_decref(st);
             if (h1[i] <= h0[i]) {
@@ -676,7 +551,7 @@ int ef_demo_hierarchy(int argc, char **argv)
         char path[96];
         json_t *ck = NULL, *cur = hi_current(&nets[i]);
         snprintf(path, sizeof path, "/state/anchor/checkpoints/%s/%lld", names[i], (long long)(start - 1));
-        int crc = hi_get(fed->api, NULL, path, &ck);
+        int crc = ef_cli_get_as(fed->api, NULL, path, &ck);
         json_t *hj = json_object_get(ck, "header");
         bool carried = crc == 0 && strcmp(json_string_value(json_object_get(hj, "vset_hash")) ?: "",
                                           json_string_value(json_object_get(hj, "next_vset_hash")) ?: "");
@@ -785,9 +660,8 @@ int ef_demo_hierarchy(int argc, char **argv)
     }
     ret = 0;
 out:
-    for (int i = 2; i >= 0; i--)
-        if (up[i] && (!keep || ret)) (void)ef_proc_cmd_log(log, exe, "testnet", "down", "--dir", nets[i].dir, NULL);
-    if (keep && ret == 0) printf("left running in %s (stop: edgefed testnet down --dir %s/{a,b,fed})\n", dir, dir);
+    if (up && (!keep || ret)) (void)ef_proc_cmd_log(log, exe, "testnet", "down", "--dir", dir, NULL);
+    if (keep && ret == 0) printf("left running in %s (stop: edgefed testnet down --dir %s)\n", dir, dir);
     else if (ret == 0 && !dir_opt && ef_fs_remove_tree(dir)) fprintf(stderr, "demo hierarchy: cannot remove %s\n", dir);
     else if (ret) fprintf(stderr, "demo hierarchy: FAILED; files in %s\n", dir);
     printf("%s\n", ret ? "demo hierarchy: FAILED" : "demo hierarchy: OK");
