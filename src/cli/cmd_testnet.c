@@ -118,7 +118,7 @@ static const char *tn_usage =
     "  genesis.\n"
     "       edgefed testnet init --dir D --hierarchy [--domains M] [--devices N] [--committee K]\n"
     "                       [--epoch-heights L] [--federation-validators F] [--base-port P]\n"
-    "                       [--relayer-period-ms MS]\n"
+    "                       [--relayer-period-ms MS] [--accounts K]\n"
     "                       a whole hierarchy (seed 000): M (1..8, default 2) private domain ledgers\n"
     "                       D/a, D/b, .. (chains domain-a, ..), each of N devices (default 8, 4..10)\n"
     "                       with a committee of K (default 4) elected every L heights (default 20),\n"
@@ -129,7 +129,8 @@ static const char *tn_usage =
     "                       default 2000). Domain i's P2P ports are P+10i.., the federation's\n"
     "                       P+10M..; HTTP at +100. D/hierarchy.json lists the ledgers; up, status,\n"
     "                       check and down with --dir D act on the whole tree (status adds each\n"
-    "                       domain's anchored height); D/LEDGER is a testnet of its own.\n";
+    "                       domain's anchored height); D/LEDGER is a testnet of its own. K funded\n"
+    "                       load accounts on every ledger (default 0).\n";
 
 static int tn_init(int argc, char **argv)
 {
@@ -379,7 +380,7 @@ static int tn_init_v(const char *const *args)
 static int tn_init_hierarchy(int argc, char **argv)
 {
     static const char *const opts[] = {"dir=", "hierarchy", "domains=", "devices=", "committee=", "epoch-heights=",
-                                       "federation-validators=", "base-port=", "relayer-period-ms=", NULL};
+                                       "federation-validators=", "base-port=", "relayer-period-ms=", "accounts=", NULL};
     int checked = ef_cli_check(argc, argv, tn_usage, opts, 0);
     if (checked >= 0) return checked;
     const char *dir = ef_cli_opt(argc, argv, "dir", NULL);
@@ -390,6 +391,10 @@ static int tn_init_hierarchy(int argc, char **argv)
     int f = atoi(ef_cli_opt(argc, argv, "federation-validators", m > 4 ? ef_cli_opt(argc, argv, "domains", "2") : "4"));
     int base = atoi(ef_cli_opt(argc, argv, "base-port", "26600"));
     int period = atoi(ef_cli_opt(argc, argv, "relayer-period-ms", "2000"));
+    int nacc = atoi(ef_cli_opt(argc, argv, "accounts", "0"));
+    if (nacc < 0 || nacc > 200) m = 0;   /* refused below */
+    char accounts[16];
+    snprintf(accounts, sizeof accounts, "%d", nacc);
     if (!dir || m < 1 || m > TN_HIER_DOMAINS_MAX || devices < 4 || devices > 10 || k < 1 || k > devices ||
         epoch_h < 12 || epoch_h > 1000000 || f < m || f > 10 || base < 1024 || base > 65000 - 200 ||
         period < 100 || period > 3600000) {
@@ -421,7 +426,7 @@ static int tn_init_hierarchy(int argc, char **argv)
         snprintf(chain, sizeof chain, "domain-%s", name);
         snprintf(ports, sizeof ports, "%d", base + 10 * i);
         const char *a[] = {"--dir", sub, "--committee", ks, "--devices", ns, "--epoch-heights", ls, "--chain", chain,
-                           "--base-port", ports, "--accounts", "0", NULL};
+                           "--base-port", ports, "--accounts", accounts, NULL};
         rc = tn_init_v(a);
         char fv[8];
         snprintf(fv, sizeof fv, "fed/v%d", i);
@@ -432,7 +437,7 @@ static int tn_init_hierarchy(int argc, char **argv)
     snprintf(ports, sizeof ports, "%d", base + 10 * m);
     if (!rc) {
         const char *a[] = {"--dir", sub, "--validators", fs, "--chain", "federation", "--base-port", ports,
-                           "--accounts", "0", "--empty-block-ms", "200", NULL};
+                           "--accounts", accounts, "--empty-block-ms", "200", NULL};
         rc = tn_init_v(a);
     }
     /* the relayers: domain i's administrator's node is federation validator v<i> */
