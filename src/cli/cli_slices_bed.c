@@ -191,7 +191,7 @@ int ef_slices_bed_up(ef_slices_bed *b, const char *dir, const char *exe, unsigne
     for (int i = 0; i < 3; i++) {
         char ports[16], chain[32];
         snprintf(b->net[i].dir, sizeof b->net[i].dir, "%.*s/%s", PATH_MAX - 300, b->dir, i < 2 ? bed_names[i] : "fed");
-        snprintf(ports, sizeof ports, "%u", port + 10u * (unsigned)i);
+        snprintf(ports, sizeof ports, "%u", port + 5u * (unsigned)i);   /* 2, 2 and 3 nodes: P..P+12, HTTP +100 */
         snprintf(chain, sizeof chain, i < 2 ? "slices-dom-%s" : "slices-fed", i < 2 ? bed_names[i] : "");
         int rc = ef_proc_cmd_log(b->log, b->exe, "testnet", "init", "--dir", b->net[i].dir, "--validators",
                                  i < 2 ? "1" : "2", "--observers", "1", "--chain", chain, "--base-port", ports,

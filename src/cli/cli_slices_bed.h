@@ -42,7 +42,7 @@ typedef struct ef_slices_bed {
 } ef_slices_bed;
 
 /* Builds and starts everything (see above) in dir; port: P2P ports from it
- * (a), +10 (b), +20 (federation), HTTP at +100. netns needs root. Prints
+ * (a), +5 (b), +10 (federation), HTTP at +100. netns needs root. Prints
  * nothing; 0, or 1 after printing why (the parts up are left for
  * ef_slices_bed_down). */
 int ef_slices_bed_up(ef_slices_bed *b, const char *dir, const char *exe, unsigned port, bool netns);

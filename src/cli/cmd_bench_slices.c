@@ -391,6 +391,7 @@ typedef struct bs_real {
     bool netns;
     long node_kb[3], ctl_kb[2], orch_kb;
     json_t *setup, *readj, *restore;   /* the samples, ms */
+    char svg[EF_BENCH_PATH_MAX];        /* the CDFs' file, or "" */
 } bs_real;
 
 /* One degradation on slice id with traffic: from the injection to the end of
@@ -431,7 +432,10 @@ static int bs_real_run(bs_real *r, int runs, int degrade_runs, bool netns, unsig
     double *setup = calloc((size_t)runs, sizeof *setup), *readj = calloc((size_t)runs, sizeof *readj),
            *decom = calloc((size_t)runs, sizeof *decom), *rest = calloc((size_t)degrade_runs + 1, sizeof *rest);
     int rc = setup && readj && decom && rest ? 0 : EF_ENOMEM;
+    char svg[EF_BENCH_PATH_MAX];
+    memcpy(svg, r->svg, sizeof svg);
     memset(r, 0, sizeof *r);
+    memcpy(r->svg, svg, sizeof svg);
     r->runs = runs;
     r->degrade_runs = degrade_runs;
     r->netns = netns;
@@ -481,6 +485,14 @@ static int bs_real_run(bs_real *r, int runs, int degrade_runs, bool netns, unsig
     r->r90 = bs_pct(readj, runs, 0.9);
     r->d50 = bs_pct(decom, runs, 0.5);
     r->d90 = bs_pct(decom, runs, 0.9);
+    if (r->svg[0]) {   /* sorted by bs_pct */
+        double *series[3] = {setup, readj, decom};
+        size_t n[3] = {(size_t)runs, (size_t)runs, (size_t)runs};
+        static const char *const label[3] = {"setup (request to active)", "re-adjustment (request to proven)",
+                                             "decommissioning"};
+        ef_bench_cdf_svg(r->svg, series, n, label, 3, "ms, real processes: request sent to the step proven on the "
+                                                     "federation");
+    }
     for (int i = 0; i < degrade_runs; i++) {
         char id[32];
         snprintf(id, sizeof id, "bdeg-%d", i);
@@ -633,7 +645,9 @@ int ef_bench_slices(int argc, char **argv)
         memset(&rr, 0, sizeof rr);
         if (real) {
             bool netns = !ef_cli_flag(argc, argv, "process") && ef_demo_can_netns();
-            if (bs_real_run(&rr, runs, degrade_runs, netns, port)) ret = 1;
+            if (ef_bench_mkdir(out)) ret = 1;
+            snprintf(rr.svg, sizeof rr.svg, "%.500s/%.64s-cdf.svg", out, name);
+            if (ret || bs_real_run(&rr, runs, degrade_runs, netns, port)) ret = 1;
             else {
                 printf("  real processes (%s):\n"
                        "  setup (e2e.request to active on the federation, 2 proofs) p50 %7.1f ms  p90 %7.1f ms  (aim p90 <= 300)\n"
@@ -682,11 +696,11 @@ int ef_bench_slices(int argc, char **argv)
                             "re-adjusted after 1500 ms below) | %.0f | %.0f | |\n\n"
                             "| peak RSS | MB |\n|---|---|\n| domain a node (highest) | %.1f |\n| domain b node | %.1f |\n"
                             "| federation node | %.1f |\n| slice control a | %.1f |\n| slice control b | %.1f |\n"
-                            "| orchestrator | %.1f |\n",
+                            "| orchestrator | %.1f |\n\nCDFs of the three: %s-cdf.svg\n",
                         rr.netns ? "network namespaces, htb" : "process mode: nothing enforced", rr.s50, rr.s90, rr.r50,
                         rr.r90, rr.d50, rr.d90, rr.degrade_ok, rr.degrade_runs, rr.g50, rr.g90, rr.node_kb[0] / 1024.0,
                         rr.node_kb[1] / 1024.0, rr.node_kb[2] / 1024.0, rr.ctl_kb[0] / 1024.0, rr.ctl_kb[1] / 1024.0,
-                        rr.orch_kb / 1024.0);
+                        rr.orch_kb / 1024.0, name);
             fclose(md);
         } else {
             ret = 1;

@@ -47,7 +47,7 @@ static const char *const sd_usage =
     "  degradation is emulated by the sender.\n"
     "  --dir       working directory (default: a new /tmp/edgefed-slices-XXXXXX, removed\n"
     "              after a successful run)\n"
-    "  --base-port P2P ports from P (a), P+10 (b), P+20 (federation), HTTP at +100\n"
+    "  --base-port P2P ports from P (a), P+5 (b), P+10 (federation), HTTP at +100\n"
     "  --keep      leave the nodes running (stop: edgefed testnet down --dir DIR/a, b, fed)\n"
     "Exit status 0 only if every step succeeded and the checks hold.\n";
 

@@ -508,6 +508,15 @@ static void eo_rates_poll(eo_host *h)
         if (fb && eo_rates_read(h, fb, &k) && (!fa || !fa->last_kbps || fa->last_kbps >= target))
             ef_e2eorch_rate(h->orch, id, 1, k, now);
     }
+    /* forget the files of slices no longer held */
+    size_t keep = 0;
+    for (size_t f = 0; f < h->nfiles; f++) {
+        bool held = false;
+        json_array_foreach(json_object_get(j, "slices"), i, s) held |=
+            !strcmp(json_string_value(json_object_get(s, "id")) ?: "", h->files[f].id);
+        if (held) h->files[keep++] = h->files[f];
+    }
+    h->nfiles = keep;
     json_decref(j);
     eo_host_state(h);
     pthread_mutex_unlock(&h->mu);
