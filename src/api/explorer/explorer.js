@@ -307,6 +307,10 @@ async function showDetail() {
   if (lm) { showLineage(decodeURI(lm[1])); return; }
   const dm = location.hash.match(/^#\/domain\/(.+)$/);
   if (dm) { showDomain(decodeURIComponent(dm[1])); return; }
+  const nm = location.hash.match(/^#\/nslice\/(.+)$/);
+  if (nm) { showInstance(decodeURIComponent(nm[1])); return; }
+  const em = location.hash.match(/^#\/e2e\/(.+)$/);
+  if (em) { showE2e(decodeURIComponent(em[1])); return; }
   const m = location.hash.match(/^#\/(block|tx|account)\/([0-9a-fA-F]+)$/);
   const box = $("detail");
   if (!m) { box.hidden = true; return; }
@@ -776,43 +780,135 @@ function scheduleSlices() {
   slicesTimer = setTimeout(() => { slicesTimer = null; loadSlices(); }, 300);
 }
 
-// A part of an end-to-end slice: its domain, step and version.
+const SLICE_PILL = { active: "ok", modified: "ok", readjusted: "ok", failed: "bad", decommissioned: "idle" };
+const lifePill = (l) => `<span class="pill ${SLICE_PILL[l] || "idle"}">${esc(l)}</span>`;
+const statePill = (v, good) => `<span class="pill ${v === good ? "ok" : "idle"}">${esc(v)}</span>`;
+
+// A part of an end-to-end slice: its domain, step, version and its latest proof.
 function partCell(p) {
-  return `<span class="mono">${esc(p.domain)}</span> <span class="pill ${p.step === "active" ? "ok" : "idle"}">` +
-    `${esc(p.step)}</span> v${p.version}`;
+  const c = (p.claims || [])[(p.claims || []).length - 1];
+  const proof = c
+    ? ` \u00b7 <span class="mono" title="domain tx ${esc(c.tx_hash)}">${esc(short(c.tx_hash, 8))}</span> @${c.height}` +
+      ` <span class="pill ok" title="verified on this ledger by the e2e contract in block ${c.claimed_at}">verified</span>` +
+      ` (${p.claims.length} proof${p.claims.length === 1 ? "" : "s"})`
+    : ' \u00b7 <span class="hint">no proof yet</span>';
+  return `<span class="mono">${esc(p.domain)}</span> ${lifePill(p.step)} v${p.version}${proof}`;
 }
 
 async function loadSlices() {
-  let inst = null, e2e = null;
+  let tmpl = null, inst = null, e2e = null;
   try {
-    inst = await getJSON("/state/nslice/instances");   // [] where nobody uses slices
-    e2e = await getJSON("/state/e2e/slices");
+    // [] where nobody uses slices
+    [tmpl, inst, e2e] = await Promise.all([getJSON("/state/nslice/templates"), getJSON("/state/nslice/instances"),
+                                           getJSON("/state/e2e/slices")]);
   } catch (e) {
     $("slices-hint").textContent = e.message;
     return;
   }
-  const card = $("slices");
-  const haveInst = Array.isArray(inst) && inst.length > 0, haveE2e = Array.isArray(e2e) && e2e.length > 0;
-  card.hidden = !haveInst && !haveE2e;
-  $("nslices").hidden = !haveInst;
-  $("e2eslices").hidden = !haveE2e;
-  const pill = { active: "ok", modified: "ok", readjusted: "ok", failed: "bad", decommissioned: "idle" };
-  if (haveInst) {
-    const tb = $("nslices").tBodies[0];
-    tb.innerHTML = inst.slice(-20).reverse().map((i) =>
-      `<tr><td class="mono">${esc(i.id)}</td><td class="mono">${esc(i.ref)}</td><td class="mono" title="${esc(i.template)}">` +
-      `${esc(short(i.template, 12))}</td><td class="num">${i.kbps}</td><td class="num">${i.version}${i.pending ? " (+1 pending)" : ""}</td>` +
-      `<td><span class="pill ${pill[i.lifecycle] || "idle"}">${esc(i.lifecycle)}</span></td><td>${esc(i.admin)}</td>` +
-      `<td>${esc(i.oper)}</td></tr>`).join("");
+  const have = (x) => Array.isArray(x) && x.length > 0;
+  const haveT = have(tmpl), haveI = have(inst), haveE = have(e2e);
+  $("slices").hidden = !haveT && !haveI && !haveE;
+  $("ntemplates-box").hidden = !haveT;
+  $("nslices-box").hidden = !haveI;
+  $("e2eslices-box").hidden = !haveE;
+  const names = new Map((tmpl || []).map((t) => [t.id, t.name]));
+  if (haveT) {
+    $("ntemplates").tBodies[0].innerHTML = tmpl.slice(-20).reverse().map((t) =>
+      `<tr class="template" data-id="${esc(t.id)}"><td class="mono" title="${esc(t.id)}">${esc(short(t.id, 16))}</td>` +
+      `<td>${esc(t.name)}</td><td class="num">${t.kbps_min} \u2013 ${t.kbps_max}</td>` +
+      `<td class="num">${(t.max_latency_us / 1000).toFixed(1)} ms</td><td class="num">${t.max_loss_ppm} ppm</td>` +
+      `<td>${esc(t.description || "")}</td><td class="num"><a href="#/block/${t.published_at}">${t.published_at}</a></td></tr>`).join("");
   }
-  if (haveE2e) {
-    const tb = $("e2eslices").tBodies[0];
-    tb.innerHTML = e2e.slice(-20).reverse().map((s) =>
-      `<tr><td class="mono">${esc(s.id)}</td><td class="num">${s.kbps}</td><td>${partCell(s.a)}</td>` +
-      `<td>${partCell(s.b)}</td><td><span class="pill ${pill[s.state] || "idle"}">${esc(s.state)}</span></td></tr>`).join("");
+  if (haveI) {
+    $("nslices").tBodies[0].innerHTML = inst.slice(-20).reverse().map((i) =>
+      `<tr class="instance" data-id="${esc(i.id)}"><td class="mono"><a href="#/nslice/${encodeURIComponent(i.id)}">${esc(i.id)}</a></td>` +
+      `<td class="mono">${esc(i.ref)}</td><td class="mono" title="${esc(i.template)}">` +
+      `${esc(names.get(i.template) || short(i.template, 12))}</td><td class="num">${i.kbps}</td>` +
+      `<td class="num">${i.version}${i.pending ? " (+1 pending)" : ""}</td><td class="lifecycle">${lifePill(i.lifecycle)}</td>` +
+      `<td class="admin">${statePill(i.admin, "unlocked")}</td><td class="oper">${statePill(i.oper, "enabled")}</td></tr>`).join("");
   }
-  $("slices-hint").textContent = `${haveInst ? inst.length + " instances" : ""}${haveInst && haveE2e ? ", " : ""}` +
-    `${haveE2e ? e2e.length + " end-to-end, each step proven (GET /state/e2e/slice/ID lists the proofs)" : ""}`;
+  if (haveE) {
+    // the list has each part's step; the records add their proofs
+    const shown = e2e.slice(-20).reverse();
+    const recs = await Promise.all(shown.map((x) => getJSON(`/state/e2e/slice/${encodeURIComponent(x.id)}`).catch(() => x)));
+    $("e2eslices").tBodies[0].innerHTML = recs.map((x) =>
+      `<tr class="e2e" data-id="${esc(x.id)}"><td class="mono"><a href="#/e2e/${encodeURIComponent(x.id)}">${esc(x.id)}</a></td>` +
+      `<td class="num">${x.kbps}</td><td class="part-a">${partCell(x.a)}</td><td class="part-b">${partCell(x.b)}</td>` +
+      `<td class="state">${lifePill(x.state)}</td></tr>`).join("");
+  }
+  const parts = [];
+  if (haveT) parts.push(`${tmpl.length} template${tmpl.length === 1 ? "" : "s"}`);
+  if (haveI) parts.push(`${inst.length} instance${inst.length === 1 ? "" : "s"} on this domain ledger`);
+  if (haveE) parts.push(`${e2e.length} end-to-end, each step proven by its domain's transaction`);
+  $("slices-hint").textContent = parts.join(", ");
+}
+
+// #/nslice/ID: an instance, its states and its history.
+async function showInstance(id) {
+  $("detail").hidden = false;
+  const body = $("detail-body");
+  body.textContent = "loading\u2026";
+  try {
+    const i = await getJSON(`/state/nslice/instance/${encodeURIComponent(id)}`);
+    $("detail-title").textContent = `Slice instance ${i.id}`;
+    const rows = (i.history || []).slice().reverse().map((h) =>
+      `<tr class="step"><td>${esc(h.step)}</td><td class="num"><a href="#/block/${h.height}">${h.height}</a></td>` +
+      `<td class="num">${h.version}</td><td class="num">${h.kbps}</td></tr>`).join("");
+    body.innerHTML = kv([
+      ["lifecycle", lifePill(i.lifecycle)], ["administrative state", statePill(i.admin, "unlocked")],
+      ["operational state", statePill(i.oper, "enabled")], ["end-to-end slice", esc(i.ref)],
+      ["template", `<span class="mono">${esc(i.template)}</span>`], ["owner", keyLink(i.owner, 64)],
+      ["from / to", `${esc(i.ap)} \u2192 ${esc(i.dst)}`], ["version", esc(i.version)], ["kbit/s", esc(i.kbps)],
+      ["path", esc((i.path || []).join(" \u2192 "))],
+      ["pending change", i.pending ? esc(`version ${i.pending.version} (${i.pending.kind}), ${i.pending.kbps} kbit/s` +
+        `${i.pending.reserved ? ", reserved" : ""}`) : "none"],
+    ]) + `<h2>History (newest first)</h2><table class="list"><thead><tr><th>Step</th><th class="num">Block</th>` +
+      `<th class="num">Version</th><th class="num">kbit/s</th></tr></thead><tbody>${rows}</tbody></table>`;
+  } catch (e) {
+    body.innerHTML = `<div class="error">${esc(e.message)}</div>`;
+  }
+}
+
+// #/e2e/ID: an end-to-end slice and every proof its parts were taken on. A claim
+// is on the ledger only if the e2e contract verified its proof there (against
+// the domain's anchored checkpoint or its tracked committee's certificate); the
+// anchor's checkpoints say which.
+async function showE2e(id) {
+  $("detail").hidden = false;
+  const body = $("detail-body");
+  body.textContent = "loading\u2026";
+  try {
+    const x = await getJSON(`/state/e2e/slice/${encodeURIComponent(id)}`);
+    const doms = [x.a.domain, x.b.domain];
+    const anchor = await Promise.all(doms.map(async (d) => {
+      const q = encodeURIComponent(d);
+      const [dom, cks] = await Promise.all([getJSON(`/state/anchor/domain/${q}`), getJSON(`/state/anchor/checkpoints/${q}`)]);
+      return { dom, cks: new Map(cks.map((c) => [c.height, c])) };
+    }));
+    $("detail-title").textContent = `End-to-end slice ${x.id}`;
+    const part = (name, p, an) => {
+      const rows = (p.claims || []).map((c) => {
+        const ck = an.cks.get(c.height);
+        const by = ck
+          ? `anchored: checkpoint of height ${c.height} (in block <a href="#/block/${ck.anchored_at}">${ck.anchored_at}</a>)`
+          : `certified by the committee the anchor tracks (domain anchored to height ${an.dom.height})`;
+        return `<tr class="proof" data-tx="${esc(c.tx_hash)}"><td>${esc(c.event)}</td><td class="num">${c.version}</td>` +
+          `<td class="num">${c.kbps}</td><td class="mono" title="${esc(c.tx_hash)}">${esc(short(c.tx_hash, 16))}</td>` +
+          `<td class="num height">${c.height}</td><td class="anchored">${by}</td>` +
+          `<td><span class="pill ok">verified</span> in block <a href="#/block/${c.claimed_at}">${c.claimed_at}</a></td></tr>`;
+      }).join("");
+      return `<h2>Part ${name}: domain ${esc(p.domain)}, ${esc(p.ap)} \u2192 ${esc(p.dst)} ${lifePill(p.step)}</h2>` +
+        kv([["instance", esc(p.instance || "")], ["version", esc(p.version)], ["kbit/s", esc(p.kbps)]]) +
+        `<table class="list" id="proofs-${name}"><thead><tr><th>Proven event</th><th class="num">Version</th><th class="num">kbit/s</th>` +
+        `<th>Domain transaction</th><th class="num">Domain height</th><th>Header trusted by</th><th>Proof</th></tr></thead>` +
+        `<tbody>${rows || '<tr class="empty"><td colspan="7">no proof yet</td></tr>'}</tbody></table>`;
+    };
+    body.innerHTML = kv([["state", lifePill(x.state)], ["owner", keyLink(x.owner, 64)], ["kbit/s", esc(x.kbps)],
+                         ["max latency", `${esc(x.max_latency_us)} us`], ["re-adjustments", esc(x.readjustments)]]) +
+      part("a", x.a, anchor[0]) + part("b", x.b, anchor[1]);
+  } catch (e) {
+    body.innerHTML = `<div class="error">${esc(e.message)}</div>`;
+  }
 }
 
 // ---------------------------------------------------------------- live
