@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -36,6 +37,7 @@ struct ef_api_req {
     bool started;
     bool body_too_big;
     bool waited;                        /* counted in waits_unsent until completed */
+    uint64_t token_expires_ms;          /* read with a token: when it expires (else 0) */
     uint8_t *body;
     size_t body_len;
 };
@@ -60,7 +62,8 @@ unsigned ef_api_http_status(int err)
         return 400;
     case EF_EPERM: case EF_EAUTH: case EF_ENOACCOUNT: return 403;
     case EF_ENOTFOUND: case EF_ENOCONTRACT: case EF_ENOMETHOD: return 404;
-    case EF_ENONCE: case EF_EDUP: case EF_EEXIST: case EF_ESTATE: case EF_EGAP: case EF_ERECORDED: return 409;
+    case EF_ENONCE: case EF_EDUP: case EF_EEXIST: case EF_ESTATE: case EF_EGAP: case EF_ERECORDED:
+    case EF_EEXPIRED: return 409;
     case EF_ETOOBIG: case EF_ELIMIT: return 413;
     case EF_EBADSIG: case EF_ECHAIN: case EF_EHEIGHT: case EF_EFUNDS: return 422;
     case EF_EQUOTA: return 429;
@@ -196,11 +199,56 @@ static int ef_api_replay_add(ef_api *api, const ef_sig *sig, uint64_t now_ms, ui
     return 0;
 }
 
-/* Checks a private ledger's request signature. Returns 0, or replies (403/503) and
- * returns the error. */
-static int ef_api_check_auth(ef_api *api, struct MHD_Connection *c, const char *method,
-                             const ef_api_req *req, enum MHD_Result *reply)
+/* Checks a read token ("Authorization: Bearer HEX", value bearer): format,
+ * signature, chain, lifetime, then membership now. Returns 0 (and notes the
+ * expiry in req), or replies 403 and returns the error. */
+static int ef_api_check_token(ef_api *api, struct MHD_Connection *c, const char *method,
+                              ef_api_req *req, const char *bearer, enum MHD_Result *reply)
 {
+    const char *why;
+    ef_api_token t;
+    int err;
+    if (strcmp(method, "GET")) {
+        err = EF_EPERM;
+        why = "a read token authorises reads (GET) only";
+        goto refuse;
+    }
+    if (!api->chain_id[0]) {
+        err = EF_EPERM;
+        why = "this node accepts no read tokens; sign the request";
+        goto refuse;
+    }
+    err = ef_api_token_check(&t, bearer, api->chain_id, ef_now_wall_ms());
+    switch (err) {
+    case 0: break;
+    case EF_EBADSIG: why = "read token: the signature does not verify"; goto refuse;
+    case EF_ECHAIN: why = "read token: made for another chain"; goto refuse;
+    case EF_ELATE: why = "read token: expired (or not yet valid); make a new one"; goto refuse;
+    default: why = "read token: malformed"; goto refuse;
+    }
+    if (!api->be.is_member(api->be.ctx, &t.pub, api->domain[0] ? api->domain : NULL)) {
+        err = EF_EPERM;
+        why = "read token: its key is not a member of this ledger";
+        goto refuse;
+    }
+    req->token_expires_ms = t.expires_ms;
+    return 0;
+refuse:
+    *reply = ef_api_reply_err(api, c, 403, err, "%s", why);
+    return err;
+}
+
+/* Checks a private ledger's request signature, or its read token. Returns 0, or
+ * replies (403/503) and returns the error. */
+static int ef_api_check_auth(ef_api *api, struct MHD_Connection *c, const char *method,
+                             ef_api_req *req, enum MHD_Result *reply)
+{
+    const char *az = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+    if (az && !strncasecmp(az, "Bearer ", 7)) {
+        const char *b = az + 7;
+        while (*b == ' ') b++;
+        return ef_api_check_token(api, c, method, req, b, reply);
+    }
     const char *kh = MHD_lookup_connection_value(c, MHD_HEADER_KIND, EF_API_HDR_KEY);
     const char *th = MHD_lookup_connection_value(c, MHD_HEADER_KIND, EF_API_HDR_TIME);
     const char *sh = MHD_lookup_connection_value(c, MHD_HEADER_KIND, EF_API_HDR_SIG);
@@ -262,6 +310,8 @@ refuse:
     *reply = ef_api_reply_err(api, c, 403, err, "%s", why);
     return err;
 }
+
+uint64_t ef_api_req_token_expiry(const ef_api_req *req) { return req->token_expires_ms; }
 
 /* ------------------------------------------------------------- endpoints */
 
@@ -591,6 +641,17 @@ static enum MHD_Result ef_api_post_tx(ef_api *api, struct MHD_Connection *c, con
         }
         if (rc != EF_ENOTFOUND) {
             out = ef_api_reply_err(api, c, 0, rc, "transaction lookup: %s", ef_strerror(rc));
+            goto done;
+        }
+        int why = api->be.dropped ? api->be.dropped(api->be.ctx, &hash) : 0;
+        if (why) {
+            /* it left this node's pool uncommitted: no commit will come from here */
+            atomic_fetch_add(&api->rejected[-why], 1);
+            char why_text[128];
+            snprintf(why_text, sizeof why_text, "dropped from the node's pool uncommitted: %s", ef_strerror(why));
+            out = ef_api_reply_json(api, c, ef_api_http_status(why),
+                                    json_pack("{s:s, s:s, s:s, s:s}", "error", why_text, "code", ef_errname(why),
+                                              "hash", hh, "status", "dropped"));
             goto done;
         }
         uint64_t now = ef_api_now_ms();
@@ -1062,6 +1123,7 @@ int ef_api_start(ef_api **out, const ef_api_config *cfg, const ef_api_backend *b
         return EF_EINVAL;
     if (cfg->private_reads && !be->is_member) return EF_EINVAL;
     if (cfg->domain && (!cfg->domain[0] || strlen(cfg->domain) >= sizeof ((ef_api *)0)->domain)) return EF_EINVAL;
+    if (cfg->chain_id && (!cfg->chain_id[0] || strlen(cfg->chain_id) > EF_CHAIN_ID_MAX)) return EF_EINVAL;
     struct sockaddr_in sa;
     if (ef_api_parse_listen(cfg->listen, &sa)) return EF_EINVAL;
     ef_api *api = calloc(1, sizeof *api);
@@ -1070,6 +1132,7 @@ int ef_api_start(ef_api **out, const ef_api_config *cfg, const ef_api_backend *b
     api->be = *be;
     api->private_reads = cfg->private_reads;
     if (cfg->domain) snprintf(api->domain, sizeof api->domain, "%s", cfg->domain);
+    if (cfg->chain_id) snprintf(api->chain_id, sizeof api->chain_id, "%s", cfg->chain_id);
     api->wait_ms_max = cfg->wait_ms_max ? cfg->wait_ms_max : EF_API_WAIT_MS_DEFAULT;
     api->replay = calloc(EF_API_REPLAY_MAX, sizeof *api->replay);
     if (!api->replay) goto fail_alloc;

@@ -69,6 +69,29 @@
  * is_member), of ef_api_config.domain if that is set. Any failure is 403 (503
  * only if EF_API_REPLAY_MAX signatures are remembered at once).
  *
+ * Read tokens (private ledgers, GET only): instead of signing each request, a
+ * member may sign one short-lived token (ef_api_token_make; `edgefed token make`)
+ * and hand it to a client that cannot sign, such as the explorer page, which
+ * sends it as "Authorization: Bearer HEX". The node checks it on every request,
+ * as a signed request: its chain is ef_api_config.chain_id (a node without one
+ * accepts no token), now is before its expiry and its lifetime is at most
+ * EF_API_TOKEN_TTL_MAX_MS, its signature verifies, and its key is a member
+ * (is_member, of the domain if set) now, so a removed member's tokens stop at
+ * once. An event stream opened with a token ends at the token's expiry. A token
+ * is a bearer credential for reads until it expires: no replay table (the
+ * browser reuses it), no writes (POST with a token is 403), and it never leaves
+ * the page's origin (the explorer keeps it in sessionStorage, and drops it from
+ * the URL fragment it came in).
+ *   Token bytes (canonical codec, hex on the wire; signed with EF_TAG_READ_TOKEN
+ *   over every byte before the signature):
+ *     offset  size      meaning
+ *     0       1         version, EF_API_TOKEN_VERSION
+ *     1       4 + n     chain id (u32 le length, n <= EF_CHAIN_ID_MAX bytes)
+ *     5+n     32        the member's public key
+ *     37+n    8         issued, Unix ms (u64 le)
+ *     45+n    8         expires, Unix ms (u64 le), issued < expires
+ *     53+n    64        Ed25519 signature
+ *
  * Threading: ef_api_start/ef_api_stop from one thread; ef_api_notify_commit from
  * any thread. Backend functions are called concurrently from the server's
  * connection threads and must be thread-safe.
@@ -82,6 +105,7 @@
 #include <stdint.h>
 
 #include "base/ef_crypto.h"
+#include "ledger/ef_tx.h"
 
 /* --- limits (each enforced) --- */
 #define EF_API_BODY_MAX (256 * 1024)      /* POST body bytes; more is 413 */
@@ -89,6 +113,7 @@
 #define EF_API_HEADER_MEM (32 * 1024)     /* libmicrohttpd's per-connection memory: a request
                                            * line and headers that do not fit get its own
                                            * (HTML) 414 or 431, see below */
+#define EF_API_DROPS_KEPT 1024          /* dropped submissions remembered for their waiters */
 #define EF_API_CONN_MAX 256               /* open connections (default of conn_max); more wait in the backlog */
 #define EF_API_SSE_MAX 64                 /* concurrent /events streams; more is 503 */
 #define EF_API_WAIT_MAX 128               /* concurrent ?wait=commit requests; more is 503 */
@@ -105,6 +130,11 @@
 #define EF_API_PATH_MAX 512               /* request target (path and query) bytes */
 #define EF_API_NICE 19                    /* scheduling priority of connection threads (the
                                            * node's loop keeps its own, normally 0) */
+
+#define EF_API_TOKEN_VERSION 1
+#define EF_API_TOKEN_TTL_MAX_MS (12ull * 3600 * 1000) /* a read token lives at most this */
+#define EF_API_TOKEN_SKEW_MS EF_API_SIG_WINDOW_MS    /* issued may be this far in the future */
+#define EF_API_TOKEN_HEX_MAX (2 * (53 + EF_CHAIN_ID_MAX + 64)) /* hex digits of the longest token */
 
 #define EF_API_HDR_KEY "X-Edgefed-Key"
 #define EF_API_HDR_TIME "X-Edgefed-Time"
@@ -175,6 +205,11 @@ typedef struct ef_api_backend {
      * chain, signature and nonce) and sets *hash. Errors: EF_ETRUNC..EF_ENONCANON,
      * EF_ETOOBIG, EF_EBADSIG, EF_ECHAIN, EF_ENONCE, EF_EDUP, EF_EFULL, EF_ECLOSED. */
     int (*submit)(void *ctx, const uint8_t *tx, size_t len, ef_hash *hash);
+    /* Optional: why the node dropped from its pool a transaction submitted
+     * through submit (EF_EEXPIRED, EF_EEVICTED, EF_ENONCE), or 0 if it did not
+     * (or no longer remembers: the last EF_API_DROPS_KEPT drops are kept). A
+     * POST /txs?wait=commit whose transaction was dropped answers at once. */
+    int (*dropped)(void *ctx, const ef_hash *hash);
     /* Optional: counters for /metrics. The server zeroes *out and presets height
      * (from height()) and txs_committed (its own count) before the call; the
      * backend overwrites what it knows better. */
@@ -206,6 +241,8 @@ typedef struct ef_api_config {
     bool private_reads;      /* domain ledger: every request must be signed by a member */
     const char *domain;      /* with private_reads: members of this domain only (NULL: any
                               * account registered on the ledger); copied */
+    const char *chain_id;    /* with private_reads: the chain read tokens must name (NULL:
+                              * read tokens are refused); copied */
     unsigned conn_max;       /* 0: EF_API_CONN_MAX */
     unsigned conn_per_ip;    /* 0: EF_API_CONN_PER_IP; more from one address are closed at once */
     unsigned idle_s;         /* 0: EF_API_IDLE_S */
@@ -246,6 +283,30 @@ int ef_api_auth_message(char *out, size_t cap, const char *method, const char *t
 int ef_api_auth_sign(char key_hex[2 * EF_PUB_SIZE + 1], char sig_hex[2 * EF_SIG_SIZE + 1],
                      const ef_keypair *kp, const char *method, const char *target,
                      uint64_t time_ms);
+
+/* --- read tokens (private ledgers; format above) --- */
+
+typedef struct ef_api_token {
+    char chain_id[EF_CHAIN_ID_MAX + 1];
+    ef_pub pub;
+    uint64_t issued_ms, expires_ms;
+    ef_sig sig;
+} ef_api_token;
+
+/* Makes a token of kp for chain_id, valid from issued_ms for ttl_ms, into hex
+ * (NUL-terminated, at most EF_API_TOKEN_HEX_MAX digits; cap >= that + 1).
+ * Returns the number of digits, or EF_EINVAL (chain id empty or too long, ttl 0
+ * or over EF_API_TOKEN_TTL_MAX_MS, cap too small). */
+int ef_api_token_make(char *hex, size_t cap, const ef_keypair *kp, const char *chain_id,
+                      uint64_t issued_ms, uint64_t ttl_ms);
+/* Decodes a token's hex into *out and checks what needs no ledger: the format
+ * (EF_EINVAL: not hex, truncated, trailing bytes, another version), the
+ * signature (EF_EBADSIG), the chain if chain_id is not NULL (EF_ECHAIN), the
+ * lifetime (EF_ELATE: expired at now_ms, issued more than EF_API_TOKEN_SKEW_MS
+ * ahead of now_ms, or living longer than EF_API_TOKEN_TTL_MAX_MS). now_ms 0: no
+ * time checks. Membership is the caller's. On failure *out is zeroed. */
+EF_MUST_USE int ef_api_token_check(ef_api_token *out, const char *hex, const char *chain_id,
+                                   uint64_t now_ms);
 
 /* Maps an ef_err code to the API's HTTP status (e.g. EF_ENOTFOUND -> 404). */
 unsigned ef_api_http_status(int err);

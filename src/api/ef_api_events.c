@@ -28,6 +28,7 @@ typedef struct ef_sse {
     char *buf;                             /* pending bytes */
     size_t len, off, cap;
     uint64_t last_write_ms;
+    uint64_t until_ms;                     /* opened with a read token: its expiry (Unix ms) */
 } ef_sse;
 
 static int ef_sse_append(ef_sse *s, const char *text, size_t n)
@@ -161,6 +162,7 @@ static ssize_t ef_sse_read(void *cls, uint64_t pos, char *dst, size_t max)
         uint64_t known = api->height;
         pthread_mutex_unlock(&api->mu);
         if (stopping) return MHD_CONTENT_READER_END_OF_STREAM;
+        if (s->until_ms && ef_now_wall_ms() >= s->until_ms) return MHD_CONTENT_READER_END_OF_STREAM;
         uint64_t top = api->be.height(api->be.ctx);
         if (top < known) top = known;
         if (s->next <= top) {
@@ -243,7 +245,6 @@ enum MHD_Result ef_api_events(ef_api *api, struct MHD_Connection *c, const char 
                               ef_api_req *req)
 {
     (void)rest;
-    (void)req;
     const char *fs = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "from");
     const char *ls = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Last-Event-ID");
     const char *cs = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "contract");
@@ -252,6 +253,7 @@ enum MHD_Result ef_api_events(ef_api *api, struct MHD_Connection *c, const char 
     ef_sse *s = calloc(1, sizeof *s);
     if (!s) return ef_api_reply_err(api, c, 503, EF_ENOMEM, "out of memory");
     s->api = api;
+    s->until_ms = ef_api_req_token_expiry(req);
     const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
     s->fd = ci ? ci->connect_fd : -1;
     s->want_blocks = s->want_events = true;

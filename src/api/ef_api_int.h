@@ -25,6 +25,7 @@ struct ef_api {
     ef_api_backend be;
     bool private_reads;
     char domain[64];              /* "" = any registered account */
+    char chain_id[EF_CHAIN_ID_MAX + 1]; /* read tokens must name it; "" = no tokens */
     unsigned wait_ms_max;
     uint16_t port;
     struct MHD_Response *assets[EF_EXPLORER_ASSETS_MAX];
@@ -75,6 +76,10 @@ uint64_t ef_api_txs(ef_api *api, uint64_t *counted);
 
 /* Queues r with status, counts the status class, and releases r (the connection
  * keeps its own reference). MHD_NO if r is NULL. */
+/* When the read token a request came with expires (Unix ms), or 0 if it came
+ * without one. */
+uint64_t ef_api_req_token_expiry(const ef_api_req *req);
+
 enum MHD_Result ef_api_queue(ef_api *api, struct MHD_Connection *c, unsigned status,
                              struct MHD_Response *r);
 

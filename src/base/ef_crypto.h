@@ -43,6 +43,7 @@ enum {
     EF_TAG_PROPOSAL = 0x21,    /* consensus proposal */
     EF_TAG_HANDSHAKE = 0x30,   /* p2p handshake */
     EF_TAG_HTTP = 0x31,        /* signed HTTP read request */
+    EF_TAG_READ_TOKEN = 0x32,  /* member-signed read token (api/ef_api.h) */
     EF_TAG_RECEIPT = 0x40,     /* SLA receipt */
     EF_TAG_VOUCHER = 0x41,     /* payment channel voucher */
     EF_TAG_DATA = 0x42,        /* provenance data hash */

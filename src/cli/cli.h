@@ -36,6 +36,7 @@ int ef_cli_check(int argc, char **argv, const char *usage, const char *const *sp
 int ef_cmd_version(int argc, char **argv);
 int ef_cmd_keygen(int argc, char **argv);
 int ef_cmd_query(int argc, char **argv);    /* cmd_query.c */
+int ef_cmd_token(int argc, char **argv);    /* cmd_token.c: `edgefed token make|check` */
 int ef_cmd_tx_send(int argc, char **argv); /* cmd_tx_send.c: `edgefed tx send` */
 int ef_cmd_genesis(int argc, char **argv);
 int ef_cmd_tx(int argc, char **argv);

@@ -12,6 +12,7 @@
 #include <stdio.h>
 
 #include "base/ef_crypto.h"
+#include "cli/cli_api.h"   /* ef_cli_call, ef_cli_get */
 
 typedef struct ef_dev_opts {
     const char *api;            /* the node's API URL */
@@ -42,28 +43,5 @@ typedef struct ef_dev_result {
  * task was admitted and checked and the channel closed with the payee paid
  * tasks * price; else an ef_err (the reason printed). */
 int ef_dev_session(const ef_dev_opts *o, ef_dev_result *r, FILE *log);
-
-/* Builds, signs and submits contract.method(args) as key through the API at
- * url, waiting for the commit. Returns 0 if committed with result OK; else the
- * error (code name in err if given, 24 bytes). */
-int ef_cli_call(const char *url, const ef_keypair *key, const char *contract, const char *method,
-                const char *args, char *err);
-/* As ef_cli_call, but 0 means a result was committed, whatever it is: its code
- * name is in code ("OK", "ESTATE", ...); with sign_reads the reads (status,
- * account) are signed by key, as a private domain ledger requires; tx_out (may
- * be NULL) gets the committed transaction's JSON (hash, height, code, events).
- * A transport error or a missing result is the error returned (code "EPROTO"
- * unless the node named one). */
-int ef_cli_call_ex(const char *url, const ef_keypair *key, bool sign_reads, const char *contract, const char *method,
-                   const char *args, char code[24], json_t **tx_out);
-/* As ef_cli_call_ex, again with a fresh nonce (up to 30 times, 150 ms apart)
- * while another sender of the same key took it (ENONCE, EDUP). */
-int ef_cli_call_retry(const char *url, const ef_keypair *key, bool sign_reads, const char *contract,
-                      const char *method, const char *args, char code[24], json_t **tx_out);
-/* GET path, the request signed by key if not NULL: 0 and a new JSON value in
- * *out, EF_ENOTFOUND on 404, EF_EPROTO on another status, or a transport error. */
-int ef_cli_get_as(const char *url, const ef_keypair *key, const char *path, json_t **out);
-/* GET path from the API at url: 0 and a new JSON value in *out, or an error. */
-int ef_cli_get(const char *url, const char *path, json_t **out);
 
 #endif

@@ -1,8 +1,11 @@
 /* cmd_bench_hierarchy.c: `edgefed bench hierarchy`: the paper's Table II (seed
- * 000) for a domain ledger: a committee of 4 devices, elected and rotated by the
- * committee contract while the benchmark runs. Query latency, record latency
- * (submitted to committed) p50/p99, transactions per second, CPU and peak RSS
- * per node, side by side with the paper's figures. */
+ * 000) on this machine, one harness for both levels of a hierarchy laid out by
+ * `testnet init --hierarchy`: a private domain ledger (a committee of 4
+ * devices, elected and rotated by the committee contract while the benchmark
+ * runs) and the federation ledger (4 validators, one relaying the domain's
+ * checkpoints all the while). Query latency, record latency (submitted to
+ * committed) p50/p99, transactions per second, CPU and peak RSS per node, side
+ * by side with the paper's figures (a BFT domain ledger, a PoW federation). */
 #include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -40,14 +43,19 @@
 #define BH_PAPER_POW_TPS 127.0
 #define BH_PAPER_RSS_MB 80.0
 #define BH_PAPER_CPU_CORES 0.33
+#define BH_PAPER_POW_RSS_MB 1200.0
+#define BH_PAPER_POW_CPU_CORES 1.0
 
 static const char *const bh_usage =
     "usage: edgefed bench hierarchy [--queries N] [--records N] [--burst N] [--accounts K]\n"
     "                               [--epoch-heights L] [--base-port P] [--dir DIR] [--out DIR]\n"
-    "  Starts a domain ledger of 4 device processes whose committee of 4 the committee\n"
-    "  contract elects every L heights (default 40; rotations happen during the run), then:\n"
-    "  --queries (default 1000) state reads (GET /accounts/{key}, signed by a member: the domain\n"
-    "  ledger is private) one after another, p50/p99;\n"
+    "  Lays out and starts (testnet init --hierarchy --domains 1) a domain ledger of 4\n"
+    "  device processes whose committee of 4 the committee contract elects every L heights\n"
+    "  (default 40; rotations happen during the run) and a federation ledger of 4 validators,\n"
+    "  v0 relaying the domain's checkpoints to the anchor throughout. Then, on each ledger in\n"
+    "  turn (the domain, then the federation), the same harness:\n"
+    "  --queries (default 1000) state reads (GET /accounts/{key}; signed by a member on the\n"
+    "  private domain ledger, plain on the public federation) one after another, p50/p99;\n"
     "  --records (default 200) transfers one after another, each timed from submission to\n"
     "  its commit (p50/p99); twice --burst (default 4000) transfers from K (default 100,\n"
     "  <= 200) accounts submitted at once, through each node's admin socket and then over\n"
@@ -94,14 +102,18 @@ static bool bh_port_free(unsigned p)
     return ok;
 }
 
-/* A base port whose P2P (P..P+3) and HTTP (P+100..P+103) ports are free, below
- * the ephemeral range; 0 if none is found. */
+/* A base port whose P2P (P..P+3 the domain, P+10..P+13 the federation) and
+ * HTTP (the same at +100) ports are free, below the ephemeral range; 0 if none
+ * is found. */
 static unsigned bh_pick_port(void)
 {
     for (unsigned k = 0; k < 120; k++) {
         unsigned p = 20000 + ((unsigned)getpid() + 7 * k) % 120 * 100;
         bool ok = true;
-        for (unsigned i = 0; i < BH_NODES && ok; i++) ok = bh_port_free(p + i) && bh_port_free(p + 100 + i);
+        for (unsigned i = 0; i < 2 * BH_NODES && ok; i++) {
+            unsigned q = p + (i < BH_NODES ? i : 10 + i - BH_NODES);
+            ok = bh_port_free(q) && bh_port_free(q + 100);
+        }
         if (ok) return p;
     }
     return 0;
@@ -121,13 +133,15 @@ static double bh_pct(double *v, size_t n, double p)
 }
 
 typedef struct bh {
+    const char *what;            /* "domain" or "federation" */
+    bool private_reads;          /* the domain ledger: reads signed by a member */
     char net[PATH_MAX + 8];
     char api[96];
     char apis[BH_NODES][96];
     char homes[BH_NODES][PATH_MAX + 16];
     char chain[64];
     char dev_pub[2 * EF_PUB_SIZE + 1];
-    ef_client *cl;               /* signed by member: the domain ledger is private */
+    ef_client *cl;               /* signed by member on the private domain ledger */
     ef_keypair member;           /* device v0's key */
     uint64_t last_ms;            /* bh_pace for cl */
     long pid[BH_NODES];
@@ -447,84 +461,51 @@ static json_t *bh_burst_json(const bh_burst_res *r, long accounts)
                      "ms", r->ms, "submit_ms", r->submit_ms, "tx_per_s", r->tps, "cpu_cores_per_node", cpu);
 }
 
-int ef_bench_hierarchy(int argc, char **argv)
+/* One ledger's row of Table II. */
+typedef struct bh_res {
+    double q50, q99, r50, r99;
+    bh_burst_res bl, bhttp;
+    long rss[BH_NODES], rss_max;
+} bh_res;
+
+/* Opens ledger b (D/NAME of a hierarchy): its nodes, pids, chain, a client
+ * (signed by device v0's key on a private ledger). 0 or an error. */
+static int bh_open(bh *b)
 {
-    static const char *const spec[] = {"queries=", "records=", "burst=", "accounts=", "epoch-heights=",
-                                       "base-port=", "dir=", "out=", NULL};
-    int checked = ef_cli_check(argc, argv, bh_usage, spec, 0);
-    if (checked >= 0) return checked;
-    long nq = atol(ef_cli_opt(argc, argv, "queries", "1000"));
-    long nrec = atol(ef_cli_opt(argc, argv, "records", "200"));
-    long burst = atol(ef_cli_opt(argc, argv, "burst", "4000"));
-    long nacc = atol(ef_cli_opt(argc, argv, "accounts", "100"));
-    long epoch_h = atol(ef_cli_opt(argc, argv, "epoch-heights", "40"));
-    unsigned port = (unsigned)atoi(ef_cli_opt(argc, argv, "base-port", "0"));
-    const char *out = ef_cli_opt(argc, argv, "out", "bench-out");
-    const char *dir_opt = ef_cli_opt(argc, argv, "dir", NULL);
-    if (nq < 2 || nrec < 2 || burst < 1 || nacc < 2 || nacc > BH_ACCOUNTS_MAX || epoch_h < 4 || epoch_h > 1000000 ||
-        burst / (nacc - 1) + 1 > 64 || (port && (port < 1024 || port > 65000))) {
-        fprintf(stderr, "edgefed bench hierarchy: bad options (a burst needs at most 64 transactions per "
-                        "account: --burst <= 64 x (--accounts - 1))\n");
-        fputs(bh_usage, stderr);
-        return 2;
-    }
-    if (!port && !(port = bh_pick_port())) {
-        fprintf(stderr, "edgefed bench hierarchy: no free port range; give --base-port\n");
-        return 1;
-    }
-    char dir[PATH_MAX], exe[PATH_MAX], path[PATH_MAX + 64], log[PATH_MAX + 16];
-    if (dir_opt) snprintf(dir, sizeof dir, "%s", dir_opt);
-    else {
-        snprintf(dir, sizeof dir, "/tmp/edgefed-bench-hierarchy-XXXXXX");
-        if (!mkdtemp(dir)) return 1;
-    }
-    ssize_t el = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (el <= 0) return 1;
-    exe[el] = 0;
-    bh *b = calloc(1, sizeof *b);
-    double *lat = calloc((size_t)(nq > nrec ? nq : nrec), sizeof *lat);
-    ef_keypair *acc = calloc((size_t)nacc, sizeof *acc);
-    json_t *doc = json_object(), *tn = NULL, *c0 = NULL, *c1 = NULL;
-    int ret = 1;
-    char ports[24], accs[24], eh[24];
-    if (!b || !lat || !acc || !doc) goto out;
-    snprintf(b->net, sizeof b->net, "%s/net", dir);
-    snprintf(log, sizeof log, "%s/commands.log", dir);
-    snprintf(ports, sizeof ports, "%u", port);
-    snprintf(accs, sizeof accs, "%ld", nacc);
-    snprintf(eh, sizeof eh, "%ld", epoch_h);
-    if (ef_fs_mkdirs(dir, 0700) ||
-        ef_proc_cmd_log(log, exe, "testnet", "init", "--dir", b->net, "--committee", "4", "--devices", "4",
-                        "--epoch-heights", eh, "--base-port", ports, "--accounts", accs, NULL) ||
-        ef_proc_cmd_log(log, exe, "testnet", "up", "--dir", b->net, NULL))
-        goto out;
+    char path[PATH_MAX + 64];
     snprintf(path, sizeof path, "%s/testnet.json", b->net);
-    if (!(tn = json_load_file(path, 0, NULL))) goto out;
-    json_t *n0 = json_array_get(json_object_get(tn, "nodes"), 0);
-    for (int i = 0; i < BH_NODES; i++)
+    json_t *tn = json_load_file(path, 0, NULL);
+    if (!tn) return EF_EIO;
+    json_t *nodes = json_object_get(tn, "nodes"), *n0 = json_array_get(nodes, 0);
+    int rc = json_array_size(nodes) >= BH_NODES ? 0 : EF_EIO;
+    for (int i = 0; i < BH_NODES && !rc; i++) {
         snprintf(b->apis[i], sizeof b->apis[i], "http://%s",
-                 json_string_value(json_object_get(json_array_get(json_object_get(tn, "nodes"), (size_t)i), "http")));
-    snprintf(b->api, sizeof b->api, "http://%s", json_string_value(json_object_get(n0, "http")));
-    snprintf(b->dev_pub, sizeof b->dev_pub, "%s", json_string_value(json_object_get(n0, "pub")));
-    for (int i = 0; i < BH_NODES; i++) {
+                 json_string_value(json_object_get(json_array_get(nodes, (size_t)i), "http")) ?: "");
         b->pid[i] = bh_pid(b->net, i);
         snprintf(b->homes[i], sizeof b->homes[i], "%.*s/v%d", PATH_MAX, b->net, i);
     }
-    for (long i = 0; i < nacc; i++) ef_load_key(&acc[i], (unsigned)i);
-    snprintf(path, sizeof path, "%s/v0/node.key", b->net);
-    if (ef_key_load(&b->member, path) || ef_client_new(&b->cl, b->api, &b->member, 30000)) goto out;
+    if (!rc) {
+        snprintf(b->api, sizeof b->api, "http://%s", json_string_value(json_object_get(n0, "http")) ?: "");
+        snprintf(b->dev_pub, sizeof b->dev_pub, "%s", json_string_value(json_object_get(n0, "pub")) ?: "");
+        snprintf(path, sizeof path, "%s/v0/node.key", b->net);
+        rc = ef_key_load(&b->member, path);
+    }
+    json_decref(tn);
+    if (!rc) rc = ef_client_new(&b->cl, b->api, b->private_reads ? &b->member : NULL, 30000);
     json_t *st = NULL;
-    for (int i = 0; i < 100 && !(st = bh_get(b, "/status")); i++) usleep(100000);
-    if (!st) goto out;
-    snprintf(b->chain, sizeof b->chain, "%s", json_string_value(json_object_get(st, "chain_id")));
+    for (int i = 0; i < 100 && !rc && !(st = bh_get(b, "/status")); i++) usleep(100000);
+    if (!rc && !st) rc = EF_ETIMEOUT;
+    if (!rc) snprintf(b->chain, sizeof b->chain, "%s", json_string_value(json_object_get(st, "chain_id")) ?: "");
     json_decref(st);
-    c0 = bh_committee(b);
-    double load0 = -1;
-    (void)getloadavg(&load0, 1);
-    printf("bench hierarchy: domain ledger of 4 devices up (%s), committee epoch %lld\n", b->api,
-           json_integer_value(json_object_get(c0, "epoch")));
-    fflush(stdout);
+    return rc;
+}
 
+/* The harness, on ledger b: nq queries, nrec records (account 0's nonces from
+ * 0), two bursts (local socket, HTTP) from accounts 1..nacc-1; peak RSS. */
+static int bh_measure(bh *b, const ef_keypair *acc, long nacc, long nq, long nrec, long burst, double *lat,
+                      bh_res *res)
+{
+    memset(res, 0, sizeof *res);
     /* queries: a state read each */
     char target[128];
     snprintf(target, sizeof target, "/accounts/%s", b->dev_pub);
@@ -539,12 +520,14 @@ int ef_bench_hierarchy(int argc, char **argv)
         bh_paced(&b->last_ms);
         free(resp);
         if (rc || status != 200) {
-            fprintf(stderr, "bench hierarchy: query failed (%s, HTTP %ld)\n", ef_strerror(rc), status);
-            goto out;
+            fprintf(stderr, "bench hierarchy: %s query failed (%s, HTTP %ld)\n", b->what, ef_strerror(rc), status);
+            return rc ? rc : EF_EPROTO;
         }
     }
-    double q50 = bh_pct(lat, (size_t)nq, 0.5), q99 = bh_pct(lat, (size_t)nq, 0.99);
-    printf("query: p50 %.2f ms, p99 %.2f ms (%ld reads)\n", q50, q99, nq);
+    res->q50 = bh_pct(lat, (size_t)nq, 0.5);
+    res->q99 = bh_pct(lat, (size_t)nq, 0.99);
+    printf("%s query: p50 %.2f ms, p99 %.2f ms (%ld reads%s)\n", b->what, res->q50, res->q99, nq,
+           b->private_reads ? ", each signed by a member" : "");
     fflush(stdout);
 
     /* records: one transfer at a time, submitted to committed */
@@ -560,107 +543,228 @@ int ef_bench_hierarchy(int argc, char **argv)
         bh_paced(&b->last_ms);
         const char *code = json_string_value(json_object_get(r, "code"));
         bool ok = rc == 0 && status == 200 && code && !strcmp(code, "OK");
+        if (!ok)
+            fprintf(stderr, "bench hierarchy: %s record %ld failed (%s, HTTP %ld, %s)\n", b->what, i, ef_strerror(rc),
+                    status, code ? code : "-");
         json_decref(r);
         free(enc);
-        if (!ok) {
-            fprintf(stderr, "bench hierarchy: record %ld failed (%s, HTTP %ld, %s)\n", i, ef_strerror(rc), status,
-                    code ? code : "-");
-            goto out;
-        }
+        if (!ok) return rc ? rc : EF_EPROTO;
     }
-    double r50 = bh_pct(lat, (size_t)nrec, 0.5), r99 = bh_pct(lat, (size_t)nrec, 0.99);
-    printf("record: p50 %.2f ms, p99 %.2f ms (%ld transfers, submitted to committed)\n", r50, r99, nrec);
+    res->r50 = bh_pct(lat, (size_t)nrec, 0.5);
+    res->r99 = bh_pct(lat, (size_t)nrec, 0.99);
+    printf("%s record: p50 %.2f ms, p99 %.2f ms (%ld transfers, submitted to committed)\n", b->what, res->r50, res->r99,
+           nrec);
     fflush(stdout);
 
     /* bursts: through each node's local socket (what the ledger takes), then
-     * over signed HTTP (what members' clients get through the private API) */
+     * over HTTP (what clients get through the API) */
     long cnt[BH_ACCOUNTS_MAX] = {0};
-    bh_burst_res bl, bhttp;
-    if (bh_burst(b, acc, nacc, burst, cnt, true, &bl)) goto out;
-    bh_burst_print("local socket", &bl);
-    if (bh_burst(b, acc, nacc, burst, cnt, false, &bhttp)) goto out;
-    bh_burst_print("signed HTTP", &bhttp);
-    long rss[BH_NODES], rss_max = 0;
+    int rc = bh_burst(b, acc, nacc, burst, cnt, true, &res->bl);
+    if (rc) return rc;
+    printf("%s ", b->what);
+    bh_burst_print("local socket", &res->bl);
+    if ((rc = bh_burst(b, acc, nacc, burst, cnt, false, &res->bhttp))) return rc;
+    printf("%s ", b->what);
+    bh_burst_print(b->private_reads ? "signed HTTP" : "HTTP", &res->bhttp);
     for (int i = 0; i < BH_NODES; i++) {
-        rss[i] = bh_rss_peak_kb(b->pid[i]);
-        if (rss[i] > rss_max) rss_max = rss[i];
-        printf("  v%d: peak RSS %.1f MB\n", i, (double)rss[i] / 1024);
+        res->rss[i] = bh_rss_peak_kb(b->pid[i]);
+        if (res->rss[i] > res->rss_max) res->rss_max = res->rss[i];
+        printf("  %s v%d: peak RSS %.1f MB\n", b->what, i, (double)res->rss[i] / 1024);
     }
-    c1 = bh_committee(b);
-    long long e0 = json_integer_value(json_object_get(c0, "epoch")), e1 = json_integer_value(json_object_get(c1, "epoch"));
-    double rot[256];
-    size_t nrot = bh_rotations(b, rot, EF_ARRAY_LEN(rot));
-    double rot50 = nrot ? bh_pct(rot, nrot, 0.5) : -1, rotmax = nrot ? bh_pct(rot, nrot, 1.0) : -1;
-    printf("committee: epoch %lld -> %lld during the run (%lld live rotations); election block to the new "
-           "committee's first block: p50 %.0f ms, max %.0f ms\n", e0, e1, e1 - e0, rot50, rotmax);
-    bool rss_ok = rss_max > 0 && rss_max < BH_RSS_LIMIT_KB;
-    printf("peak node RSS %.1f MB: %s the 32 MB aim\n", (double)rss_max / 1024, rss_ok ? "under" : "OVER");
+    return 0;
+}
 
+static json_t *bh_res_json(const bh *b, const bh_res *r, long nq, long nrec, long nacc)
+{
     json_t *nodes = json_array();
     for (int i = 0; i < BH_NODES; i++) {
         char name[8];
         snprintf(name, sizeof name, "v%d", i);
-        json_array_append_new(nodes, json_pack("{s:s, s:f, s:I}", "node", name, "cpu_cores_burst", bl.cpu[i],
-                                               "peak_rss_kb", (json_int_t)rss[i]));
+        json_array_append_new(nodes, json_pack("{s:s, s:f, s:I}", "node", name, "cpu_cores_burst", r->bl.cpu[i],
+                                               "peak_rss_kb", (json_int_t)r->rss[i]));
     }
+    return json_pack("{s:s, s:b, s:{s:f, s:f, s:I}, s:{s:f, s:f, s:I}, s:o, s:o, s:o, s:I}", "chain_id", b->chain,
+                     "private_reads", b->private_reads, "query_ms", "p50", r->q50, "p99", r->q99, "n", (json_int_t)nq,
+                     "record_ms", "p50", r->r50, "p99", r->r99, "n", (json_int_t)nrec, "burst_local",
+                     bh_burst_json(&r->bl, nacc - 1), "burst_http", bh_burst_json(&r->bhttp, nacc - 1), "nodes", nodes,
+                     "peak_rss_kb_max", (json_int_t)r->rss_max);
+}
+
+/* The anchor's record of domain a on the federation: checkpoints so far (-1 if unknown). */
+static long long bh_anchored(bh *fed)
+{
+    json_t *a = bh_get(fed, "/state/anchor/domain/a");
+    long long n = a ? json_integer_value(json_object_get(a, "checkpoints")) : -1;
+    json_decref(a);
+    return n;
+}
+
+int ef_bench_hierarchy(int argc, char **argv)
+{
+    static const char *const spec[] = {"queries=", "records=", "burst=", "accounts=", "epoch-heights=",
+                                       "base-port=", "dir=", "out=", NULL};
+    int checked = ef_cli_check(argc, argv, bh_usage, spec, 0);
+    if (checked >= 0) return checked;
+    long nq = atol(ef_cli_opt(argc, argv, "queries", "1000"));
+    long nrec = atol(ef_cli_opt(argc, argv, "records", "200"));
+    long burst = atol(ef_cli_opt(argc, argv, "burst", "4000"));
+    long nacc = atol(ef_cli_opt(argc, argv, "accounts", "100"));
+    long epoch_h = atol(ef_cli_opt(argc, argv, "epoch-heights", "40"));
+    unsigned port = (unsigned)atoi(ef_cli_opt(argc, argv, "base-port", "0"));
+    const char *out = ef_cli_opt(argc, argv, "out", "bench-out");
+    const char *dir_opt = ef_cli_opt(argc, argv, "dir", NULL);
+    if (nq < 2 || nrec < 2 || burst < 1 || nacc < 2 || nacc > BH_ACCOUNTS_MAX || epoch_h < 12 || epoch_h > 1000000 ||
+        burst / (nacc - 1) + 1 > 64 || (port && (port < 1024 || port > 64800))) {
+        fprintf(stderr, "edgefed bench hierarchy: bad options (--epoch-heights >= 12; a burst needs at most 64 "
+                        "transactions per account: --burst <= 64 x (--accounts - 1))\n");
+        fputs(bh_usage, stderr);
+        return 2;
+    }
+    if (!port && !(port = bh_pick_port())) {
+        fprintf(stderr, "edgefed bench hierarchy: no free port range; give --base-port\n");
+        return 1;
+    }
+    char dir[PATH_MAX], exe[PATH_MAX], log[PATH_MAX + 16], tree[PATH_MAX + 8];
+    if (dir_opt) snprintf(dir, sizeof dir, "%s", dir_opt);
+    else {
+        snprintf(dir, sizeof dir, "/tmp/edgefed-bench-hierarchy-XXXXXX");
+        if (!mkdtemp(dir)) return 1;
+    }
+    ssize_t el = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (el <= 0) return 1;
+    exe[el] = 0;
+    bh *b = calloc(2, sizeof *b), *dom = b, *fed = b ? b + 1 : NULL;
+    double *lat = calloc((size_t)(nq > nrec ? nq : nrec), sizeof *lat);
+    ef_keypair *acc = calloc((size_t)nacc, sizeof *acc);
+    json_t *doc = json_object(), *c0 = NULL, *c1 = NULL;
+    int ret = 1;
+    bool laid = false;
+    char ports[24], accs[24], eh[24];
+    bh_res rd, rf;
+    if (!b || !lat || !acc || !doc) goto out;
+    snprintf(tree, sizeof tree, "%s/net", dir);
+    snprintf(log, sizeof log, "%s/commands.log", dir);
+    snprintf(ports, sizeof ports, "%u", port);
+    snprintf(accs, sizeof accs, "%ld", nacc);
+    snprintf(eh, sizeof eh, "%ld", epoch_h);
+    dom->what = "domain";
+    dom->private_reads = true;
+    snprintf(dom->net, sizeof dom->net, "%.*s/a", PATH_MAX - 16, tree);
+    fed->what = "federation";
+    snprintf(fed->net, sizeof fed->net, "%.*s/fed", PATH_MAX - 16, tree);
+    if (ef_fs_mkdirs(dir, 0700)) goto out;
+    laid = true;
+    if (ef_proc_cmd_log(log, exe, "testnet", "init", "--dir", tree, "--hierarchy", "--domains", "1", "--devices", "4",
+                        "--committee", "4", "--epoch-heights", eh, "--base-port", ports, "--accounts", accs, NULL) ||
+        ef_proc_cmd_log(log, exe, "testnet", "up", "--dir", tree, NULL) || bh_open(dom) || bh_open(fed)) {
+        fprintf(stderr, "bench hierarchy: cannot lay out and start the hierarchy (see %s)\n", log);
+        goto out;
+    }
+    for (long i = 0; i < nacc; i++) ef_load_key(&acc[i], (unsigned)i);
+    c0 = bh_committee(dom);
+    long long ck0 = -1;
+    for (int i = 0; i < 100 && (ck0 = bh_anchored(fed)) < 1; i++) usleep(100000);
+    double load0 = -1;
+    (void)getloadavg(&load0, 1);
+    printf("bench hierarchy: domain ledger of 4 devices up (%s), committee epoch %lld; federation ledger of 4 "
+           "validators up (%s), domain a registered, %lld checkpoints anchored\n", dom->api,
+           json_integer_value(json_object_get(c0, "epoch")), fed->api, ck0);
+    fflush(stdout);
+    if (ck0 < 1) {
+        fprintf(stderr, "bench hierarchy: the relayer did not register and anchor domain a\n");
+        goto out;
+    }
+    if (bh_measure(dom, acc, nacc, nq, nrec, burst, lat, &rd) || bh_measure(fed, acc, nacc, nq, nrec, burst, lat, &rf))
+        goto out;
+    long long ck1 = bh_anchored(fed);
+    c1 = bh_committee(dom);
+    long long e0 = json_integer_value(json_object_get(c0, "epoch")), e1 = json_integer_value(json_object_get(c1, "epoch"));
+    double rot[256];
+    size_t nrot = bh_rotations(dom, rot, EF_ARRAY_LEN(rot));
+    double rot50 = nrot ? bh_pct(rot, nrot, 0.5) : -1, rotmax = nrot ? bh_pct(rot, nrot, 1.0) : -1;
+    printf("committee: epoch %lld -> %lld during the run (%lld live rotations); election block to the new "
+           "committee's first block: p50 %.0f ms, max %.0f ms\n", e0, e1, e1 - e0, rot50, rotmax);
+    printf("anchor: %lld checkpoints of domain a anchored on the federation during the run (%lld in all)\n",
+           ck1 - ck0, ck1);
+    long rss_max = rd.rss_max > rf.rss_max ? rd.rss_max : rf.rss_max;
+    bool rss_ok = rd.rss_max > 0 && rf.rss_max > 0 && rss_max < BH_RSS_LIMIT_KB;
+    printf("peak node RSS: domain %.1f MB, federation %.1f MB: %s the 32 MB aim\n", (double)rd.rss_max / 1024,
+           (double)rf.rss_max / 1024, rss_ok ? "under" : "OVER");
+
     json_object_set_new(doc, "domain", json_pack("{s:i, s:i, s:I, s:I, s:I}", "devices", BH_NODES, "committee", 4,
                                                  "epoch_heights", (json_int_t)epoch_h, "epochs_start", (json_int_t)e0,
                                                  "epochs_end", (json_int_t)e1));
+    json_object_set_new(doc, "federation", json_pack("{s:i, s:I}", "validators", BH_NODES,
+                                                     "checkpoints_during_run", (json_int_t)(ck1 - ck0)));
     json_object_set_new(doc, "rotation_ms", json_pack("{s:f, s:f, s:I}", "p50", rot50, "max", rotmax, "n",
                                                       (json_int_t)nrot));
-    json_object_set_new(doc, "query_ms", json_pack("{s:f, s:f, s:I}", "p50", q50, "p99", q99, "n", (json_int_t)nq));
-    json_object_set_new(doc, "record_ms", json_pack("{s:f, s:f, s:I}", "p50", r50, "p99", r99, "n", (json_int_t)nrec));
-    json_object_set_new(doc, "burst_local", bh_burst_json(&bl, nacc - 1));
-    json_object_set_new(doc, "burst_http", bh_burst_json(&bhttp, nacc - 1));
-    json_object_set_new(doc, "nodes", nodes);
+    json_object_set_new(doc, "domain_ledger", bh_res_json(dom, &rd, nq, nrec, nacc));
+    json_object_set_new(doc, "federation_ledger", bh_res_json(fed, &rf, nq, nrec, nacc));
     json_object_set_new(doc, "load_average_start", json_real(load0));
     json_object_set_new(doc, "peak_rss_kb_max", json_integer(rss_max));
     json_object_set_new(doc, "rss_under_32mb", json_boolean(rss_ok));
-    json_object_set_new(doc, "paper_table2", json_pack("{s:{s:f, s:f, s:f}, s:{s:f, s:f, s:f}, s:f, s:f}",
+    json_object_set_new(doc, "paper_table2", json_pack("{s:{s:f, s:f, s:f}, s:{s:f, s:f, s:f}, s:f, s:f, s:f, s:f}",
                                                        "bft_domain", "query_ms", BH_PAPER_QUERY_MS, "record_ms",
                                                        BH_PAPER_RECORD_MS, "tx_per_s", BH_PAPER_TPS, "pow",
                                                        "query_ms", BH_PAPER_POW_QUERY_MS, "record_ms",
                                                        BH_PAPER_POW_RECORD_MS, "tx_per_s", BH_PAPER_POW_TPS,
                                                        "bft_validator_rss_mb", BH_PAPER_RSS_MB,
-                                                       "bft_validator_cpu_cores", BH_PAPER_CPU_CORES));
+                                                       "bft_validator_cpu_cores", BH_PAPER_CPU_CORES,
+                                                       "pow_miner_rss_mb", BH_PAPER_POW_RSS_MB,
+                                                       "pow_miner_cpu_cores", BH_PAPER_POW_CPU_CORES));
     if (ef_bench_mkdir(out) || ef_bench_write_json(out, "hierarchy", doc)) goto out;
     FILE *md = ef_bench_open(out, "hierarchy", "md");
     if (!md) goto out;
     fprintf(md, "# edgefed bench hierarchy\n\n"
-                "A domain ledger of 4 device processes on loopback (one machine, 2 shared cores); its committee of 4 "
-                "is elected by the committee contract every %ld heights, %lld live rotations during the run. "
-                "Paper: seed 000, Table II (a Tendermint domain ledger of Raspberry Pis; PoW Ethereum beside).\n\n"
-                "| | edgefed domain ledger | paper, BFT domain ledger | paper, PoW |\n|---|---|---|---|\n"
-                "| query latency | p50 %.2f ms, p99 %.2f ms | %.0f ms | %.0f ms |\n"
-                "| record latency (submit to commit) | p50 %.1f ms, p99 %.1f ms | %.1f s | %.1f s |\n"
-                "| throughput | %.0f tx/s (local socket), %.0f tx/s (signed HTTP) | %.0f tx/s | %.0f tx/s |\n"
-                "| memory per validator | peak RSS %.1f MB (max of 4) | 80 MB | 1.2 GB |\n"
-                "| CPU per validator | %.2f cores (max of 4, during the local burst) | ~0.33 core | 1 core |\n"
+                "Both levels of a hierarchy on loopback (one machine, 2 shared cores), laid out by `edgefed testnet "
+                "init --hierarchy --domains 1`: a private domain ledger of 4 device processes whose committee of 4 "
+                "the committee contract elects every %ld heights (%lld live rotations during the run), and the "
+                "federation ledger of 4 validators, whose v0 relayed the domain's checkpoints all the while (%lld "
+                "anchored during the run). The same harness ran on each, the domain first. Paper: seed 000, Table II "
+                "(a Tendermint domain ledger of Raspberry Pis; a PoW Ethereum network as the inter-domain "
+                "ledger).\n\n"
+                "| | edgefed domain ledger | edgefed federation ledger | paper, BFT domain ledger | paper, PoW "
+                "inter-domain ledger |\n|---|---|---|---|---|\n"
+                "| query latency | p50 %.2f ms, p99 %.2f ms | p50 %.2f ms, p99 %.2f ms | %.0f ms | %.0f ms |\n"
+                "| record latency (submit to commit) | p50 %.1f ms, p99 %.1f ms | p50 %.1f ms, p99 %.1f ms | %.1f s "
+                "| %.1f s |\n"
+                "| throughput (local socket) | %.0f tx/s | %.0f tx/s | %.0f tx/s | %.0f tx/s |\n"
+                "| throughput (HTTP) | %.0f tx/s (signed) | %.0f tx/s | | |\n"
+                "| memory per validator | peak RSS %.1f MB (max of 4) | peak RSS %.1f MB (max of 4, v0 with the "
+                "relayer) | %.0f MB | %.1f GB |\n"
+                "| CPU per validator | %.2f cores (max of 4, local burst) | %.2f cores (max of 4, local burst) | "
+                "~%.2f core | %.0f core |\n"
                 "| committee rotation (election block to the new committee's first block) | p50 %.0f ms, max %.0f ms "
-                "(%zu rotations) | - | - |\n\n",
-            epoch_h, e1 - e0, q50, q99, BH_PAPER_QUERY_MS, BH_PAPER_POW_QUERY_MS, r50, r99,
-            BH_PAPER_RECORD_MS / 1000, BH_PAPER_POW_RECORD_MS / 1000, bl.tps, bhttp.tps, BH_PAPER_TPS,
-            BH_PAPER_POW_TPS, (double)rss_max / 1024, bl.cpu_max, rot50, rotmax, nrot);
-    fprintf(md, "Query: GET /accounts/{key} signed by a member (the domain ledger is private: the node checks the "
-                "Ed25519 signature and the membership of every read), one after another (%ld). Record: a bank "
-                "transfer submitted with ?wait=commit, one after another (%ld). Throughput: %ld transfers from %ld "
-                "accounts, signed beforehand, submitted at once by %d threads, one per node, and timed until the last "
-                "committed: first through each node's local admin socket (%.0f ms), "
-                "then over the private HTTP API signed with that node's device key (%.0f ms, submitting %.0f ms; "
-                "a key sends at most one request per ms, the replay rule of signed requests). The paper's hardware "
+                "(%zu rotations) | - | - | - |\n\n",
+            epoch_h, e1 - e0, ck1 - ck0, rd.q50, rd.q99, rf.q50, rf.q99, BH_PAPER_QUERY_MS, BH_PAPER_POW_QUERY_MS,
+            rd.r50, rd.r99, rf.r50, rf.r99, BH_PAPER_RECORD_MS / 1000, BH_PAPER_POW_RECORD_MS / 1000, rd.bl.tps,
+            rf.bl.tps, BH_PAPER_TPS, BH_PAPER_POW_TPS, rd.bhttp.tps, rf.bhttp.tps, (double)rd.rss_max / 1024,
+            (double)rf.rss_max / 1024, BH_PAPER_RSS_MB, BH_PAPER_POW_RSS_MB / 1024, rd.bl.cpu_max, rf.bl.cpu_max,
+            BH_PAPER_CPU_CORES, BH_PAPER_POW_CPU_CORES, rot50, rotmax, nrot);
+    fprintf(md, "Query: GET /accounts/{key}, one after another (%ld): on the domain ledger signed by a member (it is "
+                "private: the node checks the Ed25519 signature and the membership of every read), on the "
+                "federation ledger plain (it is public). Record: a bank transfer submitted with ?wait=commit, one "
+                "after another (%ld). Throughput: %ld transfers from %ld accounts, signed beforehand, submitted at "
+                "once by %d threads, one per node, and timed until the last committed: first through each node's "
+                "local admin socket (domain %.0f ms, federation %.0f ms), then over the HTTP API (domain %.0f ms, "
+                "signed with each node's device key, a key sending at most one request per ms, the replay rule of "
+                "signed requests; federation %.0f ms). The federation differs from the domain here by its genesis "
+                "(no committee contract; an empty block every 200 ms), its public API and the relayer on v0; both "
+                "are the same BFT engine, where the paper's inter-domain ledger was PoW. The paper's hardware "
                 "(Raspberry Pi) is slower than this machine; its network was real. Load average when the run "
-                "started: %.1f (the 2 cores are shared with other work, so latencies vary between runs).\n",
-            nq, nrec, bl.sent, nacc - 1, BH_SUBMITTERS, bl.ms, bhttp.ms, bhttp.submit_ms, load0);
+                "started: %.1f (the 2 cores are shared with other work, and all 8 nodes run throughout, so "
+                "latencies vary between runs).\n",
+            nq, nrec, rd.bl.sent, nacc - 1, BH_SUBMITTERS, rd.bl.ms, rf.bl.ms, rd.bhttp.ms, rf.bhttp.ms, load0);
     fclose(md);
     printf("bench hierarchy: wrote %s/hierarchy.json and hierarchy.md\n", out);
     ret = rss_ok ? 0 : 1;
 out:
-    if (b && b->cl) ef_client_free(b->cl);
-    json_decref(tn);
+    for (int i = 0; b && i < 2; i++)
+        if (b[i].cl) ef_client_free(b[i].cl);
     json_decref(c0);
     json_decref(c1);
     json_decref(doc);
-    if (b) (void)ef_proc_cmd_log(log, exe, "testnet", "down", "--dir", b->net, NULL);
+    if (laid) (void)ef_proc_cmd_log(log, exe, "testnet", "down", "--dir", tree, NULL);
     if (ret == 0 && !dir_opt && ef_fs_remove_tree(dir)) fprintf(stderr, "bench hierarchy: cannot remove %s\n", dir);
     if (ret) fprintf(stderr, "bench hierarchy: FAILED; files in %s\n", dir);
     free(b);

@@ -16,6 +16,7 @@
 #include "base/ef_fs.h"
 #include "base/ef_log.h"
 #include "cli/cli.h"
+#include "cli/cli_api.h"
 #include "cli/cli_demo.h"
 #include "cli/cli_market.h"
 #include "ledger/ef_block.h"
@@ -26,7 +27,8 @@
 static const char *const hi_usage =
     "usage: edgefed demo hierarchy [--dir DIR] [--base-port P] [--devices N] [--epoch-heights L] [--keep]\n"
     "\n"
-    "Starts, as real node processes, two private domain ledgers (a and b), each of N\n"
+    "Lays out (edgefed testnet init --hierarchy) and starts, as real node processes, two\n"
+    "private domain ledgers (a and b), each of N\n"
     "devices (default 8) with a committee of 4 elected every L heights (default 20) by\n"
     "the committee contract, and a federation ledger of 4 validators. Validator v0 is\n"
     "domain a's administrator's node and v1 domain b's: each runs the checkpoint relayer\n"
@@ -42,7 +44,7 @@ static const char *const hi_usage =
     "              after a successful run)\n"
     "  --base-port P2P ports from P (a), P+10 (b), P+20 (federation), HTTP at +100 (default\n"
     "              from the process id, below 32768)\n"
-    "  --keep      leave the nodes running (stop: edgefed testnet down --dir DIR/a, b, fed)\n"
+    "  --keep      leave the nodes running (stop: edgefed testnet down --dir DIR)\n"
     "Exit status 0 only if every step succeeded.\n";
 
 #define HI_RSS_AIM_KB (32 * 1024)
@@ -364,47 +366,31 @@ int ef_demo_hierarchy(int argc, char **argv)
     static const char *const names[2] = {"a", "b"};
     memset(nets, 0, sizeof nets);
     ef_demo_net *fed = &nets[2];
-    bool up[3] = {false, false, false};
-    char log[PATH_MAX], ports[16], dev_s[16], ep_s[16], chain[32], code[24];
+    bool up = false;
+    char log[PATH_MAX], ports[16], dev_s[16], ep_s[16], code[24];
     snprintf(log, sizeof log, "%s/commands.log", dir);
     snprintf(dev_s, sizeof dev_s, "%d", devices);
     snprintf(ep_s, sizeof ep_s, "%d", epoch_h);
     if (ef_fs_mkdirs(dir, 0700)) goto out;
 
-    /* 1. the ledgers */
+    /* 1. the ledgers, laid out as `edgefed testnet init --hierarchy` lays them out */
+    snprintf(ports, sizeof ports, "%u", port);
+    up = true;   /* a tree that came up in part is taken down too */
+    if (ef_proc_cmd_log(log, exe, "testnet", "init", "--dir", dir, "--hierarchy", "--domains", "2", "--devices", dev_s,
+                        "--committee", "4", "--epoch-heights", ep_s, "--base-port", ports, NULL)) {
+        fprintf(stderr, "demo hierarchy: testnet init --hierarchy failed (see %s)\n", log);
+        goto out;
+    }
     for (int i = 0; i < 3; i++) {
         snprintf(nets[i].dir, sizeof nets[i].dir, "%.*s/%s", PATH_MAX - 128, dir, i < 2 ? names[i] : "fed");
-        snprintf(ports, sizeof ports, "%u", port + 10u * (unsigned)i);
-        if (i < 2) {
-            snprintf(chain, sizeof chain, "domain-%s", names[i]);
-            rc = ef_proc_cmd_log(log, exe, "testnet", "init", "--dir", nets[i].dir, "--committee", "4", "--devices",
-                                 dev_s, "--epoch-heights", ep_s, "--chain", chain, "--base-port", ports, "--accounts",
-                                 "0", NULL);
-        } else {
-            rc = ef_proc_cmd_log(log, exe, "testnet", "init", "--dir", nets[i].dir, "--validators", "4", "--chain",
-                                 "federation", "--base-port", ports, "--accounts", "0", "--empty-block-ms", "200",
-                                 NULL);
-        }
-        if (rc || ef_demo_net_load(&nets[i], i < 2)) {
-            fprintf(stderr, "demo hierarchy: testnet init failed (see %s)\n", log);
+        if (ef_demo_net_load(&nets[i], i < 2)) {
+            fprintf(stderr, "demo hierarchy: cannot read %s/testnet.json\n", nets[i].dir);
             goto out;
         }
     }
-    for (int i = 0; i < 2; i++) {
-        for (size_t k = 0; k < nets[i].n; k++)
-            if (ef_demo_edit_config(nets[i].nodes[k].home, ef_demo_make_private, NULL)) goto out;
-        /* the domain's administrator's node is federation validator v<i>: it runs the relayer */
-        char rk[PATH_MAX];
-        snprintf(rk, sizeof rk, "%.*s/admin.key", PATH_MAX - 64, nets[i].dir);
-        ef_demo_relayer rel = {nets[i].api, names[i], rk, 2000};
-        if (ef_demo_edit_config(fed->nodes[i].home, ef_demo_add_relayer, &rel)) goto out;
-    }
-    for (int i = 0; i < 3; i++) {
-        up[i] = true;   /* a testnet that came up in part is taken down too */
-        if (ef_proc_cmd_log(log, exe, "testnet", "up", "--dir", nets[i].dir, NULL)) {
-            fprintf(stderr, "demo hierarchy: testnet up failed (see %s)\n", log);
-            goto out;
-        }
+    if (ef_proc_cmd_log(log, exe, "testnet", "up", "--dir", dir, NULL)) {
+        fprintf(stderr, "demo hierarchy: testnet up failed (see %s)\n", log);
+        goto out;
     }
     for (int i = 0; i < 3; i++) {
         json_t *st = NULL;
@@ -592,9 +578,8 @@ int ef_demo_hierarchy(int argc, char **argv)
     }
     ret = 0;
 out:
-    for (int i = 2; i >= 0; i--)
-        if (up[i] && (!keep || ret)) (void)ef_proc_cmd_log(log, exe, "testnet", "down", "--dir", nets[i].dir, NULL);
-    if (keep && ret == 0) printf("left running in %s (stop: edgefed testnet down --dir %s/{a,b,fed})\n", dir, dir);
+    if (up && (!keep || ret)) (void)ef_proc_cmd_log(log, exe, "testnet", "down", "--dir", dir, NULL);
+    if (keep && ret == 0) printf("left running in %s (stop: edgefed testnet down --dir %s)\n", dir, dir);
     else if (ret == 0 && !dir_opt && ef_fs_remove_tree(dir)) fprintf(stderr, "demo hierarchy: cannot remove %s\n", dir);
     else if (ret) fprintf(stderr, "demo hierarchy: FAILED; files in %s\n", dir);
     printf("%s\n", ret ? "demo hierarchy: FAILED" : "demo hierarchy: OK");

@@ -21,6 +21,7 @@
 #include "base/ef_crypto.h"
 #include "cli/cli.h"
 #include "cli/cli_admin.h"
+#include "cli/cli_api.h"
 #include "cli/cli_testnet.h"
 #include "agents/ef_proc.h"
 #include "node/ef_node.h"
@@ -114,7 +115,22 @@ static const char *tn_usage =
     "  127.0.0.1 ports P.. (P2P) and P+100.. (HTTP); with --netns (root) node i lives in\n"
     "  network namespace ef<tag>n<i> at 10.77.<tag>.<i+2>, joined by a veth pair to bridge\n"
     "  efbr<tag> in the root namespace. K (<= 200) funded load accounts (edgefed load) are in the\n"
-    "  genesis.\n";
+    "  genesis.\n"
+    "       edgefed testnet init --dir D --hierarchy [--domains M] [--devices N] [--committee K]\n"
+    "                       [--epoch-heights L] [--federation-validators F] [--base-port P]\n"
+    "                       [--relayer-period-ms MS] [--accounts K]\n"
+    "                       a whole hierarchy (seed 000): M (1..8, default 2) private domain ledgers\n"
+    "                       D/a, D/b, .. (chains domain-a, ..), each of N devices (default 8, 4..10)\n"
+    "                       with a committee of K (default 4) elected every L heights (default 20),\n"
+    "                       and a federation ledger D/fed (chain federation) of F validators\n"
+    "                       (default max(4, M)): validator v<i> is domain i's administrator's node\n"
+    "                       and runs its checkpoint relayer, which registers the domain on the\n"
+    "                       anchor and submits its checkpoints (every rotation, the tip every MS,\n"
+    "                       default 2000). Domain i's P2P ports are P+10i.., the federation's\n"
+    "                       P+10M..; HTTP at +100. D/hierarchy.json lists the ledgers; up, status,\n"
+    "                       check and down with --dir D act on the whole tree (status adds each\n"
+    "                       domain's anchored height); D/LEDGER is a testnet of its own. K funded\n"
+    "                       load accounts on every ledger (default 0).\n";
 
 static int tn_init(int argc, char **argv)
 {
@@ -314,6 +330,233 @@ static int tn_init(int argc, char **argv)
     else
         printf("testnet in %s: %d validators, %d observers%s\n", d, nv, no, netns ? " (netns)" : "");
     return 0;
+}
+
+/* ---- hierarchies (seed 000): domain ledgers and a federation, one tree ---- */
+
+#define TN_HIER_DOMAINS_MAX 8
+#define TN_HIER_FILE "hierarchy.json"
+
+/* Edits HOME/config.json: fn(config, arg) changes it. 0 or EF_EIO. */
+static int tn_edit_config(const char *home, void (*fn)(json_t *cfg, void *arg), void *arg)
+{
+    char path[TN_PATH_MAX + 64];
+    snprintf(path, sizeof path, "%s/config.json", home);
+    json_t *c = json_load_file(path, 0, NULL);
+    if (!c) return EF_EIO;
+    fn(c, arg);
+    int rc = tn_write_json(path, c) ? EF_EIO : 0;
+    json_decref(c);
+    return rc;
+}
+
+struct tn_relayer {
+    const char *domain_node, *domain, *read_key;
+    int period_ms;
+};
+
+/* The relayer agent of a domain on its administrator's federation node. */
+static void tn_add_relayer(json_t *c, void *arg)
+{
+    struct tn_relayer *r = arg;
+    json_t *ag = json_object_get(c, "agents");
+    if (!ag) json_object_set_new(c, "agents", ag = json_object());
+    json_object_set_new(ag, "relayer", json_pack("{s:s, s:s, s:s, s:i, s:b}", "domain_node", r->domain_node,
+                                                 "domain", r->domain, "read_key", r->read_key, "period_ms",
+                                                 r->period_ms, "register", 1));
+}
+
+/* The argv of one ledger's `testnet init`, run in this process. */
+static int tn_init_v(const char *const *args)
+{
+    char *v[32];
+    int n = 0;
+    v[n++] = (char *)"init";
+    while (*args && n < 31) v[n++] = (char *)*args++;
+    v[n] = NULL;
+    return tn_init(n, v);
+}
+
+static int tn_init_hierarchy(int argc, char **argv)
+{
+    static const char *const opts[] = {"dir=", "hierarchy", "domains=", "devices=", "committee=", "epoch-heights=",
+                                       "federation-validators=", "base-port=", "relayer-period-ms=", "accounts=", NULL};
+    int checked = ef_cli_check(argc, argv, tn_usage, opts, 0);
+    if (checked >= 0) return checked;
+    const char *dir = ef_cli_opt(argc, argv, "dir", NULL);
+    int m = atoi(ef_cli_opt(argc, argv, "domains", "2"));
+    int devices = atoi(ef_cli_opt(argc, argv, "devices", "8"));
+    int k = atoi(ef_cli_opt(argc, argv, "committee", "4"));
+    int epoch_h = atoi(ef_cli_opt(argc, argv, "epoch-heights", "20"));
+    int f = atoi(ef_cli_opt(argc, argv, "federation-validators", m > 4 ? ef_cli_opt(argc, argv, "domains", "2") : "4"));
+    int base = atoi(ef_cli_opt(argc, argv, "base-port", "26600"));
+    int period = atoi(ef_cli_opt(argc, argv, "relayer-period-ms", "2000"));
+    int nacc = atoi(ef_cli_opt(argc, argv, "accounts", "0"));
+    if (nacc < 0 || nacc > 200) m = 0;   /* refused below */
+    char accounts[16];
+    snprintf(accounts, sizeof accounts, "%d", nacc);
+    if (!dir || m < 1 || m > TN_HIER_DOMAINS_MAX || devices < 4 || devices > 10 || k < 1 || k > devices ||
+        epoch_h < 12 || epoch_h > 1000000 || f < m || f > 10 || base < 1024 || base > 65000 - 200 ||
+        period < 100 || period > 3600000) {
+        fprintf(stderr, "edgefed testnet init --hierarchy: --domains 1..%d, --devices 4..10, --committee 1..devices, "
+                        "--epoch-heights >= 12, --federation-validators domains..10, --relayer-period-ms "
+                        "100..3600000\n", TN_HIER_DOMAINS_MAX);
+        fputs(tn_usage, stderr);
+        return 2;
+    }
+    if (tn_mkdir(dir)) {
+        fprintf(stderr, "edgefed testnet init: cannot create %s\n", dir);
+        return 1;
+    }
+    char *real = realpath(dir, NULL);
+    if (!real) return 1;
+    char d[TN_PATH_MAX];
+    snprintf(d, sizeof d, "%s", real);
+    free(real);
+    char sub[TN_PATH_MAX + 16], chain[32], ports[16], ks[16], ns[16], ls[16], fs[16];
+    snprintf(ks, sizeof ks, "%d", k);
+    snprintf(ns, sizeof ns, "%d", devices);
+    snprintf(ls, sizeof ls, "%d", epoch_h);
+    snprintf(fs, sizeof fs, "%d", f);
+    json_t *doms = json_array();
+    int rc = 0;
+    for (int i = 0; i < m && !rc; i++) {
+        char name[2] = {(char)('a' + i), 0};
+        snprintf(sub, sizeof sub, "%s/%s", d, name);
+        snprintf(chain, sizeof chain, "domain-%s", name);
+        snprintf(ports, sizeof ports, "%d", base + 10 * i);
+        const char *a[] = {"--dir", sub, "--committee", ks, "--devices", ns, "--epoch-heights", ls, "--chain", chain,
+                           "--base-port", ports, "--accounts", accounts, NULL};
+        rc = tn_init_v(a);
+        char fv[8];
+        snprintf(fv, sizeof fv, "fed/v%d", i);
+        json_array_append_new(doms, json_pack("{s:s, s:s, s:s, s:s, s:s}", "name", name, "dir", name, "chain_id",
+                                              chain, "admin_key", "admin.key", "relayer", fv));
+    }
+    snprintf(sub, sizeof sub, "%s/fed", d);
+    snprintf(ports, sizeof ports, "%d", base + 10 * m);
+    if (!rc) {
+        const char *a[] = {"--dir", sub, "--validators", fs, "--chain", "federation", "--base-port", ports,
+                           "--accounts", accounts, "--empty-block-ms", "200", NULL};
+        rc = tn_init_v(a);
+    }
+    /* the relayers: domain i's administrator's node is federation validator v<i> */
+    ef_testnet *dt = rc ? NULL : calloc(1, sizeof *dt);
+    for (int i = 0; i < m && dt && !rc; i++) {
+        char name[2] = {(char)('a' + i), 0}, api[80], key[TN_PATH_MAX + 32], home[TN_PATH_MAX + 32];
+        snprintf(sub, sizeof sub, "%s/%s", d, name);
+        if ((rc = ef_testnet_load(dt, sub))) break;
+        snprintf(api, sizeof api, "http://%s", dt->nodes[0].http);
+        snprintf(key, sizeof key, "%s/admin.key", sub);
+        snprintf(home, sizeof home, "%s/fed/v%d", d, i);
+        struct tn_relayer rel = {api, name, key, period};
+        rc = tn_edit_config(home, tn_add_relayer, &rel);
+    }
+    if (!dt) rc = rc ? rc : EF_ENOMEM;
+    free(dt);
+    json_t *h = json_pack("{s:o, s:{s:s, s:s, s:i}, s:i, s:i, s:i, s:i}", "domains", doms, "federation", "dir", "fed",
+                          "chain_id", "federation", "validators", f, "devices", devices, "committee", k,
+                          "epoch_heights", epoch_h, "relayer_period_ms", period);
+    snprintf(sub, sizeof sub, "%s/" TN_HIER_FILE, d);
+    if (!rc) rc = tn_write_json(sub, h) ? EF_EIO : 0;
+    json_decref(h);
+    if (rc) {
+        fprintf(stderr, "edgefed testnet init --hierarchy: failed in %s: %s\n", d, ef_strerror(rc));
+        return 1;
+    }
+    printf("hierarchy in %s: %d domain ledgers (D/a..) of %d devices, committees of %d every %d heights; federation "
+           "D/fed of %d validators, v0..v%d each the relayer of its domain\n", d, m, devices, k, epoch_h, f, m - 1);
+    printf("  start: edgefed testnet up --dir %s; see: edgefed testnet status --dir %s\n"
+           "  a domain's reads are signed by a member: edgefed query /state/committee/current --api "
+           "http://127.0.0.1:%d --key %s/a/admin.key\n"
+           "  its explorer: edgefed token make --key %s/a/admin.key --api http://127.0.0.1:%d --explorer\n"
+           "  the federation's explorer: http://127.0.0.1:%d/\n", d, d, base + 100, d, d, base + 100,
+           base + 10 * m + 100);
+    return 0;
+}
+
+/* The ledgers of a hierarchy in D: domains first, then the federation. *len
+ * ledgers, dirs[i] each, names[i] the domain's name ("" for the federation).
+ * false if D holds no hierarchy.json. */
+#define TN_HIER_LEDGERS (TN_HIER_DOMAINS_MAX + 1)
+typedef struct tn_hier {
+    size_t len;
+    char dirs[TN_HIER_LEDGERS][TN_PATH_MAX + 16];
+    char names[TN_HIER_LEDGERS][8];
+} tn_hier;
+
+static bool tn_hier_load(tn_hier *h, const char *dir)
+{
+    char path[TN_PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/" TN_HIER_FILE, dir);
+    json_t *j = json_load_file(path, 0, NULL);
+    memset(h, 0, sizeof *h);
+    if (!j) return false;
+    json_t *doms = json_object_get(j, "domains"), *v;
+    size_t i;
+    json_array_foreach(doms, i, v) {
+        if (h->len == TN_HIER_DOMAINS_MAX) break;
+        snprintf(h->dirs[h->len], sizeof h->dirs[0], "%.*s/%s", TN_PATH_MAX - 16, dir,
+                 json_string_value(json_object_get(v, "dir")) ?: "?");
+        snprintf(h->names[h->len++], sizeof h->names[0], "%s", json_string_value(json_object_get(v, "name")) ?: "?");
+    }
+    snprintf(h->dirs[h->len++], sizeof h->dirs[0], "%.*s/%s", TN_PATH_MAX - 16, dir,
+             json_string_value(json_object_get(json_object_get(j, "federation"), "dir")) ?: "fed");
+    json_decref(j);
+    return true;
+}
+
+static int tn_up(const ef_testnet *tn, const char *only);
+static int tn_down(const ef_testnet *tn);
+static int tn_status(const ef_testnet *tn);
+static int tn_check(const ef_testnet *tn);
+
+/* up, down, status or check on every ledger of the hierarchy: up domains first
+ * (the relayers read them), down the federation first (its relayers stop). */
+static int tn_hier_run(const tn_hier *h, const char *sub)
+{
+    ef_testnet *tn = calloc(1, sizeof *tn), *fed = calloc(1, sizeof *fed);
+    int bad = 0;
+    bool down = !strcmp(sub, "down");
+    if (!tn || !fed) bad = 1;
+    for (size_t k = 0; k < h->len && !bad; k++) {
+        size_t i = down ? h->len - 1 - k : k;
+        if (ef_testnet_load(tn, h->dirs[i])) {
+            bad++;
+            continue;
+        }
+        if (!strcmp(sub, "up")) bad += tn_up(tn, NULL) != 0;
+        else if (down) bad += tn_down(tn) != 0;
+        else {
+            printf("== %s%s%s (%s, chain %s)\n", h->names[i][0] ? "domain" : "federation", h->names[i][0] ? " " : "",
+                   h->names[i], h->dirs[i], tn->chain_id);
+            bad += (!strcmp(sub, "status") ? tn_status(tn) : tn_check(tn)) != 0;
+        }
+        if (!h->names[i][0]) *fed = *tn;
+    }
+    if (!bad && !strcmp(sub, "status")) {
+        /* what the federation's anchor holds of each domain */
+        char api[80];
+        snprintf(api, sizeof api, "http://%s", fed->nodes[0].http);
+        for (size_t i = 0; i + 1 < h->len; i++) {
+            char path[64];
+            json_t *a = NULL;
+            snprintf(path, sizeof path, "/state/anchor/domain/%s", h->names[i]);
+            if (ef_cli_get_as(api, NULL, path, &a)) {
+                printf("anchor: domain %s not registered yet\n", h->names[i]);
+                continue;
+            }
+            printf("anchor: domain %s anchored at height %lld, committee since %lld, %lld checkpoints, %s\n",
+                   h->names[i], (long long)json_integer_value(json_object_get(a, "height")),
+                   (long long)json_integer_value(json_object_get(a, "committee_since")),
+                   (long long)json_integer_value(json_object_get(a, "checkpoints")),
+                   json_is_true(json_object_get(a, "frozen")) ? "FROZEN" : "tracking");
+            json_decref(a);
+        }
+    }
+    free(tn);
+    free(fed);
+    return bad ? 1 : 0;
 }
 
 /* ---- processes ---- */
@@ -723,6 +966,7 @@ int ef_cmd_testnet(int argc, char **argv)
         return argc < 2 ? 2 : 0;
     }
     const char *sub = argv[1];
+    if (!strcmp(sub, "init") && ef_cli_flag(argc, argv, "hierarchy")) return tn_init_hierarchy(argc - 1, argv + 1);
     if (!strcmp(sub, "init")) return tn_init(argc - 1, argv + 1);
     /* the options each other subcommand takes */
     static const struct {
@@ -752,6 +996,14 @@ int ef_cmd_testnet(int argc, char **argv)
     const char *dir = ef_cli_opt(argc, argv, "dir", NULL);
     if (!dir) {
         fputs(tn_usage, stderr);
+        return 2;
+    }
+    tn_hier hier;
+    if (tn_hier_load(&hier, dir)) {
+        if (!strcmp(sub, "up") || !strcmp(sub, "down") || !strcmp(sub, "status") || !strcmp(sub, "check"))
+            return tn_hier_run(&hier, sub);
+        fprintf(stderr, "edgefed testnet %s: %s is a hierarchy; name one of its ledgers (--dir %s/a, .., %s/fed)\n",
+                sub, dir, dir, dir);
         return 2;
     }
     ef_testnet *tn = calloc(1, sizeof *tn);

@@ -38,6 +38,8 @@ static const ef_cli_cmd ef_cli_cmds[] = {
     {"device", "a device's market session: match, channel, paid tasks, close (run)", ef_cmd_device},
     {"proof", "cross-domain proofs: get one from a domain node, verify it against a federation's anchor", ef_cmd_proof},
     {"nslice", "network-slice templates of the nslice contract: encode one, check one's id", ef_cmd_nslice},
+    {"token", "read tokens of private ledgers: a member signs one for the explorer (make), decode one (check)",
+     ef_cmd_token},
     {"relayer", "carries a domain ledger's checkpoints (every rotation, the tip on a period) to the federation's anchor",
      ef_cmd_relayer},
 };

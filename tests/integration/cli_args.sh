@@ -87,6 +87,28 @@ refused "bad configuration" relayer --domain-node localhost:1 --federation http:
 refused "--period-ms" relayer --domain-node http://127.0.0.1:1 --federation http://127.0.0.1:2 --key k --domain a --period-ms x
 refused "unexpected argument 'extra'" demo hierarchy extra
 refused "unknown subcommand 'nosuch'" proof nosuch
+# read tokens of private ledgers (docs/api.md)
+for c in "token make" "token check 00"; do
+    # shellcheck disable=SC2086
+    refused "unknown option '--no-such-option'" $c --no-such-option
+    # shellcheck disable=SC2086
+    "$EDGEFED" $c --help >/dev/null 2>&1 || fail "'edgefed $c --help' did not exit 0"
+done
+refused "unknown subcommand 'nosuch'" token nosuch
+refused "usage:" token make --chain c
+refused "--ttl must be" token make --key k --chain c --ttl 0
+refused "--ttl must be" token make --key k --chain c --ttl 999999
+refused "usage:" token make --key k --chain c --explorer
+refused "unexpected argument 'b'" token check a b
+# a whole hierarchy laid out by testnet (docs/hierarchy.md)
+refused "unknown option '--no-such-option'" testnet init --dir "$dir/h" --hierarchy --no-such-option
+refused "unknown option '--validators'" testnet init --dir "$dir/h" --hierarchy --validators 4
+refused "--domains 1..8" testnet init --dir "$dir/h" --hierarchy --domains 0
+refused "--domains 1..8" testnet init --dir "$dir/h" --hierarchy --devices 11
+refused "--domains 1..8" testnet init --dir "$dir/h" --hierarchy --domains 5 --federation-validators 4
+refused "--domains 1..8" testnet init --dir "$dir/h" --hierarchy --relayer-period-ms 5
+[ ! -e "$dir/h" ] || fail "a refused testnet init --hierarchy left $dir/h"
+"$EDGEFED" testnet init --help | grep -q -- "--hierarchy" || fail "testnet init --help does not show --hierarchy"
 refused "unexpected argument 'b'" proof verify --federation http://127.0.0.1:1 --domain d a b
 refused "--domains wants" bench hierarchy-anchor --domains 0
 # end-to-end slices' benchmark (docs/slices.md)

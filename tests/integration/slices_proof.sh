@@ -115,6 +115,22 @@ out=$(claim a "$TMP/adj.json") || fail "claim re-adjustment: $out"
 s=$(curl -sf "$FAPI/state/e2e/slice/e2e-1")
 [ "$(jq -r '"\(.readjustments)/\(.a.kbps)/\(.a.version)"' <<<"$s")" = "1/6000/2" ] || fail "re-adjustment not proven: $s"
 log "part a re-adjusted to 6000 kbit/s, proven"
+
+# browser_slices.sh: the explorers of domain a (templates, instances and their
+# states) and of the federation (the slice's parts and each part's proofs), with
+# part a's activation height anchored by a checkpoint and the re-adjustment's
+# header trusted by the committee's certificate
+if [ "${EF_SLICES_BROWSER:-0}" = 1 ]; then
+    HA=$(jq '.a.claims[0].height' <<<"$s")
+    ck=$(curl -sf "$AAPI/blocks/$HA/checkpoint") || fail "checkpoint of $HA"
+    out=$(send "$FAPI" "$FKEY" anchor checkpoint "$(jq -c '{domain: "doma", header, cert}' <<<"$ck")") ||
+        fail "anchor checkpoint: $out"
+    mkdir -p "${EF_TEST_OUT:-/tmp}/browser"
+    EF_DOMAIN_URL=$AAPI EF_FED_URL=$FAPI EF_TEMPLATE=$TID EF_SLICE=e2e-1 EF_TEST_OUT="${EF_TEST_OUT:-/tmp}/browser" \
+    EF_SLICE_JSON="$(curl -sf "$FAPI/state/e2e/slice/e2e-1")" EF_ANCHORED=$HA \
+    NODE_PATH=$EF_BROWSER_MODULES timeout 180 node "$EF_SRC/tests/browser/slices_test.js" || fail "browser"
+    log "explorer: templates, instances with their states, the slice's parts with each proof"
+fi
 out=$(send "$FAPI" "$FKEY" e2e decommission '{"id":"e2e-1"}') || fail "decommission: $out"
 for p in a b; do
     d=$NET; [ $p = b ] && d=$NB

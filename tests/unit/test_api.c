@@ -21,6 +21,7 @@
 #include "api/ef_api.h"
 #include "api/ef_api_store.h"
 #include "api/ef_client.h"
+#include "base/ef_codec.h"
 #include "base/ef_log.h"
 #include "ef_test_ledger.h"
 #include "contracts/ef_contracts.h"
@@ -207,7 +208,8 @@ static int setup(void **state)
     ef_api_backend be;
     tn_backend(&be, &env->tn);
     assert_int_equal(ef_api_start(&env->api, &(ef_api_config){.listen = "127.0.0.1:0"}, &be), 0);
-    assert_int_equal(ef_api_start(&env->priv, &(ef_api_config){.listen = "127.0.0.1:0", .private_reads = true}, &be), 0);
+    assert_int_equal(ef_api_start(&env->priv, &(ef_api_config){.listen = "127.0.0.1:0", .private_reads = true,
+                                                               .chain_id = T_CHAIN}, &be), 0);
     env->tn.apis[0] = env->api;
     env->tn.apis[1] = env->priv;
     assert_int_equal(pthread_create(&env->tn.writer, NULL, tn_writer, &env->tn), 0);
@@ -918,6 +920,105 @@ static void test_api_private_reads(void **state)
     ef_client_free(out);
 }
 
+/* METHOD target with "Authorization: Bearer token" over a raw socket; returns the
+ * status and asserts the error code in the body is code (NULL: no check). */
+static int t_token_req(uint16_t port, const char *method, const char *target, const char *token, const char *code)
+{
+    char req[1024];
+    int n = snprintf(req, sizeof req, "%s %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                     "Authorization: Bearer %s\r\nContent-Length: 0\r\n\r\n", method, target, token);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port)};
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+    struct timeval tv = {.tv_sec = 10};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    assert_int_equal(send(fd, req, (size_t)n, MSG_NOSIGNAL), n);
+    char buf[4096] = {0};
+    size_t got = 0;
+    for (ssize_t r; got < sizeof buf - 1 && (r = recv(fd, buf + got, sizeof buf - 1 - got, 0)) > 0;) got += (size_t)r;
+    close(fd);
+    int status = 0;
+    if (got > 12) sscanf(buf, "HTTP/1.%*d %d", &status);
+    if (code) {
+        char want[64];
+        snprintf(want, sizeof want, "\"code\":\"%s\"", code);
+        if (!strstr(buf, want)) fail_msg("%s %s: want %s in %s", method, target, want, buf);
+    }
+    return status;
+}
+
+/* Read tokens: a member's opens reads (not writes) until it expires; a forged,
+ * truncated, expired, future, overlong, other chain's or outsider's is refused
+ * with its own code; the format and offline checks of ef_api_token_check. */
+static void test_api_read_token(void **state)
+{
+    (void)state;
+    uint16_t port = ef_api_port(env->priv);
+    ef_keypair member, outsider;
+    t_key(&member, 0);
+    t_key(&outsider, 3);
+    uint64_t now = ef_now_wall_ms();
+    char tok[EF_API_TOKEN_HEX_MAX + 1], bad[EF_API_TOKEN_HEX_MAX + 1];
+    int n = ef_api_token_make(tok, sizeof tok, &member, T_CHAIN, now, 60000);
+    assert_true(n > 0 && (size_t)n == strlen(tok));
+    ef_api_token t;
+    assert_int_equal(ef_api_token_check(&t, tok, T_CHAIN, now), 0);
+    assert_memory_equal(t.pub.b, member.pub.b, EF_PUB_SIZE);
+    assert_int_equal(t.expires_ms, now + 60000);
+    assert_int_equal(t_token_req(port, "GET", "/status", tok, NULL), 200);
+    assert_int_equal(t_token_req(port, "GET", "/status", tok, NULL), 200);      /* reusable: no replay table */
+    assert_int_equal(t_token_req(port, "GET", "/state/bank/supply", tok, NULL), 200);
+    assert_int_equal(t_token_req(port, "POST", "/txs", tok, "EPERM"), 403);     /* reads only */
+    /* the outsider's own token: signed well, not a member */
+    assert_true(ef_api_token_make(bad, sizeof bad, &outsider, T_CHAIN, now, 60000) > 0);
+    assert_int_equal(t_token_req(port, "GET", "/status", bad, "EPERM"), 403);
+    /* another chain's */
+    assert_true(ef_api_token_make(bad, sizeof bad, &member, "other-chain", now, 60000) > 0);
+    assert_int_equal(t_token_req(port, "GET", "/status", bad, "ECHAIN"), 403);
+    assert_int_equal(ef_api_token_check(&t, bad, T_CHAIN, now), EF_ECHAIN);
+    /* expired, and issued too far ahead */
+    assert_true(ef_api_token_make(bad, sizeof bad, &member, T_CHAIN, now - 120000, 60000) > 0);
+    assert_int_equal(t_token_req(port, "GET", "/status", bad, "ELATE"), 403);
+    assert_true(ef_api_token_make(bad, sizeof bad, &member, T_CHAIN, now + 2 * EF_API_TOKEN_SKEW_MS, 60000) > 0);
+    assert_int_equal(t_token_req(port, "GET", "/status", bad, "ELATE"), 403);
+    /* every flipped hex digit (version, chain, key, times, signature) is refused */
+    for (size_t i = 0; i < strlen(tok); i++) {
+        memcpy(bad, tok, strlen(tok) + 1);
+        bad[i] = bad[i] == '0' ? '1' : '0';
+        assert_int_not_equal(ef_api_token_check(&t, bad, T_CHAIN, now), 0);
+        assert_true(t.expires_ms == 0);                                         /* zeroed on failure */
+    }
+    memcpy(bad, tok, strlen(tok) + 1);
+    bad[strlen(tok) - 1] ^= 1;                                                 /* the signature's last digit */
+    assert_int_equal(t_token_req(port, "GET", "/status", bad, "EBADSIG"), 403);
+    bad[strlen(tok) - 2] = 0;                                                  /* truncated */
+    assert_int_equal(t_token_req(port, "GET", "/status", bad, "EINVAL"), 403);
+    assert_int_equal(t_token_req(port, "GET", "/status", "zz", "EINVAL"), 403);
+    snprintf(bad, sizeof bad, "%s00", tok);                                   /* trailing byte */
+    assert_int_equal(ef_api_token_check(&t, bad, T_CHAIN, now), EF_EINVAL);
+    /* a lifetime over the maximum, signed by the member: made by hand */
+    assert_int_equal(ef_api_token_make(bad, sizeof bad, &member, T_CHAIN, now, EF_API_TOKEN_TTL_MAX_MS + 1), EF_EINVAL);
+    assert_int_equal(ef_api_token_make(bad, sizeof bad, &member, T_CHAIN, now, 0), EF_EINVAL);
+    assert_int_equal(ef_api_token_make(bad, sizeof bad, &member, "", now, 1000), EF_EINVAL);
+    ef_wr w;
+    ef_wr_init(&w);
+    ef_wr_u8(&w, EF_API_TOKEN_VERSION);
+    ef_wr_str(&w, T_CHAIN);
+    ef_wr_raw(&w, member.pub.b, EF_PUB_SIZE);
+    ef_wr_u64(&w, now);
+    ef_wr_u64(&w, now + EF_API_TOKEN_TTL_MAX_MS + 1);
+    ef_sig sig;
+    ef_sign(&sig, &member, EF_TAG_READ_TOKEN, w.buf, w.len);
+    assert_int_equal(ef_wr_raw(&w, sig.b, EF_SIG_SIZE), 0);
+    ef_hex(bad, w.buf, w.len);
+    ef_wr_free(&w);
+    assert_int_equal(ef_api_token_check(&t, bad, T_CHAIN, 0), 0);             /* well formed and signed */
+    assert_int_equal(t_token_req(port, "GET", "/status", bad, "ELATE"), 403);  /* but lives too long */
+    /* the member's token still reads after all the refusals */
+    assert_int_equal(t_token_req(port, "GET", "/status", tok, NULL), 200);
+}
+
 static void test_api_status_cache(void **state)
 {
     (void)state;
@@ -1244,6 +1345,7 @@ int main(void)
         cmocka_unit_test(test_api_events_replay_filter_resume),
         cmocka_unit_test(test_api_events_live),
         cmocka_unit_test(test_api_private_reads),
+        cmocka_unit_test(test_api_read_token),
         cmocka_unit_test(test_api_follow_across_restart),
         cmocka_unit_test(test_api_private_domain),
         cmocka_unit_test(test_api_stream_limit),

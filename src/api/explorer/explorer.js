@@ -22,8 +22,63 @@ const short = (h, n = 10) => (h && h.length > n + 2 ? h.slice(0, n) + "\u2026" :
 const fmtTime = (ms) => (ms ? new Date(ms).toLocaleTimeString() : "genesis");
 const esc = (s) => String(s).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
 
+// ---------------------------------------------------------------- read tokens
+// A private (domain) ledger answers only its members. A member makes a read
+// token with its key (`edgefed token make --key KEY --api URL --explorer`) and
+// opens URL/#token=HEX, or pastes the token: the page keeps it for this tab
+// (sessionStorage), drops it from the address bar and sends it with each read as
+// "Authorization: Bearer HEX". The node checks it on every read; the page only
+// decodes it to show whose it is and until when.
+
+const TOKEN_KEY = "edgefed.read_token";
+
+function takeTokenFromUrl() {
+  const m = location.hash.match(/^#token=([0-9a-fA-F]+)$/);
+  if (!m) return;
+  sessionStorage.setItem(TOKEN_KEY, m[1].toLowerCase());
+  history.replaceState(null, "", location.pathname + location.search);
+}
+
+const readToken = () => sessionStorage.getItem(TOKEN_KEY);
+const authHeaders = () => (readToken() ? { Authorization: `Bearer ${readToken()}` } : {});
+
+// The token's fields (api/ef_api.h): u8 version, u32le length + chain id, key[32],
+// u64le issued, u64le expires, signature[64]. null if it does not parse.
+function decodeToken(hex) {
+  if (!/^([0-9a-f]{2})+$/.test(hex)) return null;
+  const b = new Uint8Array(hex.match(/../g).map((x) => parseInt(x, 16)));
+  const dv = new DataView(b.buffer);
+  if (b.length < 5 || b[0] !== 1) return null;
+  const n = dv.getUint32(1, true);
+  if (b.length !== 5 + n + 32 + 16 + 64) return null;
+  const chain = new TextDecoder().decode(b.slice(5, 5 + n));
+  const key = hex.slice(2 * (5 + n), 2 * (5 + n + 32));
+  const issued = Number(dv.getBigUint64(5 + n + 32, true)), expires = Number(dv.getBigUint64(5 + n + 40, true));
+  return { chain, key, issued, expires };
+}
+
+function showLogin(reason) {
+  $("login").hidden = false;
+  $("login-cmd").textContent = `edgefed token make --key KEYFILE --api ${location.origin} --explorer`;
+  const e = $("login-error");
+  e.hidden = !reason;
+  e.textContent = reason || "";
+}
+
+function showWho() {
+  const t = readToken() && decodeToken(readToken());
+  $("who").hidden = !t;
+  if (t) $("who-text").textContent = `member ${short(t.key, 8)} \u00b7 token until ${new Date(t.expires).toLocaleTimeString()}`;
+}
+
+function signOut(reason) {
+  sessionStorage.removeItem(TOKEN_KEY);
+  showWho();
+  showLogin(reason);
+}
+
 async function getJSON(path) {
-  const r = await fetch(path, { cache: "no-store" });
+  const r = await fetch(path, { cache: "no-store", headers: authHeaders() });
   let body = null;
   try { body = await r.json(); } catch (e) { /* not JSON */ }
   if (!r.ok) {
@@ -96,9 +151,14 @@ async function refreshStatus() {
     renderStatus(await getJSON("/status"));
     showError(null);
   } catch (e) {
-    showError(e.status === 403
-      ? "This is a private ledger: its API answers only requests signed by a member of the domain."
-      : `Cannot read the node's status: ${e.message}`);
+    if (e.status === 403) {
+      // a refused token is dropped; the node's reason says why (expired, not a member, ...)
+      if (readToken()) signOut(`The node refused the read token: ${e.message.replace(/^\/status: 403 /, "")}`);
+      else showLogin(null);
+      showError(null);
+      return;
+    }
+    showError(`Cannot read the node's status: ${e.message}`);
   }
 }
 
@@ -242,10 +302,15 @@ function keyLink(k, n = 16) {
 }
 
 async function showDetail() {
+  if (/^#token=/.test(location.hash)) { takeTokenFromUrl(); location.reload(); return; }   // signed in on an open page
   const lm = location.hash.match(/^#\/lineage\/(.+)$/);
   if (lm) { showLineage(decodeURI(lm[1])); return; }
   const dm = location.hash.match(/^#\/domain\/(.+)$/);
   if (dm) { showDomain(decodeURIComponent(dm[1])); return; }
+  const nm = location.hash.match(/^#\/nslice\/(.+)$/);
+  if (nm) { showInstance(decodeURIComponent(nm[1])); return; }
+  const em = location.hash.match(/^#\/e2e\/(.+)$/);
+  if (em) { showE2e(decodeURIComponent(em[1])); return; }
   const m = location.hash.match(/^#\/(block|tx|account)\/([0-9a-fA-F]+)$/);
   const box = $("detail");
   if (!m) { box.hidden = true; return; }
@@ -647,6 +712,65 @@ async function showDomain(name) {
   }
 }
 
+// ---------------------------------------------------------------- committee epochs (seed 000)
+
+const EPOCHS_SHOWN = 20;
+let committeeTimer = null;
+let committeeEpoch = null;    // the current epoch as last shown
+
+function scheduleCommittee() {
+  if (committeeTimer) return;
+  committeeTimer = setTimeout(() => { committeeTimer = null; loadCommittee(); }, 300);
+}
+
+function keyList(keys, missed) {
+  const miss = new Set(missed || []);
+  return (keys || []).map((k) => `<span class="${miss.has(k) ? "missed" : ""}">${keyLink(k, 8)}</span>`).join(" ");
+}
+
+function epochRow(e, current, nextStart) {
+  const heights = current ? `${e.start} \u2013 (now ${e.height})` : `${e.start} \u2013 ${nextStart - 1}`;
+  const seed = current
+    ? `<span class="hint">${e.phase === "election" ? "revealed, election due" : e.phase + " window"}</span>`
+    : `<span class="mono" title="${esc(e.seed)}">${esc(short(e.seed, 12))}</span> \u00b7 block <a href="#/block/${e.anchor_height}">${e.anchor_height}</a>`;
+  const k = (e.committee || []).length;
+  return `<tr class="epoch${current ? " current" : ""}" data-epoch="${e.epoch}"><td class="num">${e.epoch}` +
+    `${current ? ' <span class="pill ok">current</span>' : ""}</td><td class="heights">${heights}</td>` +
+    `<td class="keys">${keyList(e.committee, e.missed)}</td><td class="num">${(e.committed || []).length}/${k}</td>` +
+    `<td class="num">${(e.revealed || []).length}/${k}</td><td class="keys">${keyList(e.missed)}</td><td>${seed}</td>` +
+    `<td class="num">${current ? "" : `<a href="#/block/${e.elected_at}">${e.elected_at}</a>`}</td></tr>`;
+}
+
+async function loadCommittee() {
+  let cfg, cur, past;
+  try {
+    cfg = await getJSON("/state/committee/config");
+    [cur, past] = await Promise.all([getJSON("/state/committee/current"), getJSON("/state/committee/epochs")]);
+  } catch (e) {
+    if (e.status === 404) { $("committee").hidden = true; return; }   // no committee on this chain
+    $("committee-hint").textContent = e.message;
+    return;
+  }
+  $("committee").hidden = false;
+  const kv2 = (k, v) => `<span><span class="k">${k}</span>${v}</span>`;
+  $("epoch-now").innerHTML = [
+    kv2("current epoch", `<b id="epoch-current">${cur.epoch}</b>`), kv2("since height", cur.start),
+    kv2("phase", `<span class="pill ok">${esc(cur.phase)}</span>`),
+    kv2("commit", `${cur.start} \u2013 ${cur.commit_end - 1}`), kv2("reveal", `${cur.commit_end} \u2013 ${cur.reveal_end - 1}`),
+    kv2("election from", cur.elect_from),
+    kv2("committed", `${cur.committed.length}/${cur.committee.length}`), kv2("revealed", `${cur.revealed.length}/${cur.committee.length}`),
+    kv2("size", cfg.size), kv2("epoch length", `${cfg.epoch_heights} heights`),
+  ].join("");
+  const shown = past.slice(-EPOCHS_SHOWN).reverse();
+  let next = cur.start;
+  const rows = [epochRow(cur, true, 0)];
+  for (const e of shown) { rows.push(epochRow(e, false, next)); next = e.start; }
+  $("epochs").tBodies[0].innerHTML = rows.join("");
+  $("committee-hint").textContent = `${past.length + 1} epochs, committees of ${cfg.size} elected every ` +
+    `${cfg.epoch_heights} heights by commit-reveal among the outgoing committee`;
+  committeeEpoch = cur.epoch;
+}
+
 // ---------------------------------------------------------------- network slices (seed 000)
 
 let slicesTimer = null;
@@ -656,43 +780,135 @@ function scheduleSlices() {
   slicesTimer = setTimeout(() => { slicesTimer = null; loadSlices(); }, 300);
 }
 
-// A part of an end-to-end slice: its domain, step and version.
+const SLICE_PILL = { active: "ok", modified: "ok", readjusted: "ok", failed: "bad", decommissioned: "idle" };
+const lifePill = (l) => `<span class="pill ${SLICE_PILL[l] || "idle"}">${esc(l)}</span>`;
+const statePill = (v, good) => `<span class="pill ${v === good ? "ok" : "idle"}">${esc(v)}</span>`;
+
+// A part of an end-to-end slice: its domain, step, version and its latest proof.
 function partCell(p) {
-  return `<span class="mono">${esc(p.domain)}</span> <span class="pill ${p.step === "active" ? "ok" : "idle"}">` +
-    `${esc(p.step)}</span> v${p.version}`;
+  const c = (p.claims || [])[(p.claims || []).length - 1];
+  const proof = c
+    ? ` \u00b7 <span class="mono" title="domain tx ${esc(c.tx_hash)}">${esc(short(c.tx_hash, 8))}</span> @${c.height}` +
+      ` <span class="pill ok" title="verified on this ledger by the e2e contract in block ${c.claimed_at}">verified</span>` +
+      ` (${p.claims.length} proof${p.claims.length === 1 ? "" : "s"})`
+    : ' \u00b7 <span class="hint">no proof yet</span>';
+  return `<span class="mono">${esc(p.domain)}</span> ${lifePill(p.step)} v${p.version}${proof}`;
 }
 
 async function loadSlices() {
-  let inst = null, e2e = null;
+  let tmpl = null, inst = null, e2e = null;
   try {
-    inst = await getJSON("/state/nslice/instances");   // [] where nobody uses slices
-    e2e = await getJSON("/state/e2e/slices");
+    // [] where nobody uses slices
+    [tmpl, inst, e2e] = await Promise.all([getJSON("/state/nslice/templates"), getJSON("/state/nslice/instances"),
+                                           getJSON("/state/e2e/slices")]);
   } catch (e) {
     $("slices-hint").textContent = e.message;
     return;
   }
-  const card = $("slices");
-  const haveInst = Array.isArray(inst) && inst.length > 0, haveE2e = Array.isArray(e2e) && e2e.length > 0;
-  card.hidden = !haveInst && !haveE2e;
-  $("nslices").hidden = !haveInst;
-  $("e2eslices").hidden = !haveE2e;
-  const pill = { active: "ok", modified: "ok", readjusted: "ok", failed: "bad", decommissioned: "idle" };
-  if (haveInst) {
-    const tb = $("nslices").tBodies[0];
-    tb.innerHTML = inst.slice(-20).reverse().map((i) =>
-      `<tr><td class="mono">${esc(i.id)}</td><td class="mono">${esc(i.ref)}</td><td class="mono" title="${esc(i.template)}">` +
-      `${esc(short(i.template, 12))}</td><td class="num">${i.kbps}</td><td class="num">${i.version}${i.pending ? " (+1 pending)" : ""}</td>` +
-      `<td><span class="pill ${pill[i.lifecycle] || "idle"}">${esc(i.lifecycle)}</span></td><td>${esc(i.admin)}</td>` +
-      `<td>${esc(i.oper)}</td></tr>`).join("");
+  const have = (x) => Array.isArray(x) && x.length > 0;
+  const haveT = have(tmpl), haveI = have(inst), haveE = have(e2e);
+  $("slices").hidden = !haveT && !haveI && !haveE;
+  $("ntemplates-box").hidden = !haveT;
+  $("nslices-box").hidden = !haveI;
+  $("e2eslices-box").hidden = !haveE;
+  const names = new Map((tmpl || []).map((t) => [t.id, t.name]));
+  if (haveT) {
+    $("ntemplates").tBodies[0].innerHTML = tmpl.slice(-20).reverse().map((t) =>
+      `<tr class="template" data-id="${esc(t.id)}"><td class="mono" title="${esc(t.id)}">${esc(short(t.id, 16))}</td>` +
+      `<td>${esc(t.name)}</td><td class="num">${t.kbps_min} \u2013 ${t.kbps_max}</td>` +
+      `<td class="num">${(t.max_latency_us / 1000).toFixed(1)} ms</td><td class="num">${t.max_loss_ppm} ppm</td>` +
+      `<td>${esc(t.description || "")}</td><td class="num"><a href="#/block/${t.published_at}">${t.published_at}</a></td></tr>`).join("");
   }
-  if (haveE2e) {
-    const tb = $("e2eslices").tBodies[0];
-    tb.innerHTML = e2e.slice(-20).reverse().map((s) =>
-      `<tr><td class="mono">${esc(s.id)}</td><td class="num">${s.kbps}</td><td>${partCell(s.a)}</td>` +
-      `<td>${partCell(s.b)}</td><td><span class="pill ${pill[s.state] || "idle"}">${esc(s.state)}</span></td></tr>`).join("");
+  if (haveI) {
+    $("nslices").tBodies[0].innerHTML = inst.slice(-20).reverse().map((i) =>
+      `<tr class="instance" data-id="${esc(i.id)}"><td class="mono"><a href="#/nslice/${encodeURIComponent(i.id)}">${esc(i.id)}</a></td>` +
+      `<td class="mono">${esc(i.ref)}</td><td class="mono" title="${esc(i.template)}">` +
+      `${esc(names.get(i.template) || short(i.template, 12))}</td><td class="num">${i.kbps}</td>` +
+      `<td class="num">${i.version}${i.pending ? " (+1 pending)" : ""}</td><td class="lifecycle">${lifePill(i.lifecycle)}</td>` +
+      `<td class="admin">${statePill(i.admin, "unlocked")}</td><td class="oper">${statePill(i.oper, "enabled")}</td></tr>`).join("");
   }
-  $("slices-hint").textContent = `${haveInst ? inst.length + " instances" : ""}${haveInst && haveE2e ? ", " : ""}` +
-    `${haveE2e ? e2e.length + " end-to-end, each step proven (GET /state/e2e/slice/ID lists the proofs)" : ""}`;
+  if (haveE) {
+    // the list has each part's step; the records add their proofs
+    const shown = e2e.slice(-20).reverse();
+    const recs = await Promise.all(shown.map((x) => getJSON(`/state/e2e/slice/${encodeURIComponent(x.id)}`).catch(() => x)));
+    $("e2eslices").tBodies[0].innerHTML = recs.map((x) =>
+      `<tr class="e2e" data-id="${esc(x.id)}"><td class="mono"><a href="#/e2e/${encodeURIComponent(x.id)}">${esc(x.id)}</a></td>` +
+      `<td class="num">${x.kbps}</td><td class="part-a">${partCell(x.a)}</td><td class="part-b">${partCell(x.b)}</td>` +
+      `<td class="state">${lifePill(x.state)}</td></tr>`).join("");
+  }
+  const parts = [];
+  if (haveT) parts.push(`${tmpl.length} template${tmpl.length === 1 ? "" : "s"}`);
+  if (haveI) parts.push(`${inst.length} instance${inst.length === 1 ? "" : "s"} on this domain ledger`);
+  if (haveE) parts.push(`${e2e.length} end-to-end, each step proven by its domain's transaction`);
+  $("slices-hint").textContent = parts.join(", ");
+}
+
+// #/nslice/ID: an instance, its states and its history.
+async function showInstance(id) {
+  $("detail").hidden = false;
+  const body = $("detail-body");
+  body.textContent = "loading\u2026";
+  try {
+    const i = await getJSON(`/state/nslice/instance/${encodeURIComponent(id)}`);
+    $("detail-title").textContent = `Slice instance ${i.id}`;
+    const rows = (i.history || []).slice().reverse().map((h) =>
+      `<tr class="step"><td>${esc(h.step)}</td><td class="num"><a href="#/block/${h.height}">${h.height}</a></td>` +
+      `<td class="num">${h.version}</td><td class="num">${h.kbps}</td></tr>`).join("");
+    body.innerHTML = kv([
+      ["lifecycle", lifePill(i.lifecycle)], ["administrative state", statePill(i.admin, "unlocked")],
+      ["operational state", statePill(i.oper, "enabled")], ["end-to-end slice", esc(i.ref)],
+      ["template", `<span class="mono">${esc(i.template)}</span>`], ["owner", keyLink(i.owner, 64)],
+      ["from / to", `${esc(i.ap)} \u2192 ${esc(i.dst)}`], ["version", esc(i.version)], ["kbit/s", esc(i.kbps)],
+      ["path", esc((i.path || []).join(" \u2192 "))],
+      ["pending change", i.pending ? esc(`version ${i.pending.version} (${i.pending.kind}), ${i.pending.kbps} kbit/s` +
+        `${i.pending.reserved ? ", reserved" : ""}`) : "none"],
+    ]) + `<h2>History (newest first)</h2><table class="list"><thead><tr><th>Step</th><th class="num">Block</th>` +
+      `<th class="num">Version</th><th class="num">kbit/s</th></tr></thead><tbody>${rows}</tbody></table>`;
+  } catch (e) {
+    body.innerHTML = `<div class="error">${esc(e.message)}</div>`;
+  }
+}
+
+// #/e2e/ID: an end-to-end slice and every proof its parts were taken on. A claim
+// is on the ledger only if the e2e contract verified its proof there (against
+// the domain's anchored checkpoint or its tracked committee's certificate); the
+// anchor's checkpoints say which.
+async function showE2e(id) {
+  $("detail").hidden = false;
+  const body = $("detail-body");
+  body.textContent = "loading\u2026";
+  try {
+    const x = await getJSON(`/state/e2e/slice/${encodeURIComponent(id)}`);
+    const doms = [x.a.domain, x.b.domain];
+    const anchor = await Promise.all(doms.map(async (d) => {
+      const q = encodeURIComponent(d);
+      const [dom, cks] = await Promise.all([getJSON(`/state/anchor/domain/${q}`), getJSON(`/state/anchor/checkpoints/${q}`)]);
+      return { dom, cks: new Map(cks.map((c) => [c.height, c])) };
+    }));
+    $("detail-title").textContent = `End-to-end slice ${x.id}`;
+    const part = (name, p, an) => {
+      const rows = (p.claims || []).map((c) => {
+        const ck = an.cks.get(c.height);
+        const by = ck
+          ? `anchored: checkpoint of height ${c.height} (in block <a href="#/block/${ck.anchored_at}">${ck.anchored_at}</a>)`
+          : `certified by the committee the anchor tracks (domain anchored to height ${an.dom.height})`;
+        return `<tr class="proof" data-tx="${esc(c.tx_hash)}"><td>${esc(c.event)}</td><td class="num">${c.version}</td>` +
+          `<td class="num">${c.kbps}</td><td class="mono" title="${esc(c.tx_hash)}">${esc(short(c.tx_hash, 16))}</td>` +
+          `<td class="num height">${c.height}</td><td class="anchored">${by}</td>` +
+          `<td><span class="pill ok">verified</span> in block <a href="#/block/${c.claimed_at}">${c.claimed_at}</a></td></tr>`;
+      }).join("");
+      return `<h2>Part ${name}: domain ${esc(p.domain)}, ${esc(p.ap)} \u2192 ${esc(p.dst)} ${lifePill(p.step)}</h2>` +
+        kv([["instance", esc(p.instance || "")], ["version", esc(p.version)], ["kbit/s", esc(p.kbps)]]) +
+        `<table class="list" id="proofs-${name}"><thead><tr><th>Proven event</th><th class="num">Version</th><th class="num">kbit/s</th>` +
+        `<th>Domain transaction</th><th class="num">Domain height</th><th>Header trusted by</th><th>Proof</th></tr></thead>` +
+        `<tbody>${rows || '<tr class="empty"><td colspan="7">no proof yet</td></tr>'}</tbody></table>`;
+    };
+    body.innerHTML = kv([["state", lifePill(x.state)], ["owner", keyLink(x.owner, 64)], ["kbit/s", esc(x.kbps)],
+                         ["max latency", `${esc(x.max_latency_us)} us`], ["re-adjustments", esc(x.readjustments)]]) +
+      part("a", x.a, anchor[0]) + part("b", x.b, anchor[1]);
+  } catch (e) {
+    body.innerHTML = `<div class="error">${esc(e.message)}</div>`;
+  }
 }
 
 // ---------------------------------------------------------------- live
@@ -703,18 +919,65 @@ function setLive(mode, text) {
   $("live-text").textContent = text;
 }
 
+function onBlock(b) {
+  setLive("on", "live");
+  addBlock(b, true);
+  scheduleStatus();
+  if (readToken()) scheduleCommittee();
+  if (b.txs > 0) { scheduleMarket(); scheduleSla(); scheduleAnchors(); scheduleSlices(); }
+}
+
+// With a read token: EventSource cannot send a header, so the stream is read
+// through fetch; it ends at the token's expiry, and a refused reconnection says why.
+async function connectWithToken(fromHeight) {
+  let next = fromHeight;
+  for (;;) {
+    try {
+      const r = await fetch(`/events?kind=block&from=${next}`, { cache: "no-store", headers: authHeaders() });
+      if (r.status === 403) {
+        let why = "refused";
+        try { why = (await r.json()).error; } catch (e) { /* not JSON */ }
+        setLive("off", "signed out");
+        signOut(`The node refused the read token: ${why}`);
+        return;
+      }
+      if (!r.ok || !r.body) throw new Error(`events: ${r.status}`);
+      setLive("on", "live");
+      const rd = r.body.getReader(), dec = new TextDecoder();
+      let buf = "";
+      for (;;) {
+        const { value, done } = await rd.read();
+        if (done) break;
+        buf += dec.decode(value, { stream: true });
+        let i;
+        while ((i = buf.indexOf("\n\n")) >= 0) {
+          const msg = buf.slice(0, i);
+          buf = buf.slice(i + 2);
+          let type = "message", data = "";
+          for (const line of msg.split("\n")) {
+            if (line.startsWith("event: ")) type = line.slice(7);
+            else if (line.startsWith("data: ")) data += line.slice(6);
+          }
+          if (type === "block" && data) {
+            const b = JSON.parse(data);
+            next = b.height + 1;
+            onBlock(b);
+          }
+        }
+      }
+    } catch (e) { /* reconnect below */ }
+    setLive("off", "reconnecting");
+    await new Promise((res) => setTimeout(res, 1000));
+  }
+}
+
 function connect(fromHeight) {
+  if (readToken()) { connectWithToken(fromHeight); return; }
   const es = new EventSource(`/events?kind=block&from=${fromHeight}`);
   state.es = es;
   es.onopen = () => setLive("on", "live");
   es.onerror = () => setLive("off", "reconnecting");   // EventSource retries with Last-Event-ID
-  es.addEventListener("block", (ev) => {
-    setLive("on", "live");
-    const b = JSON.parse(ev.data);
-    addBlock(b, true);
-    scheduleStatus();
-    if (b.txs > 0) { scheduleMarket(); scheduleSla(); scheduleAnchors(); scheduleSlices(); }
-  });
+  es.addEventListener("block", (ev) => onBlock(JSON.parse(ev.data)));
 }
 
 // Search: a number is a block; 64 hex digits a transaction, else an account.
@@ -723,11 +986,21 @@ async function search(ev) {
   const q = $("search-q").value.trim().toLowerCase();
   if (/^\d+$/.test(q)) { location.hash = `#/block/${q}`; return; }
   if (!/^[0-9a-f]{64}$/.test(q)) { showError(`Not a height, transaction hash or key: ${q}`); return; }
-  const r = await fetch(`/txs/${q}`, { cache: "no-store" });
+  const r = await fetch(`/txs/${q}`, { cache: "no-store", headers: authHeaders() });
   location.hash = r.ok ? `#/tx/${q}` : `#/account/${q}`;
 }
 
 async function main() {
+  takeTokenFromUrl();
+  showWho();
+  $("signout").onclick = (ev) => { ev.preventDefault(); signOut(null); location.reload(); };
+  $("login-form").addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const t = $("login-token").value.trim().toLowerCase();
+    if (!decodeToken(t)) { showLogin("That is not a read token (hex, as edgefed token make prints it)."); return; }
+    sessionStorage.setItem(TOKEN_KEY, t);
+    location.reload();
+  });
   $("search").addEventListener("submit", search);
   $("prov-form").addEventListener("submit", (ev) => {
     ev.preventDefault();
@@ -744,6 +1017,7 @@ async function main() {
   loadSla();
   loadSlices();
   loadAnchors();
+  if (readToken()) loadCommittee();   // a committee runs a private domain ledger: members only
   connect(state.status.height + 1);
   setInterval(scheduleStatus, 5000);   // round, peers and mempool change without blocks too
   showDetail();
