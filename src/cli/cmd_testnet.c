@@ -541,6 +541,21 @@ static int tn_hier_run(const tn_hier *h, const char *sub)
         for (size_t i = 0; i + 1 < h->len; i++) {
             char path[64];
             json_t *a = NULL;
+            /* the domain's committee, read as its administrator (a member) */
+            char key[TN_PATH_MAX + 32], dapi[80];
+            ef_keypair admin;
+            snprintf(key, sizeof key, "%s/admin.key", h->dirs[i]);
+            if (!ef_testnet_load(tn, h->dirs[i]) && !ef_key_load(&admin, key)) {
+                snprintf(dapi, sizeof dapi, "http://%s", tn->nodes[0].http);
+                if (!ef_cli_get_as(dapi, &admin, "/state/committee/current", &a))
+                    printf("committee: domain %s in epoch %lld since height %lld (%s phase), %zu members\n",
+                           h->names[i], (long long)json_integer_value(json_object_get(a, "epoch")),
+                           (long long)json_integer_value(json_object_get(a, "start")),
+                           json_string_value(json_object_get(a, "phase")) ?: "?",
+                           json_array_size(json_object_get(a, "committee")));
+                json_decref(a);
+                a = NULL;
+            }
             snprintf(path, sizeof path, "/state/anchor/domain/%s", h->names[i]);
             if (ef_cli_get_as(api, NULL, path, &a)) {
                 printf("anchor: domain %s not registered yet\n", h->names[i]);
