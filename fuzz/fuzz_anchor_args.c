@@ -23,6 +23,7 @@
 #include "ledger/ef_ledger.h"
 #include "ledger/ef_store.h"
 #include "ledger/ef_tx.h"
+#include "fz_tx1.h"
 
 #define FZ_CHAIN "fz-anchor"
 #define FZ_DCHAIN "fz-domain"
@@ -135,38 +136,11 @@ static uint64_t fz_height(void)
 
 static int fz_run(const ef_keypair *kp, const char *method, const char *args)
 {
-    uint64_t nonce;
-    EF_ASSERT(ef_store_nonce(fz_s, &kp->pub, &nonce) == 0);
-    ef_tx tx;
-    memset(&tx, 0, sizeof tx);
-    snprintf(tx.chain_id, sizeof tx.chain_id, "%s", FZ_CHAIN);
-    tx.sender = kp->pub;
-    tx.nonce = nonce;
-    snprintf(tx.contract, sizeof tx.contract, "anchor");
-    snprintf(tx.method, sizeof tx.method, "%s", method);
-    tx.args = (const uint8_t *)args;
-    tx.args_len = strlen(args);
-    if (tx.args_len > EF_TX_ARGS_MAX) return 1;   /* not a transaction at all */
-    EF_ASSERT(ef_tx_sign(&tx, kp) == 0);
-    ef_wr w;
-    ef_wr_init(&w);
-    EF_ASSERT(ef_tx_encode(&w, &tx) == 0);
-    ef_txbuf c = {.enc = w.buf, .len = w.len};
-    int st = 0;
-    uint8_t *blk = NULL;
-    size_t blen;
+    int refused;
     fz_time += 1000;
-    EF_ASSERT(ef_ledger_propose(fz_s, &c, 1, fz_time, &fz_k[0].pub, NULL, &st, &blk, &blen) == 0);
-    EF_ASSERT(st == 0);
-    EF_ASSERT(ef_ledger_commit(fz_s, blk, blen, NULL, 0) == 0);
-    free(blk);
-    ef_hash h;
-    ef_tx_loc loc;
-    ef_tx_hash_enc(&h, w.buf, w.len);
-    ef_wr_free(&w);
-    EF_ASSERT(ef_store_tx_lookup(fz_s, &h, &loc) == 0);
-    free(loc.events_json);
-    return loc.code;
+    int rc = fz_tx1(fz_s, FZ_CHAIN, kp, &fz_k[0].pub, fz_time, "anchor", method, args, &refused);
+    EF_ASSERT(refused == 0);
+    return rc;
 }
 
 static void fz_open(void)

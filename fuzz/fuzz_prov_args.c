@@ -19,6 +19,7 @@
 #include "ledger/ef_ledger.h"
 #include "ledger/ef_store.h"
 #include "ledger/ef_tx.h"
+#include "fz_tx1.h"
 
 #define FZ_CHAIN "fz-prov"
 #define FZ_KEYS 9          /* 0..7 members, 8 an outsider */
@@ -39,44 +40,12 @@ static void fz_key(ef_keypair *kp, uint32_t n)
 
 static int fz_run(const ef_keypair *kp, const char *method, const char *args)
 {
-    uint64_t nonce;
-    EF_ASSERT(ef_store_nonce(fz_s, &kp->pub, &nonce) == 0);
-    ef_tx tx;
-    memset(&tx, 0, sizeof tx);
-    snprintf(tx.chain_id, sizeof tx.chain_id, "%s", FZ_CHAIN);
-    tx.sender = kp->pub;
-    tx.nonce = nonce;
-    snprintf(tx.contract, sizeof tx.contract, "prov");
-    snprintf(tx.method, sizeof tx.method, "%s", method);
-    tx.args = (const uint8_t *)args;
-    tx.args_len = strlen(args);
-    EF_ASSERT(ef_tx_sign(&tx, kp) == 0);
-    ef_wr w;
-    ef_wr_init(&w);
-    EF_ASSERT(ef_tx_encode(&w, &tx) == 0);
-    ef_txbuf c = {.enc = w.buf, .len = w.len};
-    int st = 0;
-    uint8_t *blk = NULL;
-    size_t blen;
+    int refused;
     fz_time += 1000;
-    EF_ASSERT(ef_ledger_propose(fz_s, &c, 1, fz_time, &fz_val.pub, NULL, &st, &blk, &blen) == 0);
-    if (st) {
-        /* the outsider is no account of the chain: its tx is not executable at all */
-        EF_ASSERT(st == EF_ENOACCOUNT && kp == &fz_k[FZ_KEYS - 1]);
-        ef_ledger_abort_pending(fz_s);
-        free(blk);
-        ef_wr_free(&w);
-        return st;
-    }
-    EF_ASSERT(ef_ledger_commit(fz_s, blk, blen, NULL, 0) == 0);
-    free(blk);
-    ef_hash h;
-    ef_tx_loc loc;
-    ef_tx_hash_enc(&h, w.buf, w.len);
-    ef_wr_free(&w);
-    EF_ASSERT(ef_store_tx_lookup(fz_s, &h, &loc) == 0);
-    free(loc.events_json);
-    return loc.code;
+    int rc = fz_tx1(fz_s, FZ_CHAIN, kp, &fz_val.pub, fz_time, "prov", method, args, &refused);
+    /* the outsider is no account of the chain: its tx is not executable at all */
+    EF_ASSERT(!refused || (refused == EF_ENOACCOUNT && kp == &fz_k[FZ_KEYS - 1]));
+    return rc;
 }
 
 static uint64_t fz_records(void)

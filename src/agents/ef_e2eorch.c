@@ -88,6 +88,42 @@ static int eo_fed(ef_e2eorch *o, const char *method, json_t *args)
     return rc;
 }
 
+/* The ledger's record at path on domain (NULL: the federation) through the
+ * query hook; NULL if there is no hook, no record or no answer. */
+static json_t *eo_query(ef_e2eorch *o, const char *domain, const char *path)
+{
+    return o->hooks.query ? o->hooks.query(o->hooks.arg, domain, path) : NULL;
+}
+
+/* The part's nslice instance on its domain (a new reference, or NULL). */
+static json_t *eo_instance(ef_e2eorch *o, const eo_part *pt)
+{
+    char path[80];
+    snprintf(path, sizeof path, "/state/nslice/instance/%s", pt->inst);
+    return eo_query(o, pt->domain, path);
+}
+
+static bool eo_running(const json_t *inst)
+{
+    const char *l = json_string_value(json_object_get(inst, "lifecycle"));
+    return l && (!strcmp(l, "active") || !strcmp(l, "modified") || !strcmp(l, "readjusted"));
+}
+
+/* true if the federation's record of slice id already holds the claim of tx_hash */
+static bool eo_claimed(ef_e2eorch *o, const char *id, int p, const char *tx_hash)
+{
+    char path[80];
+    snprintf(path, sizeof path, "/state/e2e/slice/%s", id);
+    json_t *rec = eo_query(o, NULL, path);
+    bool found = false;
+    size_t i;
+    json_t *c;
+    json_array_foreach(json_object_get(json_object_get(rec, p ? "b" : "a"), "claims"), i, c) found |=
+        !strcmp(eo_s(c, "tx_hash"), tx_hash);
+    json_decref(rec);
+    return found;
+}
+
 static void eo_requested(ef_e2eorch *o, const json_t *d)
 {
     const char *id = eo_s(d, "id");
@@ -111,9 +147,28 @@ static void eo_requested(ef_e2eorch *o, const json_t *d)
         snprintf(pt->domain, sizeof pt->domain, "%s", eo_s(pj, "domain"));
         snprintf(pt->inst, sizeof pt->inst, "%s-%c", id, p ? 'b' : 'a');
         pt->kbps = s->kbps;
+        json_int_t pk = json_integer_value(json_object_get(pj, "kbps"));
+        if (pk > 0) pt->kbps = (uint64_t)pk;
+        json_t *inst = eo_instance(o, pt);
+        bool exists = inst != NULL;
+        json_decref(inst);
+        if (exists) continue;   /* requested before (a replay, or a restart) */
         (void)eo_dom(o, pt->domain, "request",
                      json_pack("{s:s, s:s, s:s, s:s, s:s, s:I}", "id", pt->inst, "template", p ? tb : ta, "ref", id,
                                "ap", eo_s(pj, "ap"), "dst", eo_s(pj, "dst"), "kbps", (json_int_t)s->kbps));
+    }
+}
+
+static void eo_decommission(ef_e2eorch *o, eo_slice *s)
+{
+    for (int p = 0; p < 2; p++) {
+        if (o->hooks.query) {
+            json_t *inst = eo_instance(o, &s->part[p]);
+            bool act = eo_running(inst) && !json_object_get(inst, "pending");
+            json_decref(inst);
+            if (!act) continue;   /* decommissioning already, or not running */
+        }
+        (void)eo_dom(o, s->part[p].domain, "decommission", json_pack("{s:s}", "id", s->part[p].inst));
     }
 }
 
@@ -129,11 +184,23 @@ void ef_e2eorch_on_fed_event(ef_e2eorch *o, const char *name, const json_t *data
     if (!strcmp(name, "e2e_readjust_requested")) {
         int p = !strcmp(eo_s(data, "part"), "b");
         eo_part *pt = &s->part[p];
-        uint64_t kbps = pt->kbps + pt->kbps * o->cfg.headroom_pct / 100;
+        uint64_t base = pt->kbps;
+        if (o->hooks.query) {
+            /* acted on already (the instance moved past the version the request
+             * saw, or its change is under way): nothing to send */
+            json_t *inst = eo_instance(o, pt);
+            json_int_t v = json_integer_value(json_object_get(data, "version"));
+            bool act = eo_running(inst) && !json_object_get(inst, "pending") &&
+                       (v <= 0 || json_integer_value(json_object_get(inst, "version")) == v);
+            json_int_t ik = json_integer_value(json_object_get(inst, "kbps"));
+            if (ik > 0) base = (uint64_t)ik;
+            json_decref(inst);
+            if (!act) return;
+        }
+        uint64_t kbps = base + base * o->cfg.headroom_pct / 100;
         (void)eo_dom(o, pt->domain, "readjust", json_pack("{s:s, s:I}", "id", pt->inst, "kbps", (json_int_t)kbps));
     } else if (!strcmp(name, "e2e_decommission_requested")) {
-        for (int p = 0; p < 2; p++)
-            (void)eo_dom(o, s->part[p].domain, "decommission", json_pack("{s:s}", "id", s->part[p].inst));
+        eo_decommission(o, s);
     } else if (!strcmp(name, "e2e_decommissioned") || !strcmp(name, "e2e_failed")) {
         s->used = false;
     }
@@ -153,6 +220,7 @@ void ef_e2eorch_on_domain_event(ef_e2eorch *o, const char *domain, const char *n
     for (int k = 0; k < 2; k++)
         if (!strcmp(s->part[k].domain, domain) && !strcmp(s->part[k].inst, eo_s(data, "id"))) p = k;
     if (p < 0) return;
+    if (eo_claimed(o, s->id, p, tx_hash)) return;   /* a replayed step, proven before */
     char *hex = NULL;
     int rc = o->hooks.proof(o->hooks.arg, domain, tx_hash, &hex);
     if (rc) {
@@ -194,6 +262,34 @@ void ef_e2eorch_rate(ef_e2eorch *o, const char *id, int part, uint64_t kbps, uin
         pt->readjusting = true;
         o->st.readjust_requested++;
     }
+}
+
+void ef_e2eorch_adopt(ef_e2eorch *o, const json_t *rec)
+{
+    const char *st = eo_s(rec, "state");
+    if (!o || (strcmp(st, "requested") && strcmp(st, "active") && strcmp(st, "decommissioning"))) return;
+    eo_requested(o, rec);   /* requests only a part its domain does not have */
+    eo_slice *s = eo_find(o, eo_s(rec, "id"));
+    if (!s) return;
+    o->st.adopted++;
+    if (!strcmp(st, "decommissioning")) eo_decommission(o, s);
+}
+
+json_t *ef_e2eorch_json(ef_e2eorch *o)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; arr && i < EF_E2EORCH_SLICES_MAX; i++) {
+        const eo_slice *s = &o->s[i];
+        if (!s->used) continue;
+        json_t *j = json_pack("{s:s, s:I}", "id", s->id, "kbps", (json_int_t)s->kbps);
+        for (int p = 0; j && p < 2; p++)
+            json_object_set_new(j, p ? "b" : "a",
+                                json_pack("{s:s, s:s, s:I, s:b}", "domain", s->part[p].domain, "instance",
+                                          s->part[p].inst, "kbps", (json_int_t)s->part[p].kbps, "readjusting",
+                                          s->part[p].readjusting));
+        json_array_append_new(arr, j);
+    }
+    return arr ? json_pack("{s:o}", "slices", arr) : NULL;
 }
 
 void ef_e2eorch_stats_get(ef_e2eorch *o, ef_e2eorch_stats *out) { *out = o->st; }

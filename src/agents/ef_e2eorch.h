@@ -38,6 +38,15 @@ typedef struct ef_e2eorch_hooks {
     int (*dom_submit)(void *arg, const char *domain, const char *method, const json_t *args, char err[24]);
     /* the proof of domain's tx (64 hex digits) as hex, malloc'd in *hex */
     int (*proof)(void *arg, const char *domain, const char *tx_hash, char **hex);
+    /* Optional: the ledger's JSON at path (GET /state/...) on domain, or on the
+     * federation for domain NULL; a new reference, NULL if none. With it the
+     * orchestrator is idempotent over a replay of the ledgers' events (after a
+     * restart): a part is requested only if its domain has no instance of it,
+     * a step is claimed only if the federation does not hold its tx already,
+     * a re-adjustment is sent only if the instance still runs the version the
+     * request saw with no change under way, a decommission only to a part
+     * still running. */
+    json_t *(*query)(void *arg, const char *domain, const char *path);
     void *arg;
 } ef_e2eorch_hooks;
 
@@ -49,7 +58,7 @@ typedef struct ef_e2eorch_cfg {
 } ef_e2eorch_cfg;
 
 typedef struct ef_e2eorch_stats {
-    uint64_t requested, claimed, claim_refused, readjust_requested;
+    uint64_t requested, claimed, claim_refused, readjust_requested, adopted;
 } ef_e2eorch_stats;
 
 typedef struct ef_e2eorch ef_e2eorch;
@@ -62,5 +71,14 @@ void ef_e2eorch_on_domain_event(ef_e2eorch *o, const char *domain, const char *n
 /* part 0 (a) or 1 (b) of slice id delivered kbps at now_ms. */
 void ef_e2eorch_rate(ef_e2eorch *o, const char *id, int part, uint64_t kbps, uint64_t now_ms);
 void ef_e2eorch_stats_get(ef_e2eorch *o, ef_e2eorch_stats *out);
+/* After a restart: takes up an end-to-end slice from the federation's record
+ * (GET /state/e2e/slice/ID, borrowed) if it is requested, active or
+ * decommissioning and both its domains are configured; with the query hook,
+ * requests a part its domain lacks and decommissions the parts of a slice
+ * being decommissioned. The host then replays the ledgers' events (the query
+ * hook keeps that from redoing a step). */
+void ef_e2eorch_adopt(ef_e2eorch *o, const json_t *rec);
+/* {"slices": [{id, kbps, a: {domain, instance, kbps, readjusting}, b}]} */
+json_t *ef_e2eorch_json(ef_e2eorch *o);
 
 #endif

@@ -64,8 +64,6 @@ static int ef_edge_submit(ef_edge *e, const char *contract, const char *method, 
 {
     char path[128];
     json_t *acc = NULL, *resp = NULL;
-    uint8_t *enc = NULL;
-    char *hex = NULL, *body = NULL;
     pthread_mutex_lock(&e->submit_mu);
     snprintf(path, sizeof path, "/accounts/%s", e->pub_hex);
     int rc = ef_edge_get(e, path, &acc);
@@ -73,40 +71,13 @@ static int ef_edge_submit(ef_edge *e, const char *contract, const char *method, 
     ef_tx tx;
     memset(&tx, 0, sizeof tx);
     snprintf(tx.chain_id, sizeof tx.chain_id, "%.*s", (int)(sizeof tx.chain_id - 1), e->cfg.chain_id);
-    tx.sender = e->cfg.key.pub;
     tx.nonce = (uint64_t)json_integer_value(json_object_get(acc, "nonce"));
     snprintf(tx.contract, sizeof tx.contract, "%s", contract);
     snprintf(tx.method, sizeof tx.method, "%s", method);
     tx.args = (const uint8_t *)args;
     tx.args_len = strlen(args);
-    if ((rc = ef_tx_sign(&tx, &e->cfg.key))) goto out;
-    ef_wr w;
-    ef_wr_init(&w);
-    rc = ef_tx_encode(&w, &tx);
-    size_t len = 0;
-    if (rc == 0) enc = ef_wr_take(&w, &len);
-    ef_wr_free(&w);
-    if (!enc) {
-        rc = rc ? rc : EF_ENOMEM;
-        goto out;
-    }
-    hex = malloc(2 * len + 1);
-    if (!hex) {
-        rc = EF_ENOMEM;
-        goto out;
-    }
-    ef_hex(hex, enc, len);
-    json_t *b = json_pack("{s:s}", "tx", hex);
-    body = b ? json_dumps(b, JSON_COMPACT) : NULL;
-    json_decref(b);
-    if (!body) {
-        rc = EF_ENOMEM;
-        goto out;
-    }
-    static const char *const headers[] = {"Content-Type: application/json", NULL};
     ef_httpc_resp r;
-    rc = ef_httpc_request(&r, NULL, e->cfg.api_ip, e->cfg.api_port, "POST", "/txs?wait=commit", headers, body,
-                          strlen(body), EF_EDGE_API_TIMEOUT_MS + 5000);
+    rc = ef_httpc_submit_tx(&r, e->cfg.api_ip, e->cfg.api_port, &tx, &e->cfg.key, EF_EDGE_API_TIMEOUT_MS + 5000);
     if (rc) goto out;
     resp = json_loadb(r.body, r.body_len, 0, NULL);
     const char *code = json_string_value(json_object_get(resp, "code"));
@@ -119,9 +90,6 @@ out:
     pthread_mutex_unlock(&e->submit_mu);
     json_decref(acc);
     json_decref(resp);
-    free(enc);
-    free(hex);
-    free(body);
     return rc;
 }
 

@@ -15,9 +15,22 @@
 #include "agents/ef_proc.h"
 #include "base/ef_codec.h"
 #include "base/ef_log.h"
+#include "ledger/ef_tx.h"
 
 static pthread_once_t ef_httpc_once = PTHREAD_ONCE_INIT;
 static void ef_httpc_global_init(void) { curl_global_init(CURL_GLOBAL_DEFAULT); }
+
+static _Thread_local const volatile bool *ef_httpc_abort;
+
+void ef_httpc_abort_on(const volatile bool *flag) { ef_httpc_abort = flag; }
+
+/* libcurl calls it about every second and on every transfer event; returning
+ * nonzero ends the transfer (CURLE_ABORTED_BY_CALLBACK) */
+static int ef_httpc_progress(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
+{
+    (void)dt, (void)dn, (void)ut, (void)un;
+    return *(const volatile bool *)arg ? 1 : 0;
+}
 
 void ef_httpc_resp_free(ef_httpc_resp *resp)
 {
@@ -85,6 +98,7 @@ static int ef_httpc_curl_err(CURLcode cc, const ef_httpc_xfer *x)
     if (x->sock_err == EF_EINVAL) return EF_EINVAL;
     switch (cc) {
     case CURLE_OPERATION_TIMEDOUT: return EF_ETIMEOUT;
+    case CURLE_ABORTED_BY_CALLBACK: return EF_ECLOSED;                  /* ef_httpc_abort_on */
     case CURLE_FILESIZE_EXCEEDED: return EF_ETOOBIG;    /* Content-Length over EF_HTTPC_RESP_MAX */
     case CURLE_OUT_OF_MEMORY: return EF_ENOMEM;
     case CURLE_WRITE_ERROR: return x->body.err ? x->body.err : EF_ENOMEM;  /* the body callback refused */
@@ -154,6 +168,15 @@ int ef_httpc_request(ef_httpc_resp *resp, const char *netns, uint32_t ip, uint16
         curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(body ? body_len : 0));
         curl_easy_setopt(c, CURLOPT_POSTFIELDS, body ? body : "");
         if (strcmp(method, "POST")) curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    }
+    if (ef_httpc_abort) {
+        if (*ef_httpc_abort) {
+            rc = EF_ECLOSED;
+            goto out;
+        }
+        curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+        curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, ef_httpc_progress);
+        curl_easy_setopt(c, CURLOPT_XFERINFODATA, (void *)ef_httpc_abort);
     }
     CURLcode cc = curl_easy_perform(c);
     if (cc != CURLE_OK) {
@@ -230,4 +253,29 @@ int ef_httpc_parse_url(const char *url, uint32_t *ip, uint16_t *port, char *path
     if (strlen(path) >= cap) return EF_EINVAL;
     memcpy(path_out, path, strlen(path) + 1);
     return 0;
+}
+
+int ef_httpc_submit_tx(ef_httpc_resp *resp, uint32_t ip, uint16_t port, struct ef_tx *tx, const ef_keypair *kp,
+                       uint32_t timeout_ms)
+{
+    memset(resp, 0, sizeof *resp);
+    uint8_t *enc;
+    size_t len;
+    int rc = ef_tx_seal(tx, kp, &enc, &len);
+    if (rc) return rc;
+    static const char pre[] = "{\"tx\":\"", post[] = "\"}";
+    char *body = malloc(sizeof pre - 1 + 2 * len + sizeof post);
+    if (!body) {
+        free(enc);
+        return EF_ENOMEM;
+    }
+    memcpy(body, pre, sizeof pre - 1);
+    ef_hex(body + sizeof pre - 1, enc, len);
+    memcpy(body + sizeof pre - 1 + 2 * len, post, sizeof post);
+    free(enc);
+    static const char *const headers[] = {"Content-Type: application/json", NULL};
+    rc = ef_httpc_request(resp, NULL, ip, port, "POST", "/txs?wait=commit", headers, body, strlen(body),
+                          timeout_ms);
+    free(body);
+    return rc;
 }

@@ -13,10 +13,14 @@
 #ifndef EF_HTTPC_H
 #define EF_HTTPC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/ef_crypto.h"
 #include "base/ef_err.h"
+
+struct ef_tx;
 
 #define EF_HTTPC_RESP_MAX (1u << 20)   /* largest response accepted, headers included */
 #define EF_HTTPC_REQ_HEAD_MAX 4096     /* method + path + caller's header lines */
@@ -43,10 +47,23 @@ int ef_httpc_request(ef_httpc_resp *resp, const char *netns, uint32_t ip, uint16
 
 void ef_httpc_resp_free(ef_httpc_resp *resp);
 
+/* From now on, requests of the calling thread end within about a second once
+ * *flag is true, with EF_ECLOSED (flag NULL: no longer). For an agent's thread
+ * whose stop must not wait out a long request. */
+void ef_httpc_abort_on(const volatile bool *flag);
+
 /* Copies the value of response header `name` (case-insensitive, surrounding
  * blanks trimmed; the first one if repeated) into out (cap bytes). 0,
  * EF_ENOTFOUND, or EF_ETOOBIG. */
 int ef_httpc_header(const ef_httpc_resp *resp, const char *name, char *out, size_t cap);
+
+/* Signs *tx with kp (tx->sender and the signature are set), encodes it with the
+ * ledger's codec and POSTs {"tx": hex} to /txs?wait=commit at ip:port, waiting
+ * at most timeout_ms. On 0 an answer came: *status is its HTTP status and
+ * *resp its body (the caller frees it). Errors: as ef_httpc_request, and
+ * those of ef_tx_sign / ef_tx_encode. */
+int ef_httpc_submit_tx(ef_httpc_resp *resp, uint32_t ip, uint16_t port, struct ef_tx *tx, const ef_keypair *kp,
+                       uint32_t timeout_ms) EF_MUST_USE;
 
 /* Splits "http://A.B.C.D:PORT/path" (port required; path defaults to "/") into
  * ip, port and path (copied into path_out, cap bytes). 0 or EF_EINVAL. */

@@ -137,14 +137,39 @@ static bool ef_jit_adopt(ef_jit *j, ef_jit_sla *s)
     return ok;
 }
 
+/* The rules of an activation event or an SLA record. */
+static ef_sla_rules ef_jit_rules(const json_t *d)
+{
+    json_t *rules = json_object_get(d, "rules");
+    return (ef_sla_rules){.min_kbps = (uint64_t)json_integer_value(json_object_get(rules, "min_kbps")),
+                          .max_latency_us = (uint64_t)json_integer_value(json_object_get(rules, "max_latency_us")),
+                          .max_loss_ppm = (uint32_t)json_integer_value(json_object_get(rules, "max_loss_ppm"))};
+}
+
+/* A fresh record in slot s for SLA sla on port (its slice id "slaSLA-udpPORT"),
+ * from an activation event or an SLA record d. */
+static void ef_jit_fill(ef_jit_sla *s, uint64_t sla, uint16_t port, const char *ap, const char *dst,
+                        const ef_sla_rules *r, const json_t *d)
+{
+    memset(s, 0, sizeof *s);
+    s->sla = sla;
+    s->port = port;
+    snprintf(s->slice, sizeof s->slice, "sla%llu-udp%u", (unsigned long long)sla, (unsigned)port);
+    snprintf(s->eid, sizeof s->eid, "%s", s->slice);
+    snprintf(s->ap, sizeof s->ap, "%s", ap);
+    snprintf(s->dst, sizeof s->dst, "%s", dst);
+    s->kbps = r->min_kbps;
+    s->epoch_ms = (uint64_t)json_integer_value(json_object_get(d, "epoch_ms"));
+    s->epochs = (uint64_t)json_integer_value(json_object_get(d, "epochs"));
+    const char *mon = json_string_value(json_object_get(d, "monitor"));
+    if (!mon || ef_unhex(s->monitor.b, EF_PUB_SIZE, mon)) memset(&s->monitor, 0, sizeof s->monitor);
+}
+
 static void ef_jit_activated(ef_jit *j, const json_t *d)
 {
     uint64_t sla = (uint64_t)json_integer_value(json_object_get(d, "sla"));
     const char *ap = json_string_value(json_object_get(d, "ap")), *dst = json_string_value(json_object_get(d, "dst"));
-    json_t *rules = json_object_get(d, "rules");
-    ef_sla_rules r = {.min_kbps = (uint64_t)json_integer_value(json_object_get(rules, "min_kbps")),
-                      .max_latency_us = (uint64_t)json_integer_value(json_object_get(rules, "max_latency_us")),
-                      .max_loss_ppm = (uint32_t)json_integer_value(json_object_get(rules, "max_loss_ppm"))};
+    ef_sla_rules r = ef_jit_rules(d);
     j->st.activations++;
     if (!sla || !ap || !dst || ef_jit_find(j, sla)) return;
     char reason[128];
@@ -157,18 +182,7 @@ static void ef_jit_activated(ef_jit *j, const json_t *d)
     }
     uint64_t t0 = ef_now_mono_us();
     ef_jit_sla *s = &j->slas[slot];
-    memset(s, 0, sizeof *s);
-    s->sla = sla;
-    s->port = (uint16_t)(j->cfg.port_base + slot);
-    snprintf(s->slice, sizeof s->slice, "sla%llu-udp%u", (unsigned long long)sla, (unsigned)s->port);
-    snprintf(s->eid, sizeof s->eid, "%s", s->slice);
-    snprintf(s->ap, sizeof s->ap, "%s", ap);
-    snprintf(s->dst, sizeof s->dst, "%s", dst);
-    s->kbps = r.min_kbps;
-    s->epoch_ms = (uint64_t)json_integer_value(json_object_get(d, "epoch_ms"));
-    s->epochs = (uint64_t)json_integer_value(json_object_get(d, "epochs"));
-    const char *mon = json_string_value(json_object_get(d, "monitor"));
-    if (!mon || ef_unhex(s->monitor.b, EF_PUB_SIZE, mon)) memset(&s->monitor, 0, sizeof s->monitor);
+    ef_jit_fill(s, sla, (uint16_t)(j->cfg.port_base + slot), ap, dst, &r, d);
     int at = -1;
     int rc = ef_slice_path_find(j->db, ap, dst, &r, &s->path, &at);
     if (rc == 0) rc = ef_slice_reserve(j->db, s->slice, ap, dst, &r, &s->path);
@@ -225,6 +239,56 @@ static void ef_jit_activated(ef_jit *j, const json_t *d)
     if (ef_slice_path_str(j->db, &s->path, path, sizeof path)) path[0] = 0;
     EF_LOGI(EF_JIT_LOG, "SLA %llu: slice %s confirmed, %llu kbit/s on %s (%llu us stitching)",
             (unsigned long long)sla, s->slice, (unsigned long long)s->kbps, path, (unsigned long long)took);
+}
+
+int ef_jit_resume(ef_jit *jit, const json_t *rec)
+{
+    uint64_t sla = (uint64_t)json_integer_value(json_object_get(rec, "sla"));
+    const char *st = json_string_value(json_object_get(rec, "state")),
+               *slice = json_string_value(json_object_get(rec, "slice")),
+               *ap = json_string_value(json_object_get(rec, "ap")), *dst = json_string_value(json_object_get(rec, "dst"));
+    if (!sla || !st || strcmp(st, "active") || !slice || !ap || !dst || !ef_jit_ours(jit, rec)) return EF_ESTATE;
+    unsigned long long id;
+    unsigned port;
+    int used = 0;
+    char canon[EF_SLICE_ID_MAX + 1];
+    if (sscanf(slice, "sla%llu-udp%u%n", &id, &port, &used) != 2 || slice[used] || id != sla || port > 65535)
+        return EF_EINVAL;
+    snprintf(canon, sizeof canon, "sla%llu-udp%u", id, port);
+    if (strcmp(canon, slice)) return EF_EINVAL;   /* not a slice id this controller would have made */
+    ef_sla_rules r = ef_jit_rules(rec);
+    pthread_mutex_lock(&jit->mu);
+    int rc = 0;
+    size_t slot = port >= jit->cfg.port_base ? port - jit->cfg.port_base : EF_JIT_SLAS_MAX;
+    if (ef_jit_find(jit, sla)) rc = EF_EEXIST;
+    else if (slot >= EF_JIT_SLAS_MAX) rc = EF_EINVAL;
+    else if (jit->slas[slot].used) rc = EF_EEXIST;
+    ef_jit_sla *s = rc ? NULL : &jit->slas[slot];
+    if (s) {
+        ef_jit_fill(s, sla, (uint16_t)port, ap, dst, &r, rec);   /* the same slice id: it was parsed from it */
+        /* a tree has one path between two nodes: the one found now is the one
+         * confirmed, unless the topology changed */
+        int at = -1;
+        rc = ef_slice_path_find(jit->db, ap, dst, &r, &s->path, &at);
+        json_t *mine = rc ? NULL : ef_slice_path_json(jit->db, &s->path);
+        if (rc == 0 && !json_equal(mine, json_object_get(rec, "path"))) rc = EF_ETOPO;
+        json_decref(mine);
+        if (rc == 0) rc = ef_slice_reserve(jit->db, s->slice, ap, dst, &r, &s->path);
+        if (rc == 0 && (rc = ef_slicenet_stitch(jit->net, s->eid, s->kbps, &s->path, s->port, NULL)))
+            (void)ef_slice_release(jit->db, s->slice);
+        if (rc) {
+            memset(s, 0, sizeof *s);
+        } else {
+            s->used = s->confirmed = true;
+            s->start_ms = (uint64_t)json_integer_value(json_object_get(rec, "start_ms"));
+            s->end_ms = (uint64_t)json_integer_value(json_object_get(rec, "end_ms"));
+            jit->st.adopted++;
+            EF_LOGI(EF_JIT_LOG, "SLA %llu: active on the ledger with slice %s: resumed", (unsigned long long)sla, slice);
+        }
+    }
+    pthread_mutex_unlock(&jit->mu);
+    if (rc == 0 && jit->hooks.on_change) jit->hooks.on_change(jit->hooks.arg);
+    return rc;
 }
 
 void ef_jit_on_event(ef_jit *jit, uint64_t height, const char *name, const json_t *data)

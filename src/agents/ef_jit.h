@@ -83,6 +83,16 @@ EF_MUST_USE int ef_jit_open(ef_jit **out, ef_slice_db *db, ef_slicenet *net, con
 /* Unstitches and releases every slice it holds, frees jit. NULL ok. */
 void ef_jit_close(ef_jit *jit);
 
+/* After a restart, without replaying the chain: takes over an SLA of ours the
+ * ledger shows active (rec: its record, GET /state/sla/sla/ID or an element of
+ * /state/sla/operator/OP; borrowed). Reserves the path the record names, on
+ * the port its slice id carries, and stitches it, as the confirm did. 0, or
+ * EF_EEXIST (held already), EF_ESTATE (not active, not ours, no slice), EF_EINVAL
+ * (a slice id or port this controller does not assign), EF_ETOPO (the recorded
+ * path is not the topology's path between its ends), the reservation's or the
+ * network's error. Feed the events after the height of rec from then on. */
+int ef_jit_resume(ef_jit *jit, const json_t *rec);
+
 /* One committed event of the sla contract (name, data borrowed). */
 void ef_jit_on_event(ef_jit *jit, uint64_t height, const char *name, const json_t *data);
 

@@ -24,8 +24,20 @@
  *                                                 version untouched
  *   nslice_decommissioning {id}                -> unstitch + release -> tx release
  *
- * Every instance keeps its UDP port (port_base + a free slot) across versions,
- * so its traffic does not move. Paths meet max_latency_us of the config (the
+ * Every instance keeps its UDP port across versions, so its traffic does not
+ * move: port_base + a slot chosen from the instance's ref (the end-to-end
+ * slice's id: FNV-1a mod EF_NSCTL_MAX, the next free slot on a collision), so
+ * the domains of one end-to-end slice classify its one flow on the same port,
+ * and a restarted control finds the port it had.
+ *
+ * After a restart the host hands the ledger's instance records to
+ * ef_nsctl_resume before following new events: running instances are adopted
+ * (reserved and stitched again, nothing recorded), and the step each one owes
+ * is taken without redoing one the ledger holds: requested -> reserve and
+ * activate; reserved -> activate; a pending change -> its reserve (unless
+ * recorded) and switch; decommissioning -> release. Events the host then
+ * replays for what was resumed are ignored (an instance already held, a
+ * change to a version already running). Paths meet max_latency_us of the config (the
  * template's bound is the contract's to keep; 0: 10 s).
  *
  * The host feeds events in block order (one thread at a time) and submits
@@ -56,7 +68,7 @@ typedef struct ef_nsctl_cfg {
 } ef_nsctl_cfg;
 
 typedef struct ef_nsctl_stats {
-    uint64_t activated, switched, failed, change_failed, released;
+    uint64_t activated, switched, failed, change_failed, released, adopted;
 } ef_nsctl_stats;
 
 typedef struct ef_nsctl ef_nsctl;
@@ -68,7 +80,11 @@ EF_MUST_USE int ef_nsctl_open(ef_nsctl **out, ef_slice_db *db, ef_slicenet *net,
 void ef_nsctl_close(ef_nsctl *c);
 /* One committed event of the nslice contract (name, data borrowed). */
 void ef_nsctl_on_event(ef_nsctl *c, const char *name, const json_t *data);
-/* {"instances": [{id, version, kbps, port, db_id, path}]} */
+/* The ledger's instance records (GET /state/nslice/instances, borrowed):
+ * rebuilds what the control holds and takes the steps owed (see above). */
+void ef_nsctl_resume(ef_nsctl *c, const json_t *instances);
+/* {"instances": [{id, version, kbps, port, db_id, path, ap, dst, ap_ip, dst_ip,
+ * ap_ns?, dst_ns?}], "enforcing": BOOL} (namespaces in netns mode) */
 json_t *ef_nsctl_json(ef_nsctl *c);
 void ef_nsctl_stats_get(ef_nsctl *c, ef_nsctl_stats *out);
 

@@ -121,8 +121,6 @@ static int rl_call_once(ef_relayer *r, const char *method, const char *text, cha
 {
     char path[128];
     json_t *acc = NULL, *resp_j = NULL;
-    uint8_t *enc = NULL;
-    char *hex = NULL, *body = NULL;
     snprintf(code, 24, "%s", "EPROTO");
     snprintf(path, sizeof path, "/accounts/%s", r->key_hex);
     int rc = rl_fed_get(r, path, &acc);
@@ -134,35 +132,13 @@ static int rl_call_once(ef_relayer *r, const char *method, const char *text, cha
     ef_tx tx;
     memset(&tx, 0, sizeof tx);
     snprintf(tx.chain_id, sizeof tx.chain_id, "%s", r->fed_chain);
-    tx.sender = r->cfg.key.pub;
     tx.nonce = rl_u64(acc, "nonce");
     snprintf(tx.contract, sizeof tx.contract, "%s", "anchor");
     snprintf(tx.method, sizeof tx.method, "%s", method);
     tx.args = (const uint8_t *)text;
     tx.args_len = strlen(text);
-    if ((rc = ef_tx_sign(&tx, &r->cfg.key))) goto out;
-    ef_wr w;
-    ef_wr_init(&w);
-    size_t len = 0;
-    rc = ef_tx_encode(&w, &tx);
-    if (rc == 0) enc = ef_wr_take(&w, &len);
-    ef_wr_free(&w);
-    if (!enc || !(hex = malloc(2 * len + 1))) {
-        rc = rc ? rc : EF_ENOMEM;
-        goto out;
-    }
-    ef_hex(hex, enc, len);
-    json_t *b = json_pack("{s:s}", "tx", hex);
-    body = b ? json_dumps(b, JSON_COMPACT) : NULL;
-    json_decref(b);
-    if (!body) {
-        rc = EF_ENOMEM;
-        goto out;
-    }
-    static const char *const headers[] = {"Content-Type: application/json", NULL};
     ef_httpc_resp resp;
-    rc = ef_httpc_request(&resp, NULL, r->fed.ip, r->fed.port, "POST", "/txs?wait=commit", headers, body,
-                          strlen(body), EF_RELAYER_COMMIT_MS + 5000);
+    rc = ef_httpc_submit_tx(&resp, r->fed.ip, r->fed.port, &tx, &r->cfg.key, EF_RELAYER_COMMIT_MS + 5000);
     if (rc) goto out;
     resp_j = json_loadb(resp.body, resp.body_len, 0, NULL);
     const char *c = json_string_value(json_object_get(resp_j, "code"));
@@ -174,9 +150,6 @@ static int rl_call_once(ef_relayer *r, const char *method, const char *text, cha
 out:
     json_decref(acc);
     json_decref(resp_j);
-    free(enc);
-    free(hex);
-    free(body);
     return rc;
 }
 
@@ -449,6 +422,7 @@ out:
 
 int ef_relayer_run(ef_relayer *r, const volatile bool *stop)
 {
+    ef_httpc_abort_on(stop);   /* a stop does not wait out a request to a node that does not answer */
     while (!*stop) {
         (void)ef_relayer_step(r, false);
         for (uint32_t slept = 0; slept < r->cfg.poll_ms && !*stop && !atomic_load(&r->requested); slept += 20) {
@@ -456,5 +430,6 @@ int ef_relayer_run(ef_relayer *r, const volatile bool *stop)
             nanosleep(&ts, NULL);
         }
     }
+    ef_httpc_abort_on(NULL);
     return 0;
 }

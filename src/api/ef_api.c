@@ -62,7 +62,8 @@ unsigned ef_api_http_status(int err)
         return 400;
     case EF_EPERM: case EF_EAUTH: case EF_ENOACCOUNT: return 403;
     case EF_ENOTFOUND: case EF_ENOCONTRACT: case EF_ENOMETHOD: return 404;
-    case EF_ENONCE: case EF_EDUP: case EF_EEXIST: case EF_ESTATE: case EF_EGAP: case EF_ERECORDED: return 409;
+    case EF_ENONCE: case EF_EDUP: case EF_EEXIST: case EF_ESTATE: case EF_EGAP: case EF_ERECORDED:
+    case EF_EEXPIRED: return 409;
     case EF_ETOOBIG: case EF_ELIMIT: return 413;
     case EF_EBADSIG: case EF_ECHAIN: case EF_EHEIGHT: case EF_EFUNDS: return 422;
     case EF_EQUOTA: return 429;
@@ -640,6 +641,17 @@ static enum MHD_Result ef_api_post_tx(ef_api *api, struct MHD_Connection *c, con
         }
         if (rc != EF_ENOTFOUND) {
             out = ef_api_reply_err(api, c, 0, rc, "transaction lookup: %s", ef_strerror(rc));
+            goto done;
+        }
+        int why = api->be.dropped ? api->be.dropped(api->be.ctx, &hash) : 0;
+        if (why) {
+            /* it left this node's pool uncommitted: no commit will come from here */
+            atomic_fetch_add(&api->rejected[-why], 1);
+            char why_text[128];
+            snprintf(why_text, sizeof why_text, "dropped from the node's pool uncommitted: %s", ef_strerror(why));
+            out = ef_api_reply_json(api, c, ef_api_http_status(why),
+                                    json_pack("{s:s, s:s, s:s, s:s}", "error", why_text, "code", ef_errname(why),
+                                              "hash", hh, "status", "dropped"));
             goto done;
         }
         uint64_t now = ef_api_now_ms();

@@ -113,6 +113,7 @@
 #define EF_API_HEADER_MEM (32 * 1024)     /* libmicrohttpd's per-connection memory: a request
                                            * line and headers that do not fit get its own
                                            * (HTML) 414 or 431, see below */
+#define EF_API_DROPS_KEPT 1024          /* dropped submissions remembered for their waiters */
 #define EF_API_CONN_MAX 256               /* open connections (default of conn_max); more wait in the backlog */
 #define EF_API_SSE_MAX 64                 /* concurrent /events streams; more is 503 */
 #define EF_API_WAIT_MAX 128               /* concurrent ?wait=commit requests; more is 503 */
@@ -204,6 +205,11 @@ typedef struct ef_api_backend {
      * chain, signature and nonce) and sets *hash. Errors: EF_ETRUNC..EF_ENONCANON,
      * EF_ETOOBIG, EF_EBADSIG, EF_ECHAIN, EF_ENONCE, EF_EDUP, EF_EFULL, EF_ECLOSED. */
     int (*submit)(void *ctx, const uint8_t *tx, size_t len, ef_hash *hash);
+    /* Optional: why the node dropped from its pool a transaction submitted
+     * through submit (EF_EEXPIRED, EF_EEVICTED, EF_ENONCE), or 0 if it did not
+     * (or no longer remembers: the last EF_API_DROPS_KEPT drops are kept). A
+     * POST /txs?wait=commit whose transaction was dropped answers at once. */
+    int (*dropped)(void *ctx, const ef_hash *hash);
     /* Optional: counters for /metrics. The server zeroes *out and presets height
      * (from height()) and txs_committed (its own count) before the call; the
      * backend overwrites what it knows better. */

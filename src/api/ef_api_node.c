@@ -29,6 +29,9 @@ typedef struct ef_api_node {
     uint64_t status_height;        /* ... as of this height */
     uint64_t version;              /* ef_an_status_version's last answer ... */
     uint64_t version_seq, version_height;   /* ... for this snapshot and store height */
+    /* the last EF_API_DROPS_KEPT submissions the node dropped, a ring, under mu */
+    struct { ef_hash hash; int reason; } drops[EF_API_DROPS_KEPT];
+    size_t drops_next;
 } ef_api_node;
 
 static void ef_an_unref(ef_api_node *an)
@@ -233,6 +236,11 @@ static void ef_an_sub_cb(void *arg, const ef_hash *h, int stage, int code, uint6
     ef_api_node *an = sub->an;
     bool last = stage != EF_NODE_TX_ADMITTED || code != 0;
     pthread_mutex_lock(&an->mu);
+    if (stage == EF_NODE_TX_DROPPED && code) {
+        an->drops[an->drops_next].hash = *h;
+        an->drops[an->drops_next].reason = code;
+        an->drops_next = (an->drops_next + 1) % EF_API_DROPS_KEPT;
+    }
     if (stage == EF_NODE_TX_ADMITTED) {
         sub->rc = code;
         sub->hash = *h;
@@ -245,6 +253,17 @@ static void ef_an_sub_cb(void *arg, const ef_hash *h, int stage, int code, uint6
         free(sub);
         ef_an_unref(an);
     }
+}
+
+static int ef_an_dropped(void *ctx, const ef_hash *hash)
+{
+    ef_api_node *an = ctx;
+    int why = 0;
+    pthread_mutex_lock(&an->mu);
+    for (size_t i = 0; i < EF_API_DROPS_KEPT && !why; i++)
+        if (an->drops[i].reason && !memcmp(an->drops[i].hash.b, hash->b, EF_HASH_SIZE)) why = an->drops[i].reason;
+    pthread_mutex_unlock(&an->mu);
+    return why;
 }
 
 static int ef_an_submit(void *ctx, const uint8_t *tx, size_t len, ef_hash *hash)
@@ -311,6 +330,7 @@ static void ef_api_node_backend_ctx(ef_api_backend *be, ef_api_node *an)
     be->query_text = ef_an_query_text;
     be->account = ef_an_account;
     be->submit = ef_an_submit;
+    be->dropped = ef_an_dropped;
     be->metrics = ef_an_metrics;
     be->is_member = ef_an_is_member;
     be->status_version = ef_an_status_version;
@@ -362,6 +382,11 @@ static int ef_an_start(ef_node *n, const ef_node_config *cfg, void **state)
             ef_an_uint(sec, "conn_per_ip", &ac.conn_per_ip) || ef_an_uint(sec, "request_s", &ac.request_s) ||
             ef_an_uint(sec, "wait_ms_max", &ac.wait_ms_max))
             goto bad;
+        if (ac.conn_max > EF_STORE_READERS_MAX - EF_STORE_READERS_NODE) {
+            EF_LOGE("api", "api.conn_max %u is over %u: every connection may hold one of the store's %u reader slots",
+                    ac.conn_max, EF_STORE_READERS_MAX - EF_STORE_READERS_NODE, EF_STORE_READERS_MAX);
+            return EF_ECONFIG;
+        }
     }
     ef_api_node *an = calloc(1, sizeof *an);
     if (!an) return EF_ENOMEM;

@@ -84,5 +84,7 @@ int ef_cmd_device(int argc, char **argv);  /* cmd_edge.c */
 int ef_cmd_proof(int argc, char **argv);   /* cmd_proof.c: `edgefed proof get|verify` */
 int ef_cmd_nslice(int argc, char **argv);  /* cmd_nslice.c: `edgefed nslice template|id` */
 int ef_cmd_relayer(int argc, char **argv); /* cmd_relayer.c: `edgefed relayer` */
+/* cmd_nslice_ctl.c: `edgefed nslice controller|orchestrator` (argv[0] names which) */
+int ef_cmd_nslice_agents(int argc, char **argv);
 
 #endif

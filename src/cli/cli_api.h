@@ -33,6 +33,10 @@ int ef_cli_submit_call(const char *url, const ef_keypair *key, bool sign_reads, 
  * another result; its code name in err if given, 24 bytes). */
 int ef_cli_call(const char *url, const ef_keypair *key, const char *contract, const char *method,
                 const char *args, char *err);
+/* ef_cli_submit_call (timeout 30 s), again with a fresh nonce (up to 30 times,
+ * 150 ms apart) while another sender of the same key took it (ENONCE, EDUP). */
+int ef_cli_call_retry(const char *url, const ef_keypair *key, bool sign_reads, const char *contract,
+                      const char *method, const char *args, char code[24], json_t **tx_out);
 /* ef_cli_get_as unsigned. */
 int ef_cli_get(const char *url, const char *path, json_t **out);
 /* GET path from the API at url, signed by key if not NULL (a private ledger):

@@ -25,4 +25,10 @@ FILE *ef_bench_open(const char *dir, const char *name, const char *ext);
 /* Writes doc (borrowed) indented to dir/name.json. 0, or -1 with the reason on stderr. */
 int ef_bench_write_json(const char *dir, const char *name, const json_t *doc);
 
+/* Writes an SVG of the CDFs of up to 3 series (each sorted ascending, n[s]
+ * values; an empty one is skipped) with their labels, x in the series' unit
+ * (xlabel). Nothing is written if path cannot be opened. */
+void ef_bench_cdf_svg(const char *path, double *const series[], const size_t n[], const char *const label[], int nseries,
+                      const char *xlabel);
+
 #endif

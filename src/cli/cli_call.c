@@ -2,6 +2,7 @@
  * shared by the CLI's commands, demos and benchmarks (see cli_api.h). */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "api/ef_client.h"
 #include "base/ef_codec.h"
@@ -51,23 +52,13 @@ int ef_cli_submit_call(const char *url, const ef_keypair *key, bool sign_reads, 
     ef_tx tx;
     memset(&tx, 0, sizeof tx);
     snprintf(tx.chain_id, sizeof tx.chain_id, "%s", chain);
-    tx.sender = key->pub;
     tx.nonce = (uint64_t)json_integer_value(json_object_get(acc, "nonce"));
     snprintf(tx.contract, sizeof tx.contract, "%s", contract);
     snprintf(tx.method, sizeof tx.method, "%s", method);
     tx.args = (const uint8_t *)args;
     tx.args_len = strlen(args);
-    if ((rc = ef_tx_sign(&tx, key))) goto out;
-    ef_wr w;
-    ef_wr_init(&w);
     size_t len = 0;
-    rc = ef_tx_encode(&w, &tx);
-    if (rc == 0) enc = ef_wr_take(&w, &len);
-    ef_wr_free(&w);
-    if (!enc) {
-        rc = rc ? rc : EF_ENOMEM;
-        goto out;
-    }
+    if ((rc = ef_tx_seal(&tx, key, &enc, &len))) goto out;
     if ((rc = ef_client_submit(cl, enc, len, true, timeout_ms, &status, &resp))) goto out;
     const char *c = json_string_value(json_object_get(resp, "code"));
     if (code && c) snprintf(code, 24, "%s", c);
@@ -92,6 +83,18 @@ int ef_cli_call(const char *url, const ef_keypair *key, const char *contract, co
     int rc = ef_cli_submit_call(url, key, false, 0, contract, method, args, code, NULL);
     if (err) snprintf(err, 24, "%s", code);
     if (!rc && strcmp(code, "OK")) rc = EF_ESTATE;
+    return rc;
+}
+
+int ef_cli_call_retry(const char *url, const ef_keypair *key, bool sign_reads, const char *contract,
+                      const char *method, const char *args, char code[24], json_t **tx_out)
+{
+    int rc = 0;
+    for (int k = 0; k < 30; k++) {
+        if (k) usleep(150000);
+        rc = ef_cli_submit_call(url, key, sign_reads, 30000, contract, method, args, code, tx_out);
+        if (rc == 0 || (strcmp(code, "ENONCE") && strcmp(code, "EDUP"))) break;
+    }
     return rc;
 }
 

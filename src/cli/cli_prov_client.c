@@ -56,7 +56,6 @@ int ef_prov_cli_tx(ef_client *cl, const ef_keypair *kp, const char *contract, co
     ef_tx tx;
     memset(&tx, 0, sizeof tx);
     snprintf(tx.chain_id, sizeof tx.chain_id, "%s", chain);
-    tx.sender = kp->pub;
     tx.nonce = (uint64_t)json_integer_value(n);
     json_decref(j);
     snprintf(tx.contract, sizeof tx.contract, "%s", contract);
@@ -65,19 +64,17 @@ int ef_prov_cli_tx(ef_client *cl, const ef_keypair *kp, const char *contract, co
     if (!text) return EF_ENOMEM;
     tx.args = (const uint8_t *)text;
     tx.args_len = strlen(text);
-    ef_wr w;
-    ef_wr_init(&w);
-    rc = ef_tx_sign(&tx, kp);
-    if (rc == 0) rc = ef_tx_encode(&w, &tx);
+    uint8_t *enc;
+    size_t enc_len;
+    rc = ef_tx_seal(&tx, kp, &enc, &enc_len);
     free(text);
     if (rc) {
-        ef_wr_free(&w);
         snprintf(err, err_cap, "cannot build the transaction: %s", ef_strerror(rc));
         return rc;
     }
     j = NULL;
-    rc = ef_client_submit(cl, w.buf, w.len, true, 0, &status, &j);
-    ef_wr_free(&w);
+    rc = ef_client_submit(cl, enc, enc_len, true, 0, &status, &j);
+    free(enc);
     if (rc) {
         snprintf(err, err_cap, "submit: %s", ef_strerror(rc));
         return rc;

@@ -20,6 +20,7 @@
 #include "base/ef_log.h"
 #include "base/ef_receipt.h"
 #include "cli/cli.h"
+#include "cli/cli_bench.h"
 #include "cli/cli_market.h"
 
 static const char *const bench_usage =
@@ -122,44 +123,6 @@ static int bench_loss(bench_ctx *b, const char *ns, unsigned pct)
                                "meta", "l4proto", "tcp", "numgen", "random", "mod", "100", "<", p, "drop", NULL))
         return EF_ENFORCE;
     return 0;
-}
-
-static void bench_svg(const char *path, double *const series[3], const size_t n[3], const char *const label[3])
-{
-    FILE *f = fopen(path, "w");
-    if (!f) return;
-    double xmax = 1;
-    for (int s = 0; s < 3; s++)
-        if (n[s] && series[s][n[s] - 1] > xmax) xmax = series[s][n[s] - 1];
-    static const char *const colour[3] = {"#1b7837", "#2166ac", "#b2182b"};
-    const double W = 640, H = 400, L = 60, B = 50, R = 20, T = 20;
-    fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" font-family=\"sans-serif\" "
-               "font-size=\"12\">\n<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n", W, H);
-    fprintf(f, "<line x1=\"%.0f\" y1=\"%.0f\" x2=\"%.0f\" y2=\"%.0f\" stroke=\"black\"/>\n", L, H - B, W - R, H - B);
-    fprintf(f, "<line x1=\"%.0f\" y1=\"%.0f\" x2=\"%.0f\" y2=\"%.0f\" stroke=\"black\"/>\n", L, H - B, L, T);
-    for (int k = 0; k <= 4; k++) {
-        double x = L + (W - L - R) * k / 4, y = H - B - (H - B - T) * k / 4;
-        fprintf(f, "<text x=\"%.1f\" y=\"%.0f\" text-anchor=\"middle\">%.0f</text>\n", x, H - B + 16, xmax * k / 4);
-        fprintf(f, "<text x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\">%.2f</text>\n", L - 6, y + 4, k / 4.0);
-    }
-    fprintf(f, "<text x=\"%.0f\" y=\"%.0f\" text-anchor=\"middle\">slice creation latency (ms): activate sent to "
-               "slice confirmed</text>\n", (W + L) / 2, H - 12);
-    fprintf(f, "<text x=\"14\" y=\"%.0f\" transform=\"rotate(-90 14 %.0f)\" text-anchor=\"middle\">CDF</text>\n",
-            (H - B + T) / 2, (H - B + T) / 2);
-    for (int s = 0; s < 3; s++) {
-        if (!n[s]) continue;
-        fprintf(f, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"2\" points=\"", colour[s]);
-        for (size_t i = 0; i < n[s]; i++) {
-            double x = L + (W - L - R) * series[s][i] / xmax;
-            double y0 = H - B - (H - B - T) * (double)i / (double)n[s];
-            double y1 = H - B - (H - B - T) * (double)(i + 1) / (double)n[s];
-            fprintf(f, "%.1f,%.1f %.1f,%.1f ", x, y0, x, y1);
-        }
-        fprintf(f, "\"/>\n<text x=\"%.0f\" y=\"%.0f\" fill=\"%s\">%s</text>\n", W - R - 150, T + 16 + 16 * s,
-                colour[s], label[s]);
-    }
-    fprintf(f, "</svg>\n");
-    fclose(f);
 }
 
 int ef_bench_sla(int argc, char **argv)
@@ -336,7 +299,7 @@ int ef_bench_sla(int argc, char **argv)
     json_object_set_new(res, "creation_ms", lj);
     char svg[PATH_MAX + 64];
     snprintf(svg, sizeof svg, "%s/sla_creation_cdf.svg", outdir);
-    bench_svg(svg, cr, ncr, label);
+    ef_bench_cdf_svg(svg, cr, ncr, label, 3, "slice creation latency (ms): activate sent to slice confirmed");
 
     /* 3. receipts: verified per second offline; 1000 epochs settled on the ledger */
     {

@@ -19,8 +19,11 @@
 #include "base/ef_codec.h"
 #include "base/ef_crypto.h"
 #include "base/ef_fs.h"
+#include "base/ef_log.h"
 #include "cli/cli.h"
 #include "cli/cli_bench.h"
+#include "cli/cli_demo.h"
+#include "cli/cli_slices_bed.h"
 #include "contracts/ef_contracts.h"
 #include "contracts/ef_nslice.h"
 #include "ledger/ef_cert.h"
@@ -35,7 +38,8 @@
 #define BS_RUNS_MAX 10000
 
 static const char *const bs_usage =
-    "usage: edgefed bench slices [--runs N] [--out DIR]\n"
+    "usage: edgefed bench slices [--runs N] [--out DIR] [--name NAME]\n"
+    "                            [--real [--degrade-runs K] [--process] [--base-port P]]\n"
     "  Runs the seed 000 loop --runs times (default 50) in one process: an\n"
     "  end-to-end slice requested on the federation ledger, split by the\n"
     "  orchestrator into one nslice request per domain, reserved and stitched by\n"
@@ -43,9 +47,17 @@ static const char *const bs_usage =
     "  federation (active once both parts are); a degradation of part a, the\n"
     "  re-adjustment made before break and proven; decommissioning proven. Every\n"
     "  step is a block with its validators' certificate; no consensus rounds, no\n"
-    "  network, no traffic shaping (process mode). Prints p50/p90 of setup,\n"
-    "  re-adjustment and decommissioning; writes DIR/slices.json and .md (--out,\n"
-    "  default ./bench-out).\n";
+    "  network, no traffic shaping (process mode): the floor.\n"
+    "  --real: then the same loop --runs times on the testbed of `edgefed demo\n"
+    "  slices` (real node processes, edgefed nslice controller per domain, edgefed\n"
+    "  nslice orchestrator; as root network namespaces with htb, else --process):\n"
+    "  setup (e2e.request sent to active on the federation, both proofs claimed),\n"
+    "  re-adjustment (e2e.readjust sent to the make-before-break switch proven),\n"
+    "  decommissioning; then K times (default 5) with traffic through both parts:\n"
+    "  the degradation injected to the rate measured back at target (500 ms epochs,\n"
+    "  the orchestrator re-adjusting after 1500 ms below); and the peak RSS of every\n"
+    "  node and agent. Prints p50/p90; writes DIR/NAME.json and .md (--out, default\n"
+    "  ./bench-out; --name, default slices).\n";
 
 static const char *const bs_topo =
     "{\"nodes\": [{\"name\": \"core\", \"layer\": \"core\"},"
@@ -316,7 +328,7 @@ static int bs_setup(bs *b, const char *base)
     }
     if (rc) return rc;
     ef_e2eorch_cfg oc = {.domains = {{"doma", b->tmpl[0]}, {"domb", b->tmpl[1]}}, .ndomains = 2, .degrade_ms = 500};
-    return ef_e2eorch_open(&b->orch, &oc, &(ef_e2eorch_hooks){bs_fed, bs_dom, bs_proof, b});
+    return ef_e2eorch_open(&b->orch, &oc, &(ef_e2eorch_hooks){.fed_submit = bs_fed, .dom_submit = bs_dom, .proof = bs_proof, .arg = b});
 }
 
 static void bs_teardown(bs *b)
@@ -359,15 +371,193 @@ static double bs_pct(double *v, int n, double p)
     return v[i < 0 ? 0 : i >= n ? n - 1 : i];
 }
 
+
+/* ---- on real processes: the testbed of demo slices ---- */
+
+static bool bs_state_is(const json_t *rec, void *arg)
+{
+    return !strcmp(json_string_value(json_object_get(rec, "state")) ?: "", (const char *)arg);
+}
+
+static bool bs_readjusted(const json_t *rec, void *arg)
+{
+    (void)arg;
+    return json_integer_value(json_object_get(rec, "readjustments")) >= 1;
+}
+
+typedef struct bs_real {
+    double s50, s90, r50, r90, d50, d90, g50, g90, gmax;
+    int runs, degrade_runs, degrade_ok;
+    bool netns;
+    long node_kb[3], ctl_kb[2], orch_kb;
+    json_t *setup, *readj, *restore;   /* the samples, ms */
+    char svg[EF_BENCH_PATH_MAX];        /* the CDFs' file, or "" */
+} bs_real;
+
+/* One degradation on slice id with traffic: from the injection to the end of
+ * the first epoch measured back at target on both parts, in ms (<0: failed). */
+static double bs_degrade_once(ef_slices_bed *b, const char *id)
+{
+    ef_slices_traffic tr;
+    const uint64_t ep = 500, kbps = 5000;
+    uint64_t start = ef_now_wall_ms() + 600;
+    double took = -1;
+    /* process mode: nothing is enforced; the sender's emulated fault stands in */
+    if (ef_slices_bed_traffic(b, &tr, id, 5250, 400, start, ep, 60, b->netns ? NULL : "3,4,5,6,7,8,9")) return -1;
+    int64_t ka = 0, kb = 0;
+    if (ef_slices_traffic_rates(&tr, 1, 5000, &ka, &kb) || ka < (int64_t)kbps || kb < (int64_t)kbps) goto out;
+    while (ef_now_wall_ms() < start + 3 * ep) usleep(5000);
+    uint64_t t_deg = ef_now_wall_ms();
+    if (b->netns && ef_slices_bed_squeeze(b, 2000)) goto out;
+    if (ef_slices_bed_wait(b, id, bs_readjusted, NULL, 20000, NULL)) goto out;
+    uint64_t t_adj = ef_now_wall_ms();
+    for (uint64_t e = ef_slices_traffic_epoch(&tr, b->netns ? t_adj : start + 10 * ep) + 1; e < 60; e++) {
+        if (ef_slices_traffic_rates(&tr, e, 4000, &ka, &kb)) break;
+        if (ka >= (int64_t)kbps && kb >= (int64_t)kbps) {
+            took = (double)(start + (e + 1) * ep - t_deg);
+            break;
+        }
+    }
+out:
+    ef_slices_traffic_stop(&tr);
+    if (b->netns) (void)ef_slices_bed_squeeze(b, EF_BED_LINK_KBPS);   /* the link as it was */
+    return took;
+}
+
+static int bs_real_run(bs_real *r, int runs, int degrade_runs, bool netns, unsigned port)
+{
+    char dir[PATH_MAX - 256], exe[PATH_MAX];
+    static ef_slices_bed bed;
+    ef_slices_bed *b = &bed;
+    double *setup = calloc((size_t)runs, sizeof *setup), *readj = calloc((size_t)runs, sizeof *readj),
+           *decom = calloc((size_t)runs, sizeof *decom), *rest = calloc((size_t)degrade_runs + 1, sizeof *rest);
+    int rc = setup && readj && decom && rest ? 0 : EF_ENOMEM;
+    char svg[EF_BENCH_PATH_MAX];
+    memcpy(svg, r->svg, sizeof svg);
+    memset(r, 0, sizeof *r);
+    memcpy(r->svg, svg, sizeof svg);
+    r->runs = runs;
+    r->degrade_runs = degrade_runs;
+    r->netns = netns;
+    r->setup = json_array();
+    r->readj = json_array();
+    r->restore = json_array();
+    if (rc || ef_demo_workdir(NULL, "bench-slices", dir, sizeof dir, exe, sizeof exe)) {
+        rc = rc ? rc : EF_EIO;
+        goto out;
+    }
+    if (!port) port = 20000 + (unsigned)(getpid() % 90) * 130 + 70;
+    if (ef_slices_bed_up(b, dir, exe, port, netns)) {
+        rc = EF_EIO;
+        goto out;
+    }
+    printf("bench slices --real: testbed up in %s (%s)\n", dir,
+           netns ? "network namespaces, htb" : "PROCESS MODE: nothing enforced");
+    fflush(stdout);
+    for (int i = 0; i < runs && !rc; i++) {
+        char id[32];
+        snprintf(id, sizeof id, "bench-%d", i);
+        double t0 = bs_now_ms();
+        if ((rc = ef_slices_bed_request(b, id, 5000)) ||
+            (rc = ef_slices_bed_wait(b, id, bs_state_is, "active", 30000, NULL)))
+            break;
+        setup[i] = bs_now_ms() - t0;
+        t0 = bs_now_ms();
+        if ((rc = ef_slices_bed_owner_call(b, "readjust", id, ",\"part\":\"a\",\"reason\":\"bench\"")) ||
+            (rc = ef_slices_bed_wait(b, id, bs_readjusted, NULL, 30000, NULL)))
+            break;
+        readj[i] = bs_now_ms() - t0;
+        t0 = bs_now_ms();
+        if ((rc = ef_slices_bed_owner_call(b, "decommission", id, "")) ||
+            (rc = ef_slices_bed_wait(b, id, bs_state_is, "decommissioned", 30000, NULL)))
+            break;
+        decom[i] = bs_now_ms() - t0;
+        json_array_append_new(r->setup, json_real(setup[i]));
+        json_array_append_new(r->readj, json_real(readj[i]));
+    }
+    if (rc) {
+        fprintf(stderr, "bench slices --real: a run failed: %s (files in %s)\n", ef_strerror(rc), dir);
+        goto down;
+    }
+    r->s50 = bs_pct(setup, runs, 0.5);
+    r->s90 = bs_pct(setup, runs, 0.9);
+    r->r50 = bs_pct(readj, runs, 0.5);
+    r->r90 = bs_pct(readj, runs, 0.9);
+    r->d50 = bs_pct(decom, runs, 0.5);
+    r->d90 = bs_pct(decom, runs, 0.9);
+    if (r->svg[0]) {   /* sorted by bs_pct */
+        double *series[3] = {setup, readj, decom};
+        size_t n[3] = {(size_t)runs, (size_t)runs, (size_t)runs};
+        static const char *const label[3] = {"setup (request to active)", "re-adjustment (request to proven)",
+                                             "decommissioning"};
+        ef_bench_cdf_svg(r->svg, series, n, label, 3, "ms, real processes: request sent to the step proven on the "
+                                                     "federation");
+    }
+    for (int i = 0; i < degrade_runs; i++) {
+        char id[32];
+        snprintf(id, sizeof id, "bdeg-%d", i);
+        if (ef_slices_bed_request(b, id, 5000) || ef_slices_bed_wait(b, id, bs_state_is, "active", 30000, NULL)) {
+            rc = EF_ESTATE;
+            break;
+        }
+        double took = bs_degrade_once(b, id);
+        if (took >= 0) {
+            rest[r->degrade_ok++] = took;
+            json_array_append_new(r->restore, json_real(took));
+        } else {
+            fprintf(stderr, "bench slices --real: degradation %d: the rate was not restored\n", i);
+        }
+        if (ef_slices_bed_owner_call(b, "decommission", id, "") ||
+            ef_slices_bed_wait(b, id, bs_state_is, "decommissioned", 30000, NULL)) {
+            rc = EF_ESTATE;
+            break;
+        }
+    }
+    if (r->degrade_ok) {
+        r->g50 = bs_pct(rest, r->degrade_ok, 0.5);
+        r->g90 = bs_pct(rest, r->degrade_ok, 0.9);
+        r->gmax = rest[r->degrade_ok - 1];
+    }
+    for (int i = 0; i < 3; i++)
+        for (size_t k = 0; k < b->net[i].n; k++) {
+            long kb = ef_demo_node_hwm_kb(b->net[i].nodes[k].home);
+            if (kb > r->node_kb[i]) r->node_kb[i] = kb;
+        }
+down:
+    ef_slices_bed_down(b, false);
+    r->ctl_kb[0] = b->ctl_hwm[0];
+    r->ctl_kb[1] = b->ctl_hwm[1];
+    r->orch_kb = b->orch_hwm;
+    if (rc == 0 && ef_fs_remove_tree(dir)) fprintf(stderr, "bench slices --real: cannot remove %s\n", dir);
+out:
+    free(setup);
+    free(readj);
+    free(decom);
+    free(rest);
+    return rc;
+}
+
 int ef_bench_slices(int argc, char **argv)
 {
-    static const char *const opts[] = {"runs=", "out=", NULL};
+    static const char *const opts[] = {"runs=", "out=", "name=", "real", "degrade-runs=", "process", "base-port=",
+                                       NULL};
     int checked = ef_cli_check(argc, argv, bs_usage, opts, 0);
     if (checked >= 0) return checked;
     int runs = atoi(ef_cli_opt(argc, argv, "runs", "50"));
-    const char *out = ef_cli_opt(argc, argv, "out", "bench-out");
+    int degrade_runs = atoi(ef_cli_opt(argc, argv, "degrade-runs", "5"));
+    unsigned port = (unsigned)atoi(ef_cli_opt(argc, argv, "base-port", "0"));
+    const char *out = ef_cli_opt(argc, argv, "out", "bench-out"), *name = ef_cli_opt(argc, argv, "name", "slices");
+    bool real = ef_cli_flag(argc, argv, "real");
     if (runs < 1 || runs > BS_RUNS_MAX) {
         fprintf(stderr, "bench slices: --runs wants 1..%d\n", BS_RUNS_MAX);
+        fputs(bs_usage, stderr);
+        return 2;
+    }
+    if (degrade_runs < 1 || degrade_runs > 100 || (port && (port < 1024 || port > 65000)) || !name[0] ||
+        strlen(name) > 64 || strchr(name, '/') ||
+        (!real && (ef_cli_opt(argc, argv, "degrade-runs", NULL) || ef_cli_flag(argc, argv, "process") || port))) {
+        fprintf(stderr, "bench slices: --degrade-runs wants 1..100, --base-port 1024..65000 (both with --real), "
+                        "--name a file name\n");
         fputs(bs_usage, stderr);
         return 2;
     }
@@ -451,18 +641,73 @@ int ef_bench_slices(int argc, char **argv)
                                 "one process, certified blocks without consensus rounds, no network, "
                                 "process-mode enforcement");
         ret = 0;
-        if (ef_bench_mkdir(out) || ef_bench_write_json(out, "slices", doc)) ret = 1;
-        FILE *md = ret ? NULL : ef_bench_open(out, "slices", "md");
+        bs_real rr;
+        memset(&rr, 0, sizeof rr);
+        if (real) {
+            bool netns = !ef_cli_flag(argc, argv, "process") && ef_demo_can_netns();
+            if (ef_bench_mkdir(out)) ret = 1;
+            snprintf(rr.svg, sizeof rr.svg, "%.500s/%.64s-cdf.svg", out, name);
+            if (ret || bs_real_run(&rr, runs, degrade_runs, netns, port)) ret = 1;
+            else {
+                printf("  real processes (%s):\n"
+                       "  setup (e2e.request to active on the federation, 2 proofs) p50 %7.1f ms  p90 %7.1f ms  (aim p90 <= 300)\n"
+                       "  re-adjustment (e2e.readjust to the switch proven)       p50 %7.1f ms  p90 %7.1f ms  (aim p90 <= 300)\n"
+                       "  decommissioning (request to both parts proven)          p50 %7.1f ms  p90 %7.1f ms\n"
+                       "  degradation to restored rate (%d of %d runs)             p50 %7.0f ms  p90 %7.0f ms\n"
+                       "  peak RSS: domain nodes %.1f / %.1f MB, federation nodes %.1f MB, slice controls %.1f / %.1f MB, "
+                       "orchestrator %.1f MB\n",
+                       rr.netns ? "network namespaces, htb" : "PROCESS MODE: nothing enforced", rr.s50, rr.s90, rr.r50,
+                       rr.r90, rr.d50, rr.d90, rr.degrade_ok, rr.degrade_runs, rr.g50, rr.g90, rr.node_kb[0] / 1024.0,
+                       rr.node_kb[1] / 1024.0, rr.node_kb[2] / 1024.0, rr.ctl_kb[0] / 1024.0, rr.ctl_kb[1] / 1024.0,
+                       rr.orch_kb / 1024.0);
+                json_object_set_new(
+                    doc, "real",
+                    json_pack("{s:s, s:i, s:{s:f, s:f, s:o}, s:{s:f, s:f, s:o}, s:{s:f, s:f}, s:{s:i, s:i, s:f, s:f, "
+                              "s:f, s:o}, s:{s:f, s:f, s:f, s:f, s:f, s:f}}",
+                              "setting",
+                              rr.netns ? "real node processes (1 validator + 1 observer per domain, 2 validators + 1 "
+                                         "observer on the federation, 100 ms empty blocks), edgefed nslice controller "
+                                         "per domain in network namespaces with htb, edgefed nslice orchestrator"
+                                       : "real node processes, agents in process mode (nothing enforced)",
+                              "runs", runs, "setup_ms", "p50", rr.s50, "p90", rr.s90, "samples", json_incref(rr.setup),
+                              "readjust_ms", "p50", rr.r50, "p90", rr.r90, "samples", json_incref(rr.readj),
+                              "decommission_ms", "p50", rr.d50, "p90", rr.d90, "degradation_to_restored_ms", "runs",
+                              rr.degrade_runs, "restored", rr.degrade_ok, "p50", rr.g50, "p90", rr.g90, "max", rr.gmax,
+                              "samples", json_incref(rr.restore), "peak_rss_mb", "domain_a_node",
+                              rr.node_kb[0] / 1024.0, "domain_b_node", rr.node_kb[1] / 1024.0, "federation_node",
+                              rr.node_kb[2] / 1024.0, "controller_a", rr.ctl_kb[0] / 1024.0, "controller_b",
+                              rr.ctl_kb[1] / 1024.0, "orchestrator", rr.orch_kb / 1024.0));
+            }
+        }
+        if (ret == 0 && (ef_bench_mkdir(out) || ef_bench_write_json(out, name, doc))) ret = 1;
+        FILE *md = ret ? NULL : ef_bench_open(out, name, "md");
         if (md) {
-            fprintf(md, "# bench slices (%d runs, in one process)\n\n| step | p50 ms | p90 ms | aim p90 |\n|---|---|---|---|\n"
+            fprintf(md, "# bench slices (%d runs)\n\n## In one process (the floor)\n\n| step | p50 ms | p90 ms | aim p90 |\n|---|---|---|---|\n"
                         "| setup | %.2f | %.2f | 300 |\n| re-adjustment | %.2f | %.2f | 300 |\n"
                         "| decommissioning | %.2f | %.2f | |\n\nCertified blocks without consensus rounds, no network, "
                         "process-mode enforcement (nothing shaped): a floor, not the figure of a deployment.\n",
                     runs, s50, s90, r50, r90, d50, d90);
+            if (real)
+                fprintf(md, "\n## Real processes (%s)\n\n| step | p50 ms | p90 ms | aim p90 |\n|---|---|---|---|\n"
+                            "| setup (e2e.request sent to active on the federation, both proofs claimed) | %.1f | %.1f | 300 |\n"
+                            "| re-adjustment (e2e.readjust sent to the make-before-break switch proven) | %.1f | %.1f | 300 |\n"
+                            "| decommissioning (request to both parts proven) | %.1f | %.1f | |\n"
+                            "| degradation injected to the rate measured back at target (%d of %d runs; 500 ms epochs, "
+                            "re-adjusted after 1500 ms below) | %.0f | %.0f | |\n\n"
+                            "| peak RSS | MB |\n|---|---|\n| domain a node (highest) | %.1f |\n| domain b node | %.1f |\n"
+                            "| federation node | %.1f |\n| slice control a | %.1f |\n| slice control b | %.1f |\n"
+                            "| orchestrator | %.1f |\n\nCDFs of the three: %s-cdf.svg\n",
+                        rr.netns ? "network namespaces, htb" : "process mode: nothing enforced", rr.s50, rr.s90, rr.r50,
+                        rr.r90, rr.d50, rr.d90, rr.degrade_ok, rr.degrade_runs, rr.g50, rr.g90, rr.node_kb[0] / 1024.0,
+                        rr.node_kb[1] / 1024.0, rr.node_kb[2] / 1024.0, rr.ctl_kb[0] / 1024.0, rr.ctl_kb[1] / 1024.0,
+                        rr.orch_kb / 1024.0, name);
             fclose(md);
         } else {
             ret = 1;
         }
+        json_decref(rr.setup);
+        json_decref(rr.readj);
+        json_decref(rr.restore);
         json_decref(doc);
     }
     free(setup);

@@ -28,6 +28,8 @@ static const demo_scenario demo_scenarios[] = {
      ef_demo_prov},
     {"hierarchy", "seed 000: two committee-run domain ledgers anchored on a federation ledger; proof, freeze, unfreeze",
      ef_demo_hierarchy},
+    {"slices", "seed 000: an end-to-end slice over two domains, active on proofs; traffic, degradation, re-adjustment",
+     ef_demo_slices},
 };
 
 static void demo_usage(FILE *f)

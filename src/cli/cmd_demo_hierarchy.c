@@ -18,6 +18,7 @@
 #include "cli/cli.h"
 #include "cli/cli_api.h"
 #include "cli/cli_demo.h"
+#include "cli/cli_market.h"
 #include "ledger/ef_block.h"
 #include "ledger/ef_cert.h"
 #include "ledger/ef_tx.h"
@@ -46,77 +47,14 @@ static const char *const hi_usage =
     "  --keep      leave the nodes running (stop: edgefed testnet down --dir DIR)\n"
     "Exit status 0 only if every step succeeded.\n";
 
-#define HI_NODES_MAX 32
 #define HI_RSS_AIM_KB (32 * 1024)
 
 static void hi_sleep_ms(unsigned ms) { usleep(ms * 1000u); }
 
-typedef struct hi_node {
-    char name[16];
-    char http[64];
-    char home[PATH_MAX];
-    ef_keypair key;
-} hi_node;
-
-typedef struct hi_net {
-    char dir[PATH_MAX];
-    char chain[64];
-    char api[96];        /* v0's API */
-    size_t n;
-    hi_node nodes[HI_NODES_MAX];
-    ef_keypair admin;    /* domains only */
-} hi_net;
-
 static int64_t hi_int(const json_t *o, const char *k) { return (int64_t)json_integer_value(json_object_get(o, k)); }
 
-/* contract.method(args) as key (reads signed by it too), waiting for the commit,
- * again with a fresh nonce while another sender of the same key (a device's
- * committee agent, a validator's relayer) took it. code receives the result's
- * name; tx (may be NULL) the committed tx's JSON. */
-static int hi_call(const char *url, const ef_keypair *key, bool sign_reads, const char *contract, const char *method,
-                   const char *args, char code[24], json_t **tx_out)
-{
-    int rc = 0;
-    for (int k = 0; k < 30; k++, hi_sleep_ms(150)) {
-        rc = ef_cli_submit_call(url, key, sign_reads, 30000, contract, method, args, code, tx_out);
-        if (rc == 0 || (strcmp(code, "ENONCE") && strcmp(code, "EDUP"))) break;
-    }
-    return rc;
-}
-
-static int hi_load_net(hi_net *n, bool domain)
-{
-    char path[PATH_MAX + 32];
-    snprintf(path, sizeof path, "%.*s/testnet.json", PATH_MAX - 64, n->dir);
-    json_t *tn = json_load_file(path, 0, NULL);
-    if (!tn) return EF_EIO;
-    json_t *nodes = json_object_get(tn, "nodes");
-    snprintf(n->chain, sizeof n->chain, "%s", json_string_value(json_object_get(tn, "chain_id")) ?: "");
-    n->n = 0;
-    int rc = 0;
-    for (size_t i = 0; i < json_array_size(nodes) && i < HI_NODES_MAX && !rc; i++) {
-        json_t *v = json_array_get(nodes, i);
-        hi_node *d = &n->nodes[n->n++];
-        snprintf(d->name, sizeof d->name, "%s", json_string_value(json_object_get(v, "name")) ?: "?");
-        snprintf(d->http, sizeof d->http, "%s", json_string_value(json_object_get(v, "http")) ?: "");
-        char nm[sizeof d->name];
-        memcpy(nm, d->name, sizeof nm);
-        snprintf(d->home, sizeof d->home, "%.*s/%s", PATH_MAX - 64, n->dir, nm);
-        snprintf(path, sizeof path, "%.*s/node.key", PATH_MAX - 64, d->home);
-        rc = ef_key_load(&d->key, path);
-    }
-    json_decref(tn);
-    if (rc || n->n == 0) return rc ? rc : EF_EIO;
-    snprintf(n->api, sizeof n->api, "http://%s", n->nodes[0].http);
-    if (domain) {
-        snprintf(path, sizeof path, "%.*s/admin.key", PATH_MAX - 64, n->dir);
-        rc = ef_key_load(&n->admin, path);
-    }
-    return rc;
-}
-
 /* The anchor's record of a domain (NULL if unknown). */
-static json_t *hi_anchor(const hi_net *fed, const char *name)
+static json_t *hi_anchor(const ef_demo_net *fed, const char *name)
 {
     char path[96];
     json_t *j = NULL;
@@ -126,7 +64,7 @@ static json_t *hi_anchor(const hi_net *fed, const char *name)
 }
 
 /* The domain's committee contract "current" (signed by its admin). */
-static json_t *hi_current(const hi_net *d)
+static json_t *hi_current(const ef_demo_net *d)
 {
     json_t *j = NULL;
     if (ef_cli_get_as(d->api, &d->admin, "/state/committee/current", &j)) return NULL;
@@ -161,7 +99,7 @@ static void hi_keys(const json_t *arr, char *out, size_t cap)
 /* Waits (up to timeout_s) until domain `name`'s anchored committee is the domain's
  * current committee of an epoch >= epoch, and its anchored height reaches that
  * epoch's start. Returns 0 and the epoch's start in *start. */
-static int hi_wait_rotation(const hi_net *fed, const hi_net *d, const char *name, int64_t epoch, int timeout_s,
+static int hi_wait_rotation(const ef_demo_net *fed, const ef_demo_net *d, const char *name, int64_t epoch, int timeout_s,
                             int64_t *start, size_t *new_members)
 {
     char dk[64 * 66], ak[64 * 66];
@@ -192,7 +130,7 @@ static int hi_cmp_i64(const void *a, const void *b)
 /* Domain-to-anchor latency of domain `name`'s last checkpoints (at most 30): the
  * federation block time that anchored each minus the domain header's own time.
  * Prints p50 and max; 0, or an error if none could be read. */
-static int hi_anchor_latency(const hi_net *fed, const char *name)
+static int hi_anchor_latency(const ef_demo_net *fed, const char *name)
 {
     char path[128];
     json_t *list = NULL;
@@ -223,30 +161,10 @@ static int hi_anchor_latency(const hi_net *fed, const char *name)
     return 0;
 }
 
-/* Peak RSS (VmHWM, kB) of the node process of home, 0 if unknown. */
-static long hi_node_hwm_kb(const char *home)
-{
-    char path[PATH_MAX + 32], line[256];
-    snprintf(path, sizeof path, "%.*s/node.pid", PATH_MAX - 64, home);
-    FILE *f = fopen(path, "r");
-    int pid = 0;
-    if (!f) return 0;
-    if (fscanf(f, "%d", &pid) != 1) pid = 0;
-    fclose(f);
-    if (pid <= 0) return 0;
-    snprintf(path, sizeof path, "/proc/%d/status", pid);
-    if (!(f = fopen(path, "r"))) return 0;
-    long kb = 0;
-    while (fgets(line, sizeof line, f))
-        if (!strncmp(line, "VmHWM:", 6)) kb = strtol(line + 6, NULL, 10);
-    fclose(f);
-    return kb;
-}
-
 /* A second header for anchored height h of domain `name`, certified by the keys of
  * the committee that signed h (which the demo holds: they are the domain's device
  * keys), submitted as a checkpoint. Returns 0 if the anchor froze the domain. */
-static int hi_equivocate(const hi_net *fed, const hi_net *d, const char *name, uint64_t *height_out)
+static int hi_equivocate(const ef_demo_net *fed, const ef_demo_net *d, const char *name, uint64_t *height_out)
 {
     char path[256], hex[2 * EF_CERT_SIZE_MAX + 1], code[24];
     json_t *an = hi_anchor(fed, name), *ck = NULL, *cm = NULL;
@@ -325,7 +243,7 @@ static int hi_equivocate(const hi_net *fed, const hi_net *d, const char *name, u
         goto out;
     }
     /* anyone with an account may submit it: here federation validator v3 */
-    rc = hi_call(fed->api, &fed->nodes[3].key, false, "anchor", "checkpoint", text, code, NULL);
+    rc = ef_cli_call_retry(fed->api, &fed->nodes[3].key, false, "anchor", "checkpoint", text, code, NULL);
     free(text);
     if (!rc && strcmp(code, "OK")) {
         fprintf(stderr, "demo hierarchy: the conflicting checkpoint was refused: %s\n", code);
@@ -354,12 +272,12 @@ out:
 /* A transaction of domain a (a transfer by an eligible device), its proof fetched
  * with `edgefed proof get` and verified with `edgefed proof verify` against the
  * federation; with other, also presented as one of domain b (must fail). */
-static int hi_prove(const char *log, const char *exe, const hi_net *fed, const hi_net *dom, const char *proof_path,
+static int hi_prove(const char *log, const char *exe, const ef_demo_net *fed, const ef_demo_net *dom, const char *proof_path,
                     int amount, bool other)
 {
     char code[24], okey[PATH_MAX];
     int rc;
-        const hi_node *dev = &dom->nodes[dom->n - 1];   /* an eligible device of a */
+        const ef_demo_node *dev = &dom->nodes[dom->n - 1];   /* an eligible device of a */
         /* A proof verifies while its block is anchored or signed by the committee the
          * anchor tracks: the transaction goes in right after a rotation is anchored,
          * so that its committee is tracked for a whole epoch. */
@@ -378,7 +296,7 @@ static int hi_prove(const char *log, const char *exe, const hi_net *fed, const h
         ef_hex(admin_hex, dom->admin.pub.b, EF_PUB_SIZE);
         snprintf(args, sizeof args, "{\"to\":\"%s\",\"amount\":%d}", admin_hex, amount);
         uint64_t t = ef_now_mono_us();
-        rc = hi_call(dom->api, &dev->key, true, "bank", "transfer", args, code, &tx);
+        rc = ef_cli_call_retry(dom->api, &dev->key, true, "bank", "transfer", args, code, &tx);
         if (rc || strcmp(code, "OK")) {
             fprintf(stderr, "demo hierarchy: the transfer on domain a failed: %s %s\n", ef_strerror(rc), code);
             json_decref(tx);
@@ -444,10 +362,10 @@ int ef_demo_hierarchy(int argc, char **argv)
     if (ef_demo_workdir(dir_opt, "hierarchy", dir, sizeof dir, exe, sizeof exe)) return 1;
     ef_demo_clock_start();
     int ret = 1, rc;
-    static hi_net nets[3];   /* a, b, federation */
+    static ef_demo_net nets[3];   /* a, b, federation */
     static const char *const names[2] = {"a", "b"};
     memset(nets, 0, sizeof nets);
-    hi_net *fed = &nets[2];
+    ef_demo_net *fed = &nets[2];
     bool up = false;
     char log[PATH_MAX], ports[16], dev_s[16], ep_s[16], code[24];
     snprintf(log, sizeof log, "%s/commands.log", dir);
@@ -465,7 +383,7 @@ int ef_demo_hierarchy(int argc, char **argv)
     }
     for (int i = 0; i < 3; i++) {
         snprintf(nets[i].dir, sizeof nets[i].dir, "%.*s/%s", PATH_MAX - 128, dir, i < 2 ? names[i] : "fed");
-        if (hi_load_net(&nets[i], i < 2)) {
+        if (ef_demo_net_load(&nets[i], i < 2)) {
             fprintf(stderr, "demo hierarchy: cannot read %s/testnet.json\n", nets[i].dir);
             goto out;
         }
@@ -602,7 +520,7 @@ int ef_demo_hierarchy(int argc, char **argv)
                 "2.5 s later); domain b carries on", (long long)still);
         for (int v = 0; v < 3; v++) {
             uint64_t t = ef_now_mono_us();
-            rc = hi_call(fed->api, &fed->nodes[v].key, false, "anchor", "unfreeze", "{\"domain\":\"a\"}", code, NULL);
+            rc = ef_cli_call_retry(fed->api, &fed->nodes[v].key, false, "anchor", "unfreeze", "{\"domain\":\"a\"}", code, NULL);
             an = hi_anchor(fed, "a");
             bool frozen = !an || json_is_true(json_object_get(an, "frozen"));
             json_decref(an);
@@ -646,7 +564,7 @@ int ef_demo_hierarchy(int argc, char **argv)
         const char *who = "?";
         for (int i = 0; i < 3; i++)
             for (size_t k = 0; k < nets[i].n; k++) {
-                long kb = hi_node_hwm_kb(nets[i].nodes[k].home);
+                long kb = ef_demo_node_hwm_kb(nets[i].nodes[k].home);
                 if (i < 2 && kb > peak_dom) peak_dom = kb;
                 if (i == 2 && kb > peak_fed) peak_fed = kb;
                 if (kb > peak) {

@@ -83,24 +83,6 @@ static json_t *demo_sla_get(const char *api, uint64_t id)
     return ef_cli_get(api, path, &j) ? NULL : j;
 }
 
-/* Starts argv (argv[0] the binary) with stdout dropped and stderr appended to log. */
-static int demo_spawn(pid_t *pid, const char *log, char *const argv[])
-{
-    fflush(stderr);
-    int saved = dup(2), fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-    if (saved < 0 || fd < 0) {
-        if (saved >= 0) close(saved);
-        if (fd >= 0) close(fd);
-        return EF_EIO;
-    }
-    dup2(fd, 2);
-    int rc = ef_proc_spawn(pid, NULL, argv, 0);
-    dup2(saved, 2);
-    close(saved);
-    close(fd);
-    return rc;
-}
-
 /* The JSON line of epoch e in a monitor's output file (new reference) or NULL. */
 static json_t *demo_epoch_line(const char *path, uint64_t e)
 {
@@ -127,18 +109,6 @@ static json_t *demo_wait_line(const char *path, uint64_t e, uint32_t timeout_ms)
     return NULL;
 }
 
-static bool demo_can_netns(void)
-{
-    if (geteuid() != 0) return false;
-    static const char *const tc[] = {"/usr/sbin/tc", "/sbin/tc"}, *const nft[] = {"/usr/sbin/nft", "/sbin/nft"};
-    bool t = false, n = false;
-    for (size_t i = 0; i < 2; i++) {
-        t |= access(tc[i], X_OK) == 0;
-        n |= access(nft[i], X_OK) == 0;
-    }
-    return t && n;
-}
-
 #define DEMO_CALL(key, method, ...)                                                                       \
     do {                                                                                                  \
         char args_[2048];                                                                                 \
@@ -157,7 +127,7 @@ int ef_demo_sla(int argc, char **argv)
     const char *dir_opt = ef_cli_opt(argc, argv, "dir", NULL);
     unsigned port = (unsigned)atoi(ef_cli_opt(argc, argv, "base-port", "0"));
     bool keep = ef_cli_flag(argc, argv, "keep");
-    bool netns = !ef_cli_flag(argc, argv, "process") && demo_can_netns();
+    bool netns = !ef_cli_flag(argc, argv, "process") && ef_demo_can_netns();
     if (!port) port = 21000 + (unsigned)(getpid() % 110) * 40;
     char dir[PATH_MAX], exe[PATH_MAX], net[PATH_MAX + 8];
     if (ef_demo_workdir(dir_opt, "sla", dir, sizeof dir, exe, sizeof exe)) return 1;
@@ -260,7 +230,7 @@ int ef_demo_sla(int argc, char **argv)
                          "--port-base", pbase, "--state", state, "--log", log, NULL};
         char clog[PATH_MAX + 64];
         snprintf(clog, sizeof clog, "%s/controller.log", dir);
-        if ((rc = demo_spawn(&ctl, clog, cargv))) goto out;
+        if ((rc = ef_demo_spawn(&ctl, clog, cargv))) goto out;
         struct stat sb;
         for (int i = 0; i < 300 && stat(state, &sb) != 0; i++) usleep(50000);
         if (stat(state, &sb) != 0) {
@@ -393,7 +363,7 @@ int ef_demo_sla(int argc, char **argv)
     for (int i = 0; i < 5; i++) {
         if (!netns)   /* no --netns NS (argv[3], argv[4]) on loopback */
             for (size_t k = 3; (all[i][k] = all[i][k + 2]) != NULL; k++) {}
-        if ((rc = demo_spawn(&procs[i], mlog, all[i]))) goto out;
+        if ((rc = ef_demo_spawn(&procs[i], mlog, all[i]))) goto out;
         if (i == 2) usleep(200000);
     }
     ef_demo_step("traffic: the car's app sends %d kbit/s into the slice (from srv to car1, udp %u); a %d kbit/s "

@@ -15,7 +15,9 @@
 static const char *const ns_usage_all =
     "usage: edgefed nslice SUBCOMMAND [options]   (edgefed nslice SUBCOMMAND --help)\n\n"
     "  template  encode a slice template: prints {\"template\": HEX, \"id\": HASH}, the args of nslice.publish\n"
-    "  id        the id of a template's canonical bytes (HEX), after checking they decode\n";
+    "  id        the id of a template's canonical bytes (HEX), after checking they decode\n"
+    "  controller    a domain's slice control on its domain node (reserve, stitch, record)\n"
+    "  orchestrator  the end-to-end orchestrator: splits, claims with proofs, re-adjusts\n";
 
 static const char *const ns_usage_template =
     "usage: edgefed nslice template --name NAME --kbps-min N --kbps-max N --max-latency-us N\n"
@@ -123,6 +125,8 @@ int ef_cmd_nslice(int argc, char **argv)
     }
     if (!strcmp(argv[1], "template")) return ns_template(argc - 1, argv + 1);
     if (!strcmp(argv[1], "id")) return ns_id(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "controller") || !strcmp(argv[1], "orchestrator"))
+        return ef_cmd_nslice_agents(argc - 1, argv + 1);
     fprintf(stderr, "edgefed nslice: unknown subcommand '%s'\n", argv[1]);
     fputs(ns_usage_all, stderr);
     return 2;

@@ -41,7 +41,8 @@
     "                     certificates against each height's set, and every offender\n" \
     "                     caught in time recorded and out of the set by the end\n" \
     "  --byzantine-kind K all Byzantine validators behave as K: silent, equivocate\n" \
-    "                     (double proposals and votes), invalid, double-vote\n" \
+    "                     (double proposals and votes), invalid, double-vote, bad-sig\n" \
+    "                     (bad signatures over its good session)\n" \
     "                     (default: each from the seed)\n" \
     "  --quiet            no progress line every 1,000 seeds\n" \
     "Exit status: 0 no violation, 1 a violation, 2 usage error.\n"
@@ -137,9 +138,9 @@ int ef_cmd_sim(int argc, char **argv)
     if ((o = ef_cli_opt(argc, argv, "max-failures", NULL)) && ef_parse_u64(o, &maxfail)) goto usage;
     cfg.verify_cache = !ef_cli_flag(argc, argv, "no-verify-cache");
     cfg.jail = ef_cli_flag(argc, argv, "jail");
-    static const char *const kinds[] = {"silent", "equivocate", "invalid", "double-vote"};
+    static const char *const kinds[] = {"silent", "equivocate", "invalid", "double-vote", "bad-sig"};
     if ((o = ef_cli_opt(argc, argv, "byzantine-kind", NULL))) {
-        for (int k = 0; k < 4; k++)
+        for (int k = 0; k < (int)(sizeof kinds / sizeof kinds[0]); k++)
             if (!strcmp(o, kinds[k])) cfg.byz_kind = k;
         if (cfg.byz_kind < 0) goto usage;
     }
@@ -150,7 +151,7 @@ int ef_cmd_sim(int argc, char **argv)
 
     uint64_t runs = 0, failed = 0, heights = 0, commits = 0, messages = 0, rounds_max = 0;
     uint64_t evidence = 0, restarts = 0, catchups = 0, pcrashes = 0, plosses = 0, plosses_unsynced = 0;
-    uint64_t torn = 0, lost = 0, recorded = 0, jailed = 0;
+    uint64_t torn = 0, lost = 0, recorded = 0, jailed = 0, deferred = 0, bad_late = 0;
     const char *bug = cfg.bug_ignore_lock     ? " --planted-bug ignore-lock"
                       : cfg.bug_skip_wal_sync ? " --planted-bug skip-wal-sync"
                                               : "";
@@ -178,6 +179,8 @@ int ef_cmd_sim(int argc, char **argv)
         plosses_unsynced += r.power_losses_unsynced;
         torn += r.torn_writes;
         lost += r.lost_writes;
+        deferred += r.votes_deferred;
+        bad_late += r.sigs_bad_late;
         if (r.rounds_max > rounds_max) rounds_max = r.rounds_max;
         if (r.violations) {
             failed++;
@@ -208,6 +211,8 @@ int ef_cmd_sim(int argc, char **argv)
     printf("sim: disk: process_crashes=%" PRIu64 " power_losses=%" PRIu64 " (with unsynced writes %" PRIu64
            ") torn_writes=%" PRIu64 " lost_writes=%" PRIu64 "\n",
            pcrashes, plosses, plosses_unsynced, torn, lost);
+    printf("sim: signatures: votes counted on their session %" PRIu64 ", of them bad when relied on %" PRIu64 "\n",
+           deferred, bad_late);
     if (cfg.jail)
         printf("sim: jail: evidence_recorded=%" PRIu64 " jailed=%" PRIu64 "\n", recorded, jailed);
     printf("sim: %s\n", failed ? "VIOLATIONS FOUND" : "no violations");

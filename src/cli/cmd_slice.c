@@ -521,7 +521,9 @@ static const char *const ef_ctl_usage =
     "  --handover-dir DIR: the customer's monitor hands its signed receipt of each\n"
     "  epoch over there (slice monitor --handover-dir); one that is not there 1 s after\n"
     "  its epoch's end stops the service (slice released, EWITHHELD in the log).\n"
-    "  --from H: start at block H (default: the next block); --from 1 after a restart\n"
+    "  By default it first takes over the operator's SLAs the ledger shows active\n"
+    "  (a restart stitches them again on their ports), then follows from the next\n"
+    "  block. --from H: start at block H instead, with nothing taken over; --from 1\n"
     "  replays the chain and adopts the SLAs still active with the slices it had.\n"
     "  On start it publishes the topology on the ledger (sla.topology; a refusal is\n"
     "  only a warning). Runs until SIGTERM/SIGINT,\n"
@@ -630,6 +632,40 @@ static void ef_ctl_scan(ef_ctl *c, const char *dir)
     closedir(d);
 }
 
+/* Without --from: takes over every SLA of the operator the ledger shows active
+ * (a restarted controller stitches them again on their ports) and sets *from to
+ * the block after the one the reads saw, so no later event is missed; events
+ * of blocks the state already included are harmless (an SLA held already is
+ * skipped, a close releases). */
+static int ef_ctl_resume(ef_ctl *c, const ef_jit_cfg *jc, uint64_t *from)
+{
+    json_t *st = NULL, *list = NULL;
+    if (ef_cli_get(c->url, "/status", &st)) return EF_ENET;
+    json_int_t h = json_integer_value(json_object_get(st, "height"));
+    json_decref(st);
+    char hex[2 * EF_PUB_SIZE + 1], path[128];
+    ef_hex(hex, jc->op.b, EF_PUB_SIZE);
+    snprintf(path, sizeof path, "/state/sla/operator/%s", hex);
+    int rc = ef_cli_get(c->url, path, &list);
+    if (rc == EF_ENOTFOUND) rc = 0;   /* the operator has no SLA yet */
+    if (rc) return rc;
+    size_t i, resumed = 0;
+    json_t *rec;
+    json_array_foreach(list, i, rec) {
+        const char *state = json_string_value(json_object_get(rec, "state"));
+        if (!state || strcmp(state, "active") || !json_is_string(json_object_get(rec, "slice"))) continue;
+        int r = ef_jit_resume(c->jit, rec);
+        if (r == 0) resumed++;
+        else
+            fprintf(stderr, "edgefed sla controller: SLA %lld is active but cannot be taken over: %s\n",
+                    (long long)json_integer_value(json_object_get(rec, "sla")), ef_strerror(r));
+    }
+    json_decref(list);
+    if (resumed) fprintf(stderr, "edgefed sla controller: took over %zu active SLA(s) from the ledger\n", resumed);
+    *from = (uint64_t)(h > 0 ? h : 0) + 1;
+    return 0;
+}
+
 int ef_cmd_sla_controller(int argc, char **argv)
 {
     static const char *const spec[] = {"key=", "topology=", "netns", "process", "edge-monitor=", "node=", "api=",
@@ -700,8 +736,11 @@ int ef_cmd_sla_controller(int argc, char **argv)
     if ((rc = ef_jit_publish_topology(c->jit, perr)))
         fprintf(stderr, "edgefed sla controller: topology not published (%s %s): the explorer cannot draw it\n",
                 ef_strerror(rc), perr);
-    if (from) snprintf(c->target, sizeof c->target, "/events?contract=sla&kind=event&from=%llu", (unsigned long long)from);
-    else snprintf(c->target, sizeof c->target, "/events?contract=sla&kind=event");
+    if (!from && (rc = ef_ctl_resume(c, &jc, &from))) {
+        fprintf(stderr, "edgefed sla controller: cannot take over the active SLAs: %s\n", ef_strerror(rc));
+        goto out;
+    }
+    snprintf(c->target, sizeof c->target, "/events?contract=sla&kind=event&from=%llu", (unsigned long long)from);
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);

@@ -141,15 +141,8 @@ static int ef_tx_build(int argc, char **argv, ef_client *reads, uint8_t **enc, s
         tx.nonce = (uint64_t)json_integer_value(n);
         json_decref(j);
     }
-    rc = ef_tx_sign(&tx, &kp);
-    ef_wr w;
-    ef_wr_init(&w);
-    if (rc == 0) rc = ef_tx_encode(&w, &tx);
-    if (rc == 0) *enc = ef_wr_take(&w, enc_len);
-    ef_wr_free(&w);
-    if (rc || !*enc) {
-        fprintf(stderr, "edgefed tx send: cannot build the transaction: %s\n",
-                ef_strerror(rc ? rc : EF_ENOMEM));
+    if ((rc = ef_tx_seal(&tx, &kp, enc, enc_len))) {
+        fprintf(stderr, "edgefed tx send: cannot build the transaction: %s\n", ef_strerror(rc));
         return 1;
     }
     return 0;

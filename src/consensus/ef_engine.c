@@ -18,6 +18,7 @@ typedef struct {
 /* One vote as kept: its value and signature (the rest is implied by the slot). */
 typedef struct {
     bool has_value;
+    bool checked;  /* signature verified (or own); else vouched for by the signer's session */
     ef_hash id;
     ef_sig sig;
 } ef_vent;
@@ -61,9 +62,21 @@ typedef struct ef_round {
     bool fired_l36;
 } ef_round;
 
+/* How a received message is authenticated. A message whose signer is the peer
+ * of the authenticated, encrypted session it came over is that validator's word
+ * whatever its signature: a vote of it is counted at once and its signature
+ * verified only when a third party is to rely on it (a certificate, evidence, a
+ * relay); see ef_engine_on_message_from. */
+typedef enum {
+    EF_AUTH_NONE = 0,    /* relayed or of unknown origin: verified on arrival */
+    EF_AUTH_SESSION = 1, /* came from its signer over the signer's session */
+    EF_AUTH_CHECKED = 2, /* signature verified already (a buffered message) */
+} ef_auth;
+
 typedef struct {
     uint8_t *p;
     size_t len;
+    ef_auth auth; /* how the buffered message was authenticated */
 } ef_buf;
 
 struct ef_engine {
@@ -78,6 +91,8 @@ struct ef_engine {
     uint64_t height;
     ef_vset vs;
     int self;  /* index in vs or -1 */
+    bool *sig_bad; /* per validator of vs: sent a bad signature this height (its
+                      votes are then verified as they arrive) */
     uint32_t round;
     ef_step step;
     int32_t locked_round;
@@ -246,6 +261,8 @@ static void ef_height_clear(ef_engine *e)
     memset(&e->locked_id, 0, sizeof e->locked_id);
     e->valid_round = -1;
     e->valid_value = -1;
+    free(e->sig_bad);
+    e->sig_bad = NULL;
 }
 
 static int ef_value_find(const ef_engine *e, const ef_hash *id)
@@ -379,8 +396,9 @@ static int ef_own_emit(ef_engine *e, uint32_t r, int which, uint8_t *p, size_t l
     return 0;
 }
 
-static bool ef_insert_vote(ef_engine *e, const ef_msg *m, int idx);
+static bool ef_insert_vote(ef_engine *e, const ef_msg *m, int idx, bool checked);
 static void ef_insert_proposal(ef_engine *e, const ef_msg *m, int idx, int value);
+static bool ef_vent_check(ef_engine *e, int k, uint32_t r, uint32_t idx, uint8_t j);
 
 /* Casts own vote of kind k in the current round (nil if id is NULL), unless one
  * was already signed for this (height, round, step): then that one is re-sent. */
@@ -404,7 +422,7 @@ static int ef_vote(ef_engine *e, int k, const ef_hash *id)
     int rc = ef_msg_sign_encode(&m, &e->key, &p, &len);
     EF_ASSERT(rc == 0);
     if ((rc = ef_own_emit(e, e->round, which, p, len))) return rc;
-    ef_insert_vote(e, &m, e->self);
+    ef_insert_vote(e, &m, e->self, true);
     return 0;
 }
 
@@ -416,9 +434,10 @@ static void ef_send_pol(ef_engine *e, uint32_t vr, const ef_hash *id)
     ef_round *rd = vr < EF_ENGINE_ROUNDS_MAX ? e->rounds[vr] : NULL;
     if (!rd) return;
     for (uint32_t i = 0; i < rd->n; i++) {
-        const ef_slot *s = &rd->slot[EF_K_PREVOTE][i];
+        ef_slot *s = &rd->slot[EF_K_PREVOTE][i];
         for (uint8_t j = 0; j < s->count; j++) {
             if (s->v[j].has_value && ef_hash_eq(&s->v[j].id, id)) {
+                if (!ef_vent_check(e, EF_K_PREVOTE, vr, i, j)) break; /* relayed: verified */
                 size_t len;
                 uint8_t *p = ef_vote_encode(e, EF_K_PREVOTE, vr, (int)i, &s->v[j], &len);
                 ef_out_broadcast(e, p, len);
@@ -544,8 +563,9 @@ static bool ef_slot_evict(ef_engine *e, ef_round *rd, int k, ef_slot *s, const e
     return true;
 }
 
-/* Returns false if the vote was not kept (a copy, or a full slot). */
-static bool ef_insert_vote(ef_engine *e, const ef_msg *m, int idx)
+/* Returns false if the vote was not kept (a copy, or a full slot). checked: its
+ * signature was verified (or it is our own). */
+static bool ef_insert_vote(ef_engine *e, const ef_msg *m, int idx, bool checked)
 {
     ef_round *rd = ef_round_get(e, m->round);
     EF_ASSERT(rd);
@@ -557,7 +577,8 @@ static bool ef_insert_vote(ef_engine *e, const ef_msg *m, int idx)
     if (s->count >= EF_ENGINE_VOTES_PER_SLOT && !ef_slot_evict(e, rd, k, s, m, power)) return false;
     bool had_nil = ef_slot_has(s, false, &(ef_hash){0});
     if (s->count == 0) rd->any_power[k] += power;
-    s->v[s->count++] = (ef_vent){.has_value = m->has_value, .id = m->value_id, .sig = m->sig};
+    s->v[s->count++] = (ef_vent){.has_value = m->has_value, .checked = checked, .id = m->value_id,
+                                 .sig = m->sig};
     if (m->has_value || !had_nil) ef_tally_add(rd, k, m->has_value, &m->value_id, power);
     ef_mark_seen(e, rd, idx);
     return true;
@@ -575,6 +596,125 @@ static void ef_insert_proposal(ef_engine *e, const ef_msg *m, int idx, int value
     ef_mark_seen(e, rd, idx);
 }
 
+/* Removes vote j of validator idx's slot of kind k in round r, undoing its count
+ * (and its being seen in the round if nothing else of it is there). */
+static void ef_slot_drop(ef_engine *e, uint32_t r, int k, uint32_t idx, uint8_t j)
+{
+    ef_round *rd = e->rounds[r];
+    ef_slot *s = &rd->slot[k][idx];
+    EF_ASSERT(j < s->count);
+    uint64_t power = e->vs.v[idx].power;
+    const ef_vent *w = &s->v[j];
+    if (w->has_value) {
+        for (uint32_t i = 0; i < rd->ntally[k]; i++)
+            if (ef_hash_eq(&rd->tally[k][i].id, &w->id)) rd->tally[k][i].power -= power;
+    } else {
+        rd->nil_power[k] -= power; /* a slot holds at most one nil vote */
+    }
+    memmove(&s->v[j], &s->v[j + 1], (size_t)(s->count - j - 1) * sizeof s->v[0]); /* v[0] stays first */
+    if (--s->count == 0) rd->any_power[k] -= power;
+    bool proposed = rd->has_prop && ef_cvset_proposer(&e->vs, e->height, r) == idx;
+    if (rd->seen[idx] && !proposed && rd->slot[EF_K_PREVOTE][idx].count == 0 &&
+        rd->slot[EF_K_PRECOMMIT][idx].count == 0) {
+        rd->seen[idx] = false;
+        rd->seen_power -= power;
+    }
+}
+
+/* Makes sure vote j of validator idx (kind k, round r) has a verified signature
+ * before a third party relies on it. A vote only its signer's session vouched
+ * for is verified now; if the signature is bad the vote is dropped, the signer
+ * is faulty and its votes are verified on arrival for the rest of the height. */
+static bool ef_vent_check(ef_engine *e, int k, uint32_t r, uint32_t idx, uint8_t j)
+{
+    ef_round *rd = e->rounds[r];
+    ef_vent *v = &rd->slot[k][idx].v[j];
+    if (v->checked) return true;
+    ef_msg m = {.type = k == EF_K_PREVOTE ? EF_MSG_PREVOTE : EF_MSG_PRECOMMIT, .height = e->height,
+                .round = r, .signer = e->vs.v[idx].pub, .has_value = v->has_value,
+                .value_id = v->id, .sig = v->sig};
+    memcpy(m.chain, e->chain, sizeof m.chain);
+    e->stats.late_verified++;
+    if (ef_msg_verify_with(&m, e->cfg.verify, e->cfg.verify_ctx)) {
+        v->checked = true;
+        return true;
+    }
+    e->stats.dropped[EF_DROP_BAD_SIG]++;
+    e->stats.late_bad++;
+    e->sig_bad[idx] = true;
+    ef_slot_drop(e, r, k, idx, j);
+    return false;
+}
+
+/* True if validator idx has a vote of kind k in round r with a verified
+ * signature, verifying its session-vouched ones (and dropping bad ones) until
+ * one is. */
+static bool ef_slot_check_any(ef_engine *e, int k, uint32_t r, uint32_t idx)
+{
+    const ef_slot *sl = &e->rounds[r]->slot[k][idx];
+    for (uint8_t j = 0; j < sl->count; j++)
+        if (sl->v[j].checked) return true;
+    while (sl->count > 0)
+        if (ef_vent_check(e, k, r, idx, 0)) return true;
+    return false;
+}
+
+/* Before leaving round r on a quorum of precommits of any kind (lines 47-48): the
+ * quorum must be one we can relay (the re-sends relay the precommits that made
+ * us leave a round, so that validators still in it follow). As ef_certify. */
+static bool ef_certify_any(ef_engine *e, uint32_t r)
+{
+    ef_round *rd = e->rounds[r];
+    uint64_t power = 0;
+    for (uint32_t i = 0; i < rd->n && !ef_cvset_is_quorum(&e->vs, power); i++)
+        if (rd->slot[EF_K_PRECOMMIT][i].count && ef_slot_check_any(e, EF_K_PRECOMMIT, r, i))
+            power += e->vs.v[i].power;
+    return ef_cvset_is_quorum(&e->vs, power);
+}
+
+/* Before skipping to round r on f+1 of its messages (lines 55-56): the same, for
+ * the messages we relay there so that validators in lower rounds skip too. */
+static bool ef_certify_seen(ef_engine *e, uint32_t r)
+{
+    ef_round *rd = e->rounds[r];
+    uint64_t power = 0;
+    for (uint32_t i = 0; i < rd->n && !ef_cvset_is_third(&e->vs, power); i++) {
+        if (!rd->seen[i]) continue;
+        bool proposed = rd->has_prop && ef_cvset_proposer(&e->vs, e->height, r) == i;
+        if (proposed || ef_slot_check_any(e, EF_K_PREVOTE, r, i) || ef_slot_check_any(e, EF_K_PRECOMMIT, r, i))
+            power += e->vs.v[i].power;
+    }
+    return ef_cvset_is_third(&e->vs, power);
+}
+
+/* Before acting on a quorum of votes of kind k for id in round r that others
+ * must be able to check: verifies the session-vouched votes for id, as many as a
+ * quorum needs. Precommits: before deciding (the certificate holds verified
+ * signatures only). Prevotes: before locking (lines 36-43), because a lock must
+ * be provable to others: a validator locked on a quorum that holds a bad
+ * signature could not relay its proof of lock, and the validators not locked
+ * might never prevote its value again (the simulator's bad-signature Byzantine
+ * validator stalls n = 4 so). True if a quorum of verified votes for id is there;
+ * false if bad ones were dropped and the quorum went with them. */
+static bool ef_certify(ef_engine *e, int k, uint32_t r, const ef_hash *id)
+{
+    ef_round *rd = e->rounds[r];
+    uint64_t power = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        for (uint32_t i = 0; i < rd->n && !ef_cvset_is_quorum(&e->vs, power); i++) {
+            const ef_slot *sl = &rd->slot[k][i];
+            for (uint8_t j = 0; j < sl->count; j++) {
+                if (!sl->v[j].has_value || !ef_hash_eq(&sl->v[j].id, id)) continue;
+                /* pass 0 counts the verified ones, pass 1 verifies what is missing */
+                if (sl->v[j].checked ? pass == 0 : pass == 1 && ef_vent_check(e, k, r, i, j))
+                    power += e->vs.v[i].power;
+                break;
+            }
+        }
+    }
+    return ef_cvset_is_quorum(&e->vs, power);
+}
+
 /* ---------------- the rules ---------------- */
 
 static void ef_decide(ef_engine *e, uint32_t r, int vi)
@@ -588,7 +728,7 @@ static void ef_decide(ef_engine *e, uint32_t r, int vi)
     for (uint32_t i = 0; i < rd->n; i++) {
         const ef_slot *s = &rd->slot[EF_K_PRECOMMIT][i];
         for (uint8_t j = 0; j < s->count; j++) {
-            if (s->v[j].has_value && ef_hash_eq(&s->v[j].id, &c->value_id)) {
+            if (s->v[j].has_value && s->v[j].checked && ef_hash_eq(&s->v[j].id, &c->value_id)) {
                 c->sigs[c->count].index = (uint16_t)i;
                 c->sigs[c->count].sig = s->v[j].sig;
                 c->count++;
@@ -703,13 +843,15 @@ static bool ef_rules_once(ef_engine *e, int *rc)
         if (!e->rounds[r] || !ef_round_quorum_id(e, r, EF_K_PRECOMMIT, &id)) continue;
         int vi = ef_value_find(e, &id);
         if (vi >= 0 && e->values[vi].validity == 1) {
-            ef_decide(e, r, vi);
+            /* (if not, bad signatures were dropped: the rules run again) */
+            if (ef_certify(e, EF_K_PRECOMMIT, r, &id)) ef_decide(e, r, vi);
             return true;
         }
     }
     /* Lines 55-56: f+1 of a higher round: skip to it. */
     for (uint32_t r = EF_ENGINE_ROUNDS_MAX; r-- > e->round + 1;) {
         if (e->rounds[r] && ef_cvset_is_third(&e->vs, e->rounds[r]->seen_power)) {
+            if (!ef_certify_seen(e, r)) return true; /* bad ones dropped: the rules run again */
             if ((*rc = ef_wal_put_votes(e, r, true))) return true;
             *rc = ef_start_round(e, r);
             return true;
@@ -744,6 +886,7 @@ static bool ef_rules_once(ef_engine *e, int *rc)
         ef_round_quorum_id(e, e->round, EF_K_PREVOTE, &id)) {
         int vi = ef_value_find(e, &id);
         if (vi >= 0 && e->values[vi].validity == 1) {
+            if (!ef_certify(e, EF_K_PREVOTE, e->round, &id)) return true; /* bad ones dropped */
             rd->fired_l36 = true;
             if (e->step == EF_STEP_PREVOTE) {
                 e->locked_round = (int32_t)e->round;
@@ -766,6 +909,7 @@ static bool ef_rules_once(ef_engine *e, int *rc)
     }
     /* Lines 47-48: any quorum of precommits: start the precommit timeout. */
     if (!rd->fired_precommit_timeout && ef_cvset_is_quorum(&e->vs, rd->any_power[EF_K_PRECOMMIT])) {
+        if (!ef_certify_any(e, e->round)) return true; /* bad ones dropped */
         rd->fired_precommit_timeout = true;
         ef_out_timeout(e, EF_STEP_PRECOMMIT);
         return true;
@@ -795,7 +939,7 @@ static int ef_input_check(const ef_engine *e)
  * (one validator, Byzantine or replaying, must not push out the others'). A
  * validator joining at that height is not buffered for: its messages are re-sent
  * and counted when its height starts. */
-static void ef_buffer_future(ef_engine *e, const ef_msg *m, const uint8_t *p, size_t len)
+static void ef_buffer_future(ef_engine *e, const ef_msg *m, const uint8_t *p, size_t len, ef_auth auth)
 {
     int idx = ef_cvset_index(&e->vs, &m->signer);
     if (idx < 0) {
@@ -809,17 +953,22 @@ static void ef_buffer_future(ef_engine *e, const ef_msg *m, const uint8_t *p, si
         e->stats.dropped[EF_DROP_FULL]++;
         return;
     }
-    if (!ef_msg_verify_with(m, e->cfg.verify, e->cfg.verify_ctx)) {
-        e->stats.dropped[EF_DROP_BAD_SIG]++;
-        return;
+    /* its signer's session vouches for who sent it; otherwise the signature does */
+    if (auth == EF_AUTH_NONE) {
+        if (!ef_msg_verify_with(m, e->cfg.verify, e->cfg.verify_ctx)) {
+            e->stats.dropped[EF_DROP_BAD_SIG]++;
+            return;
+        }
+        auth = EF_AUTH_CHECKED;
     }
     e->future_from[e->nfuture] = idx;
-    e->future[e->nfuture++] = (ef_buf){ef_dup(p, len), len};
+    e->future[e->nfuture++] = (ef_buf){ef_dup(p, len), len, auth};
 }
 
 /* Processes one received message (own messages enter through ef_vote / ef_propose
- * and the WAL replay, never here). */
-static void ef_receive(ef_engine *e, const uint8_t *p, size_t len)
+ * and the WAL replay, never here). from: the session peer it came from, or NULL;
+ * auth: EF_AUTH_CHECKED for a buffered message already verified, else NONE. */
+static void ef_receive(ef_engine *e, const uint8_t *p, size_t len, const ef_pub *from, ef_auth auth)
 {
     ef_msg m;
     e->stats.received++;
@@ -827,6 +976,7 @@ static void ef_receive(ef_engine *e, const uint8_t *p, size_t len)
         e->stats.dropped[EF_DROP_DECODE]++;
         return;
     }
+    if (auth == EF_AUTH_NONE && from && !memcmp(from->b, m.signer.b, EF_PUB_SIZE)) auth = EF_AUTH_SESSION;
     if (strcmp(m.chain, e->chain)) {
         e->stats.dropped[EF_DROP_CHAIN]++;
         return;
@@ -835,7 +985,7 @@ static void ef_receive(ef_engine *e, const uint8_t *p, size_t len)
     if (m.height > e->stats.height_seen && e->started && ef_cvset_index(&e->vs, &m.signer) >= 0)
         e->stats.height_seen = m.height;
     if (e->started && m.height > e->height && m.height <= e->height + EF_ENGINE_FUTURE_HEIGHTS) {
-        ef_buffer_future(e, &m, p, len);
+        ef_buffer_future(e, &m, p, len, auth);
         return;
     }
     if (!e->started || m.height != e->height || e->decided) {
@@ -866,8 +1016,10 @@ static void ef_receive(ef_engine *e, const uint8_t *p, size_t len)
             e->stats.dropped[EF_DROP_DUPLICATE]++;
             return;
         }
-        if (!ef_msg_verify_with(&m, e->cfg.verify, e->cfg.verify_ctx)) {
+        /* (a proposal is verified even from its signer's session: one per round) */
+        if (auth != EF_AUTH_CHECKED && !ef_msg_verify_with(&m, e->cfg.verify, e->cfg.verify_ctx)) {
             e->stats.dropped[EF_DROP_BAD_SIG]++;
+            if (auth == EF_AUTH_SESSION) e->sig_bad[idx] = true;
             return;
         }
         /* Of a second, conflicting proposal the value is kept once per round. */
@@ -915,17 +1067,28 @@ static void ef_receive(ef_engine *e, const uint8_t *p, size_t len)
             e->stats.dropped[EF_DROP_LATE]++;
             return;
         }
-        if (!ef_msg_verify_with(&m, e->cfg.verify, e->cfg.verify_ctx)) {
-            e->stats.dropped[EF_DROP_BAD_SIG]++;
-            return;
+        /* A vote from its signer's session counts at once; its signature is
+         * verified when a third party is to rely on it (ef_vent_check). A second,
+         * conflicting vote of one validator is evidence: verified now, as is the
+         * first one it conflicts with. */
+        bool checked = auth == EF_AUTH_CHECKED;
+        bool deferred = auth == EF_AUTH_SESSION && !e->sig_bad[idx] && s->count == 0;
+        if (!checked && !deferred) {
+            if (!ef_msg_verify_with(&m, e->cfg.verify, e->cfg.verify_ctx)) {
+                e->stats.dropped[EF_DROP_BAD_SIG]++;
+                if (auth == EF_AUTH_SESSION) e->sig_bad[idx] = true;
+                return;
+            }
+            checked = true;
         }
-        if (s->count > 0 && !s->equivocated) {
+        if (deferred) e->stats.deferred++;
+        if (s->count > 0 && !s->equivocated && ef_vent_check(e, k, m.round, (uint32_t)idx, 0)) {
             s->equivocated = true;
             size_t a_len;
             uint8_t *a = ef_vote_encode(e, k, m.round, idx, &s->v[0], &a_len);
             ef_out_evidence(e, a, a_len, p, len);
         }
-        if (!ef_insert_vote(e, &m, idx)) {
+        if (!ef_insert_vote(e, &m, idx, checked)) {
             e->stats.dropped[EF_DROP_EQUIVOCATION]++;
             return;
         }
@@ -935,9 +1098,14 @@ static void ef_receive(ef_engine *e, const uint8_t *p, size_t len)
 
 int ef_engine_on_message(ef_engine *e, const uint8_t *msg, size_t len)
 {
+    return ef_engine_on_message_from(e, msg, len, NULL);
+}
+
+int ef_engine_on_message_from(ef_engine *e, const uint8_t *msg, size_t len, const ef_pub *from)
+{
     int rc;
     if ((rc = ef_input_check(e))) return rc;
-    ef_receive(e, msg, len);
+    ef_receive(e, msg, len, from, EF_AUTH_NONE);
     return ef_rules(e);
 }
 
@@ -979,6 +1147,7 @@ int ef_engine_on_timeout(ef_engine *e, uint64_t height, uint32_t round, ef_step 
         for (uint32_t i = 0; prev && i < prev->n; i++) {
             const ef_slot *sl = &prev->slot[EF_K_PRECOMMIT][i];
             if ((int)i == e->self || sl->count == 0) continue;
+            if (!ef_vent_check(e, EF_K_PRECOMMIT, e->round - 1, i, 0)) continue; /* relayed */
             size_t len;
             uint8_t *p = ef_vote_encode(e, EF_K_PRECOMMIT, e->round - 1, (int)i, &sl->v[0], &len);
             ef_out_broadcast(e, p, len);
@@ -991,6 +1160,7 @@ int ef_engine_on_timeout(ef_engine *e, uint64_t height, uint32_t round, ef_step 
             for (uint32_t i = 0; i < rd->n; i++) {
                 const ef_slot *sl = &rd->slot[k][i];
                 if ((int)i == e->self || sl->count == 0) continue;
+                if (!ef_vent_check(e, k, e->round, i, 0)) continue; /* relayed */
                 size_t len;
                 uint8_t *p = ef_vote_encode(e, k, e->round, (int)i, &sl->v[0], &len);
                 ef_out_broadcast(e, p, len);
@@ -1085,7 +1255,7 @@ static int ef_wal_visit(void *arg, const uint8_t *rec, size_t len)
                 vm.round >= EF_ENGINE_ROUNDS_MAX || strcmp(vm.chain, e->chain))
                 continue;
             int idx = ef_cvset_index(&e->vs, &vm.signer);
-            if (idx >= 0) (void)ef_insert_vote(e, &vm, idx);
+            if (idx >= 0) (void)ef_insert_vote(e, &vm, idx, false); /* verified when relied on */
         }
         return 0;
     }
@@ -1110,7 +1280,7 @@ static int ef_wal_visit(void *arg, const uint8_t *rec, size_t len)
                 vm.round >= EF_ENGINE_ROUNDS_MAX || strcmp(vm.chain, e->chain))
                 continue;
             int idx = ef_cvset_index(&e->vs, &vm.signer);
-            if (idx >= 0 && idx != e->self) (void)ef_insert_vote(e, &vm, idx);
+            if (idx >= 0 && idx != e->self) (void)ef_insert_vote(e, &vm, idx, false);
         }
         return 0;
     }
@@ -1132,7 +1302,7 @@ static int ef_wal_visit(void *arg, const uint8_t *rec, size_t len)
         if (vi >= 0 && ef_cvset_proposer(&e->vs, m.height, m.round) == (uint32_t)e->self)
             ef_insert_proposal(e, &m, e->self, vi);
     } else {
-        ef_insert_vote(e, &m, e->self);
+        ef_insert_vote(e, &m, e->self, true);
         /* Our precommit for a value is our lock (line 38). */
         if (m.type == EF_MSG_PRECOMMIT && m.has_value && (int32_t)m.round > e->locked_round) {
             e->locked_round = (int32_t)m.round;
@@ -1152,6 +1322,8 @@ int ef_engine_start_height(ef_engine *e, uint64_t h, const ef_vset *vs)
     e->vs = *vs;
     e->height = h;
     e->self = e->has_key ? ef_cvset_index(vs, &e->key.pub) : -1;
+    e->sig_bad = calloc(vs->len ? vs->len : 1, sizeof *e->sig_bad);
+    if (!e->sig_bad) return EF_ENOMEM;
     e->started = true;
     uint32_t start = 0;
     if (e->cfg.wal.read_all) {
@@ -1184,7 +1356,8 @@ int ef_engine_start_height(ef_engine *e, uint64_t h, const ef_vset *vs)
     e->nfuture = 0;
     for (uint32_t i = 0; i < n; i++) {
         e->stats.received--; /* counted when buffered */
-        ef_receive(e, fut[i].p, fut[i].len);
+        /* (the session is the one it came over; the set may have changed) */
+        ef_receive(e, fut[i].p, fut[i].len, NULL, fut[i].auth);
         free(fut[i].p);
     }
     free(fut);

@@ -162,6 +162,9 @@ typedef struct ef_engine_stats {
     uint64_t resent;             /* messages re-broadcast on EF_STEP_RESEND */
     uint64_t commits;
     uint64_t evidence;
+    uint64_t deferred;           /* votes counted on their signer's session, not verified on arrival */
+    uint64_t late_verified;      /* of those, verified when relied on (certificate, evidence, relay) */
+    uint64_t late_bad;           /* of those, found with a bad signature then (and dropped) */
     uint64_t height_seen;        /* highest height in a message of this chain signed, by its
                                     key field, by a current validator; not signature-checked:
                                     a catch-up hint only */
@@ -194,6 +197,20 @@ EF_MUST_USE int ef_engine_start_height(ef_engine *e, uint64_t h, const ef_vset *
  * the stats); EF_EFULL if outputs were not drained; EF_EIO if the WAL failed
  * (sticky: the engine then stops signing). */
 int ef_engine_on_message(ef_engine *e, const uint8_t *msg, size_t len);
+
+/* The same, for a message that came over the authenticated, encrypted session of
+ * peer `from` (NULL: unknown, as on_message). A vote whose signer is `from` is
+ * that validator's own word whatever its signature says (PBFT's normal case runs
+ * on the session's MACs for this reason): it is counted at once, and its
+ * signature is verified only when a third party is to rely on it: before it
+ * enters a commit certificate (a certificate holds verified signatures only, as
+ * many as a quorum needs), before it is relayed (re-sends, proof of lock), and
+ * when it conflicts with another vote of its signer (evidence). A vote found
+ * with a bad signature then is dropped (quorums are counted again without it)
+ * and its signer's votes are verified on arrival for the rest of the height.
+ * Proposals and relayed votes are verified on arrival. Safety is unchanged: a
+ * vote counted on the session's word is one its sender could have signed. */
+int ef_engine_on_message_from(ef_engine *e, const uint8_t *msg, size_t len, const ef_pub *from);
 /* A timeout scheduled by an EF_OUT_TIMEOUT output fired. Stale ones are ignored. */
 int ef_engine_on_timeout(ef_engine *e, uint64_t height, uint32_t round, ef_step step);
 /* The answer to EF_OUT_VALIDATE for value_id at the current height. Unknown ids

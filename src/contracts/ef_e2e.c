@@ -130,7 +130,8 @@ static int e2_m_request(ef_ctx *ctx, const json_t *args)
     }
     if ((rc = e2_put(ctx, rec))) goto out;
     rc = e2_emit(ctx, "e2e_requested",
-                 json_pack("{s:s, s:I, s:O, s:O}", "id", id, "kbps", (json_int_t)kbps, "a", a, "b", b));
+                 json_pack("{s:s, s:I, s:O, s:O, s:O}", "id", id, "kbps", (json_int_t)kbps, "a", a, "b", b, "owner",
+                           json_object_get(rec, "owner")));
 out:
     json_decref(a);
     json_decref(b);
@@ -299,10 +300,10 @@ static int e2_m_readjust(ef_ctx *ctx, const json_t *args)
     if (rc) return rc;
     if (strcmp(e2_s(rec, "state"), "active")) rc = EF_ESTATE;
     else
-        rc = e2_emit(ctx, "e2e_readjust_requested", json_pack("{s:s, s:s, s:s, s:O}", "id", e2_s(rec, "id"), "part",
-                                                              partname, "reason", reason, "domain",
-                                                              json_object_get(json_object_get(rec, partname),
-                                                                              "domain")));
+        rc = e2_emit(ctx, "e2e_readjust_requested",
+                     json_pack("{s:s, s:s, s:s, s:O, s:O?}", "id", e2_s(rec, "id"), "part", partname, "reason", reason,
+                               "domain", json_object_get(json_object_get(rec, partname), "domain"), "version",
+                               json_object_get(json_object_get(rec, partname), "version")));
     json_decref(rec);
     return rc;
 }

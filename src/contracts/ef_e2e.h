@@ -14,7 +14,8 @@
  *       any account (the
  *       owner). Both domains registered on the anchor (EF_ENOTFOUND) and
  *       distinct (EF_EARGS); kbps 1..EF_E2E_KBPS_MAX, latency >= 1
- *       (EF_EARGS); id unique (EF_EEXIST). Event e2e_requested.
+ *       (EF_EARGS); id unique (EF_EEXIST). Event e2e_requested {id, kbps,
+ *       a, b, owner}.
  *   claim {"id": ID, "part": "a"|"b", "proof": HEX}
  *       any account: the proof carries its own authority. Checks, in order:
  *       the slice exists (EF_ENOTFOUND); the proof verifies for the part's
@@ -40,7 +41,8 @@
  *       proof's height, block hash and tx hash.
  *   readjust {"id", "part": "a"|"b", "reason": NAME}  owner; slice active
  *       (EF_ESTATE): a request the orchestrator acts on (event
- *       e2e_readjust_requested); the change itself counts only once proven.
+ *       e2e_readjust_requested {id, part, reason, domain, version: the part's
+ *       proven version}); the change itself counts only once proven.
  *   decommission {"id"}  owner; slice requested or active (EF_ESTATE):
  *       state decommissioning (event e2e_decommission_requested).
  *   EF_EPERM: readjust/decommission by another than the owner.

@@ -22,19 +22,6 @@ static int ef_sla_emit(ef_ctx *ctx, const char *name, json_t *ev)
     return rc;
 }
 
-bool ef_sla_name_ok(const char *s)
-{
-    size_t n = strnlen(s, EF_SLA_NAME_MAX + 1);
-    if (n == 0 || n > EF_SLA_NAME_MAX) return false;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
-                  c == '_' || c == ':' || c == '-';
-        if (!ok) return false;
-    }
-    return true;
-}
-
 uint64_t ef_sla_payout(uint64_t price, const uint32_t penalty_ppm[3], uint8_t v)
 {
     uint64_t ppm = 0;

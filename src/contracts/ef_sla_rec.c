@@ -401,3 +401,16 @@ json_t *ef_sla_json(const ef_sla_rec *r, bool with_epochs)
     if (with_epochs) ef_sla_json_epochs(j, r);
     return j;
 }
+
+bool ef_sla_name_ok(const char *s)
+{
+    size_t n = strnlen(s, EF_SLA_NAME_MAX + 1);
+    if (n == 0 || n > EF_SLA_NAME_MAX) return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+                  c == '_' || c == ':' || c == '-';
+        if (!ok) return false;
+    }
+    return true;
+}

@@ -77,8 +77,7 @@ int ef_exec_tx(ef_store *s, MDB_txn *txn, const ef_block_header *hdr, uint32_t i
         code = EF_ENOCONTRACT;
     } else if (!m) {
         code = EF_ENOMETHOD;
-    } else if (!(args = json_loadb((const char *)tx->args, tx->args_len, JSON_REJECT_DUPLICATES, NULL)) ||
-               !json_is_object(args)) {
+    } else if (ef_tx_args_parse(tx, &args)) {
         code = EF_EARGS;
     } else {
         ctx.sender = tx->sender;

@@ -39,6 +39,7 @@ int ef_store_open(ef_store **out, const char *dir, const ef_store_opts *opts)
     uint64_t map = opts && opts->map_size ? opts->map_size : EF_STORE_MAP_SIZE_DEFAULT;
     if ((rc = mdb_env_create(&s->env))) goto fail;
     if ((rc = mdb_env_set_maxdbs(s->env, 8))) goto fail;
+    if ((rc = mdb_env_set_maxreaders(s->env, EF_STORE_READERS_MAX))) goto fail;
     if ((rc = mdb_env_set_mapsize(s->env, (size_t)map))) goto fail;
     /* MDB_NORDAHEAD: random reads of the tx index and state should not pull
      * neighbouring pages into the page cache and this process's resident set */

@@ -75,6 +75,13 @@
 #include "ledger/ef_vset.h"
 
 #define EF_STORE_MAP_SIZE_DEFAULT (UINT64_C(1) << 32)   /* 4 GiB of address space */
+/* LMDB reader slots: one per read running at the same moment (every API
+ * connection thread may be in one; LMDB's default of 126 is below the API's
+ * 256 connections). A slot is 64 bytes of the lock file. */
+#define EF_STORE_READERS_MAX 1024
+/* Slots kept for the node's own threads (loop, agents, relayer): the API's
+ * connection limit may be at most EF_STORE_READERS_MAX - this. */
+#define EF_STORE_READERS_NODE 64
 #define EF_STORE_CONTRACTS_MAX 32
 /* the consensus bytes the store holds: 2 = JSON values and events in their
  * canonical encoding (base/ef_cjson.h); 3 = block headers of version 2 (with

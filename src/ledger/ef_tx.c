@@ -124,6 +124,30 @@ int ef_tx_sign(ef_tx *tx, const ef_keypair *kp)
     return rc;
 }
 
+int ef_tx_args_parse(const ef_tx *tx, json_t **out)
+{
+    *out = json_loadb((const char *)tx->args, tx->args_len, JSON_REJECT_DUPLICATES, NULL);
+    if (json_is_object(*out)) return 0;
+    json_decref(*out);
+    *out = NULL;
+    return EF_EARGS;
+}
+
+int ef_tx_seal(ef_tx *tx, const ef_keypair *kp, uint8_t **enc, size_t *len)
+{
+    *enc = NULL;
+    *len = 0;
+    tx->sender = kp->pub;
+    int rc = ef_tx_sign(tx, kp);
+    if (rc) return rc;
+    ef_wr w;
+    ef_wr_init(&w);
+    rc = ef_tx_encode(&w, tx);
+    if (rc == 0 && !(*enc = ef_wr_take(&w, len))) rc = EF_ENOMEM;
+    ef_wr_free(&w);
+    return rc;
+}
+
 bool ef_tx_verify(const ef_tx *tx)
 {
     ef_wr w;

@@ -33,6 +33,7 @@
 #ifndef EF_TX_H
 #define EF_TX_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -87,11 +88,22 @@ int ef_tx_hash(ef_hash *out, const ef_tx *tx);
 /* Fills tx->sig with kp's signature over the body; tx->sender must be kp->pub
  * (else EF_EINVAL). Returns 0 or an encoding error. */
 int ef_tx_sign(ef_tx *tx, const ef_keypair *kp);
+/* Sets tx->sender to kp->pub, signs and encodes: *enc (malloc'd, caller frees)
+ * holds the full encoding, *len its size. Returns 0 or an encoding error or
+ * EF_ENOMEM (*enc then NULL). */
+EF_MUST_USE int ef_tx_seal(ef_tx *tx, const ef_keypair *kp, uint8_t **enc, size_t *len);
 /* true only if tx->sig is tx->sender's signature of the body. */
 EF_MUST_USE bool ef_tx_verify(const ef_tx *tx);
 /* As ef_tx_verify over a full encoding (body = enc[0..len-64), sig = the rest),
  * with no re-encoding. The caller must already have decoded enc successfully. */
 EF_MUST_USE bool ef_tx_verify_enc(const ef_tx *tx, const uint8_t *enc, size_t len);
+
+/* The arguments as every contract method receives them: the JSON text parsed by
+ * jansson (duplicate keys refused, no NUL in strings, no trailing bytes), an
+ * object. What this accepts and how it reads numbers and strings is consensus:
+ * tests/unit/test_args_pin.c pins it against the jansson build. 0 and a new
+ * reference in *out, or EF_EARGS (*out NULL). */
+EF_MUST_USE int ef_tx_args_parse(const ef_tx *tx, json_t **out);
 
 /* Everything that can be checked without state: chain id equals chain_id
  * (EF_ECHAIN), names valid (EF_EINVAL), sizes (EF_ETOOBIG), signature

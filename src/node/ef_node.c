@@ -567,7 +567,8 @@ static int node_on_consensus(ef_node *n, ef_conn *c, const uint8_t *p, size_t le
         /* a message for the next height: the network is running it, join in */
         if (!n->engine_started && m.height == n->height + 1) node_start_height(n);
     }
-    int rc = ef_engine_on_message(n->eng, p, len);
+    /* the session authenticates the peer by its validator key (node_allow) */
+    int rc = ef_engine_on_message_from(n->eng, p, len, ef_conn_pub(c));
     if (rc == EF_EIO) {
         ef_node_fatal(n, rc, "WAL");
         return 0;

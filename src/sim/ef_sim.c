@@ -23,7 +23,7 @@
 
 enum { EF_BYZ_SILENT = EF_SIM_BYZ_SILENT, EF_BYZ_EQUIVOCATE = EF_SIM_BYZ_EQUIVOCATE,
        EF_BYZ_INVALID = EF_SIM_BYZ_INVALID, EF_BYZ_DOUBLE_VOTE = EF_SIM_BYZ_DOUBLE_VOTE,
-       EF_BYZ_KINDS = 4 };
+       EF_BYZ_BAD_SIG = EF_SIM_BYZ_BAD_SIG, EF_BYZ_KINDS = 5 };
 
 /* a double vote held for proposing (jail) */
 typedef struct {
@@ -54,6 +54,7 @@ typedef struct {
     uint64_t seq;
     uint8_t kind;
     uint32_t node;
+    uint32_t from;   /* deliver: the sender, whose session the message comes over */
     uint32_t epoch;
     uint64_t height;
     uint32_t round;
@@ -444,7 +445,7 @@ static int ef_sim_send(ef_sim *s, uint32_t from, uint32_t to, const uint8_t *p, 
         if (!d) return EF_ENOMEM;
         memcpy(d, p, len);
         ef_ev ev = {.time = s->now + 1 + ef_rand_below(s, s->cfg->delay_ms_max), .kind = EV_DELIVER,
-                    .node = to, .data = d, .len = len};
+                    .node = to, .from = from, .data = d, .len = len};
         if ((rc = ef_ev_push(s, ev))) return rc;
         s->res->messages++;
     }
@@ -545,6 +546,45 @@ static void ef_byz_note_value(ef_sim *s, uint64_t h, const ef_hash *id)
     if (s->nbyz_ids < EF_ARRAY_LEN(s->byz_ids)) s->byz_ids[s->nbyz_ids++] = *id;
 }
 
+/* Bad signatures over a good session: each peer gets the message as signed, or
+ * with its signature spoiled, or (a vote) a conflicting vote with a spoiled one. */
+static int ef_byz_bad_sig(ef_sim *s, uint32_t from, const uint8_t *p, size_t len, ef_msg *m)
+{
+    ef_sim_node *nd = &s->nodes[from];
+    uint8_t *bad = NULL, *conf = NULL;
+    size_t bad_len = 0, conf_len = 0;
+    ef_msg b = *m;
+    b.sig.b[ef_rand_below(s, EF_SIG_SIZE)] ^= (uint8_t)(1u << ef_rand_below(s, 8));
+    int rc = ef_msg_encode(&b, &bad, &bad_len);
+    EF_ASSERT(rc == 0);
+    if (m->type != EF_MSG_PROPOSAL) {
+        ef_msg c = *m;
+        c.has_value = !m->has_value && s->byz_ids_height == m->height && s->nbyz_ids;
+        memset(&c.value_id, 0, sizeof c.value_id);
+        if (c.has_value) c.value_id = s->byz_ids[0];
+        if (c.has_value != m->has_value) {
+            uint8_t *tmp;
+            size_t tmp_len;
+            rc = ef_msg_sign_encode(&c, &nd->key, &tmp, &tmp_len);
+            EF_ASSERT(rc == 0);
+            free(tmp);
+            c.sig.b[ef_rand_below(s, EF_SIG_SIZE)] ^= (uint8_t)(1u << ef_rand_below(s, 8));
+            rc = ef_msg_encode(&c, &conf, &conf_len);
+            EF_ASSERT(rc == 0);
+        }
+    }
+    for (uint32_t to = 0; to < s->n && !rc; to++) {
+        if (to == from) continue;
+        uint64_t pick = ef_rand_below(s, 3);
+        if (pick == 0) rc = ef_sim_send(s, from, to, p, len);
+        else if (pick == 2 && conf) rc = ef_sim_send(s, from, to, conf, conf_len);
+        else rc = ef_sim_send(s, from, to, bad, bad_len);
+    }
+    free(bad);
+    free(conf);
+    return rc;
+}
+
 /* A Byzantine node's broadcast: sent as is, or split into conflicting versions. */
 static int ef_byz_broadcast(ef_sim *s, uint32_t from, const uint8_t *p, size_t len)
 {
@@ -553,6 +593,7 @@ static int ef_byz_broadcast(ef_sim *s, uint32_t from, const uint8_t *p, size_t l
     int rc = 0;
     if (nd->byz_kind == EF_BYZ_SILENT) return 0;
     if (ef_msg_decode(&m, p, len)) return 0;
+    if (nd->byz_kind == EF_BYZ_BAD_SIG) return ef_byz_bad_sig(s, from, p, len, &m);
     uint8_t *alt = NULL, *val = NULL;
     size_t alt_len = 0;
     if (m.type == EF_MSG_PROPOSAL && nd->byz_kind == EF_BYZ_EQUIVOCATE) {
@@ -817,11 +858,21 @@ static int ef_sim_catchup(ef_sim *s, uint32_t i)
     return 0;
 }
 
+/* Adds an honest engine's signature counts to the result (before it is freed). */
+static void ef_sim_engine_stats(ef_sim *s, const ef_sim_node *nd)
+{
+    if (!nd->eng || nd->byz) return;
+    const ef_engine_stats *st = ef_engine_get_stats(nd->eng);
+    s->res->votes_deferred += st->deferred;
+    s->res->sigs_bad_late += st->late_bad;
+}
+
 /* Stops node i. A process crash leaves its disk as it is; a power loss keeps
  * what was synced and a seeded choice of what was not (ef_simdisk.h). */
 static void ef_sim_crash(ef_sim *s, uint32_t i, bool power)
 {
     ef_sim_node *nd = &s->nodes[i];
+    ef_sim_engine_stats(s, nd);
     ef_engine_free(nd->eng); /* outputs not yet drained are lost with it */
     nd->eng = NULL;
     ef_wal_file_close(nd->wal); /* no sync: the process is gone */
@@ -850,7 +901,7 @@ static int ef_sim_event(ef_sim *s, ef_ev *ev)
         if (!nd->up) break;
         s->res->delivered++;
         ef_cpu_start(s);
-        rc = ef_engine_on_message(nd->eng, ev->data, ev->len);
+        rc = ef_engine_on_message_from(nd->eng, ev->data, ev->len, &s->nodes[ev->from].key.pub);
         ef_cpu_stop(s);
         if ((rc = ef_sim_call_rc(s, ev->node, rc, "on_message"))) break;
         if (nd->crash_torn) {
@@ -1090,6 +1141,7 @@ out:
     free(s->heap);
     for (uint32_t i = 0; i < s->n; i++) {
         ef_sim_node *nd = &s->nodes[i];
+        ef_sim_engine_stats(s, nd);
         ef_engine_free(nd->eng);
         ef_wal_file_close(nd->wal);
         if (nd->disk) {

@@ -40,8 +40,13 @@
  *
  * Byzantine validators (`byzantine` distinct indices drawn from the seed) each
  * behave in one seeded way: silent; equivocating proposer and double voter;
- * proposer of invalid values (and voting for them); double voter. They sign
- * with their real keys.
+ * proposer of invalid values (and voting for them); double voter; sender of bad
+ * signatures over its good session (each peer gets a message as signed, or with
+ * its signature spoiled, or a conflicting vote with a spoiled signature: the
+ * engines count a vote on its session's word and verify it only when relied on,
+ * ef_engine_on_message_from; every certificate and evidence must still verify).
+ * They sign with their real keys. Every message is delivered with the session
+ * it came over (its sender), as the node's transport does.
  *
  * With `jail`, the values are blocks of a small simulated ledger that does what
  * the registry does with equivocation evidence: an honest validator keeps the
@@ -92,7 +97,7 @@ typedef struct ef_sim_cfg {
 } ef_sim_cfg;
 
 enum { EF_SIM_BYZ_SILENT = 0, EF_SIM_BYZ_EQUIVOCATE = 1, EF_SIM_BYZ_INVALID = 2,
-       EF_SIM_BYZ_DOUBLE_VOTE = 3 };
+       EF_SIM_BYZ_DOUBLE_VOTE = 3, EF_SIM_BYZ_BAD_SIG = 4 };
 
 typedef struct ef_sim_result {
     uint64_t heights;             /* lowest height committed by every honest validator */
@@ -113,6 +118,8 @@ typedef struct ef_sim_result {
     uint64_t torn_writes;         /* power losses that left a write torn */
     uint64_t lost_writes;         /* unsynced WAL writes and truncations lost whole */
     uint64_t wal_syncs;           /* WAL syncs that made something durable */
+    uint64_t votes_deferred;      /* honest engines: votes counted on their sender's session */
+    uint64_t sigs_bad_late;       /* honest engines: of those, found bad when relied on (dropped) */
     uint64_t sim_ms;
     uint64_t engine_cpu_ns;       /* with measure_cpu */
     uint64_t violations;

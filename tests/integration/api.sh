@@ -40,6 +40,13 @@ done
 # (validator v0 and observer o0 are of dom-0; v1..v3 of dom-1..dom-3)
 jq '. + {"api": {"private": true, "domain": "dom-0"}}' "$T/net/v3/config.json" > "$T/c.json" \
   && mv "$T/c.json" "$T/net/v3/config.json"
+# an API that could open more connections than the store has reader slots: refused at start
+cp "$T/net/v3/config.json" "$T/v3.config.json"
+jq '.api.conn_max = 2000' "$T/v3.config.json" > "$T/net/v3/config.json"
+if timeout 20 "$E" node --home "$T/net/v3" >"$T/big.out" 2>&1; then fail "a node with api.conn_max 2000 started"; fi
+grep -q "conn_max 2000 is over 960" "$T/big.out" || fail "no conn_max error: $(head -c 300 "$T/big.out")"
+mv "$T/v3.config.json" "$T/net/v3/config.json"
+pass "api.conn_max over the store's reader slots refused at start"
 "$E" testnet up --dir "$T/net" >/dev/null
 API=http://$(jq -r '.nodes[0].http' "$T/net/testnet.json")
 API1=http://$(jq -r '.nodes[1].http' "$T/net/testnet.json")

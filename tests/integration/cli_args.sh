@@ -126,6 +126,19 @@ tj=$("$EDGEFED" nslice template --name cam --kbps-min 1000 --kbps-max 9000 --max
 th=$(sed -E 's/.*"template":"([0-9a-f]+)".*/\1/' <<<"$tj"); tid=$(sed -E 's/.*"id":"([0-9a-f]+)".*/\1/' <<<"$tj")
 "$EDGEFED" nslice id "$th" | grep -q "\"id\":\"$tid\"" || fail "nslice id does not give the template's id"
 "$EDGEFED" nslice id 00 >/dev/null 2>&1 && fail "nslice id accepted bytes that are no template"
+# the slice agents on real nodes and their demo (docs/slices.md)
+for c in "nslice controller" "nslice orchestrator" "demo slices"; do
+    # shellcheck disable=SC2086
+    refused "unknown option '--no-such-option'" $c --no-such-option
+    # shellcheck disable=SC2086
+    "$EDGEFED" $c --help >/dev/null 2>&1 || fail "'edgefed $c --help' did not exit 0"
+done
+refused "give one of --netns and --process" nslice controller --key k --node http://127.0.0.1:1 --topology t
+refused "are required" nslice controller --process
+refused "--octet is" nslice controller --key k --node http://127.0.0.1:1 --topology t --process --octet 300
+refused "two --domain are required" nslice orchestrator --federation http://127.0.0.1:1 --key k
+refused "bad --domain" nslice orchestrator --federation http://127.0.0.1:1 --key k --domain a=http://x
+refused "unexpected argument 'extra'" demo slices extra
 [ ! -e "$dir/k" ] || fail "a refused keygen wrote its key"
 [ ! -e "$dir/c" ] || fail "a refused chain created its directory"
 "$EDGEFED" demo --help | grep -q "federation" || fail "demo --help does not list the federation scenario"

@@ -100,9 +100,15 @@ sign() { "$EDGEFED" tx sign --key "$HONEST" --chain-id "$chain" --nonce "$1" --c
 declare -A signed
 for k in 1 2 3 4 5 9; do signed[$k]=$(sign $((N + k))); done    # signed first: the posts are quick
 r=$(post "${signed[9]}"); [ "$r" = "409 EGAP" ] || fail "nonce 9 ahead: $r"
-for k in 1 2 3 4; do
+for k in 1 2 3; do
     r=$(post "${signed[$k]}"); [ "$r" = "202 accepted" ] || fail "gapped nonce +$k: $r"
 done
+# the fourth waits for its commit: it learns of its expiry, not of a 504 at 30 s
+t_wait=$(date +%s%N)
+curl -s -o "$TMP/wait.json" -w '%{http_code}' -X POST -H 'Content-Type: application/json' \
+     -d "{\"tx\":\"${signed[4]}\"}" "$API/txs?wait=commit&timeout_ms=30000" > "$TMP/wait.code" &
+wait_pid=$!
+for i in $(seq 1 40); do [ "$(node_field v0 mempool_txs)" = 4 ] && break; sleep 0.05; done
 r=$(post "${signed[5]}"); [ "$r" = "429 EQUOTA" ] || fail "a fifth pending transaction: $r"
 # (the status snapshot is published once a second; the 4 live for 10 s)
 for i in $(seq 1 16); do [ "$(node_field v0 mempool_txs)" = 4 ] && break; sleep 0.25; done
@@ -113,6 +119,12 @@ for i in $(seq 1 100); do
     [ "$left" = 0 ] && break; sleep 0.25
 done
 [ "$left" = 0 ] || fail "$left gapped transactions still pooled well after their 10 s"
+wait $wait_pid || true
+wait_ms=$(( ($(date +%s%N) - t_wait) / 1000000 ))
+[ "$(cat "$TMP/wait.code") $(jq -r '.code + " " + .status' "$TMP/wait.json")" = "409 EEXPIRED dropped" ] ||
+    fail "wait=commit on an expired transaction: HTTP $(cat "$TMP/wait.code") $(cat "$TMP/wait.json")"
+[ "$wait_ms" -lt 20000 ] || fail "wait=commit learned of the expiry only after $wait_ms ms"
+log "wait=commit on the gapped transaction that expired: 409 EEXPIRED dropped after $wait_ms ms (not 504 at 30 s)"
 [ "$(rejected v0 tx_EEXPIRED)" -ge 4 ] || fail "v0 counted $(rejected v0 tx_EEXPIRED) expiries"
 [ "$(curl -sf "$API/accounts/$PUB" | jq .nonce)" = "$N" ] || fail "an expired transaction committed"
 for c in tx_EGAP tx_EQUOTA tx_EEXPIRED; do

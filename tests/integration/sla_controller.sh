@@ -229,3 +229,29 @@ done
 [ "$(jq -r '.db.links[] | select(.name=="edge1-car1") | .reserved_kbps' "$T/state.json")" = 4000 ] \
   || fail "adopted slice not reserved: $(cat "$T/state.json")"
 pass "restarted with --from 1: the replay adopted SLA 5's slice $slice5 (and released what closed)"
+
+# ---- restart without --from: the controller takes over the active SLAs from the ledger's state
+kill "$CTL"; wait "$CTL" 2>/dev/null || true; CTL=
+rm -f "$T/state.json"
+: >"$T/ctl.log"
+"$E" sla controller --key "$OP" --topology "$TOPO" --process --edge-monitor "$EDGE" --port-base "$PB" \
+  --state "$T/state.json" --node "$API" 2>>"$T/ctl.log" &
+CTL=$!
+for i in $(seq 1 100); do
+  [ "$(jq -r '.slas[] | select(.sla==5) | .state' "$T/state.json" 2>/dev/null)" = confirmed ] && break; sleep 0.1
+done
+[ "$(jq -r '.slas[] | select(.sla==5) | .slice' "$T/state.json")" = "$slice5" ] \
+  || fail "SLA 5 not taken over: $(cat "$T/state.json") $(cat "$T/ctl.log")"
+[ "$(jq -r '.db.links[] | select(.name=="edge1-car1") | .reserved_kbps' "$T/state.json")" = 4000 ] \
+  || fail "taken-over slice not reserved: $(cat "$T/state.json")"
+# exactly the operator's SLAs the ledger shows active (3, whose service its first
+# controller stopped off the ledger, and 5), each on the slice the ledger records
+held=$(jq -c '[.slas[] | .sla] | sort' "$T/state.json")
+[ "$held" = "[3,5]" ] || fail "held $held, not SLAs 3 and 5: $(cat "$T/state.json")"
+for id in 3 5; do
+  [ "$(sla $id | jq -r .state)" = active ] || fail "SLA $id held but not active on the ledger"
+  [ "$(jq -r ".slas[] | select(.sla==$id) | .slice" "$T/state.json")" = "$(sla $id | jq -r .slice)" ] \
+    || fail "SLA $id held on another slice than the ledger's"
+done
+grep -q "took over 2 active SLA" "$T/ctl.log" || fail "no take-over in the log: $(cat "$T/ctl.log")"
+pass "restarted without --from: the ledger's active SLAs 3 and 5 taken over on their slices ($slice5), nothing replayed"

@@ -129,17 +129,12 @@ static inline void m_add(mchain *c, int who, const char *contract, const char *m
     ef_tx t;
     memset(&t, 0, sizeof t);
     snprintf(t.chain_id, sizeof t.chain_id, "%s", M_CHAIN);
-    t.sender = c->kp[who].pub;
     t.nonce = c->nonce[who]++;
     snprintf(t.contract, sizeof t.contract, "%s", contract);
     snprintf(t.method, sizeof t.method, "%s", method);
     t.args = (const uint8_t *)args;
     t.args_len = strlen(args);
-    assert_int_equal(ef_tx_sign(&t, &c->kp[who]), 0);
-    ef_wr w;
-    ef_wr_init(&w);
-    assert_int_equal(ef_tx_encode(&w, &t), 0);
-    c->enc[c->n] = ef_wr_take(&w, &c->len[c->n]);
+    assert_int_equal(ef_tx_seal(&t, &c->kp[who], &c->enc[c->n], &c->len[c->n]), 0);
     c->n++;
 }
 

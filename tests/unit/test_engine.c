@@ -375,6 +375,71 @@ static void test_engine_four_happy_path(void **state)
     drv_close(&d);
 }
 
+/* A message over the session of validator `from` (its key authenticates the peer). */
+static void drv_msg_from(drv *d, uint8_t *p, const size_t *len, int from)
+{
+    assert_int_equal(ef_engine_on_message_from(d->e, p, *len, &keys[from].pub), 0);
+    free(p);
+    drv_drain(d);
+}
+
+static uint8_t *bad_sig(uint8_t *p, size_t len)
+{
+    p[len - 3] ^= 0x40;
+    return p;
+}
+
+/* Votes over their signer's session count at once; a bad signature among them
+ * is found before a lock or a decision relies on it, and never enters a
+ * certificate; the faulty signer's votes are then verified as they arrive. */
+static void test_engine_session_votes(void **state)
+{
+    (void)state;
+    drv d = {0};
+    drv_open(&d, 0, &vs4, 1);
+    const ef_engine_stats *st = ef_engine_get_stats(d.e);
+    size_t vlen, len;
+    uint8_t *v = make_value(1, 0, 'V', &vlen);
+    ef_hash id = id_of(v, vlen);
+    drv_msg_from(&d, proposal(1, 1, 0, v, vlen, EF_ROUND_NONE, &len), &len, 1);
+    assert_true(drv_sent(&d, EF_MSG_PREVOTE, 0, NULL));
+    /* a bad prevote of 2 over its own session: counted, not verified yet */
+    uint8_t *p = vote(2, EF_MSG_PREVOTE, 1, 0, &id, &len, NULL);
+    drv_msg_from(&d, bad_sig(p, len), &len, 2);
+    assert_int_equal(st->deferred, 1);
+    assert_int_equal(st->dropped[EF_DROP_BAD_SIG], 0);
+    /* the quorum (0, 1, 2) would lock: 2's signature is checked first, and fails */
+    drv_msg_from(&d, vote(1, EF_MSG_PREVOTE, 1, 0, &id, &len, NULL), &len, 1);
+    assert_int_equal(st->late_bad, 1);
+    assert_false(drv_sent(&d, EF_MSG_PRECOMMIT, 0, NULL));
+    /* the same bad vote relayed by another peer is verified at once */
+    p = vote(2, EF_MSG_PREVOTE, 1, 0, &id, &len, NULL);
+    drv_msg_from(&d, bad_sig(p, len), &len, 3);
+    assert_int_equal(st->dropped[EF_DROP_BAD_SIG], 2);
+    drv_msg_from(&d, vote(3, EF_MSG_PREVOTE, 1, 0, &id, &len, NULL), &len, 3);
+    assert_true(drv_sent(&d, EF_MSG_PRECOMMIT, 0, NULL));
+    /* a bad precommit of 3 over its session, then 1's: the quorum (0, 1, 3) is
+     * not decided on, 3's signature being bad */
+    p = vote(3, EF_MSG_PRECOMMIT, 1, 0, &id, &len, NULL);
+    drv_msg_from(&d, bad_sig(p, len), &len, 3);
+    drv_msg_from(&d, vote(1, EF_MSG_PRECOMMIT, 1, 0, &id, &len, NULL), &len, 1);
+    assert_int_equal(st->late_bad, 2);
+    assert_null(drv_last(&d, EF_OUT_COMMIT));
+    /* 2 sent a bad signature this height: its votes are verified as they arrive */
+    uint64_t deferred = st->deferred;
+    drv_msg_from(&d, vote(2, EF_MSG_PRECOMMIT, 1, 0, &id, &len, NULL), &len, 2);
+    assert_int_equal(st->deferred, deferred);
+    ef_engine_out *c = drv_last(&d, EF_OUT_COMMIT);
+    assert_non_null(c);
+    assert_int_equal(ef_cert_verify(c->cert, c->cert_len, CHAIN, 1, &id, &vs4), 0);
+    ef_cert cert;
+    assert_int_equal(ef_cert_decode(&cert, c->cert, c->cert_len), 0);
+    assert_int_equal(cert.count, 3);
+    for (uint32_t i = 0; i < cert.count; i++) assert_int_not_equal(cert.sigs[i].index, 3);
+    free(v);
+    drv_close(&d);
+}
+
 static void test_engine_drops_and_counts(void **state)
 {
     (void)state;
@@ -837,6 +902,7 @@ int main(void)
         cmocka_unit_test(test_engine_single_validator),
         cmocka_unit_test(test_engine_four_happy_path),
         cmocka_unit_test(test_engine_drops_and_counts),
+        cmocka_unit_test(test_engine_session_votes),
         cmocka_unit_test(test_engine_future_buffer),
         cmocka_unit_test(test_engine_wal_lock_restart),
         cmocka_unit_test(test_engine_wal_votes_relayed_after_restart),

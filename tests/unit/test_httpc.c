@@ -12,6 +12,7 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "agents/ef_httpc.h"
@@ -155,12 +156,56 @@ static void test_httpc_refuses_bad_requests(void **state)
     assert_null(r.body);
 }
 
+static volatile bool abort_flag;
+
+static void *abort_later(void *arg)
+{
+    (void)arg;
+    usleep(300 * 1000);
+    abort_flag = true;
+    return NULL;
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* ef_httpc_abort_on: a request to a server that holds its answer for 4 s, with a
+ * 30 s timeout, ends with EF_ECLOSED soon after the flag is set; a set flag ends
+ * the next request at once; without a flag the held answer arrives. */
+static void test_httpc_abort(void **state)
+{
+    (void)state;
+    canned c;
+    ef_httpc_resp r;
+    abort_flag = false;
+    ef_httpc_abort_on(&abort_flag);
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, abort_later, NULL), 0);
+    canned_start(&c, "HTTP/1.0 200 OK\r\n\r\nlate", 0, 4000);
+    double t0 = now_s();
+    assert_int_equal(ef_httpc_request(&r, NULL, 0x7f000001u, c.port, "GET", "/", NULL, NULL, 0, 30000), EF_ECLOSED);
+    double took = now_s() - t0;
+    canned_stop(&c);
+    pthread_join(th, NULL);
+    assert_true(took >= 0.25 && took < 2.0);
+    assert_int_equal(ef_httpc_request(&r, NULL, 0x7f000001u, 1, "GET", "/", NULL, NULL, 0, 1000), EF_ECLOSED);
+    ef_httpc_abort_on(NULL);
+    assert_int_equal(ask(&c, "HTTP/1.0 200 OK\r\n\r\nlate", 0, 1200, 30000, &r), 0);
+    assert_string_equal(r.body, "late");
+    ef_httpc_resp_free(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_httpc_answer_and_headers),
         cmocka_unit_test(test_httpc_limits),
         cmocka_unit_test(test_httpc_refuses_bad_requests),
+        cmocka_unit_test(test_httpc_abort),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -572,6 +572,119 @@ static void test_controller(void **state)
     tc_close(&c);
 }
 
+
+/* the steps of instance id's history, comma-joined */
+static void steps_of(tc_chain *c, const char *id, char *out, size_t cap)
+{
+    json_t *i = inst(c, id);
+    size_t k, n = 0;
+    json_t *h;
+    out[0] = 0;
+    json_array_foreach(json_object_get(i, "history"), k, h) n += (size_t)snprintf(out + n, cap - n, "%s%s", k ? "," : "", sf(h, "step"));
+    json_decref(i);
+}
+
+static void take_events(json_t *into, tc_chain *c)
+{
+    json_t *evs = json_loads(c->events, 0, NULL);
+    json_array_extend(into, evs);
+    json_decref(evs);
+}
+
+/* A restarted slice control (ef_nsctl_resume): what the ledger shows running is
+ * taken up without a transaction, each step owed is taken once, none redone;
+ * the events missed while it was down, replayed, change nothing. */
+static void test_controller_resume(void **state)
+{
+    (void)state;
+    tc_chain c;
+    dom_open(&c, "dom-res", 0x35);
+    ef_nslice_template t;
+    ef_hash id;
+    size_t n;
+    tmpl(&t, "res", 500, 12000);
+    uint8_t *b = tmpl_bytes(&t, &n, &id);
+    assert_int_equal(publish(&c, ADMIN, b, n, &id), 0);
+    free(b);
+    json_t *topo = json_loads(mbb_topo, 0, NULL);
+    ef_slice_db *db;
+    ef_slicenet *net;
+    char err[200], steps[512];
+    assert_int_equal(ef_slice_db_parse(&db, topo, err, sizeof err), 0);
+    json_decref(topo);
+    assert_int_equal(ef_slicenet_open(&net, db, &(ef_slicenet_cfg){.mode = "process"}), 0);
+    drv d = {&c, json_array()};
+    ef_nsctl *ctl;
+    assert_int_equal(ef_nsctl_open(&ctl, db, net, &(ef_nsctl_cfg){0}, &(ef_nsctl_hooks){drv_submit, &d}), 0);
+    json_t *a = req_args("r1", &id, "e2e-r1", 3000);
+    assert_int_equal(drv_call(&d, ctl, "request", a), 0);
+    a = req_args("r3", &id, "e2e-r3", 2000);
+    json_object_set_new(a, "ap", json_string("cam2"));
+    assert_int_equal(drv_call(&d, ctl, "request", a), 0);
+    json_t *before = ef_nsctl_json(ctl);
+    ef_nsctl_close(ctl);   /* down: everything it held released */
+    assert_int_equal(ef_slice_count(db), 0);
+    /* while it is down: a request, a re-adjustment, a decommission */
+    json_t *missed = json_array();
+    a = req_args("r2", &id, "e2e-r2", 1000);
+    json_object_set_new(a, "ap", json_string("cam2"));
+    assert_int_equal(tc_tx(&c, OWNER, "nslice", "request", a), 0);
+    take_events(missed, &c);
+    assert_int_equal(tc_tx(&c, OWNER, "nslice", "readjust", json_pack("{s:s, s:I}", "id", "r1", "kbps", (json_int_t)5000)), 0);
+    take_events(missed, &c);
+    assert_int_equal(tc_tx(&c, OWNER, "nslice", "decommission", json_pack("{s:s}", "id", "r3")), 0);
+    take_events(missed, &c);
+    /* up again: resumed from the ledger's records */
+    assert_int_equal(ef_nsctl_open(&ctl, db, net, &(ef_nsctl_cfg){0}, &(ef_nsctl_hooks){drv_submit, &d}), 0);
+    json_t *recs = json_pack("[o, o, o]", inst(&c, "r1"), inst(&c, "r2"), inst(&c, "r3"));
+    ef_nsctl_resume(ctl, recs);
+    json_decref(recs);
+    json_array_clear(d.queue);   /* the control's own steps: fed below with the missed ones */
+    ef_nsctl_stats st;
+    ef_nsctl_stats_get(ctl, &st);
+    assert_int_equal(st.adopted, 1);
+    assert_int_equal(st.switched, 1);
+    assert_int_equal(st.activated, 1);
+    assert_int_equal(st.released, 1);
+    steps_of(&c, "r1", steps, sizeof steps);
+    assert_string_equal(steps, "nslice_requested,nslice_reserved,nslice_activated,nslice_change_requested,"
+                               "nslice_reserved,nslice_readjusted");
+    steps_of(&c, "r2", steps, sizeof steps);
+    assert_string_equal(steps, "nslice_requested,nslice_reserved,nslice_activated");
+    steps_of(&c, "r3", steps, sizeof steps);
+    assert_string_equal(steps, "nslice_requested,nslice_reserved,nslice_activated,nslice_decommissioning,"
+                               "nslice_decommissioned");
+    uint64_t k;
+    assert_int_equal(ef_slice_get(db, "r1-v2", &k, NULL), 0);
+    assert_int_equal(k, 5000);
+    assert_int_equal(ef_slice_get(db, "r1-v1", &k, NULL), EF_ENOTFOUND);
+    assert_int_equal(ef_slice_get(db, "r2-v1", &k, NULL), 0);
+    assert_int_equal(ef_slice_count(db), 2);
+    /* r1 on the port it had (the port follows the end-to-end id) */
+    json_t *after = ef_nsctl_json(ctl);
+    size_t x, y;
+    json_t *p, *q;
+    json_array_foreach(json_object_get(before, "instances"), x, p) json_array_foreach(json_object_get(after, "instances"), y, q) if (
+        !strcmp(sf(p, "id"), sf(q, "id"))) assert_int_equal(json_integer_value(json_object_get(p, "port")),
+                                                            json_integer_value(json_object_get(q, "port")));
+    json_decref(after);
+    json_decref(before);
+    /* the missed events replayed: nothing more happens */
+    uint64_t h = c.nonce[ADMIN];
+    size_t i;
+    json_t *e;
+    json_array_foreach(missed, i, e) if (!strcmp(sf(e, "contract"), "nslice")) ef_nsctl_on_event(ctl, sf(e, "name"), json_object_get(e, "data"));
+    json_decref(missed);
+    assert_int_equal(c.nonce[ADMIN], h);   /* no step recorded */
+    assert_int_equal(ef_slice_count(db), 2);
+    assert_int_equal(ef_slice_check(db, err, sizeof err), 0);
+    ef_nsctl_close(ctl);
+    ef_slicenet_close(net);
+    ef_slice_db_free(db);
+    json_decref(d.queue);
+    tc_close(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -579,6 +692,7 @@ int main(void)
         cmocka_unit_test(test_templates_and_rights),
         cmocka_unit_test(test_mbb_random),
         cmocka_unit_test(test_controller),
+        cmocka_unit_test(test_controller_resume),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
