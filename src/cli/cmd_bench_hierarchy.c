@@ -26,6 +26,7 @@
 #include "cli/cli.h"
 #include "cli/cli_admin.h"
 #include "cli/cli_bench.h"
+#include "cli/cli_demo.h"
 #include "cli/cli_testnet.h"
 #include "ledger/ef_tx.h"
 
@@ -176,19 +177,6 @@ static long bh_cpu_ticks(long pid)
     /* fields after the command: state(3) ... utime(14) stime(15) */
     if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2) return -1;
     return (long)(ut + st);
-}
-
-static long bh_rss_peak_kb(long pid)
-{
-    char path[64], line[128];
-    snprintf(path, sizeof path, "/proc/%ld/status", pid);
-    FILE *f = fopen(path, "r");
-    long kb = 0, v;
-    if (!f) return 0;
-    while (fgets(line, sizeof line, f))
-        if (sscanf(line, "VmHWM: %ld kB", &v) == 1) kb = v;
-    fclose(f);
-    return kb;
 }
 
 static uint8_t *bh_transfer(bh *b, const ef_keypair *kp, uint64_t nonce, size_t *len)
@@ -567,7 +555,7 @@ static int bh_measure(bh *b, const ef_keypair *acc, long nacc, long nq, long nre
     printf("%s ", b->what);
     bh_burst_print(b->private_reads ? "signed HTTP" : "HTTP", &res->bhttp);
     for (int i = 0; i < BH_NODES; i++) {
-        res->rss[i] = bh_rss_peak_kb(b->pid[i]);
+        res->rss[i] = ef_demo_pid_hwm_kb((int)b->pid[i]);
         if (res->rss[i] > res->rss_max) res->rss_max = res->rss[i];
         printf("  %s v%d: peak RSS %.1f MB\n", b->what, i, (double)res->rss[i] / 1024);
     }

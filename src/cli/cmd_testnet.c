@@ -22,6 +22,7 @@
 #include "cli/cli.h"
 #include "cli/cli_admin.h"
 #include "cli/cli_api.h"
+#include "cli/cli_demo.h"
 #include "cli/cli_testnet.h"
 #include "agents/ef_proc.h"
 #include "node/ef_node.h"
@@ -337,35 +338,6 @@ static int tn_init(int argc, char **argv)
 #define TN_HIER_DOMAINS_MAX 8
 #define TN_HIER_FILE "hierarchy.json"
 
-/* Edits HOME/config.json: fn(config, arg) changes it. 0 or EF_EIO. */
-static int tn_edit_config(const char *home, void (*fn)(json_t *cfg, void *arg), void *arg)
-{
-    char path[TN_PATH_MAX + 64];
-    snprintf(path, sizeof path, "%s/config.json", home);
-    json_t *c = json_load_file(path, 0, NULL);
-    if (!c) return EF_EIO;
-    fn(c, arg);
-    int rc = tn_write_json(path, c) ? EF_EIO : 0;
-    json_decref(c);
-    return rc;
-}
-
-struct tn_relayer {
-    const char *domain_node, *domain, *read_key;
-    int period_ms;
-};
-
-/* The relayer agent of a domain on its administrator's federation node. */
-static void tn_add_relayer(json_t *c, void *arg)
-{
-    struct tn_relayer *r = arg;
-    json_t *ag = json_object_get(c, "agents");
-    if (!ag) json_object_set_new(c, "agents", ag = json_object());
-    json_object_set_new(ag, "relayer", json_pack("{s:s, s:s, s:s, s:i, s:b}", "domain_node", r->domain_node,
-                                                 "domain", r->domain, "read_key", r->read_key, "period_ms",
-                                                 r->period_ms, "register", 1));
-}
-
 /* The argv of one ledger's `testnet init`, run in this process. */
 static int tn_init_v(const char *const *args)
 {
@@ -449,8 +421,8 @@ static int tn_init_hierarchy(int argc, char **argv)
         snprintf(api, sizeof api, "http://%s", dt->nodes[0].http);
         snprintf(key, sizeof key, "%s/admin.key", sub);
         snprintf(home, sizeof home, "%s/fed/v%d", d, i);
-        struct tn_relayer rel = {api, name, key, period};
-        rc = tn_edit_config(home, tn_add_relayer, &rel);
+        ef_demo_relayer rel = {api, name, key, period};
+        rc = ef_demo_edit_config(home, ef_demo_add_relayer, &rel);
     }
     if (!dt) rc = rc ? rc : EF_ENOMEM;
     free(dt);
@@ -541,6 +513,21 @@ static int tn_hier_run(const tn_hier *h, const char *sub)
         for (size_t i = 0; i + 1 < h->len; i++) {
             char path[64];
             json_t *a = NULL;
+            /* the domain's committee, read as its administrator (a member) */
+            char key[TN_PATH_MAX + 32], dapi[80];
+            ef_keypair admin;
+            snprintf(key, sizeof key, "%s/admin.key", h->dirs[i]);
+            if (!ef_testnet_load(tn, h->dirs[i]) && !ef_key_load(&admin, key)) {
+                snprintf(dapi, sizeof dapi, "http://%s", tn->nodes[0].http);
+                if (!ef_cli_get_as(dapi, &admin, "/state/committee/current", &a))
+                    printf("committee: domain %s in epoch %lld since height %lld (%s phase), %zu members\n",
+                           h->names[i], (long long)json_integer_value(json_object_get(a, "epoch")),
+                           (long long)json_integer_value(json_object_get(a, "start")),
+                           json_string_value(json_object_get(a, "phase")) ?: "?",
+                           json_array_size(json_object_get(a, "committee")));
+                json_decref(a);
+                a = NULL;
+            }
             snprintf(path, sizeof path, "/state/anchor/domain/%s", h->names[i]);
             if (ef_cli_get_as(api, NULL, path, &a)) {
                 printf("anchor: domain %s not registered yet\n", h->names[i]);

@@ -115,6 +115,13 @@ async function main() {
     const again = currentEpoch();
     if (after > again.epoch) throw new Error(`page shows epoch ${after}, node ${again.epoch}`);
     log(`the highlight moved to epoch ${after} without a reload`);
+    // a plain link cannot send the token: the page fetches the metrics with it
+    const [popup] = await Promise.all([context.waitForEvent("page", { timeout: STEP_MS }), page.click('footer a.authed')]);
+    await popup.waitForLoadState("load", { timeout: STEP_MS });
+    const metrics = await popup.textContent("body");
+    if (!/edgefed_height/.test(metrics)) throw new Error(`metrics through the token: ${metrics.slice(0, 200)}`);
+    await popup.close();
+    log("the metrics link, fetched with the token, shows the node's metrics");
     await page.locator("#committee").screenshot({ path: path.join(out, "committee.png") });
     if (errors.length) throw new Error(errors.join("; "));
   } finally {

@@ -39,7 +39,11 @@ for x in a b; do
     log "domain $x anchored at height $(jq .height <<<"$s"), its rotated committee tracked from $(jq .committee_since <<<"$s")"
 done
 "$EDGEFED" testnet status --dir "$D" >"$TMP/status" || fail "status"
-for x in a b; do grep -q "^anchor: domain $x anchored at height [1-9]" "$TMP/status" || fail "status: $(cat "$TMP/status")"; done
+for x in a b; do
+    grep -q "^anchor: domain $x anchored at height [1-9]" "$TMP/status" || fail "status: $(cat "$TMP/status")"
+    grep -q "^committee: domain $x in epoch [1-9][0-9]* since height [0-9]* (.* phase), 4 members" "$TMP/status" ||
+        fail "status: $(cat "$TMP/status")"
+done
 [ "$(grep -c '^== ' "$TMP/status")" = 3 ] || fail "status lists $(grep -c '^== ' "$TMP/status") ledgers"
 "$EDGEFED" testnet check --dir "$D" >"$TMP/check" || fail "check: $(cat "$TMP/check")"
 [ "$(grep -c '^agree:' "$TMP/check")" = 3 ] || fail "check: $(cat "$TMP/check")"

@@ -1001,6 +1001,16 @@ async function main() {
     sessionStorage.setItem(TOKEN_KEY, t);
     location.reload();
   });
+  // links to API answers (metrics, PROV-JSON export): with a read token they are
+  // fetched with it and shown from memory, since a plain link cannot send it
+  document.addEventListener("click", async (ev) => {
+    const a = ev.target.closest && ev.target.closest("a.authed");
+    if (!a || !readToken()) return;
+    ev.preventDefault();
+    const r = await fetch(a.getAttribute("href"), { cache: "no-store", headers: authHeaders() });
+    const blob = new Blob([await r.text()], { type: r.headers.get("Content-Type") || "text/plain" });
+    window.open(URL.createObjectURL(blob), "_blank");
+  });
   $("search").addEventListener("submit", search);
   $("prov-form").addEventListener("submit", (ev) => {
     ev.preventDefault();
