@@ -90,8 +90,8 @@ static const char *const bf_steps[] = {"announce_to_offers", "award", "deploymen
 /* Work counters of every node ({"height", "work":{...}} per node), from its admin
  * socket; sums[] gets height, then the BF_WORK fields, summed over the nodes. */
 static const char *const bf_work_keys[] = {"cons_received", "cons_verified", "frames_in", "frames_out",
-                                           "bytes_in", "bytes_out"};
-#define BF_WORK 6
+                                           "bytes_in", "bytes_out", "writes_out"};
+#define BF_WORK 7
 
 static void bf_work(const ef_fedrun *fr, double sums[1 + BF_WORK], double heights[EF_FEDRUN_NODES_MAX])
 {
@@ -332,11 +332,12 @@ int ef_cmd_bench_federation(int argc, char **argv)
                json_real_value(json_object_get(json_object_get(led, "validator_rss_mb"), "mean")));
         const json_t *wk = json_object_get(led, "per_height_per_node");
         printf("N = %u: %.1f heights per run; per height per node: %.1f consensus messages received, %.1f "
-               "signatures checked, %.1f frames sent, %.0f bytes sent\n", n,
+               "signatures checked, %.1f frames sent in %.1f writes, %.0f bytes sent\n", n,
                json_real_value(json_object_get(wk, "heights_per_run")),
                json_real_value(json_object_get(wk, "cons_received")),
                json_real_value(json_object_get(wk, "cons_verified")),
-               json_real_value(json_object_get(wk, "frames_out")), json_real_value(json_object_get(wk, "bytes_out")));
+               json_real_value(json_object_get(wk, "frames_out")), json_real_value(json_object_get(wk, "writes_out")),
+               json_real_value(json_object_get(wk, "bytes_out")));
         json_array_append_new(json_object_get(doc, "results"), row);
         fflush(stdout);
     }
@@ -398,16 +399,17 @@ int ef_cmd_bench_federation(int argc, char **argv)
         fprintf(md, "\nWork per committed height per validator node over the runs (counts: they do not\n"
                     "depend on the machine's load as times do):\n\n"
                     "| N | heights per run | consensus messages received | signatures checked | frames sent "
-                    "| bytes sent |\n"
-                    "|---|---|---|---|---|---|\n");
+                    "| socket writes | bytes sent |\n"
+                    "|---|---|---|---|---|---|---|\n");
         json_array_foreach(json_object_get(doc, "results"), i, row) {
             json_t *w = json_object_get(json_object_get(row, "ledger"), "per_height_per_node");
-            fprintf(md, "| %lld | %.1f | %.1f | %.1f | %.1f | %.0f |\n",
+            fprintf(md, "| %lld | %.1f | %.1f | %.1f | %.1f | %.1f | %.0f |\n",
                     json_integer_value(json_object_get(row, "n_mec")),
                     json_real_value(json_object_get(w, "heights_per_run")),
                     json_real_value(json_object_get(w, "cons_received")),
                     json_real_value(json_object_get(w, "cons_verified")),
                     json_real_value(json_object_get(w, "frames_out")),
+                    json_real_value(json_object_get(w, "writes_out")),
                     json_real_value(json_object_get(w, "bytes_out")));
         }
         fclose(md);

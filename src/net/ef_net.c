@@ -35,7 +35,9 @@ struct ef_conn {
     uint32_t ip;                    /* remote IPv4 address (network order), 0 if unknown */
     size_t pre_held;                /* its share of st.preauth_bytes */
     int handles;                    /* open uv handles */
-    size_t queued;                  /* bytes handed to uv_write, not yet written */
+    size_t queued;                  /* bytes sealed (in out or handed to uv_write), not yet written */
+    ef_wr out;                      /* frames sealed this loop iteration, written together
+                                       (one write per peer per iteration: ef_net_flush_cb) */
     uint64_t last_rx_ms;
     void *data;
     char addr[EF_NET_ADDR_MAX];
@@ -46,6 +48,7 @@ struct ef_net {
     ef_net_cfg cfg;
     uv_tcp_t server;
     uv_timer_t tick;
+    uv_idle_t flush;                /* writes what the callbacks sealed (see ef_net_flush_cb) */
     bool listening, stopping;
     int handles;                    /* server, tick, slot timers */
     int port;
@@ -91,6 +94,8 @@ static void ef_slot_timer_closed(uv_handle_t *h)
 
 static void ef_slot_schedule(ef_slot *s, uint32_t ms);
 
+static int ef_conn_flush_out(ef_conn *c);
+
 static void ef_conn_handle_closed(uv_handle_t *h)
 {
     ef_conn *c = h->data;
@@ -101,6 +106,7 @@ static void ef_conn_handle_closed(uv_handle_t *h)
     if (c->next) c->next->prev = c->prev;
     n->nconns--;
     ef_sess_free(&c->sess);
+    ef_wr_free(&c->out);
     free(c);
     ef_net_maybe_free(n);
 }
@@ -153,6 +159,9 @@ static void ef_conn_preauth_account(ef_net *n, ef_conn *c)
 void ef_net_close_conn(ef_net *n, ef_conn *c, int reason)
 {
     if (c->closing) return;
+    /* what was sealed this iteration leaves first (a goodbye, the last votes) */
+    if (reason != EF_NR_IO && c->out.len) (void)ef_conn_flush_out(c);
+    if (c->closing) return;
     c->closing = true;
     ef_conn_preauth_done(n, c);
     if (reason >= 0 && reason < EF_NR_COUNT_) n->st.closed[reason]++;
@@ -190,10 +199,50 @@ static void ef_conn_write_done(uv_write_t *req, int status)
     free(w);
 }
 
-/* Hands wr's bytes to libuv (taking the buffer). */
+/* Hands the frames sealed for c this iteration to libuv (one write; their bytes
+ * are already counted in c->queued). */
+static int ef_conn_flush_out(ef_conn *c)
+{
+    if (c->out.len == 0) return 0;
+    if (c->out.err) return c->out.err;
+    ef_wreq *w = calloc(1, sizeof *w);
+    if (!w) return EF_ENOMEM;
+    w->c = c;
+    w->data = ef_wr_take(&c->out, &w->len);
+    uv_buf_t b = uv_buf_init((char *)w->data, (unsigned)w->len);
+    int rc = uv_write(&w->req, (uv_stream_t *)&c->tcp, &b, 1, ef_conn_write_done);
+    if (rc) {
+        c->queued -= w->len;
+        free(w->data);
+        free(w);
+        ef_net_close_conn(c->net, c, EF_NR_IO);
+        return EF_ENET;
+    }
+    c->net->st.writes_out++;
+    return 0;
+}
+
+/* An idle handle: it runs in the same loop iteration as the timer callbacks that
+ * sealed frames, before the loop polls (an active idle handle also keeps the poll
+ * from blocking), and right after the I/O callbacks of the iteration before; a
+ * check handle would hold frames sealed in timers until the next I/O event. */
+static void ef_net_flush_cb(uv_idle_t *h)
+{
+    ef_net *n = h->data;
+    for (ef_conn *c = n->conns, *next; c; c = next) {
+        next = c->next;
+        if (!c->closing) (void)ef_conn_flush_out(c);
+    }
+    uv_idle_stop(h);
+}
+
+/* Hands wr's bytes to libuv (taking the buffer), after what was sealed before
+ * them (the session's frames must reach the peer in the order they were sealed). */
 static int ef_conn_flush(ef_conn *c, ef_wr *wr)
 {
     if (wr->len == 0) return 0;
+    int rc0 = ef_conn_flush_out(c);
+    if (rc0) return rc0;
     if (wr->err) return wr->err;
     ef_wreq *w = calloc(1, sizeof *w);
     if (!w) return EF_ENOMEM;
@@ -209,6 +258,7 @@ static int ef_conn_flush(ef_conn *c, ef_wr *wr)
         ef_net_close_conn(c->net, c, EF_NR_IO);
         return EF_ENET;
     }
+    c->net->st.writes_out++;
     return 0;
 }
 
@@ -307,6 +357,7 @@ static ef_conn *ef_conn_new(ef_net *n, bool dialer)
     if (!c) return NULL;
     c->net = n;
     c->dialer = dialer;
+    ef_wr_init(&c->out);
     uv_tcp_init(n->cfg.loop, &c->tcp);
     uv_timer_init(n->cfg.loop, &c->hs_timer);
     c->handles = 2;
@@ -497,6 +548,9 @@ int ef_net_start(ef_net **out, const ef_net_cfg *cfg)
     uv_timer_init(cfg->loop, &n->tick);
     n->tick.data = n;
     n->handles++;
+    uv_idle_init(cfg->loop, &n->flush);
+    n->flush.data = n;
+    n->handles++;
     uv_timer_start(&n->tick, ef_net_tick, EF_NET_TICK_MS, EF_NET_TICK_MS);
     *out = n;
     return 0;
@@ -539,6 +593,7 @@ void ef_net_stop(ef_net *n)
     n->nslots = 0;
     if (n->listening) uv_close((uv_handle_t *)&n->server, ef_net_handle_closed);
     uv_close((uv_handle_t *)&n->tick, ef_net_handle_closed);
+    uv_close((uv_handle_t *)&n->flush, ef_net_handle_closed);
 }
 
 int ef_net_send(ef_net *n, ef_conn *c, uint8_t type, const void *payload, size_t len,
@@ -555,13 +610,16 @@ int ef_net_send(ef_net *n, ef_conn *c, uint8_t type, const void *payload, size_t
         ef_net_close_conn(n, c, EF_NR_SENDQ_FULL);
         return EF_ECLOSED;
     }
-    ef_wr wr;
-    ef_wr_init(&wr);
-    int rc = ef_sess_seal(&c->sess, type, payload, len, &wr);
-    if (!rc) rc = ef_conn_flush(c, &wr);
-    ef_wr_free(&wr);
-    if (!rc) n->st.frames_out++;
-    return rc;
+    /* sealed now (the session's order), written with the others of this loop
+     * iteration: a node that answers several messages in one iteration (votes,
+     * the next proposal, gossip) makes one write per peer instead of one per frame */
+    size_t before = c->out.len;
+    int rc = ef_sess_seal(&c->sess, type, payload, len, &c->out);
+    if (rc) return rc;
+    c->queued += c->out.len - before;
+    n->st.frames_out++;
+    if (!uv_is_active((uv_handle_t *)&n->flush)) uv_idle_start(&n->flush, ef_net_flush_cb);
+    return 0;
 }
 
 int ef_net_broadcast(ef_net *n, uint8_t type, const void *payload, size_t len, bool droppable,

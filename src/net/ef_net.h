@@ -64,6 +64,8 @@ typedef struct ef_conn ef_conn;   /* one authenticated connection to a peer */
 typedef struct ef_net_stats {
     uint64_t closed[EF_NR_COUNT_];  /* connections refused or closed, by reason */
     uint64_t frames_in, frames_out, bytes_in, bytes_out;
+    uint64_t writes_out;            /* writes to sockets: the frames sealed for a peer in one
+                                       loop iteration go out in one */
     uint64_t dropped;               /* droppable messages dropped on a full queue */
     uint64_t dials, accepts;
     uint32_t peers;                 /* authenticated connections now */

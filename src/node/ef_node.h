@@ -242,6 +242,7 @@ typedef struct ef_node_status {
     uint64_t cons_received;      /* consensus messages handed to the engine */
     uint64_t cons_verified;      /* Ed25519 checks of consensus messages (engine and catch-up) */
     uint64_t frames_in, frames_out, bytes_in, bytes_out;   /* P2P transport */
+    uint64_t writes_out;                                   /* socket writes (frames batched per peer) */
     uint64_t lat_counts[EF_NODE_LAT_BUCKETS];
     uint64_t lat_count;
     double lat_sum_ms;
@@ -268,7 +269,7 @@ void ef_node_status_release(const ef_node_status *st);
  * "height","last_hash","last_time","round","step","catching_up","validators":[...],
  * "peers":[{"key","height"}],"mempool_txs","mempool_bytes","txs_committed",
  * "blocks_committed","work":{"cons_received","cons_verified","frames_in","frames_out",
- * "bytes_in","bytes_out"},"rejected":{reason: count}}. Thread-safe. */
+ * "bytes_in","bytes_out","writes_out"},"rejected":{reason: count}}. Thread-safe. */
 json_t *ef_node_status_json(ef_node *n);
 
 #endif

@@ -96,6 +96,7 @@ static void ef_node_snap_fill(ef_node *n, ef_node_status *s)
         ef_net_get_stats(n->net, &ns);
         s->frames_in = ns.frames_in;
         s->frames_out = ns.frames_out;
+        s->writes_out = ns.writes_out;
         s->bytes_in = ns.bytes_in;
         s->bytes_out = ns.bytes_out;
         for (int i = 0; i < EF_NR_COUNT_ && r < EF_NODE_REJECT_REASONS; i++) {
@@ -208,11 +209,12 @@ json_t *ef_node_status_json(ef_node *n)
     json_object_set_new(o, "mempool_bytes", json_integer((json_int_t)s->mempool_bytes));
     json_object_set_new(o, "txs_committed", json_integer((json_int_t)s->txs_committed));
     json_object_set_new(o, "blocks_committed", json_integer((json_int_t)s->blocks_committed));
-    json_object_set_new(o, "work", json_pack("{s:I,s:I,s:I,s:I,s:I,s:I}", "cons_received",
+    json_object_set_new(o, "work", json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "cons_received",
                                              (json_int_t)s->cons_received, "cons_verified",
                                              (json_int_t)s->cons_verified, "frames_in", (json_int_t)s->frames_in,
                                              "frames_out", (json_int_t)s->frames_out, "bytes_in",
-                                             (json_int_t)s->bytes_in, "bytes_out", (json_int_t)s->bytes_out));
+                                             (json_int_t)s->bytes_in, "bytes_out", (json_int_t)s->bytes_out,
+                                             "writes_out", (json_int_t)s->writes_out));
     json_t *rj = json_object();
     for (size_t i = 0; i < s->rejected_len; i++)
         json_object_set_new(rj, s->rejected[i].reason, json_integer((json_int_t)s->rejected[i].count));
