@@ -716,7 +716,6 @@ async function showDomain(name) {
 
 const EPOCHS_SHOWN = 20;
 let committeeTimer = null;
-let committeeEpoch = null;    // the current epoch as last shown
 
 function scheduleCommittee() {
   if (committeeTimer) return;
@@ -768,7 +767,6 @@ async function loadCommittee() {
   $("epochs").tBodies[0].innerHTML = rows.join("");
   $("committee-hint").textContent = `${past.length + 1} epochs, committees of ${cfg.size} elected every ` +
     `${cfg.epoch_heights} heights by commit-reveal among the outgoing committee`;
-  committeeEpoch = cur.epoch;
 }
 
 // ---------------------------------------------------------------- network slices (seed 000)
