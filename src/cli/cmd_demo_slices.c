@@ -270,16 +270,21 @@ int ef_demo_slices(int argc, char **argv)
     json_t *os = json_load_file(b->orch_state, 0, NULL), *after = ef_slices_bed_slice(b, SD_ID);
     json_int_t adopted = json_integer_value(json_object_get(json_object_get(os, "stats"), "adopted"));
     json_int_t reclaimed = json_integer_value(json_object_get(json_object_get(os, "stats"), "claimed"));
+    json_t *fromj = json_object_get(os, "from");
+    json_int_t ff = json_integer_value(json_object_get(fromj, "federation")),
+               fa = json_integer_value(json_object_get(fromj, "a")), fb = json_integer_value(json_object_get(fromj, "b"));
     size_t claims2 = after ? sd_claims(after) : 0;
     json_decref(os);
     json_decref(after);
-    if (adopted != 1 || reclaimed != 0 || claims2 != claims) {
-        fprintf(stderr, "demo slices: after its restart the orchestrator took up %lld slices and claimed %lld "
-                        "steps (%zu claims, were %zu)\n", (long long)adopted, (long long)reclaimed, claims2, claims);
+    if (adopted != 1 || reclaimed != 0 || claims2 != claims || ff <= 1 || fa <= 1 || fb <= 1) {
+        fprintf(stderr, "demo slices: after its restart the orchestrator took up %lld slices, claimed %lld "
+                        "steps (%zu claims, were %zu), follows from blocks %lld/%lld/%lld\n", (long long)adopted,
+                (long long)reclaimed, claims2, claims, (long long)ff, (long long)fa, (long long)fb);
         goto out;
     }
-    ef_demo_step("orchestrator restarted: it took %s up from the federation's record and replayed the three "
-                 "ledgers' events: no step redone (%zu claims, as before)", SD_ID, claims);
+    ef_demo_step("orchestrator restarted: it took %s up from the federation's record and the domains' instances "
+                 "and follows the federation from block %lld, a from %lld, b from %lld (not block 1): no step "
+                 "redone (%zu claims, as before)", SD_ID, (long long)ff, (long long)fa, (long long)fb, claims);
 
     /* 6. decommissioning */
     t = ef_now_mono_us();
