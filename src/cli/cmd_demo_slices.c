@@ -100,17 +100,12 @@ static void sd_proof_text(ef_slices_bed *b, const json_t *rec, int p, char *out,
 
 int ef_demo_slices(int argc, char **argv)
 {
-    static const char *const spec[] = {"dir=", "base-port=", "process", "keep", NULL};
-    int checked = ef_cli_check(argc, argv, sd_usage, spec, 0);
+    ef_demo_opts opts;
+    int checked = ef_demo_opts_parse(argc, argv, sd_usage, &opts);
     if (checked >= 0) return checked;
-    const char *dir_opt = ef_cli_opt(argc, argv, "dir", NULL);
-    unsigned port = (unsigned)atoi(ef_cli_opt(argc, argv, "base-port", "0"));
-    bool keep = ef_cli_flag(argc, argv, "keep");
-    bool netns = !ef_cli_flag(argc, argv, "process") && ef_demo_can_netns();
-    if (port && (port < 1024 || port > 65000)) {
-        fputs(sd_usage, stderr);
-        return 2;
-    }
+    const char *dir_opt = opts.dir;
+    unsigned port = opts.port;
+    bool keep = opts.keep, netns = opts.netns;
     if (!port) port = 20000 + (unsigned)(getpid() % 90) * 130 + 40;
     char dir[PATH_MAX - 256], exe[PATH_MAX];
     if (ef_demo_workdir(dir_opt, "slices", dir, sizeof dir, exe, sizeof exe)) return 1;

@@ -52,6 +52,34 @@ static void nx_write_json(const char *path, json_t *j)
     if (json_dump_file(j, tmp, JSON_INDENT(2)) || rename(tmp, path)) EF_LOGW("nslice", "cannot write %s", path);
 }
 
+/* An agent's submit hook: contract.method(args) on url as key, waiting for its
+ * result (ef_cli_call_retry; reads signed if sign); the result's code in err.
+ * 0, EF_ESTATE for a refused transaction, or the call's error. */
+static int nx_call(const char *url, const ef_keypair *key, bool sign, const char *contract, const char *method,
+                   const json_t *args, char err[24])
+{
+    char *text = json_dumps(args, JSON_COMPACT);
+    char code[24] = "";
+    if (!text) return EF_ENOMEM;
+    int rc = ef_cli_call_retry(url, key, sign, contract, method, text, code, NULL);
+    free(text);
+    snprintf(err, 24, "%s", code);
+    return rc ? rc : strcmp(code, "OK") ? EF_ESTATE : 0;
+}
+
+/* A message of GET /events: the event (a new reference) with its contract and
+ * name if it is one, else NULL. */
+static json_t *nx_event(const char *type, const char *data, const char **contract, const char **name)
+{
+    if (strcmp(type, "event") || !*data) return NULL;
+    json_t *m = json_loads(data, 0, NULL);
+    *contract = json_string_value(json_object_get(m, "contract"));
+    *name = json_string_value(json_object_get(m, "name"));
+    if (m && *contract && *name) return m;
+    json_decref(m);
+    return NULL;
+}
+
 /* One event stream followed on its own thread. */
 typedef struct nx_follow {
     const char *url;
@@ -125,13 +153,7 @@ static void nc_host_state(nc_host *h)
 static int nc_host_submit(void *arg, const char *method, const json_t *args, char err[24])
 {
     nc_host *h = arg;
-    char *text = json_dumps(args, JSON_COMPACT);
-    char code[24] = "";
-    if (!text) return EF_ENOMEM;
-    int rc = ef_cli_call_retry(h->url, &h->key, true, "nslice", method, text, code, NULL);
-    free(text);
-    snprintf(err, 24, "%s", code);
-    return rc ? rc : strcmp(code, "OK") ? EF_ESTATE : 0;
+    return nx_call(h->url, &h->key, true, "nslice", method, args, err);
 }
 
 static int nc_host_event(void *arg, const char *type, const char *id, const char *data)
@@ -139,11 +161,9 @@ static int nc_host_event(void *arg, const char *type, const char *id, const char
     nc_host *h = arg;
     (void)id;
     if (h->stop) return 1;
-    if (strcmp(type, "event") || !*data) return 0;
-    json_t *m = json_loads(data, 0, NULL);
-    const char *contract = json_string_value(json_object_get(m, "contract"));
-    const char *name = json_string_value(json_object_get(m, "name"));
-    if (m && contract && !strcmp(contract, "nslice") && name) {
+    const char *contract, *name;
+    json_t *m = nx_event(type, data, &contract, &name);
+    if (m && !strcmp(contract, "nslice")) {
         pthread_mutex_lock(&h->mu);
         if (!h->stop) {
             ef_nsctl_on_event(h->ctl, name, json_object_get(m, "data"));
@@ -370,22 +390,10 @@ static void eo_host_state(eo_host *h)
     json_decref(j);
 }
 
-static int eo_host_call(const char *url, const ef_keypair *key, bool sign, const char *contract, const char *method,
-                        const json_t *args, char err[24])
-{
-    char *text = json_dumps(args, JSON_COMPACT);
-    char code[24] = "";
-    if (!text) return EF_ENOMEM;
-    int rc = ef_cli_call_retry(url, key, sign, contract, method, text, code, NULL);
-    free(text);
-    snprintf(err, 24, "%s", code);
-    return rc ? rc : strcmp(code, "OK") ? EF_ESTATE : 0;
-}
-
 static int eo_host_fed_submit(void *arg, const char *method, const json_t *args, char err[24])
 {
     eo_host *h = arg;
-    return eo_host_call(h->fed, &h->key, false, "e2e", method, args, err);
+    return nx_call(h->fed, &h->key, false, "e2e", method, args, err);
 }
 
 static int eo_host_dom_submit(void *arg, const char *domain, const char *method, const json_t *args, char err[24])
@@ -393,7 +401,7 @@ static int eo_host_dom_submit(void *arg, const char *domain, const char *method,
     eo_host *h = arg;
     eo_dom *d = eo_host_dom(h, domain);
     if (!d) return EF_ENOTFOUND;
-    return eo_host_call(d->url, &d->key, true, "nslice", method, args, err);
+    return nx_call(d->url, &d->key, true, "nslice", method, args, err);
 }
 
 /* The certified proof of the domain's tx: the certificate of its block comes
@@ -438,12 +446,10 @@ static int eo_host_event(void *arg, const char *type, const char *id, const char
     eo_host *h = ev->h;
     (void)id;
     if (h->stop) return 1;
-    if (strcmp(type, "event") || !*data) return 0;
-    json_t *m = json_loads(data, 0, NULL);
-    const char *contract = json_string_value(json_object_get(m, "contract"));
-    const char *name = json_string_value(json_object_get(m, "name"));
+    const char *contract, *name;
+    json_t *m = nx_event(type, data, &contract, &name);
     const char *tx = json_string_value(json_object_get(m, "tx"));
-    if (m && contract && name) {
+    if (m) {
         pthread_mutex_lock(&h->mu);
         if (h->stop) {
         } else if (!ev->d && !strcmp(contract, "e2e")) {
