@@ -108,12 +108,11 @@ int ef_demo_sla(int argc, char **argv)
     ef_demo_opts opts;
     int checked = ef_demo_opts_parse(argc, argv, demo_usage, &opts);
     if (checked >= 0) return checked;
-    const char *dir_opt = opts.dir;
     unsigned port = opts.port;
-    bool keep = opts.keep, netns = opts.netns;
+    bool netns = opts.netns;
     if (!port) port = 21000 + (unsigned)(getpid() % 110) * 40;
     char dir[PATH_MAX], exe[PATH_MAX], net[PATH_MAX + 8];
-    if (ef_demo_workdir(dir_opt, "sla", dir, sizeof dir, exe, sizeof exe)) return 1;
+    if (ef_demo_workdir(opts.dir, "sla", dir, sizeof dir, exe, sizeof exe)) return 1;
     snprintf(net, sizeof net, "%s/net", dir);
     ef_demo_clock_start();
     int ret = 1, rc;
@@ -303,7 +302,7 @@ int ef_demo_sla(int argc, char **argv)
         char svgp[PATH_MAX + 64];
         snprintf(svgp, sizeof svgp, "%s/slice-tree.svg", dir);
         if (ef_proc_cmd_log(log, exe, "slice", "svg", "--state", state, "--out", svgp, NULL) == 0 &&
-            (dir_opt || keep))
+            (opts.dir || opts.keep))
             ef_demo_step("the tree with what is reserved on each link: %s", svgp);
     }
 
@@ -509,9 +508,9 @@ out:
     json_decref(s);
     json_decref(st);
     json_decref(tn);
-    if (!keep || ret) (void)ef_proc_cmd_log(log, exe, "testnet", "down", "--dir", net, NULL);
-    if (keep && ret == 0) printf("left running in %s (stop: edgefed testnet down --dir %s)\n", dir, net);
-    else if (ret == 0 && !dir_opt && ef_fs_remove_tree(dir)) fprintf(stderr, "demo sla: cannot remove %s\n", dir);
+    if (!opts.keep || ret) (void)ef_proc_cmd_log(log, exe, "testnet", "down", "--dir", net, NULL);
+    if (opts.keep && ret == 0) printf("left running in %s (stop: edgefed testnet down --dir %s)\n", dir, net);
+    else if (ret == 0 && !opts.dir && ef_fs_remove_tree(dir)) fprintf(stderr, "demo sla: cannot remove %s\n", dir);
     else if (ret) fprintf(stderr, "demo sla: FAILED; files in %s\n", dir);
     printf("%s\n", ret ? "demo sla: FAILED" : "demo sla: OK");
     return ret;

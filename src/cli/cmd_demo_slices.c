@@ -103,12 +103,11 @@ int ef_demo_slices(int argc, char **argv)
     ef_demo_opts opts;
     int checked = ef_demo_opts_parse(argc, argv, sd_usage, &opts);
     if (checked >= 0) return checked;
-    const char *dir_opt = opts.dir;
     unsigned port = opts.port;
-    bool keep = opts.keep, netns = opts.netns;
+    bool netns = opts.netns;
     if (!port) port = 20000 + (unsigned)(getpid() % 90) * 130 + 40;
     char dir[PATH_MAX - 256], exe[PATH_MAX];
-    if (ef_demo_workdir(dir_opt, "slices", dir, sizeof dir, exe, sizeof exe)) return 1;
+    if (ef_demo_workdir(opts.dir, "slices", dir, sizeof dir, exe, sizeof exe)) return 1;
     ef_demo_clock_start();
     static ef_slices_bed bed;
     ef_slices_bed *b = &bed;
@@ -332,9 +331,9 @@ out:
     json_decref(rec);
     json_decref(ia);
     json_decref(ib);
-    ef_slices_bed_down(b, keep && ret == 0);
-    if (keep && ret == 0) printf("left running in %s (stop: edgefed testnet down --dir %s/{a,b,fed})\n", dir, dir);
-    else if (ret == 0 && !dir_opt && ef_fs_remove_tree(dir)) fprintf(stderr, "demo slices: cannot remove %s\n", dir);
+    ef_slices_bed_down(b, opts.keep && ret == 0);
+    if (opts.keep && ret == 0) printf("left running in %s (stop: edgefed testnet down --dir %s/{a,b,fed})\n", dir, dir);
+    else if (ret == 0 && !opts.dir && ef_fs_remove_tree(dir)) fprintf(stderr, "demo slices: cannot remove %s\n", dir);
     else if (ret) fprintf(stderr, "demo slices: FAILED; files in %s\n", dir);
     printf("%s\n", ret ? "demo slices: FAILED" : "demo slices: OK");
     return ret;
