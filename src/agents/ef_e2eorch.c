@@ -109,6 +109,17 @@ static bool eo_running(const json_t *inst)
     return l && (!strcmp(l, "active") || !strcmp(l, "modified") || !strcmp(l, "readjusted"));
 }
 
+/* The domain steps the orchestrator claims on the federation. */
+static const char *const eo_claimable[] = {"nslice_activated", "nslice_readjusted", "nslice_modified",
+                                           "nslice_decommissioned", "nslice_failed"};
+
+static bool eo_is_claimable(const char *name)
+{
+    for (size_t i = 0; i < EF_ARRAY_LEN(eo_claimable); i++)
+        if (!strcmp(name, eo_claimable[i])) return true;
+    return false;
+}
+
 /* true if the federation's record of slice id already holds the claim of tx_hash */
 static bool eo_claimed(ef_e2eorch *o, const char *id, int p, const char *tx_hash)
 {
@@ -172,6 +183,27 @@ static void eo_decommission(ef_e2eorch *o, eo_slice *s)
     }
 }
 
+/* A re-adjustment of part p requested when its proven version was v (0:
+ * unknown): the domain's nslice.readjust with the headroom. */
+static void eo_readjust(ef_e2eorch *o, eo_slice *s, int p, json_int_t v)
+{
+    eo_part *pt = &s->part[p];
+    uint64_t base = pt->kbps;
+    if (o->hooks.query) {
+        /* acted on already (the instance moved past the version the request
+         * saw, or its change is under way): nothing to send */
+        json_t *inst = eo_instance(o, pt);
+        bool act = eo_running(inst) && !json_object_get(inst, "pending") &&
+                   (v <= 0 || json_integer_value(json_object_get(inst, "version")) == v);
+        json_int_t ik = json_integer_value(json_object_get(inst, "kbps"));
+        if (ik > 0) base = (uint64_t)ik;
+        json_decref(inst);
+        if (!act) return;
+    }
+    uint64_t kbps = base + base * o->cfg.headroom_pct / 100;
+    (void)eo_dom(o, pt->domain, "readjust", json_pack("{s:s, s:I}", "id", pt->inst, "kbps", (json_int_t)kbps));
+}
+
 void ef_e2eorch_on_fed_event(ef_e2eorch *o, const char *name, const json_t *data)
 {
     if (!o || !name || !json_is_object(data)) return;
@@ -182,23 +214,7 @@ void ef_e2eorch_on_fed_event(ef_e2eorch *o, const char *name, const json_t *data
     eo_slice *s = eo_find(o, eo_s(data, "id"));
     if (!s) return;
     if (!strcmp(name, "e2e_readjust_requested")) {
-        int p = !strcmp(eo_s(data, "part"), "b");
-        eo_part *pt = &s->part[p];
-        uint64_t base = pt->kbps;
-        if (o->hooks.query) {
-            /* acted on already (the instance moved past the version the request
-             * saw, or its change is under way): nothing to send */
-            json_t *inst = eo_instance(o, pt);
-            json_int_t v = json_integer_value(json_object_get(data, "version"));
-            bool act = eo_running(inst) && !json_object_get(inst, "pending") &&
-                       (v <= 0 || json_integer_value(json_object_get(inst, "version")) == v);
-            json_int_t ik = json_integer_value(json_object_get(inst, "kbps"));
-            if (ik > 0) base = (uint64_t)ik;
-            json_decref(inst);
-            if (!act) return;
-        }
-        uint64_t kbps = base + base * o->cfg.headroom_pct / 100;
-        (void)eo_dom(o, pt->domain, "readjust", json_pack("{s:s, s:I}", "id", pt->inst, "kbps", (json_int_t)kbps));
+        eo_readjust(o, s, !strcmp(eo_s(data, "part"), "b"), json_integer_value(json_object_get(data, "version")));
     } else if (!strcmp(name, "e2e_decommission_requested")) {
         eo_decommission(o, s);
     } else if (!strcmp(name, "e2e_decommissioned") || !strcmp(name, "e2e_failed")) {
@@ -209,12 +225,8 @@ void ef_e2eorch_on_fed_event(ef_e2eorch *o, const char *name, const json_t *data
 void ef_e2eorch_on_domain_event(ef_e2eorch *o, const char *domain, const char *name, const json_t *data,
                                 const char *tx_hash)
 {
-    static const char *const claimable[] = {"nslice_activated", "nslice_readjusted", "nslice_modified",
-                                            "nslice_decommissioned", "nslice_failed"};
     if (!o || !domain || !name || !json_is_object(data) || !tx_hash) return;
-    bool want = false;
-    for (size_t i = 0; i < EF_ARRAY_LEN(claimable); i++) want |= !strcmp(name, claimable[i]);
-    eo_slice *s = want ? eo_find(o, eo_s(data, "ref")) : NULL;
+    eo_slice *s = eo_is_claimable(name) ? eo_find(o, eo_s(data, "ref")) : NULL;
     if (!s) return;
     int p = -1;
     for (int k = 0; k < 2; k++)
@@ -264,6 +276,67 @@ void ef_e2eorch_rate(ef_e2eorch *o, const char *id, int part, uint64_t kbps, uin
     }
 }
 
+/* true if claims (a part's on the federation) hold the step name of version at
+ * domain height, or a step at a later height (an older step is done with) */
+static bool eo_step_claimed(const json_t *claims, const char *name, json_int_t version, json_int_t height)
+{
+    size_t i;
+    json_t *c;
+    json_array_foreach(claims, i, c) {
+        json_int_t ch = json_integer_value(json_object_get(c, "height"));
+        if (ch > height || (ch == height && !strcmp(eo_s(c, "event"), name) &&
+                            json_integer_value(json_object_get(c, "version")) == version))
+            return true;
+    }
+    return false;
+}
+
+/* The step name of part p recorded at domain height, as the domain's event
+ * stream would have delivered it: found in that block's transactions
+ * (GET /blocks/HEIGHT) and handed to ef_e2eorch_on_domain_event. */
+static void eo_catch_up(ef_e2eorch *o, eo_slice *s, int p, const char *name, json_int_t height)
+{
+    char path[48];
+    snprintf(path, sizeof path, "/blocks/%lld", (long long)height);
+    json_t *blk = eo_query(o, s->part[p].domain, path), *tx, *ev;
+    size_t i, k;
+    bool found = false;
+    json_array_foreach(json_object_get(blk, "txs"), i, tx) {
+        if (strcmp(eo_s(tx, "code"), "OK")) continue;
+        json_array_foreach(json_object_get(tx, "events"), k, ev) {
+            const json_t *data = json_object_get(ev, "data");
+            if (strcmp(eo_s(ev, "contract"), "nslice") || strcmp(eo_s(ev, "name"), name) ||
+                strcmp(eo_s(data, "id"), s->part[p].inst))
+                continue;
+            found = true;
+            o->st.caught_up++;
+            ef_e2eorch_on_domain_event(o, s->part[p].domain, name, data, eo_s(tx, "hash"));
+        }
+    }
+    if (!found) EF_LOGW(EO_LOG, "%s: %s of %s at height %lld: not in the block", s->part[p].domain, name,
+                        s->part[p].inst, (long long)height);
+    json_decref(blk);
+}
+
+/* Part p of s as its domain records it: its rate, and the steps of its
+ * history the federation does not hold yet, claimed in order. */
+static void eo_take_up_part(ef_e2eorch *o, eo_slice *s, int p, const json_t *fpart)
+{
+    json_t *inst = eo_instance(o, &s->part[p]);
+    json_int_t ik = json_integer_value(json_object_get(inst, "kbps"));
+    if (ik > 0) s->part[p].kbps = (uint64_t)ik;
+    size_t i;
+    json_t *h;
+    json_array_foreach(json_object_get(inst, "history"), i, h) {
+        const char *name = eo_s(h, "step");
+        json_int_t v = json_integer_value(json_object_get(h, "version")),
+                   height = json_integer_value(json_object_get(h, "height"));
+        if (eo_is_claimable(name) && height > 0 && !eo_step_claimed(json_object_get(fpart, "claims"), name, v, height))
+            eo_catch_up(o, s, p, name, height);
+    }
+    json_decref(inst);
+}
+
 void ef_e2eorch_adopt(ef_e2eorch *o, const json_t *rec)
 {
     const char *st = eo_s(rec, "state");
@@ -272,7 +345,26 @@ void ef_e2eorch_adopt(ef_e2eorch *o, const json_t *rec)
     eo_slice *s = eo_find(o, eo_s(rec, "id"));
     if (!s) return;
     o->st.adopted++;
-    if (!strcmp(st, "decommissioning")) eo_decommission(o, s);
+    if (!o->hooks.query) {
+        if (!strcmp(st, "decommissioning")) eo_decommission(o, s);
+        return;
+    }
+    for (int p = 0; p < 2 && eo_find(o, s->id) == s; p++) eo_take_up_part(o, s, p, json_object_get(rec, p ? "b" : "a"));
+    if (eo_find(o, s->id) != s) return;
+    /* what the federation asks for and the domains have not done yet */
+    char path[80];
+    snprintf(path, sizeof path, "/state/e2e/slice/%s", s->id);
+    json_t *now = eo_query(o, NULL, path);
+    const char *nst = eo_s(now, "state");
+    if (!strcmp(nst, "decommissioning")) eo_decommission(o, s);
+    else if (!strcmp(nst, "decommissioned") || !strcmp(nst, "failed")) s->used = false;
+    for (int p = 0; p < 2 && !strcmp(nst, "active"); p++) {
+        const json_t *rq = json_object_get(json_object_get(now, p ? "b" : "a"), "readjust");
+        if (!json_is_object(rq)) continue;
+        s->part[p].readjusting = true;   /* cleared by its claim */
+        eo_readjust(o, s, p, json_integer_value(json_object_get(rq, "version")));
+    }
+    json_decref(now);
 }
 
 json_t *ef_e2eorch_json(ef_e2eorch *o)

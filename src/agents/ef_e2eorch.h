@@ -38,8 +38,9 @@ typedef struct ef_e2eorch_hooks {
     int (*dom_submit)(void *arg, const char *domain, const char *method, const json_t *args, char err[24]);
     /* the proof of domain's tx (64 hex digits) as hex, malloc'd in *hex */
     int (*proof)(void *arg, const char *domain, const char *tx_hash, char **hex);
-    /* Optional: the ledger's JSON at path (GET /state/...) on domain, or on the
-     * federation for domain NULL; a new reference, NULL if none. With it the
+    /* Optional: the ledger's JSON at path (GET /state/..., and on a domain
+     * GET /blocks/HEIGHT) on domain, or on the federation for domain NULL; a
+     * new reference, NULL if none. With it the
      * orchestrator is idempotent over a replay of the ledgers' events (after a
      * restart): a part is requested only if its domain has no instance of it,
      * a step is claimed only if the federation does not hold its tx already,
@@ -59,6 +60,7 @@ typedef struct ef_e2eorch_cfg {
 
 typedef struct ef_e2eorch_stats {
     uint64_t requested, claimed, claim_refused, readjust_requested, adopted;
+    uint64_t caught_up;   /* domain steps taken from an instance's history at adopt (missed events) */
 } ef_e2eorch_stats;
 
 typedef struct ef_e2eorch ef_e2eorch;
@@ -73,10 +75,17 @@ void ef_e2eorch_rate(ef_e2eorch *o, const char *id, int part, uint64_t kbps, uin
 void ef_e2eorch_stats_get(ef_e2eorch *o, ef_e2eorch_stats *out);
 /* After a restart: takes up an end-to-end slice from the federation's record
  * (GET /state/e2e/slice/ID, borrowed) if it is requested, active or
- * decommissioning and both its domains are configured; with the query hook,
- * requests a part its domain lacks and decommissions the parts of a slice
- * being decommissioned. The host then replays the ledgers' events (the query
- * hook keeps that from redoing a step). */
+ * decommissioning and both its domains are configured. With the query hook it
+ * then does what it would have done on the events it missed, from the ledgers'
+ * state alone: requests a part its domain lacks; learns each part's rate from
+ * its instance record (GET /state/nslice/instance/ID-a) and claims, in order,
+ * each step of the instance's history the federation does not hold (the
+ * step's transaction found in its block, GET /blocks/HEIGHT on the domain);
+ * decommissions the parts of a slice being decommissioned; sends a
+ * re-adjustment the federation's record holds as requested (part.readjust)
+ * unless the instance has moved past the version it saw. The host reads each
+ * ledger's height before, and follows its events from the next block: an
+ * event already reflected in the state changes nothing (the checks above). */
 void ef_e2eorch_adopt(ef_e2eorch *o, const json_t *rec);
 /* {"slices": [{id, kbps, a: {domain, instance, kbps, readjusting}, b}]} */
 json_t *ef_e2eorch_json(ef_e2eorch *o);

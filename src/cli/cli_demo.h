@@ -6,6 +6,7 @@
 #define EF_CLI_DEMO_H
 
 #include <limits.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -72,5 +73,20 @@ long ef_demo_pid_hwm_kb(int pid);
 int ef_demo_spawn(pid_t *pid, const char *log, char *const argv[]);
 /* true if network namespaces with htb and nftables can be built here (root, tc, nft). */
 bool ef_demo_can_netns(void);
+/* The options of a scenario on network namespaces: --dir DIR, --base-port N
+ * (1024..65000; 0 if not given: the scenario picks), --process (no namespaces
+ * even as root) and --keep; netns is true if namespaces are wanted and can be
+ * built here. */
+typedef struct ef_demo_opts {
+    const char *dir;
+    unsigned port;
+    bool keep, netns;
+} ef_demo_opts;
+/* Parses them (ef_cli_check with usage: unknown options refused): -1 with *o
+ * filled to go on, or the exit code (0 for --help, 2 with usage printed). */
+int ef_demo_opts_parse(int argc, char **argv, const char *usage, ef_demo_opts *o);
+/* The JSON line of epoch e in a slice monitor's output file (`edgefed slice
+ * monitor --out`; a new reference) or NULL. */
+json_t *ef_demo_epoch_line(const char *path, uint64_t e);
 
 #endif

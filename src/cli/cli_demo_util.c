@@ -172,3 +172,37 @@ bool ef_demo_can_netns(void)
     }
     return t && n;
 }
+
+int ef_demo_opts_parse(int argc, char **argv, const char *usage, ef_demo_opts *o)
+{
+    static const char *const spec[] = {"dir=", "base-port=", "process", "keep", NULL};
+    int checked = ef_cli_check(argc, argv, usage, spec, 0);
+    if (checked >= 0) return checked;
+    const char *ps = ef_cli_opt(argc, argv, "base-port", NULL);
+    char *end = NULL;
+    unsigned long port = ps ? strtoul(ps, &end, 10) : 0;
+    if (ps && (!*ps || *end || port < 1024 || port > 65000)) {
+        fprintf(stderr, "--base-port is 1024..65000\n");
+        fputs(usage, stderr);
+        return 2;
+    }
+    *o = (ef_demo_opts){.dir = ef_cli_opt(argc, argv, "dir", NULL), .port = (unsigned)port,
+                        .keep = ef_cli_flag(argc, argv, "keep"),
+                        .netns = !ef_cli_flag(argc, argv, "process") && ef_demo_can_netns()};
+    return -1;
+}
+
+json_t *ef_demo_epoch_line(const char *path, uint64_t e)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) return NULL;
+    char line[4096];
+    json_t *found = NULL;
+    while (!found && fgets(line, sizeof line, f)) {
+        json_t *j = json_loads(line, 0, NULL);
+        if (j && (uint64_t)json_integer_value(json_object_get(j, "epoch")) == e) found = j;
+        else json_decref(j);
+    }
+    fclose(f);
+    return found;
+}

@@ -369,26 +369,10 @@ int ef_slices_bed_squeeze(ef_slices_bed *b, uint64_t kbps)
                : 0;
 }
 
-/* The JSON line of epoch e in a monitor's output (new reference) or NULL. */
-static json_t *bed_epoch(const char *path, uint64_t e)
-{
-    FILE *f = fopen(path, "r");
-    if (!f) return NULL;
-    char line[4096];
-    json_t *found = NULL;
-    while (!found && fgets(line, sizeof line, f)) {
-        json_t *j = json_loads(line, 0, NULL);
-        if (j && (uint64_t)json_integer_value(json_object_get(j, "epoch")) == e) found = j;
-        else json_decref(j);
-    }
-    fclose(f);
-    return found;
-}
-
 int ef_slices_traffic_rates(const ef_slices_traffic *t, uint64_t e, uint32_t timeout_ms, int64_t *ka, int64_t *kb)
 {
     for (uint32_t w = 0; w <= timeout_ms; w += 20) {
-        json_t *a = bed_epoch(t->out[0], e), *b = a ? bed_epoch(t->out[1], e) : NULL;
+        json_t *a = ef_demo_epoch_line(t->out[0], e), *b = a ? ef_demo_epoch_line(t->out[1], e) : NULL;
         if (a && b) {
             *ka = (int64_t)json_integer_value(json_object_get(a, "kbps"));
             *kb = (int64_t)json_integer_value(json_object_get(b, "kbps"));

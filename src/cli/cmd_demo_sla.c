@@ -83,26 +83,10 @@ static json_t *demo_sla_get(const char *api, uint64_t id)
     return ef_cli_get(api, path, &j) ? NULL : j;
 }
 
-/* The JSON line of epoch e in a monitor's output file (new reference) or NULL. */
-static json_t *demo_epoch_line(const char *path, uint64_t e)
-{
-    FILE *f = fopen(path, "r");
-    if (!f) return NULL;
-    char line[4096];
-    json_t *found = NULL;
-    while (!found && fgets(line, sizeof line, f)) {
-        json_t *j = json_loads(line, 0, NULL);
-        if (j && (uint64_t)json_integer_value(json_object_get(j, "epoch")) == e) found = j;
-        else json_decref(j);
-    }
-    fclose(f);
-    return found;
-}
-
 static json_t *demo_wait_line(const char *path, uint64_t e, uint32_t timeout_ms)
 {
     for (uint32_t w = 0; w < timeout_ms; w += 50) {
-        json_t *j = demo_epoch_line(path, e);
+        json_t *j = ef_demo_epoch_line(path, e);
         if (j) return j;
         usleep(50000);
     }
@@ -121,16 +105,14 @@ static json_t *demo_wait_line(const char *path, uint64_t e, uint32_t timeout_ms)
 
 int ef_demo_sla(int argc, char **argv)
 {
-    static const char *const spec[] = {"dir=", "base-port=", "process", "keep", NULL};
-    int checked = ef_cli_check(argc, argv, demo_usage, spec, 0);
+    ef_demo_opts opts;
+    int checked = ef_demo_opts_parse(argc, argv, demo_usage, &opts);
     if (checked >= 0) return checked;
-    const char *dir_opt = ef_cli_opt(argc, argv, "dir", NULL);
-    unsigned port = (unsigned)atoi(ef_cli_opt(argc, argv, "base-port", "0"));
-    bool keep = ef_cli_flag(argc, argv, "keep");
-    bool netns = !ef_cli_flag(argc, argv, "process") && ef_demo_can_netns();
+    unsigned port = opts.port;
+    bool netns = opts.netns;
     if (!port) port = 21000 + (unsigned)(getpid() % 110) * 40;
     char dir[PATH_MAX], exe[PATH_MAX], net[PATH_MAX + 8];
-    if (ef_demo_workdir(dir_opt, "sla", dir, sizeof dir, exe, sizeof exe)) return 1;
+    if (ef_demo_workdir(opts.dir, "sla", dir, sizeof dir, exe, sizeof exe)) return 1;
     snprintf(net, sizeof net, "%s/net", dir);
     ef_demo_clock_start();
     int ret = 1, rc;
@@ -320,7 +302,7 @@ int ef_demo_sla(int argc, char **argv)
         char svgp[PATH_MAX + 64];
         snprintf(svgp, sizeof svgp, "%s/slice-tree.svg", dir);
         if (ef_proc_cmd_log(log, exe, "slice", "svg", "--state", state, "--out", svgp, NULL) == 0 &&
-            (dir_opt || keep))
+            (opts.dir || opts.keep))
             ef_demo_step("the tree with what is reserved on each link: %s", svgp);
     }
 
@@ -526,9 +508,9 @@ out:
     json_decref(s);
     json_decref(st);
     json_decref(tn);
-    if (!keep || ret) (void)ef_proc_cmd_log(log, exe, "testnet", "down", "--dir", net, NULL);
-    if (keep && ret == 0) printf("left running in %s (stop: edgefed testnet down --dir %s)\n", dir, net);
-    else if (ret == 0 && !dir_opt && ef_fs_remove_tree(dir)) fprintf(stderr, "demo sla: cannot remove %s\n", dir);
+    if (!opts.keep || ret) (void)ef_proc_cmd_log(log, exe, "testnet", "down", "--dir", net, NULL);
+    if (opts.keep && ret == 0) printf("left running in %s (stop: edgefed testnet down --dir %s)\n", dir, net);
+    else if (ret == 0 && !opts.dir && ef_fs_remove_tree(dir)) fprintf(stderr, "demo sla: cannot remove %s\n", dir);
     else if (ret) fprintf(stderr, "demo sla: FAILED; files in %s\n", dir);
     printf("%s\n", ret ? "demo sla: FAILED" : "demo sla: OK");
     return ret;

@@ -100,20 +100,14 @@ static void sd_proof_text(ef_slices_bed *b, const json_t *rec, int p, char *out,
 
 int ef_demo_slices(int argc, char **argv)
 {
-    static const char *const spec[] = {"dir=", "base-port=", "process", "keep", NULL};
-    int checked = ef_cli_check(argc, argv, sd_usage, spec, 0);
+    ef_demo_opts opts;
+    int checked = ef_demo_opts_parse(argc, argv, sd_usage, &opts);
     if (checked >= 0) return checked;
-    const char *dir_opt = ef_cli_opt(argc, argv, "dir", NULL);
-    unsigned port = (unsigned)atoi(ef_cli_opt(argc, argv, "base-port", "0"));
-    bool keep = ef_cli_flag(argc, argv, "keep");
-    bool netns = !ef_cli_flag(argc, argv, "process") && ef_demo_can_netns();
-    if (port && (port < 1024 || port > 65000)) {
-        fputs(sd_usage, stderr);
-        return 2;
-    }
+    unsigned port = opts.port;
+    bool netns = opts.netns;
     if (!port) port = 20000 + (unsigned)(getpid() % 90) * 130 + 40;
     char dir[PATH_MAX - 256], exe[PATH_MAX];
-    if (ef_demo_workdir(dir_opt, "slices", dir, sizeof dir, exe, sizeof exe)) return 1;
+    if (ef_demo_workdir(opts.dir, "slices", dir, sizeof dir, exe, sizeof exe)) return 1;
     ef_demo_clock_start();
     static ef_slices_bed bed;
     ef_slices_bed *b = &bed;
@@ -270,16 +264,21 @@ int ef_demo_slices(int argc, char **argv)
     json_t *os = json_load_file(b->orch_state, 0, NULL), *after = ef_slices_bed_slice(b, SD_ID);
     json_int_t adopted = json_integer_value(json_object_get(json_object_get(os, "stats"), "adopted"));
     json_int_t reclaimed = json_integer_value(json_object_get(json_object_get(os, "stats"), "claimed"));
+    json_t *fromj = json_object_get(os, "from");
+    json_int_t ff = json_integer_value(json_object_get(fromj, "federation")),
+               fa = json_integer_value(json_object_get(fromj, "a")), fb = json_integer_value(json_object_get(fromj, "b"));
     size_t claims2 = after ? sd_claims(after) : 0;
     json_decref(os);
     json_decref(after);
-    if (adopted != 1 || reclaimed != 0 || claims2 != claims) {
-        fprintf(stderr, "demo slices: after its restart the orchestrator took up %lld slices and claimed %lld "
-                        "steps (%zu claims, were %zu)\n", (long long)adopted, (long long)reclaimed, claims2, claims);
+    if (adopted != 1 || reclaimed != 0 || claims2 != claims || ff <= 1 || fa <= 1 || fb <= 1) {
+        fprintf(stderr, "demo slices: after its restart the orchestrator took up %lld slices, claimed %lld "
+                        "steps (%zu claims, were %zu), follows from blocks %lld/%lld/%lld\n", (long long)adopted,
+                (long long)reclaimed, claims2, claims, (long long)ff, (long long)fa, (long long)fb);
         goto out;
     }
-    ef_demo_step("orchestrator restarted: it took %s up from the federation's record and replayed the three "
-                 "ledgers' events: no step redone (%zu claims, as before)", SD_ID, claims);
+    ef_demo_step("orchestrator restarted: it took %s up from the federation's record and the domains' instances "
+                 "and follows the federation from block %lld, a from %lld, b from %lld (not block 1): no step "
+                 "redone (%zu claims, as before)", SD_ID, (long long)ff, (long long)fa, (long long)fb, claims);
 
     /* 6. decommissioning */
     t = ef_now_mono_us();
@@ -332,9 +331,9 @@ out:
     json_decref(rec);
     json_decref(ia);
     json_decref(ib);
-    ef_slices_bed_down(b, keep && ret == 0);
-    if (keep && ret == 0) printf("left running in %s (stop: edgefed testnet down --dir %s/{a,b,fed})\n", dir, dir);
-    else if (ret == 0 && !dir_opt && ef_fs_remove_tree(dir)) fprintf(stderr, "demo slices: cannot remove %s\n", dir);
+    ef_slices_bed_down(b, opts.keep && ret == 0);
+    if (opts.keep && ret == 0) printf("left running in %s (stop: edgefed testnet down --dir %s/{a,b,fed})\n", dir, dir);
+    else if (ret == 0 && !opts.dir && ef_fs_remove_tree(dir)) fprintf(stderr, "demo slices: cannot remove %s\n", dir);
     else if (ret) fprintf(stderr, "demo slices: FAILED; files in %s\n", dir);
     printf("%s\n", ret ? "demo slices: FAILED" : "demo slices: OK");
     return ret;

@@ -52,6 +52,34 @@ static void nx_write_json(const char *path, json_t *j)
     if (json_dump_file(j, tmp, JSON_INDENT(2)) || rename(tmp, path)) EF_LOGW("nslice", "cannot write %s", path);
 }
 
+/* An agent's submit hook: contract.method(args) on url as key, waiting for its
+ * result (ef_cli_call_retry; reads signed if sign); the result's code in err.
+ * 0, EF_ESTATE for a refused transaction, or the call's error. */
+static int nx_call(const char *url, const ef_keypair *key, bool sign, const char *contract, const char *method,
+                   const json_t *args, char err[24])
+{
+    char *text = json_dumps(args, JSON_COMPACT);
+    char code[24] = "";
+    if (!text) return EF_ENOMEM;
+    int rc = ef_cli_call_retry(url, key, sign, contract, method, text, code, NULL);
+    free(text);
+    snprintf(err, 24, "%s", code);
+    return rc ? rc : strcmp(code, "OK") ? EF_ESTATE : 0;
+}
+
+/* A message of GET /events: the event (a new reference) with its contract and
+ * name if it is one, else NULL. */
+static json_t *nx_event(const char *type, const char *data, const char **contract, const char **name)
+{
+    if (strcmp(type, "event") || !*data) return NULL;
+    json_t *m = json_loads(data, 0, NULL);
+    *contract = json_string_value(json_object_get(m, "contract"));
+    *name = json_string_value(json_object_get(m, "name"));
+    if (m && *contract && *name) return m;
+    json_decref(m);
+    return NULL;
+}
+
 /* One event stream followed on its own thread. */
 typedef struct nx_follow {
     const char *url;
@@ -125,13 +153,7 @@ static void nc_host_state(nc_host *h)
 static int nc_host_submit(void *arg, const char *method, const json_t *args, char err[24])
 {
     nc_host *h = arg;
-    char *text = json_dumps(args, JSON_COMPACT);
-    char code[24] = "";
-    if (!text) return EF_ENOMEM;
-    int rc = ef_cli_call_retry(h->url, &h->key, true, "nslice", method, text, code, NULL);
-    free(text);
-    snprintf(err, 24, "%s", code);
-    return rc ? rc : strcmp(code, "OK") ? EF_ESTATE : 0;
+    return nx_call(h->url, &h->key, true, "nslice", method, args, err);
 }
 
 static int nc_host_event(void *arg, const char *type, const char *id, const char *data)
@@ -139,11 +161,9 @@ static int nc_host_event(void *arg, const char *type, const char *id, const char
     nc_host *h = arg;
     (void)id;
     if (h->stop) return 1;
-    if (strcmp(type, "event") || !*data) return 0;
-    json_t *m = json_loads(data, 0, NULL);
-    const char *contract = json_string_value(json_object_get(m, "contract"));
-    const char *name = json_string_value(json_object_get(m, "name"));
-    if (m && contract && !strcmp(contract, "nslice") && name) {
+    const char *contract, *name;
+    json_t *m = nx_event(type, data, &contract, &name);
+    if (m && !strcmp(contract, "nslice")) {
         pthread_mutex_lock(&h->mu);
         if (!h->stop) {
             ef_nsctl_on_event(h->ctl, name, json_object_get(m, "data"));
@@ -285,6 +305,7 @@ static const char *const eo_usage =
     "usage: edgefed nslice orchestrator --federation URL --key KEYFILE\n"
     "                                   --domain NAME=URL,KEYFILE,TEMPLATE [--domain ...]\n"
     "                                   [--headroom-pct N] [--degrade-ms N] [--rates-dir DIR] [--state FILE]\n"
+    "                                   [--replay]\n"
     "  The end-to-end slice orchestrator (agents/ef_e2eorch.h): follows the federation's\n"
     "  e2e events and every domain's nslice events. For an end-to-end slice requested by\n"
     "  KEYFILE (its owner on the federation) it requests one nslice instance per domain\n"
@@ -298,10 +319,14 @@ static const char *const eo_usage =
     "  while a's own is below target); below the slice's kbps for --degrade-ms\n"
     "  (default 1000) it requests e2e.readjust, which goes to the domain with\n"
     "  --headroom-pct (default 25) more than the part's rate.\n"
-    "  On start it takes up the federation's slices it owns and replays the ledgers'\n"
-    "  events from block 1 without redoing a step (a part is requested only if its\n"
-    "  domain lacks it, a step claimed only if the federation lacks it). --state:\n"
-    "  what it holds as JSON. Runs until SIGTERM/SIGINT.\n";
+    "  On start it resumes from the ledgers' state: it reads each ledger's height,\n"
+    "  takes up the federation's slices it owns, learns each part from its domain's\n"
+    "  instance record, takes each step it owes (a part its domain lacks, a domain\n"
+    "  step the federation lacks, a decommissioning or a re-adjustment requested\n"
+    "  meanwhile), then follows each ledger's events from the block after the\n"
+    "  height it read. --replay: follows every ledger from block 1 instead (slow on\n"
+    "  long chains; nothing is redone either way). --state: what it holds as JSON.\n"
+    "  Runs until SIGTERM/SIGINT.\n";
 
 #define EO_DOMAINS_MAX 4
 #define EO_FILES_MAX 64
@@ -330,6 +355,7 @@ typedef struct eo_host {
     eo_file files[EO_FILES_MAX];
     size_t nfiles;
     nx_follow ff;
+    uint64_t from[EO_DOMAINS_MAX + 1];   /* the block each stream follows from: the federation's, each domain's */
     volatile bool stop;
 } eo_host;
 
@@ -351,30 +377,23 @@ static void eo_host_state(eo_host *h)
     ef_e2eorch_stats s;
     ef_e2eorch_stats_get(h->orch, &s);
     if (j)
-        json_object_set_new(j, "stats", json_pack("{s:I, s:I, s:I, s:I, s:I}", "requested", (json_int_t)s.requested,
-                                                  "claimed", (json_int_t)s.claimed, "claim_refused",
-                                                  (json_int_t)s.claim_refused, "readjust_requested",
-                                                  (json_int_t)s.readjust_requested, "adopted", (json_int_t)s.adopted));
+        json_object_set_new(j, "stats", json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "requested",
+                                                  (json_int_t)s.requested, "claimed", (json_int_t)s.claimed,
+                                                  "claim_refused", (json_int_t)s.claim_refused, "readjust_requested",
+                                                  (json_int_t)s.readjust_requested, "adopted", (json_int_t)s.adopted,
+                                                  "caught_up", (json_int_t)s.caught_up));
+    json_t *from = j ? json_pack("{s:I}", "federation", (json_int_t)h->from[0]) : NULL;
+    for (size_t d = 0; from && d < h->ndom; d++)
+        json_object_set_new(from, h->dom[d].name, json_integer((json_int_t)h->from[d + 1]));
+    if (from) json_object_set_new(j, "from", from);
     nx_write_json(h->state, j);
     json_decref(j);
-}
-
-static int eo_host_call(const char *url, const ef_keypair *key, bool sign, const char *contract, const char *method,
-                        const json_t *args, char err[24])
-{
-    char *text = json_dumps(args, JSON_COMPACT);
-    char code[24] = "";
-    if (!text) return EF_ENOMEM;
-    int rc = ef_cli_call_retry(url, key, sign, contract, method, text, code, NULL);
-    free(text);
-    snprintf(err, 24, "%s", code);
-    return rc ? rc : strcmp(code, "OK") ? EF_ESTATE : 0;
 }
 
 static int eo_host_fed_submit(void *arg, const char *method, const json_t *args, char err[24])
 {
     eo_host *h = arg;
-    return eo_host_call(h->fed, &h->key, false, "e2e", method, args, err);
+    return nx_call(h->fed, &h->key, false, "e2e", method, args, err);
 }
 
 static int eo_host_dom_submit(void *arg, const char *domain, const char *method, const json_t *args, char err[24])
@@ -382,7 +401,7 @@ static int eo_host_dom_submit(void *arg, const char *domain, const char *method,
     eo_host *h = arg;
     eo_dom *d = eo_host_dom(h, domain);
     if (!d) return EF_ENOTFOUND;
-    return eo_host_call(d->url, &d->key, true, "nslice", method, args, err);
+    return nx_call(d->url, &d->key, true, "nslice", method, args, err);
 }
 
 /* The certified proof of the domain's tx: the certificate of its block comes
@@ -427,12 +446,10 @@ static int eo_host_event(void *arg, const char *type, const char *id, const char
     eo_host *h = ev->h;
     (void)id;
     if (h->stop) return 1;
-    if (strcmp(type, "event") || !*data) return 0;
-    json_t *m = json_loads(data, 0, NULL);
-    const char *contract = json_string_value(json_object_get(m, "contract"));
-    const char *name = json_string_value(json_object_get(m, "name"));
+    const char *contract, *name;
+    json_t *m = nx_event(type, data, &contract, &name);
     const char *tx = json_string_value(json_object_get(m, "tx"));
-    if (m && contract && name) {
+    if (m) {
         pthread_mutex_lock(&h->mu);
         if (h->stop) {
         } else if (!ev->d && !strcmp(contract, "e2e")) {
@@ -541,7 +558,7 @@ static int eo_parse_domain(eo_dom *d, const char *v)
 static int ef_nslice_orchestrator(int argc, char **argv)
 {
     static const char *const spec[] = {"federation=", "key=", "domain=", "headroom-pct=", "degrade-ms=",
-                                       "rates-dir=", "state=", NULL};
+                                       "rates-dir=", "state=", "replay", NULL};
     int chk = ef_cli_check(argc, argv, eo_usage, spec, 0);
     if (chk >= 0) return chk;
     eo_host *h = calloc(1, sizeof *h);
@@ -585,7 +602,24 @@ static int ef_nslice_orchestrator(int argc, char **argv)
     ef_e2eorch_hooks hooks = {.fed_submit = eo_host_fed_submit, .dom_submit = eo_host_dom_submit,
                               .proof = eo_host_proof, .query = eo_host_query, .arg = h};
     if (ef_e2eorch_open(&h->orch, &cfg, &hooks)) goto out;
-    /* take up what the federation holds of ours, then replay every ledger */
+    /* each ledger's height first, then its state: an event after the height
+     * read is followed, one before it is in the state read after */
+    uint64_t *from = h->from;
+    bool replay = ef_cli_flag(argc, argv, "replay");
+    for (size_t d = 0; d <= h->ndom; d++) {
+        json_t *st = NULL;
+        const char *url = d ? h->dom[d - 1].url : h->fed;
+        int src = ef_cli_get_as(url, d ? &h->dom[d - 1].key : NULL, "/status", &st);
+        json_int_t ht = json_integer_value(json_object_get(st, "height"));
+        json_decref(st);
+        if (src || ht < 0) {
+            fprintf(stderr, "edgefed nslice orchestrator: cannot read %s/status: %s\n", url,
+                    ef_strerror(src ? src : EF_EPROTO));
+            goto out;
+        }
+        from[d] = replay ? 1 : (uint64_t)ht + 1;
+    }
+    /* take up what the federation holds of ours */
     json_t *list = NULL;
     int rc = ef_cli_get_as(h->fed, NULL, "/state/e2e/slices", &list);
     if (rc || !json_is_array(list)) {
@@ -612,22 +646,30 @@ static int ef_nslice_orchestrator(int argc, char **argv)
     static eo_ev evs[EO_DOMAINS_MAX + 1];
     evs[0] = (eo_ev){h, NULL};
     h->ff = (nx_follow){.url = h->fed, .fn = eo_host_event, .arg = &evs[0], .stop = &h->stop};
-    snprintf(h->ff.target, sizeof h->ff.target, "/events?contract=e2e&kind=event&from=1");
+    snprintf(h->ff.target, sizeof h->ff.target, "/events?contract=e2e&kind=event&from=%llu",
+             (unsigned long long)from[0]);
     bool started = pthread_create(&h->ff.th, NULL, nx_follow_main, &h->ff) == 0;
     for (size_t d = 0; started && d < h->ndom; d++) {
         evs[d + 1] = (eo_ev){h, &h->dom[d]};
         nx_follow *f = &h->dom[d].f;
         *f = (nx_follow){.url = h->dom[d].url, .key = &h->dom[d].key, .fn = eo_host_event, .arg = &evs[d + 1],
                          .stop = &h->stop};
-        snprintf(f->target, sizeof f->target, "/events?contract=nslice&kind=event&from=1");
+        snprintf(f->target, sizeof f->target, "/events?contract=nslice&kind=event&from=%llu",
+                 (unsigned long long)from[d + 1]);
         started = pthread_create(&f->th, NULL, nx_follow_main, f) == 0;
     }
     if (!started) _exit(1);
     ef_e2eorch_stats es;
     ef_e2eorch_stats_get(h->orch, &es);
-    fprintf(stderr, "edgefed nslice orchestrator: %zu domains, %llu slices taken up, following %s and the "
-                    "domains%s%s\n", h->ndom, (unsigned long long)es.adopted, h->fed, h->rates ? "; rates in " : "",
-            h->rates ? h->rates : "");
+    char froms[200];
+    int fl = snprintf(froms, sizeof froms, "federation from block %llu", (unsigned long long)from[0]);
+    for (size_t d = 0; d < h->ndom && fl > 0 && (size_t)fl < sizeof froms; d++)
+        fl += snprintf(froms + fl, sizeof froms - (size_t)fl, ", %s from %llu", h->dom[d].name,
+                       (unsigned long long)from[d + 1]);
+    fprintf(stderr, "edgefed nslice orchestrator: %zu domains, %llu slices taken up, %llu domain steps caught up, "
+                    "%llu claimed; following %s (%s)%s%s\n", h->ndom, (unsigned long long)es.adopted,
+            (unsigned long long)es.caught_up, (unsigned long long)es.claimed, h->fed, froms,
+            h->rates ? "; rates in " : "", h->rates ? h->rates : "");
     ret = 0;
     struct timespec ts = {.tv_sec = 0, .tv_nsec = 100000000};
     for (;;) {

@@ -238,6 +238,7 @@ static int e2_m_claim(ef_ctx *ctx, const json_t *args)
     json_object_set(part, "instance", json_object_get(data, "id"));
     json_object_set_new(part, "version", json_integer((json_int_t)version));
     json_object_set_new(part, "kbps", json_integer((json_int_t)kbps));
+    if (readjust) json_object_del(part, "readjust");   /* the request is carried out */
     char bh[2 * EF_HASH_SIZE + 1];
     ef_hex(bh, pf.block_hash.b, EF_HASH_SIZE);
     json_array_append_new(claims, json_pack("{s:s, s:I, s:I, s:I, s:s, s:s, s:I}", "event", name, "version",
@@ -298,12 +299,20 @@ static int e2_m_readjust(ef_ctx *ctx, const json_t *args)
         return EF_EARGS;
     int rc = e2_owner_call(ctx, args, f, &rec);
     if (rc) return rc;
+    json_t *part = json_object_get(rec, partname);
     if (strcmp(e2_s(rec, "state"), "active")) rc = EF_ESTATE;
-    else
-        rc = e2_emit(ctx, "e2e_readjust_requested",
-                     json_pack("{s:s, s:s, s:s, s:O, s:O?}", "id", e2_s(rec, "id"), "part", partname, "reason", reason,
-                               "domain", json_object_get(json_object_get(rec, partname), "domain"), "version",
-                               json_object_get(json_object_get(rec, partname), "version")));
+    else {
+        /* recorded, so that an orchestrator started later finds it in the state */
+        json_object_set_new(part, "readjust", json_pack("{s:O?, s:s, s:I}", "version", json_object_get(part, "version"),
+                                                        "reason", reason, "requested_at",
+                                                        (json_int_t)ef_ctx_height(ctx)));
+        rc = e2_put(ctx, rec);
+        if (rc == 0)
+            rc = e2_emit(ctx, "e2e_readjust_requested",
+                         json_pack("{s:s, s:s, s:s, s:O, s:O?}", "id", e2_s(rec, "id"), "part", partname, "reason",
+                                   reason, "domain", json_object_get(part, "domain"), "version",
+                                   json_object_get(part, "version")));
+    }
     json_decref(rec);
     return rc;
 }

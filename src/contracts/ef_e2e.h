@@ -42,7 +42,9 @@
  *   readjust {"id", "part": "a"|"b", "reason": NAME}  owner; slice active
  *       (EF_ESTATE): a request the orchestrator acts on (event
  *       e2e_readjust_requested {id, part, reason, domain, version: the part's
- *       proven version}); the change itself counts only once proven.
+ *       proven version}), kept in the part's record as readjust {version,
+ *       reason, requested_at} until a re-adjustment of the part is proven (a
+ *       later request replaces it); the change itself counts only once proven.
  *   decommission {"id"}  owner; slice requested or active (EF_ESTATE):
  *       state decommissioning (event e2e_decommission_requested).
  *   EF_EPERM: readjust/decommission by another than the owner.
@@ -53,7 +55,8 @@
  *   slice/ID      the record: {id, owner, kbps, max_latency_us, state,
  *                 readjustments, a: {domain, ap, dst, step, instance, version,
  *                 kbps, claims: [{event, version, kbps, height, block_hash,
- *                 tx_hash, claimed_at}]}, b: ...}
+ *                 tx_hash, claimed_at}], readjust (while one is requested and
+ *                 not proven): {version, reason, requested_at}}, b: ...}
  *
  * State (namespace "e2e"): "s" ID -> canonical JSON record (ef_ctx_put_json).
  */

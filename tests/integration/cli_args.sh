@@ -139,6 +139,9 @@ refused "--octet is" nslice controller --key k --node http://127.0.0.1:1 --topol
 refused "two --domain are required" nslice orchestrator --federation http://127.0.0.1:1 --key k
 refused "bad --domain" nslice orchestrator --federation http://127.0.0.1:1 --key k --domain a=http://x
 refused "unexpected argument 'extra'" demo slices extra
+refused "--base-port is 1024..65000" demo slices --base-port 80
+refused "--base-port is 1024..65000" demo sla --base-port x
+refused "option '--replay' takes no value" nslice orchestrator --replay=1
 [ ! -e "$dir/k" ] || fail "a refused keygen wrote its key"
 [ ! -e "$dir/c" ] || fail "a refused chain created its directory"
 "$EDGEFED" demo --help | grep -q "federation" || fail "demo --help does not list the federation scenario"

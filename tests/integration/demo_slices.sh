@@ -10,9 +10,12 @@
 # while an instance runs and its owner asks for a re-adjustment, started
 # again it takes the instance up from the ledger (nothing re-reserved) and
 # switches the pending change make-before-break; each step recorded once.
-# And the orchestrator down while an end-to-end slice is requested, and again
-# while it is decommissioned: started again it replays the ledgers and takes
-# each step it owes, claiming each domain step exactly once.
+# And the orchestrator down while an end-to-end slice is requested, again
+# while it is decommissioned, and while a domain records a part's step:
+# started again it resumes from the ledgers' state (each stream followed from
+# the height it read first, never block 1), takes each step it owes and
+# claims each domain step exactly once; --replay (from block 1) redoes
+# nothing either.
 # (A sub-slice claimed without a valid proof is refused: slices_proof.sh.)
 source "$(dirname "$0")/lib/testnet.bash"
 [ "$(id -u)" = 0 ] || { echo "demo_slices.sh: needs root (network namespaces)"; exit 77; }
@@ -81,15 +84,17 @@ log "r-1 decommissioned and released"
 # the orchestrator down while e2e-2 is requested and again while it is decommissioned
 BAPI=$(api b); FAPI=$(api fed)
 TIDB=$("$EDGEFED" query /state/nslice/templates --api "$BAPI" --key "$D/b/o0/node.key" | jq -r '.[0].id')
-"$EDGEFED" nslice controller --key "$D/b/v0/node.key" --node "$BAPI" --topology "$D/topology-b.json" --process \
-    --state "$TMP/ctlb.json" 2>>"$TMP/ctlb.log" &
-CTLB=$!
+start_ctlb() {
+    "$EDGEFED" nslice controller --key "$D/b/v0/node.key" --node "$BAPI" --topology "$D/topology-b.json" --process \
+        --state "$TMP/ctlb.json" 2>>"$TMP/ctlb.log" &
+    CTLB=$!
+}
+start_ctlb
 for i in $(seq 1 100); do [ -s "$TMP/ctlb.json" ] && break; sleep 0.1; done
 OA=$(jq -r '.nodes[] | select(.name == "o0") | .pub' "$D/a/testnet.json")
 OB=$(jq -r '.nodes[] | select(.name == "o0") | .pub' "$D/b/testnet.json")
 FKEY="$D/fed/o0/node.key"
 fsend() { "$EDGEFED" tx send --api "$FAPI" --key "$FKEY" --contract e2e --method "$1" --args "$2" --wait; }
-e2e() { curl -sf "$FAPI/state/e2e/slice/e2e-2"; }
 start_orch() {
     rm -f "$TMP/orch.json"
     "$EDGEFED" nslice orchestrator --federation "$FAPI" --key "$FKEY" \
@@ -98,25 +103,72 @@ start_orch() {
     ORC=$!
 }
 stop_orch() { kill "$ORC"; wait "$ORC" 2>/dev/null || true; ORC=; }
-fsend request "{\"id\":\"e2e-2\",\"a\":{\"domain\":\"a\",\"ap\":\"cam1\",\"dst\":\"gwa\",\"owner\":\"$OA\"},\"b\":{\"domain\":\"b\",\"ap\":\"gwb\",\"dst\":\"srv\",\"owner\":\"$OB\"},\"kbps\":2000,\"max_latency_us\":50000}" >/dev/null ||
-    fail "e2e.request e2e-2"
+# waits (15 s at most) for end-to-end slice $1 to be $2, then checks it holds
+# exactly $3 claims ($4 says what is shown); its record in $s
+await_e2e() {
+    for i in $(seq 1 150); do [ "$(curl -sf "$FAPI/state/e2e/slice/$1" | jq -r .state)" = "$2" ] && break; sleep 0.1; done
+    s=$(curl -sf "$FAPI/state/e2e/slice/$1")
+    [ "$(jq -r .state <<<"$s")" = "$2" ] || fail "$1 not $2 ($4): $s"
+    [ "$(jq '[.a.claims[], .b.claims[]] | length' <<<"$s")" = "$3" ] || fail "$1: not exactly $3 claims ($4): $s"
+}
+# e2e.request $1: 2000 kbit/s from cam1 in a to srv in b
+request_e2e() {
+    fsend request "{\"id\":\"$1\",\"a\":{\"domain\":\"a\",\"ap\":\"cam1\",\"dst\":\"gwa\",\"owner\":\"$OA\"},\"b\":{\"domain\":\"b\",\"ap\":\"gwb\",\"dst\":\"srv\",\"owner\":\"$OB\"},\"kbps\":2000,\"max_latency_us\":50000}" >/dev/null ||
+        fail "e2e.request $1"
+}
+request_e2e e2e-2
 sleep 1
-[ "$(e2e | jq -r .state)" = requested ] || fail "e2e-2 moved without an orchestrator"
+[ "$(curl -sf "$FAPI/state/e2e/slice/e2e-2" | jq -r .state)" = requested ] || fail "e2e-2 moved without an orchestrator"
 start_orch
-for i in $(seq 1 150); do [ "$(e2e | jq -r .state)" = active ] && break; sleep 0.1; done
-s=$(e2e)
-[ "$(jq -r .state <<<"$s")" = active ] || fail "e2e-2 requested while the orchestrator was down: not active after its start: $s"
-[ "$(jq '[.a.claims[], .b.claims[]] | length' <<<"$s")" = 2 ] || fail "e2e-2: claims not exactly the two activations: $s"
+await_e2e e2e-2 active 2 "requested while the orchestrator was down: the two activations after its start"
 # taken up from the federation's record (e2e-2 requested; e2e-1 decommissioned is not)
 grep -q "1 slices taken up" "$TMP/orch.log" || fail "the orchestrator did not take e2e-2 up: $(cat "$TMP/orch.log")"
 stop_orch
 fsend decommission '{"id":"e2e-2"}' >/dev/null || fail "e2e.decommission e2e-2"
 start_orch
-for i in $(seq 1 150); do [ "$(e2e | jq -r .state)" = decommissioned ] && break; sleep 0.1; done
-s=$(e2e)
-[ "$(jq -r .state <<<"$s")" = decommissioned ] || fail "e2e-2 decommissioned while the orchestrator was down: not carried out: $s"
-[ "$(jq '[.a.claims[], .b.claims[]] | length' <<<"$s")" = 4 ] || fail "e2e-2: claims not exactly 2 activations + 2 decommissions: $s"
+await_e2e e2e-2 decommissioned 4 "decommissioned while the orchestrator was down: 2 activations + 2 decommissions"
 [ "$(grep -c "1 slices taken up" "$TMP/orch.log")" = 2 ] || fail "the orchestrator did not take e2e-2 up again: $(cat "$TMP/orch.log")"
 stop_orch
 [ "$(jq '.instances | length' "$TMP/ctlb.json")" = 0 ] || fail "domain b's control still holds a part"
 log "orchestrator down at the request and at the decommissioning of e2e-2: each step taken after its restart, each claim once"
+
+# a domain step while the orchestrator is down: e2e-3's part b activated by
+# domain b's control (down until then) after the orchestrator stopped; started
+# again the orchestrator finds the step in the instance's history and claims it
+kill "$CTLB"; wait "$CTLB" 2>/dev/null || true; CTLB=
+e3() { curl -sf "$FAPI/state/e2e/slice/e2e-3"; }
+ib() { "$EDGEFED" query /state/nslice/instance/e2e-3-b --api "$BAPI" --key "$D/b/o0/node.key" 2>/dev/null; }
+request_e2e e2e-3
+start_orch
+for i in $(seq 1 150); do [ "$(e3 | jq -r .a.step)" = active ] && [ "$(ib | jq -r .lifecycle)" = requested ] && break; sleep 0.1; done
+[ "$(e3 | jq -r .a.step)/$(ib | jq -r .lifecycle)" = active/requested ] || fail "e2e-3: part a not proven or part b not requested: $(e3) $(ib)"
+stop_orch
+start_ctlb
+for i in $(seq 1 100); do [ "$(ib | jq -r .lifecycle)" = active ] && break; sleep 0.1; done
+[ "$(ib | jq -r .lifecycle)" = active ] || fail "e2e-3-b not activated by domain b's restarted control: $(ib)"
+sleep 0.5
+[ "$(e3 | jq -r .b.step)" = none ] || fail "e2e-3-b proven without an orchestrator: $(e3)"
+start_orch
+await_e2e e2e-3 active 2 "part b activated while the orchestrator was down: claimed after its start"
+grep -q "1 slices taken up, 1 domain steps caught up, 1 claimed" "$TMP/orch.log" || fail "no catch-up logged: $(cat "$TMP/orch.log")"
+steps=$(ib | jq -r '[.history[].step] | join(",")')
+[ "$steps" = "nslice_requested,nslice_reserved,nslice_activated" ] || fail "e2e-3-b: steps redone: $steps"
+stop_orch
+# every start followed each ledger from the block after the height it read, not block 1
+froms=$(grep -oE "federation from block [0-9]+, a from [0-9]+, b from [0-9]+" "$TMP/orch.log")
+[ "$(wc -l <<<"$froms")" = 4 ] || fail "not 4 orchestrator starts logged: $froms"
+for n in $(grep -oE "[0-9]+" <<<"$froms"); do [ "$n" -gt 1 ] || fail "an orchestrator start replayed from block $n: $froms"; done
+# --replay: every ledger from block 1, nothing redone
+nonce() { curl -sf "$FAPI/accounts/$(jq -r '.nodes[] | select(.name == "o0") | .pub' "$D/fed/testnet.json")" | jq .nonce; }
+n0=$(nonce)
+rm -f "$TMP/orch.json"
+"$EDGEFED" nslice orchestrator --federation "$FAPI" --key "$FKEY" \
+    --domain "a=$AAPI,$D/a/o0/node.key,$TID" --domain "b=$BAPI,$D/b/o0/node.key,$TIDB" \
+    --state "$TMP/orch.json" --replay 2>>"$TMP/orch.log" &
+ORC=$!
+for i in $(seq 1 100); do [ -s "$TMP/orch.json" ] && break; sleep 0.1; done
+sleep 2
+stop_orch
+grep -q "federation from block 1, a from 1, b from 1" "$TMP/orch.log" || fail "--replay did not follow from block 1: $(tail -n 3 "$TMP/orch.log")"
+[ "$(nonce)" = "$n0" ] && [ "$(e3 | jq '[.a.claims[], .b.claims[]] | length')" = 2 ] || fail "--replay redid a step: $(e3)"
+log "orchestrator down while domain b activated e2e-3's part: the step caught up from the instance's history, claimed once; each restart followed from the height it read; --replay redid nothing"

@@ -18,6 +18,7 @@
 #include "agents/ef_nsctl.h"
 #include "agents/ef_slice.h"
 #include "agents/ef_slicenet.h"
+#include "api/ef_api_store.h"
 #include "contracts/ef_e2e.h"
 #include "contracts/ef_nslice.h"
 #include "ef_test_slices.h"
@@ -404,12 +405,17 @@ static int orch_proof(void *arg, const char *domain, const char *tx, char **hex)
     return 0;
 }
 
-/* the orchestrator's view of the ledgers' state: "/state/CONTRACT/PATH" */
+/* the orchestrator's view of the ledgers as the API answers it:
+ * "/state/CONTRACT/PATH" and "/blocks/HEIGHT" */
 static json_t *orch_query(void *arg, const char *domain, const char *path)
 {
     loop *l = arg;
     tc_chain *c = !domain ? l->f : !strcmp(domain, l->d[0]->name) ? &l->d[0]->c : &l->d[1]->c;
     char contract[32];
+    unsigned long long height;
+    json_t *blk = NULL;
+    if (sscanf(path, "/blocks/%llu", &height) == 1)
+        return ef_api_store_block(c->s, height, true, &blk) ? NULL : blk;
     const char *rest = strncmp(path, "/state/", 7) ? NULL : strchr(path + 7, '/');
     if (!rest || rest - path - 7 >= (long)sizeof contract) return NULL;
     snprintf(contract, sizeof contract, "%.*s", (int)(rest - path - 7), path + 7);
@@ -501,17 +507,29 @@ static void test_orchestrated(void **state)
     assert_int_equal(ef_slice_get(l.db[0], "cam-feed-a-v2", &k, NULL), 0);
     assert_int_equal(k, 5000);
     /* a restarted orchestrator (with the query hook): takes the slice up from
-     * the federation's record and replays every event so far without
-     * sending anything; then it carries the decommissioning */
+     * the ledgers' state alone (no event replayed): nothing sent; then every
+     * event so far replayed (as a stream followed from a height read before
+     * the state would repeat some): nothing sent either; then it carries the
+     * decommissioning */
     ef_e2eorch_stats st;
     ef_e2eorch_stats_get(l.orch, &st);
     assert_int_equal(st.claimed, 3);
     ef_e2eorch_close(l.orch);
-    assert_int_equal(ef_e2eorch_open(&l.orch, &oc, &(ef_e2eorch_hooks){.fed_submit = orch_fed, .dom_submit = orch_dom, .proof = orch_proof, .query = orch_query, .arg = &l}), 0);
+    ef_e2eorch_hooks qh = {.fed_submit = orch_fed, .dom_submit = orch_dom, .proof = orch_proof, .query = orch_query,
+                           .arg = &l};
+    assert_int_equal(ef_e2eorch_open(&l.orch, &oc, &qh), 0);
     uint64_t nonces = f.nonce[ORCH] + a.c.nonce[OWNER] + b.c.nonce[OWNER];
     s = slice(&f, "cam-feed");
     ef_e2eorch_adopt(l.orch, s);
     json_decref(s);
+    assert_int_equal(json_array_size(l.queue), 0);
+    assert_int_equal(f.nonce[ORCH] + a.c.nonce[OWNER] + b.c.nonce[OWNER], nonces);
+    ef_e2eorch_stats_get(l.orch, &st);
+    assert_int_equal(st.adopted, 1);
+    assert_int_equal(st.caught_up + st.claimed + st.claim_refused, 0);
+    json_t *oj = ef_e2eorch_json(l.orch);   /* part a's rate learnt from its instance: version 2's */
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(json_array_get(json_object_get(oj, "slices"), 0), "a"), "kbps")), 5000);
+    json_decref(oj);
     json_t *past = l.log;
     l.log = NULL;
     size_t pi;
@@ -531,6 +549,49 @@ static void test_orchestrated(void **state)
     assert_int_equal(st.adopted, 1);
     assert_int_equal(st.claimed, 0);
     assert_int_equal(st.claim_refused, 0);   /* not even tried: the federation holds them */
+    /* missed while down: a re-adjustment of part b requested on the federation
+     * (the next orchestrator finds it in the record and sends it), and then,
+     * down again before the domain's steps, the proven switch of part b (the
+     * next one finds it in the instance's history and claims it) */
+    ef_e2eorch_close(l.orch);
+    l.orch = NULL;
+    json_t *rj = json_pack("{s:s, s:s, s:s}", "id", "cam-feed", "part", "b", "reason", "operator");
+    assert_int_equal(loop_tx(&l, -1, ORCH, "e2e", "readjust", rj, e), 0);
+    json_decref(rj);
+    loop_pump(&l);   /* no orchestrator: nothing reaches domain b */
+    s = slice(&f, "cam-feed");
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(json_object_get(s, "b"), "readjust"), "version")), 1);
+    json_decref(s);
+    assert_int_equal(ef_e2eorch_open(&l.orch, &oc, &qh), 0);
+    uint64_t bn = b.c.nonce[OWNER];
+    s = slice(&f, "cam-feed");
+    ef_e2eorch_adopt(l.orch, s);
+    json_decref(s);
+    assert_int_equal(b.c.nonce[OWNER], bn + 1);   /* the nslice.readjust it owed */
+    ef_e2eorch_close(l.orch);
+    l.orch = NULL;
+    loop_pump(&l);   /* domain b switches make-before-break; nobody claims it */
+    assert_int_equal(ef_slice_get(l.db[1], "cam-feed-b-v2", &k, NULL), 0);
+    assert_int_equal(k, 5000);
+    s = slice(&f, "cam-feed");
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(s, "b"), "version")), 1);
+    json_decref(s);
+    assert_int_equal(ef_e2eorch_open(&l.orch, &oc, &qh), 0);
+    nonces = f.nonce[ORCH] + a.c.nonce[OWNER] + b.c.nonce[OWNER];
+    s = slice(&f, "cam-feed");
+    ef_e2eorch_adopt(l.orch, s);
+    json_decref(s);
+    assert_int_equal(f.nonce[ORCH] + a.c.nonce[OWNER] + b.c.nonce[OWNER], nonces + 1);   /* the one claim */
+    loop_pump(&l);
+    ef_e2eorch_stats_get(l.orch, &st);
+    assert_int_equal(st.caught_up, 1);
+    assert_int_equal(st.claimed, 1);
+    assert_int_equal(st.claim_refused, 0);
+    s = slice(&f, "cam-feed");
+    assert_int_equal(json_integer_value(json_object_get(s, "readjustments")), 2);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(s, "b"), "version")), 2);
+    assert_null(json_object_get(json_object_get(s, "b"), "readjust"));   /* carried out */
+    json_decref(s);
     /* decommissioned: both parts released and proven */
     json_t *dc = json_pack("{s:s}", "id", "cam-feed");
     assert_int_equal(loop_tx(&l, -1, ORCH, "e2e", "decommission", dc, e), 0);
@@ -539,7 +600,7 @@ static void test_orchestrated(void **state)
     assert_string_equal(state_of(&f, "cam-feed"), "decommissioned");
     assert_int_equal(ef_slice_count(l.db[0]) + ef_slice_count(l.db[1]), 0);
     ef_e2eorch_stats_get(l.orch, &st);
-    assert_int_equal(st.claimed, 2);   /* the 2 decommissions (the first one claimed 2 activations, 1 re-adjustment) */
+    assert_int_equal(st.claimed, 3);   /* b's re-adjustment caught up and the 2 decommissions */
     assert_int_equal(st.claim_refused, 0);
     assert_int_equal(st.readjust_requested, 0);
     fprintf(stderr, "in process (no network, one tx per block): setup %.1f ms, re-adjustment %.1f ms\n", setup,

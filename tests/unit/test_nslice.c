@@ -481,95 +481,128 @@ static int drv_call(drv *d, ef_nsctl *n, const char *method, json_t *args)
     return rc;
 }
 
+/* A domain ledger with template tname published (its id in id), mbb_topo's
+ * resource database, enforcement in process mode and a slice control on them
+ * whose steps are queued in d. */
+typedef struct ctlfx {
+    tc_chain c;
+    ef_hash id;
+    ef_slice_db *db;
+    ef_slicenet *net;
+    drv d;
+    ef_nsctl *ctl;
+} ctlfx;
+
+/* (Re)starts the fixture's slice control. */
+static ef_nsctl *ctlfx_start(ctlfx *x)
+{
+    assert_int_equal(ef_nsctl_open(&x->ctl, x->db, x->net, &(ef_nsctl_cfg){0}, &(ef_nsctl_hooks){drv_submit, &x->d}),
+                     0);
+    return x->ctl;
+}
+
+static void ctlfx_open(ctlfx *x, const char *chain, uint8_t seed, const char *tname)
+{
+    ef_nslice_template t;
+    size_t n;
+    char err[200];
+    memset(x, 0, sizeof *x);
+    dom_open(&x->c, chain, seed);
+    tmpl(&t, tname, 500, 12000);
+    uint8_t *b = tmpl_bytes(&t, &n, &x->id);
+    assert_int_equal(publish(&x->c, ADMIN, b, n, &x->id), 0);
+    free(b);
+    json_t *topo = json_loads(mbb_topo, 0, NULL);
+    assert_int_equal(ef_slice_db_parse(&x->db, topo, err, sizeof err), 0);
+    json_decref(topo);
+    assert_int_equal(ef_slicenet_open(&x->net, x->db, &(ef_slicenet_cfg){.mode = "process"}), 0);
+    x->d = (drv){&x->c, json_array()};
+    ctlfx_start(x);
+}
+
+/* Checks the database's invariants and closes everything. */
+static void ctlfx_close(ctlfx *x)
+{
+    char err[200];
+    assert_int_equal(ef_slice_check(x->db, err, sizeof err), 0);
+    ef_nsctl_close(x->ctl);
+    ef_slicenet_close(x->net);
+    ef_slice_db_free(x->db);
+    json_decref(x->d.queue);
+    tc_close(&x->c);
+}
+
 static void test_controller(void **state)
 {
     (void)state;
-    tc_chain c;
-    dom_open(&c, "dom-ctl", 0x33);
-    ef_nslice_template t;
-    ef_hash id;
-    size_t n;
-    tmpl(&t, "ctl", 500, 12000);
-    uint8_t *b = tmpl_bytes(&t, &n, &id);
-    assert_int_equal(publish(&c, ADMIN, b, n, &id), 0);
-    free(b);
-    json_t *topo = json_loads(mbb_topo, 0, NULL);
-    ef_slice_db *db;
-    ef_slicenet *net;
+    ctlfx x;
+    ctlfx_open(&x, "dom-ctl", 0x33, "ctl");
     char err[200];
-    assert_int_equal(ef_slice_db_parse(&db, topo, err, sizeof err), 0);
-    json_decref(topo);
-    assert_int_equal(ef_slicenet_open(&net, db, &(ef_slicenet_cfg){.mode = "process"}), 0);
-    drv d = {&c, json_array()};
-    ef_nsctl *ctl;
-    assert_int_equal(ef_nsctl_open(&ctl, db, net, &(ef_nsctl_cfg){0}, &(ef_nsctl_hooks){drv_submit, &d}), 0);
     uint64_t k;
     /* instantiated: reserved, enforced, active */
-    json_t *a = req_args("c1", &id, "e2e-c", 4000);
+    json_t *a = req_args("c1", &x.id, "e2e-c", 4000);
     json_object_set_new(a, "ap", json_string("cam1"));
-    assert_int_equal(drv_call(&d, ctl, "request", a), 0);
-    json_t *i = inst(&c, "c1");
+    assert_int_equal(drv_call(&x.d, x.ctl, "request", a), 0);
+    json_t *i = inst(&x.c, "c1");
     assert_string_equal(sf(i, "lifecycle"), "active");
     assert_string_equal(sf(i, "oper"), "enabled");
     json_decref(i);
-    assert_int_equal(ef_slice_get(db, "c1-v1", &k, NULL), 0);
+    assert_int_equal(ef_slice_get(x.db, "c1-v1", &k, NULL), 0);
     assert_int_equal(k, 4000);
-    assert_int_equal(ef_slicenet_count(net), 1);
+    assert_int_equal(ef_slicenet_count(x.net), 1);
     /* re-adjusted make-before-break */
-    assert_int_equal(drv_call(&d, ctl, "readjust", json_pack("{s:s, s:I}", "id", "c1", "kbps", (json_int_t)6000)),
+    assert_int_equal(drv_call(&x.d, x.ctl, "readjust", json_pack("{s:s, s:I}", "id", "c1", "kbps", (json_int_t)6000)),
                      0);
-    i = inst(&c, "c1");
+    i = inst(&x.c, "c1");
     assert_string_equal(sf(i, "lifecycle"), "readjusted");
     assert_int_equal(json_integer_value(json_object_get(i, "kbps")), 6000);
     json_decref(i);
-    assert_int_equal(ef_slice_get(db, "c1-v1", &k, NULL), EF_ENOTFOUND);
-    assert_int_equal(ef_slice_get(db, "c1-v2", &k, NULL), 0);
-    assert_int_equal(link_reserved(db, "cam1"), 6000);
-    assert_int_equal(ef_slicenet_count(net), 1);
+    assert_int_equal(ef_slice_get(x.db, "c1-v1", &k, NULL), EF_ENOTFOUND);
+    assert_int_equal(ef_slice_get(x.db, "c1-v2", &k, NULL), 0);
+    assert_int_equal(link_reserved(x.db, "cam1"), 6000);
+    assert_int_equal(ef_slicenet_count(x.net), 1);
     /* a re-adjustment the access link cannot carry next to the running one: refused, slice as it was */
-    assert_int_equal(drv_call(&d, ctl, "readjust", json_pack("{s:s, s:I}", "id", "c1", "kbps", (json_int_t)11000)),
+    assert_int_equal(drv_call(&x.d, x.ctl, "readjust", json_pack("{s:s, s:I}", "id", "c1", "kbps", (json_int_t)11000)),
                      0);
-    i = inst(&c, "c1");
+    i = inst(&x.c, "c1");
     assert_int_equal(json_integer_value(json_object_get(i, "kbps")), 6000);
     assert_int_equal(json_integer_value(json_object_get(i, "version")), 2);
     assert_null(json_object_get(i, "pending"));
     json_decref(i);
-    assert_int_equal(link_reserved(db, "cam1"), 6000);
+    assert_int_equal(link_reserved(x.db, "cam1"), 6000);
     /* a second slice fits, a third does not: failed with nothing held */
-    a = req_args("c2", &id, "e2e-d", 11000);
+    a = req_args("c2", &x.id, "e2e-d", 11000);
     json_object_set_new(a, "ap", json_string("cam2"));
-    assert_int_equal(drv_call(&d, ctl, "request", a), 0);
-    a = req_args("c3", &id, "e2e-e", 5000);
+    assert_int_equal(drv_call(&x.d, x.ctl, "request", a), 0);
+    a = req_args("c3", &x.id, "e2e-e", 5000);
     json_object_set_new(a, "ap", json_string("cam2"));
-    assert_int_equal(drv_call(&d, ctl, "request", a), 0);
-    i = inst(&c, "c3");
+    assert_int_equal(drv_call(&x.d, x.ctl, "request", a), 0);
+    i = inst(&x.c, "c3");
     assert_string_equal(sf(i, "lifecycle"), "failed");
     json_decref(i);
-    assert_int_equal(ef_slice_count(db), 2);
+    assert_int_equal(ef_slice_count(x.db), 2);
     /* decommissioned: everything of c1 released */
-    assert_int_equal(drv_call(&d, ctl, "decommission", json_pack("{s:s}", "id", "c1")), 0);
-    i = inst(&c, "c1");
+    assert_int_equal(drv_call(&x.d, x.ctl, "decommission", json_pack("{s:s}", "id", "c1")), 0);
+    i = inst(&x.c, "c1");
     assert_string_equal(sf(i, "lifecycle"), "decommissioned");
     json_decref(i);
-    assert_int_equal(link_reserved(db, "cam1"), 0);
-    assert_int_equal(ef_slice_count(db), 1);
+    assert_int_equal(link_reserved(x.db, "cam1"), 0);
+    assert_int_equal(ef_slice_count(x.db), 1);
     ef_nsctl_stats st;
-    ef_nsctl_stats_get(ctl, &st);
+    ef_nsctl_stats_get(x.ctl, &st);
     assert_int_equal(st.activated, 2);
     assert_int_equal(st.switched, 1);
     assert_int_equal(st.failed, 1);
     assert_int_equal(st.change_failed, 1);
     assert_int_equal(st.released, 1);
-    json_t *j = ef_nsctl_json(ctl);
+    json_t *j = ef_nsctl_json(x.ctl);
     assert_int_equal(json_array_size(json_object_get(j, "instances")), 1);
     json_decref(j);
-    assert_int_equal(ef_slice_check(db, err, sizeof err), 0);
-    ef_nsctl_close(ctl);
-    assert_int_equal(ef_slice_count(db), 0);
-    ef_slicenet_close(net);
-    ef_slice_db_free(db);
-    json_decref(d.queue);
-    tc_close(&c);
+    assert_int_equal(ef_slice_check(x.db, err, sizeof err), 0);
+    ef_nsctl_close(x.ctl);
+    x.ctl = NULL;
+    assert_int_equal(ef_slice_count(x.db), 0);   /* stopped: everything it held released */
+    ctlfx_close(&x);
 }
 
 
@@ -597,92 +630,72 @@ static void take_events(json_t *into, tc_chain *c)
 static void test_controller_resume(void **state)
 {
     (void)state;
-    tc_chain c;
-    dom_open(&c, "dom-res", 0x35);
-    ef_nslice_template t;
-    ef_hash id;
-    size_t n;
-    tmpl(&t, "res", 500, 12000);
-    uint8_t *b = tmpl_bytes(&t, &n, &id);
-    assert_int_equal(publish(&c, ADMIN, b, n, &id), 0);
-    free(b);
-    json_t *topo = json_loads(mbb_topo, 0, NULL);
-    ef_slice_db *db;
-    ef_slicenet *net;
-    char err[200], steps[512];
-    assert_int_equal(ef_slice_db_parse(&db, topo, err, sizeof err), 0);
-    json_decref(topo);
-    assert_int_equal(ef_slicenet_open(&net, db, &(ef_slicenet_cfg){.mode = "process"}), 0);
-    drv d = {&c, json_array()};
-    ef_nsctl *ctl;
-    assert_int_equal(ef_nsctl_open(&ctl, db, net, &(ef_nsctl_cfg){0}, &(ef_nsctl_hooks){drv_submit, &d}), 0);
-    json_t *a = req_args("r1", &id, "e2e-r1", 3000);
-    assert_int_equal(drv_call(&d, ctl, "request", a), 0);
-    a = req_args("r3", &id, "e2e-r3", 2000);
+    ctlfx x;
+    ctlfx_open(&x, "dom-res", 0x35, "res");
+    char steps[512];
+    json_t *a = req_args("r1", &x.id, "e2e-r1", 3000);
+    assert_int_equal(drv_call(&x.d, x.ctl, "request", a), 0);
+    a = req_args("r3", &x.id, "e2e-r3", 2000);
     json_object_set_new(a, "ap", json_string("cam2"));
-    assert_int_equal(drv_call(&d, ctl, "request", a), 0);
-    json_t *before = ef_nsctl_json(ctl);
-    ef_nsctl_close(ctl);   /* down: everything it held released */
-    assert_int_equal(ef_slice_count(db), 0);
+    assert_int_equal(drv_call(&x.d, x.ctl, "request", a), 0);
+    json_t *before = ef_nsctl_json(x.ctl);
+    ef_nsctl_close(x.ctl);   /* down: everything it held released */
+    x.ctl = NULL;
+    assert_int_equal(ef_slice_count(x.db), 0);
     /* while it is down: a request, a re-adjustment, a decommission */
     json_t *missed = json_array();
-    a = req_args("r2", &id, "e2e-r2", 1000);
+    a = req_args("r2", &x.id, "e2e-r2", 1000);
     json_object_set_new(a, "ap", json_string("cam2"));
-    assert_int_equal(tc_tx(&c, OWNER, "nslice", "request", a), 0);
-    take_events(missed, &c);
-    assert_int_equal(tc_tx(&c, OWNER, "nslice", "readjust", json_pack("{s:s, s:I}", "id", "r1", "kbps", (json_int_t)5000)), 0);
-    take_events(missed, &c);
-    assert_int_equal(tc_tx(&c, OWNER, "nslice", "decommission", json_pack("{s:s}", "id", "r3")), 0);
-    take_events(missed, &c);
+    assert_int_equal(tc_tx(&x.c, OWNER, "nslice", "request", a), 0);
+    take_events(missed, &x.c);
+    assert_int_equal(tc_tx(&x.c, OWNER, "nslice", "readjust", json_pack("{s:s, s:I}", "id", "r1", "kbps", (json_int_t)5000)), 0);
+    take_events(missed, &x.c);
+    assert_int_equal(tc_tx(&x.c, OWNER, "nslice", "decommission", json_pack("{s:s}", "id", "r3")), 0);
+    take_events(missed, &x.c);
     /* up again: resumed from the ledger's records */
-    assert_int_equal(ef_nsctl_open(&ctl, db, net, &(ef_nsctl_cfg){0}, &(ef_nsctl_hooks){drv_submit, &d}), 0);
-    json_t *recs = json_pack("[o, o, o]", inst(&c, "r1"), inst(&c, "r2"), inst(&c, "r3"));
-    ef_nsctl_resume(ctl, recs);
+    ctlfx_start(&x);
+    json_t *recs = json_pack("[o, o, o]", inst(&x.c, "r1"), inst(&x.c, "r2"), inst(&x.c, "r3"));
+    ef_nsctl_resume(x.ctl, recs);
     json_decref(recs);
-    json_array_clear(d.queue);   /* the control's own steps: fed below with the missed ones */
+    json_array_clear(x.d.queue);   /* the control's own steps: fed below with the missed ones */
     ef_nsctl_stats st;
-    ef_nsctl_stats_get(ctl, &st);
+    ef_nsctl_stats_get(x.ctl, &st);
     assert_int_equal(st.adopted, 1);
     assert_int_equal(st.switched, 1);
     assert_int_equal(st.activated, 1);
     assert_int_equal(st.released, 1);
-    steps_of(&c, "r1", steps, sizeof steps);
+    steps_of(&x.c, "r1", steps, sizeof steps);
     assert_string_equal(steps, "nslice_requested,nslice_reserved,nslice_activated,nslice_change_requested,"
                                "nslice_reserved,nslice_readjusted");
-    steps_of(&c, "r2", steps, sizeof steps);
+    steps_of(&x.c, "r2", steps, sizeof steps);
     assert_string_equal(steps, "nslice_requested,nslice_reserved,nslice_activated");
-    steps_of(&c, "r3", steps, sizeof steps);
+    steps_of(&x.c, "r3", steps, sizeof steps);
     assert_string_equal(steps, "nslice_requested,nslice_reserved,nslice_activated,nslice_decommissioning,"
                                "nslice_decommissioned");
     uint64_t k;
-    assert_int_equal(ef_slice_get(db, "r1-v2", &k, NULL), 0);
+    assert_int_equal(ef_slice_get(x.db, "r1-v2", &k, NULL), 0);
     assert_int_equal(k, 5000);
-    assert_int_equal(ef_slice_get(db, "r1-v1", &k, NULL), EF_ENOTFOUND);
-    assert_int_equal(ef_slice_get(db, "r2-v1", &k, NULL), 0);
-    assert_int_equal(ef_slice_count(db), 2);
+    assert_int_equal(ef_slice_get(x.db, "r1-v1", &k, NULL), EF_ENOTFOUND);
+    assert_int_equal(ef_slice_get(x.db, "r2-v1", &k, NULL), 0);
+    assert_int_equal(ef_slice_count(x.db), 2);
     /* r1 on the port it had (the port follows the end-to-end id) */
-    json_t *after = ef_nsctl_json(ctl);
-    size_t x, y;
+    json_t *after = ef_nsctl_json(x.ctl);
+    size_t pi, qi;
     json_t *p, *q;
-    json_array_foreach(json_object_get(before, "instances"), x, p) json_array_foreach(json_object_get(after, "instances"), y, q) if (
+    json_array_foreach(json_object_get(before, "instances"), pi, p) json_array_foreach(json_object_get(after, "instances"), qi, q) if (
         !strcmp(sf(p, "id"), sf(q, "id"))) assert_int_equal(json_integer_value(json_object_get(p, "port")),
                                                             json_integer_value(json_object_get(q, "port")));
     json_decref(after);
     json_decref(before);
     /* the missed events replayed: nothing more happens */
-    uint64_t h = c.nonce[ADMIN];
+    uint64_t h = x.c.nonce[ADMIN];
     size_t i;
     json_t *e;
-    json_array_foreach(missed, i, e) if (!strcmp(sf(e, "contract"), "nslice")) ef_nsctl_on_event(ctl, sf(e, "name"), json_object_get(e, "data"));
+    json_array_foreach(missed, i, e) if (!strcmp(sf(e, "contract"), "nslice")) ef_nsctl_on_event(x.ctl, sf(e, "name"), json_object_get(e, "data"));
     json_decref(missed);
-    assert_int_equal(c.nonce[ADMIN], h);   /* no step recorded */
-    assert_int_equal(ef_slice_count(db), 2);
-    assert_int_equal(ef_slice_check(db, err, sizeof err), 0);
-    ef_nsctl_close(ctl);
-    ef_slicenet_close(net);
-    ef_slice_db_free(db);
-    json_decref(d.queue);
-    tc_close(&c);
+    assert_int_equal(x.c.nonce[ADMIN], h);   /* no step recorded */
+    assert_int_equal(ef_slice_count(x.db), 2);
+    ctlfx_close(&x);
 }
 
 int main(void)
