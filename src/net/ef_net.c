@@ -610,14 +610,28 @@ int ef_net_send(ef_net *n, ef_conn *c, uint8_t type, const void *payload, size_t
         ef_net_close_conn(n, c, EF_NR_SENDQ_FULL);
         return EF_ECLOSED;
     }
-    /* sealed now (the session's order), written with the others of this loop
-     * iteration: a node that answers several messages in one iteration (votes,
-     * the next proposal, gossip) makes one write per peer instead of one per frame */
+    if (size > EF_NET_BATCH_FRAME_MAX) {
+        /* a large frame (a block, a batch of transactions) goes out on its own,
+         * after what was sealed before it: batching it saves nothing, and its
+         * bytes would be copied into a growing buffer (at saturation the copies
+         * of blocks for every peer cost a node several MB of its RSS budget) */
+        ef_wr wr;
+        ef_wr_init(&wr);
+        int rc = ef_sess_seal(&c->sess, type, payload, len, &wr);
+        if (!rc) rc = ef_conn_flush(c, &wr);
+        ef_wr_free(&wr);
+        if (!rc) n->st.frames_out++;
+        return rc;
+    }
+    /* a small one (a vote, a status) is sealed now (the session's order) and
+     * written with the others of this loop iteration: a node that answers several
+     * messages in one iteration makes one write per peer instead of one per frame */
     size_t before = c->out.len;
     int rc = ef_sess_seal(&c->sess, type, payload, len, &c->out);
     if (rc) return rc;
     c->queued += c->out.len - before;
     n->st.frames_out++;
+    if (c->out.len >= EF_NET_BATCH_BYTES_MAX) return ef_conn_flush_out(c);
     if (!uv_is_active((uv_handle_t *)&n->flush)) uv_idle_start(&n->flush, ef_net_flush_cb);
     return 0;
 }

@@ -47,6 +47,10 @@
 
 #define EF_NET_PEERS_MAX 128            /* configured peers */
 #define EF_NET_CONNS_MAX 256            /* open connections, incoming + outgoing */
+/* Frames of at most this size sealed for a peer in one loop iteration are written
+ * together (one socket write); larger ones go out on their own at once. */
+#define EF_NET_BATCH_FRAME_MAX 4096u
+#define EF_NET_BATCH_BYTES_MAX 65536u   /* a peer's batch is written once this big */
 #define EF_NET_HANDSHAKE_MS 5000       /* deadline for an unauthenticated connection */
 #define EF_NET_PREAUTH_MAX 128          /* incoming unauthenticated connections at once */
 #define EF_NET_PREAUTH_PER_ADDR 32      /* ... of them from one IPv4 address */
