@@ -11,14 +11,12 @@
 "use strict";
 
 const fs = require("fs");
-const os = require("os");
 const path = require("path");
 const { execSync } = require("child_process");
-const { chromium } = require("playwright-core");
+const { withPage } = require("./ef_browser");
 
 const url = process.env.EF_API_URL;
 const out = process.env.EF_TEST_OUT || ".";
-const exe = process.env.CHROMIUM || "/usr/bin/chromium";
 const dom = process.env.EF_DOMAIN;
 const h1 = process.env.EF_HEIGHT, h2 = process.env.EF_HEIGHT2;
 const STEP_MS = 30000;
@@ -27,17 +25,7 @@ function log(msg) { console.log(`browser: ${msg}`); }
 
 async function main() {
   fs.mkdirSync(out, { recursive: true });
-  const profile = fs.mkdtempSync(path.join(os.tmpdir(), "ef-chromium-"));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: exe, headless: true, viewport: { width: 1360, height: 1400 },
-    args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-           "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-default-apps"],
-  });
-  const errors = [];
-  try {
-    const page = context.pages()[0] || (await context.newPage());
-    page.on("pageerror", (e) => errors.push(`page error: ${e.message}`));
-    page.on("console", (m) => { if (m.type() === "error") errors.push(`console: ${m.text()}`); });
+  await withPage({ width: 1360, height: 1400 }, async (page, errors, context) => {
     await page.goto(url + "/", { waitUntil: "load", timeout: STEP_MS });
     const row = `#anchors tr.domain[data-domain="${dom}"]`;
     await page.waitForSelector(row, { timeout: STEP_MS });
@@ -61,10 +49,7 @@ async function main() {
     log(`a checkpoint made while the page was open raised the height to ${h2} without a reload`);
     await page.locator("#anchor").screenshot({ path: path.join(out, "anchor.png") });
     if (errors.length) throw new Error(errors.join("; "));
-  } finally {
-    await context.close();
-    fs.rmSync(profile, { recursive: true, force: true });
-  }
+  });
 }
 
 main().then(() => log("all ok"), (e) => { console.error(`browser: FAIL: ${e.message}`); process.exit(1); });

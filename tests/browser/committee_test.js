@@ -14,14 +14,12 @@
 "use strict";
 
 const fs = require("fs");
-const os = require("os");
 const path = require("path");
 const { execFileSync } = require("child_process");
-const { chromium } = require("playwright-core");
+const { withPage } = require("./ef_browser");
 
 const url = process.env.EF_API_URL;
 const out = process.env.EF_TEST_OUT || ".";
-const exe = process.env.CHROMIUM || "/usr/bin/chromium";
 const STEP_MS = 30000;
 
 function log(msg) { console.log(`browser: ${msg}`); }
@@ -47,18 +45,8 @@ async function refused(page, token, want) {
 
 async function main() {
   fs.mkdirSync(out, { recursive: true });
-  const profile = fs.mkdtempSync(path.join(os.tmpdir(), "ef-chromium-"));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: exe, headless: true, viewport: { width: 1360, height: 1400 },
-    args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-           "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-default-apps"],
-  });
-  const errors = [];
-  try {
-    const page = context.pages()[0] || (await context.newPage());
-    page.on("pageerror", (e) => errors.push(`page error: ${e.message}`));
+  await withPage({ width: 1360, height: 1400 }, async (page, errors, context) => {
     // the refused reads are 403s the browser logs as failed resources; other console errors count
-    page.on("console", (m) => { if (m.type() === "error" && !/status of 403/.test(m.text())) errors.push(`console: ${m.text()}`); });
 
     await page.goto(url + "/", { waitUntil: "load", timeout: STEP_MS });
     await page.waitForSelector("#login:not([hidden])", { timeout: STEP_MS });
@@ -124,10 +112,7 @@ async function main() {
     log("the metrics link, fetched with the token, shows the node's metrics");
     await page.locator("#committee").screenshot({ path: path.join(out, "committee.png") });
     if (errors.length) throw new Error(errors.join("; "));
-  } finally {
-    await context.close();
-    fs.rmSync(profile, { recursive: true, force: true });
-  }
+  }, (t) => /status of 403/.test(t));
 }
 
 main().then(() => log("all ok"), (e) => { console.error(`browser: FAIL: ${e.message}`); process.exit(1); });

@@ -9,14 +9,12 @@
 "use strict";
 
 const fs = require("fs");
-const os = require("os");
 const path = require("path");
-const { chromium } = require("playwright-core");
+const { withPage } = require("./ef_browser");
 
 const url = process.env.EF_API_URL;
 const txs = (process.env.EF_TX_HEXES || "").split(",").filter(Boolean);
 const out = process.env.EF_TEST_OUT || ".";
-const exe = process.env.CHROMIUM || "/usr/bin/chromium";
 const STEP_MS = 30000;
 
 function log(msg) { console.log(`browser: ${msg}`); }
@@ -29,19 +27,7 @@ async function heightOf(page) {
 async function main() {
   if (!url || txs.length < 2) throw new Error("EF_API_URL and two EF_TX_HEXES are required");
   fs.mkdirSync(out, { recursive: true });
-  const profile = fs.mkdtempSync(path.join(os.tmpdir(), "ef-chromium-"));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: exe,
-    headless: true,
-    viewport: { width: 1360, height: 1000 },
-    args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-           "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-default-apps"],
-  });
-  const errors = [];
-  try {
-    const page = context.pages()[0] || (await context.newPage());
-    page.on("pageerror", (e) => errors.push(`page error: ${e.message}`));
-    page.on("console", (m) => { if (m.type() === "error") errors.push(`console: ${m.text()}`); });
+  await withPage({ width: 1360, height: 1000 }, async (page, errors, context) => {
 
     await page.goto(url + "/", { waitUntil: "load", timeout: STEP_MS });
     await page.waitForFunction(() => /^\d+$/.test(document.querySelector("#stat-height").textContent.trim()),
@@ -118,10 +104,7 @@ async function main() {
 
     if (errors.length) throw new Error("errors in the page:\n  " + errors.join("\n  "));
     log(`ok; screenshots in ${out}`);
-  } finally {
-    await context.close();
-    fs.rmSync(profile, { recursive: true, force: true });
-  }
+  });
 }
 
 main().then(() => process.exit(0), (e) => { console.error(`browser: FAIL: ${e.stack || e}`); process.exit(1); });

@@ -13,14 +13,12 @@
 "use strict";
 
 const fs = require("fs");
-const os = require("os");
 const path = require("path");
 const { execSync } = require("child_process");
-const { chromium } = require("playwright-core");
+const { withPage } = require("./ef_browser");
 
 const url = process.env.EF_API_URL;
 const out = process.env.EF_TEST_OUT || ".";
-const exe = process.env.CHROMIUM || "/usr/bin/chromium";
 const want = { ens: +process.env.EF_ENS, companies: +process.env.EF_COMPANIES, matches: +process.env.EF_MATCHES };
 const [chId, chDeposit, chRedeemed] = (process.env.EF_CHANNEL || "").split(":");
 const STEP_MS = 30000;
@@ -29,17 +27,7 @@ function log(msg) { console.log(`browser: ${msg}`); }
 
 async function main() {
   fs.mkdirSync(out, { recursive: true });
-  const profile = fs.mkdtempSync(path.join(os.tmpdir(), "ef-chromium-"));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: exe, headless: true, viewport: { width: 1360, height: 1400 },
-    args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-           "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-default-apps"],
-  });
-  const errors = [];
-  try {
-    const page = context.pages()[0] || (await context.newPage());
-    page.on("pageerror", (e) => errors.push(`page error: ${e.message}`));
-    page.on("console", (m) => { if (m.type() === "error") errors.push(`console: ${m.text()}`); });
+  await withPage({ width: 1360, height: 1400 }, async (page, errors, context) => {
     await page.goto(url + "/", { waitUntil: "load", timeout: STEP_MS });
     await page.waitForFunction((n) => document.querySelectorAll("#market-map circle.en").length === n, want.ens,
                                { timeout: STEP_MS });
@@ -67,10 +55,7 @@ async function main() {
     log("a new match appeared on the map without a reload");
     await page.locator("#market").screenshot({ path: path.join(out, "market.png") });
     if (errors.length) throw new Error(errors.join("; "));
-  } finally {
-    await context.close();
-    fs.rmSync(profile, { recursive: true, force: true });
-  }
+  });
 }
 
 main().then(() => log("all ok"), (e) => { console.error(`browser: FAIL: ${e.message}`); process.exit(1); });

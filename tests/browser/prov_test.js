@@ -8,14 +8,12 @@
 "use strict";
 
 const fs = require("fs");
-const os = require("os");
 const path = require("path");
-const { chromium } = require("playwright-core");
+const { withPage } = require("./ef_browser");
 
 const url = process.env.EF_API_URL;
 const root = process.env.EF_ROOT || "data:result-1";
 const out = process.env.EF_TEST_OUT || ".";
-const exe = process.env.CHROMIUM || "/usr/bin/chromium";
 const STEP_MS = 30000;
 
 function log(msg) { console.log(`prov-browser: ${msg}`); }
@@ -51,17 +49,7 @@ async function check(page, qname) {
 async function main() {
   if (!url) throw new Error("EF_API_URL is required");
   fs.mkdirSync(out, { recursive: true });
-  const profile = fs.mkdtempSync(path.join(os.tmpdir(), "ef-chromium-"));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: exe, headless: true, viewport: { width: 1500, height: 1100 },
-    args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-           "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-default-apps"],
-  });
-  const errors = [];
-  try {
-    const page = context.pages()[0] || (await context.newPage());
-    page.on("pageerror", (e) => errors.push(`page error: ${e.message}`));
-    page.on("console", (m) => { if (m.type() === "error") errors.push(`console: ${m.text()}`); });
+  await withPage({ width: 1500, height: 1100 }, async (page, errors, context) => {
     await page.goto(url + "/", { waitUntil: "load", timeout: STEP_MS });
     await page.waitForSelector("#live.on", { timeout: STEP_MS });
 
@@ -95,10 +83,7 @@ async function main() {
     const real = errors.filter((e) => !/404/.test(e));   // the 404 of the unknown element is expected
     if (real.length) throw new Error("errors in the page:\n  " + real.join("\n  "));
     log(`ok; screenshot in ${out}/prov-lineage.png`);
-  } finally {
-    await context.close();
-    fs.rmSync(profile, { recursive: true, force: true });
-  }
+  });
 }
 
 main().then(() => process.exit(0), (e) => { console.error(`prov-browser: FAIL: ${e.stack || e}`); process.exit(1); });

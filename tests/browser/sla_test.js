@@ -15,14 +15,12 @@
 "use strict";
 
 const fs = require("fs");
-const os = require("os");
 const path = require("path");
 const { execSync } = require("child_process");
-const { chromium } = require("playwright-core");
+const { withPage } = require("./ef_browser");
 
 const url = process.env.EF_API_URL;
 const out = process.env.EF_TEST_OUT || ".";
-const exe = process.env.CHROMIUM || "/usr/bin/chromium";
 const want = JSON.parse(process.env.EF_SLA_WANT || "{}");
 const [liveSla, liveEpoch] = (process.env.EF_SLA_LIVE || "").split(":");
 const topoWant = JSON.parse(process.env.EF_TOPO_WANT || "null");
@@ -70,17 +68,7 @@ async function checkTopology(page) {
 
 async function main() {
   fs.mkdirSync(out, { recursive: true });
-  const profile = fs.mkdtempSync(path.join(os.tmpdir(), "ef-chromium-"));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: exe, headless: true, viewport: { width: 1360, height: 1400 },
-    args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-           "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-default-apps"],
-  });
-  const errors = [];
-  try {
-    const page = context.pages()[0] || (await context.newPage());
-    page.on("pageerror", (e) => errors.push(`page error: ${e.message}`));
-    page.on("console", (m) => { if (m.type() === "error") errors.push(`console: ${m.text()}`); });
+  await withPage({ width: 1360, height: 1400 }, async (page, errors, context) => {
     await page.goto(url + "/", { waitUntil: "load", timeout: STEP_MS });
     const n = Object.keys(want).length;
     await page.waitForFunction((k) => document.querySelectorAll("#slas tr.sla").length === k, n, { timeout: STEP_MS });
@@ -104,10 +92,7 @@ async function main() {
     log(`SLA ${liveSla} epoch ${liveEpoch} turned receipted without a reload`);
     await page.locator("#sla").screenshot({ path: path.join(out, "sla.png") });
     if (errors.length) throw new Error(errors.join("; "));
-  } finally {
-    await context.close();
-    fs.rmSync(profile, { recursive: true, force: true });
-  }
+  });
 }
 
 main().then(() => log("all ok"), (e) => { console.error(`browser: FAIL: ${e.message}`); process.exit(1); });

@@ -17,12 +17,10 @@
 "use strict";
 
 const fs = require("fs");
-const os = require("os");
 const path = require("path");
-const { chromium } = require("playwright-core");
+const { withPage } = require("./ef_browser");
 
 const out = process.env.EF_TEST_OUT || ".";
-const exe = process.env.CHROMIUM || "/usr/bin/chromium";
 const tid = process.env.EF_TEMPLATE, sid = process.env.EF_SLICE;
 const rec = JSON.parse(process.env.EF_SLICE_JSON);
 const anchored = Number(process.env.EF_ANCHORED);
@@ -32,17 +30,7 @@ function log(msg) { console.log(`browser: ${msg}`); }
 
 async function main() {
   fs.mkdirSync(out, { recursive: true });
-  const profile = fs.mkdtempSync(path.join(os.tmpdir(), "ef-chromium-"));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: exe, headless: true, viewport: { width: 1400, height: 1500 },
-    args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-           "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-default-apps"],
-  });
-  const errors = [];
-  try {
-    const page = context.pages()[0] || (await context.newPage());
-    page.on("pageerror", (e) => errors.push(`page error: ${e.message}`));
-    page.on("console", (m) => { if (m.type() === "error") errors.push(`console: ${m.text()}`); });
+  await withPage({ width: 1400, height: 1500 }, async (page, errors, context) => {
 
     // the domain node: template and instance
     await page.goto(process.env.EF_DOMAIN_URL + "/", { waitUntil: "load", timeout: STEP_MS });
@@ -100,10 +88,7 @@ async function main() {
     }
     await page.locator("#detail").screenshot({ path: path.join(out, "slices-federation.png") });
     if (errors.length) throw new Error(errors.join("; "));
-  } finally {
-    await context.close();
-    fs.rmSync(profile, { recursive: true, force: true });
-  }
+  });
 }
 
 main().then(() => log("all ok"), (e) => { console.error(`browser: FAIL: ${e.message}`); process.exit(1); });
