@@ -53,6 +53,21 @@ static int tn_mkdir(const char *p)
     return 0;
 }
 
+/* Creates dir (its parent must exist) and puts its absolute path in d. 0, or 1
+ * with the reason printed. */
+static int tn_init_dir(const char *dir, char d[TN_PATH_MAX])
+{
+    if (tn_mkdir(dir)) {
+        fprintf(stderr, "edgefed testnet init: cannot create %s\n", dir);
+        return 1;
+    }
+    char *real = realpath(dir, NULL);
+    if (!real) return 1;
+    snprintf(d, TN_PATH_MAX, "%s", real);
+    free(real);
+    return 0;
+}
+
 int ef_testnet_load(ef_testnet *tn, const char *dir)
 {
     memset(tn, 0, sizeof *tn);
@@ -173,15 +188,8 @@ static int tn_init(int argc, char **argv)
         fprintf(stderr, "edgefed testnet init: --netns needs root\n");
         return 1;
     }
-    if (tn_mkdir(dir)) {
-        fprintf(stderr, "edgefed testnet init: cannot create %s\n", dir);
-        return 1;
-    }
-    char *real = realpath(dir, NULL);
-    if (!real) return 1;
     char d[TN_PATH_MAX];
-    snprintf(d, sizeof d, "%s", real);
-    free(real);
+    if (tn_init_dir(dir, d)) return 1;
     /* a short tag unique to the directory, for interface and namespace names */
     ef_hash th;
     ef_hash_tagged(&th, EF_TAG_DATA, d, strlen(d));
@@ -376,15 +384,8 @@ static int tn_init_hierarchy(int argc, char **argv)
         fputs(tn_usage, stderr);
         return 2;
     }
-    if (tn_mkdir(dir)) {
-        fprintf(stderr, "edgefed testnet init: cannot create %s\n", dir);
-        return 1;
-    }
-    char *real = realpath(dir, NULL);
-    if (!real) return 1;
     char d[TN_PATH_MAX];
-    snprintf(d, sizeof d, "%s", real);
-    free(real);
+    if (tn_init_dir(dir, d)) return 1;
     char sub[TN_PATH_MAX + 16], chain[32], ports[16], ks[16], ns[16], ls[16], fs[16];
     snprintf(ks, sizeof ks, "%d", k);
     snprintf(ns, sizeof ns, "%d", devices);

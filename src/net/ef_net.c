@@ -199,16 +199,15 @@ static void ef_conn_write_done(uv_write_t *req, int status)
     free(w);
 }
 
-/* Hands the frames sealed for c this iteration to libuv (one write; their bytes
- * are already counted in c->queued). */
-static int ef_conn_flush_out(ef_conn *c)
+/* One uv_write of wr's bytes (taking the buffer), counted in c->queued here if
+ * count (else they already are); a write libuv refuses closes the connection. */
+static int ef_conn_write(ef_conn *c, ef_wr *wr, bool count)
 {
-    if (c->out.len == 0) return 0;
-    if (c->out.err) return c->out.err;
     ef_wreq *w = calloc(1, sizeof *w);
     if (!w) return EF_ENOMEM;
     w->c = c;
-    w->data = ef_wr_take(&c->out, &w->len);
+    w->data = ef_wr_take(wr, &w->len);
+    if (count) c->queued += w->len;
     uv_buf_t b = uv_buf_init((char *)w->data, (unsigned)w->len);
     int rc = uv_write(&w->req, (uv_stream_t *)&c->tcp, &b, 1, ef_conn_write_done);
     if (rc) {
@@ -220,6 +219,15 @@ static int ef_conn_flush_out(ef_conn *c)
     }
     c->net->st.writes_out++;
     return 0;
+}
+
+/* Hands the frames sealed for c this iteration to libuv (one write; their bytes
+ * are already counted in c->queued). */
+static int ef_conn_flush_out(ef_conn *c)
+{
+    if (c->out.len == 0) return 0;
+    if (c->out.err) return c->out.err;
+    return ef_conn_write(c, &c->out, false);
 }
 
 /* An idle handle: it runs in the same loop iteration as the timer callbacks that
@@ -244,22 +252,7 @@ static int ef_conn_flush(ef_conn *c, ef_wr *wr)
     int rc0 = ef_conn_flush_out(c);
     if (rc0) return rc0;
     if (wr->err) return wr->err;
-    ef_wreq *w = calloc(1, sizeof *w);
-    if (!w) return EF_ENOMEM;
-    w->c = c;
-    w->data = ef_wr_take(wr, &w->len);
-    uv_buf_t b = uv_buf_init((char *)w->data, (unsigned)w->len);
-    c->queued += w->len;
-    int rc = uv_write(&w->req, (uv_stream_t *)&c->tcp, &b, 1, ef_conn_write_done);
-    if (rc) {
-        c->queued -= w->len;
-        free(w->data);
-        free(w);
-        ef_net_close_conn(c->net, c, EF_NR_IO);
-        return EF_ENET;
-    }
-    c->net->st.writes_out++;
-    return 0;
+    return ef_conn_write(c, wr, true);
 }
 
 static ef_conn *ef_net_find_authed(ef_net *n, const ef_pub *pub, const ef_conn *except)
