@@ -26,7 +26,7 @@
 #include "contracts/ef_prov.h"
 
 static const char *const demo_usage =
-    "usage: edgefed demo prov [--dir DIR] [--out DIR] [--readings N] [--keep]\n"
+    "usage: edgefed demo prov [--dir DIR] [--out DIR] [--readings N] [--base-port P] [--keep]\n"
     "  Trusted orchestration provenance (seed 004): a 4-validator testnet; a gateway\n"
     "  device and three containers (sensor, collector, analyser) identify themselves;\n"
     "  the sensor releases N readings (default 3), signed hashes on the ledger and the\n"
@@ -39,6 +39,8 @@ static const char *const demo_usage =
     "           removed after a successful run unless --keep)\n"
     "  --out    where the pictures and exports go (default: DIR/out if --dir or --keep\n"
     "           is given, else a new /tmp/edgefed-prov-out-XXXXXX that is kept)\n"
+    "  --base-port  P2P ports from P, blob servers from P+50, HTTP from P+100 (default:\n"
+    "           a free range chosen from the process id)\n"
     "  --keep   leave the testnet running (stop it with edgefed testnet down --dir DIR/net)\n"
     "  exits 0 only if every step succeeded and the tampered blob was refused.\n";
 
@@ -150,12 +152,14 @@ static int demo_wait(pid_t pid)
 
 int ef_demo_prov(int argc, char **argv)
 {
-    static const char *const opts[] = {"dir=", "out=", "readings=", "keep", NULL};
+    static const char *const opts[] = {"dir=", "out=", "readings=", "base-port=", "keep", NULL};
     int rc0 = ef_cli_check(argc, argv, demo_usage, opts, 0);
     if (rc0 >= 0) return rc0;
     long readings = strtol(ef_cli_opt(argc, argv, "readings", "3"), NULL, 10);
     bool keep = ef_cli_flag(argc, argv, "keep");
-    if (readings < 1 || readings > 50) return fputs(demo_usage, stderr), 2;
+    long base_port = strtol(ef_cli_opt(argc, argv, "base-port", "0"), NULL, 10);
+    if (readings < 1 || readings > 50 || (base_port && (base_port < 1024 || base_port > 65000)))
+        return fputs(demo_usage, stderr), 2;
     demo_ctx *d = calloc(1, sizeof *d);
     if (!d) return 1;
     int status = 1, rc;
@@ -184,7 +188,7 @@ int ef_demo_prov(int argc, char **argv)
     }
     mkdir(out, 0755);
     snprintf(d->net, sizeof d->net, "%s/net", d->dir);
-    unsigned port = demo_base_port();
+    unsigned port = base_port ? (unsigned)base_port : demo_base_port();
     if (!port) {
         printf("edgefed demo prov: no free ports\n");
         goto out;

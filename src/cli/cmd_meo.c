@@ -12,7 +12,7 @@
 
 static const char *const ef_meo_usage_text =
             "usage: edgefed meo selftest [--driver process|netns] [--rounds N] [--netns C,P --underlay IPC,IPP]\n"
-            "                            [--app PATH]\n"
+            "                            [--app PATH] [--ports MIN-MAX]\n"
             "       edgefed meo topo create --prefix P --n N [--octet 77]\n"
             "       edgefed meo topo destroy --prefix P --n N\n"
             "\n"
@@ -20,7 +20,8 @@ static const char *const ef_meo_usage_text =
             "  connect (both sides), check (app-to-app traffic) and teardown with the chosen\n"
             "  driver, then check that a stopped app makes the check fail; prints each step's\n"
             "  time and the medians. netns (root): uses namespaces C and P (underlay addresses\n"
-            "  IPC, IPP) if given, else makes and removes its own 2-namespace topology.\n"
+            "  IPC, IPP) if given, else makes and removes its own 2-namespace topology. The\n"
+            "  provider's apps listen on ports MIN..MAX (21000-21999).\n"
             "topo create: namespaces Phub (bridge br0) and P0..P{N-1}, each joined to the bridge\n"
             "  by a veth (ul0, address 10.OCTET.0.(i+1)/24). Nothing is added to the root namespace.\n"
             "topo destroy: kills what runs in those namespaces and deletes them (idempotent).\n";
@@ -51,13 +52,16 @@ static int ef_meo_split2(const char *s, char *a, char *b, size_t cap)
 
 static int ef_meo_selftest(int argc, char **argv)
 {
-    static const char *const opts[] = {"driver=", "rounds=", "netns=", "underlay=", "app=", NULL};
+    static const char *const opts[] = {"driver=", "rounds=", "netns=", "underlay=", "app=", "ports=", NULL};
     int checked = ef_cli_check(argc, argv, ef_meo_usage_text, opts, 0);
     if (checked >= 0) return checked;
     const char *driver = ef_cli_opt(argc, argv, "driver", "process");
     long rounds = strtol(ef_cli_opt(argc, argv, "rounds", "5"), NULL, 10);
     const char *app = ef_cli_opt(argc, argv, "app", NULL);
-    if (rounds < 1 || rounds > EF_MEO_CLI_ROUNDS_MAX) {
+    unsigned pmin = 0, pmax = 0;
+    char ptail = 0;
+    int pn = sscanf(ef_cli_opt(argc, argv, "ports", "21000-21999"), "%u-%u%c", &pmin, &pmax, &ptail);
+    if (rounds < 1 || rounds > EF_MEO_CLI_ROUNDS_MAX || pn != 2 || pmin < 1024 || pmax > 65535 || pmin > pmax) {
         fputs(ef_meo_usage_text, stderr);
         return 2;
     }
@@ -94,7 +98,7 @@ static int ef_meo_selftest(int argc, char **argv)
     }
     ef_meo_config cc = {.mec_name = "consumer", .netns = netns ? ns_c : NULL, .underlay_ip = ul_c, .app_path = app};
     ef_meo_config pc = {.mec_name = "provider", .netns = netns ? ns_p : NULL, .underlay_ip = ul_p, .app_path = app,
-                        .port_min = 21000, .port_max = 21999};
+                        .port_min = (uint16_t)pmin, .port_max = (uint16_t)pmax};
     int err = ef_meo_open(&cons, driver, &cc);
     if (!err) err = ef_meo_open(&prov, driver, &pc);
     if (err) {

@@ -269,8 +269,9 @@ int ef_cmd_p2p_probe(int argc, char **argv)
         "        badmac       after a handshake, a frame with a flipped ciphertext bit\n"
         "        badsig-tx    after a handshake, a transaction with a bad signature\n"
         "        cons-nonval  after a handshake as a non-validator, a consensus message\n"
-        "        cons-badsig  after a handshake (with a validator's --key), a prevote for\n"
-        "                     --height H whose signature is wrong\n"
+        "        cons-badsig  after a handshake (with a validator's --key), two prevotes\n"
+        "                     (nil, then a value) for --height H and --round R (0) whose\n"
+        "                     signatures are wrong\n"
         "        preauth-flood  --conns N connections (300) that present --pub HEX (a\n"
         "                     validator's public key) or --key's, announce a --frame\n"
         "                     bytes long (EF_FRAME_MAX) first frame and send --chunk\n"
@@ -384,20 +385,28 @@ int ef_cmd_p2p_probe(int argc, char **argv)
             ef_sess_seal(&s, EF_P2P_STATUS, "0123456789abcdef0123456789abcdef01234567", 40, &w);
             w.buf[10] ^= 0x20;
         } else if (!strcmp(kind, "cons-badsig")) {
-            ef_msg m;
-            memset(&m, 0, sizeof m);
-            m.type = EF_MSG_PREVOTE;
-            snprintf(m.chain, sizeof m.chain, "%s", chain);
-            m.height = strtoull(ef_cli_opt(argc, argv, "height", "1"), NULL, 10);
-            m.round = 0;
-            m.has_value = false;
-            uint8_t *enc = NULL;
-            size_t el = 0;
-            if (ef_msg_sign_encode(&m, &kp, &enc, &el) == 0) {
-                enc[el - 1] ^= 0x10;
-                ef_sess_seal(&s, EF_P2P_CONSENSUS, enc, el, &w);
+            /* A vote from its signer's own session counts at once and has its
+             * signature checked only when others are to rely on it; a second,
+             * conflicting vote of that signer is checked on arrival. So two
+             * prevotes (nil, then a value), both with broken signatures: the
+             * second is refused as a bad signature whatever happens to the first. */
+            for (int i = 0; i < 2; i++) {
+                ef_msg m;
+                memset(&m, 0, sizeof m);
+                m.type = EF_MSG_PREVOTE;
+                snprintf(m.chain, sizeof m.chain, "%s", chain);
+                m.height = strtoull(ef_cli_opt(argc, argv, "height", "1"), NULL, 10);
+                m.round = (uint32_t)strtoul(ef_cli_opt(argc, argv, "round", "0"), NULL, 10);
+                m.has_value = i == 1;
+                if (m.has_value) ef_random(m.value_id.b, sizeof m.value_id.b);
+                uint8_t *enc = NULL;
+                size_t el = 0;
+                if (ef_msg_sign_encode(&m, &kp, &enc, &el) == 0) {
+                    enc[el - 1] ^= 0x10;
+                    ef_sess_seal(&s, EF_P2P_CONSENSUS, enc, el, &w);
+                }
+                free(enc);
             }
-            free(enc);
         } else if (!strcmp(kind, "equivocate")) {
             /* two precommits of --key's validator for one height and round, for two
              * different values: a double vote, each correctly signed */

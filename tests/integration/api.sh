@@ -28,13 +28,10 @@ expect() { # expect WANT_STATUS WANT_CODE METHOD PATH [curl args...]
   fi
 }
 
-# a base port whose P2P (P..P+9) and HTTP (P+100..P+109) ports are all free
-port=
-for try in $(seq 0 40); do
-  p=$((21000 + (($$ + try * 37) % 200) * 20))
-  ss -Hltn 2>/dev/null | awk '{print $4}' | grep -Eq ":($p|$((p + 1))|$((p + 2))|$((p + 3))|$((p + 4))|$((p + 100))|$((p + 101))|$((p + 102))|$((p + 103))|$((p + 104)))\$" || { port=$p; break; }
-done
-[ -n "$port" ] || { echo "no free ports" >&2; exit 1; }
+# this test's own ports: P2P from $port, HTTP from $port + 100, others from $port + 200
+source "$(dirname "$0")/lib/ports.bash"
+ef_port_claim || exit 1
+port=$BASE_PORT
 "$E" testnet init --dir "$T/net" --validators 4 --observers 1 --base-port "$port" --accounts 4 >/dev/null
 # v3 serves a private API for domain dom-0: only signed requests of dom-0's accounts
 # (validator v0 and observer o0 are of dom-0; v1..v3 of dom-1..dom-3)

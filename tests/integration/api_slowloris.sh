@@ -19,13 +19,10 @@ cleanup() {
 trap cleanup EXIT
 fail() { echo "api_slowloris.sh: FAIL: $*" >&2; for f in "$T"/net/*/node.log; do echo "--- $f" >&2; tail -n 20 "$f" >&2 || true; done; exit 1; }
 
-# a base port whose P2P (P) and HTTP (P+100) ports are free
-port=
-for try in $(seq 0 40); do
-  p=$((27000 + (($$ + try * 37) % 200) * 20))
-  ss -Hltn 2>/dev/null | awk '{print $4}' | grep -Eq ":($p|$((p + 100)))\$" || { port=$p; break; }
-done
-[ -n "$port" ] || { echo "no free ports" >&2; exit 1; }
+# this test's own ports: P2P from $port, HTTP from $port + 100, others from $port + 200
+source "$(dirname "$0")/lib/ports.bash"
+ef_port_claim || exit 1
+port=$BASE_PORT
 "$E" testnet init --dir "$T/net" --validators 1 --base-port "$port" --accounts 2 >/dev/null
 "$E" testnet up --dir "$T/net" >/dev/null
 HP=$(jq -r '.nodes[0].http' "$T/net/testnet.json" | cut -d: -f2)

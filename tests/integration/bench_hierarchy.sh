@@ -13,9 +13,12 @@ trap 'rm -rf "$dir"' EXIT
 # is, so there only that refusal is allowed (and the RSS figures are its own)
 asan=0
 grep -qa __asan_init "$EDGEFED" && asan=1
+# this test's own ports (ports.bash)
+source "$(dirname "$0")/lib/ports.bash"
+ef_port_claim || exit 1
 rc=0
 "$EDGEFED" bench hierarchy --queries 50 --records 10 --burst 200 --accounts 11 --epoch-heights 12 \
-    --dir "$dir/run" --out "$dir/out" >"$dir/log" 2>&1 || rc=$?
+    --base-port "$BASE_PORT" --dir "$dir/run" --out "$dir/out" >"$dir/log" 2>&1 || rc=$?
 if [ $rc != 0 ] && ! { [ $asan = 1 ] && [ $rc = 1 ] && grep -q "OVER the 32 MB aim" "$dir/log"; }; then
     cat "$dir/log" >&2; echo "FAIL: bench hierarchy exited $rc" >&2; exit 1
 fi

@@ -18,16 +18,10 @@ cleanup() {
   if [ "${KEEP:-0}" != 1 ]; then rm -rf "$T"; fi
 }
 trap cleanup EXIT
-port=
-for try in $(seq 0 40); do
-  p=$((31000 + (($$ + try * 53) % 80) * 20))   # below the ephemeral range
-  busy=0
-  for o in 0 1 2 3 4 5 6 100 101 102 103 104 105 106 200 201 202 203 204 205; do
-    ss -Htan 2>/dev/null | awk '{print $4}' | grep -q ":$((p + o))\$" && busy=1
-  done
-  [ $busy = 0 ] && { port=$p; break; }
-done
-[ -n "$port" ] || { echo "no free ports" >&2; exit 1; }
+# this test's own ports: P2P from $port, HTTP from $port + 100, others from $port + 200
+source "$(dirname "$0")/lib/ports.bash"
+ef_port_claim || exit 1
+port=$BASE_PORT
 "$E" demo market --keep --dir "$T" --base-port "$port" --tasks 5 >"$T/demo.out" 2>&1 || { cat "$T/demo.out" >&2; exit 1; }
 API=http://$(jq -r '.nodes[0].http' "$T/net/testnet.json")
 export EDGEFED_API=$API

@@ -7,7 +7,10 @@ set -euo pipefail
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 dir=$(mktemp -d "$EF_TEST_TMP/demo-hierarchy.XXXXXX")
 out="$dir/out.txt"
-if ! "$EDGEFED" demo hierarchy --dir "$dir/run" >"$out" 2>&1; then
+# this test's own ports (ports.bash)
+source "$(dirname "$0")/lib/ports.bash"
+ef_port_claim || exit 1
+if ! "$EDGEFED" demo hierarchy --dir "$dir/run" --base-port "$BASE_PORT" >"$out" 2>&1; then
     cat "$out" >&2
     for f in "$dir"/run/*/*/node.log; do echo "== $f (tail)" >&2; tail -n 20 "$f" >&2 || true; done
     echo "FAIL: demo hierarchy exited non-zero; files in $dir" >&2

@@ -8,16 +8,10 @@ set -euo pipefail
 mkdir -p "$EF_TEST_TMP"
 out=$(mktemp "$EF_TEST_TMP/demo_market.XXXXXX")
 trap 'rm -f "$out"' EXIT
-port=
-for try in $(seq 0 40); do
-  p=$((30000 + (($$ + try * 47) % 100) * 20))   # below the ephemeral range
-  busy=0
-  for o in 0 1 2 3 4 5 6 100 101 102 103 104 105 106 200 201 202 203 204 205; do
-    ss -Htan 2>/dev/null | awk '{print $4}' | grep -q ":$((p + o))\$" && busy=1
-  done
-  [ $busy = 0 ] && { port=$p; break; }
-done
-[ -n "$port" ] || { echo "no free ports" >&2; exit 1; }
+# this test's own ports: P2P from $port, HTTP from $port + 100, others from $port + 200
+source "$(dirname "$0")/lib/ports.bash"
+ef_port_claim || exit 1
+port=$BASE_PORT
 if ! "$EDGEFED" demo market --tasks 30 --base-port "$port" >"$out" 2>&1; then
   cat "$out" >&2; echo "demo_market.sh: FAIL: demo exited non-zero" >&2; exit 1
 fi

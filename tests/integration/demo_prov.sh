@@ -12,7 +12,10 @@ T=$(mktemp -d "$EF_TEST_TMP/demo_prov.XXXXXX")
 trap 'rm -rf "$T"' EXIT
 fail() { echo "demo_prov.sh: FAIL: $*" >&2; cat "$T/demo.log" >&2 2>/dev/null || true; exit 1; }
 "$PY" -c 'import prov.model' 2>/dev/null || fail "python3-prov is not installed: run scripts/setup"
-"$EDGEFED" demo prov --dir "$T/work" --out "$T/out" > "$T/demo.log" 2>&1 || fail "demo prov exited $?"
+# this test's own ports (ports.bash)
+source "$(dirname "$0")/lib/ports.bash"
+ef_port_claim || exit 1
+"$EDGEFED" demo prov --dir "$T/work" --out "$T/out" --base-port "$BASE_PORT" > "$T/demo.log" 2>&1 || fail "demo prov exited $?"
 grep -q "edgefed demo prov: OK" "$T/demo.log" || fail "no OK"
 grep -q "REFUSED data tampered-1" "$T/demo.log" || fail "tampered blob not refused"
 grep -q "lineage of data:result-1: [0-9]* nodes" "$T/demo.log" || fail "no lineage printed"

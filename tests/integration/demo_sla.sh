@@ -10,8 +10,11 @@ mkdir -p "$EF_TEST_TMP"
 out=$(mktemp "$EF_TEST_TMP/demo_sla.XXXXXX")
 trap 'rm -f "$out"' EXIT
 fail() { echo "demo_sla.sh: FAIL: $*" >&2; cat "$out" >&2; exit 1; }
+# this test's own ports (ports.bash)
+source "$(dirname "$0")/lib/ports.bash"
+ef_port_claim || exit 1
 check() { # check MODE_ARGS...
-  "$EDGEFED" demo sla "$@" >"$out" 2>&1 || fail "demo sla $* exited $?"
+  "$EDGEFED" demo sla --base-port "$BASE_PORT" "$@" >"$out" 2>&1 || fail "demo sla $* exited $?"
   for want in "stitched and confirmed on the ledger" "epoch 0: slice" "epoch 3: slice" "A claims epochs 0, 1 and 3" \
               "epoch 1.s verdict [1-7] costs its penalty" "the car withholds its receipt for epoch 2" "epoch 2 is disputed" \
               "epoch 2 ruled" "epochs \[[a-z]*, breached, ruled, [a-z]*\]" "released the slice" "balances conserved" \

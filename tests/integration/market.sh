@@ -19,17 +19,10 @@ trap cleanup EXIT
 fail() { echo "market.sh: FAIL: $*" >&2; for f in "$T"/net/*/node.log; do echo "--- $f" >&2; tail -n 20 "$f" >&2 || true; done; exit 1; }
 pass() { echo "market.sh: ok: $*"; }
 
-# a base port whose P2P (P..P+5) and HTTP (P+100..P+105) ports are all free
-port=
-for try in $(seq 0 40); do
-  p=$((25000 + (($$ + try * 41) % 150) * 20))   # below the ephemeral range
-  busy=0
-  for o in 0 1 2 3 4 5 100 101 102 103 104 105; do
-    ss -Htan 2>/dev/null | awk '{print $4}' | grep -q ":$((p + o))\$" && busy=1
-  done
-  [ $busy = 0 ] && { port=$p; break; }
-done
-[ -n "$port" ] || { echo "no free ports" >&2; exit 1; }
+# this test's own ports: P2P from $port, HTTP from $port + 100, others from $port + 200
+source "$(dirname "$0")/lib/ports.bash"
+ef_port_claim || exit 1
+port=$BASE_PORT
 "$E" testnet init --dir "$T/net" --validators 4 --observers 2 --base-port "$port" --empty-block-ms 100 >/dev/null
 jq '.params = {"channel": {"challenge_blocks": 40}}' "$T/net/genesis.json" > "$T/g.json" && mv "$T/g.json" "$T/net/genesis.json"
 "$E" testnet up --dir "$T/net" >/dev/null

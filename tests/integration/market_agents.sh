@@ -21,17 +21,10 @@ trap cleanup EXIT
 fail() { echo "market_agents.sh: FAIL: $*" >&2; for f in "$T"/en*.log "$T"/net/v0/node.log; do echo "--- $f" >&2; tail -n 20 "$f" >&2 || true; done; exit 1; }
 pass() { echo "market_agents.sh: ok: $*"; }
 
-# P2P P..P+5, HTTP P+100..P+105, EN agents P+200..P+205: all free, below the ephemeral range
-port=
-for try in $(seq 0 40); do
-  p=$((28000 + (($$ + try * 43) % 120) * 20))
-  busy=0
-  for o in 0 1 2 3 4 5 100 101 102 103 104 105 200 201 202 203 204 205; do
-    ss -Htan 2>/dev/null | awk '{print $4}' | grep -q ":$((p + o))\$" && busy=1
-  done
-  [ $busy = 0 ] && { port=$p; break; }
-done
-[ -n "$port" ] || { echo "no free ports" >&2; exit 1; }
+# this test's own ports: P2P from $port, HTTP from $port + 100, others from $port + 200
+source "$(dirname "$0")/lib/ports.bash"
+ef_port_claim || exit 1
+port=$BASE_PORT
 "$E" testnet init --dir "$T/net" --validators 4 --observers 2 --base-port "$port" --accounts 0 --empty-block-ms 100 >/dev/null
 jq '.params = {"channel": {"challenge_blocks": 8}}' "$T/net/genesis.json" > "$T/g.json" && mv "$T/g.json" "$T/net/genesis.json"
 "$E" testnet up --dir "$T/net" >/dev/null

@@ -15,8 +15,11 @@ trap cleanup EXIT INT TERM
 fail() { echo "meo_process.sh: FAIL: $*"; cat "$out"; exit 1; }
 listening() { ss -Hltn "sport = :$1" | grep -q .; }
 
+# this test's own ports (ports.bash)
+source "$(dirname "$0")/lib/ports.bash"
+ef_port_claim || exit 1
 # 1. The app by itself.
-port=$((24000 + RANDOM % 1000))
+port=$BASE_PORT
 "$EDGEFED" app serve --listen "127.0.0.1:$port" --name svc-x --kind echo --mec m1 >"$out" 2>&1 &
 app_pid=$!
 for _ in $(seq 100); do listening "$port" && break; sleep 0.05; done
@@ -30,7 +33,7 @@ kill "$app_pid"; wait "$app_pid" 2>/dev/null; app_pid=""
 
 # 2. The driver: prepare, deploy, connect both sides, check, teardown (5 rounds), then a
 #    check against a stopped app must fail.
-"$EDGEFED" meo selftest --driver process --rounds 5 >"$out" 2>&1 || fail "selftest exited $?"
+"$EDGEFED" meo selftest --driver process --rounds 5 --ports $((BASE_PORT + 200))-$((BASE_PORT + 299)) >"$out" 2>&1 || fail "selftest exited $?"
 cat "$out"
 [ "$(grep -c '^round [0-9]*: deploy' "$out")" = 5 ] || fail "not 5 rounds"
 grep -q "check after the provider stopped the app: timed out" "$out" || fail "check passed with the app down"

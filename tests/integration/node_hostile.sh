@@ -25,12 +25,15 @@ probe oversize closed --key "$key"
 probe badmac closed --key "$key"
 probe badsig-tx open --key "$key"
 probe cons-nonval closed --key "$key"
-# a validator's key (v3's) sending a prevote with a broken signature: dropped by the
-# engine and counted. (The probe's connection and v3's own compete as duplicates,
+# a validator's key (v3's) sending two conflicting prevotes with broken signatures:
+# a vote from its signer's session counts at once, its signature checked only when
+# others are to rely on it, but the second, conflicting one is checked on arrival,
+# dropped and counted. Round 2, which nobody is in yet (a round whose prevotes have
+# been acted on ignores further ones). (The probe's connection and v3's own compete as duplicates,
 # so whether it stays open is not the point; v3 redials.)
 for i in 1 2 3; do
     "$EDGEFED" p2p-probe --addr "$addr" --chain "$chain" --kind cons-badsig \
-        --key "$NET/v3/node.key" --height $(( $(height v0) + 1 )) >/dev/null
+        --key "$NET/v3/node.key" --height $(( $(height v0) + 1 )) --round 2 >/dev/null
     [ "$(rejected v0 cons_bad_sig)" -ge 1 ] && break
 done
 log "probe cons-badsig sent"

@@ -42,15 +42,10 @@ out=$("$E" prov nosuch 2>&1 || true)
 grep -q "unknown subcommand 'nosuch'" <<<"$out" || fail "prov nosuch: $out"
 pass "prov, demo prov and bench prov refuse unknown options and subcommands with exit 2 and usage"
 
-# a base port whose P2P (P..P+3), HTTP (P+100..P+103) and blob ports (P+50..P+52) are free
-port=
-for try in $(seq 0 60); do
-  p=$((29200 + (($$ + try * 41) % 43) * 40))   # below the ephemeral ports (32768-60999)
-  ss -Hltn 2>/dev/null | awk '{print $4}' |
-    grep -Eq ":($p|$((p + 1))|$((p + 2))|$((p + 3))|$((p + 50))|$((p + 51))|$((p + 52))|$((p + 100))|$((p + 101))|$((p + 102))|$((p + 103)))\$" ||
-    { port=$p; break; }
-done
-[ -n "$port" ] || fail "no free ports"
+# this test's own ports: P2P from $port, HTTP from $port + 100, others from $port + 200
+source "$(dirname "$0")/lib/ports.bash"
+ef_port_claim || exit 1
+port=$BASE_PORT
 "$E" testnet init --dir "$T/net" --validators 4 --base-port "$port" >/dev/null
 "$E" testnet up --dir "$T/net" >/dev/null
 API=http://$(jq -r '.nodes[0].http' "$T/net/testnet.json")

@@ -18,7 +18,10 @@ cleanup() {
   if [ "${KEEP:-0}" != 1 ]; then rm -rf "$T"; fi
 }
 trap cleanup EXIT
-"$E" demo prov --dir "$T/work" --keep > "$T/demo.log" 2>&1 || { cat "$T/demo.log" >&2; echo "prov_browser.sh: FAIL: demo" >&2; exit 1; }
+# this test's own ports (ports.bash)
+source "$(dirname "$0")/lib/ports.bash"
+ef_port_claim || exit 1
+"$E" demo prov --dir "$T/work" --keep --base-port "$BASE_PORT" > "$T/demo.log" 2>&1 || { cat "$T/demo.log" >&2; echo "prov_browser.sh: FAIL: demo" >&2; exit 1; }
 API=http://$(jq -r '.nodes[0].http' "$T/work/net/testnet.json")
 EF_API_URL=$API EF_ROOT=data:result-1 EF_TEST_OUT="$EF_TEST_OUT/browser" CHROMIUM=$CHROMIUM \
   timeout 180 node "$B/prov_test.js"

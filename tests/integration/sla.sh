@@ -19,17 +19,10 @@ trap cleanup EXIT
 fail() { echo "sla.sh: FAIL: $*" >&2; for f in "$T"/net/*/node.log; do echo "--- $f" >&2; tail -n 20 "$f" >&2 || true; done; exit 1; }
 pass() { echo "sla.sh: ok: $*"; }
 
-# a base port whose P2P (P..P+1) and HTTP (P+100..P+101) ports are all free
-port=
-for try in $(seq 0 40); do
-  p=$((28000 + (($$ + try * 37) % 150) * 20))   # below the ephemeral range
-  busy=0
-  for o in 0 1 100 101; do
-    ss -Htan 2>/dev/null | awk '{print $4}' | grep -q ":$((p + o))\$" && busy=1
-  done
-  [ $busy = 0 ] && { port=$p; break; }
-done
-[ -n "$port" ] || { echo "no free ports" >&2; exit 1; }
+# this test's own ports: P2P from $port, HTTP from $port + 100, others from $port + 200
+source "$(dirname "$0")/lib/ports.bash"
+ef_port_claim || exit 1
+port=$BASE_PORT
 "$E" testnet init --dir "$T/net" --validators 1 --observers 1 --base-port "$port" --empty-block-ms 100 >/dev/null
 "$E" testnet up --dir "$T/net" >/dev/null
 API=http://$(jq -r '.nodes[0].http' "$T/net/testnet.json")

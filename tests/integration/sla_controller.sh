@@ -23,14 +23,10 @@ trap cleanup EXIT
 fail() { echo "sla_controller.sh: FAIL: $*" >&2; tail -n 30 "$T/ctl.log" >&2 2>/dev/null || true; exit 1; }
 pass() { echo "sla_controller.sh: ok: $*"; }
 
-port=
-for try in $(seq 0 40); do
-  p=$((27000 + (($$ + try * 37) % 150) * 20))
-  busy=0
-  for o in 0 1 100 101; do ss -Htan 2>/dev/null | awk '{print $4}' | grep -q ":$((p + o))\$" && busy=1; done
-  [ $busy = 0 ] && { port=$p; break; }
-done
-[ -n "$port" ] || { echo "no free ports" >&2; exit 1; }
+# this test's own ports: P2P from $port, HTTP from $port + 100, others from $port + 200
+source "$(dirname "$0")/lib/ports.bash"
+ef_port_claim || exit 1
+port=$BASE_PORT
 # slice ports from a base of our own so parallel runs do not collide
 PB=$((41000 + ($$ % 200) * 20))
 

@@ -17,16 +17,19 @@ trap cleanup EXIT INT TERM
 fail() { echo "soa.sh: FAIL: $*"; cat "$out" 2>/dev/null; for f in "$dir"/*.log; do echo "== $f"; cat "$f"; done; exit 1; }
 newkey() { od -An -tx1 -N32 /dev/urandom | tr -d ' \n'; }
 
-base=$((25000 + RANDOM % 1000))
+# this test's own ports (ports.bash)
+source "$(dirname "$0")/lib/ports.bash"
+ef_port_claim || exit 1
+base=$((BASE_PORT + 250))
 k0=$(newkey); k1=$(newkey)
 echo "mec2 $k0" >"$dir/creds0"
 echo "mec2 $k1" >"$dir/creds1"
 # Same location, different base tariffs: mec1 is the cheaper at any hour.
 "$EDGEFED" soa provider --listen "127.0.0.1:$base" --name mec0 --location ES --base 500 --credentials "$dir/creds0" \
-    --app-ports 26000-26099 >"$dir/mec0.log" 2>&1 &
+    --app-ports $BASE_PORT-$((BASE_PORT + 99)) >"$dir/mec0.log" 2>&1 &
 pids+=($!)
 "$EDGEFED" soa provider --listen "127.0.0.1:$((base + 1))" --name mec1 --location ES --base 100 --credentials "$dir/creds1" \
-    --app-ports 26100-26199 >"$dir/mec1.log" 2>&1 &
+    --app-ports $((BASE_PORT + 100))-$((BASE_PORT + 199)) >"$dir/mec1.log" 2>&1 &
 pids+=($!)
 for port in $base $((base + 1)); do
     for _ in $(seq 100); do "$EDGEFED" app call "http://127.0.0.1:$port/health" >/dev/null 2>&1 && break; sleep 0.05; done

@@ -10,21 +10,15 @@ mkdir -p "$TMP"
 NET="$TMP/net"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export EDGEFED_LOG=${EDGEFED_LOG:-info}
-# a base port below the ephemeral range (32768..) whose P2P (P..P+19) and HTTP
-# (P+100..P+119) ports are free right now
-ef_port_free() { ! ss -Hltn 2>/dev/null | awk '{print $4}' | grep -Eq ":($1)\$"; }
-BASE_PORT=
-for try in $(seq 0 60); do
-    p=$((20000 + (($$ + try * 7) % 120) * 100))
-    ports=$(seq -s '|' "$p" $((p + 19)))"|"$(seq -s '|' $((p + 100)) $((p + 119)))
-    if ef_port_free "$ports"; then BASE_PORT=$p; break; fi
-done
-[ -n "$BASE_PORT" ] || { echo "testnet.bash: no free port range" >&2; exit 1; }
+# this test's own ports: P2P from BASE_PORT, HTTP from BASE_PORT + 100 (ports.bash)
+source "$(dirname "${BASH_SOURCE[0]}")/ports.bash"
+ef_port_claim || exit 1
 
 ef_cleanup() {
     local rc=$?
     "$EDGEFED" testnet down --dir "$NET" >/dev/null 2>&1 || true
     jobs -p | xargs -r kill 2>/dev/null || true
+    ef_port_release
     if [ $rc -ne 0 ]; then
         mkdir -p "$OUT"
         cp -r "$TMP"/. "$OUT"/ 2>/dev/null || true
