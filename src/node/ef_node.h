@@ -74,7 +74,7 @@
  *                "mempool_sender_txs": 64, "mempool_nonce_gap": 16,
  *                "mempool_ttl_s": 120,          (ef_mempool.h: per-sender cap,
  *                                                nonce gap, time to live)
- *                "block_txs": 4096, "block_bytes": 4194304, "sendq_bytes": 16777216},
+ *                "block_txs": 1024, "block_bytes": 4194304, "sendq_bytes": 16777216},
  *     "api": {...},                          reserved for the api module
  *     "agents": {...}                        reserved for the agents (federation) module
  *   }
@@ -83,6 +83,13 @@ typedef struct ef_node_peer_cfg {
     ef_pub pub;
     char addr[EF_NODE_ADDR_MAX];
 } ef_node_peer_cfg;
+
+/* Most transactions in one proposed block by default (limits.block_txs; at most
+ * EF_BLOCK_TXS_MAX). The largest blocks make a node's transient memory peak (a
+ * block is received, checked with LMDB holding every page it dirties in private
+ * memory until the commit, stored and sent on): at 4,096 a node at saturation
+ * peaked at 31-34 MB RSS, at 1,024 at 28-29 MB (docs/bench/ledger-run3.md). */
+#define EF_NODE_BLOCK_TXS_DEFAULT 1024
 
 typedef struct ef_node_config {
     char dir[EF_NODE_PATH_MAX];             /* directory of the config file */

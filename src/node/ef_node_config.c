@@ -29,7 +29,7 @@ void ef_node_config_defaults(ef_node_config *cfg)
     cfg->mempool_sender_txs = EF_MEMPOOL_SENDER_DEFAULT;
     cfg->mempool_nonce_gap = EF_MEMPOOL_GAP_DEFAULT;
     cfg->mempool_ttl_s = EF_MEMPOOL_TTL_MS_DEFAULT / 1000;
-    cfg->block_txs = EF_BLOCK_TXS_MAX;
+    cfg->block_txs = EF_NODE_BLOCK_TXS_DEFAULT;
     cfg->block_bytes = EF_BLOCK_BYTES_MAX;
     cfg->sendq_bytes = 16u << 20;
 }
