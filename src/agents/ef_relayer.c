@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "agents/ef_httpc.h"
 #include "base/ef_codec.h"
@@ -40,14 +41,15 @@ struct ef_relayer {
 /* GET path from a node; signed with the read key if sign. 0 and JSON in *out,
  * EF_ENOTFOUND on 404, EF_EPERM on 403, EF_EPROTO on another status or a body
  * that is not JSON, or the transport's error. */
-static int rl_get(ef_relayer *r, const rl_peer *p, bool sign, const char *path, json_t **out)
+static int rl_get_once(ef_relayer *r, const rl_peer *p, bool sign, const char *path, json_t **out,
+                       bool *replayed)
 {
     char kh[2 * EF_PUB_SIZE + 32], th[64], sh[2 * EF_SIG_SIZE + 32];
     const char *headers[4] = {NULL};
     *out = NULL;
     if (sign) {
         char msg[EF_HTTPC_PATH_MAX + 64];
-        uint64_t now = ef_now_wall_ms();
+        uint64_t now = ef_now_wall_ms_unique();
         int n = snprintf(msg, sizeof msg, "GET\n%s\n%llu", path, (unsigned long long)now);
         if (n < 0 || (size_t)n >= sizeof msg) return EF_ETOOBIG;
         ef_sig sig;
@@ -72,7 +74,23 @@ static int rl_get(ef_relayer *r, const rl_peer *p, bool sign, const char *path, 
     else if (!(*out = json_loadb(resp.body, resp.body_len, 0, NULL))) rc = EF_EPROTO;
     if (rc == EF_EPERM || rc == EF_EPROTO)
         EF_LOGD(RL_LOG, "GET %s: HTTP %d %.200s", path, resp.status, resp.body ? resp.body : "");
+    *replayed = sign && resp.status == 403 && resp.body && strstr(resp.body, "\"EDUP\"");
     ef_httpc_resp_free(&resp);
+    return rc;
+}
+
+static int rl_get(ef_relayer *r, const rl_peer *p, bool sign, const char *path, json_t **out)
+{
+    /* Refused as a replayed signature (another process read the same path with
+     * the same member key in the same millisecond): nothing was done, so the
+     * read is signed a millisecond later and sent again, once. */
+    int rc = 0;
+    for (int attempt = 0; attempt < 2; attempt++) {
+        bool replayed = false;
+        rc = rl_get_once(r, p, sign, path, out, &replayed);
+        if (!replayed) break;
+        usleep(1000);
+    }
     return rc;
 }
 

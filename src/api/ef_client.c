@@ -103,7 +103,7 @@ static int ef_client_setup(ef_client *cl, const char *method, const char *target
     else if (strcmp(method, "GET")) curl_easy_setopt(cl->curl, CURLOPT_CUSTOMREQUEST, method);
     if (cl->sign) {
         char key[2 * EF_PUB_SIZE + 1], sig[2 * EF_SIG_SIZE + 1], line[256];
-        uint64_t t = ef_now_wall_ms();
+        uint64_t t = ef_now_wall_ms_unique();
         int rc = ef_api_auth_sign(key, sig, &cl->key, method, target, t);
         if (rc) return rc;
         snprintf(line, sizeof line, "%s: %s", EF_API_HDR_KEY, key);
@@ -124,9 +124,31 @@ static int ef_client_curl_err(CURLcode cc)
     return EF_ENET;
 }
 
+static int ef_client_request_once(ef_client *cl, const char *method, const char *target, const char *ctype,
+                                  const void *body, size_t body_len, long *status, char **resp,
+                                  size_t *resp_len);
+
 int ef_client_request(ef_client *cl, const char *method, const char *target, const char *ctype,
                       const void *body, size_t body_len, long *status, char **resp,
                       size_t *resp_len)
+{
+    int rc = ef_client_request_once(cl, method, target, ctype, body, body_len, status, resp, resp_len);
+    /* Refused as a replayed signature: another process signed the same request
+     * with the same key in the same millisecond (two tools sharing a member
+     * key). The node refused it before doing anything, so it is sent again,
+     * once, signed a millisecond later. */
+    if (!rc && cl->sign && *status == 403 && *resp && strstr(*resp, "\"EDUP\"")) {
+        free(*resp);
+        *resp = NULL;
+        usleep(1000);
+        rc = ef_client_request_once(cl, method, target, ctype, body, body_len, status, resp, resp_len);
+    }
+    return rc;
+}
+
+static int ef_client_request_once(ef_client *cl, const char *method, const char *target, const char *ctype,
+                                  const void *body, size_t body_len, long *status, char **resp,
+                                  size_t *resp_len)
 {
     EF_ASSERT(cl && method && target && status && resp && resp_len);
     *status = 0;

@@ -2,6 +2,7 @@
 #include "ef_log.h"
 
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,4 +58,14 @@ uint64_t ef_now_wall_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+uint64_t ef_now_wall_ms_unique(void)
+{
+    static _Atomic uint64_t last;
+    uint64_t now = ef_now_wall_ms(), prev = atomic_load(&last), t;
+    do {
+        t = now > prev ? now : prev + 1;
+    } while (!atomic_compare_exchange_weak(&last, &prev, t));
+    return t;
 }

@@ -20,5 +20,10 @@ void ef_log(int level, const char *component, const char *fmt, ...)
 #include <stdint.h>
 uint64_t ef_now_mono_us(void);
 uint64_t ef_now_wall_ms(void);
+/* The wall clock in ms, but never a value this process was given already (the
+ * last one + 1 when the clock has not moved on): the time of a signed request,
+ * whose signature must not repeat (two requests of one key with the same method
+ * and target in one millisecond would be one signature: a replay). Thread-safe. */
+uint64_t ef_now_wall_ms_unique(void);
 
 #endif

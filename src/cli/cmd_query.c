@@ -103,7 +103,7 @@ int ef_cmd_query(int argc, char **argv)
             fprintf(stderr, "edgefed query: cannot read key %s\n", keyfile);
             return 1;
         }
-        uint64_t t = ef_now_wall_ms();
+        uint64_t t = ef_now_wall_ms_unique();
         if (ef_api_auth_sign(key, sig, &kp, ef_cli_opt(argc, argv, "method", "GET"), path, t)) {
             fprintf(stderr, "edgefed query: path too long to sign\n");
             return 1;

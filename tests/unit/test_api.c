@@ -897,11 +897,12 @@ static void test_api_private_reads(void **state)
     json_decref(j);
     env->cl = saved;
 
-    /* raw signatures: good once, replay refused, stale, future, corrupt. Past
-     * the millisecond of mem's GET /status above: a signature of the same
-     * request at the same time is the same bytes, a replay. */
-    usleep(2000);
-    uint64_t now = ef_now_wall_ms();
+    /* raw signatures: good once, replay refused, stale, future, corrupt. At
+     * times no client of this process signs with (the clients take theirs
+     * from ef_now_wall_ms_unique, which then moves past now + 10): a signature
+     * of the same request at the same time is the same bytes, a replay. */
+    uint64_t now = ef_now_wall_ms_unique();
+    for (int i = 0; i < 10; i++) (void)ef_now_wall_ms_unique();
     char sig[129] = "";
     assert_int_equal(t_signed_raw(port, &member, "/status", now, false, sig), 200);
     assert_int_equal(t_signed_raw(port, &member, "/status", now, false, sig), 403);          /* replay */
@@ -919,6 +920,19 @@ static void test_api_private_reads(void **state)
     n = snprintf(req, sizeof req, "GET /status HTTP/1.1\r\nHost: x\r\n%s: zz\r\n%s: 1\r\n%s: 00\r\n\r\n",
                  EF_API_HDR_KEY, EF_API_HDR_TIME, EF_API_HDR_SIG);
     assert_int_equal(t_raw(port, req, (size_t)n), 403);
+
+    /* Two tools sharing one member key: the other's signature of the same
+     * request in the same millisecond is refused as a replay, and the client
+     * signs again a millisecond later and is answered. The signing clock is
+     * pushed 50 ms ahead so that the client's next time is known: u + 1. */
+    uint64_t u = 0;
+    for (int i = 0; i < 50; i++) u = ef_now_wall_ms_unique();
+    assert_int_equal(t_signed_raw(port, &member, "/state/bank/supply", u + 1, false, NULL), 200); /* the other tool */
+    json_decref(t_get(mem, "/state/bank/supply", 200));
+    /* u + 1 was taken; the client's second try used u + 2 */
+    assert_int_equal(t_signed_raw(port, &member, "/state/bank/supply", u + 1, false, NULL), 403);
+    assert_int_equal(t_signed_raw(port, &member, "/state/bank/supply", u + 2, false, NULL), 403);
+    assert_int_equal(t_signed_raw(port, &member, "/state/bank/supply", u + 3, false, NULL), 200);
     ef_client_free(anon);
     ef_client_free(mem);
     ef_client_free(out);
