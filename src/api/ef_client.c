@@ -126,28 +126,6 @@ static int ef_client_curl_err(CURLcode cc)
 
 static int ef_client_request_once(ef_client *cl, const char *method, const char *target, const char *ctype,
                                   const void *body, size_t body_len, long *status, char **resp,
-                                  size_t *resp_len);
-
-int ef_client_request(ef_client *cl, const char *method, const char *target, const char *ctype,
-                      const void *body, size_t body_len, long *status, char **resp,
-                      size_t *resp_len)
-{
-    int rc = ef_client_request_once(cl, method, target, ctype, body, body_len, status, resp, resp_len);
-    /* Refused as a replayed signature: another process signed the same request
-     * with the same key in the same millisecond (two tools sharing a member
-     * key). The node refused it before doing anything, so it is sent again,
-     * once, signed a millisecond later. */
-    if (!rc && cl->sign && *status == 403 && *resp && strstr(*resp, "\"EDUP\"")) {
-        free(*resp);
-        *resp = NULL;
-        usleep(1000);
-        rc = ef_client_request_once(cl, method, target, ctype, body, body_len, status, resp, resp_len);
-    }
-    return rc;
-}
-
-static int ef_client_request_once(ef_client *cl, const char *method, const char *target, const char *ctype,
-                                  const void *body, size_t body_len, long *status, char **resp,
                                   size_t *resp_len)
 {
     EF_ASSERT(cl && method && target && status && resp && resp_len);
@@ -195,6 +173,25 @@ static int ef_client_request_once(ef_client *cl, const char *method, const char 
 out:
     curl_slist_free_all(hdrs);
     free(b.p);
+    return rc;
+}
+
+
+int ef_client_request(ef_client *cl, const char *method, const char *target, const char *ctype,
+                      const void *body, size_t body_len, long *status, char **resp,
+                      size_t *resp_len)
+{
+    int rc = ef_client_request_once(cl, method, target, ctype, body, body_len, status, resp, resp_len);
+    /* Refused as a replayed signature: another process signed the same request
+     * with the same key in the same millisecond (two tools sharing a member
+     * key). The node refused it before doing anything, so it is sent again,
+     * once, signed a millisecond later. */
+    if (!rc && cl->sign && *status == 403 && *resp && strstr(*resp, "\"EDUP\"")) {
+        free(*resp);
+        *resp = NULL;
+        usleep(1000);
+        rc = ef_client_request_once(cl, method, target, ctype, body, body_len, status, resp, resp_len);
+    }
     return rc;
 }
 

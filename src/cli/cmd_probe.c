@@ -390,13 +390,15 @@ int ef_cmd_p2p_probe(int argc, char **argv)
              * conflicting vote of that signer is checked on arrival. So two
              * prevotes (nil, then a value), both with broken signatures: the
              * second is refused as a bad signature whatever happens to the first. */
+            uint64_t h = strtoull(ef_cli_opt(argc, argv, "height", "1"), NULL, 10);
+            uint32_t round = (uint32_t)strtoul(ef_cli_opt(argc, argv, "round", "0"), NULL, 10);
             for (int i = 0; i < 2; i++) {
                 ef_msg m;
                 memset(&m, 0, sizeof m);
                 m.type = EF_MSG_PREVOTE;
                 snprintf(m.chain, sizeof m.chain, "%s", chain);
-                m.height = strtoull(ef_cli_opt(argc, argv, "height", "1"), NULL, 10);
-                m.round = (uint32_t)strtoul(ef_cli_opt(argc, argv, "round", "0"), NULL, 10);
+                m.height = h;
+                m.round = round;
                 m.has_value = i == 1;
                 if (m.has_value) ef_random(m.value_id.b, sizeof m.value_id.b);
                 uint8_t *enc = NULL;

@@ -1,5 +1,6 @@
-# ports.bash: one range of ports per test (sourced, not a test), so that tests run
-# side by side (ctest -j) never listen on each other's ports.
+# ports.bash: one range of ports per test (sourced, not a test), so that a test
+# never listens where another test, a test run of another build or checkout on
+# this machine, or a straggler of an earlier test already does.
 #
 # Slot k is the range P = 20000 + 300 k .. P + 299 (k < 40: all below the ephemeral
 # ports, 32768..): P2P ports from P, HTTP ports from P + 100 (a node's HTTP port is
@@ -24,7 +25,7 @@ ef_port_claim() {
     exec {lock}>"$EF_PORT_DIR/.lock"
     flock "$lock"
     BASE_PORT=
-    for try in $(seq 0 $((2 * EF_PORT_SLOTS))); do
+    for try in $(seq 0 $((EF_PORT_SLOTS - 1))); do   # 7 and 40 coprime: every slot once
         slot=$((($$ + try * 7) % EF_PORT_SLOTS))
         owner=$(cat "$EF_PORT_DIR/$slot" 2>/dev/null || true)
         [ -n "$owner" ] && kill -0 "$owner" 2>/dev/null && continue
